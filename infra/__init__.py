@@ -1,0 +1,1 @@
+"""The CDK side: constructs (senders, SMTP user, events) composed into stacks."""

@@ -1,0 +1,57 @@
+"""`TutorMail-<slug>`: everything one institution needs, deployable on its own."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_events as events
+from aws_cdk import aws_ses as ses
+from constructs import Construct
+from tutormail.plan import InstitutionPlan
+
+from . import logical_ids
+from .senders import AddressSender, DomainSender
+from .smtp_user import SmtpUser
+
+# What each institution's reputation is watched by (EventBridge default bus, one rule per need).
+WATCHED_EVENTS = (ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT,
+                  ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.DELIVERY)
+
+
+class InstitutionStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, plan: InstitutionPlan, **kwargs) -> None:
+        super().__init__(scope, construct_id, description=f"tutor-mail sender for {plan.slug}", **kwargs)
+        self.plan = plan
+        Tags.of(self).add("tutormail:institution", plan.slug)
+
+        config = ses.ConfigurationSet(self, "ConfigurationSet", configuration_set_name=plan.configuration_set,
+                                      reputation_metrics=True, sending_enabled=True)
+        config.node.default_child.override_logical_id(logical_ids.CONFIGURATION_SET)
+        config.add_event_destination(
+            "Events", configuration_set_event_destination_name="reputation-events",
+            destination=ses.EventDestination.event_bus(
+                events.EventBus.from_event_bus_name(self, "DefaultBus", "default")),
+            events=list(WATCHED_EVENTS))
+
+        identity_arns = []
+        for planned in plan.identities:
+            if planned.kind == "domain":
+                DomainSender(self, f"Domain-{planned.name}", plan=plan, identity=planned,
+                                      configuration_set=config)
+            else:
+                AddressSender(self, f"Address-{planned.name}", identity=planned,
+                                       configuration_set=config)
+            identity_arns.append(self.format_arn(service="ses", resource="identity",
+                                                 resource_name=planned.name))
+            CfnOutput(self, f"Out{logical_ids.identity(planned.name)}", value=planned.name,
+                      description=f"SES identity ({planned.kind}, Cenário {planned.scenario})")
+
+        smtp = SmtpUser(self, "Smtp", user_name=plan.smtp_user_name, secret_name=plan.secret_name,
+                        region=plan.platform.region,
+                        resource_arns=[*identity_arns, self.format_arn(
+                            service="ses", resource="configuration-set",
+                            resource_name=plan.configuration_set)],
+                        from_addresses=plan.from_addresses, generations=plan.key_generations)
+        CfnOutput(self, "SmtpSecretArn", value=smtp.secret.secret_arn,
+                  description="Secrets Manager secret holding the SMTP key (read it, never print it)")
+        CfnOutput(self, "SmtpUserName", value=smtp.user.user_name)
+        CfnOutput(self, "ConfigurationSetName", value=plan.configuration_set)

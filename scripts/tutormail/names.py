@@ -1,0 +1,140 @@
+"""Names that end up in DNS, SES and e-mail headers: slugs, addresses, mailboxes.
+
+Everything here is pure (no DNS look-ups) so that validation is fast and repeatable.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import idna
+
+MAX_LABEL = 63
+LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# RFC 5322 dot-atom for the local part; SES does not accept SMTPUTF8 local parts, so ASCII only.
+LOCAL_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+# Letters that NFKD does not decompose into ASCII but that people expect to survive in a slug.
+_TRANSLIT = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe",
+                           "Œ": "oe", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "þ": "th"})
+_APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
+
+
+def is_dns_label(text: str) -> bool:
+    return bool(LABEL_RE.match(text))
+
+
+def derive_slug(name: str) -> str:
+    """"Universidade São João d'Arc" -> "universidade-sao-joao-darc" (may exceed 63: caller checks)."""
+    text = _APOSTROPHES.sub("", name.translate(_TRANSLIT))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def to_ascii_domain(domain: str) -> str:
+    """Validates a domain (Unicode or A-labels) and returns its lower-case A-label form.
+
+    Raises ValueError with a reason a person can act on.
+    """
+    if not domain or domain != domain.strip():
+        raise ValueError("domain is empty or has surrounding spaces")
+    if domain.endswith("."):
+        raise ValueError("domain must not end with a dot")
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii").lower()
+    except idna.IDNAError as exc:
+        raise ValueError(f"not a valid (internationalized) domain name: {exc}") from None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2:
+        raise ValueError("domain needs at least two labels (e.g. example.com.br)")
+    if len(ascii_domain) > 253:
+        raise ValueError("domain is longer than 253 characters")
+    for label in labels:
+        if not is_dns_label(label):
+            raise ValueError(f"label {label!r} is not a DNS label (a-z, 0-9, '-', 1-63, no '-' at the ends)")
+    if labels[-1].isdigit():
+        raise ValueError("top-level label must not be numeric")
+    return ascii_domain
+
+
+def to_unicode_domain(ascii_domain: str) -> str:
+    try:
+        return idna.decode(ascii_domain)
+    except idna.IDNAError:
+        return ascii_domain
+
+
+def is_same_or_subdomain(domain: str, parent: str) -> bool:
+    """Both in A-label form."""
+    return domain == parent or domain.endswith("." + parent)
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """An e-mail address: ASCII local part, domain kept in both forms."""
+
+    local: str
+    domain: str  # A-labels, lower case: what SES, IAM and DNS see
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        if not isinstance(text, str):
+            raise ValueError("must be an e-mail address string")
+        if text != text.strip() or any(c.isspace() for c in text):
+            raise ValueError("must not contain spaces")
+        if text.count("@") != 1:
+            raise ValueError("must contain exactly one '@'")
+        local, domain = text.split("@")
+        if not local:
+            raise ValueError("local part (before '@') is empty")
+        if len(local) > 64:
+            raise ValueError("local part is longer than 64 characters")
+        if not local.isascii():
+            raise ValueError("local part must be ASCII (SES does not send from SMTPUTF8 addresses)")
+        if not LOCAL_RE.match(local):
+            raise ValueError(f"local part {local!r} is not valid (RFC 5322 dot-atom)")
+        try:
+            ascii_domain = to_ascii_domain(domain)
+        except ValueError as exc:
+            raise ValueError(f"domain {domain!r}: {exc}") from None
+        address = cls(local, ascii_domain)
+        if len(address.ascii) > 254:
+            raise ValueError("address is longer than 254 characters")
+        return address
+
+    @property
+    def ascii(self) -> str:
+        return f"{self.local}@{self.domain}"
+
+    @property
+    def unicode_domain(self) -> str:
+        return to_unicode_domain(self.domain)
+
+    @property
+    def display(self) -> str:
+        return f"{self.local}@{self.unicode_domain}"
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def check_display_name(name: str) -> str | None:
+    """The reason a display name cannot be used, or None."""
+    if not isinstance(name, str) or not name.strip():
+        return "must be a non-empty text"
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        return "must not contain control characters (line breaks would break the e-mail header)"
+    if len(name) > 200:
+        return "is longer than 200 characters"
+    return None
+
+
+def render_mailbox(display_name: str, address: Address) -> str:
+    """`"Nome" <email>` exactly as Tutor's De/Remetente field takes it.
+
+    Always a quoted-string, with backslash and double quote escaped (RFC 5322 quoted-pair), so
+    any name is safe; non-ASCII stays as UTF-8 (RFC 6532), which Tutor encodes when it sends.
+    """
+    quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address.display}>'

@@ -1,0 +1,35 @@
+"""Rendering data for people (tables) and for pipelines (JSON with stable keys)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+SCHEMA_VERSION = 1
+
+
+def emit_json(data: dict[str, Any], out: TextIO | None = None) -> None:
+    payload = {"schema_version": SCHEMA_VERSION, **data}
+    (out or sys.stdout).write(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+               for c in text)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def section(title: str, body: str, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(f"{title}\n{body}\n\n")

@@ -1,0 +1,183 @@
+"""What will exist for an institution, derived from the model alone (no AWS calls).
+
+The CDK stack, `tutormail plan` and the later scripts all take their names from here, so an
+identity, a record, the SMTP user or the secret is named in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
+from .names import is_same_or_subdomain, render_mailbox, to_unicode_domain
+from .regions import smtp_endpoint
+
+SPF_VALUE = "v=spf1 include:amazonses.com ~all"
+DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
+RECORD_TTL = 1800
+
+SCENARIO_DNS = 1  # Cenário 1: a domain identity whose records we (or a person) publish
+SCENARIO_LINK = 2  # Cenário 2: an address identity verified by SES's link
+
+# Who publishes a domain identity's records.
+OWNER_STACK = "stack"  # Route 53: the CDK stack creates them
+OWNER_RFC2136 = "rfc2136"  # `tutormail dns-publish`
+OWNER_PERSON = "person"  # printed, a person publishes them
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str  # what SES calls it: a domain (A-labels) or an address
+    kind: str  # "domain" | "email"
+    scenario: int
+    provider: str | None  # route53 | rfc2136 | manual for domains; None for addresses
+    mail_from: str | None = None
+    dmarc_policy: str = "none"
+    hosted_zone_id: str | None = None
+    zone_name: str | None = None
+    dns: DnsDomain | None = None
+    is_platform: bool = False
+
+    @property
+    def display(self) -> str:
+        if self.kind == "domain":
+            return to_unicode_domain(self.name)
+        local, _, domain = self.name.partition("@")
+        return f"{local}@{to_unicode_domain(domain)}"
+
+    @property
+    def owner(self) -> str | None:
+        if self.kind != "domain":
+            return None
+        return {"route53": OWNER_STACK, "rfc2136": OWNER_RFC2136}.get(self.provider, OWNER_PERSON)
+
+
+@dataclass(frozen=True)
+class Record:
+    identity: str
+    name: str  # absolute, without the trailing dot
+    type: str
+    value: str
+    purpose: str  # dkim | mail-from-mx | mail-from-spf | dmarc
+    ttl: int = RECORD_TTL
+
+
+@dataclass(frozen=True)
+class Sender:
+    company: str
+    account: str
+    address: str  # A-label form, what SES and IAM see
+    address_display: str
+    display_name: str
+    mailbox: str  # De/Remetente
+    identity: str
+    scenario: int
+    is_platform_default: bool
+
+
+@dataclass(frozen=True)
+class InstitutionPlan:
+    institution: Institution
+    platform: Platform
+    identities: tuple[Identity, ...]
+    senders: tuple[Sender, ...]
+
+    @property
+    def slug(self) -> str:
+        return self.institution.slug
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name(self.slug)
+
+    @property
+    def smtp_user_name(self) -> str:
+        return f"tutormail-{self.slug}-smtp"
+
+    @property
+    def secret_name(self) -> str:
+        return f"tutormail/{self.slug}/smtp"
+
+    @property
+    def configuration_set(self) -> str:
+        return f"tutormail-{self.slug}"
+
+    @property
+    def smtp_endpoint(self) -> str:
+        return smtp_endpoint(self.platform.region)
+
+    @property
+    def from_addresses(self) -> tuple[str, ...]:
+        """Exactly the addresses the SMTP user may send as (ses:FromAddress)."""
+        return tuple(sorted({s.address for s in self.senders}))
+
+    @property
+    def key_generations(self) -> tuple[int, ...]:
+        gen = self.institution.smtp_key_generation
+        return (gen - 1, gen) if self.institution.smtp_key_keep_previous else (gen,)
+
+    def identity(self, name: str) -> Identity:
+        return next(i for i in self.identities if i.name == name)
+
+    def records(self, identity: Identity, dkim_tokens: tuple[str, ...] | None = None,
+                signing_zone: str = "amazonses.com") -> tuple[Record, ...]:
+        """The DNS records a domain identity needs; tokens come from SES once it exists."""
+        if identity.kind != "domain":
+            return ()
+        tokens = dkim_tokens or tuple(DKIM_TOKEN_PLACEHOLDER % n for n in (1, 2, 3))
+        records = [Record(identity.name, f"{token}._domainkey.{identity.name}", "CNAME",
+                          f"{token}.dkim.{signing_zone}", "dkim") for token in tokens]
+        records.append(Record(identity.name, identity.mail_from, "MX",
+                              f"10 feedback-smtp.{self.platform.region}.amazonses.com", "mail-from-mx"))
+        records.append(Record(identity.name, identity.mail_from, "TXT", SPF_VALUE, "mail-from-spf"))
+        records.append(Record(identity.name, f"_dmarc.{identity.name}", "TXT",
+                              f"v=DMARC1; p={identity.dmarc_policy};", "dmarc"))
+        return tuple(records)
+
+
+def stack_name(slug: str) -> str:
+    return f"TutorMail-{slug}"
+
+
+def _identity_for(address_domain: str, address: str, institution: Institution, platform: Platform,
+                  platform_identity: Identity, dns_identities: list[Identity]) -> Identity:
+    if address_domain == platform_subdomain(institution, platform):
+        return platform_identity
+    for identity in dns_identities:
+        if is_same_or_subdomain(address_domain, identity.name):
+            return identity
+    return Identity(name=address, kind="email", scenario=SCENARIO_LINK, provider=None)
+
+
+def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
+    sub = platform_subdomain(institution, platform)
+    platform_identity = Identity(name=sub, kind="domain", scenario=SCENARIO_DNS, provider="route53",
+                                 mail_from=f"mail.{sub}", hosted_zone_id=platform.hosted_zone_id,
+                                 zone_name=platform.platform_domain, is_platform=True)
+    # Longest domain first, so an address under a more specific entry goes to that entry.
+    dns_identities = [
+        Identity(name=d.domain, kind="domain", scenario=SCENARIO_DNS, provider=d.provider,
+                 mail_from=d.mail_from, dmarc_policy=d.dmarc_policy, hosted_zone_id=d.hosted_zone_id,
+                 zone_name=d.zone_name, dns=d)
+        for d in sorted(institution.dns, key=lambda d: -len(d.domain))
+    ]
+    identities: dict[str, Identity] = {platform_identity.name: platform_identity}
+    identities.update({i.name: i for i in sorted(dns_identities, key=lambda i: i.name)})
+    senders = []
+    for company in institution.companies:
+        for account in company.accounts:
+            identity = _identity_for(account.address.domain, account.address.ascii, institution,
+                                     platform, platform_identity, dns_identities)
+            identities.setdefault(identity.name, identity)
+            senders.append(Sender(company=company.name, account=account.name,
+                                  address=account.address.ascii, address_display=account.address.display,
+                                  display_name=account.display_name,
+                                  mailbox=render_mailbox(account.display_name, account.address),
+                                  identity=identity.name, scenario=identity.scenario,
+                                  is_platform_default=account.is_platform_default))
+    ordered = sorted(identities.values(), key=lambda i: (not i.is_platform, i.kind, i.name))
+    return InstitutionPlan(institution, platform, tuple(ordered), tuple(senders))
+
+
+def plan_for(catalog: Catalog, slug: str) -> InstitutionPlan:
+    return build_plan(catalog.get(slug), catalog.platform)

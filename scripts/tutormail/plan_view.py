@@ -1,0 +1,73 @@
+"""`tutormail plan`: the plan as data (JSON) and as tables."""
+
+from __future__ import annotations
+
+from typing import Any, TextIO
+
+from .output import section, table
+from .plan import InstitutionPlan
+
+SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
+
+
+def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
+    inst = plan.institution
+    identities, records = [], []
+    for identity in plan.identities:
+        identities.append({
+            "name": identity.name, "display": identity.display, "kind": identity.kind,
+            "scenario": identity.scenario, "provider": identity.provider,
+            "records_published_by": identity.owner, "mail_from": identity.mail_from,
+        })
+        records.extend({"identity": r.identity, "name": r.name, "type": r.type, "value": r.value,
+                        "purpose": r.purpose, "ttl": r.ttl, "published_by": identity.owner}
+                       for r in plan.records(identity))
+    companies = []
+    for company in inst.companies:
+        companies.append({
+            "name": company.name, "logo": company.logo,
+            "accounts": [{"account": s.account, "address": s.address_display, "mailbox": s.mailbox,
+                          "identity": s.identity, "scenario": s.scenario,
+                          "platform_default": s.is_platform_default}
+                         for s in plan.senders if s.company == company.name],
+            "rules": dict(company.rules),
+        })
+    return {
+        "institution": {"name": inst.name, "slug": inst.slug, "source": inst.source},
+        "stack": plan.stack_name,
+        "region": plan.platform.region,
+        "identities": identities,
+        "records": records,
+        "configuration_set": plan.configuration_set,
+        "smtp_user": {"name": plan.smtp_user_name, "secret": plan.secret_name,
+                      "key_generations": list(plan.key_generations),
+                      "from_addresses": list(plan.from_addresses)},
+        "companies": companies,
+    }
+
+
+def print_plan(plan: InstitutionPlan, out: TextIO) -> None:
+    data = plan_data(plan)
+    inst = data["institution"]
+    out.write(f"Institution {inst['name']} ({inst['slug']}), stack {data['stack']}, "
+              f"region {data['region']}\n\n")
+    section("Identities (SES)", table(
+        ["identity", "kind", "verified by", "records published by"],
+        [[i["display"], i["kind"], SCENARIO_TEXT[i["scenario"]], i["records_published_by"] or "-"]
+         for i in data["identities"]]), out)
+    section("DNS records (DKIM tokens are known after deploy)", table(
+        ["name", "type", "value", "published by"],
+        [[r["name"], r["type"], r["value"], r["published_by"]] for r in data["records"]]), out)
+    user = data["smtp_user"]
+    section("SMTP user", table(["field", "value"], [
+        ["IAM user", user["name"]], ["secret", user["secret"]],
+        ["key generation(s)", ", ".join(map(str, user["key_generations"]))],
+        ["configuration set", data["configuration_set"]],
+        ["may send as", ", ".join(user["from_addresses"])]]), out)
+    for company in data["companies"]:
+        section(f"Company {company['name']}: accounts", table(
+            ["account", "De/Remetente", "verified by"],
+            [[a["account"], a["mailbox"], SCENARIO_TEXT[a["scenario"]]] for a in company["accounts"]]), out)
+        if company["rules"]:
+            section(f"Company {company['name']}: rules", table(
+                ["Tutor rule", "account"], sorted(company["rules"].items())), out)

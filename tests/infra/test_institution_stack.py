@@ -1,0 +1,165 @@
+"""The institution stack, asserted on the real synthesized template."""
+
+import dataclasses
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match, Template
+from tutormail.model import load_catalog
+
+from infra.app_builder import build_app
+from tests.conftest import INSTITUTIONS, cdk_context
+from tests.infra.conftest import synthesize
+
+# Changing any of these replaces a live resource (new DKIM keys, a new user and key): never do it.
+PINNED_XY = {
+    "IdentityInstituicaoXySistematutorComBr11CECFA0": "AWS::SES::EmailIdentity",
+    "IdentityInstituicaoxyComBrFE7AF05B": "AWS::SES::EmailIdentity",
+    "IdentityUniXyEduBrD244709A": "AWS::SES::EmailIdentity",
+    "IdentityContatoColegioxyComBr81F1027B": "AWS::SES::EmailIdentity",
+    "SmtpUser": "AWS::IAM::User",
+    "SmtpKeyGen1": "AWS::IAM::AccessKey",
+    "SmtpSecret": "AWS::SecretsManager::Secret",
+    "ConfigurationSet": "AWS::SES::ConfigurationSet",
+}
+
+
+def resources(template, kind):
+    return template.find_resources(kind)
+
+
+def test_logical_ids_of_stateful_resources_are_pinned(xy_template):
+    found = xy_template.to_json()["Resources"]
+    for logical_id, kind in PINNED_XY.items():
+        assert found.get(logical_id, {}).get("Type") == kind, logical_id
+
+
+def test_one_identity_per_sender_kept_on_deletion(xy_template):
+    identities = resources(xy_template, "AWS::SES::EmailIdentity")
+    names = sorted(r["Properties"]["EmailIdentity"] for r in identities.values())
+    assert names == ["contato@colegioxy.com.br", "instituicao-xy.sistematutor.com.br", "instituicaoxy.com.br",
+                     "uni-xy.edu.br"]
+    for resource in identities.values():
+        assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+        assert resource["Properties"]["ConfigurationSetAttributes"] == {
+            "ConfigurationSetName": {"Ref": "ConfigurationSet"}}
+
+
+def test_domain_identities_use_easy_dkim_2048_and_mail_from(xy_template):
+    for name in ("instituicao-xy.sistematutor.com.br", "instituicaoxy.com.br", "uni-xy.edu.br"):
+        xy_template.has_resource_properties("AWS::SES::EmailIdentity", {
+            "EmailIdentity": name,
+            "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+            "DkimAttributes": {"SigningEnabled": True},
+            "MailFromAttributes": {"MailFromDomain": f"mail.{name}", "BehaviorOnMxFailure": "USE_DEFAULT_VALUE"},
+        })
+
+
+def _records(template, zone):
+    return [r["Properties"] for r in resources(template, "AWS::Route53::RecordSet").values()
+            if r["Properties"]["HostedZoneId"] == zone]
+
+
+def test_route53_domains_get_three_dkim_cnames_mail_from_and_dmarc(xy_template):
+    platform_zone, own_zone = "Z0123456789ABCDEFGHIJ", "Z0987654321ZYXWVUTSRQ"
+    for zone, domain in ((platform_zone, "instituicao-xy.sistematutor.com.br"), (own_zone, "instituicaoxy.com.br")):
+        records = _records(xy_template, zone)
+        cnames = [r for r in records if r["Type"] == "CNAME"]
+        assert len(cnames) == 3
+        identity_id = next(k for k, v in resources(xy_template, "AWS::SES::EmailIdentity").items()
+                           if v["Properties"]["EmailIdentity"] == domain)
+        assert sorted(c["Name"]["Fn::GetAtt"][1] for c in cnames) == [
+            "DkimDNSTokenName1", "DkimDNSTokenName2", "DkimDNSTokenName3"]
+        assert {c["Name"]["Fn::GetAtt"][0] for c in cnames} == {identity_id}
+        by_type = {(r["Type"], r["Name"]): r["ResourceRecords"] for r in records if r["Type"] != "CNAME"}
+        assert by_type[("MX", f"mail.{domain}")] == ["10 feedback-smtp.us-east-1.amazonses.com"]
+        assert by_type[("TXT", f"mail.{domain}")] == ['"v=spf1 include:amazonses.com ~all"']
+        assert by_type[("TXT", f"_dmarc.{domain}")] == ['"v=DMARC1; p=none;"']
+    # uni-xy.edu.br is rfc2136: its records are published by `tutormail dns-publish`, not the stack.
+    assert not any("uni-xy" in str(r) for r in resources(xy_template, "AWS::Route53::RecordSet").values())
+
+
+def test_smtp_user_may_only_send_raw_email_as_its_addresses(xy_template):
+    policies = resources(xy_template, "AWS::IAM::Policy")
+    assert len(policies) == 1
+    [policy] = policies.values()
+    assert policy["Properties"]["Users"] == [{"Ref": "SmtpUser"}]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "ses:SendRawEmail"
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": [
+        "atendimento@instituicaoxy.com.br", "comunicacao@instituicao-xy.sistematutor.com.br",
+        "comunicacao@instituicaoxy.com.br", "contato@colegioxy.com.br"]}}
+    arn = "arn:aws:ses:us-east-1:123456789012:"
+    resolved = [r if isinstance(r, str) else "".join(
+        p if isinstance(p, str) else "aws" for p in r["Fn::Join"][1]) for r in statement["Resource"]]
+    assert sorted(resolved) == sorted([
+        f"{arn}configuration-set/tutormail-instituicao-xy", f"{arn}identity/contato@colegioxy.com.br",
+        f"{arn}identity/instituicao-xy.sistematutor.com.br", f"{arn}identity/instituicaoxy.com.br",
+        f"{arn}identity/uni-xy.edu.br"])
+    assert not resources(xy_template, "AWS::IAM::ManagedPolicy")
+    user = resources(xy_template, "AWS::IAM::User")["SmtpUser"]["Properties"]
+    assert user["UserName"] == "tutormail-instituicao-xy-smtp"
+    assert not {"Policies", "ManagedPolicyArns", "Groups"} & set(user)
+
+
+def test_secret_holds_the_key_by_reference_only(xy_template):
+    secret = resources(xy_template, "AWS::SecretsManager::Secret")["SmtpSecret"]["Properties"]
+    assert secret["Name"] == "tutormail/instituicao-xy/smtp"
+    parts = secret["SecretString"]["Fn::Join"][1]
+    assert {"Fn::GetAtt": ["SmtpKeyGen1", "SecretAccessKey"]} in parts
+    assert {"Ref": "SmtpKeyGen1"} in parts
+    assert '"region":"us-east-1"' in "".join(p for p in parts if isinstance(p, str))
+
+
+def test_configuration_set_sends_reputation_events_to_eventbridge(xy_template):
+    xy_template.has_resource_properties("AWS::SES::ConfigurationSet", {"Name": "tutormail-instituicao-xy"})
+    xy_template.has_resource_properties("AWS::SES::ConfigurationSetEventDestination", {
+        "ConfigurationSetName": {"Ref": "ConfigurationSet"},
+        "EventDestination": {
+            "Enabled": True,
+            "EventBridgeDestination": {"EventBusArn": Match.any_value()},
+            "MatchingEventTypes": Match.array_equals(["bounce", "complaint", "reject", "delivery"]),
+        }})
+
+
+def test_outputs_name_what_the_scripts_need_and_never_a_secret(xy_template):
+    outputs = xy_template.to_json()["Outputs"]
+    values = [o["Value"] for o in outputs.values()]
+    assert "tutormail-instituicao-xy" in values and {"Ref": "SmtpSecret"} in values
+    assert "contato@colegioxy.com.br" in values
+    assert "SecretAccessKey" not in str(outputs)
+
+
+def test_platform_default_institution_has_only_the_platform_identity(example_app):
+    template = Template.from_stack(example_app.node.find_child("TutorMail-escola-padrao"))
+    template.resource_count_is("AWS::SES::EmailIdentity", 1)
+    template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": [Match.object_like({
+        "Condition": {"StringEquals": {"ses:FromAddress": ["comunicacao@escola-padrao.sistematutor.com.br"]}}})]}})
+
+
+def test_rotation_keeps_the_previous_key_and_the_secret_takes_the_newest():
+    catalog = load_catalog(INSTITUTIONS, only=["escola-padrao"])
+    rotating = dataclasses.replace(catalog.institutions["escola-padrao"], smtp_key_generation=3,
+                                   smtp_key_keep_previous=True)
+    catalog = dataclasses.replace(catalog, institutions={"escola-padrao": rotating})
+    template = Template.from_stack(synthesize(catalog, nag=False).node.find_child("TutorMail-escola-padrao"))
+    keys = resources(template, "AWS::IAM::AccessKey")
+    assert sorted(keys) == ["SmtpKeyGen2", "SmtpKeyGen3"]
+    assert keys["SmtpKeyGen3"]["Properties"]["Serial"] == 3
+    parts = resources(template, "AWS::SecretsManager::Secret")["SmtpSecret"]["Properties"]["SecretString"]
+    assert {"Fn::GetAtt": ["SmtpKeyGen3", "SecretAccessKey"]} in parts["Fn::Join"][1]
+    # the next deploy drops generation 2
+    dropped = dataclasses.replace(catalog, institutions={
+        "escola-padrao": dataclasses.replace(rotating, smtp_key_keep_previous=False)})
+    template = Template.from_stack(synthesize(dropped, nag=False).node.find_child("TutorMail-escola-padrao"))
+    assert sorted(resources(template, "AWS::IAM::AccessKey")) == ["SmtpKeyGen3"]
+
+
+def test_cdk_nag_stops_synthesis_on_an_unacknowledged_finding():
+    app = App(context=cdk_context())
+    build_app(app, load_catalog(INSTITUTIONS, only=["escola-padrao"]))
+    extra = Stack(app, "Extra")
+    iam.User(extra, "Careless").add_to_policy(iam.PolicyStatement(actions=["ses:*"], resources=["*"]))
+    with pytest.raises(RuntimeError, match=r"ValidationFailed(.|\n)*AwsSolutions-IAM5\[Action::ses:\*\]"):
+        app.synth()

@@ -1,0 +1,110 @@
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+from tutormail.cli import main
+
+from tests.conftest import FIXTURES, INSTITUTIONS, REPO
+
+TUTORMAIL = Path(sys.executable).parent / "tutormail"
+
+
+def run(args, capsys):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_examples_exit_0(capsys):
+    code, out, _ = run(["validate", *map(str, INSTITUTIONS.glob("*.yaml"))], capsys)
+    assert code == 0
+    assert "3 institution(s) valid" in out
+
+
+def test_validate_three_problems_through_the_installed_command(tmp_path):
+    shutil.copy(FIXTURES / "invalid" / "platform.yaml", tmp_path)
+    bad = tmp_path / "three-problems.yaml"
+    shutil.copy(FIXTURES / "invalid" / "three-problems.yaml", bad)
+    result = subprocess.run([str(TUTORMAIL), "validate", str(bad)], capture_output=True, text=True,
+                            cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    lines = result.stdout.splitlines()
+    assert lines == [
+        "three-problems.yaml:3: slug: must be a DNS label: a-z, 0-9 and '-', 1-63 characters, no '-' at "
+        "either end",
+        "three-problems.yaml:7: companies[0].accounts.comunicacao: 'not-an-address': must contain exactly "
+        "one '@'",
+        "three-problems.yaml:9: companies[0].rules.avisos: points at account 'atendimento', which this "
+        "company does not have (accounts: comunicacao, news)",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_json(capsys, tmp_path):
+    shutil.copy(FIXTURES / "invalid" / "platform.yaml", tmp_path)
+    shutil.copy(FIXTURES / "invalid" / "unknown-field.yaml", tmp_path)
+    code, out, _ = run(["validate", "--output", "json", str(tmp_path / "unknown-field.yaml")], capsys)
+    data = json.loads(out)
+    assert code == 2
+    assert data["schema_version"] == 1 and data["valid"] is False
+    assert data["problems"][0]["field"] == "nmae" and data["problems"][0]["line"] == 2
+
+
+def test_plan_json(capsys):
+    code, out, err = run(["plan", "instituicao-xy", "--output", "json", "--institutions", str(INSTITUTIONS)],
+                         capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["schema_version"] == 1
+    assert [i["name"] for i in data["identities"]] == [
+        "instituicao-xy.sistematutor.com.br", "instituicaoxy.com.br", "uni-xy.edu.br",
+        "contato@colegioxy.com.br"]
+    assert {i["name"]: i["scenario"] for i in data["identities"]}["contato@colegioxy.com.br"] == 2
+    assert data["smtp_user"] == {
+        "name": "tutormail-instituicao-xy-smtp", "secret": "tutormail/instituicao-xy/smtp",
+        "key_generations": [1],
+        "from_addresses": ["atendimento@instituicaoxy.com.br", "comunicacao@instituicao-xy.sistematutor.com.br",
+                           "comunicacao@instituicaoxy.com.br", "contato@colegioxy.com.br"]}
+    first = data["companies"][0]
+    assert first["rules"] == {"avisos": "comunicacao", "requerimentos": "atendimento"}
+    assert {a["account"]: a["mailbox"] for a in first["accounts"]}["atendimento"] == \
+        '"Atendimento XY" <atendimento@instituicaoxy.com.br>'
+    dkim = [r for r in data["records"] if r["purpose"] == "dkim"]
+    assert len(dkim) == 9  # three per domain identity
+    assert {r["published_by"] for r in data["records"] if r["identity"] == "uni-xy.edu.br"} == {"rfc2136"}
+
+
+def test_plan_table_shows_every_section(capsys):
+    code, out, _ = run(["plan", "faculdade-delta", "--institutions", str(INSTITUTIONS)], capsys)
+    assert code == 0
+    for heading in ("Identities (SES)", "DNS records", "SMTP user", "Company Faculdade Delta: accounts",
+                    "Company Faculdade Delta: rules"):
+        assert heading in out
+    assert '"Secretaria \\"Delta\\"" <secretaria@faculdadedelta.edu.br>' in out
+
+
+def test_plan_unknown_slug_is_bad_input(capsys):
+    code, out, err = run(["plan", "nope", "--institutions", str(INSTITUTIONS)], capsys)
+    assert code == 2 and out == ""
+    assert "no file for institution 'nope'" in err
+
+
+def test_schema_accepts_the_examples_and_rejects_a_bad_shape(capsys):
+    _, out, _ = run(["schema"], capsys)
+    schema = json.loads(out)
+    yaml = YAML(typ="safe")
+    for path in INSTITUTIONS.glob("*.yaml"):
+        if path.name != "platform.yaml":
+            jsonschema.validate(yaml.load(path.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "X", "companies": [{"name": "A", "colour": "red"}]}, schema)
+
+
+def test_readme_starts_with_the_two_commands():
+    head = (REPO / "README.md").read_text().split("\n## ")[0]
+    assert "make demo" in head and "make test" in head
