@@ -14,7 +14,8 @@ from tutormail.problems import ConfigurationError
 
 from infra.app_builder import build_app
 
-app = App()
+# Stacks carry no CDK version metadata resource: hundreds of stacks would each get one.
+app = App(analytics_reporting=False)
 directory = app.node.try_get_context("institutions_dir") or "institutions"
 only = app.node.try_get_context("institutions")
 only = [s.strip() for s in only.split(",") if s.strip()] if only else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_ses as ses
 from constructs import Construct
@@ -32,24 +32,22 @@ class InstitutionStack(Stack):
                 events.EventBus.from_event_bus_name(self, "DefaultBus", "default")),
             events=list(WATCHED_EVENTS))
 
-        identity_arns = []
+        # ARNs are written here rather than with format_arn: each jsii call costs about a
+        # millisecond, and synthesis of hundreds of stacks is measured (bench/synth.py).
+        arn = f"arn:{Aws.PARTITION}:ses:{plan.platform.region}:{plan.platform.account}"
         for planned in plan.identities:
             if planned.kind == "domain":
                 DomainSender(self, f"Domain-{planned.name}", plan=plan, identity=planned,
-                                      configuration_set=config)
+                             configuration_set=config)
             else:
-                AddressSender(self, f"Address-{planned.name}", identity=planned,
-                                       configuration_set=config)
-            identity_arns.append(self.format_arn(service="ses", resource="identity",
-                                                 resource_name=planned.name))
-            CfnOutput(self, f"Out{logical_ids.identity(planned.name)}", value=planned.name,
-                      description=f"SES identity ({planned.kind}, Cenário {planned.scenario})")
+                AddressSender(self, f"Address-{planned.name}", identity=planned, configuration_set=config)
+        CfnOutput(self, "IdentityNames", value=",".join(i.name for i in plan.identities),
+                  description="SES identities of the institution, comma-separated")
 
         smtp = SmtpUser(self, "Smtp", user_name=plan.smtp_user_name, secret_name=plan.secret_name,
                         region=plan.platform.region,
-                        resource_arns=[*identity_arns, self.format_arn(
-                            service="ses", resource="configuration-set",
-                            resource_name=plan.configuration_set)],
+                        resource_arns=[*(f"{arn}:identity/{i.name}" for i in plan.identities),
+                                       f"{arn}:configuration-set/{plan.configuration_set}"],
                         from_addresses=plan.from_addresses, generations=plan.key_generations)
         CfnOutput(self, "SmtpSecretArn", value=smtp.secret.secret_arn,
                   description="Secrets Manager secret holding the SMTP key (read it, never print it)")

@@ -6,8 +6,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_ses as ses
 from constructs import Construct
+from tutormail.plan import RECORD_TTL, InstitutionPlan
 from tutormail.plan import Identity as PlannedIdentity
-from tutormail.plan import InstitutionPlan, Record
 
 from . import logical_ids
 
@@ -45,21 +45,23 @@ class DomainSender(Construct):
         _retain(self.email_identity, identity.name)
         if identity.provider != "route53":
             return
-        zone = route53.HostedZone.from_hosted_zone_attributes(
-            self, "Zone", hosted_zone_id=identity.hosted_zone_id, zone_name=identity.zone_name)
-        for index, dkim in enumerate(self.email_identity.dkim_records, start=1):
-            route53.CfnRecordSet(self, f"Dkim{index}", hosted_zone_id=zone.hosted_zone_id, name=dkim.name,
-                                 type="CNAME", ttl="1800", resource_records=[dkim.value])
-        for record in plan.records(identity):
-            if record.purpose != "dkim":
-                self._record(zone, record)
-
-    def _record(self, zone: route53.IHostedZone, record: Record) -> None:
-        value = _txt(record.value) if record.type == "TXT" else record.value
-        construct_id = {"mail-from-mx": "MailFromMx", "mail-from-spf": "MailFromSpf", "dmarc": "Dmarc"}
-        route53.CfnRecordSet(self, construct_id[record.purpose], hosted_zone_id=zone.hosted_zone_id,
-                             name=record.name, type=record.type, ttl=str(record.ttl),
-                             resource_records=[value])
+        # One record-set group per domain: Route 53 applies it as one change batch, and the zone is
+        # referenced by the id in the files, never looked up.
+        cfn_identity = self.email_identity.node.default_child
+        tokens = (cfn_identity.attr_dkim_dns_token_name1, cfn_identity.attr_dkim_dns_token_name2,
+                  cfn_identity.attr_dkim_dns_token_name3)
+        values = (cfn_identity.attr_dkim_dns_token_value1, cfn_identity.attr_dkim_dns_token_value2,
+                  cfn_identity.attr_dkim_dns_token_value3)
+        record_sets = [route53.CfnRecordSetGroup.RecordSetProperty(
+            name=name, type="CNAME", ttl=str(RECORD_TTL), resource_records=[value])
+            for name, value in zip(tokens, values, strict=True)]
+        record_sets.extend(route53.CfnRecordSetGroup.RecordSetProperty(
+            name=record.name, type=record.type, ttl=str(record.ttl),
+            resource_records=[_txt(record.value) if record.type == "TXT" else record.value])
+            for record in plan.records(identity) if record.purpose != "dkim")
+        route53.CfnRecordSetGroup(self, "Records", hosted_zone_id=identity.hosted_zone_id,
+                                  comment=f"tutor-mail: DKIM, MAIL FROM and DMARC of {identity.name}",
+                                  record_sets=record_sets)
 
 
 class AddressSender(Construct):

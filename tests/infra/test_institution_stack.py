@@ -56,28 +56,33 @@ def test_domain_identities_use_easy_dkim_2048_and_mail_from(xy_template):
         })
 
 
-def _records(template, zone):
-    return [r["Properties"] for r in resources(template, "AWS::Route53::RecordSet").values()
-            if r["Properties"]["HostedZoneId"] == zone]
+def _record_sets(template, zone):
+    groups = [r["Properties"] for r in resources(template, "AWS::Route53::RecordSetGroup").values()
+              if r["Properties"]["HostedZoneId"] == zone]
+    assert len(groups) == 1, f"one record-set group per Route 53 domain, got {len(groups)}"
+    return groups[0]["RecordSets"]
 
 
 def test_route53_domains_get_three_dkim_cnames_mail_from_and_dmarc(xy_template):
     platform_zone, own_zone = "Z0123456789ABCDEFGHIJ", "Z0987654321ZYXWVUTSRQ"
+    identities = resources(xy_template, "AWS::SES::EmailIdentity")
     for zone, domain in ((platform_zone, "instituicao-xy.sistematutor.com.br"), (own_zone, "instituicaoxy.com.br")):
-        records = _records(xy_template, zone)
+        records = _record_sets(xy_template, zone)
+        identity_id = next(k for k, v in identities.items() if v["Properties"]["EmailIdentity"] == domain)
         cnames = [r for r in records if r["Type"] == "CNAME"]
-        assert len(cnames) == 3
-        identity_id = next(k for k, v in resources(xy_template, "AWS::SES::EmailIdentity").items()
-                           if v["Properties"]["EmailIdentity"] == domain)
-        assert sorted(c["Name"]["Fn::GetAtt"][1] for c in cnames) == [
-            "DkimDNSTokenName1", "DkimDNSTokenName2", "DkimDNSTokenName3"]
-        assert {c["Name"]["Fn::GetAtt"][0] for c in cnames} == {identity_id}
+        assert [c["Name"] for c in cnames] == [
+            {"Fn::GetAtt": [identity_id, f"DkimDNSTokenName{n}"]} for n in (1, 2, 3)]
+        assert [c["ResourceRecords"] for c in cnames] == [
+            [{"Fn::GetAtt": [identity_id, f"DkimDNSTokenValue{n}"]}] for n in (1, 2, 3)]
         by_type = {(r["Type"], r["Name"]): r["ResourceRecords"] for r in records if r["Type"] != "CNAME"}
-        assert by_type[("MX", f"mail.{domain}")] == ["10 feedback-smtp.us-east-1.amazonses.com"]
-        assert by_type[("TXT", f"mail.{domain}")] == ['"v=spf1 include:amazonses.com ~all"']
-        assert by_type[("TXT", f"_dmarc.{domain}")] == ['"v=DMARC1; p=none;"']
+        assert by_type == {
+            ("MX", f"mail.{domain}"): ["10 feedback-smtp.us-east-1.amazonses.com"],
+            ("TXT", f"mail.{domain}"): ['"v=spf1 include:amazonses.com ~all"'],
+            ("TXT", f"_dmarc.{domain}"): ['"v=DMARC1; p=none;"'],
+        }
     # uni-xy.edu.br is rfc2136: its records are published by `tutormail dns-publish`, not the stack.
-    assert not any("uni-xy" in str(r) for r in resources(xy_template, "AWS::Route53::RecordSet").values())
+    assert len(resources(xy_template, "AWS::Route53::RecordSetGroup")) == 2
+    assert not resources(xy_template, "AWS::Route53::RecordSet")
 
 
 def test_smtp_user_may_only_send_raw_email_as_its_addresses(xy_template):
@@ -127,7 +132,8 @@ def test_outputs_name_what_the_scripts_need_and_never_a_secret(xy_template):
     outputs = xy_template.to_json()["Outputs"]
     values = [o["Value"] for o in outputs.values()]
     assert "tutormail-instituicao-xy" in values and {"Ref": "SmtpSecret"} in values
-    assert "contato@colegioxy.com.br" in values
+    assert ("instituicao-xy.sistematutor.com.br,instituicaoxy.com.br,uni-xy.edu.br,contato@colegioxy.com.br"
+            in values)
     assert "SecretAccessKey" not in str(outputs)
 
 
