@@ -41,7 +41,7 @@ setup: $(VENV)/.installed node_modules/.installed
 lint: setup
 	$(BIN)/ruff check .
 
-pytest: setup
+pytest: setup bind
 	$(BIN)/pytest
 
 test: lint pytest
@@ -49,7 +49,7 @@ test: lint pytest
 synth: setup
 	$(CDK) synth --quiet
 
-demo: setup
+demo: setup bind
 	bash scripts/demo.sh
 
 clean:

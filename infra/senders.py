@@ -8,6 +8,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 from tutormail.plan import RECORD_TTL, InstitutionPlan
 from tutormail.plan import Identity as PlannedIdentity
+from tutormail.rdata import quote_txt
 
 from . import logical_ids
 
@@ -17,10 +18,6 @@ def _retain(identity: ses.EmailIdentity, name: str) -> None:
     identity.apply_removal_policy(RemovalPolicy.RETAIN)
     cfn = identity.node.default_child
     cfn.override_logical_id(logical_ids.identity(name))
-
-
-def _txt(value: str) -> str:
-    return '"' + value.replace('"', '\\"') + '"'
 
 
 class DomainSender(Construct):
@@ -57,7 +54,7 @@ class DomainSender(Construct):
             for name, value in zip(tokens, values, strict=True)]
         record_sets.extend(route53.CfnRecordSetGroup.RecordSetProperty(
             name=record.name, type=record.type, ttl=str(record.ttl),
-            resource_records=[_txt(record.value) if record.type == "TXT" else record.value])
+            resource_records=[quote_txt(record.value) if record.type == "TXT" else record.value])
             for record in plan.records(identity) if record.purpose != "dkim")
         route53.CfnRecordSetGroup(self, "Records", hosted_zone_id=identity.hosted_zone_id,
                                   comment=f"tutor-mail: DKIM, MAIL FROM and DMARC of {identity.name}",

@@ -1,0 +1,1 @@
+"""The local sandbox: an AWS emulator (moto, extended), BIND and an SES SMTP stand-in on loopback."""

@@ -1,0 +1,51 @@
+"""python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS  [--state DIR]"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from . import launcher
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--state", default=".sandbox", help="state directory (default: .sandbox)")
+    parser.add_argument("--institutions", default="institutions")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start BIND, the AWS emulator and the SMTP stand-in")
+    sub.add_parser("down", help="stop them")
+    sub.add_parser("env", help="print what to export so the CLI and the CDK CLI use the sandbox")
+    clock = sub.add_parser("advance-clock", help="move sandbox time forward")
+    clock.add_argument("hours", type=float)
+    link = sub.add_parser("open-link", help="open the last verification link mailed to an address")
+    link.add_argument("address")
+    args = parser.parse_args(argv)
+    state = Path(args.state)
+    try:
+        if args.command == "up":
+            exports = launcher.up(state, Path(args.institutions))
+            print(f"sandbox up in {state}: AWS {exports['AWS_ENDPOINT_URL']}, DNS {exports['TUTORMAIL_RESOLVER']}, "
+                  f"SMTP {exports['TUTORMAIL_SMTP_ENDPOINT']}", file=sys.stderr)
+        elif args.command == "down":
+            launcher.down(state)
+        elif args.command == "env":
+            for key, value in sorted(launcher.read_env(state).items()):
+                print(f"export {key}={shlex.quote(value)}")
+        elif args.command == "advance-clock":
+            offset = launcher.advance_clock(state, args.hours)
+            print(f"sandbox clock is {offset / 3600:g} h ahead", file=sys.stderr)
+        elif args.command == "open-link":
+            status, text = launcher.open_link(state, args.address)
+            print(text)
+            return 0 if status == 200 else 1
+    except RuntimeError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Starts and stops the sandbox: BIND (a primary and a secondary), the AWS emulator and its SMTP
+stand-in, all on loopback, with their state in one directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import trustme
+from tutormail.model import load_catalog
+from tutormail.plan import build_plan
+
+from .bind import Named, TsigKey, Zone, free_port
+from .config import SandboxConfig
+
+PRIMARY, SECONDARY = "127.0.0.1", "127.0.0.2"
+UPDATE_KEY = "tutormail-sandbox-update"
+# Obviously fake credentials: moto accepts any, and nothing real may appear in the project.
+FAKE_ACCESS_KEY_ID = "SANDBOXFAKEACCESSKEY"
+FAKE_SECRET_KEY = "sandbox-fake-secret-key-not-real"  # noqa: S105 (deliberately fake)
+# DMARC policies the sandbox publishes for Cenário 2 domains, so the pre-flight has something to find.
+SAMPLE_DMARC = {"colegioxy.com.br": "v=DMARC1; p=reject; rua=mailto:dmarc@colegioxy.com.br"}
+
+
+def _key_name(secret_name: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", secret_name.lower()).strip("-")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _zones_and_seed(institutions_dir: Path) -> tuple[list[Zone], list[TsigKey], dict]:
+    catalog = load_catalog(institutions_dir)
+    platform = catalog.platform
+    update = TsigKey.generate(UPDATE_KEY)
+    keys = [update]
+    servers = (("ns1", PRIMARY), ("ns2", SECONDARY))
+    zones = {platform.platform_domain: Zone(platform.platform_domain, update_keys=(UPDATE_KEY,), name_servers=servers)}
+    seed: dict = {"hosted_zones": {platform.hosted_zone_id: platform.platform_domain}, "secrets": {}}
+    for institution in catalog.institutions.values():
+        plan = build_plan(institution, platform)
+        for identity in plan.identities:
+            if identity.kind == "email":
+                domain = identity.name.split("@", 1)[1]
+                if domain not in zones:
+                    records = [("_dmarc", 300, "TXT", f'"{SAMPLE_DMARC[domain]}"')] if domain in SAMPLE_DMARC else []
+                    zones[domain] = Zone(domain, records=records, name_servers=servers)
+                continue
+            dns = identity.dns
+            if dns is None:
+                continue
+            if dns.provider == "route53":
+                zones.setdefault(dns.zone_name, Zone(dns.zone_name, update_keys=(UPDATE_KEY,), name_servers=servers))
+                seed["hosted_zones"][dns.hosted_zone_id] = dns.zone_name
+            elif dns.provider == "rfc2136":
+                key = TsigKey.generate(_key_name(dns.tsig_key))
+                keys.append(key)
+                zones[dns.domain] = Zone(dns.domain, update_keys=(key.name,), name_servers=servers)
+                seed["secrets"][dns.tsig_key] = json.dumps(
+                    {"name": key.name, "algorithm": key.algorithm, "secret": key.secret})
+            else:
+                zones.setdefault(dns.domain, Zone(dns.domain, name_servers=servers))
+    return list(zones.values()), keys, seed
+
+
+def _wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the AWS emulator did not answer {url} in time")
+
+
+def up(state_dir: Path, institutions_dir: Path) -> dict[str, str]:
+    state_dir = Path(state_dir).resolve()
+    if (state_dir / "pids.json").exists():
+        down(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    (state_dir / "tls").mkdir(exist_ok=True)
+    ca.cert_pem.write_to_path(str(state_dir / "tls" / "ca.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(state_dir / "tls" / "smtp.pem"))
+    _write_private(state_dir / "tls" / "smtp.key", cert.private_key_pem.bytes())
+
+    zones, keys, seed = _zones_and_seed(institutions_dir)
+    _write_private(state_dir / "seed.json", json.dumps(seed).encode())
+    dns_port = free_port((PRIMARY, SECONDARY))
+    primary = Named(state_dir / "bind-primary", PRIMARY, dns_port, zones, keys, notify=(SECONDARY,)).start()
+    secondary = Named(state_dir / "bind-secondary", SECONDARY, dns_port, zones, keys,
+                      primary=(PRIMARY, dns_port)).start()
+
+    aws_port, smtp_port = free_port(), free_port()
+    platform = load_catalog(institutions_dir, only=[]).platform
+    config = SandboxConfig(state_dir=str(state_dir), base_url=f"http://localhost:{aws_port}",
+                           dns_server=f"{PRIMARY}:{dns_port}",
+                           dns_update_key=next(k for k in keys if k.name == UPDATE_KEY).as_text(),
+                           link_validity_hours=platform.link_validity_hours,
+                           dkim_window_hours=platform.dkim_window_hours,
+                           institutions_dir=str(Path(institutions_dir).resolve()))
+    config.clock_file.write_text("0")
+    env = {**os.environ, **config.to_env(), "TUTORMAIL_CLOCK_FILE": str(config.clock_file),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    log = open(state_dir / "aws.log", "wb")
+    emulator = subprocess.Popen([sys.executable, "-m", "sandbox.server", str(aws_port), str(smtp_port)], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    (state_dir / "pids.json").write_text(json.dumps(
+        {"emulator": emulator.pid, "named-primary": primary.process.pid, "named-secondary": secondary.process.pid}))
+    _wait_http(f"{config.base_url}/_sandbox/health")
+    exports = {
+        "AWS_ENDPOINT_URL": config.base_url,
+        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+        "AWS_DEFAULT_REGION": platform.region,
+        "AWS_REGION": platform.region,
+        "TUTORMAIL_RESOLVER": f"{PRIMARY}:{dns_port}",
+        "TUTORMAIL_DNS_PORT": str(dns_port),
+        "TUTORMAIL_SMTP_ENDPOINT": f"localhost:{smtp_port}",
+        "TUTORMAIL_SMTP_CA_BUNDLE": str(state_dir / "tls" / "ca.pem"),
+        "TUTORMAIL_CLOCK_FILE": str(config.clock_file),
+        "TUTORMAIL_SANDBOX_URL": config.base_url,
+        "TUTORMAIL_SANDBOX_STATE": str(state_dir),
+    }
+    (state_dir / "env.json").write_text(json.dumps(exports, indent=2, sort_keys=True))
+    return exports
+
+
+def read_env(state_dir: Path) -> dict[str, str]:
+    path = Path(state_dir) / "env.json"
+    if not path.exists():
+        raise RuntimeError(f"no sandbox is up in {state_dir}: run `python -m sandbox up` first")
+    return json.loads(path.read_text())
+
+
+def down(state_dir: Path) -> None:
+    pids_file = Path(state_dir) / "pids.json"
+    if not pids_file.exists():
+        return
+    for pid in json.loads(pids_file.read_text()).values():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        for _ in range(50):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    pids_file.unlink()
+    (Path(state_dir) / "env.json").unlink(missing_ok=True)
+
+
+def advance_clock(state_dir: Path, hours: float) -> float:
+    clock = Path(state_dir) / "clock-offset"
+    offset = float(clock.read_text() or 0) + hours * 3600
+    clock.write_text(str(offset))
+    return offset
+
+
+def latest_link(state_dir: Path, address: str) -> str:
+    """The verification link last "mailed" to an address (what a person would click)."""
+    outbox = Path(state_dir) / "outbox"
+    messages = sorted(p for p in outbox.glob("*.eml") if p.name.endswith(f"-{address}.eml")) if outbox.exists() else []
+    if not messages:
+        raise RuntimeError(f"no verification mail for {address} in {outbox}")
+    match = re.search(r"(http://\S+/_sandbox/verify\?\S+)", messages[-1].read_text())
+    if not match:
+        raise RuntimeError(f"no link in {messages[-1]}")
+    return match.group(1)
+
+
+def open_link(state_dir: Path, address: str) -> tuple[int, str]:
+    url = latest_link(state_dir, address)
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()

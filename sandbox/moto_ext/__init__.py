@@ -1,0 +1,29 @@
+"""Where moto lacks what our stacks and scripts use, and only there.
+
+Written for one moto version (checked at install): moto's CloudFormation skips AWS::SES::* and
+AWS::SecretsManager::Secret, and its SES marks every identity verified at once without DKIM
+tokens. The extensions give CloudFormation those types and SES its lifecycle:
+- domain identities get three DKIM tokens and stay PENDING until their CNAMEs resolve in the
+  sandbox DNS, FAILED after the DKIM window of sandbox time;
+- address identities stay PENDING until the link SES "mails" (a file in the outbox) is opened,
+  and the link expires after its validity of sandbox time;
+- records that stacks create in Route 53 are also written to the sandbox DNS.
+"""
+
+from __future__ import annotations
+
+import moto
+
+MOTO_VERSION = "5.2.5"
+
+
+def install() -> None:
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(f"sandbox.moto_ext was written for moto {MOTO_VERSION}, found {moto.__version__}: "
+                           "re-check every extension against the new version before changing the pin")
+    # Imported for their effect: moto builds its CloudFormation type map from the direct
+    # subclasses of CloudFormationModel the first time a stack is parsed.
+    from . import cfn_models, ses_lifecycle
+
+    ses_lifecycle.patch_backends()
+    cfn_models.patch_route53()

@@ -1,0 +1,197 @@
+"""CloudFormation types moto 5.2 does not create: SES configuration sets and their event
+destinations, Secrets Manager secrets; and Route 53 record-set groups mirrored into BIND."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dns.name
+import dns.query
+import dns.rcode
+import dns.tsigkeyring
+import dns.update
+from moto.core.common_models import CloudFormationModel
+from moto.route53 import models as route53_models
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.sesv2.models import sesv2_backends
+from tutormail.rdata import zone_rdata
+
+from ..config import SandboxConfig
+
+
+class SesConfigurationSet(CloudFormationModel):
+    def __init__(self, name: str):
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SES::ConfigurationSet"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SesConfigurationSet:
+        backend = sesv2_backends[account_id][region_name]
+        if resource_name not in backend.core_backend.config_sets:
+            backend.create_configuration_set(resource_name, {}, {}, {}, {}, [], {}, {})
+        return cls(resource_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SesConfigurationSet, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SesConfigurationSet:
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        sesv2_backends[account_id][region_name].core_backend.config_sets.pop(resource_name, None)
+
+
+class SesEventDestination(CloudFormationModel):
+    """Kept as declared; the sandbox does not emit sending events."""
+
+    def __init__(self, configuration_set: str, destination: dict[str, Any]):
+        self.configuration_set = configuration_set
+        self.destination = destination
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"{self.configuration_set}|{self.destination.get('Name', 'events')}"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SES::ConfigurationSetEventDestination"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SesEventDestination:
+        props = cloudformation_json["Properties"]
+        return cls(props["ConfigurationSetName"], props.get("EventDestination", {}))
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SesEventDestination, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SesEventDestination:
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        return None
+
+
+class SecretsManagerSecret(CloudFormationModel):
+    def __init__(self, arn: str, name: str):
+        self.arn = arn
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn  # Ref of AWS::SecretsManager::Secret is its ARN
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SecretsManagerSecret:
+        props = cloudformation_json["Properties"]
+        backend = secretsmanager_backends[account_id][region_name]
+        name = props.get("Name", resource_name)
+        if backend.secrets.get(name) is not None:
+            backend.put_secret_value(secret_id=name, secret_string=props.get("SecretString"), secret_binary=None,
+                                     client_request_token=None, version_stages=["AWSCURRENT"])
+        else:
+            backend.create_secret(name=name, secret_string=props.get("SecretString"), secret_binary=None,
+                                  description=props.get("Description"), tags=props.get("Tags"), kms_key_id=None,
+                                  client_request_token=None, replica_regions=[], force_overwrite=False)
+        return cls(backend.secrets[name].arn, name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SecretsManagerSecret, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SecretsManagerSecret:
+        # A key rotation changes the secret's value: store it as the new current version.
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        backend = secretsmanager_backends[account_id][region_name]
+        if backend.secrets.get(resource_name) is not None:
+            backend.delete_secret(secret_id=resource_name, recovery_window_in_days=None,
+                                  force_delete_without_recovery=True)
+
+
+def mirror_to_dns(zone_name: str, record_sets: list[dict[str, Any]]) -> None:
+    """Writes records that a stack put in (emulated) Route 53 into the sandbox BIND, so they
+    resolve as they would from Route 53's name servers."""
+    config = SandboxConfig.from_env()
+    if not config.dns_server or not config.dns_update_key:
+        return
+    key_name, algorithm, secret = config.dns_update_key.split(":", 2)
+    update = dns.update.UpdateMessage(zone_name, keyring=dns.tsigkeyring.from_text({key_name: secret}),
+                                      keyname=key_name, keyalgorithm=algorithm)
+    for record in record_sets:
+        name = dns.name.from_text(record["Name"])
+        values = [v if isinstance(v, str) else v["Value"] for v in record.get("ResourceRecords", [])]
+        update.delete(name, record["Type"])
+        for value in values:
+            update.add(name, int(record.get("TTL", 300)), record["Type"], zone_rdata(record["Type"], value))
+    host, _, port = config.dns_server.rpartition(":")
+    response = dns.query.tcp(update, host, port=int(port), timeout=5)
+    if response.rcode() != dns.rcode.NOERROR:
+        raise RuntimeError(f"sandbox DNS refused the mirror of {zone_name}: {dns.rcode.to_text(response.rcode())}")
+
+
+def patch_route53() -> None:
+    original = route53_models.RecordSetGroup.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        group = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        backend = route53_models.route53_backends[account_id]["aws"]
+        zone = backend.get_hosted_zone(group.hosted_zone_id)
+        mirror_to_dns(zone.name, cloudformation_json["Properties"]["RecordSets"])
+        return group
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return create(cls, new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(cls, resource_name, cloudformation_json, account_id, region_name):
+        return None
+
+    route53_models.RecordSetGroup.create_from_cloudformation_json = classmethod(create)
+    route53_models.RecordSetGroup.update_from_cloudformation_json = classmethod(update)
+    route53_models.RecordSetGroup.delete_from_cloudformation_json = classmethod(delete)

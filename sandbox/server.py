@@ -1,0 +1,117 @@
+"""The sandbox's AWS emulator process: moto server + extensions + the SES SMTP stand-in.
+
+    python -m sandbox.server AWS_PORT SMTP_PORT   (started by `python -m sandbox up`)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from .config import ACCOUNT, REGION, SandboxConfig
+from .moto_ext import install
+
+install()  # before moto parses any template
+
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.route53.models import route53_backends  # noqa: E402
+from moto.secretsmanager.models import secretsmanager_backends  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from .moto_ext.ses_lifecycle import find_identity  # noqa: E402
+from .smtp import start_smtp  # noqa: E402
+
+
+def seed(config: SandboxConfig) -> None:
+    """What exists before any deploy: the Route 53 zones the files name (with those ids) and the
+    TSIG secrets of RFC 2136 domains."""
+    seed_file = Path(config.state_dir) / "seed.json"
+    if not seed_file.exists():
+        return
+    data = json.loads(seed_file.read_text())
+    route53 = route53_backends[ACCOUNT]["aws"]
+    for zone_id, name in data.get("hosted_zones", {}).items():
+        if zone_id in route53.zones:
+            continue
+        zone = route53.create_hosted_zone(name, private_zone=False)
+        route53.zones.pop(zone.resource_id)
+        zone.resource_id = zone_id
+        route53.zones[zone_id] = zone
+    secrets = secretsmanager_backends[ACCOUNT][REGION]
+    for name, value in data.get("secrets", {}).items():
+        if secrets.secrets.get(name) is None:
+            secrets.create_secret(name=name, secret_string=value, secret_binary=None, description="sandbox seed",
+                                  tags=None, kms_key_id=None, client_request_token=None, replica_regions=[],
+                                  force_overwrite=False)
+
+
+def _json(start_response, status: str, body: dict) -> list[bytes]:
+    start_response(status, [("Content-Type", "application/json")])
+    return [json.dumps(body).encode()]
+
+
+class SandboxApp:
+    """moto's WSGI app, plus /_sandbox/: links to open, and state the tests may drive."""
+
+    def __init__(self, moto_app):
+        self.moto_app = moto_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/_sandbox/"):
+            return self.moto_app(environ, start_response)
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if path == "/_sandbox/health":
+            return _json(start_response, "200 OK", {"ok": True})
+        if path == "/_sandbox/verify":
+            identity = find_identity(query.get("identity", ""))
+            outcome = identity.open_link(query.get("token", "")) if identity else "invalid"
+            status = {"verified": "200 OK", "expired": "410 Gone"}.get(outcome, "404 Not Found")
+            start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+            text = {"verified": "Congratulations! You have successfully verified the address.",
+                    "expired": "This verification link has expired. Request a new one.",
+                    "invalid": "This verification link is not valid."}[outcome]
+            return [text.encode()]
+        if path == "/_sandbox/identity":
+            if environ["REQUEST_METHOD"] == "POST":
+                size = int(environ.get("CONTENT_LENGTH") or 0)
+                body = json.loads(environ["wsgi.input"].read(size) or b"{}")
+                identity = find_identity(body.get("identity", ""))
+                if identity is None:
+                    return _json(start_response, "404 Not Found", {"error": "no such identity"})
+                identity.forced_status = body.get("status")
+                return _json(start_response, "200 OK", {"identity": identity.email_identity,
+                                                        "status": identity.forced_status})
+            identity = find_identity(query.get("identity", ""))
+            if identity is None:
+                return _json(start_response, "404 Not Found", {"error": "no such identity"})
+            identity.refresh()
+            return _json(start_response, "200 OK", {
+                "identity": identity.email_identity, "status": identity.verification_status,
+                "tokens": identity.tokens, "links_sent": identity.links_sent})
+        return _json(start_response, "404 Not Found", {"error": f"unknown {path}"})
+
+
+def main(argv: list[str]) -> int:
+    aws_port, smtp_port = int(argv[0]), int(argv[1])
+    config = SandboxConfig.from_env()
+    seed(config)
+    state = Path(config.state_dir)
+    smtp = start_smtp(config, smtp_port, state / "tls" / "smtp.pem", state / "tls" / "smtp.key")
+    server = make_server("127.0.0.1", aws_port, SandboxApp(DomainDispatcherApplication(create_backend_app)),
+                         threaded=True, request_handler=MotoRequestHandler)
+    try:
+        server.serve_forever()
+    finally:
+        smtp.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,23 @@
+"""Record data in the text form DNS servers take (zone files, RFC 2136 updates, Route 53)."""
+
+from __future__ import annotations
+
+
+def fqdn(name: str) -> str:
+    return name if name.endswith(".") else name + "."
+
+
+def quote_txt(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def zone_rdata(rtype: str, value: str) -> str:
+    """Absolute targets (a relative one would get the zone appended) and quoted TXT."""
+    if rtype == "CNAME":
+        return fqdn(value)
+    if rtype == "MX":
+        preference, _, host = value.partition(" ")
+        return f"{preference} {fqdn(host)}"
+    if rtype == "TXT":
+        return value if value.startswith('"') else quote_txt(value)
+    return value
