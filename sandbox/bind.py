@@ -115,6 +115,8 @@ class Named:
             "  dnssec-validation no;",
             "  allow-transfer { any; };",
             "  notify explicit;" if self.notify else "  notify no;",
+            f"  notify-source {self.address};",
+            "  allow-notify { 127.0.0.0/8; };",
             "};",
             'controls { };',
         ]

@@ -3,6 +3,8 @@ stand-in, all on loopback, with their state in one directory."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import re
@@ -184,7 +186,8 @@ def latest_link(state_dir: Path, address: str) -> str:
     messages = sorted(p for p in outbox.glob("*.eml") if p.name.endswith(f"-{address}.eml")) if outbox.exists() else []
     if not messages:
         raise RuntimeError(f"no verification mail for {address} in {outbox}")
-    match = re.search(r"(http://\S+/_sandbox/verify\?\S+)", messages[-1].read_text())
+    body = email.message_from_bytes(messages[-1].read_bytes(), policy=email.policy.default).get_content()
+    match = re.search(r"(http://\S+/_sandbox/verify\?\S+)", body)
     if not match:
         raise RuntimeError(f"no link in {messages[-1]}")
     return match.group(1)

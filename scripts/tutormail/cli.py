@@ -10,12 +10,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, commands
+from .aws import ServiceError
 from .exitcodes import Exit
 from .model import check_files, load_catalog
 from .output import emit_json
 from .plan import plan_for
-from .plan_view import plan_data, print_plan
+from .plan_view import dmarc_warnings, plan_data, print_plan
 from .problems import ConfigurationError
 from .schema import institution_schema
 
@@ -52,10 +53,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     catalog = load_catalog(_institutions_dir(args), only=[args.slug])
     plan = plan_for(catalog, args.slug)
+    warnings = [] if args.offline else dmarc_warnings(plan)
     if args.output == "json":
-        emit_json(plan_data(plan))
+        emit_json({**plan_data(plan), "warnings": warnings})
     else:
-        print_plan(plan, sys.stdout)
+        print_plan(plan, sys.stdout, warnings)
     return Exit.OK
 
 
@@ -94,7 +96,66 @@ def build_parser() -> argparse.ArgumentParser:
     plan = add("plan", cmd_plan, "what will exist for an institution: identities, records, SMTP user, "
                "accounts, rules")
     plan.add_argument("slug")
+    plan.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
     add("schema", cmd_schema, "print the JSON Schema of an institution file")
+
+    records = add("dns-records", commands.cmd_dns_records,
+                  "the records to publish, with the real DKIM tokens from SES (zone, json or csv)")
+    records.add_argument("slug")
+    records.add_argument("--format", choices=("zone", "json", "csv"), default="zone")
+    records.add_argument("--domain", help="only this domain")
+    publish = add("dns-publish", commands.cmd_dns_publish,
+                  "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
+    publish.add_argument("slug")
+    publish.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    publish.add_argument("--tsig-key-file", metavar="FILE",
+                         help="TSIG key (name:algorithm:secret or JSON) instead of the secret named in the file")
+    verify = add("verify", commands.cmd_verify,
+                 "where each identity stands: DNS on every authoritative server, SES, the link's age")
+    verify.add_argument("slug")
+    verify.add_argument("--wait", action="store_true", help="poll with backoff until verified, failed or timeout")
+    verify.add_argument("--timeout", default="10m", help="for --wait: 90s, 10m, 2h (default 10m)")
+    verify.add_argument("--auto-resend", action="store_true",
+                        help="Cenário 2: request a new link when the last expired")
+    verify.add_argument("--max-resends", type=int, default=5, help="upper bound of links sent per address")
+    link = add("request-link", commands.cmd_request_link, "Cenário 2: make SES mail the verification link again")
+    link.add_argument("slug")
+    link.add_argument("--company")
+    link.add_argument("--account")
+    link.add_argument("--force", action="store_true", help="send even while the last link is still valid")
+    password = add("smtp-password", commands.cmd_smtp_password,
+                   "derive the SES SMTP password from a secret access key read on standard input")
+    password.add_argument("--region", required=True)
+    settings = add("smtp-settings", commands.cmd_smtp_settings,
+                   "the fields of Tutor's Contas de E-mail; the password only with --reveal, once verified")
+    settings.add_argument("slug")
+    settings.add_argument("--company")
+    settings.add_argument("--account")
+    settings.add_argument("--format", choices=("table", "json", "env"), default=None)
+    settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
+    settings.add_argument("--out", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
+    test.add_argument("slug")
+    test.add_argument("--to", required=True)
+    test.add_argument("--company")
+    test.add_argument("--account")
+    test.add_argument("--endpoint", metavar="HOST:PORT", help="SMTP endpoint (default: the region's; "
+                      "$TUTORMAIL_SMTP_ENDPOINT)")
+    test.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
+    test.add_argument("--attempts", type=int, default=3, help="tries for timeouts and 535 (default 3)")
+    handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
+    handoff.add_argument("slug")
+    handoff.add_argument("--out", metavar="DIR", help="directory (default: handoff/<slug>)")
+    company = add("add-company", commands.cmd_add_company,
+                  "Duplicar Configurações: a new company copied from an existing one, in the file")
+    company.add_argument("slug")
+    company.add_argument("--from", dest="source", required=True, metavar="COMPANY")
+    company.add_argument("--name", required=True)
+    company.add_argument("--email", help="the new company's comunicacao address")
+    company.add_argument("--logo", help="logo path, relative to the institutions directory")
+    company.add_argument("--dry-run", action="store_true", help="show the diff only")
+    dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
+    dmarc.add_argument("domain")
     return parser
 
 
@@ -102,16 +163,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.institutions_given = args.institutions is not None
+    if getattr(args, "format", "") is None:  # smtp-settings: --output json means --format json
+        args.format = args.output
     if args.institutions is None:
         args.institutions = "institutions"
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except ConfigurationError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return Exit.BAD_INPUT
+    except ServiceError as exc:
+        log.error("%s", exc)
+        return Exit.SERVICE_ERROR
     except KeyboardInterrupt:
         log.error("interrupted")
         return Exit.INTERRUPTED

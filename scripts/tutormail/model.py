@@ -508,7 +508,7 @@ def parse_institution(path: Path, platform: Platform | None, directory: Path
         raw_companies = CommentedSeq()
     seen_names: dict[str, int] = {}
     for index, entry in enumerate(raw_companies):
-        company = _parse_company(entry, index, chk, slug, platform, path.parent)
+        company = _parse_company(entry, index, chk, slug, platform, directory)
         if company is None:
             continue
         if company.name.casefold() in seen_names:

@@ -120,13 +120,13 @@ class InstitutionPlan:
         return next(i for i in self.identities if i.name == name)
 
     def records(self, identity: Identity, dkim_tokens: tuple[str, ...] | None = None,
-                signing_zone: str = "amazonses.com") -> tuple[Record, ...]:
+                signing_zone: str = "dkim.amazonses.com") -> tuple[Record, ...]:
         """The DNS records a domain identity needs; tokens come from SES once it exists."""
         if identity.kind != "domain":
             return ()
         tokens = dkim_tokens or tuple(DKIM_TOKEN_PLACEHOLDER % n for n in (1, 2, 3))
         records = [Record(identity.name, f"{token}._domainkey.{identity.name}", "CNAME",
-                          f"{token}.dkim.{signing_zone}", "dkim") for token in tokens]
+                          f"{token}.{signing_zone}", "dkim") for token in tokens]
         records.append(Record(identity.name, identity.mail_from, "MX",
                               f"10 feedback-smtp.{self.platform.region}.amazonses.com", "mail-from-mx"))
         records.append(Record(identity.name, identity.mail_from, "TXT", SPF_VALUE, "mail-from-spf"))

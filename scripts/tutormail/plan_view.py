@@ -46,7 +46,21 @@ def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
     }
 
 
-def print_plan(plan: InstitutionPlan, out: TextIO) -> None:
+def dmarc_warnings(plan: InstitutionPlan) -> list[dict[str, Any]]:
+    """The DMARC pre-flight of every Cenário 2 address (DNS look-ups)."""
+    from .dmarc import preflight
+
+    found = []
+    for identity in plan.identities:
+        if identity.kind == "email":
+            finding = preflight(identity.name.split("@", 1)[1])
+            if finding.warning:
+                found.append({"identity": identity.name, "domain": finding.domain, "record": finding.record,
+                              "policy": finding.policy, "warning": finding.warning})
+    return found
+
+
+def print_plan(plan: InstitutionPlan, out: TextIO, warnings: list[dict[str, Any]] = ()) -> None:
     data = plan_data(plan)
     inst = data["institution"]
     out.write(f"Institution {inst['name']} ({inst['slug']}), stack {data['stack']}, "
@@ -71,3 +85,5 @@ def print_plan(plan: InstitutionPlan, out: TextIO) -> None:
         if company["rules"]:
             section(f"Company {company['name']}: rules", table(
                 ["Tutor rule", "account"], sorted(company["rules"].items())), out)
+    for warning in warnings:
+        section(f"WARNING {warning['identity']}", warning["warning"], out)

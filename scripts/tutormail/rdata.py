@@ -21,3 +21,9 @@ def zone_rdata(rtype: str, value: str) -> str:
     if rtype == "TXT":
         return value if value.startswith('"') else quote_txt(value)
     return value
+
+
+def comparable(rtype: str, value: str) -> str:
+    """Host names compare without case; TXT strings with it."""
+    text = zone_rdata(rtype, value)
+    return text.lower() if rtype in ("CNAME", "MX", "NS") else text

@@ -56,8 +56,8 @@ def test_validate_json(capsys, tmp_path):
 
 
 def test_plan_json(capsys):
-    code, out, err = run(["plan", "instituicao-xy", "--output", "json", "--institutions", str(INSTITUTIONS)],
-                         capsys)
+    code, out, err = run(["plan", "instituicao-xy", "--output", "json", "--offline",
+                          "--institutions", str(INSTITUTIONS)], capsys)
     assert code == 0, err
     data = json.loads(out)
     assert data["schema_version"] == 1
@@ -80,7 +80,7 @@ def test_plan_json(capsys):
 
 
 def test_plan_table_shows_every_section(capsys):
-    code, out, _ = run(["plan", "faculdade-delta", "--institutions", str(INSTITUTIONS)], capsys)
+    code, out, _ = run(["plan", "faculdade-delta", "--offline", "--institutions", str(INSTITUTIONS)], capsys)
     assert code == 0
     for heading in ("Identities (SES)", "DNS records", "SMTP user", "Company Faculdade Delta: accounts",
                     "Company Faculdade Delta: rules"):

@@ -1,0 +1,340 @@
+"""The commands behind `tutormail`: each reads arguments, calls the library, renders the result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock, iso
+from .companies import add_company
+from .dmarc import preflight
+from .dns_check import MAIL_FROM_MEANING, SES_MEANING, check_domain
+from .dns_publish import PublishError, load_key, plan_changes, send_update, server_address
+from .dns_records import as_csv, as_rows, as_zone, domain_records, records_for
+from .exitcodes import Exit
+from .handoff import write_handoff
+from .links import LINK_MEANING, LinkRefused, link_state, request_link
+from .model import load_catalog
+from .output import emit_json, section, table
+from .plan import InstitutionPlan, plan_for
+from .problems import ConfigurationError, Problem
+from .regions import SES_SMTP_REGIONS
+from .ses import TAG_PREFIX, Ses
+from .settings import env_lines, read_smtp_secret, select_senders, settings_rows, write_private
+from .smtp_password import smtp_password
+from .smtp_test import send_test
+from .verification import check_identity, worst
+
+log = logging.getLogger("tutormail")
+TAG_PHASE3 = TAG_PREFIX + "phase3-tested"
+CLOCK = Clock()
+
+
+def load_plan(args: argparse.Namespace) -> InstitutionPlan:
+    catalog = load_catalog(Path(args.institutions), only=[args.slug])
+    return plan_for(catalog, args.slug)
+
+
+def parse_duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
+    except (ValueError, IndexError):
+        raise ConfigurationError([Problem("--timeout", 0, "--timeout", f"{text!r} is not a duration "
+                                          "(e.g. 90s, 10m, 2h)")]) from None
+
+
+# --- Cenário 1 -----------------------------------------------------------------------------------
+
+def cmd_dns_records(args: argparse.Namespace) -> int:
+    plan = load_plan(args)
+    found = domain_records(plan, Ses(plan.platform), args.domain)
+    if args.format == "zone":
+        sys.stdout.write(as_zone(found))
+    elif args.format == "csv":
+        sys.stdout.write(as_csv(found))
+    else:
+        emit_json({"institution": plan.slug, "records": as_rows(found)})
+    for item in found:
+        if not item.tokens_known:
+            log.warning("%s is not in SES yet: its DKIM names are placeholders until the stack is deployed",
+                        item.identity.name)
+    return Exit.OK
+
+
+def cmd_dns_publish(args: argparse.Namespace) -> int:
+    plan = load_plan(args)
+    ses = Ses(plan.platform)
+    results, codes = [], []
+    for item in domain_records(plan, ses):
+        identity = item.identity
+        entry: dict[str, Any] = {"domain": identity.name, "provider": identity.provider, "changes": []}
+        results.append(entry)
+        if identity.provider == "route53":
+            entry["result"] = "published by the stack (Route 53): nothing to do here"
+            continue
+        if identity.provider == "manual":
+            entry["result"] = "a person must publish these records (tutormail dns-records --format zone)"
+            entry["changes"] = as_rows([item])
+            continue
+        if not item.tokens_known:
+            entry["result"] = "the identity is not in SES yet: deploy the stack first"
+            codes.append(Exit.ACTION_NEEDED)
+            continue
+        try:
+            address, port = server_address(identity.dns)
+            changes = plan_changes(item, address, port)
+            entry["server"] = f"{address}:{port}"
+            entry["changes"] = [{"name": c.name, "type": c.type, "action": c.action, "wanted": list(c.wanted),
+                                 "found": list(c.found)} for c in changes]
+            todo = [c for c in changes if c.action != "nothing"]
+            if not todo:
+                entry["result"] = "nothing to do: every record is already there"
+            elif args.dry_run:
+                entry["result"] = f"dry run: {len(todo)} record set(s) would be written"
+            else:
+                key = load_key(identity.dns, plan.platform.region, Path(args.tsig_key_file) if args.tsig_key_file
+                               else None)
+                send_update(identity.name, todo, key, address, port)
+                entry["result"] = f"updated: {len(todo)} record set(s) written in one signed update"
+        except PublishError as exc:
+            entry["result"] = f"error: {exc}"
+            codes.append(Exit(exc.exit_code))
+            log.error("%s: %s", identity.name, exc)
+    if args.output == "json":
+        emit_json({"institution": plan.slug, "dry_run": args.dry_run, "domains": results})
+    else:
+        for entry in results:
+            rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"]
+                    if "action" in c]
+            body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
+            section(f"{entry['domain']} ({entry['provider']})", body)
+    return worst(codes)
+
+
+# --- verify (both scenarios) ------------------------------------------------------------------------
+
+def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> tuple[list[dict], Exit]:
+    entries, codes = [], []
+    for identity in plan.identities:
+        state = ses.identity(identity.name)
+        if identity.kind == "email" and args.auto_resend:
+            check = check_identity(plan, identity.name, state, CLOCK)
+            link = link_state(state, plan.platform.link_validity_hours)
+            if check.state == "expired" and link.count < args.max_resends:
+                request_link(ses, state, plan.platform.link_validity_hours, CLOCK, force=True)
+                log.info("%s: the link had expired; a new one was sent (%d of at most %d)", identity.name,
+                         link.count + 1, args.max_resends)
+                state = ses.identity(identity.name)
+        check = check_identity(plan, identity.name, state, CLOCK)
+        entry: dict[str, Any] = {
+            "identity": identity.name, "scenario": identity.scenario, "state": check.state,
+            "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
+            "actor": check.actor, "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
+            "ses": {"status": state.status, "meaning": (SES_MEANING if identity.kind == "domain" else LINK_MEANING)
+                    .get(state.status, state.status)},
+        }
+        if identity.kind == "domain":
+            entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
+                                 "mail_from_status": state.mail_from_status,
+                                 "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
+            findings, problem = check_domain(records_for(plan, identity, state))
+            entry["dns"] = {"problem": problem, "findings": [
+                {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
+                 "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None}
+                for f in findings]}
+        entries.append(entry)
+        codes.append(check.exit_code)
+    return entries, worst(codes)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    plan = load_plan(args)
+    ses = Ses(plan.platform)
+    deadline = time.monotonic() + parse_duration(args.timeout)
+    delay = 1.0
+    while True:
+        entries, code = _verify_once(plan, ses, args)
+        if not args.wait or code != Exit.PENDING or time.monotonic() + delay > deadline:
+            break
+        log.info("still pending; checking again in %g s", delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 60.0)
+    if args.output == "json":
+        emit_json({"institution": plan.slug, "exit_code": int(code), "identities": entries})
+    else:
+        for entry in entries:
+            lines = [f"state: {entry['state']} (SES: {entry['ses']['status']}: {entry['ses']['meaning']})"]
+            if entry.get("ses", {}).get("mail_from_status"):
+                lines.append(f"MAIL FROM {entry['ses']['mail_from_domain']}: {entry['ses']['mail_from_status']}"
+                             f" ({entry['ses']['mail_from_meaning']})")
+            if entry["missing"]:
+                lines.append(f"missing: {entry['missing']}")
+            lines.append(f"next: {entry['next_action']} ({entry['actor']})")
+            dns = entry.get("dns")
+            if dns and dns["problem"]:
+                lines.append(f"DNS: {dns['problem']}")
+            if dns and dns["findings"]:
+                lines.append(table(["server", "record", "type", "status", "found"],
+                                   [[f"{f['server']} ({f['address']})", f["record"], f["type"], f["status"],
+                                     " ".join(f["found"]) if f["status"] == "wrong" else (f["detail"] or "")]
+                                    for f in dns["findings"]]))
+            section(f"{entry['identity']} (Cenário {entry['scenario']})", "\n".join(lines))
+    return code
+
+
+# --- Cenário 2 ------------------------------------------------------------------------------------
+
+def cmd_request_link(args: argparse.Namespace) -> int:
+    plan = load_plan(args)
+    ses = Ses(plan.platform)
+    names = sorted({s.identity for s in select_senders(plan, args.company, args.account) if s.scenario == 2})
+    if not names:
+        raise ConfigurationError([Problem(plan.institution.source, 0, "accounts",
+                                          "no selected account is verified by link (Cenário 2)")])
+    results, codes = [], []
+    for name in names:
+        warning = preflight(name.split("@", 1)[1]).warning
+        if warning:
+            log.warning("DMARC: %s", warning)
+        state = ses.identity(name)
+        if not state.exists:
+            results.append({"identity": name, "result": f"not in SES: deploy {plan.stack_name} first", "sent": False})
+            codes.append(Exit.ACTION_NEEDED)
+            continue
+        if state.verified_for_sending:
+            results.append({"identity": name, "result": "already verified: no link needed", "sent": False})
+            continue
+        try:
+            link = request_link(ses, state, plan.platform.link_validity_hours, CLOCK, force=args.force)
+        except LinkRefused as exc:
+            results.append({"identity": name, "result": f"not sent: {exc}", "sent": False})
+            codes.append(Exit.PENDING)
+            continue
+        results.append({"identity": name, "sent": True, "sent_at": iso(link.sent_at),
+                        "expires_at": iso(link.expires_at), "links_sent": link.count, "dmarc_warning": warning,
+                        "result": f"SES mailed a new link to {name}; it must be opened before {iso(link.expires_at)}"})
+        codes.append(Exit.PENDING)
+    if args.output == "json":
+        emit_json({"institution": plan.slug, "links": results})
+    else:
+        print(table(["identity", "result"], [[r["identity"], r["result"]] for r in results]))
+    return worst(codes)
+
+
+# --- phases 2 and 3 ---------------------------------------------------------------------------------
+
+def cmd_smtp_password(args: argparse.Namespace) -> int:
+    if args.region not in SES_SMTP_REGIONS:
+        raise ConfigurationError([Problem("--region", 0, "--region", f"{args.region!r} has no SES SMTP endpoint")])
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        raise ConfigurationError([Problem("stdin", 0, "secret", "give the secret access key on standard input")])
+    print(smtp_password(secret, args.region))
+    return Exit.OK
+
+
+def cmd_smtp_settings(args: argparse.Namespace) -> int:
+    plan = load_plan(args)
+    senders = select_senders(plan, args.company, args.account)
+    ses = Ses(plan.platform)
+    checks = {}
+    for name in sorted({s.identity for s in senders}):
+        checks[name] = check_identity(plan, name, ses.identity(name), CLOCK)
+    secret = read_smtp_secret(plan)
+    blocked = [checks[s.identity] for s in senders if not checks[s.identity].verified]
+    if args.reveal and blocked:
+        for check in {c.identity: c for c in blocked}.values():
+            log.error("%s is not verified for sending: %s; next: %s", check.identity, check.missing, check.next_action)
+        log.error("the password is released only once every selected sender is verified (phase 1 before phase 2)")
+        return Exit.ACTION_NEEDED
+    rows = settings_rows(plan, senders, checks, secret, args.reveal)
+    rules = [{"company": c.name, "rule": rule, "account": account}
+             for c in plan.institution.companies for rule, account in c.rules]
+    if args.format == "json":
+        import io
+
+        buffer = io.StringIO()
+        emit_json({"institution": plan.slug, "accounts": rows, "rules": rules}, buffer)
+        text = buffer.getvalue()
+    elif args.format == "env":
+        text = "\n".join(env_lines(rows)) + "\n"
+    else:
+        headers = ["empresa", "conta", "De/Remetente", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS", "validado"]
+        text = table(headers,
+                     [[r["company"], r["account"], r["from"], r["smtp"], r["port"], r["user"], r["password"], r["ssl"],
+                       r["tls"], "sim" if r["verified"] else "não"] for r in rows])
+        text += "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
+                                                                for r in rules]) + "\n"
+    if args.out:
+        write_private(Path(args.out), text)
+        log.info("wrote %s (mode 0600)", args.out)
+    else:
+        sys.stdout.write(text)
+    return Exit.OK
+
+
+def cmd_send_test(args: argparse.Namespace) -> int:
+    plan = load_plan(args)
+    senders = select_senders(plan, args.company, args.account or ("comunicacao" if not args.company else None))
+    sender = senders[0]
+    ses = Ses(plan.platform)
+    state = ses.identity(sender.identity)
+    check = check_identity(plan, sender.identity, state, CLOCK)
+    if not check.verified:
+        log.error("%s is not verified for sending: %s; next: %s", sender.identity, check.missing, check.next_action)
+        return Exit.ACTION_NEEDED
+    secret = read_smtp_secret(plan)
+    endpoint = args.endpoint or os.environ.get("TUTORMAIL_SMTP_ENDPOINT") or f"{plan.smtp_endpoint}:587"
+    host, _, port = endpoint.rpartition(":")
+    ca_bundle = args.ca_bundle or os.environ.get("TUTORMAIL_SMTP_CA_BUNDLE")
+    result = send_test(plan, sender, secret, args.to, host or endpoint, int(port or 587), ca_bundle,
+                       attempts=args.attempts)
+    data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
+            "to": args.to, "endpoint": endpoint, "accepted": result.ok, "smtp_code": result.code,
+            "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
+    if result.ok:
+        ses.tag(sender.identity, {TAG_PHASE3: iso(CLOCK.now())})
+    if args.output == "json":
+        emit_json(data)
+    else:
+        print(table(["field", "value"], [[k, "" if v is None else v] for k, v in data.items()]))
+    if not result.ok:
+        log.error("%s", result.explanation)
+    return Exit.OK if result.ok else Exit.SERVICE_ERROR
+
+
+def cmd_handoff(args: argparse.Namespace) -> int:
+    plan = load_plan(args)
+    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug))
+    if args.output == "json":
+        emit_json({"institution": plan.slug, "files": [str(p) for p in paths]})
+    else:
+        print("\n".join(str(p) for p in paths))
+    return Exit.OK
+
+
+def cmd_add_company(args: argparse.Namespace) -> int:
+    catalog = load_catalog(Path(args.institutions))
+    text, diff = add_company(catalog, args.slug, args.source, args.name, args.email, args.logo)
+    sys.stdout.write(diff)
+    if not args.dry_run:
+        (Path(catalog.directory) / f"{args.slug}.yaml").write_text(text, encoding="utf-8")
+        log.info("added company %r to %s.yaml; run phase 3 for it once deployed", args.name, args.slug)
+    return Exit.OK
+
+
+def cmd_dmarc(args: argparse.Namespace) -> int:
+    finding = preflight(args.domain)
+    data = {"domain": finding.domain, "record": finding.record, "policy": finding.policy, "warning": finding.warning}
+    if args.output == "json":
+        emit_json(data)
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    return Exit.OK

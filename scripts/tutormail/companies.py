@@ -1,0 +1,63 @@
+"""`add-company`: Tutor's "Duplicar Configurações" as an edit of the institution file that keeps
+its comments and order, validated before it is written."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+import tempfile
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from .model import Catalog, parse_institution
+from .problems import ConfigurationError, Problem
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
+def add_company(catalog: Catalog, slug: str, source: str, name: str, email: str | None = None,
+                logo: str | None = None) -> tuple[str, str]:
+    """Returns (new text, unified diff); raises ConfigurationError if the result is invalid."""
+    institution = catalog.get(slug)
+    path = Path(catalog.directory) / Path(institution.source).name
+    original = path.read_text(encoding="utf-8")
+    yaml = _yaml()
+    doc = yaml.load(original)
+    companies = doc["companies"]
+    template = next((c for c in companies if c.get("name") == source), None)
+    if template is None:
+        known = ", ".join(str(c.get("name")) for c in companies)
+        raise ConfigurationError([Problem(institution.source, 0, "--from",
+                                          f"no company {source!r} (companies: {known})")])
+    company = CommentedMap()
+    company["name"] = name
+    if logo:
+        company["logo"] = logo
+    accounts = copy.deepcopy(template.get("accounts")) or CommentedMap()
+    if email:
+        accounts["comunicacao"] = email
+    if accounts:
+        company["accounts"] = accounts
+    if template.get("rules"):
+        company["rules"] = copy.deepcopy(template["rules"])
+    companies.append(company)
+    buffer = io.StringIO()
+    yaml.dump(doc, buffer)
+    text = buffer.getvalue()
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = Path(tmp) / path.name
+        candidate.write_text(text, encoding="utf-8")
+        _, problems = parse_institution(candidate, catalog.platform, Path(catalog.directory))
+    if problems:
+        raise ConfigurationError([Problem(institution.source, p.line, p.field, p.reason) for p in problems])
+    diff = "".join(difflib.unified_diff(original.splitlines(keepends=True), text.splitlines(keepends=True),
+                                        fromfile=f"a/{path.name}", tofile=f"b/{path.name}"))
+    return text, diff

@@ -1,0 +1,103 @@
+"""The document for the institution's staff, in Portuguese (pt-BR), as Markdown and HTML.
+
+It never holds the password: it says how the password is delivered.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from .plan import InstitutionPlan
+from .settings import SMTP_PORT
+
+Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table", content)
+
+
+def _blocks(plan: InstitutionPlan) -> list[Block]:
+    inst = plan.institution
+    platform_address = f"{plan.platform.default_local_part}@{inst.slug}.{plan.platform.platform_domain}"
+    blocks: list[Block] = [
+        ("h1", f"Configuração de e-mail no Tutor: {inst.name}"),
+        ("p", "Este documento mostra o que preencher no Tutor para que os e-mails de comunicação (avisos, "
+              "requerimentos, redefinição de senha, news) saiam com o remetente da instituição."),
+        ("h2", "Fase 2: Módulo Administrativo > Contas de E-mail > Alterar"),
+        ("p", "Para cada empresa e cada conta abaixo, abra Módulo Administrativo > Contas de E-mail, clique em "
+              "Alterar (ou em Incluir uma nova conta de e-mail, para uma conta nova) e preencha os campos nesta "
+              "ordem. Faça isso para as contas Comunicação e News."),
+    ]
+    for company in inst.companies:
+        blocks.append(("h3", f"Empresa: {company.name}"))
+        rows = []
+        for sender in (s for s in plan.senders if s.company == company.name):
+            rows.append([sender.account, sender.mailbox, plan.smtp_endpoint, str(SMTP_PORT),
+                         "informado pelo suporte", "solicitar ao suporte", "Não", "SES"])
+        blocks.append(("table", (["Conta", "De/Remetente", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS"], rows)))
+        if company.rules:
+            blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
+            blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))
+    blocks += [
+        ("h2", "Usuário e senha"),
+        ("p", "O Usuário (ID da chave de acesso SMTP) e a Senha são entregues pela equipe de suporte, a pedido, "
+              "por um canal seguro, somente depois que o remetente estiver validado (fase 1). A senha nunca é "
+              "enviada por e-mail nem aparece neste documento."),
+        ("h2", "Fase 3: teste"),
+        ("ul", ["Selecione Módulo Administrativo > Usuários.",
+                "Localize o seu cadastro e reinicie a sua senha pela opção CPF (sem pontos e traços).",
+                "Verifique a sua caixa de e-mail: o remetente deve ser o e-mail da instituição.",
+                "Em plataformas com várias empresas, repita o teste para cada empresa."]),
+        ("h2", "Observações"),
+        ("ul", [f"O endereço {platform_address} (domínio do Tutor) serve apenas para envio: ele não tem caixa "
+                "de entrada e não recebe respostas.",
+                "O e-mail institucional tem caixa de entrada e pode ser usado para responder mensagens. Porém, "
+                "respostas enviadas diretamente por ele acontecem fora do Tutor e não ficam registradas: um "
+                "requerimento respondido assim continua aberto no Tutor.",
+                "Para uma nova empresa, use Duplicar Configurações (Módulo Administrativo > Configuração de "
+                "E-mail), envie a logo da nova empresa, ajuste os textos e repita a fase 3."]),
+    ]
+    return blocks
+
+
+def render_markdown(plan: InstitutionPlan) -> str:
+    out = []
+    for kind, content in _blocks(plan):
+        if kind in ("h1", "h2", "h3"):
+            out.append("#" * int(kind[1]) + " " + content)
+        elif kind == "p":
+            out.append(content)
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in content))
+        else:
+            headers, rows = content
+            cell = lambda v: v.replace("|", "\\|")  # noqa: E731
+            out.append("\n".join(["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
+                                  *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows)]))
+    return "\n\n".join(out) + "\n"
+
+
+def render_html(plan: InstitutionPlan) -> str:
+    out = ['<!DOCTYPE html>', '<html lang="pt-BR"><head><meta charset="utf-8">',
+           f"<title>{html.escape(plan.institution.name)}: configuração de e-mail</title>",
+           "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
+           "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}</style></head><body>"]
+    for kind, content in _blocks(plan):
+        if kind in ("h1", "h2", "h3", "p"):
+            out.append(f"<{kind}>{html.escape(content)}</{kind}>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in content) + "</ul>")
+        else:
+            headers, rows = content
+            out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"
+                       + "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+                                 for row in rows) + "</table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def write_handoff(plan: InstitutionPlan, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    markdown = directory / f"{plan.slug}.md"
+    page = directory / f"{plan.slug}.html"
+    markdown.write_text(render_markdown(plan), encoding="utf-8")
+    page.write_text(render_html(plan), encoding="utf-8")
+    return [markdown, page]

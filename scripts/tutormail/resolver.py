@@ -1,0 +1,102 @@
+"""DNS access for the scripts: a resolver to find things, and direct questions to one server.
+
+`TUTORMAIL_RESOLVER` (host:port) replaces the system resolver and `TUTORMAIL_DNS_PORT` the port 53
+of direct queries: the sandbox and the tests point both at their own BIND.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+
+TIMEOUT = 3.0
+
+
+def dns_port() -> int:
+    return int(os.environ.get("TUTORMAIL_DNS_PORT") or 53)
+
+
+def resolver() -> dns.resolver.Resolver:
+    configured = os.environ.get("TUTORMAIL_RESOLVER")
+    if configured:
+        result = dns.resolver.Resolver(configure=False)
+        host, _, port = configured.rpartition(":")
+        result.nameservers = [host or configured]
+        result.port = int(port) if host else 53
+    else:
+        result = dns.resolver.Resolver()
+    result.lifetime = TIMEOUT * 2
+    result.timeout = TIMEOUT
+    return result
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One server's answer to one question."""
+
+    outcome: str  # ok | nxdomain | nodata | timeout | refused | servfail | unreachable | error
+    values: tuple[str, ...] = ()
+    detail: str = ""
+
+
+def ask(server: str, name: str, rdtype: str, port: int | None = None, timeout: float = TIMEOUT) -> Answer:
+    """Asks one server directly, without recursion, so no cache stands between us and it."""
+    query = dns.message.make_query(name, rdtype)
+    query.flags &= ~dns.flags.RD
+    try:
+        response = dns.query.udp(query, server, port=port or dns_port(), timeout=timeout)
+        if response.flags & dns.flags.TC:
+            response = dns.query.tcp(query, server, port=port or dns_port(), timeout=timeout)
+    except dns.exception.Timeout:
+        return Answer("timeout", detail=f"no answer within {timeout:g} s")
+    except OSError as exc:
+        return Answer("unreachable", detail=str(exc))
+    rcode = response.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        return Answer("nxdomain")
+    if rcode == dns.rcode.REFUSED:
+        return Answer("refused", detail="the server refused to answer (not authoritative for the zone?)")
+    if rcode == dns.rcode.SERVFAIL:
+        return Answer("servfail", detail="the server failed to answer (zone not loaded?)")
+    if rcode != dns.rcode.NOERROR:
+        return Answer("error", detail=dns.rcode.to_text(rcode))
+    wanted = dns.rdatatype.from_text(rdtype)
+    values = tuple(sorted(rdata.to_text() for rrset in response.answer if rrset.rdtype == wanted
+                          for rdata in rrset))
+    return Answer("ok" if values else "nodata", values)
+
+
+def zone_of(name: str) -> str:
+    """The zone a name lives in: the closest enclosing name with an SOA."""
+    return dns.resolver.zone_for_name(name, resolver=resolver()).to_text().rstrip(".")
+
+
+def authoritative_servers(zone: str) -> list[tuple[str, str]]:
+    """(name server, address) for every NS of the zone."""
+    res = resolver()
+    servers = []
+    for ns in sorted(r.to_text().rstrip(".") for r in res.resolve(zone, "NS")):
+        try:
+            addresses = sorted(r.to_text() for r in res.resolve(ns, "A"))
+        except dns.exception.DNSException:
+            addresses = []
+        servers.extend((ns, address) for address in addresses or [""])
+    return servers
+
+
+def txt_values(name: str) -> list[str]:
+    """TXT strings of a name through the resolver ([] when there is none)."""
+    try:
+        answer = resolver().resolve(name, "TXT")
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    return ["".join(part.decode(errors="replace") for part in rdata.strings) for rdata in answer]

@@ -1,0 +1,95 @@
+"""Phase 2: the fields of Tutor's "Contas de E-mail" screen, and the SMTP secret behind them."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import aws
+from .plan import InstitutionPlan, Sender
+from .smtp_password import smtp_password
+from .verification import SenderCheck
+
+SMTP_PORT = 587
+MASK = "********"
+
+
+@dataclass(frozen=True)
+class SmtpSecret:
+    access_key_id: str
+    secret_access_key: str
+    region: str
+    key_generation: int
+
+    def __repr__(self) -> str:  # never let a secret reach a log through repr
+        return f"SmtpSecret(access_key_id={self.access_key_id!r}, region={self.region!r}, secret_access_key=***)"
+
+
+def read_smtp_secret(plan: InstitutionPlan, client: Any = None) -> SmtpSecret:
+    client = client or aws.client("secretsmanager", plan.platform.region)
+    value = aws.call(f"Secrets Manager GetSecretValue {plan.secret_name}", client.get_secret_value,
+                     SecretId=plan.secret_name)
+    data = json.loads(value["SecretString"])
+    return SmtpSecret(data["access_key_id"], data["secret_access_key"], data.get("region", plan.platform.region),
+                      int(data.get("key_generation", 1)))
+
+
+def select_senders(plan: InstitutionPlan, company: str | None, account: str | None) -> list[Sender]:
+    from .problems import ConfigurationError, Problem
+
+    chosen = [s for s in plan.senders if (company is None or s.company == company)
+              and (account is None or s.account == account)]
+    if not chosen:
+        companies = sorted({s.company for s in plan.senders})
+        accounts = sorted({s.account for s in plan.senders if company is None or s.company == company})
+        raise ConfigurationError([Problem(plan.institution.source, 0, "--company/--account",
+                                          f"no such account (companies: {', '.join(companies)}; "
+                                          f"accounts: {', '.join(accounts)})")])
+    return chosen
+
+
+def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str, SenderCheck],
+                  secret: SmtpSecret | None, reveal: bool) -> list[dict[str, Any]]:
+    """One row per company and account, fields in the screen's order."""
+    rows = []
+    for sender in senders:
+        check = checks[sender.identity]
+        released = reveal and check.verified and secret is not None
+        rows.append({
+            "company": sender.company, "account": sender.account,
+            "from": sender.mailbox,
+            "smtp": plan.smtp_endpoint, "port": SMTP_PORT,
+            "user": secret.access_key_id if secret else None,
+            "password": smtp_password(secret.secret_access_key, plan.platform.region) if released else MASK,
+            "ssl": "Não", "tls": "SES (STARTTLS)",
+            "verified": check.verified, "missing": check.missing or None,
+            "rules": sorted(rule for rule, target in plan.institution.company(sender.company).rules
+                            if target == sender.account),
+        })
+    return rows
+
+
+def env_lines(rows: list[dict[str, Any]]) -> list[str]:
+    import re
+
+    lines = []
+    for row in rows:
+        prefix = "TUTOR_SMTP_" + re.sub(r"[^A-Z0-9]+", "_", f"{row['company']}_{row['account']}".upper()
+                                        .encode("ascii", "ignore").decode()).strip("_")
+        for key, field in (("FROM", "from"), ("HOST", "smtp"), ("PORT", "port"), ("USER", "user"),
+                           ("PASSWORD", "password"), ("SSL", "ssl"), ("TLS", "tls")):
+            value = str(row[field]).replace("'", "'\\''")
+            lines.append(f"{prefix}_{key}='{value}'")
+    return lines
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file that may hold a password: created 0600 before anything is written to it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

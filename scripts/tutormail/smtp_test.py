@@ -1,0 +1,97 @@
+"""Phase 3: a real message through the SES SMTP endpoint, with what the server said explained."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from .plan import InstitutionPlan, Sender
+from .settings import SMTP_PORT, SmtpSecret
+from .smtp_password import smtp_password
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    code: int | None
+    reply: str
+    explanation: str
+    message_id: str | None = None
+
+
+def explain(code: int | None, reply: str, plan: InstitutionPlan) -> str:
+    region = plan.platform.region
+    if code == 535:
+        return ("SES refused the credentials (535). Either the password was derived for another region "
+                f"(it must be for {region}), the access key is new and not yet active in SES (wait a minute "
+                "and retry), or the key was rotated away (read the secret again: tutormail smtp-settings "
+                f"{plan.slug} --reveal).")
+    if code == 554 and "not verified" in reply:
+        return ("SES refused the sender (554): the From address is not verified in this region. Finish phase 1 "
+                f"(tutormail verify {plan.slug}) before sending.")
+    if code == 554 and "not authorized" in reply:
+        return ("SES refused the sender (554): the SMTP user may not send as this From address. Is the address "
+                f"in the institution file, and was the stack deployed since (cdk deploy {plan.stack_name})?")
+    if code is None:
+        return "The SMTP endpoint could not be reached or did not answer in time."
+    return f"The SMTP server answered {code}."
+
+
+def build_message(sender: Sender, to: str, institution: str) -> EmailMessage:
+    message = EmailMessage()
+    local, _, domain = sender.address.partition("@")
+    message["From"] = HeaderAddress(sender.display_name, local, domain)
+    message["To"] = to
+    message["Subject"] = f"Teste de envio (fase 3) - {institution}"
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=domain)
+    message.set_content(
+        f"Este é um teste de envio da conta \"{sender.account}\" da empresa {sender.company}.\n"
+        f"Se você recebeu esta mensagem com o remetente {sender.mailbox}, a configuração está correta.\n")
+    return message
+
+
+def send_test(plan: InstitutionPlan, sender: Sender, secret: SmtpSecret, to: str, host: str, port: int = SMTP_PORT,
+              ca_bundle: str | None = None, attempts: int = 3, backoff: float = 2.0, timeout: float = 15.0
+              ) -> SendResult:
+    context = ssl.create_default_context(cafile=ca_bundle)  # certificate and host name checked
+    password = smtp_password(secret.secret_access_key, plan.platform.region)
+    message = build_message(sender, to, plan.institution.name)
+    last = SendResult(False, None, "", explain(None, "", plan))
+    for attempt in range(1, attempts + 1):
+        try:
+            with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+                smtp.ehlo()
+                smtp.starttls(context=context)
+                smtp.ehlo()
+                smtp.login(secret.access_key_id, password)
+                code, reply = smtp.mail(sender.address)
+                if code != 250:
+                    raise smtplib.SMTPSenderRefused(code, reply, sender.address)
+                code, reply = smtp.rcpt(to)
+                if code not in (250, 251):
+                    raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+                code, reply = smtp.data(message.as_bytes())  # raises SMTPDataError unless 250
+                text = reply.decode(errors="replace")
+                # SES answers "250 Ok <message id>".
+                return SendResult(True, code, text, "SES accepted the message.", text.split()[-1] if text else None)
+        except smtplib.SMTPAuthenticationError as exc:
+            last = SendResult(False, exc.smtp_code, exc.smtp_error.decode(errors="replace"),
+                              explain(exc.smtp_code, "", plan))
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused) as exc:
+            code = getattr(exc, "smtp_code", None)
+            text = getattr(exc, "smtp_error", b"")
+            if isinstance(exc, smtplib.SMTPRecipientsRefused):
+                code, text = next(iter(exc.recipients.values()))
+            reply = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+            return SendResult(False, code, reply, explain(code, reply, plan))  # permanent: not retried
+        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+            last = SendResult(False, None, str(exc), explain(None, "", plan))
+        if attempt < attempts:
+            time.sleep(backoff * 2 ** (attempt - 1))
+    return last

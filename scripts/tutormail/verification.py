@@ -1,0 +1,84 @@
+"""Where each sender stands, and the one answer the phase gate needs: "is this account's sender
+verified for sending?" (`check_sender(...).verified`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .clock import Clock, iso
+from .exitcodes import Exit
+from .links import link_state
+from .plan import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan, Sender
+from .ses import IdentityState
+
+PLATFORM, INSTITUTION = "platform team", "institution"
+# From best to worst: the code of a set of checks is that of its worst member.
+SEVERITY = (Exit.OK, Exit.PENDING, Exit.ACTION_NEEDED, Exit.BAD_INPUT, Exit.SERVICE_ERROR)
+
+
+@dataclass(frozen=True)
+class SenderCheck:
+    identity: str
+    scenario: int
+    state: str  # verified | pending | expired | failed | missing
+    verified: bool
+    missing: str
+    next_action: str
+    actor: str
+    link_expires_at: datetime | None = None
+
+    @property
+    def exit_code(self) -> Exit:
+        return {"verified": Exit.OK, "pending": Exit.PENDING}.get(self.state, Exit.ACTION_NEEDED)
+
+
+def worst(codes) -> Exit:
+    codes = list(codes) or [Exit.OK]
+    return max(codes, key=SEVERITY.index)
+
+
+def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock: Clock) -> SenderCheck:
+    planned = plan.identity(name)
+    slug = plan.slug
+    if not state.exists:
+        return SenderCheck(name, planned.scenario, "missing", False, "the identity does not exist in SES",
+                           f"deploy the stack: cdk deploy {plan.stack_name} --exclusively", PLATFORM)
+    if state.verified_for_sending or state.status == "SUCCESS":
+        return SenderCheck(name, planned.scenario, "verified", True, "", "none: go on to phase 2", PLATFORM)
+    if planned.kind == "domain":
+        hours = plan.platform.dkim_window_hours
+        if state.status in ("FAILED", "TEMPORARY_FAILURE"):
+            return SenderCheck(name, 1, "failed", False,
+                               f"SES stopped looking for the DKIM records (its {hours} h window elapsed)",
+                               f"publish the records (tutormail dns-records {slug}), then restart DKIM "
+                               "verification: aws sesv2 put-email-identity-dkim-signing-attributes "
+                               f"--email-identity {name} --signing-attributes-origin AWS_SES", PLATFORM)
+        action, actor = {
+            OWNER_STACK: ("wait: the stack published the records in Route 53; SES checks them "
+                          f"(tutormail verify {slug} --wait)", PLATFORM),
+            OWNER_RFC2136: (f"tutormail dns-publish {slug}, then tutormail verify {slug} --wait", PLATFORM),
+            OWNER_PERSON: (f"the institution publishes the records of tutormail dns-records {slug}", INSTITUTION),
+        }[planned.owner]
+        return SenderCheck(name, 1, "pending", False, "SES has not yet seen the three DKIM CNAMEs", action, actor)
+    link = link_state(state, plan.platform.link_validity_hours)
+    now = clock.now()
+    expired = state.status == "FAILED" or (link.expires_at is not None and now > link.expires_at)
+    if expired:
+        return SenderCheck(name, 2, "expired", False, "the verification link expired before it was opened",
+                           f"request a new link: tutormail request-link {slug} (the institution must open it "
+                           f"within {plan.platform.link_validity_hours} h)", PLATFORM, link.expires_at)
+    if link.expires_at is None:
+        return SenderCheck(name, 2, "pending", False, f"{name} has not opened SES's verification link",
+                           f"the institution opens the link SES mailed to {name}; if it never arrived, "
+                           f"tutormail request-link {slug}", INSTITUTION)
+    left = link.expires_at - now
+    hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+    return SenderCheck(name, 2, "pending", False, f"{name} has not opened SES's verification link",
+                       f"the institution opens the link SES mailed to {name} before {iso(link.expires_at)} "
+                       f"({hours} h {minutes:02d} min left)", INSTITUTION, link.expires_at)
+
+
+def check_sender(plan: InstitutionPlan, sender: Sender, state: IdentityState, clock: Clock) -> SenderCheck:
+    """The phase gate: phase 2 (the password) only for a sender whose identity is verified."""
+    return check_identity(plan, sender.identity, state, clock)
