@@ -50,7 +50,7 @@ synth: setup
 	$(CDK) synth --quiet
 
 demo: setup bind
-	bash scripts/demo.sh
+	$(BIN)/python scripts/demo.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""`make demo`: the whole onboarding flow of the example institutions on the local sandbox.
+
+Every step runs the unchanged `tutormail` CLI or the real CDK CLI, printed as a person would type
+it; the sandbox only stands in for AWS, the institutions' DNS servers and the SES SMTP endpoint.
+Exits non-zero as soon as a step does not end as it should.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = Path(os.environ.get("SANDBOX_STATE", ".sandbox"))
+TO = os.environ.get("DEMO_TO", "equipe.suporte@exemplo.com.br")
+summary: list[str] = []
+
+
+def step(title: str) -> None:
+    print(f"\n\033[1m== {title}\033[0m", file=sys.stderr, flush=True)
+
+
+def run(*args: str, ok: tuple[int, ...] = (0,), quiet: bool = False, env: dict | None = None) -> str:
+    print(f"$ {shlex.join(args)}", file=sys.stderr, flush=True)
+    result = subprocess.run(args, cwd=ROOT, env=env, text=True, capture_output=True, check=False)
+    if not quiet:
+        sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr if result.returncode not in ok or not quiet else "")
+    if result.returncode not in ok:
+        raise SystemExit(f"demo: `{shlex.join(args)}` exited {result.returncode} (expected {ok})")
+    return result.stdout
+
+
+def main() -> int:
+    started = time.monotonic()
+    step("validate the institution files")
+    slugs = json.loads(run("tutormail", "validate", "--output", "json", quiet=True))["institutions"]
+    run("tutormail", "validate", *map(str, sorted(Path("institutions").glob("*.yaml"))))
+    summary.append(f"{len(slugs)} institution files valid")
+
+    step("sandbox up: AWS emulator, BIND primary + secondary, SES SMTP stand-in, all on loopback")
+    run(sys.executable, "-m", "sandbox", "--state", str(STATE), "up")
+    try:
+        sandbox_env = json.loads((STATE / "env.json").read_text())
+        os.environ.update(sandbox_env)
+        flow(slugs)
+    finally:
+        run(sys.executable, "-m", "sandbox", "--state", str(STATE), "down")
+    step("summary")
+    for line in summary:
+        print(f"  - {line}", file=sys.stderr)
+    print(f"  ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+    return 0
+
+
+def flow(slugs: list[str]) -> None:
+    step("cdk bootstrap and cdk deploy of every stack: the real CDK CLI, against the sandbox")
+    run("cdk", "bootstrap", "aws://123456789012/us-east-1", "--no-notices", quiet=True)
+    out = run("cdk", "deploy", "--all", "--require-approval", "never", "--no-notices", quiet=True)
+    summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks")
+    del out
+    for slug in slugs:
+        plan = json.loads(run("tutormail", "plan", slug, "--offline", "--output", "json", quiet=True))
+        step(f"{slug}: plan (with the DMARC pre-flight of Cenário 2 addresses)")
+        run("tutormail", "plan", slug)
+        step(f"{slug}: Cenário 1, the records to publish, with the real DKIM tokens from SES")
+        run("tutormail", "dns-records", slug, "--format", "zone")
+        step(f"{slug}: Cenário 1, RFC 2136 publishing; the second run changes nothing")
+        run("tutormail", "dns-publish", slug)
+        second = json.loads(run("tutormail", "dns-publish", slug, "--output", "json", quiet=True))
+        assert all("updated" not in d["result"] for d in second["domains"]), second
+        for identity in (i["name"] for i in plan["identities"] if i["kind"] == "email"):
+            step(f"{slug}: Cenário 2, a new link for {identity}; a second request inside its validity is refused")
+            run("tutormail", "request-link", slug, ok=(3,))
+            run("tutormail", "request-link", slug, ok=(3,))
+            run("tutormail", "verify", slug, ok=(3,))
+            step(f"{slug}: the institution opens the link in its mailbox (the sandbox outbox)")
+            run(sys.executable, "-m", "sandbox", "--state", str(STATE), "open-link", identity)
+            summary.append(f"{slug}: Cenário 2 verified by link ({identity})")
+        step(f"{slug}: verify: DNS on both authoritative servers, SES, links")
+        run("tutormail", "verify", slug, "--wait", "--timeout", "60s")
+        scenarios = sorted({f"Cenário {i['scenario']}" for i in plan["identities"]})
+        summary.append(f"{slug}: every identity verified ({', '.join(scenarios)})")
+        step(f"{slug}: phase 2, the settings for Tutor's Contas de E-mail (password masked)")
+        run("tutormail", "smtp-settings", slug)
+        summary.append(f"{slug}: settings shown, password masked")
+        step(f"{slug}: phase 3, one test message per company and account through the SMTP endpoint")
+        sent = 0
+        for company in plan["companies"]:
+            for account in company["accounts"]:
+                result = json.loads(run("tutormail", "send-test", slug, "--company", company["name"], "--account",
+                                        account["account"], "--to", TO, "--output", "json", quiet=True))
+                print(f"  {company['name']} / {account['account']}: {result['smtp_code']} {result['server_reply']}",
+                      file=sys.stderr)
+                sent += 1
+        summary.append(f"{slug}: {sent} test mails delivered (one per account)")
+        step(f"{slug}: the handoff document (pt-BR)")
+        run("tutormail", "handoff", slug, "--out", str(STATE / "handoff" / slug))
+        summary.append(f"{slug}: handoff written to {STATE / 'handoff' / slug}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
