@@ -116,6 +116,7 @@ class Named:
             "  allow-transfer { any; };",
             "  notify explicit;" if self.notify else "  notify no;",
             f"  notify-source {self.address};",
+            "  notify-delay 0;",
             "  allow-notify { 127.0.0.0/8; };",
             "};",
             'controls { };',

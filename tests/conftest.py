@@ -22,3 +22,57 @@ def examples():
     from tutormail.model import load_catalog
 
     return load_catalog(INSTITUTIONS)
+
+
+# --- the sandbox, for tests that talk to AWS, DNS and SMTP over loopback ----------------------------
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """The sandbox of `make demo` with the example institutions: a missing part fails, never skips."""
+    from sandbox import launcher
+
+    state = tmp_path_factory.mktemp("sandbox")
+    exports = launcher.up(state, INSTITUTIONS)
+    try:
+        yield {"state": state, "env": exports}
+    finally:
+        launcher.down(state)
+
+
+@pytest.fixture
+def sandbox_env(sandbox, monkeypatch):
+    """The sandbox's variables in this test's environment (in-process boto3 and subprocesses)."""
+    for key, value in sandbox["env"].items():
+        monkeypatch.setenv(key, value)
+    return sandbox["env"]
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path = REPO):
+    """The installed `tutormail` command, as CI runs it."""
+    import os
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).parent / "tutormail"
+    return subprocess.run([str(command), *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
+                          text=True, timeout=180, check=False)
+
+
+def cdk(*args: str, env: dict, cwd: Path = REPO):
+    import os
+    import subprocess
+
+    return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--no-notices"], cwd=cwd,
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=240, check=False)
+
+
+@pytest.fixture(scope="session")
+def deployed(sandbox):
+    """Every example stack deployed by the real CDK CLI into the sandbox."""
+    env = sandbox["env"]
+    # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
+    deploy = ("deploy", "--all", "--require-approval", "never", "--method", "direct")
+    for args in (("bootstrap", "aws://123456789012/us-east-1"), deploy):
+        result = cdk(*args, env=env)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return sandbox

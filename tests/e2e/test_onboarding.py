@@ -1,0 +1,248 @@
+"""The onboarding flow end to end on the sandbox: real `cdk deploy`, real BIND, real SMTP.
+
+The tests run in file order and share one deployed sandbox, as an operator's day would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import smtplib
+import ssl
+import stat
+import time
+
+import boto3
+import pytest
+from tutormail.smtp_password import smtp_password
+
+from sandbox import launcher
+from tests.conftest import INSTITUTIONS, cdk, run_cli
+
+OUTPUTS: list[tuple[tuple[str, ...], str, str]] = []  # every command's output, scanned for secrets at the end
+
+
+def cli(env, *args):
+    result = run_cli(*args, env=env)
+    if "--reveal" not in args:
+        OUTPUTS.append((args, result.stdout, result.stderr))
+    return result
+
+
+def as_json(result):
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
+
+
+def secret_of(slug):
+    client = boto3.client("secretsmanager")
+    return json.loads(client.get_secret_value(SecretId=f"tutormail/{slug}/smtp")["SecretString"])
+
+
+@pytest.fixture(scope="module")
+def env(deployed):
+    return deployed["env"]
+
+
+@pytest.fixture(autouse=True)
+def _aws_env(env, monkeypatch):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_cenario1_publish_then_verify_on_every_authoritative_server(env):
+    before = cli(env, "verify", "faculdade-delta", "--output", "json")
+    assert before.returncode == 3, before.stderr
+    domain = next(i for i in as_json(before)["identities"] if i["identity"] == "faculdadedelta.edu.br")
+    assert domain["state"] == "pending" and {f["status"] for f in domain["dns"]["findings"]} == {"missing"}
+
+    first = cli(env, "dns-publish", "faculdade-delta", "--output", "json")
+    assert first.returncode == 0, first.stderr
+    assert "updated: 6 record set(s)" in json.dumps(as_json(first))
+    again = cli(env, "dns-publish", "faculdade-delta", "--output", "json")
+    assert "nothing to do" in json.dumps(as_json(again)) and again.returncode == 0
+
+    after = cli(env, "verify", "faculdade-delta", "--wait", "--timeout", "30s", "--output", "json")
+    assert after.returncode == 0, after.stdout + after.stderr
+    for _ in range(20):  # the secondary takes the change by NOTIFY and zone transfer: bounded wait
+        if "missing" not in after.stdout:
+            break
+        time.sleep(0.5)
+        after = cli(env, "verify", "faculdade-delta", "--output", "json")
+    for identity in as_json(after)["identities"]:
+        findings = identity["dns"]["findings"]
+        assert {f["server"].split(".")[0] for f in findings} == {"ns1", "ns2"}
+        assert {f["status"] for f in findings} == {"found"}, findings
+        assert identity["ses"]["status"] == "SUCCESS"
+
+
+def test_records_in_zone_format_name_the_real_tokens(env):
+    result = cli(env, "dns-records", "faculdade-delta", "--format", "zone", "--domain", "faculdadedelta.edu.br")
+    tokens = boto3.client("sesv2").get_email_identity(EmailIdentity="faculdadedelta.edu.br")["DkimAttributes"]["Tokens"]
+    for token in tokens:
+        assert f"{token}._domainkey.faculdadedelta.edu.br. 1800 IN CNAME {token}.dkim.amazonses.com." in result.stdout
+
+
+def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
+    assert cli(env, "dns-publish", "instituicao-xy").returncode == 0
+    pending = cli(env, "verify", "instituicao-xy", "--output", "json")
+    assert pending.returncode == 3
+    link = next(i for i in as_json(pending)["identities"] if i["identity"] == "contato@colegioxy.com.br")
+    assert link["state"] == "pending" and link["actor"] == "institution"
+
+    # phase 2 is gated: everything shown masked, the password refused while a sender is pending
+    settings = cli(env, "smtp-settings", "instituicao-xy", "--output", "json")
+    assert settings.returncode == 0
+    rows = as_json(settings)["accounts"]
+    assert len(rows) == 5 and {r["password"] for r in rows} == {"********"}
+    assert {(r["company"], r["account"]) for r in rows if not r["verified"]} == {("Colégio XY", "comunicacao")}
+    refused = run_cli("smtp-settings", "instituicao-xy", "--reveal", env=env)
+    assert refused.returncode == 1 and "contato@colegioxy.com.br is not verified" in refused.stderr
+    assert "Senha" not in refused.stdout and refused.stdout == ""
+
+    sent = cli(env, "request-link", "instituicao-xy", "--output", "json")
+    assert sent.returncode == 3 and as_json(sent)["links"][0]["sent"] is True
+    assert "p=reject" in sent.stderr  # DMARC pre-flight of colegioxy.com.br
+    twice = cli(env, "request-link", "instituicao-xy", "--output", "json")
+    assert as_json(twice)["links"][0]["sent"] is False and "use --force" in as_json(twice)["links"][0]["result"]
+
+    launcher.advance_clock(deployed["state"], 25)
+    expired = cli(env, "verify", "instituicao-xy", "--output", "json")
+    assert expired.returncode == 1
+    link = next(i for i in as_json(expired)["identities"] if i["identity"] == "contato@colegioxy.com.br")
+    assert link["state"] == "expired" and "request a new link" in link["next_action"]
+    status, _ = launcher.open_link(deployed["state"], "contato@colegioxy.com.br")
+    assert status == 410  # the old link no longer works
+
+    renewed = cli(env, "verify", "instituicao-xy", "--auto-resend", "--output", "json")
+    assert renewed.returncode == 3, renewed.stderr
+    history = boto3.client("sesv2").get_email_identity(EmailIdentity="contato@colegioxy.com.br")["Tags"]
+    assert {t["Key"]: t["Value"] for t in history}["tutormail:link-count"] == "2"
+    status, _ = launcher.open_link(deployed["state"], "contato@colegioxy.com.br")
+    assert status == 200
+    done = cli(env, "verify", "instituicao-xy", "--output", "json")
+    assert done.returncode == 0, done.stdout
+
+
+def test_settings_released_once_verified_and_written_0600(env, tmp_path):
+    out = tmp_path / "settings.json"
+    result = run_cli("smtp-settings", "instituicao-xy", "--company", "Instituição XY", "--account", "comunicacao",
+                     "--reveal", "--format", "json", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and result.stdout == ""
+    [row] = json.loads(out.read_text())["accounts"]
+    secret = secret_of("instituicao-xy")
+    assert row["password"] == smtp_password(secret["secret_access_key"], "us-east-1")
+    assert row["user"] == secret["access_key_id"] and row["port"] == 587 and row["ssl"] == "Não"
+    assert row["from"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
+
+
+def test_send_test_for_every_account_of_every_company(env, deployed):
+    for slug in ("escola-padrao", "faculdade-delta", "instituicao-xy"):
+        plan = as_json(cli(env, "plan", slug, "--offline", "--output", "json"))
+        for company in plan["companies"]:
+            for account in company["accounts"]:
+                result = cli(env, "send-test", slug, "--company", company["name"], "--account", account["account"],
+                             "--to", "teste@exemplo.com.br", "--output", "json")
+                data = as_json(result)
+                assert result.returncode == 0 and data["smtp_code"] == 250, result.stdout + result.stderr
+                assert data["message_id"]
+    mails = list((deployed["state"] / "mailbox").glob("*.eml"))
+    assert len(mails) >= 10
+    tags = boto3.client("sesv2").get_email_identity(EmailIdentity="instituicaoxy.com.br")["Tags"]
+    assert "tutormail:phase3-tested" in {t["Key"] for t in tags}
+
+
+def _login(env, access_key_id, password):
+    host, port = env["TUTORMAIL_SMTP_ENDPOINT"].rsplit(":", 1)
+    smtp = smtplib.SMTP(host, int(port), timeout=10)
+    smtp.starttls(context=ssl.create_default_context(cafile=env["TUTORMAIL_SMTP_CA_BUNDLE"]))
+    smtp.login(access_key_id, password)
+    return smtp
+
+
+def test_one_institutions_credentials_cannot_send_as_another(env):
+    escola = secret_of("escola-padrao")
+    with _login(env, escola["access_key_id"], smtp_password(escola["secret_access_key"], "us-east-1")) as smtp:
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            smtp.sendmail("comunicacao@instituicaoxy.com.br", ["x@exemplo.com.br"],
+                          b"From: comunicacao@instituicaoxy.com.br\r\nSubject: t\r\n\r\nt\r\n")
+    assert refused.value.smtp_code == 554 and b"not authorized" in refused.value.smtp_error
+
+
+def test_wrong_credentials_get_the_535_explanation_and_exit_4(env):
+    client = boto3.client("secretsmanager")
+    real = client.get_secret_value(SecretId="tutormail/escola-padrao/smtp")["SecretString"]
+    wrong = {**json.loads(real), "secret_access_key": "obviously-wrong-secret-for-the-test"}
+    client.put_secret_value(SecretId="tutormail/escola-padrao/smtp", SecretString=json.dumps(wrong))
+    try:
+        result = cli(env, "send-test", "escola-padrao", "--to", "x@exemplo.com.br", "--attempts", "1")
+    finally:
+        client.put_secret_value(SecretId="tutormail/escola-padrao/smtp", SecretString=real)
+    assert result.returncode == 4
+    assert "535" in result.stderr and "another region" in result.stderr
+
+
+def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
+    directory = tmp_path / "institutions"
+    shutil.copytree(INSTITUTIONS, directory)
+    old = secret_of("escola-padrao")
+
+    def deploy(extra):
+        path = directory / "escola-padrao.yaml"
+        path.write_text((INSTITUTIONS / "escola-padrao.yaml").read_text() + extra)
+        result = cdk("deploy", "TutorMail-escola-padrao", "--exclusively", "--require-approval", "never",
+                     "--method", "direct", "-c", f"institutions_dir={directory}", env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    deploy("smtp_key_generation: 2\nsmtp_key_keep_previous: true\n")
+    new = secret_of("escola-padrao")
+    assert new["access_key_id"] != old["access_key_id"] and new["key_generation"] == "2"
+    for key in (old, new):
+        _login(env, key["access_key_id"], smtp_password(key["secret_access_key"], "us-east-1")).quit()
+
+    deploy("smtp_key_generation: 2\n")
+    _login(env, new["access_key_id"], smtp_password(new["secret_access_key"], "us-east-1")).quit()
+    with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+        _login(env, old["access_key_id"], smtp_password(old["secret_access_key"], "us-east-1"))
+    assert refused.value.smtp_code == 535
+
+
+def test_handoff_for_two_companies_without_the_password(env, tmp_path):
+    result = cli(env, "handoff", "instituicao-xy", "--out", str(tmp_path))
+    assert result.returncode == 0
+    markdown = (tmp_path / "instituicao-xy.md").read_text()
+    page = (tmp_path / "instituicao-xy.html").read_text()
+    for text in ("Empresa: Instituição XY", "Empresa: Colégio XY", "Módulo Administrativo > Contas de E-mail",
+                 "não tem caixa", "permanece aberto" if False else "continua aberto", "solicitar ao suporte"):
+        assert text in markdown
+    assert '<html lang="pt-BR">' in page and "&quot;Colégio XY&quot; &lt;contato@colegioxy.com.br&gt;" in page
+    secret = secret_of("instituicao-xy")
+    for text in (markdown, page):
+        assert secret["secret_access_key"] not in text
+        assert smtp_password(secret["secret_access_key"], "us-east-1") not in text
+
+
+def test_rerunning_every_step_changes_nothing(env):
+    redeploy = cdk("deploy", "--all", "--require-approval", "never", "--method", "direct", env=env)
+    assert redeploy.returncode == 0, redeploy.stderr[-2000:]
+    for slug in ("faculdade-delta", "instituicao-xy"):
+        again = as_json(cli(env, "dns-publish", slug, "--output", "json"))
+        assert not any(d["result"].startswith("updated") for d in again["domains"])
+    link = as_json(cli(env, "request-link", "instituicao-xy", "--output", "json"))
+    assert link["links"][0]["sent"] is False and "already verified" in link["links"][0]["result"]
+    assert cli(env, "verify", "instituicao-xy").returncode == 0
+
+
+def test_no_command_printed_a_secret_without_reveal():
+    assert len(OUTPUTS) > 15
+    client = boto3.client("secretsmanager")
+    secrets = []
+    for slug in ("escola-padrao", "faculdade-delta", "instituicao-xy"):
+        secret = json.loads(client.get_secret_value(SecretId=f"tutormail/{slug}/smtp")["SecretString"])
+        secrets += [secret["secret_access_key"], smtp_password(secret["secret_access_key"], "us-east-1")]
+    for args, stdout, stderr in OUTPUTS:
+        for value in secrets:
+            assert value not in stdout and value not in stderr, f"secret in the output of {args}"
+    assert os.environ.get("AWS_SECRET_ACCESS_KEY", "").startswith("sandbox-fake")
