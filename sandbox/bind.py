@@ -135,7 +135,8 @@ class Named:
                          + (f" also-notify {{ {also} }};" if also else "") + " };")
         return "\n".join(lines) + "\n"
 
-    def start(self, timeout: float = 20.0) -> Named:
+    def start(self, timeout: float = 20.0, ready: tuple[str, ...] | None = None) -> Named:
+        """Returns once every zone (or those in `ready`) answers its SOA."""
         ensure_loopback_address(self.address)
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "named.conf"
@@ -148,7 +149,7 @@ class Named:
             if self.process.poll() is not None:
                 raise RuntimeError(f"named exited ({self.process.returncode}):\n"
                                    + (self.workdir / "named.log").read_text()[-3000:])
-            if all(self._serves(zone.name) for zone in self.zones):
+            if all(self._serves(name) for name in (ready if ready is not None else [z.name for z in self.zones])):
                 return self
             time.sleep(0.1)
         self.stop()
@@ -165,7 +166,7 @@ class Named:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -158,7 +158,7 @@ def down(state_dir: Path) -> None:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             continue
-        for _ in range(50):
+        for _ in range(20):
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:

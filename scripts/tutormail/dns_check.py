@@ -39,15 +39,21 @@ def check_domain(item: DomainRecords) -> tuple[list[Finding], str | None]:
     wanted: dict[tuple[str, str], list[str]] = {}
     for record in item.records:
         wanted.setdefault((record.name, record.type), []).append(record.value)
-    findings = []
+    findings: list[Finding] = []
+    silent: dict[str, str] = {}
     for ns, address in servers:
         for (name, rtype), values in wanted.items():
             expected = tuple(sorted(comparable(rtype, v) for v in values))
             if not address:
                 findings.append(Finding(ns, "", name, rtype, "unreachable", expected, detail="no address"))
                 continue
+            if address in silent:  # one timeout per server is enough to know it is down
+                findings.append(Finding(ns, address, name, rtype, "unreachable", expected, detail=silent[address]))
+                continue
             answer = ask(address, name, rtype)
             status = STATUS_OF[answer.outcome]
+            if status == "unreachable":
+                silent[address] = answer.detail
             found = tuple(sorted(comparable(rtype, v) for v in answer.values))
             if status == "found" and not set(expected) <= set(found):
                 status = "wrong"
