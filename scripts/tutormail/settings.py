@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import aws
+from .names import derive_slug
 from .plan import InstitutionPlan, Sender
 from .smtp_password import smtp_password
 from .verification import SenderCheck
@@ -73,12 +74,10 @@ def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str
 
 
 def env_lines(rows: list[dict[str, Any]]) -> list[str]:
-    import re
-
     lines = []
     for row in rows:
-        prefix = "TUTOR_SMTP_" + re.sub(r"[^A-Z0-9]+", "_", f"{row['company']}_{row['account']}".upper()
-                                        .encode("ascii", "ignore").decode()).strip("_")
+        # Accents folded as in slugs: "Instituição XY" -> INSTITUICAO_XY.
+        prefix = "TUTOR_SMTP_" + derive_slug(f"{row['company']} {row['account']}").upper().replace("-", "_")
         for key, field in (("FROM", "from"), ("HOST", "smtp"), ("PORT", "port"), ("USER", "user"),
                            ("PASSWORD", "password"), ("SSL", "ssl"), ("TLS", "tls")):
             value = str(row[field]).replace("'", "'\\''")

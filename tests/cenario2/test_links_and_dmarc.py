@@ -1,0 +1,136 @@
+"""Cenário 2: the link's whole life with a clock the tests move, SES on the sandbox's moto server,
+and the DMARC pre-flight against records served by a real BIND."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+
+import boto3
+import pytest
+from tutormail.clock import Clock, FixedClock, iso
+from tutormail.dmarc import preflight
+from tutormail.exitcodes import Exit
+from tutormail.links import LinkRefused, link_state, request_link
+from tutormail.model import load_catalog
+from tutormail.plan import plan_for
+from tutormail.ses import Ses
+from tutormail.verification import check_identity
+
+from sandbox import launcher
+from sandbox.bind import Named, Zone, free_port
+from tests.conftest import INSTITUTIONS, run_cli
+
+ADDRESS = "secretaria@escolalink.com.br"
+DMARC = {
+    "dmarc-none.com.br": '"v=DMARC1; p=none; rua=mailto:r@dmarc-none.com.br"',
+    "dmarc-quarentena.com.br": '"v=DMARC1; p=quarantine"',
+    "dmarc-rejeita.com.br": '"v=DMARC1; p=reject; adkim=s"',
+    "dmarc-quebrado.com.br": '"v=DMARC1; pct=100"',
+}
+
+
+@pytest.fixture(scope="module")
+def dns_server(tmp_path_factory):
+    zones = [Zone(domain, records=[("_dmarc", 300, "TXT", value)]) for domain, value in DMARC.items()]
+    zones.append(Zone("sem-dmarc.com.br"))
+    server = Named(tmp_path_factory.mktemp("dmarc"), "127.0.0.1", free_port(), zones, []).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def resolver_env(dns_server, monkeypatch):
+    monkeypatch.setenv("TUTORMAIL_RESOLVER", f"127.0.0.1:{dns_server.port}")
+    monkeypatch.setenv("TUTORMAIL_DNS_PORT", str(dns_server.port))
+    return {"TUTORMAIL_RESOLVER": f"127.0.0.1:{dns_server.port}", "TUTORMAIL_DNS_PORT": str(dns_server.port)}
+
+
+@pytest.fixture(scope="module")
+def institutions(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("institutions")
+    shutil.copy(INSTITUTIONS / "platform.yaml", directory)
+    (directory / "escola-link.yaml").write_text(
+        "name: Escola Link\ncompanies:\n  - name: Escola Link\n    accounts:\n"
+        f"      comunicacao: {ADDRESS}\n      news: contato@dmarc-rejeita.com.br\n")
+    return directory
+
+
+def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institutions):
+    plan = plan_for(load_catalog(institutions), "escola-link")
+    boto3.client("sesv2").create_email_identity(EmailIdentity=ADDRESS)  # what the stack does
+    ses = Ses(plan.platform)
+    # starts at the sandbox's now (whole seconds, as the tags keep it), then moves only when told
+    clock = FixedClock(Clock().now().replace(microsecond=0))
+
+    def check():
+        return check_identity(plan, ADDRESS, ses.identity(ADDRESS), clock)
+
+    first = request_link(ses, ses.identity(ADDRESS), 24, clock)
+    assert first.count == 1 and first.expires_at == clock.now() + timedelta(hours=24)
+    pending = check()
+    assert pending.state == "pending" and pending.exit_code == Exit.PENDING
+    assert "24 h 00 min left" in pending.next_action
+
+    clock.advance(hours=1)
+    with pytest.raises(LinkRefused, match="use --force"):
+        request_link(ses, ses.identity(ADDRESS), 24, clock)
+    forced = request_link(ses, ses.identity(ADDRESS), 24, clock, force=True)
+    assert forced.count == 2
+
+    clock.advance(hours=25)
+    expired = check()
+    assert expired.state == "expired" and expired.exit_code == Exit.ACTION_NEEDED
+    assert "request a new link" in expired.next_action
+
+    renewed = request_link(ses, ses.identity(ADDRESS), 24, clock)
+    assert renewed.count == 3 and check().exit_code == Exit.PENDING
+    history = link_state(ses.identity(ADDRESS), 24).history
+    assert len(history) == 3
+
+    # a fresh process reads the same history back from AWS (tags on the identity)
+    fresh = run_cli("verify", "escola-link", "--output", "json", env={"TUTORMAIL_INSTITUTIONS": str(institutions)})
+    entry = next(i for i in json.loads(fresh.stdout)["identities"] if i["identity"] == ADDRESS)
+    assert entry["link_expires_at"] == iso(renewed.expires_at)
+
+    status, _ = launcher.open_link(sandbox["state"], ADDRESS)
+    assert status == 200
+    done = check()
+    assert done.verified and done.state == "verified" and done.exit_code == Exit.OK
+
+
+@pytest.mark.parametrize(("domain", "policy", "warns"), [
+    ("dmarc-none.com.br", "none", False),
+    ("dmarc-quarentena.com.br", "quarantine", True),
+    ("dmarc-rejeita.com.br", "reject", True),
+    ("sem-dmarc.com.br", None, False),
+    ("dmarc-quebrado.com.br", None, True),
+])
+def test_dmarc_preflight(resolver_env, domain, policy, warns):
+    finding = preflight(domain)
+    assert finding.policy == policy
+    assert bool(finding.warning) == warns
+    if finding.record:
+        assert finding.record in DMARC[domain]
+    if policy in ("quarantine", "reject"):
+        assert f"_dmarc.{domain}" in finding.warning and finding.record in finding.warning
+        assert "Cenário 1" in finding.warning
+    if domain == "dmarc-quebrado.com.br":
+        assert "malformed" in finding.warning
+
+
+def test_free_mail_domains_are_warned_without_a_lookup():
+    assert "free-mail" in preflight("gmail.com").warning
+
+
+def test_plan_shows_the_reject_warning_with_the_record(resolver_env, institutions):
+    result = run_cli("plan", "escola-link", "--institutions", str(institutions), env=resolver_env)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING contato@dmarc-rejeita.com.br" in result.stdout
+    assert "v=DMARC1; p=reject; adkim=s" in result.stdout
+    data = json.loads(run_cli("plan", "escola-link", "--institutions", str(institutions), "--output", "json",
+                              env=resolver_env).stdout)
+    by_identity = {w["identity"]: w for w in data["warnings"]}
+    assert by_identity["contato@dmarc-rejeita.com.br"]["policy"] == "reject"
+    assert "could not look up _dmarc.escolalink.com.br" in by_identity[ADDRESS]["warning"]  # no such zone here
