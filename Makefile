@@ -40,6 +40,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/actionlint -no-color
 
 pytest: setup bind
 	$(BIN)/pytest

@@ -25,14 +25,14 @@ from .output import emit_json, section, table
 from .plan import InstitutionPlan, plan_for
 from .problems import ConfigurationError, Problem
 from .regions import SES_SMTP_REGIONS
-from .ses import TAG_PREFIX, Ses
+from .ses import Ses
 from .settings import env_lines, read_smtp_secret, select_senders, settings_rows, write_private
 from .smtp_password import smtp_password
 from .smtp_test import send_test
+from .status import TAG_RELEASED, TAG_TESTED, sweep
 from .verification import check_identity, worst
 
 log = logging.getLogger("tutormail")
-TAG_PHASE3 = TAG_PREFIX + "phase3-tested"
 CLOCK = Clock()
 
 
@@ -272,12 +272,44 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
                        r["tls"], "sim" if r["verified"] else "não"] for r in rows])
         text += "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
                                                                 for r in rules]) + "\n"
+    if args.reveal:  # phase 2 recorded where `status` reads it in one call for every institution
+        _tag_secret(plan, {TAG_RELEASED + s.address: iso(CLOCK.now()) for s in senders})
     if args.out:
         write_private(Path(args.out), text)
         log.info("wrote %s (mode 0600)", args.out)
     else:
         sys.stdout.write(text)
     return Exit.OK
+
+
+def _tag_secret(plan: InstitutionPlan, tags: dict[str, str]) -> None:
+    from . import aws
+
+    client = aws.client("secretsmanager", plan.platform.region)
+    aws.call(f"Secrets Manager TagResource {plan.secret_name}", client.tag_resource, SecretId=plan.secret_name,
+             Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import aws
+
+    if not args.all and not args.slugs:
+        raise ConfigurationError([Problem("status", 0, "SLUG", "name institutions or use --all")])
+    catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
+    ses = Ses(catalog.platform)
+    rows, code = sweep(catalog, list(catalog.institutions), ses, aws.client("secretsmanager", catalog.platform.region),
+                       CLOCK, dns_checks=not args.offline)
+    if args.output == "json":
+        emit_json({"exit_code": int(code), "rows": rows})
+    else:
+        print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
+                     "link expires"],
+                    [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
+                      r["next_action"], r["actor"], r["link_expires_at"] or ""] for r in rows]))
+        for row in rows:
+            if row["dmarc_warning"]:
+                log.warning("%s: %s", row["address"], row["dmarc_warning"])
+    return code
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
@@ -300,7 +332,7 @@ def cmd_send_test(args: argparse.Namespace) -> int:
             "to": args.to, "endpoint": endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
     if result.ok:
-        ses.tag(sender.identity, {TAG_PHASE3: iso(CLOCK.now())})
+        _tag_secret(plan, {TAG_TESTED + sender.address: iso(CLOCK.now())})
     if args.output == "json":
         emit_json(data)
     else:

@@ -104,6 +104,11 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
     sent = cli(env, "request-link", "instituicao-xy", "--output", "json")
     assert sent.returncode == 3 and as_json(sent)["links"][0]["sent"] is True
     assert "p=reject" in sent.stderr  # DMARC pre-flight of colegioxy.com.br
+    status = cli(env, "status", "instituicao-xy", "--output", "json")
+    assert status.returncode == 3
+    waiting = next(r for r in as_json(status)["rows"] if r["address"] == "contato@colegioxy.com.br")
+    assert waiting["phase"] == "1 pending" and waiting["actor"] == "institution" and waiting["link_expires_at"]
+    assert "p=reject" in waiting["dmarc_warning"]
     twice = cli(env, "request-link", "instituicao-xy", "--output", "json")
     assert as_json(twice)["links"][0]["sent"] is False and "use --force" in as_json(twice)["links"][0]["result"]
 
@@ -150,8 +155,13 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
                 assert data["message_id"]
     mails = list((deployed["state"] / "mailbox").glob("*.eml"))
     assert len(mails) >= 10
-    tags = boto3.client("sesv2").get_email_identity(EmailIdentity="instituicaoxy.com.br")["Tags"]
-    assert "tutormail:phase3-tested" in {t["Key"] for t in tags}
+    secret = boto3.client("secretsmanager").describe_secret(SecretId="tutormail/instituicao-xy/smtp")
+    assert "tutormail:phase3:comunicacao@instituicaoxy.com.br" in {t["Key"] for t in secret["Tags"]}
+    status = cli(env, "status", "--all", "--output", "json")
+    assert status.returncode == 0, status.stdout + status.stderr
+    rows = as_json(status)["rows"]
+    assert len(rows) == 10 and {r["phase"] for r in rows} == {"3 tested"}
+    assert {r["next_action"] for r in rows} == {"none"}
 
 
 def _login(env, access_key_id, password):

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""`status` over many institutions on the sandbox, against a naive sweep in the same process.
+
+Generates N institutions (default 1000: a platform identity, an own domain and a Cenário 2
+address each), creates their identities and SMTP secrets in the sandbox's emulated AWS, then
+times `tutormail.status.sweep` (batched list calls, concurrent DNS) and a baseline (one
+GetEmailIdentity per identity, DNS checks one after another), counting every AWS call each makes.
+
+    .venv/bin/python bench/status_sweep.py [--institutions 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tutormail.clock import Clock  # noqa: E402
+from tutormail.dmarc import preflight  # noqa: E402
+from tutormail.model import load_catalog  # noqa: E402
+from tutormail.plan import build_plan  # noqa: E402
+from tutormail.ses import Ses  # noqa: E402
+from tutormail.status import sweep  # noqa: E402
+from tutormail.verification import check_identity  # noqa: E402
+
+from sandbox import launcher  # noqa: E402
+
+INSTITUTION = """name: Bench {n}
+dns:
+  - domain: bench{n}.example.edu.br
+    provider: manual
+companies:
+  - name: Bench {n}
+    accounts:
+      comunicacao: comunicacao@bench{n}.example.edu.br
+      atendimento: atendimento@colegio{n}.example.com.br
+"""
+
+
+def counted(client, counter: dict):
+    def count(event_name, **_):
+        operation = event_name.split(".")[-1]
+        counter[operation] = counter.get(operation, 0) + 1
+
+    client.meta.events.register("before-call.*.*", count)
+    return client
+
+
+def generate(directory: Path, count: int) -> None:
+    directory.mkdir()
+    shutil.copy(REPO / "institutions" / "platform.yaml", directory)
+    for n in range(count):
+        (directory / f"bench-{n}.yaml").write_text(INSTITUTION.format(n=n))
+
+
+def populate(catalog, region: str) -> None:
+    ses = boto3.client("sesv2", region_name=region)
+    secrets = boto3.client("secretsmanager", region_name=region)
+    for slug, institution in catalog.institutions.items():
+        plan = build_plan(institution, catalog.platform)
+        for identity in plan.identities:
+            ses.create_email_identity(EmailIdentity=identity.name)
+        secrets.create_secret(Name=plan.secret_name, SecretString=json.dumps(
+            {"access_key_id": "BENCHFAKEKEYID", "secret_access_key": "bench-fake", "region": region}),
+            Tags=[{"Key": f"tutormail:released:comunicacao@bench{slug.split('-')[1]}.example.edu.br",
+                   "Value": "2026-01-01T00:00:00Z"}])
+
+
+def baseline(catalog, ses_client, clock) -> int:
+    """One GetEmailIdentity per identity, DNS look-ups one after another."""
+    ses = Ses(catalog.platform, sesv2=ses_client)
+    rows = 0
+    for institution in catalog.institutions.values():
+        plan = build_plan(institution, catalog.platform)
+        for identity in plan.identities:
+            state = ses.identity(identity.name)
+            check_identity(plan, identity.name, state, clock)
+            if identity.kind == "email":
+                preflight(identity.name.split("@", 1)[1])
+        rows += len(plan.senders)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--institutions", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "institutions"
+        generate(directory, args.institutions)
+        state = Path(tmp) / "sandbox"
+        env = launcher.up(state, REPO / "institutions")
+        os.environ.update(env)
+        try:
+            catalog = load_catalog(directory)
+            region = catalog.platform.region
+            started = time.perf_counter()
+            populate(catalog, region)
+            print(f"populated {args.institutions} institutions in {time.perf_counter() - started:.1f} s",
+                  file=sys.stderr)
+            clock = Clock()
+            results = {}
+            for name in ("baseline", "sweep"):
+                calls: dict[str, int] = {}
+                ses_client = counted(boto3.client("sesv2", region_name=region), calls)
+                secrets_client = counted(boto3.client("secretsmanager", region_name=region), calls)
+                started = time.perf_counter()
+                if name == "sweep":
+                    rows, _ = sweep(catalog, list(catalog.institutions), Ses(catalog.platform, sesv2=ses_client),
+                                    secrets_client, clock)
+                    count = len(rows)
+                else:
+                    count = baseline(catalog, ses_client, clock)
+                results[name] = (time.perf_counter() - started, calls, count)
+        finally:
+            launcher.down(state)
+    identities = args.institutions * 3
+    base_time, base_calls, _ = results["baseline"]
+    sweep_time, sweep_calls, rows = results["sweep"]
+    list_calls = sweep_calls.get("ListEmailIdentities", 0)
+    print(f"{'case':<10} {'seconds':>8} {'AWS calls':>10}  calls by operation")
+    for name, (elapsed, calls, _) in results.items():
+        print(f"{name:<10} {elapsed:>8.2f} {sum(calls.values()):>10}  {json.dumps(calls, sort_keys=True)}")
+    ratio = sum(base_calls.values()) / max(1, sum(sweep_calls.values()))
+    print(f"rows {rows}; identities {identities}; speed-up x{base_time / sweep_time:.1f}; "
+          f"AWS calls {ratio:.0f}x fewer (target >= 10x); SES list calls per 1000 identities "
+          f"{list_calls * 1000 / identities:.1f} (target <= 3); sweep {sweep_time:.2f} s (target <= 5 s)")
+    met = ratio >= 10 and list_calls * 1000 / identities <= 3 and sweep_time <= 5
+    print("targets met" if met else "targets NOT met")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

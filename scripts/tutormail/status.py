@@ -1,0 +1,90 @@
+"""`status`: where every institution, company and account stands, read in batches.
+
+AWS calls: SES ListEmailIdentities (up to 1000 identities a page), Secrets Manager ListSecrets
+(100 secrets a page, with their tags: the phase 2 and 3 records), and GetEmailIdentity only for
+Cenário 2 addresses still waiting for their link (to know when it expires). DMARC look-ups run
+concurrently, bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from . import aws
+from .clock import Clock, iso
+from .dmarc import preflight
+from .model import Catalog
+from .plan import build_plan
+from .ses import IdentityState, Ses
+from .verification import INSTITUTION, PLATFORM, check_identity, worst
+
+log = logging.getLogger("tutormail")
+TAG_RELEASED = "tutormail:released:"  # + sender address: phase 2, the password was handed over
+TAG_TESTED = "tutormail:phase3:"  # + sender address: phase 3, a test message was accepted
+DNS_WORKERS = 16
+
+
+def secret_tags(client: Any) -> dict[str, dict[str, str]]:
+    """Tags of every tutormail/ secret, by secret name."""
+    result: dict[str, dict[str, str]] = {}
+    kwargs: dict[str, Any] = {"MaxResults": 100, "Filters": [{"Key": "name", "Values": ["tutormail/"]}]}
+    while True:
+        page = aws.call("Secrets Manager ListSecrets", client.list_secrets, **kwargs)
+        for secret in page.get("SecretList", []):
+            result[secret["Name"]] = {t["Key"]: t["Value"] for t in secret.get("Tags") or []}
+        if not page.get("NextToken"):
+            return result
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
+          dns_checks: bool = True) -> tuple[list[dict[str, Any]], int]:
+    statuses = ses.statuses()
+    tags = secret_tags(secrets_client)
+    plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
+    domains = sorted({i.name.split("@", 1)[1] for p in plans for i in p.identities if i.kind == "email"})
+    dmarc = {}
+    if dns_checks and domains:
+        with ThreadPoolExecutor(max_workers=DNS_WORKERS) as pool:
+            dmarc = dict(zip(domains, pool.map(preflight, domains), strict=True))
+    rows, codes = [], []
+    for number, plan in enumerate(plans, start=1):
+        if number % 100 == 0:
+            log.info("status: %d of %d institutions", number, len(plans))
+        secret = tags.get(plan.secret_name, {})
+        states: dict[str, IdentityState] = {}
+        for identity in plan.identities:
+            status = statuses.get(identity.name)
+            if status is None:
+                states[identity.name] = IdentityState(identity.name, exists=False)
+            elif identity.kind == "email" and status != "SUCCESS":
+                states[identity.name] = ses.identity(identity.name)
+            else:
+                states[identity.name] = IdentityState(identity.name, True, status, status == "SUCCESS")
+        for sender in plan.senders:
+            check = check_identity(plan, sender.identity, states[sender.identity], clock)
+            phase, action, actor, missing = "1 pending", check.next_action, check.actor, check.missing
+            if check.verified:
+                if TAG_TESTED + sender.address in secret:
+                    phase, action, actor, missing = "3 tested", "none", PLATFORM, ""
+                elif TAG_RELEASED + sender.address in secret:
+                    phase, action, actor, missing = ("2 settings released", "the institution fills in Contas de "
+                                                     "E-mail and runs the phase 3 test", INSTITUTION,
+                                                     "phase 3 test")
+                else:
+                    phase, action, actor, missing = ("1 verified", f"hand over the settings: tutormail "
+                                                     f"smtp-settings {plan.slug} --reveal", PLATFORM,
+                                                     "settings not yet released")
+            warning = dmarc.get(sender.identity.split("@", 1)[1]) if check.scenario == 2 else None
+            rows.append({
+                "institution": plan.slug, "company": sender.company, "account": sender.account,
+                "address": sender.address_display, "scenario": check.scenario, "state": check.state,
+                "phase": phase, "missing": missing or None, "next_action": action, "actor": actor,
+                "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
+                "dmarc_warning": warning.warning if warning else None,
+            })
+            codes.append(check.exit_code)
+    return rows, worst(codes)
