@@ -24,12 +24,13 @@ from .model import load_catalog
 from .output import emit_json, section, table
 from .plan import InstitutionPlan, plan_for
 from .problems import ConfigurationError, Problem
+from .progress import RELEASED, TESTED, Progress
 from .regions import SES_SMTP_REGIONS
 from .ses import Ses
 from .settings import env_lines, read_smtp_secret, select_senders, settings_rows, write_private
 from .smtp_password import smtp_password
 from .smtp_test import send_test
-from .status import TAG_RELEASED, TAG_TESTED, sweep
+from .status import sweep
 from .verification import check_identity, worst
 
 log = logging.getLogger("tutormail")
@@ -122,17 +123,22 @@ def cmd_dns_publish(args: argparse.Namespace) -> int:
 
 def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> tuple[list[dict], Exit]:
     entries, codes = [], []
+    progress = Progress(plan)
+    recorded = progress.read()
     for identity in plan.identities:
         state = ses.identity(identity.name)
         if identity.kind == "email" and args.auto_resend:
-            check = check_identity(plan, identity.name, state, CLOCK)
-            link = link_state(state, plan.platform.link_validity_hours)
+            check = check_identity(plan, identity.name, state, CLOCK, recorded)
+            link = link_state(recorded, identity.name, plan.platform.link_validity_hours)
             if check.state == "expired" and link.count < args.max_resends:
-                request_link(ses, state, plan.platform.link_validity_hours, CLOCK, force=True)
+                _, tag = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours, CLOCK,
+                                      force=True)
+                progress.write(tag)
+                recorded.update(tag)
                 log.info("%s: the link had expired; a new one was sent (%d of at most %d)", identity.name,
                          link.count + 1, args.max_resends)
                 state = ses.identity(identity.name)
-        check = check_identity(plan, identity.name, state, CLOCK)
+        check = check_identity(plan, identity.name, state, CLOCK, recorded)
         entry: dict[str, Any] = {
             "identity": identity.name, "scenario": identity.scenario, "state": check.state,
             "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
@@ -199,6 +205,8 @@ def cmd_request_link(args: argparse.Namespace) -> int:
         raise ConfigurationError([Problem(plan.institution.source, 0, "accounts",
                                           "no selected account is verified by link (Cenário 2)")])
     results, codes = [], []
+    progress = Progress(plan)
+    recorded = progress.read()
     for name in names:
         warning = preflight(name.split("@", 1)[1]).warning
         if warning:
@@ -212,7 +220,9 @@ def cmd_request_link(args: argparse.Namespace) -> int:
             results.append({"identity": name, "result": "already verified: no link needed", "sent": False})
             continue
         try:
-            link = request_link(ses, state, plan.platform.link_validity_hours, CLOCK, force=args.force)
+            link, tag = request_link(ses, recorded, name, plan.platform.link_validity_hours, CLOCK, force=args.force)
+            progress.write(tag)
+            recorded.update(tag)
         except LinkRefused as exc:
             results.append({"identity": name, "result": f"not sent: {exc}", "sent": False})
             codes.append(Exit.PENDING)
@@ -244,9 +254,11 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     plan = load_plan(args)
     senders = select_senders(plan, args.company, args.account)
     ses = Ses(plan.platform)
+    progress = Progress(plan)
+    recorded = progress.read()
     checks = {}
     for name in sorted({s.identity for s in senders}):
-        checks[name] = check_identity(plan, name, ses.identity(name), CLOCK)
+        checks[name] = check_identity(plan, name, ses.identity(name), CLOCK, recorded)
     secret = read_smtp_secret(plan)
     blocked = [checks[s.identity] for s in senders if not checks[s.identity].verified]
     if args.reveal and blocked:
@@ -273,21 +285,13 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
         text += "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
                                                                 for r in rules]) + "\n"
     if args.reveal:  # phase 2 recorded where `status` reads it in one call for every institution
-        _tag_secret(plan, {TAG_RELEASED + s.address: iso(CLOCK.now()) for s in senders})
+        progress.write({RELEASED + s.address: iso(CLOCK.now()) for s in senders})
     if args.out:
         write_private(Path(args.out), text)
         log.info("wrote %s (mode 0600)", args.out)
     else:
         sys.stdout.write(text)
     return Exit.OK
-
-
-def _tag_secret(plan: InstitutionPlan, tags: dict[str, str]) -> None:
-    from . import aws
-
-    client = aws.client("secretsmanager", plan.platform.region)
-    aws.call(f"Secrets Manager TagResource {plan.secret_name}", client.tag_resource, SecretId=plan.secret_name,
-             Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -318,7 +322,8 @@ def cmd_send_test(args: argparse.Namespace) -> int:
     sender = senders[0]
     ses = Ses(plan.platform)
     state = ses.identity(sender.identity)
-    check = check_identity(plan, sender.identity, state, CLOCK)
+    progress = Progress(plan)
+    check = check_identity(plan, sender.identity, state, CLOCK, progress.read())
     if not check.verified:
         log.error("%s is not verified for sending: %s; next: %s", sender.identity, check.missing, check.next_action)
         return Exit.ACTION_NEEDED
@@ -332,7 +337,7 @@ def cmd_send_test(args: argparse.Namespace) -> int:
             "to": args.to, "endpoint": endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
     if result.ok:
-        _tag_secret(plan, {TAG_TESTED + sender.address: iso(CLOCK.now())})
+        progress.write({TESTED + sender.address: iso(CLOCK.now())})
     if args.output == "json":
         emit_json(data)
     else:

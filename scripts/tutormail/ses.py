@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import aws
 from .model import Platform
-
-TAG_PREFIX = "tutormail:"
 
 
 @dataclass(frozen=True)
@@ -22,7 +20,6 @@ class IdentityState:
     signing_hosted_zone: str | None = None
     mail_from_domain: str | None = None
     mail_from_status: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
 
 
 class Ses:
@@ -30,9 +27,6 @@ class Ses:
         self.platform = platform
         self.v2 = sesv2 or aws.client("sesv2", platform.region)
         self._v1 = sesv1
-
-    def arn(self, identity: str) -> str:
-        return f"arn:aws:ses:{self.platform.region}:{self.platform.account}:identity/{identity}"
 
     def identity(self, name: str) -> IdentityState:
         try:
@@ -49,8 +43,7 @@ class Ses:
             dkim_status=dkim.get("Status"), dkim_tokens=tuple(dkim.get("Tokens") or ()),
             signing_hosted_zone=dkim.get("SigningHostedZone"),
             mail_from_domain=mail_from.get("MailFromDomain") or None,
-            mail_from_status=mail_from.get("MailFromDomainStatus"),
-            tags={t["Key"]: t["Value"] for t in raw.get("Tags") or []})
+            mail_from_status=mail_from.get("MailFromDomainStatus"))
 
     def statuses(self) -> dict[str, str]:
         """Every identity's verification status, a page of up to 1000 per call."""
@@ -63,10 +56,6 @@ class Ses:
             if not page.get("NextToken"):
                 return result
             kwargs["NextToken"] = page["NextToken"]
-
-    def tag(self, identity: str, tags: dict[str, str]) -> None:
-        aws.call(f"SES TagResource {identity}", self.v2.tag_resource, ResourceArn=self.arn(identity),
-                 Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
 
     def resend_link(self, address: str) -> None:
         """SES v1 VerifyEmailIdentity: on an identity that exists it mails a new link and changes

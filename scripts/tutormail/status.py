@@ -1,9 +1,8 @@
 """`status`: where every institution, company and account stands, read in batches.
 
-AWS calls: SES ListEmailIdentities (up to 1000 identities a page), Secrets Manager ListSecrets
-(100 secrets a page, with their tags: the phase 2 and 3 records), and GetEmailIdentity only for
-Cenário 2 addresses still waiting for their link (to know when it expires). DMARC look-ups run
-concurrently, bounded.
+AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and Secrets Manager ListSecrets
+(100 secrets a page, with their tags: links sent, phases 2 and 3; see progress.py). Nothing is
+read per identity. DMARC look-ups run concurrently, bounded.
 """
 
 from __future__ import annotations
@@ -18,12 +17,11 @@ from .clock import Clock, iso
 from .dmarc import preflight
 from .model import Catalog
 from .plan import build_plan
+from .progress import RELEASED, TESTED
 from .ses import IdentityState, Ses
 from .verification import INSTITUTION, PLATFORM, check_identity, worst
 
 log = logging.getLogger("tutormail")
-TAG_RELEASED = "tutormail:released:"  # + sender address: phase 2, the password was handed over
-TAG_TESTED = "tutormail:phase3:"  # + sender address: phase 3, a test message was accepted
 DNS_WORKERS = 16
 
 
@@ -58,19 +56,15 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
         states: dict[str, IdentityState] = {}
         for identity in plan.identities:
             status = statuses.get(identity.name)
-            if status is None:
-                states[identity.name] = IdentityState(identity.name, exists=False)
-            elif identity.kind == "email" and status != "SUCCESS":
-                states[identity.name] = ses.identity(identity.name)
-            else:
-                states[identity.name] = IdentityState(identity.name, True, status, status == "SUCCESS")
+            states[identity.name] = (IdentityState(identity.name, exists=False) if status is None else
+                                     IdentityState(identity.name, True, status, status == "SUCCESS"))
         for sender in plan.senders:
-            check = check_identity(plan, sender.identity, states[sender.identity], clock)
+            check = check_identity(plan, sender.identity, states[sender.identity], clock, secret)
             phase, action, actor, missing = "1 pending", check.next_action, check.actor, check.missing
             if check.verified:
-                if TAG_TESTED + sender.address in secret:
+                if TESTED + sender.address in secret:
                     phase, action, actor, missing = "3 tested", "none", PLATFORM, ""
-                elif TAG_RELEASED + sender.address in secret:
+                elif RELEASED + sender.address in secret:
                     phase, action, actor, missing = ("2 settings released", "the institution fills in Contas de "
                                                      "E-mail and runs the phase 3 test", INSTITUTION,
                                                      "phase 3 test")

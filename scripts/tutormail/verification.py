@@ -38,7 +38,8 @@ def worst(codes) -> Exit:
     return max(codes, key=SEVERITY.index)
 
 
-def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock: Clock) -> SenderCheck:
+def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock: Clock,
+                   progress: dict[str, str]) -> SenderCheck:
     planned = plan.identity(name)
     slug = plan.slug
     if not state.exists:
@@ -61,7 +62,7 @@ def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock
             OWNER_PERSON: (f"the institution publishes the records of tutormail dns-records {slug}", INSTITUTION),
         }[planned.owner]
         return SenderCheck(name, 1, "pending", False, "SES has not yet seen the three DKIM CNAMEs", action, actor)
-    link = link_state(state, plan.platform.link_validity_hours)
+    link = link_state(progress, name, plan.platform.link_validity_hours)
     now = clock.now()
     expired = state.status == "FAILED" or (link.expires_at is not None and now > link.expires_at)
     if expired:
@@ -79,6 +80,7 @@ def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock
                        f"({hours} h {minutes:02d} min left)", INSTITUTION, link.expires_at)
 
 
-def check_sender(plan: InstitutionPlan, sender: Sender, state: IdentityState, clock: Clock) -> SenderCheck:
+def check_sender(plan: InstitutionPlan, sender: Sender, state: IdentityState, clock: Clock,
+                 progress: dict[str, str]) -> SenderCheck:
     """The phase gate: phase 2 (the password) only for a sender whose identity is verified."""
-    return check_identity(plan, sender.identity, state, clock)
+    return check_identity(plan, sender.identity, state, clock, progress)

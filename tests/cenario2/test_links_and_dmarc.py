@@ -15,6 +15,7 @@ from tutormail.exitcodes import Exit
 from tutormail.links import LinkRefused, link_state, request_link
 from tutormail.model import load_catalog
 from tutormail.plan import plan_for
+from tutormail.progress import Progress
 from tutormail.ses import Ses
 from tutormail.verification import check_identity
 
@@ -60,14 +61,21 @@ def institutions(tmp_path_factory):
 def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institutions):
     plan = plan_for(load_catalog(institutions), "escola-link")
     boto3.client("sesv2").create_email_identity(EmailIdentity=ADDRESS)  # what the stack does
+    boto3.client("secretsmanager").create_secret(Name=plan.secret_name, SecretString="{}")
     ses = Ses(plan.platform)
+    progress = Progress(plan)
+
+    def request(force=False):
+        state, tag = request_link(ses, progress.read(), ADDRESS, 24, clock, force=force)
+        progress.write(tag)
+        return state
     # starts at the sandbox's now (whole seconds, as the tags keep it), then moves only when told
     clock = FixedClock(Clock().now().replace(microsecond=0))
 
     def check():
-        return check_identity(plan, ADDRESS, ses.identity(ADDRESS), clock)
+        return check_identity(plan, ADDRESS, ses.identity(ADDRESS), clock, progress.read())
 
-    first = request_link(ses, ses.identity(ADDRESS), 24, clock)
+    first = request()
     assert first.count == 1 and first.expires_at == clock.now() + timedelta(hours=24)
     pending = check()
     assert pending.state == "pending" and pending.exit_code == Exit.PENDING
@@ -75,8 +83,8 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
 
     clock.advance(hours=1)
     with pytest.raises(LinkRefused, match="use --force"):
-        request_link(ses, ses.identity(ADDRESS), 24, clock)
-    forced = request_link(ses, ses.identity(ADDRESS), 24, clock, force=True)
+        request()
+    forced = request(force=True)
     assert forced.count == 2
 
     clock.advance(hours=25)
@@ -84,12 +92,14 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
     assert expired.state == "expired" and expired.exit_code == Exit.ACTION_NEEDED
     assert "request a new link" in expired.next_action
 
-    renewed = request_link(ses, ses.identity(ADDRESS), 24, clock)
+    renewed = request()
     assert renewed.count == 3 and check().exit_code == Exit.PENDING
-    history = link_state(ses.identity(ADDRESS), 24).history
-    assert len(history) == 3
+    history = link_state(progress.read(), ADDRESS, 24).history
+    assert len(history) == 3 and history[-1] == iso(renewed.sent_at)
+    outbox = sorted((sandbox["state"] / "outbox").glob(f"*-{ADDRESS}.eml"))
+    assert len(outbox) == 4  # the stack's creation, then three requests: SES mailed each one
 
-    # a fresh process reads the same history back from AWS (tags on the identity)
+    # a fresh process reads the same history back from AWS (tags on the institution's secret)
     fresh = run_cli("verify", "escola-link", "--output", "json", env={"TUTORMAIL_INSTITUTIONS": str(institutions)})
     entry = next(i for i in json.loads(fresh.stdout)["identities"] if i["identity"] == ADDRESS)
     assert entry["link_expires_at"] == iso(renewed.expires_at)
