@@ -33,3 +33,69 @@ def test_unreachable_aws_exits_4(monkeypatch, capsys, caplog):
     out, err = capsys.readouterr()
     assert code == 4 and out == ""
     assert "Could not connect to the endpoint URL" in caplog.text and "Traceback" not in err
+
+
+class ThrottlingSes:
+    """A local HTTP endpoint that answers SES v2 like a throttled account: 429 a number of times,
+    then the identity."""
+
+    def __init__(self, throttled: int):
+        import http.server
+        import threading
+
+        outer = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # GetEmailIdentity is GET /v2/email/identities/{name}
+                outer.requests += 1
+                if outer.requests <= throttled:
+                    body, status = b'{"message": "Maximum sending rate exceeded."}', 429
+                    self.send_response(status)
+                    self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
+                else:
+                    body = b'{"IdentityType": "DOMAIN", "VerificationStatus": "SUCCESS", ' \
+                           b'"VerifiedForSendingStatus": true, "DkimAttributes": {"Tokens": ["a", "b", "c"]}}'
+                    self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_ses_throttling_is_retried_with_backoff_then_succeeds(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEKEYFORTHETEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-for-the-test")
+    throttled = ThrottlingSes(throttled=2)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", throttled.url)
+    try:
+        platform = load_catalog(INSTITUTIONS, only=[]).platform
+        state = Ses(platform).identity("escola-padrao.sistematutor.com.br")
+    finally:
+        throttled.close()
+    assert state.verified_for_sending and throttled.requests == 3
+
+
+def test_ses_throttling_that_does_not_end_is_exit_4(monkeypatch, caplog):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEKEYFORTHETEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-for-the-test")
+    # botocore's max_attempts counts the retries: the first request and two more
+    monkeypatch.setattr(aws, "RETRIES", aws.Config(retries={"mode": "adaptive", "max_attempts": 2}))
+    throttled = ThrottlingSes(throttled=1000)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", throttled.url)
+    try:
+        code = main(["dns-records", "escola-padrao", "--institutions", str(INSTITUTIONS)])
+    finally:
+        throttled.close()
+    assert code == 4 and throttled.requests == 3
+    assert "TooManyRequestsException" in caplog.text
