@@ -218,3 +218,22 @@ def test_dns_faults_are_told_apart(world):
         silent.bind((PRIMARY, 0))
         answer = ask(PRIMARY, "dnsteste.com.br", "SOA", port=silent.getsockname()[1], timeout=0.3)
     assert answer.outcome == "timeout"
+
+
+def test_a_clock_off_by_hours_gets_badtime(world, monkeypatch):
+    import time as real_time
+
+    import dns.message
+    from tutormail.dns_publish import Change, PublishError, TsigKey, send_update
+
+    class Skewed:  # this machine's clock two hours behind the server's
+        @staticmethod
+        def time():
+            return real_time.time() - 7200
+
+    monkeypatch.setattr(dns.message, "time", Skewed)
+    key = world["key"]
+    change = Change("badtime.dnsteste.com.br", "TXT", "add", ('"x"',), ())
+    with pytest.raises(PublishError, match="BADTIME") as raised:
+        send_update("dnsteste.com.br", [change], TsigKey(key.name, key.algorithm, key.secret), PRIMARY, world["port"])
+    assert raised.value.exit_code == 2
