@@ -106,13 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     records.add_argument("--domain", help="only this domain")
     publish = add("dns-publish", commands.cmd_dns_publish,
                   "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
-    publish.add_argument("slug")
+    publish.add_argument("slugs", nargs="+", metavar="SLUG")
     publish.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     publish.add_argument("--tsig-key-file", metavar="FILE",
                          help="TSIG key (name:algorithm:secret or JSON) instead of the secret named in the file")
     verify = add("verify", commands.cmd_verify,
                  "where each identity stands: DNS on every authoritative server, SES, the link's age")
-    verify.add_argument("slug")
+    verify.add_argument("slugs", nargs="+", metavar="SLUG")
     verify.add_argument("--wait", action="store_true", help="poll with backoff until verified, failed or timeout")
     verify.add_argument("--timeout", default="10m", help="for --wait: 90s, 10m, 2h (default 10m)")
     verify.add_argument("--auto-resend", action="store_true",

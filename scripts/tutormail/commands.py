@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .aws import ServiceError
 from .clock import Clock, iso
 from .companies import add_company
 from .dmarc import preflight
@@ -69,11 +70,9 @@ def cmd_dns_records(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
-def cmd_dns_publish(args: argparse.Namespace) -> int:
-    plan = load_plan(args)
-    ses = Ses(plan.platform)
+def _publish_institution(plan: InstitutionPlan, args: argparse.Namespace) -> tuple[list[dict], Exit]:
     results, codes = [], []
-    for item in domain_records(plan, ses):
+    for item in domain_records(plan, Ses(plan.platform)):
         identity = item.identity
         entry: dict[str, Any] = {"domain": identity.name, "provider": identity.provider, "changes": []}
         results.append(entry)
@@ -108,15 +107,32 @@ def cmd_dns_publish(args: argparse.Namespace) -> int:
             entry["result"] = f"error: {exc}"
             codes.append(Exit(exc.exit_code))
             log.error("%s: %s", identity.name, exc)
+    return results, worst(codes)
+
+
+def cmd_dns_publish(args: argparse.Namespace) -> int:
+    """One or more institutions; one that fails is reported and the others go on."""
+    catalog = load_catalog(Path(args.institutions), only=args.slugs)
+    institutions, codes = [], []
+    for slug in args.slugs:
+        try:
+            domains, code = _publish_institution(plan_for(catalog, slug), args)
+            institutions.append({"institution": slug, "exit_code": int(code), "domains": domains})
+        except ServiceError as exc:
+            log.error("%s: %s", slug, exc)
+            code = Exit.SERVICE_ERROR
+            institutions.append({"institution": slug, "exit_code": int(code), "error": str(exc), "domains": []})
+        codes.append(code)
+        if args.output != "json":
+            for entry in institutions[-1]["domains"]:
+                rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"]
+                        if "action" in c]
+                body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
+                section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
+    code = worst(codes)
     if args.output == "json":
-        emit_json({"institution": plan.slug, "dry_run": args.dry_run, "domains": results})
-    else:
-        for entry in results:
-            rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"]
-                    if "action" in c]
-            body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
-            section(f"{entry['domain']} ({entry['provider']})", body)
-    return worst(codes)
+        emit_json({"exit_code": int(code), "dry_run": args.dry_run, "institutions": institutions})
+    return code
 
 
 # --- verify (both scenarios) ------------------------------------------------------------------------
@@ -160,38 +176,58 @@ def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> t
     return entries, worst(codes)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    plan = load_plan(args)
+def _verify_institution(plan: InstitutionPlan, args: argparse.Namespace, deadline: float) -> tuple[list[dict], Exit]:
     ses = Ses(plan.platform)
-    deadline = time.monotonic() + parse_duration(args.timeout)
     delay = 1.0
     while True:
         entries, code = _verify_once(plan, ses, args)
         if not args.wait or code != Exit.PENDING or time.monotonic() + delay > deadline:
-            break
-        log.info("still pending; checking again in %g s", delay)
+            return entries, code
+        log.info("%s still pending; checking again in %g s", plan.slug, delay)
         time.sleep(delay)
         delay = min(delay * 2, 60.0)
+
+
+def _print_verify(slug: str, entries: list[dict]) -> None:
+    for entry in entries:
+        lines = [f"state: {entry['state']} (SES: {entry['ses']['status']}: {entry['ses']['meaning']})"]
+        if entry.get("ses", {}).get("mail_from_status"):
+            lines.append(f"MAIL FROM {entry['ses']['mail_from_domain']}: {entry['ses']['mail_from_status']}"
+                         f" ({entry['ses']['mail_from_meaning']})")
+        if entry["missing"]:
+            lines.append(f"missing: {entry['missing']}")
+        lines.append(f"next: {entry['next_action']} ({entry['actor']})")
+        dns = entry.get("dns")
+        if dns and dns["problem"]:
+            lines.append(f"DNS: {dns['problem']}")
+        if dns and dns["findings"]:
+            lines.append(table(["server", "record", "type", "status", "found"],
+                               [[f"{f['server']} ({f['address']})", f["record"], f["type"], f["status"],
+                                 " ".join(f["found"]) if f["status"] == "wrong" else (f["detail"] or "")]
+                                for f in dns["findings"]]))
+        section(f"{slug}: {entry['identity']} (Cenário {entry['scenario']})", "\n".join(lines))
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """One or more institutions; one that fails (AWS, DNS) is reported and the others go on."""
+    catalog = load_catalog(Path(args.institutions), only=args.slugs)
+    deadline = time.monotonic() + parse_duration(args.timeout)
+    results, codes = [], []
+    for slug in args.slugs:
+        plan = plan_for(catalog, slug)
+        try:
+            entries, code = _verify_institution(plan, args, deadline)
+            results.append({"institution": slug, "exit_code": int(code), "identities": entries})
+        except ServiceError as exc:
+            log.error("%s: %s", slug, exc)
+            code = Exit.SERVICE_ERROR
+            results.append({"institution": slug, "exit_code": int(code), "error": str(exc), "identities": []})
+        codes.append(code)
+        if args.output != "json":
+            _print_verify(slug, results[-1]["identities"])
+    code = worst(codes)
     if args.output == "json":
-        emit_json({"institution": plan.slug, "exit_code": int(code), "identities": entries})
-    else:
-        for entry in entries:
-            lines = [f"state: {entry['state']} (SES: {entry['ses']['status']}: {entry['ses']['meaning']})"]
-            if entry.get("ses", {}).get("mail_from_status"):
-                lines.append(f"MAIL FROM {entry['ses']['mail_from_domain']}: {entry['ses']['mail_from_status']}"
-                             f" ({entry['ses']['mail_from_meaning']})")
-            if entry["missing"]:
-                lines.append(f"missing: {entry['missing']}")
-            lines.append(f"next: {entry['next_action']} ({entry['actor']})")
-            dns = entry.get("dns")
-            if dns and dns["problem"]:
-                lines.append(f"DNS: {dns['problem']}")
-            if dns and dns["findings"]:
-                lines.append(table(["server", "record", "type", "status", "found"],
-                                   [[f"{f['server']} ({f['address']})", f["record"], f["type"], f["status"],
-                                     " ".join(f["found"]) if f["status"] == "wrong" else (f["detail"] or "")]
-                                    for f in dns["findings"]]))
-            section(f"{entry['identity']} (Cenário {entry['scenario']})", "\n".join(lines))
+        emit_json({"exit_code": int(code), "institutions": results})
     return code
 
 

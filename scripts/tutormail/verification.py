@@ -1,5 +1,5 @@
 """Where each sender stands, and the one answer the phase gate needs: "is this account's sender
-verified for sending?" (`check_sender(...).verified`)."""
+verified for sending?" (`check_identity(...).verified`, the gate of smtp-settings and send-test)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from .clock import Clock, iso
 from .exitcodes import Exit
 from .links import link_state
-from .plan import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan, Sender
+from .plan import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan
 from .ses import IdentityState
 
 PLATFORM, INSTITUTION = "platform team", "institution"
@@ -79,8 +79,3 @@ def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock
                        f"the institution opens the link SES mailed to {name} before {iso(link.expires_at)} "
                        f"({hours} h {minutes:02d} min left)", INSTITUTION, link.expires_at)
 
-
-def check_sender(plan: InstitutionPlan, sender: Sender, state: IdentityState, clock: Clock,
-                 progress: dict[str, str]) -> SenderCheck:
-    """The phase gate: phase 2 (the password) only for a sender whose identity is verified."""
-    return check_identity(plan, sender.identity, state, clock, progress)

@@ -101,7 +101,8 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
 
     # a fresh process reads the same history back from AWS (tags on the institution's secret)
     fresh = run_cli("verify", "escola-link", "--output", "json", env={"TUTORMAIL_INSTITUTIONS": str(institutions)})
-    entry = next(i for i in json.loads(fresh.stdout)["identities"] if i["identity"] == ADDRESS)
+    [institution] = json.loads(fresh.stdout)["institutions"]
+    entry = next(i for i in institution["identities"] if i["identity"] == ADDRESS)
     assert entry["link_expires_at"] == iso(renewed.expires_at)
 
     status, _ = launcher.open_link(sandbox["state"], ADDRESS)

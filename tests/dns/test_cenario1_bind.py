@@ -90,8 +90,14 @@ def verify_json(world, slug):
     return result.returncode, json.loads(result.stdout)
 
 
+def rfc2136_domain(data):
+    [institution] = data["institutions"]
+    return next(d for d in institution["domains"] if d["provider"] == "rfc2136")
+
+
 def findings(data, domain):
-    return next(i for i in data["identities"] if i["identity"] == domain)["dns"]["findings"]
+    [institution] = data["institutions"]
+    return next(i for i in institution["identities"] if i["identity"] == domain)["dns"]["findings"]
 
 
 def test_publish_then_verify_on_a_primary_and_its_secondary(world):
@@ -118,7 +124,7 @@ def test_publish_then_verify_on_a_primary_and_its_secondary(world):
 def test_a_second_publish_changes_nothing(world):
     result = cli(world, "dns-publish", "dns-teste", "--output", "json")
     data = json.loads(result.stdout)
-    domain = next(d for d in data["domains"] if d["provider"] == "rfc2136")
+    domain = rfc2136_domain(data)
     assert domain["result"] == "nothing to do: every record is already there"
     assert {c["action"] for c in domain["changes"]} == {"nothing"}
 
@@ -164,14 +170,21 @@ def test_bad_tsig_keys_get_a_clear_message_and_exit_2(world):
         assert result.returncode == 2, (expected, result.stdout, result.stderr)
         assert expected in result.stderr
         assert "Traceback" not in result.stderr
+    # in a batch, the institution that fails is reported and the next one still goes through
+    batch = cli(world, "dns-publish", "dns-duplo", "dns-teste", "--tsig-key-file", str(world["tmp"] / "BADSIG.key"),
+                "--output", "json")
+    failed, went_on = json.loads(batch.stdout)["institutions"]
+    assert batch.returncode == 2 and failed["exit_code"] == 2 and "BADSIG" in rfc2136_domain(
+        {"institutions": [failed]})["result"]
+    assert went_on["institution"] == "dns-teste" and went_on["exit_code"] == 0
 
 
 def test_dry_run_shows_the_plan_and_writes_nothing(world):
     result = cli(world, "dns-publish", "dns-duplo", "--dry-run", "--output", "json")
-    domain = next(d for d in json.loads(result.stdout)["domains"] if d["provider"] == "rfc2136")
+    domain = rfc2136_domain(json.loads(result.stdout))
     assert domain["result"].startswith("dry run:") and {c["action"] for c in domain["changes"]} >= {"add"}
     again = json.loads(cli(world, "dns-publish", "dns-duplo", "--dry-run", "--output", "json").stdout)
-    assert next(d for d in again["domains"] if d["provider"] == "rfc2136")["changes"] == domain["changes"]
+    assert rfc2136_domain(again)["changes"] == domain["changes"]
 
 
 def test_zone_output_passes_named_checkzone(world, tmp_path):

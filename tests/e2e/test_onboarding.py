@@ -35,6 +35,12 @@ def as_json(result):
     return json.loads(result.stdout)
 
 
+def identities(result):
+    """The identities of the one institution a `verify --output json` was asked about."""
+    [institution] = as_json(result)["institutions"]
+    return institution["identities"]
+
+
 def secret_of(slug):
     client = boto3.client("secretsmanager")
     return json.loads(client.get_secret_value(SecretId=f"tutormail/{slug}/smtp")["SecretString"])
@@ -54,7 +60,7 @@ def _aws_env(env, monkeypatch):
 def test_cenario1_publish_then_verify_on_every_authoritative_server(env):
     before = cli(env, "verify", "faculdade-delta", "--output", "json")
     assert before.returncode == 3, before.stderr
-    domain = next(i for i in as_json(before)["identities"] if i["identity"] == "faculdadedelta.edu.br")
+    domain = next(i for i in identities(before) if i["identity"] == "faculdadedelta.edu.br")
     assert domain["state"] == "pending" and {f["status"] for f in domain["dns"]["findings"]} == {"missing"}
 
     first = cli(env, "dns-publish", "faculdade-delta", "--output", "json")
@@ -70,7 +76,7 @@ def test_cenario1_publish_then_verify_on_every_authoritative_server(env):
             break
         time.sleep(0.5)
         after = cli(env, "verify", "faculdade-delta", "--output", "json")
-    for identity in as_json(after)["identities"]:
+    for identity in identities(after):
         findings = identity["dns"]["findings"]
         assert {f["server"].split(".")[0] for f in findings} == {"ns1", "ns2"}
         assert {f["status"] for f in findings} == {"found"}, findings
@@ -88,7 +94,7 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
     assert cli(env, "dns-publish", "instituicao-xy").returncode == 0
     pending = cli(env, "verify", "instituicao-xy", "--output", "json")
     assert pending.returncode == 3
-    link = next(i for i in as_json(pending)["identities"] if i["identity"] == "contato@colegioxy.com.br")
+    link = next(i for i in identities(pending) if i["identity"] == "contato@colegioxy.com.br")
     assert link["state"] == "pending" and link["actor"] == "institution"
 
     # phase 2 is gated: everything shown masked, the password refused while a sender is pending
@@ -115,7 +121,7 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
     launcher.advance_clock(deployed["state"], 25)
     expired = cli(env, "verify", "instituicao-xy", "--output", "json")
     assert expired.returncode == 1
-    link = next(i for i in as_json(expired)["identities"] if i["identity"] == "contato@colegioxy.com.br")
+    link = next(i for i in identities(expired) if i["identity"] == "contato@colegioxy.com.br")
     assert link["state"] == "expired" and "request a new link" in link["next_action"]
     status, _ = launcher.open_link(deployed["state"], "contato@colegioxy.com.br")
     assert status == 410  # the old link no longer works
@@ -237,12 +243,16 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
 def test_rerunning_every_step_changes_nothing(env):
     redeploy = cdk("deploy", "--all", "--require-approval", "never", "--method", "direct", env=env)
     assert redeploy.returncode == 0, redeploy.stderr[-2000:]
-    for slug in ("faculdade-delta", "instituicao-xy"):
-        again = as_json(cli(env, "dns-publish", slug, "--output", "json"))
-        assert not any(d["result"].startswith("updated") for d in again["domains"])
+    again = as_json(cli(env, "dns-publish", "faculdade-delta", "instituicao-xy", "--output", "json"))
+    assert [i["institution"] for i in again["institutions"]] == ["faculdade-delta", "instituicao-xy"]
+    assert not any(d["result"].startswith("updated") for i in again["institutions"] for d in i["domains"])
     link = as_json(cli(env, "request-link", "instituicao-xy", "--output", "json"))
     assert link["links"][0]["sent"] is False and "already verified" in link["links"][0]["result"]
     assert cli(env, "verify", "instituicao-xy").returncode == 0
+    batch = cli(env, "verify", "escola-padrao", "faculdade-delta", "instituicao-xy", "--output", "json")
+    assert batch.returncode == 0
+    assert [i["institution"] for i in as_json(batch)["institutions"]] == ["escola-padrao", "faculdade-delta",
+                                                                           "instituicao-xy"]
 
 
 def test_no_command_printed_a_secret_without_reveal():

@@ -99,3 +99,26 @@ def test_ses_throttling_that_does_not_end_is_exit_4(monkeypatch, caplog):
         throttled.close()
     assert code == 4 and throttled.requests == 3
     assert "TooManyRequestsException" in caplog.text
+
+
+def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
+    import json
+
+    from tutormail import commands
+    from tutormail.ses import IdentityState
+
+    def identity(self, name):
+        if name.endswith("escola-padrao.sistematutor.com.br"):
+            raise aws.ServiceError(f"SES GetEmailIdentity {name}: TooManyRequestsException: Rate exceeded")
+        return IdentityState(name, exists=False)
+
+    monkeypatch.setattr(commands.Ses, "identity", identity)
+    monkeypatch.setattr(commands.Progress, "read", lambda self: {})
+    code = main(["verify", "escola-padrao", "faculdade-delta", "--output", "json",
+                 "--institutions", str(INSTITUTIONS)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 4 and data["exit_code"] == 4
+    first, second = data["institutions"]
+    assert first["institution"] == "escola-padrao" and "TooManyRequestsException" in first["error"]
+    assert second["institution"] == "faculdade-delta" and second["exit_code"] == 1
+    assert {i["state"] for i in second["identities"]} == {"missing"}
