@@ -69,7 +69,8 @@ def render_markdown(plan: InstitutionPlan) -> str:
             out.append("\n".join(f"- {item}" for item in content))
         else:
             headers, rows = content
-            cell = lambda v: v.replace("|", "\\|")  # noqa: E731
+            # A mailbox goes in code: typed exactly, and not taken for an HTML tag or a link.
+            cell = lambda v: f"`{v}`" if "<" in v else v.replace("|", "\\|")  # noqa: E731
             out.append("\n".join(["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
                                   *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows)]))
     return "\n\n".join(out) + "\n"
