@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import aws
 from .aws import ServiceError
 from .clock import Clock, iso
 from .companies import add_company
@@ -22,6 +23,7 @@ from .exitcodes import Exit
 from .handoff import write_handoff
 from .links import LINK_MEANING, LinkRefused, link_state, request_link
 from .model import load_catalog
+from .names import Address
 from .output import emit_json, section, table
 from .plan import InstitutionPlan, plan_for
 from .problems import ConfigurationError, Problem
@@ -110,29 +112,40 @@ def _publish_institution(plan: InstitutionPlan, args: argparse.Namespace) -> tup
     return results, worst(codes)
 
 
-def cmd_dns_publish(args: argparse.Namespace) -> int:
-    """One or more institutions; one that fails is reported and the others go on."""
+def _each_institution(args: argparse.Namespace, key: str, run: Callable[[InstitutionPlan], tuple[list, Exit]],
+                      show: Callable[[str, list], None], **extra: Any) -> int:
+    """Runs a command for each SLUG: one that fails (AWS, DNS) is reported and the others go on;
+    the exit code is the worst one."""
     catalog = load_catalog(Path(args.institutions), only=args.slugs)
     institutions, codes = [], []
     for slug in args.slugs:
+        entry: dict[str, Any] = {"institution": slug, key: []}
         try:
-            domains, code = _publish_institution(plan_for(catalog, slug), args)
-            institutions.append({"institution": slug, "exit_code": int(code), "domains": domains})
+            entry[key], code = run(plan_for(catalog, slug))
         except ServiceError as exc:
             log.error("%s: %s", slug, exc)
-            code = Exit.SERVICE_ERROR
-            institutions.append({"institution": slug, "exit_code": int(code), "error": str(exc), "domains": []})
+            code, entry["error"] = Exit.SERVICE_ERROR, str(exc)
+        entry["exit_code"] = int(code)
+        institutions.append(entry)
         codes.append(code)
         if args.output != "json":
-            for entry in institutions[-1]["domains"]:
-                rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"]
-                        if "action" in c]
-                body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
-                section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
+            show(slug, entry[key])
     code = worst(codes)
     if args.output == "json":
-        emit_json({"exit_code": int(code), "dry_run": args.dry_run, "institutions": institutions})
+        emit_json({"exit_code": int(code), **extra, "institutions": institutions})
     return code
+
+
+def _print_publish(slug: str, domains: list[dict]) -> None:
+    for entry in domains:
+        rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"] if "action" in c]
+        body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
+        section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
+
+
+def cmd_dns_publish(args: argparse.Namespace) -> int:
+    return _each_institution(args, "domains", lambda plan: _publish_institution(plan, args), _print_publish,
+                             dry_run=args.dry_run)
 
 
 # --- verify (both scenarios) ------------------------------------------------------------------------
@@ -209,26 +222,9 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """One or more institutions; one that fails (AWS, DNS) is reported and the others go on."""
-    catalog = load_catalog(Path(args.institutions), only=args.slugs)
     deadline = time.monotonic() + parse_duration(args.timeout)
-    results, codes = [], []
-    for slug in args.slugs:
-        plan = plan_for(catalog, slug)
-        try:
-            entries, code = _verify_institution(plan, args, deadline)
-            results.append({"institution": slug, "exit_code": int(code), "identities": entries})
-        except ServiceError as exc:
-            log.error("%s: %s", slug, exc)
-            code = Exit.SERVICE_ERROR
-            results.append({"institution": slug, "exit_code": int(code), "error": str(exc), "identities": []})
-        codes.append(code)
-        if args.output != "json":
-            _print_verify(slug, results[-1]["identities"])
-    code = worst(codes)
-    if args.output == "json":
-        emit_json({"exit_code": int(code), "institutions": results})
-    return code
+    return _each_institution(args, "identities", lambda plan: _verify_institution(plan, args, deadline),
+                             _print_verify)
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------
@@ -331,8 +327,6 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from . import aws
-
     if not args.all and not args.slugs:
         raise ConfigurationError([Problem("status", 0, "SLUG", "name institutions or use --all")])
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
@@ -353,6 +347,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
+    try:
+        Address.parse(args.to)
+    except ValueError as exc:
+        raise ConfigurationError([Problem("--to", 0, "--to", f"{args.to!r}: {exc}")]) from None
     plan = load_plan(args)
     senders = select_senders(plan, args.company, args.account or ("comunicacao" if not args.company else None))
     sender = senders[0]
@@ -409,5 +407,5 @@ def cmd_dmarc(args: argparse.Namespace) -> int:
     if args.output == "json":
         emit_json(data)
     else:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(table(["field", "value"], [[k, v or "-"] for k, v in data.items()]))
     return Exit.OK

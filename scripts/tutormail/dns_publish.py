@@ -40,23 +40,30 @@ class TsigKey:
         return f"TsigKey(name={self.name!r}, algorithm={self.algorithm!r}, secret=***)"
 
 
-def parse_key(text: str) -> TsigKey:
+def parse_key(text: str, source: str) -> TsigKey:
     """JSON {name, algorithm, secret} (the secret's form) or name:algorithm:secret."""
     text = text.strip()
-    if text.startswith("{"):
-        data = json.loads(text)
-        return TsigKey(data["name"], data.get("algorithm", "hmac-sha256"), data["secret"])
-    name, algorithm, secret = text.split(":", 2)
-    return TsigKey(name, algorithm, secret)
+    try:
+        if text.startswith("{"):
+            data = json.loads(text)
+            return TsigKey(data["name"], data.get("algorithm", "hmac-sha256"), data["secret"])
+        name, algorithm, secret = text.split(":", 2)
+        return TsigKey(name, algorithm, secret)
+    except (ValueError, KeyError, TypeError):
+        raise PublishError(f"{source} does not hold a TSIG key: expected JSON {{name, algorithm, secret}} or "
+                           "name:algorithm:secret", 2) from None
 
 
 def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: Any = None) -> TsigKey:
     if key_file is not None:
-        return parse_key(key_file.read_text())
+        try:
+            return parse_key(key_file.read_text(), str(key_file))
+        except OSError as exc:
+            raise PublishError(f"cannot read the TSIG key file {key_file}: {exc.strerror}", 2) from None
     client = client or aws.client("secretsmanager", region)
     value = aws.call(f"Secrets Manager GetSecretValue {dns_entry.tsig_key}", client.get_secret_value,
                      SecretId=dns_entry.tsig_key)
-    return parse_key(value["SecretString"])
+    return parse_key(value["SecretString"], f"the secret {dns_entry.tsig_key}")
 
 
 @dataclass(frozen=True)

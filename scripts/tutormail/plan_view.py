@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from .dmarc import preflight
 from .output import section, table
 from .plan import InstitutionPlan
 
@@ -48,8 +49,6 @@ def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
 
 def dmarc_warnings(plan: InstitutionPlan) -> list[dict[str, Any]]:
     """The DMARC pre-flight of every Cenário 2 address (DNS look-ups)."""
-    from .dmarc import preflight
-
     found = []
     for identity in plan.identities:
         if identity.kind == "email":

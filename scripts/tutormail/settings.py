@@ -11,6 +11,7 @@ from typing import Any
 from . import aws
 from .names import derive_slug
 from .plan import InstitutionPlan, Sender
+from .problems import ConfigurationError, Problem
 from .smtp_password import smtp_password
 from .verification import SenderCheck
 
@@ -39,8 +40,6 @@ def read_smtp_secret(plan: InstitutionPlan, client: Any = None) -> SmtpSecret:
 
 
 def select_senders(plan: InstitutionPlan, company: str | None, account: str | None) -> list[Sender]:
-    from .problems import ConfigurationError, Problem
-
     chosen = [s for s in plan.senders if (company is None or s.company == company)
               and (account is None or s.account == account)]
     if not chosen:

@@ -131,6 +131,11 @@ def test_dmarc_preflight(resolver_env, domain, policy, warns):
         assert "malformed" in finding.warning
 
 
+def test_dmarc_command_shows_the_finding(resolver_env):
+    result = run_cli("dmarc", "dmarc-rejeita.com.br", env=resolver_env)
+    assert result.returncode == 0 and "policy   reject" in result.stdout
+
+
 def test_free_mail_domains_are_warned_without_a_lookup():
     assert "free-mail" in preflight("gmail.com").warning
 

@@ -163,6 +163,7 @@ def test_bad_tsig_keys_get_a_clear_message_and_exit_2(world):
         "BADKEY": f"chave-desconhecida:{right.algorithm}:{right.secret}",
         "REFUSED": world["other"].as_text(),
     }
+    cases["TSIG key"] = "not a key at all"  # a malformed key file
     for expected, key_text in cases.items():
         key_file = world["tmp"] / f"{expected}.key"
         key_file.write_text(key_text)
@@ -170,6 +171,9 @@ def test_bad_tsig_keys_get_a_clear_message_and_exit_2(world):
         assert result.returncode == 2, (expected, result.stdout, result.stderr)
         assert expected in result.stderr
         assert "Traceback" not in result.stderr
+    missing = cli(world, "dns-publish", "dns-duplo", "--tsig-key-file", str(world["tmp"] / "nowhere.key"))
+    assert missing.returncode == 2 and "cannot read the TSIG key file" in missing.stderr
+    assert "Traceback" not in missing.stderr
     # in a batch, the institution that fails is reported and the next one still goes through
     batch = cli(world, "dns-publish", "dns-duplo", "dns-teste", "--tsig-key-file", str(world["tmp"] / "BADSIG.key"),
                 "--output", "json")
@@ -214,11 +218,8 @@ def test_dns_faults_are_told_apart(world):
     assert ask(PRIMARY, "dnsteste.com.br", "TXT", port=port).outcome == "nodata"
     assert ask(PRIMARY, "exemplo-fora.org", "TXT", port=port).outcome == "refused"
     assert ask(NOBODY, "dnsteste.com.br", "SOA", port=port, timeout=0.5).outcome == "timeout"
-    broken = Zone("quebrado.com.br")
-    server = Named(world["tmp"] / "broken", PRIMARY, free_port(), [broken], [])
-    server._config = lambda original=server._config: original().replace('file "quebrado.com.br.zone"',
-                                                                         'file "missing.zone"')
-    server.start(ready=())
+    broken = Zone("quebrado.com.br", records=[("@", 300, "MX", "not-a-preference mx.quebrado.com.br.")])
+    server = Named(world["tmp"] / "broken", PRIMARY, free_port(), [broken], []).start(ready=())  # fails to load
     try:
         for _ in range(50):
             outcome = ask(PRIMARY, "quebrado.com.br", "SOA", port=server.port).outcome

@@ -198,6 +198,8 @@ def test_wrong_credentials_get_the_535_explanation_and_exit_4(env):
         client.put_secret_value(SecretId="tutormail/escola-padrao/smtp", SecretString=real)
     assert result.returncode == 4
     assert "535" in result.stderr and "another region" in result.stderr
+    bad_to = cli(env, "send-test", "escola-padrao", "--to", "not an address")
+    assert bad_to.returncode == 2 and "--to" in bad_to.stderr and "Traceback" not in bad_to.stderr
 
 
 def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
@@ -231,7 +233,7 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
     markdown = (tmp_path / "instituicao-xy.md").read_text()
     page = (tmp_path / "instituicao-xy.html").read_text()
     for text in ("Empresa: Instituição XY", "Empresa: Colégio XY", "Módulo Administrativo > Contas de E-mail",
-                 "não tem caixa", "permanece aberto" if False else "continua aberto", "solicitar ao suporte"):
+                 "não tem caixa", "continua aberto", "solicitar ao suporte"):
         assert text in markdown
     assert '<html lang="pt-BR">' in page and "&quot;Colégio XY&quot; &lt;contato@colegioxy.com.br&gt;" in page
     secret = secret_of("instituicao-xy")

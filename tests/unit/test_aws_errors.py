@@ -1,5 +1,6 @@
 """AWS failures after retries become exit code 4 with a message, never a traceback."""
 
+import pytest
 from botocore.stub import Stubber
 from tutormail import aws
 from tutormail.cli import main
@@ -15,12 +16,8 @@ def test_throttling_after_retries_is_a_service_error():
     with Stubber(client) as stub:
         stub.add_client_error("get_email_identity", service_error_code="TooManyRequestsException",
                               service_message="Rate exceeded", http_status_code=429)
-        try:
+        with pytest.raises(aws.ServiceError, match="TooManyRequestsException: Rate exceeded"):
             Ses(platform, sesv2=client).identity("escola-padrao.sistematutor.com.br")
-        except aws.ServiceError as exc:
-            assert "TooManyRequestsException: Rate exceeded" in str(exc)
-        else:
-            raise AssertionError("no ServiceError")
 
 
 def test_unreachable_aws_exits_4(monkeypatch, capsys, caplog):
