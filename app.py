@@ -9,8 +9,8 @@
 import sys
 
 from aws_cdk import App
-from tutormail.model import load_catalog
-from tutormail.problems import ConfigurationError
+from tutormail.catalog.model import load_catalog
+from tutormail.catalog.problems import ConfigurationError
 
 from infra.app_builder import build_app
 

@@ -3,7 +3,7 @@
 
 Generates N institutions (default 1000: a platform identity, an own domain and a Cenário 2
 address each), creates their identities and SMTP secrets in the sandbox's emulated AWS, then
-times `tutormail.status.sweep` (batched list calls, concurrent DNS) and a baseline (one
+times `tutormail.fleet.status.sweep` (batched list calls, concurrent DNS) and a baseline (one
 GetEmailIdentity per identity, DNS checks one after another), counting every AWS call each makes.
 
     .venv/bin/python bench/status_sweep.py [--institutions 1000]
@@ -25,13 +25,13 @@ import boto3
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tutormail.aws.ses import Ses  # noqa: E402
+from tutormail.catalog.model import load_catalog  # noqa: E402
+from tutormail.cenario2.dmarc import preflight  # noqa: E402
 from tutormail.clock import Clock  # noqa: E402
-from tutormail.dmarc import preflight  # noqa: E402
-from tutormail.model import load_catalog  # noqa: E402
-from tutormail.plan import build_plan  # noqa: E402
-from tutormail.ses import Ses  # noqa: E402
-from tutormail.status import sweep  # noqa: E402
-from tutormail.verification import check_identity  # noqa: E402
+from tutormail.fleet.status import sweep  # noqa: E402
+from tutormail.plan.build import build_plan  # noqa: E402
+from tutormail.verification.identity_check import check_identity  # noqa: E402
 
 from sandbox import launcher  # noqa: E402
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
-from tutormail.model import Catalog
-from tutormail.plan import build_plan, stack_name
+from tutormail.catalog.model import Catalog
+from tutormail.plan.build import build_plan, stack_name
 
 from .institution_stack import InstitutionStack
 from .platform_stack import PlatformStack

@@ -6,7 +6,7 @@ from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_ses as ses
 from constructs import Construct
-from tutormail.plan import InstitutionPlan
+from tutormail.plan.build import InstitutionPlan
 
 from . import logical_ids
 from .senders import AddressSender, DomainSender

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
-from tutormail.model import Platform
+from tutormail.catalog.model import Platform
 
 
 class PlatformStack(Stack):

@@ -6,9 +6,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_ses as ses
 from constructs import Construct
-from tutormail.plan import RECORD_TTL, InstitutionPlan
-from tutormail.plan import Identity as PlannedIdentity
-from tutormail.rdata import quote_txt
+from tutormail.dnsclient.rdata import quote_txt
+from tutormail.plan.build import RECORD_TTL, InstitutionPlan
+from tutormail.plan.build import Identity as PlannedIdentity
 
 from . import logical_ids
 

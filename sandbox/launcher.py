@@ -16,8 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import trustme
-from tutormail.model import load_catalog
-from tutormail.plan import build_plan
+from tutormail.catalog.model import load_catalog
+from tutormail.plan.build import build_plan
 
 from .bind import Named, TsigKey, Zone, free_port
 from .config import SandboxConfig

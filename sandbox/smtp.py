@@ -15,7 +15,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from moto.iam.models import iam_backends
-from tutormail.smtp_password import smtp_password
+from tutormail.tutor_setup.smtp_password import smtp_password
 
 from .config import ACCOUNT, REGION, SandboxConfig
 from .moto_ext.ses_lifecycle import find_identity

@@ -19,7 +19,7 @@ def cdk_context() -> dict:
 
 @pytest.fixture
 def examples():
-    from tutormail.model import load_catalog
+    from tutormail.catalog.model import load_catalog
 
     return load_catalog(INSTITUTIONS)
 

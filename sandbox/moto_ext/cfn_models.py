@@ -14,7 +14,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.route53 import models as route53_models
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sesv2.models import sesv2_backends
-from tutormail.rdata import zone_rdata
+from tutormail.dnsclient.rdata import zone_rdata
 
 from ..config import SandboxConfig
 

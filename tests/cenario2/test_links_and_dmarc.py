@@ -9,15 +9,15 @@ from datetime import timedelta
 
 import boto3
 import pytest
+from tutormail.aws.progress_tags import Progress
+from tutormail.aws.ses import Ses
+from tutormail.catalog.model import load_catalog
+from tutormail.cenario2.dmarc import preflight
+from tutormail.cenario2.links import LinkRefused, link_state, request_link
 from tutormail.clock import Clock, FixedClock, iso
-from tutormail.dmarc import preflight
 from tutormail.exitcodes import Exit
-from tutormail.links import LinkRefused, link_state, request_link
-from tutormail.model import load_catalog
-from tutormail.plan import plan_for
-from tutormail.progress import Progress
-from tutormail.ses import Ses
-from tutormail.verification import check_identity
+from tutormail.plan.build import plan_for
+from tutormail.verification.identity_check import check_identity
 
 from sandbox import launcher
 from sandbox.bind import Named, Zone, free_port

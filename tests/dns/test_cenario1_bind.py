@@ -14,7 +14,7 @@ import dns.query
 import dns.tsigkeyring
 import dns.update
 import pytest
-from tutormail.resolver import ask
+from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port, named_binary
 from tests.conftest import INSTITUTIONS, run_cli
@@ -238,7 +238,7 @@ def test_a_clock_off_by_hours_gets_badtime(world, monkeypatch):
     import time as real_time
 
     import dns.message
-    from tutormail.dns_publish import Change, PublishError, TsigKey, send_update
+    from tutormail.cenario1.publish import Change, PublishError, TsigKey, send_update
 
     class Skewed:  # this machine's clock two hours behind the server's
         @staticmethod

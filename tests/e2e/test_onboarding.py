@@ -15,7 +15,7 @@ import time
 
 import boto3
 import pytest
-from tutormail.smtp_password import smtp_password
+from tutormail.tutor_setup.smtp_password import smtp_password
 
 from sandbox import launcher
 from tests.conftest import INSTITUTIONS, cdk, run_cli

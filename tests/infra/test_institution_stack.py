@@ -6,7 +6,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
-from tutormail.model import load_catalog
+from tutormail.catalog.model import load_catalog
 
 from infra.app_builder import build_app
 from tests.conftest import INSTITUTIONS, cdk_context

@@ -2,10 +2,10 @@
 
 import pytest
 from botocore.stub import Stubber
-from tutormail import aws
-from tutormail.cli import main
-from tutormail.model import load_catalog
-from tutormail.ses import Ses
+from tutormail.aws import client as aws
+from tutormail.aws.ses import Ses
+from tutormail.catalog.model import load_catalog
+from tutormail.cli.main import main
 
 from tests.conftest import INSTITUTIONS
 
@@ -101,8 +101,8 @@ def test_ses_throttling_that_does_not_end_is_exit_4(monkeypatch, caplog):
 def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
     import json
 
-    from tutormail import commands
-    from tutormail.ses import IdentityState
+    from tutormail.aws.ses import IdentityState
+    from tutormail.cli import commands
 
     def identity(self, name):
         if name.endswith("escola-padrao.sistematutor.com.br"):

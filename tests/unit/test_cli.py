@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from ruamel.yaml import YAML
-from tutormail.cli import main
+from tutormail.cli.main import main
 
 from tests.conftest import FIXTURES, INSTITUTIONS, REPO
 

@@ -3,8 +3,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tutormail.model import LOGO_MAX_BYTES, check_files, load_catalog
-from tutormail.problems import ConfigurationError
+from tutormail.catalog.model import LOGO_MAX_BYTES, check_files, load_catalog
+from tutormail.catalog.problems import ConfigurationError
 
 from tests.conftest import FIXTURES, INSTITUTIONS
 

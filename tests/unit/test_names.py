@@ -3,7 +3,7 @@ from email.headerregistry import HeaderRegistry
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tutormail.names import Address, check_display_name, derive_slug, is_dns_label, render_mailbox
+from tutormail.catalog.names import Address, check_display_name, derive_slug, is_dns_label, render_mailbox
 
 
 @pytest.mark.parametrize(("name", "slug"), [

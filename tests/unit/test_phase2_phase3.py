@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from tutormail.cli import main
-from tutormail.model import load_catalog
-from tutormail.plan import plan_for
-from tutormail.settings import SmtpSecret, env_lines, settings_rows
-from tutormail.smtp_password import smtp_password
-from tutormail.verification import SenderCheck
+from tutormail.catalog.model import load_catalog
+from tutormail.cli.main import main
+from tutormail.plan.build import plan_for
+from tutormail.tutor_setup.smtp_password import smtp_password
+from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines, settings_rows
+from tutormail.verification.identity_check import SenderCheck
 
 from tests.conftest import INSTITUTIONS
 

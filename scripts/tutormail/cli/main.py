@@ -10,15 +10,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__, commands
-from .aws import ServiceError
-from .exitcodes import Exit
-from .model import check_files, load_catalog
-from .output import emit_json
-from .plan import plan_for
-from .plan_view import dmarc_warnings, plan_data, print_plan
-from .problems import ConfigurationError
-from .schema import institution_schema
+from tutormail import __version__
+from tutormail.aws.client import ServiceError
+from tutormail.catalog.model import check_files, load_catalog
+from tutormail.catalog.problems import ConfigurationError
+from tutormail.catalog.schema import institution_schema
+from tutormail.cli import commands
+from tutormail.cli.output import emit_json
+from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
+from tutormail.exitcodes import Exit
+from tutormail.plan.build import plan_for
 
 log = logging.getLogger("tutormail")
 

@@ -17,11 +17,11 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
-from . import aws
-from .dns_records import DomainRecords
-from .model import DnsDomain
-from .rdata import comparable
-from .resolver import ask, dns_port, resolver
+from tutormail.aws import client as aws
+from tutormail.catalog.model import DnsDomain
+from tutormail.cenario1.records import DomainRecords
+from tutormail.dnsclient.rdata import comparable
+from tutormail.dnsclient.resolver import ask, dns_port, resolver
 
 
 class PublishError(Exception):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import aws
-from .plan import InstitutionPlan
+from tutormail.aws import client as aws
+from tutormail.plan.build import InstitutionPlan
 
 LINK = "tutormail:link:"  # + address: "<links sent> <sending times, oldest first, comma-separated>"
 RELEASED = "tutormail:released:"  # + address: phase 2, the password was handed over

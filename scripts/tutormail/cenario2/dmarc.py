@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import dns.exception
 
-from .resolver import txt_values
+from tutormail.dnsclient.resolver import txt_values
 
 FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "live.com", "msn.com",
                        "yahoo.com", "yahoo.com.br", "icloud.com", "me.com", "aol.com", "bol.com.br", "uol.com.br",

@@ -10,9 +10,9 @@ from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from .plan import InstitutionPlan, Sender
-from .settings import SMTP_PORT, SmtpSecret
-from .smtp_password import smtp_password
+from tutormail.plan.build import InstitutionPlan, Sender
+from tutormail.tutor_setup.smtp_password import smtp_password
+from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SmtpSecret
 
 
 @dataclass(frozen=True)

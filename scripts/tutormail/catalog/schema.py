@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import DMARC_POLICIES, NAME_RE, PROVIDERS, ZONE_ID_RE
+from tutormail.catalog.model import DMARC_POLICIES, NAME_RE, PROVIDERS, ZONE_ID_RE
 
 _EMAIL = {"type": "string", "format": "idn-email", "minLength": 3}
 _DOMAIN = {"type": "string", "minLength": 3}

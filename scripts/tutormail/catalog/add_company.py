@@ -12,8 +12,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from .model import Catalog, parse_institution
-from .problems import ConfigurationError, Problem
+from tutormail.catalog.model import Catalog, parse_institution
+from tutormail.catalog.problems import ConfigurationError, Problem
 
 
 def _yaml() -> YAML:

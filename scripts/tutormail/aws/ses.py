@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import aws
-from .model import Platform
+from tutormail.aws import client as aws
+from tutormail.catalog.model import Platform
 
 
 @dataclass(frozen=True)

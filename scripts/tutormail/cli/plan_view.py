@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from .dmarc import preflight
-from .output import section, table
-from .plan import InstitutionPlan
+from tutormail.cenario2.dmarc import preflight
+from tutormail.cli.output import section, table
+from tutormail.plan.build import InstitutionPlan
 
 SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
 

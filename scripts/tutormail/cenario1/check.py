@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import dns.exception
 
-from .dns_records import DomainRecords
-from .rdata import comparable
-from .resolver import ask, authoritative_servers, zone_of
+from tutormail.cenario1.records import DomainRecords
+from tutormail.dnsclient.rdata import comparable
+from tutormail.dnsclient.resolver import ask, authoritative_servers, zone_of
 
 
 @dataclass(frozen=True)

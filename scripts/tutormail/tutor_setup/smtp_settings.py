@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import aws
-from .names import derive_slug
-from .plan import InstitutionPlan, Sender
-from .problems import ConfigurationError, Problem
-from .smtp_password import smtp_password
-from .verification import SenderCheck
+from tutormail.aws import client as aws
+from tutormail.catalog.names import derive_slug
+from tutormail.catalog.problems import ConfigurationError, Problem
+from tutormail.plan.build import InstitutionPlan, Sender
+from tutormail.tutor_setup.smtp_password import smtp_password
+from tutormail.verification.identity_check import SenderCheck
 
 SMTP_PORT = 587
 MASK = "********"

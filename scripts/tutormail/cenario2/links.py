@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .clock import Clock, iso, parse_iso
-from .progress import LINK
-from .ses import Ses
+from tutormail.aws.progress_tags import LINK
+from tutormail.aws.ses import Ses
+from tutormail.clock import Clock, iso, parse_iso
 
 HISTORY_KEPT = 12  # a tag value holds 256 characters: the last 12 sending times fit
 

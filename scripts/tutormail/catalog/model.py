@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .names import (
+from tutormail.catalog.names import (
     LOCAL_RE,
     MAX_LABEL,
     Address,
@@ -27,8 +27,8 @@ from .names import (
     is_same_or_subdomain,
     to_ascii_domain,
 )
-from .problems import ConfigurationError, Problem, display_path
-from .regions import SES_SMTP_REGIONS
+from tutormail.catalog.problems import ConfigurationError, Problem, display_path
+from tutormail.catalog.regions import SES_SMTP_REGIONS
 
 PLATFORM_FILE = "platform.yaml"
 DEFAULT_ACCOUNTS = ("comunicacao", "news")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .clock import Clock, iso
-from .exitcodes import Exit
-from .links import link_state
-from .plan import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan
-from .ses import IdentityState
+from tutormail.aws.ses import IdentityState
+from tutormail.cenario2.links import link_state
+from tutormail.clock import Clock, iso
+from tutormail.exitcodes import Exit
+from tutormail.plan.build import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan
 
 PLATFORM, INSTITUTION = "platform team", "institution"
 # From best to worst: the code of a set of checks is that of its worst member.

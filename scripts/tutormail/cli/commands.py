@@ -11,30 +11,36 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import aws
-from .aws import ServiceError
-from .clock import Clock, iso
-from .companies import add_company
-from .dmarc import preflight
-from .dns_check import MAIL_FROM_MEANING, SES_MEANING, check_domain
-from .dns_publish import PublishError, load_key, plan_changes, send_update, server_address
-from .dns_records import as_csv, as_rows, as_zone, domain_records, records_for
-from .exitcodes import Exit
-from .handoff import write_handoff
-from .links import LINK_MEANING, LinkRefused, link_state, request_link
-from .model import load_catalog
-from .names import Address
-from .output import emit_json, section, table
-from .plan import InstitutionPlan, plan_for
-from .problems import ConfigurationError, Problem
-from .progress import RELEASED, TESTED, Progress
-from .regions import SES_SMTP_REGIONS
-from .ses import Ses
-from .settings import env_lines, read_smtp_secret, select_senders, settings_rows, write_private
-from .smtp_password import smtp_password
-from .smtp_test import send_test
-from .status import sweep
-from .verification import check_identity, worst
+from tutormail.aws import client as aws
+from tutormail.aws.client import ServiceError
+from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
+from tutormail.aws.ses import Ses
+from tutormail.catalog.add_company import add_company
+from tutormail.catalog.model import load_catalog
+from tutormail.catalog.names import Address
+from tutormail.catalog.problems import ConfigurationError, Problem
+from tutormail.catalog.regions import SES_SMTP_REGIONS
+from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, check_domain
+from tutormail.cenario1.publish import PublishError, load_key, plan_changes, send_update, server_address
+from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records, records_for
+from tutormail.cenario2.dmarc import preflight
+from tutormail.cenario2.links import LINK_MEANING, LinkRefused, link_state, request_link
+from tutormail.cli.output import emit_json, section, table
+from tutormail.clock import Clock, iso
+from tutormail.exitcodes import Exit
+from tutormail.fleet.status import sweep
+from tutormail.plan.build import InstitutionPlan, plan_for
+from tutormail.tutor_setup.handoff import write_handoff
+from tutormail.tutor_setup.send_test import send_test
+from tutormail.tutor_setup.smtp_password import smtp_password
+from tutormail.tutor_setup.smtp_settings import (
+    env_lines,
+    read_smtp_secret,
+    select_senders,
+    settings_rows,
+    write_private,
+)
+from tutormail.verification.identity_check import check_identity, worst
 
 log = logging.getLogger("tutormail")
 CLOCK = Clock()

@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from . import aws
-from .clock import Clock, iso
-from .dmarc import preflight
-from .model import Catalog
-from .plan import build_plan
-from .progress import RELEASED, TESTED
-from .ses import IdentityState, Ses
-from .verification import INSTITUTION, PLATFORM, check_identity, worst
+from tutormail.aws import client as aws
+from tutormail.aws.progress_tags import RELEASED, TESTED
+from tutormail.aws.ses import IdentityState, Ses
+from tutormail.catalog.model import Catalog
+from tutormail.cenario2.dmarc import preflight
+from tutormail.clock import Clock, iso
+from tutormail.plan.build import build_plan
+from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity, worst
 
 log = logging.getLogger("tutormail")
 DNS_WORKERS = 16

@@ -6,9 +6,9 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .plan import Identity, InstitutionPlan, Record
-from .rdata import fqdn, zone_rdata
-from .ses import IdentityState, Ses
+from tutormail.aws.ses import IdentityState, Ses
+from tutormail.dnsclient.rdata import fqdn, zone_rdata
+from tutormail.plan.build import Identity, InstitutionPlan, Record
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from .plan import InstitutionPlan
-from .settings import SMTP_PORT
+from tutormail.plan.build import InstitutionPlan
+from tutormail.tutor_setup.smtp_settings import SMTP_PORT
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table", content)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
-from .names import is_same_or_subdomain, render_mailbox, to_unicode_domain
-from .regions import smtp_endpoint
+from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
+from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
+from tutormail.catalog.regions import smtp_endpoint
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)

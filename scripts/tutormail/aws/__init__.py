@@ -1,0 +1,1 @@
+"""Boto3 adapters: retries and errors, SES state, progress marks."""

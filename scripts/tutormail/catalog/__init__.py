@@ -1,0 +1,1 @@
+"""Institution files -> typed model: names, validation problems, JSON Schema, add-company."""

@@ -1,0 +1,1 @@
+"""Cenário 2: verification links and the DMARC pre-flight."""

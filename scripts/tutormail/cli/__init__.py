@@ -1,0 +1,1 @@
+"""The `tutormail` command: parser, commands, views."""

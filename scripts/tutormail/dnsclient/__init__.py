@@ -1,0 +1,1 @@
+"""Dnspython adapters: resolver, authoritative queries, rdata comparison."""

@@ -1,0 +1,1 @@
+"""The status of many institutions in batched reads."""

@@ -1,0 +1,1 @@
+"""What must exist for an institution: identities, records, senders, names."""

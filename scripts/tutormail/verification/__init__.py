@@ -1,0 +1,1 @@
+"""Where each identity stands (the phase gate)."""
