@@ -20,6 +20,7 @@ from tutormail.plan.build import plan_for
 from tutormail.verification.identity_check import check_identity
 
 from sandbox import launcher
+from sandbox.progress_table import ensure_progress_table
 from sandbox.bind import Named, Zone, free_port
 from tests.conftest import INSTITUTIONS, run_cli
 
@@ -62,6 +63,7 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
     plan = plan_for(load_catalog(institutions), "escola-link")
     boto3.client("sesv2").create_email_identity(EmailIdentity=ADDRESS)  # what the stack does
     boto3.client("secretsmanager").create_secret(Name=plan.secret_name, SecretString="{}")
+    ensure_progress_table()  # what TutorMail-Platform does
     ses = Ses(plan.platform)
     progress = Progress(plan)
 
@@ -69,7 +71,7 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
         state, tag = request_link(ses, progress.read(), ADDRESS, 24, clock, force=force)
         progress.write(tag)
         return state
-    # starts at the sandbox's now (whole seconds, as the tags keep it), then moves only when told
+    # starts at the sandbox's now (whole seconds, as the marks keep it), then moves only when told
     clock = FixedClock(Clock().now().replace(microsecond=0))
 
     def check():
@@ -99,7 +101,7 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
     outbox = sorted((sandbox["state"] / "outbox").glob(f"*-{ADDRESS}.eml"))
     assert len(outbox) == 4  # the stack's creation, then three requests: SES mailed each one
 
-    # a fresh process reads the same history back from AWS (tags on the institution's secret)
+    # a fresh process reads the same history back from AWS (the progress table)
     fresh = run_cli("verify", "escola-link", "--output", "json", env={"TUTORMAIL_INSTITUTIONS": str(institutions)})
     [institution] = json.loads(fresh.stdout)["institutions"]
     entry = next(i for i in institution["identities"] if i["identity"] == ADDRESS)
