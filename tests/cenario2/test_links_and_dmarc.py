@@ -20,7 +20,6 @@ from tutormail.plan.build import plan_for
 from tutormail.verification.identity_check import check_identity
 
 from sandbox import launcher
-from sandbox.progress_table import ensure_progress_table
 from sandbox.bind import Named, Zone, free_port
 from tests.conftest import INSTITUTIONS, run_cli
 
@@ -59,11 +58,10 @@ def institutions(tmp_path_factory):
     return directory
 
 
-def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institutions):
+def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, platform_deployed, sandbox, institutions):
     plan = plan_for(load_catalog(institutions), "escola-link")
     boto3.client("sesv2").create_email_identity(EmailIdentity=ADDRESS)  # what the stack does
     boto3.client("secretsmanager").create_secret(Name=plan.secret_name, SecretString="{}")
-    ensure_progress_table()  # what TutorMail-Platform does
     ses = Ses(plan.platform)
     progress = Progress(plan)
 
