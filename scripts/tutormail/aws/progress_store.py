@@ -22,13 +22,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tutormail.aws import client as aws
+from tutormail.plan.build import PLATFORM_STACK
 
 TABLE = "tutormail-progress"
 PARTITION_KEY = "institution"
 SORT_KEY = "mark"
 VALUE = "value"
 BATCH = 25  # BatchWriteItem's limit of put or delete requests per call
-PLATFORM_STACK = "TutorMail-Platform"  # declares the table (infra/progress_table.py)
 
 
 class ProgressStore:
