@@ -78,5 +78,6 @@ def test_a_partial_assembly_is_refused(platform_deployed, directory, tmp_path):
 
 
 def test_no_assembly_is_bad_input(tmp_path, directory):
-    result = run_cli("out-of-date", "--cdk-out", str(tmp_path / "nowhere"), env={"TUTORMAIL_INSTITUTIONS": str(directory)})
+    result = run_cli("out-of-date", "--cdk-out", str(tmp_path / "nowhere"),
+                     env={"TUTORMAIL_INSTITUTIONS": str(directory)})
     assert result.returncode == 2 and "not a cloud assembly" in result.stderr
