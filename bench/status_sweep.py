@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tutormail.aws.progress_store import ProgressStore  # noqa: E402
+from tutormail.aws.progress_tags import fleet_progress  # noqa: E402
 from tutormail.aws.ses import Ses  # noqa: E402
 from tutormail.catalog.model import load_catalog  # noqa: E402
 from tutormail.cenario2.dmarc import preflight  # noqa: E402
@@ -117,13 +118,16 @@ def main() -> int:
                   file=sys.stderr)
             clock = Clock()
             results = {}
-            for name in ("baseline", "migrate", "sweep"):
+            for name in ("baseline", "migrate", "sweep", "table"):
                 calls: dict[str, int] = {}
                 ses_client = counted(boto3.client("sesv2", region_name=region), calls)
                 secrets_client = counted(boto3.client("secretsmanager", region_name=region), calls)
                 store = ProgressStore(region, counted(boto3.client("dynamodb", region_name=region), calls))
                 started = time.perf_counter()
-                if name != "baseline":
+                if name == "table":  # the progress part of the sweep alone
+                    names = {s: build_plan(i, catalog.platform).secret_name for s, i in catalog.institutions.items()}
+                    count = len(fleet_progress(names, store, secrets_client))
+                elif name != "baseline":
                     rows, _ = sweep(catalog, list(catalog.institutions), Ses(catalog.platform, sesv2=ses_client),
                                     secrets_client, clock, store=store)
                     count = len(rows)

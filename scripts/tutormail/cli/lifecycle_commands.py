@@ -1,4 +1,4 @@
-"""Day-2 commands: what the pipeline must deploy, and the platform's settings for the pipeline."""
+"""Day-2 commands: what an edit changes, what the pipeline must deploy, the platform's settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from tutormail.aws import client as aws
 from tutormail.catalog.model import load_catalog
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit
+from tutormail.lifecycle.changes import changes, deployed_state
 from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
+from tutormail.plan.build import plan_for
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -32,6 +34,23 @@ def cmd_out_of_date(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def cmd_plan_changes(args: argparse.Namespace) -> int:
+    catalog = load_catalog(Path(args.institutions), only=[args.slug])
+    plan = plan_for(catalog, args.slug)
+    deployed = deployed_state(aws.client("cloudformation", catalog.platform.region), plan.stack_name)
+    found = changes(plan, deployed)
+    if args.output == "json":
+        emit_json({"institution": plan.slug, "stack": plan.stack_name, "deployed": deployed is not None, **found})
+        return Exit.OK
+    if deployed is None:
+        print(f"{plan.stack_name} is not deployed: everything below is created\n")
+    for what, split in found.items():
+        section(what.replace("_", " "), table(["change", "name"], [[change, name] for change in
+                                                                  ("created", "removed", "kept")
+                                                                  for name in split[change]]))
+    return Exit.OK
+
+
 def cmd_platform(args: argparse.Namespace) -> int:
     platform = load_catalog(Path(args.institutions)).platform
     data = {"account": platform.account, "region": platform.region, "platform_domain": platform.platform_domain,
@@ -47,4 +66,7 @@ def register(add: Add) -> None:
     stale = add("out-of-date", cmd_out_of_date, "stacks whose synthesized template differs from what is deployed, "
                 "and deployed institutions with no file")
     stale.add_argument("--cdk-out", default="cdk.out", metavar="DIR", help="cloud assembly of a full cdk synth")
+    changed = add("plan-changes", cmd_plan_changes, "what an edited file creates, keeps and removes against the "
+                  "deployed stack: identities, records, addresses the SMTP user may send as")
+    changed.add_argument("slug")
     add("platform", cmd_platform, "the platform file's account, region, domain and zone (for pipelines)")
