@@ -67,7 +67,9 @@ def test_a_company_removed_drops_its_identity_and_sending_address(deployed, dire
     edit(directory, CENARIO2_COMPANY, "")
     found = plan_changes(deployed, directory)
     assert found["identities"]["removed"] == ["contato@colegioxy.com.br"]
-    assert found["from_addresses"]["removed"] == ["contato@colegioxy.com.br"]
+    # the company's omitted `news` account used the platform default address, which nothing else uses
+    assert found["from_addresses"]["removed"] == ["comunicacao@instituicao-xy.sistematutor.com.br",
+                                                  "contato@colegioxy.com.br"]
     assert found["identities"]["created"] == [] and found["records"]["removed"] == []
 
 
