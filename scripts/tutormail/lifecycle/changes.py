@@ -5,7 +5,9 @@ What is deployed is read from the stack's template as CloudFormation holds it (G
 call: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html):
 its SES identities, their MAIL FROM domains and the `ses:FromAddress` condition of the SMTP
 user's policy. Records follow their identity (a DKIM CNAME name is known only once SES made the
-tokens, so DKIM records are counted by identity).
+tokens, so DKIM records are counted by identity). An address identity left behind when its
+domain becomes an identity keeps settings that override the domain's
+(https://docs.aws.amazon.com/ses/latest/dg/creating-identities.html), so it is shown as removed.
 """
 
 from __future__ import annotations
