@@ -129,8 +129,7 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
 
     renewed = cli(env, "verify", "instituicao-xy", "--auto-resend", "--output", "json")
     assert renewed.returncode == 3, renewed.stderr
-    secret = boto3.client("secretsmanager").describe_secret(SecretId="tutormail/instituicao-xy/smtp")
-    assert {t["Key"]: t["Value"] for t in secret["Tags"]}["tutormail:link:contato@colegioxy.com.br"].startswith("2 ")
+    assert _phase_tags("instituicao-xy")["tutormail:link:contato@colegioxy.com.br"].startswith("2 ")
     status, _ = launcher.open_link(deployed["state"], "contato@colegioxy.com.br")
     assert status == 200
     done = cli(env, "verify", "instituicao-xy", "--output", "json")
