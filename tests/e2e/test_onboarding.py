@@ -161,8 +161,7 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
                 assert data["message_id"]
     mails = list((deployed["state"] / "mailbox").glob("*.eml"))
     assert len(mails) >= 10
-    secret = boto3.client("secretsmanager").describe_secret(SecretId="tutormail/instituicao-xy/smtp")
-    assert "tutormail:phase3:comunicacao@instituicaoxy.com.br" in {t["Key"] for t in secret["Tags"]}
+    assert "tutormail:phase3:comunicacao@instituicaoxy.com.br" in _phase_tags("instituicao-xy")
     status = cli(env, "status", "--all", "--output", "json")
     assert status.returncode == 0, status.stdout + status.stderr
     rows = as_json(status)["rows"]
