@@ -213,7 +213,10 @@ def _verify_institution(plan: InstitutionPlan, args: argparse.Namespace, deadlin
     delay = 1.0
     while True:
         entries, code = _verify_once(plan, ses, args, lookups)
-        if not args.wait or code != Exit.PENDING or time.monotonic() + delay > deadline:
+        # waiting is for SES and links: a sender blocked by DMARC does not stop it while another is pending
+        verification = worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == "pending"
+                             else Exit.ACTION_NEEDED for e in entries)
+        if not args.wait or verification != Exit.PENDING or time.monotonic() + delay > deadline:
             return entries, code
         log.info("%s still pending; checking again in %g s", plan.slug, delay)
         time.sleep(delay)
