@@ -102,7 +102,7 @@ def flow(slugs: list[str]) -> list[str]:
         summary.append(f"{slug}: every identity verified ({', '.join(scenarios)})")
         for address, why in blocked.items():
             summary.append(f"{slug}: {address} stops at blocked by DMARC ({why['record_name']}: {why['record']}); "
-                           f"way out: {why['way_out'].split(' in the institution file')[0]}")
+                           f"way out: {why['way_out'].split('; or, knowing')[0]}")
         held += blocked
         step(f"{slug}: phase 2, the settings for Tutor's Contas de E-mail (password masked)")
         run("tutormail", "smtp-settings", slug)

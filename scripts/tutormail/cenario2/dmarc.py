@@ -53,14 +53,15 @@ class DmarcVerdict:
         if self.record is None:  # free mail: nobody but the provider can publish records there
             return "use another address, at a domain of the institution or the platform default"
         return (f"move {self.domain} to Cenário 1 (a dns entry for it in the institution file: SES then signs "
-                f"with DKIM as {self.domain}, which aligns), or use another address")
+                f"as {self.domain}, aligned) or use another address")
 
     @property
     def warning(self) -> str | None:
         """What `plan`, `request-link` and `dmarc` print: the reason and way out when not ready, else the note."""
         if self.state == READY:
             return self.note
-        return self.reason + (f"; way out: {self.way_out}" if self.way_out else "")
+        label = "blocked by DMARC" if self.state == BLOCKED else "DMARC unknown"
+        return f"{label}: {self.reason}" + (f"; way out: {self.way_out}" if self.way_out else "")
 
     def as_dict(self) -> dict[str, str | None]:
         return {"domain": self.domain, "state": self.state, "record": self.record, "record_name": self.record_name,
@@ -147,7 +148,7 @@ def judge(domain: str, own: list[str], organisational: tuple[str, list[str]] | N
         return DmarcVerdict(domain, READY, record, name, policy, "", note)
     effect = "rejected (bounced)" if policy == "reject" else "sent to spam (quarantined)"
     return DmarcVerdict(domain, BLOCKED, record, name, policy, (
-        f"blocked by DMARC: {name} publishes {record!r}{inherited}; {which} means mail sent from {domain} through "
+        f"{name} publishes {record!r}{inherited}; {which} means mail sent from {domain} through "
         f"SES, which signs with its own domain and so fails DMARC alignment ({RFC} 3.1), is {effect}"
         + (f" (outside the pct sample, reject becomes quarantine: {RFC} 6.6.4)" if requested != policy else "")))
 
@@ -155,7 +156,7 @@ def judge(domain: str, own: list[str], organisational: tuple[str, list[str]] | N
 def free_mail(domain: str) -> DmarcVerdict | None:
     if domain in FREE_MAIL or organisational_domain(domain) in FREE_MAIL:
         return DmarcVerdict(domain, BLOCKED, reason=(
-            f"blocked by DMARC: {domain} is a free-mail provider; its mail must be signed by the provider, so "
+            f"{domain} is a free-mail provider; its mail must be signed by the provider, so "
             "receivers reject or junk what SES sends as it, and nobody but the provider can publish records there"))
     return None
 
@@ -202,8 +203,7 @@ class DmarcLookups:
         parent = self._answers.get(f"_dmarc.{org}", []) if org and org != domain else None
         for failed in (own, parent):
             if isinstance(failed, str):
-                return DmarcVerdict(domain, UNKNOWN, reason=f"DMARC unknown: {failed}; run again once DNS answers "
-                                    "(an unknown policy is never taken as ready)")
+                return DmarcVerdict(domain, UNKNOWN, reason=f"{failed}; an unknown policy is never taken as ready")
         return judge(domain, own, (f"_dmarc.{org}", parent) if parent is not None else None)
 
 

@@ -98,11 +98,11 @@ class Deliverability:
 
 
 def way_out(plan: InstitutionPlan, verdict: DmarcVerdict) -> str:
-    accept = f"or, knowing the risk, tutormail smtp-settings {plan.slug} --reveal --accept-dmarc-risk"
+    accept = f"or, knowing the risk: tutormail smtp-settings {plan.slug} --reveal --accept-dmarc-risk"
     if verdict.state == UNKNOWN:
-        return f"run again once DNS answers (tutormail dmarc {verdict.domain}), {accept}"
+        return f"run again once DNS answers (tutormail dmarc {verdict.domain}); {accept}"
     default = f"{plan.platform.default_local_part}@{plan.slug}.{plan.platform.platform_domain}"
-    return f"{verdict.way_out} (e.g. the platform default {default}) in the institution file, {accept}"
+    return f"{verdict.way_out} (e.g. the platform default {default}); {accept}"
 
 
 def deliverability(plan: InstitutionPlan, identity: str, scenario: int, verdicts: dict[str, DmarcVerdict] | None,
@@ -174,7 +174,7 @@ def phase_gate(plan: InstitutionPlan, senders: list[Sender], ses: Ses, progress:
         elif ready.holds_back and accept_dmarc_risk:
             held.append(name)
         elif ready.holds_back:
-            gate.problems.append(f"{name}: {ready.verdict.reason}; way out: {ready.way_out}")
+            gate.problems.append(f"{name}: {ready.summary}: {ready.verdict.reason}; way out: {ready.way_out}")
             codes.append(ready.exit_code)
     gate.code = worst(codes)
     if gate.open and held:
