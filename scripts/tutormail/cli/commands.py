@@ -408,7 +408,8 @@ def cmd_send_test(args: argparse.Namespace) -> int:
 
 def cmd_handoff(args: argparse.Namespace) -> int:
     plan = load_plan(args)
-    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug), plan_verdicts([plan]))
+    verdicts = None if args.offline else plan_verdicts([plan])
+    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug), verdicts)
     if args.output == "json":
         emit_json({"institution": plan.slug, "files": [str(p) for p in paths]})
     else:

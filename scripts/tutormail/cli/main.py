@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
     handoff.add_argument("slug")
     handoff.add_argument("--out", metavar="DIR", help="directory (default: handoff/<slug>)")
+    handoff.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
     company = add("add-company", commands.cmd_add_company,
                   "Duplicar Configurações: a new company copied from an existing one, in the file")
     company.add_argument("slug")
