@@ -6,8 +6,8 @@ from __future__ import annotations
 from tutormail.cenario2.dmarc import BLOCKED, UNKNOWN, DmarcVerdict, domain_of
 from tutormail.plan.build import InstitutionPlan, Sender
 
-EFFECT = {"reject": "seriam recusadas pelos provedores de e-mail e não chegariam",
-          "quarantine": "iriam para a caixa de spam"}
+EFFECT = {"reject": "seriam recusadas pelos provedores de e-mail: a redefinição de senha, por exemplo, não chegaria",
+          "quarantine": "iriam para a caixa de spam: a redefinição de senha, por exemplo, dificilmente seria vista"}
 
 
 def _account(sender: Sender) -> str:
@@ -30,7 +30,7 @@ def _blocked(plan: InstitutionPlan, sender: Sender, verdict: DmarcVerdict) -> li
                   f"{verdict.record}) que pede aos provedores de e-mail (Gmail, Outlook, Yahoo e outros) que "
                   "tratem com rigor mensagens não assinadas pelo próprio domínio. As mensagens do Tutor são "
                   "enviadas e assinadas pelo serviço de envio (Amazon SES), não pelo domínio, e por isso "
-                  f"{EFFECT[verdict.policy]}: a redefinição de senha, por exemplo, não chegaria. Há duas saídas:"),
+                  f"{EFFECT[verdict.policy]}. Há duas saídas:"),
             ("ul", [f"Autorizar o envio pelo próprio domínio {domain} (recomendado): a equipe de TI publica no DNS "
                     f"de {domain} três registros CNAME que enviaremos; a partir daí as mensagens saem assinadas "
                     "pelo domínio e são entregues normalmente.", other])]
