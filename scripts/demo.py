@@ -124,7 +124,7 @@ def flow(slugs: list[str]) -> list[str]:
                 print(f"  {company['name']} / {account['account']}: {result['smtp_code']} {result['server_reply']}",
                       file=sys.stderr)
                 sent += 1
-        summary.append(f"{slug}: {sent} test mails delivered (one per account" + (", but the blocked one)"
+        summary.append(f"{slug}: {sent} test mails delivered (one per account" + (" except the blocked one)"
                                                                                   if blocked else ")"))
         step(f"{slug}: the handoff document (pt-BR)")
         run("tutormail", "handoff", slug, "--out", str(STATE / "handoff" / slug))

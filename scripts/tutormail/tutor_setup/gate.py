@@ -161,7 +161,7 @@ def phase_gate(plan: InstitutionPlan, senders: list[Sender], ses: Ses, progress:
     recorded = progress.read()
     names = sorted({s.identity for s in senders})
     checks = {name: check_identity(plan, name, ses.identity(name), clock, recorded) for name in names}
-    verdicts = plan_verdicts([plan], lookups)
+    verdicts = (lookups or DmarcLookups()).verdicts(domain_of(n) for n in names if checks[n].scenario == 2)
     gate = Gate(checks, {n: deliverability(plan, n, checks[n].scenario, verdicts, recorded) for n in names})
     codes, held = [], []
     for name in names:
