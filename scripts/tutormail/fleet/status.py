@@ -3,27 +3,26 @@
 AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and a Scan of the DynamoDB
 progress table (a page per 1 MB: links sent, phases 2 and 3; see aws/progress_tags.py), plus
 ListSecrets pages only while some institution's old secret tags are not migrated. Nothing is
-read per identity. DMARC look-ups run concurrently, bounded.
+read per identity. DMARC look-ups: one per distinct domain, concurrently (cenario2/dmarc.py); a
+verified sender blocked by DMARC stands at "1 blocked by DMARC" (tutor_setup/gate.py).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.aws.progress_tags import RELEASED, TESTED, fleet_progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
-from tutormail.cenario2.dmarc import preflight
 from tutormail.clock import Clock, iso
 from tutormail.plan.build import build_plan
+from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity, worst
 
 log = logging.getLogger("tutormail")
-DNS_WORKERS = 16
 
 
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
@@ -32,11 +31,7 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
     tags = fleet_progress({p.slug: p.secret_name for p in plans}, store or ProgressStore(catalog.platform.region),
                           secrets_client)
-    domains = sorted({i.name.split("@", 1)[1] for p in plans for i in p.identities if i.kind == "email"})
-    dmarc = {}
-    if dns_checks and domains:
-        with ThreadPoolExecutor(max_workers=DNS_WORKERS) as pool:
-            dmarc = dict(zip(domains, pool.map(preflight, domains), strict=True))
+    dmarc = plan_verdicts(plans) if dns_checks else None  # one query per distinct domain, concurrent
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:
@@ -61,13 +56,16 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
                     phase, action, actor, missing = ("1 verified", f"hand over the settings: tutormail "
                                                      f"smtp-settings {plan.slug} --reveal", PLATFORM,
                                                      "settings not yet released")
-            warning = dmarc.get(sender.identity.split("@", 1)[1]) if check.scenario == 2 else None
+            ready = deliverability(plan, sender.identity, check.scenario, dmarc, secret)
+            if check.verified and ready.holds_back:
+                phase, action, actor, missing = ready.phase, ready.way_out, ready.actor, ready.verdict.reason
             rows.append({
                 "institution": plan.slug, "company": sender.company, "account": sender.account,
                 "address": sender.address_display, "scenario": check.scenario, "state": check.state,
                 "phase": phase, "missing": missing or None, "next_action": action, "actor": actor,
                 "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
-                "dmarc_warning": warning.warning if warning else None,
+                "dmarc_warning": ready.verdict.warning if ready.verdict else None,
+                "deliverability": ready.as_dict(),
             })
-            codes.append(check.exit_code)
+            codes.append(readiness_code(check, ready))
     return rows, worst(codes)
