@@ -119,14 +119,36 @@ class Address:
         return self.display
 
 
+# Characters a display name may not hold: controls and line/paragraph separators would break or
+# fold the e-mail header, bidirectional and other format controls make the name read differently
+# from what it is (U+202E turns "moc.ofni" into "info.com"), private-use and unassigned code points
+# show as nothing anyone can check.
+_FORBIDDEN_IN_NAMES = {"Cc": "a control character", "Cs": "a lone surrogate", "Zl": "a line separator",
+                       "Zp": "a paragraph separator", "Cf": "an invisible format or bidirectional control",
+                       "Co": "a private-use character", "Cn": "an unassigned character"}
+# In a sender address, IAM's ses:FromAddress condition would read these as wildcards.
+IAM_WILDCARDS = ("*", "?")
+
+
 def check_display_name(name: str) -> str | None:
     """The reason a display name cannot be used, or None."""
     if not isinstance(name, str) or not name.strip():
         return "must be a non-empty text"
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
-        return "must not contain control characters (line breaks would break the e-mail header)"
+    for char in name:
+        what = _FORBIDDEN_IN_NAMES.get(unicodedata.category(char))
+        if what:
+            return f"must not contain control characters (U+{ord(char):04X} is {what})"
     if len(name) > 200:
         return "is longer than 200 characters"
+    return None
+
+
+def wildcard_problem(local: str) -> str | None:
+    """Why a sender's local part cannot go into an IAM condition, or None."""
+    found = [c for c in IAM_WILDCARDS if c in local]
+    if found:
+        return (f"local part {local!r} contains {' and '.join(map(repr, found))}, which IAM reads as a "
+                "wildcard: the SMTP user could send as other addresses")
     return None
 
 
