@@ -124,8 +124,9 @@ class Address:
 # from what it is (U+202E turns "moc.ofni" into "info.com"), private-use and unassigned code points
 # show as nothing anyone can check.
 _FORBIDDEN_IN_NAMES = {"Cc": "a control character", "Cs": "a lone surrogate", "Zl": "a line separator",
-                       "Zp": "a paragraph separator", "Cf": "an invisible format or bidirectional control",
+                       "Zp": "a paragraph separator", "Cf": "an invisible format character",
                        "Co": "a private-use character", "Cn": "an unassigned character"}
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # In a sender address, IAM's ses:FromAddress condition would read these as wildcards.
 IAM_WILDCARDS = ("*", "?")
 
@@ -135,7 +136,8 @@ def check_display_name(name: str) -> str | None:
     if not isinstance(name, str) or not name.strip():
         return "must be a non-empty text"
     for char in name:
-        what = _FORBIDDEN_IN_NAMES.get(unicodedata.category(char))
+        what = "a bidirectional control" if char in _BIDI_CONTROLS else _FORBIDDEN_IN_NAMES.get(
+            unicodedata.category(char))
         if what:
             return f"must not contain control characters (U+{ord(char):04X} is {what})"
     if len(name) > 200:

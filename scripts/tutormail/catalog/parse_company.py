@@ -148,11 +148,11 @@ def _rules(node: CommentedMap, prefix: str, ctx: _Context, known: set[str]) -> l
     return rules
 
 
-def parse_company(node: Any, index: int, chk: Checker, slug: str | None, platform: Platform | None,
+def parse_company(companies: list, index: int, chk: Checker, slug: str | None, platform: Platform | None,
                   directory: Path) -> Company | None:
-    prefix = f"companies[{index}]"
+    node, prefix = companies[index], f"companies[{index}]"
     if not isinstance(node, CommentedMap):
-        chk.add(node, None, prefix, "must be a mapping with name, accounts and rules")
+        chk.add(companies, index, prefix, "must be a mapping with name, accounts and rules")
         return None
     ctx = _Context(chk, slug, platform, directory)
     before = len(chk.problems)

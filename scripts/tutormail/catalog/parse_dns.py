@@ -105,10 +105,11 @@ class _Entry:
         return secret
 
 
-def parse_dns_entry(node: Any, index: int, chk: Checker, platform: Platform | None,
+def parse_dns_entry(entries: list, index: int, chk: Checker, platform: Platform | None,
                     slug: str | None) -> DnsDomain | None:
+    node = entries[index]
     if not isinstance(node, CommentedMap):
-        chk.add(node, None, f"dns[{index}]", "must be a mapping with domain and provider")
+        chk.add(entries, index, f"dns[{index}]", "must be a mapping with domain and provider")
         return None
     before = len(chk.problems)
     entry = _Entry(node, index, chk, platform)
@@ -141,8 +142,8 @@ def parse_dns(doc: CommentedMap, chk: Checker, platform: Platform | None, slug: 
         return []
     parsed: list[tuple[int, DnsDomain]] = []
     seen: dict[str, int] = {}
-    for index, node in enumerate(raw):
-        entry = parse_dns_entry(node, index, chk, platform, slug)
+    for index in range(len(raw)):
+        entry = parse_dns_entry(raw, index, chk, platform, slug)
         if entry is None:
             continue
         if entry.domain in seen:

@@ -62,7 +62,7 @@ def _companies(doc: CommentedMap, chk: Checker, slug: str | None, platform: Plat
     companies: list[Company] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(raw):
-        company = parse_company(entry, index, chk, slug, platform, directory)
+        company = parse_company(raw, index, chk, slug, platform, directory)
         if company is None:
             continue
         folded = company.name.casefold()

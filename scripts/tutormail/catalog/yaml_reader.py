@@ -16,6 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedSeq
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from tutormail.catalog.problems import Problem
@@ -71,6 +72,9 @@ def load(text: str, round_trip: bool = True) -> Any:
     and serves where only values are needed (other files' claims)."""
     try:
         document = _yaml("rt" if round_trip else "safe").load(text)
+    except MaxDepthExceededError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise FileProblem(line, "(yaml)", f"nested deeper than {MAX_DEPTH} levels") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(exc.problem).split())
