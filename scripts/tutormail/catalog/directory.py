@@ -39,14 +39,17 @@ def _checked_file(path: Path, platform: Platform | None, directory: Path
     return institution, chk.problems, claims_of(doc, chk.file)
 
 
-def _peer_claims(path: Path) -> list[Claim]:
-    """What a file we are not checking claims; a file that cannot be read claims nothing here
-    (checking it reports why)."""
+def _peer_claims(path: Path) -> tuple[list[Claim], list[Problem]]:
+    """What a file we are not checking claims. One that cannot be read at all is a problem even
+    here: what it claims is unknown, so nothing beside it can be shown to be its own."""
+    file = display_path(path)
     try:
         doc = read_document(path, round_trip=False)
-    except FileProblem:
-        return []
-    return claims_of(doc, display_path(path))
+    except FileProblem as exc:
+        problem = exc.problem(file)
+        return [], [Problem(file, problem.line, problem.field, f"{problem.reason} (every file is read to "
+                            "check that no two institutions claim the same domain, address or zone)")]
+    return claims_of(doc, file), []
 
 
 def _peers(directory: Path, checked: list[Path]) -> list[Path]:
@@ -79,7 +82,9 @@ def check_files(directory: Path, files: Iterable[Path] | None = None) -> tuple[C
         if institution is not None and (duplicate := _add(institutions, institution)):
             problems.append(duplicate)
     for peer in _peers(directory, paths):
-        claims.extend(_peer_claims(peer))
+        claimed, unreadable = _peer_claims(peer)
+        claims.extend(claimed)
+        problems.extend(unreadable)
     problems.extend(conflicts(claims, {display_path(p) for p in paths}))
     if platform is not None:
         catalog = Catalog(directory, platform, dict(sorted(institutions.items())))
