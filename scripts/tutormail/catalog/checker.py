@@ -16,7 +16,10 @@ SECRET_VALUE_KEYS = ("secret", "tsig_secret", "tsig_key_secret", "key", "key_val
 
 
 def where(prefix: str, key: Any) -> str:
-    return f"{prefix}.{key}" if prefix else str(key)
+    """The field's path as the reader finds it; an odd key (empty, spaces, not text) shown quoted."""
+    plain = isinstance(key, str) and key and key.isprintable() and key.strip() == key
+    text = key if plain else repr(key)
+    return f"{prefix}.{text}" if prefix else text
 
 
 class Checker:

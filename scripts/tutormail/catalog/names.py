@@ -22,7 +22,7 @@ _APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
 
 
 def is_dns_label(text: str) -> bool:
-    return bool(LABEL_RE.match(text))
+    return bool(LABEL_RE.fullmatch(text))
 
 
 def derive_slug(name: str) -> str:
@@ -92,7 +92,7 @@ class Address:
             raise ValueError("local part is longer than 64 characters")
         if not local.isascii():
             raise ValueError("local part must be ASCII (SES does not send from SMTPUTF8 addresses)")
-        if not LOCAL_RE.match(local):
+        if not LOCAL_RE.fullmatch(local):
             raise ValueError(f"local part {local!r} is not valid (RFC 5322 dot-atom)")
         try:
             ascii_domain = to_ascii_domain(domain)

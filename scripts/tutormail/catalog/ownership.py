@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tutormail.catalog.checker import where
 from tutormail.catalog.names import Address, to_ascii_domain
 from tutormail.catalog.problems import Problem
 from tutormail.catalog.yaml_reader import line_of
@@ -61,7 +62,7 @@ def _account_claims(accounts: Mapping, prefix: str, file: str) -> Iterable[Claim
             address = Address.parse(raw)
         except ValueError:
             continue
-        field, line = f"{prefix}.accounts.{name}", line_of(accounts, name)
+        field, line = where(f"{prefix}.accounts", name), line_of(accounts, name)
         yield Claim("address", address.ascii, file, field, line)
         yield Claim("domain", address.domain, file, field, line, via_address=address.ascii)
 

@@ -47,7 +47,7 @@ def _address(node: CommentedMap, key: str, raw: str, ctx: _Context, field_name: 
 
 def _account(node: CommentedMap, key: Any, prefix: str, ctx: _Context, company_name: str | None
              ) -> Account | None:
-    field_name = f"{prefix}.accounts.{key}"
+    field_name = where(f"{prefix}.accounts", key)
     if not isinstance(key, str) or not NAME_RE.fullmatch(key):
         ctx.chk.add(node, key, field_name, "account name must be lower case letters, digits, '-' or '_', "
                     "starting with a letter")
@@ -135,7 +135,7 @@ def _rules(node: CommentedMap, prefix: str, ctx: _Context, known: set[str]) -> l
         return []
     rules = []
     for rule, target in raw.items():
-        field_name = f"{prefix}.rules.{rule}"
+        field_name = where(f"{prefix}.rules", rule)
         if not isinstance(rule, str) or not NAME_RE.fullmatch(rule):
             ctx.chk.add(raw, rule, field_name, "rule name must be lower case letters, digits, '-' or '_'")
         elif not isinstance(target, str):

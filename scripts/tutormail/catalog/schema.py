@@ -15,17 +15,26 @@ from tutormail.catalog.fields import INSTITUTION, NAME_RE, PLATFORM, Field, Shap
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
+def json_pattern(pattern: str) -> str:
+    """The table's pattern as the whole-value match the parser does, in any JSON Schema validator.
+
+    ECMA 262's `$` is the very end already; Python's `re` (behind Python validators) also lets `$`
+    match before a final newline, which the lookahead rules out.
+    """
+    return pattern + r"(?!\n)" if pattern.endswith("$") else pattern
+
+
 def _text(spec: Field) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
     if spec.choices:
         schema["enum"] = list(spec.choices)
     if spec.pattern is not None:
-        schema["pattern"] = spec.pattern.pattern
+        schema["pattern"] = json_pattern(spec.pattern.pattern)
     return schema
 
 
 def _names(spec: Field) -> dict[str, Any]:
-    return {"type": "object", "propertyNames": {"pattern": NAME_RE.pattern},
+    return {"type": "object", "propertyNames": {"pattern": json_pattern(NAME_RE.pattern)},
             "additionalProperties": field_schema(spec.items)}
 
 
