@@ -139,3 +139,11 @@ def test_catalog_level_checks_run_on_what_parsed(monkeypatch):
 
 def test_the_examples_have_no_conflicts():
     assert check_files(INSTITUTIONS)[1] == []
+
+
+def test_add_company_refuses_another_institutions_address(institutions):
+    before = (institutions / "instituicao-xy.yaml").read_text()
+    out = _bad(run_cli("add-company", "instituicao-xy", "--from", "Colégio XY", "--name", "Colégio Novo",
+                       "--email", "secretaria@faculdadedelta.edu.br", "--institutions", str(institutions), env={}))
+    assert "instituicao-xy.yaml" in out and "faculdade-delta.yaml (companies[0].accounts.secretaria)" in out
+    assert (institutions / "instituicao-xy.yaml").read_text() == before
