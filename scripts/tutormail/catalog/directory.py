@@ -18,8 +18,9 @@ from tutormail.catalog.problems import ConfigurationError, Problem, display_path
 from tutormail.catalog.yaml_reader import FileProblem, read_document
 
 # Checks over the institutions that parsed, each returning its problems: the hook for rules that
-# look at a whole catalog (service limits such as name lengths and policy sizes). Append to it
-# from the module that defines the check; `check_files` runs every one.
+# look at a whole catalog (service limits such as name lengths and policy sizes). A new check is a
+# function `(Catalog) -> list[Problem]` in its own module, imported here and listed below;
+# `check_files` runs every one, so validate, app.py, the sandbox and every command get it.
 CatalogCheck = Callable[[Catalog], list[Problem]]
 CATALOG_CHECKS: list[CatalogCheck] = []
 
