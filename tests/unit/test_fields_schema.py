@@ -96,3 +96,13 @@ def test_a_shape_knows_its_variants():
     with pytest.raises(KeyError):
         DNS_ENTRY.get("server")
     assert isinstance(Shape(()).allowed(), tuple)
+
+
+def test_a_nested_mapping_read_by_its_own_module_brings_its_schema():
+    """How a module such as the reputation fields joins the table: one Field, one schema."""
+    nested = {"type": "object", "properties": {"level": {"type": "integer"}}, "additionalProperties": False}
+    shape = Shape((Field("name", "display", required=True), Field("extra", "mapping", json_schema=lambda: nested)))
+    assert shape.allowed() == ("name", "extra")
+    assert shape_schema(shape)["properties"]["extra"] == nested
+    with pytest.raises(AssertionError):
+        Field("extra", "mapping")  # a nested mapping without its schema would let the two disagree

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,9 @@ class Checker:
     def add_file(self, line: int, field_name: str, reason: str) -> None:
         self.problems.append(Problem(self.file, line, field_name, reason))
 
-    def unknown(self, node: Mapping, shape: Shape, prefix: str, variant: str | None = None) -> None:
-        allowed = shape.allowed(variant)
+    def unknown(self, node: Mapping, shape: Shape | Iterable[str], prefix: str, variant: str | None = None) -> None:
+        """A problem for every key the shape (or the given key names) does not allow."""
+        allowed = shape.allowed(variant) if isinstance(shape, Shape) else tuple(shape)
         for key in node:
             if key in allowed:
                 continue

@@ -92,3 +92,8 @@ class Catalog:
 
 def platform_subdomain(institution: Institution, platform: Platform) -> str:
     return f"{institution.slug}.{platform.platform_domain}"
+
+
+def platform_default_address(slug: str, platform: Platform) -> str:
+    """The send-only default sender: comunicacao@<slug>.<platform domain>."""
+    return f"{platform.default_local_part}@{slug}.{platform.platform_domain}"

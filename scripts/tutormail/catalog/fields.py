@@ -12,7 +12,7 @@ the parser applies them with `fullmatch`, as JSON Schema's anchored patterns beh
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +30,9 @@ ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 LOGO_RE = re.compile(r"^.+\.(png|jpe?g|PNG|JPE?G)$")
 
 # kinds: text (pattern/choices), display (a name shown in e-mail headers), domain, email, integer,
-# boolean, list (of `items`), names (mapping of NAME_RE keys to `values`), account (email or mapping).
-KINDS = ("text", "display", "domain", "email", "integer", "boolean", "list", "names", "account")
+# boolean, list (of `items`), names (mapping of NAME_RE keys to `items`), account (email or mapping),
+# mapping (a nested mapping read by its own module, which gives its schema as `json_schema`).
+KINDS = ("text", "display", "domain", "email", "integer", "boolean", "list", "names", "account", "mapping")
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,11 @@ class Field:
     default: Any = None
     items: Shape | Field | None = None  # list: each item; names: each value; account: the mapping form
     min_items: int = 0
+    json_schema: Callable[[], dict[str, Any]] | None = None  # mapping: the schema of the nested mapping
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
+        assert (self.kind == "mapping") == (self.json_schema is not None), self.name
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from tutormail.catalog.entities import (
     DnsDomain,
     Institution,
     Platform,
+    platform_default_address,
     platform_subdomain,
 )
 from tutormail.catalog.fields import DMARC_POLICIES, HOST_RE, NAME_RE, PROVIDERS, SECRET_NAME_RE, ZONE_ID_RE
@@ -38,5 +39,6 @@ __all__ = [
     "CATALOG_CHECKS", "DEFAULT_ACCOUNTS", "DMARC_POLICIES", "HOST_RE", "LOGO_MAGIC", "LOGO_MAX_BYTES", "NAME_RE",
     "PLATFORM_FILE", "PROVIDERS", "SECRET_NAME_RE", "SECRET_VALUE_KEYS", "ZONE_ID_RE", "Account", "Catalog",
     "Company", "ConfigurationError", "DnsDomain", "Institution", "Platform", "Problem", "check_files",
-    "institution_files", "load_catalog", "parse_institution", "parse_platform", "platform_subdomain",
+    "institution_files", "load_catalog", "parse_institution", "parse_platform", "platform_default_address",
+    "platform_subdomain",
 ]

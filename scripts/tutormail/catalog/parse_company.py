@@ -10,7 +10,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from tutormail.catalog.checker import Checker, where
-from tutormail.catalog.entities import Account, Company, Platform
+from tutormail.catalog.entities import Account, Company, Platform, platform_default_address
 from tutormail.catalog.fields import ACCOUNT_MAPPING, COMPANY, NAME_RE
 from tutormail.catalog.names import Address, is_same_or_subdomain, wildcard_problem
 
@@ -121,7 +121,7 @@ def _accounts(node: CommentedMap, prefix: str, ctx: _Context, name: str | None) 
         if account := _account(raw, key, prefix, ctx, name):
             accounts[account.name] = account
     if ctx.platform and ctx.slug and name:
-        default = Address.parse(f"{ctx.platform.default_local_part}@{ctx.slug}.{ctx.platform.platform_domain}")
+        default = Address.parse(platform_default_address(ctx.slug, ctx.platform))
         for missing in DEFAULT_ACCOUNTS:
             if missing not in raw:
                 accounts[missing] = Account(missing, default, name, is_platform_default=True)

@@ -55,6 +55,7 @@ _BY_KIND = {
     "list": _list,
     "names": _names,
     "account": lambda spec: {"oneOf": [field_schema(spec.items.get("email")), shape_schema(spec.items)]},
+    "mapping": lambda spec: spec.json_schema(),
 }
 
 
