@@ -28,6 +28,12 @@ DOCUMENTS = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_si
 # Mostly mappings that look like institution files, sometimes anything at all.
 INSTITUTION_LIKE = st.one_of(st.fixed_dictionaries({"name": SCALARS, "companies": DOCUMENTS},
                                                    optional={"dns": DOCUMENTS, "slug": SCALARS}), DOCUMENTS)
+# Values YAML's own types read into errors of the library (dates, explicit tags, merges).
+SNIPPETS = ["2026-13-45", "2026-02-30 25:61:00", "!!bool talvez", "!!float x", "!!int 0xZZ", "!!omap [{a: 1}, {a: 2}]",
+            "!!binary x$", "!!set {a}", "!!timestamp x", "{<<: [1]}", "&a [*a]", "*b", "!!python/name:os.system",
+            "1e99999", ".nan", "0o99", "[", "'", "\"\\x\"", "? [a]"]
+SNIPPET_TEXT = st.lists(st.tuples(st.sampled_from(WORDS[:24]), st.sampled_from(SNIPPETS)), max_size=4).map(
+    lambda pairs: "".join(f"{key}: {value}\n" for key, value in pairs))
 RAW_TEXT = st.text(alphabet=st.sampled_from([*"ab:-[]{}&*!|>'\"#\n\t %@,?", "\u2028", "\ufeff"]),
                    max_size=80)
 
@@ -39,7 +45,7 @@ def _dump(document) -> str:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.one_of(INSTITUTION_LIKE.map(_dump), RAW_TEXT))
+@given(text=st.one_of(INSTITUTION_LIKE.map(_dump), RAW_TEXT, SNIPPET_TEXT))
 def test_random_documents_get_a_verdict_from_the_library(tmp_path_factory, text):
     directory = tmp_path_factory.mktemp("random")
     shutil.copy(INSTITUTIONS / "platform.yaml", directory)
@@ -55,7 +61,7 @@ def test_random_documents_get_a_verdict_from_the_library(tmp_path_factory, text)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.one_of(INSTITUTION_LIKE.map(_dump), RAW_TEXT))
+@given(text=st.one_of(INSTITUTION_LIKE.map(_dump), RAW_TEXT, SNIPPET_TEXT))
 def test_random_documents_get_a_verdict_from_the_installed_command(tmp_path_factory, text):
     directory = tmp_path_factory.mktemp("random-cli")
     shutil.copy(INSTITUTIONS / "platform.yaml", directory)

@@ -83,6 +83,13 @@ def load(text: str, round_trip: bool = True) -> Any:
         raise FileProblem(0, "(yaml)", " ".join(str(exc).split())) from None
     except RecursionError:  # belt and braces: max_depth should stop it first
         raise FileProblem(0, "(yaml)", f"nested deeper than {MAX_DEPTH} levels") from None
+    except Exception as exc:
+        # ruamel's constructors raise plain Python errors on malformed values (a timestamp of
+        # month 13: ValueError; `!!bool maybe`: KeyError; a bad `!!omap`: AssertionError). Whatever
+        # the library cannot make of this text is this file's problem, not a crash.
+        detail = f": {exc}" if str(exc) else ""
+        raise FileProblem(0, "(yaml)", f"a value cannot be read ({type(exc).__name__}{detail}); check dates, "
+                          "numbers and explicit !!tags") from None
     count_values(document)
     return document
 
