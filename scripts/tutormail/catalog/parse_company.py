@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ from tutormail.catalog.checker import Checker, where
 from tutormail.catalog.entities import Account, Company, Platform, platform_default_address
 from tutormail.catalog.fields import ACCOUNT_MAPPING, COMPANY, NAME_RE
 from tutormail.catalog.names import Address, is_same_or_subdomain, wildcard_problem
+from tutormail.catalog.yaml_reader import FileProblem, open_regular
 
 DEFAULT_ACCOUNTS = ("comunicacao", "news")
 LOGO_MAX_BYTES = 512 * 1024
@@ -75,14 +74,11 @@ def _account(node: CommentedMap, key: Any, prefix: str, ctx: _Context, company_n
 def _logo_file(path: Path) -> tuple[int, bytes] | str:
     """(size, first bytes) of a regular file, or why it cannot be a logo."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return "does not exist (paths are relative to the institutions directory)"
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return "is not a regular file"
-        return info.st_size, handle.read(8)
+        handle, size = open_regular(path)
+    except FileProblem as exc:
+        return f"{exc.reason} (paths are relative to the institutions directory)"
+    with handle:
+        return size, handle.read(8)
 
 
 def check_logo(node: CommentedMap, prefix: str, ctx: _Context) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedSeq
@@ -37,8 +37,8 @@ class FileProblem(Exception):
         return Problem(file, self.line, self.field, self.reason)
 
 
-def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
-    """The UTF-8 text of a regular file of at most `limit` bytes, or FileProblem."""
+def open_regular(path: Path) -> tuple[BinaryIO, int]:
+    """(open binary file, size) of a regular file, or FileProblem; never waits on a FIFO."""
     try:
         # O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -46,12 +46,20 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise FileProblem(0, "(file)", "does not exist") from None
     except OSError as exc:
         raise FileProblem(0, "(file)", f"cannot be opened: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FileProblem(0, "(file)", "is not a regular file (only regular files are read)")
-        if info.st_size > limit:
-            raise FileProblem(0, "(file)", f"is {info.st_size} bytes, larger than the limit of {limit} bytes")
+    handle = os.fdopen(fd, "rb")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        handle.close()
+        raise FileProblem(0, "(file)", "is not a regular file (only regular files are read)")
+    return handle, info.st_size
+
+
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most `limit` bytes, or FileProblem."""
+    handle, size = open_regular(path)
+    with handle:
+        if size > limit:
+            raise FileProblem(0, "(file)", f"is {size} bytes, larger than the limit of {limit} bytes")
         data = handle.read(limit + 1)  # the file may have grown since fstat
     if len(data) > limit:
         raise FileProblem(0, "(file)", f"is larger than the limit of {limit} bytes")
