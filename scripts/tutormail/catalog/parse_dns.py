@@ -79,6 +79,8 @@ class _Entry:
             zone_name = self.chk.domain(self.node, DNS_ENTRY.get("zone_name", "route53"), self.prefix)
         if zone_name and domain and not is_same_or_subdomain(domain, zone_name):
             self.add("zone_name", f"{domain} is not inside zone {zone_name}")
+        elif zone_name and zone_name != domain and is_public_suffix(zone_name):
+            self.add("zone_name", f"{zone_name} is a public suffix: no institution's zone is named so")
         return {"hosted_zone_id": zone, "zone_name": zone_name}
 
     def rfc2136(self, slug: str | None) -> dict[str, Any]:
