@@ -72,6 +72,7 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
 def _yaml(typ: str) -> YAML:
     yaml = YAML(typ=typ, pure=True)
     yaml.max_depth = MAX_DEPTH
+    yaml.composer.warn_double_anchors = False  # legal YAML (the later anchor wins); a warning is noise on stderr
     return yaml
 
 
