@@ -91,7 +91,8 @@ def test_validating_one_file_checks_it_against_every_file(institutions):
     _claimant(institutions, "intrusa", "sub.instituicaoxy.com.br")
     out = _bad(run_cli("validate", str(institutions / "intrusa.yaml"), env={}))
     assert ("intrusa.yaml:3: dns[0].domain: sub.instituicaoxy.com.br overlaps instituicaoxy.com.br, claimed by "
-            in out) and "instituicao-xy.yaml (dns[0].domain)" in out
+            in out) and "instituicao-xy.yaml (companies[0].accounts.atendimento, " in out and "dns[0].domain):" in out
+    assert out.count("dns[0].domain: sub.instituicaoxy.com.br overlaps") == 1  # one line per file it runs into
     # the owner's file, validated alone, is refused too: the conflict belongs to both
     out = _bad(run_cli("validate", str(institutions / "instituicao-xy.yaml"), env={}))
     assert "intrusa.yaml (dns[0].domain)" in out

@@ -115,9 +115,14 @@ def _pairs(claims: list[Claim]) -> Iterable[tuple[Claim, Claim]]:
 
 
 def conflicts(claims: list[Claim], checked: set[str]) -> list[Problem]:
-    """A problem for each conflicting claim of a file in `checked` (display paths)."""
-    problems = set()
+    """A problem for each conflicting claim of a file in `checked` (display paths), one per other
+    file and value it runs into, listing every field of that file that claims the value."""
+    found: dict[tuple[Claim, str, str], set[str]] = defaultdict(set)
     for claim, other in _pairs(claims):
-        if claim.file in checked and (reason := _conflict(claim, other)):
-            problems.add(Problem(claim.file, claim.line, claim.field, reason))
+        if claim.file in checked and _conflict(claim, other):
+            found[(claim, other.file, other.value)].add(other.field)
+    problems = set()
+    for (claim, file, value), fields in found.items():
+        other = Claim(claim.kind, value, file, ", ".join(sorted(fields)))
+        problems.add(Problem(claim.file, claim.line, claim.field, _conflict(claim, other)))
     return sorted(problems)
