@@ -24,6 +24,7 @@ LINK = "tutormail:link:"  # + address: "<links sent> <sending times, oldest firs
 RELEASED = "tutormail:released:"  # + address: phase 2, the password was handed over
 TESTED = "tutormail:phase3:"  # + address: phase 3, a test message was accepted
 DMARC_RISK = "tutormail:dmarc-risk:"  # + address: "<when> <policy accepted> <who>" (--accept-dmarc-risk)
+OFFBOARD = "tutormail:offboard:record"  # the offboarding status record, JSON (lifecycle/offboard.py)
 MIGRATED = "tutormail:migrated"  # the secret's tags were copied into the table (when)
 
 

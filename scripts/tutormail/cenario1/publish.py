@@ -155,6 +155,12 @@ def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, 
         update.delete(name, change.type)  # only the rrsets we own: (name, type) of our records
         for value in change.wanted:
             update.add(name, 1800, change.type, value)
+    deliver(update, domain, key, address, port)
+
+
+def deliver(update: dns.update.UpdateMessage, domain: str, key: TsigKey, address: str, port: int,
+            accept: tuple[int, ...] = (dns.rcode.NOERROR,)) -> int:
+    """Sends a signed update; returns its rcode when in `accept`, else a PublishError naming why."""
     try:
         response = dns.query.tcp(update, address, port=port, timeout=10)
     except dns.tsig.PeerBadKey:
@@ -173,6 +179,8 @@ def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, 
         raise PublishError(f"the DNS server {address}:{port} answered the update with a malformed message: "
                            f"{exc.__class__.__name__}", 4) from None
     rcode = response.rcode()
+    if rcode in accept:
+        return rcode
     if rcode == dns.rcode.REFUSED:
         raise PublishError(f"update REFUSED by {address}: the key {key.name!r} may not update {domain} "
                            "(allow-update / update-policy on the server)", 2)
@@ -181,3 +189,4 @@ def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, 
                            "not accepted", 2)
     if rcode != dns.rcode.NOERROR:
         raise PublishError(f"update failed at {address}: {dns.rcode.to_text(rcode)}", 4)
+    return rcode
