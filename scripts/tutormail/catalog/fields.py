@@ -95,6 +95,8 @@ PLATFORM = Shape((
           default="comunicacao", description="default sender: <this>@<slug>.<platform_domain>"),
     Field("link_validity_hours", "integer", minimum=1, maximum=168, default=24),
     Field("dkim_window_hours", "integer", minimum=1, maximum=720, default=72),
+    Field("smtp_key_max_age_days", "integer", minimum=1, maximum=3650, default=90,
+          description="an SMTP access key older than this is reported by verify (rotate it)"),
 ))
 
 _DNS_COMMON = (

@@ -73,6 +73,7 @@ def parse_platform(path: Path) -> tuple[Platform | None, list]:
         "default_local_part": _local_part(doc, chk),
         "link_validity_hours": chk.integer(doc, PLATFORM.get("link_validity_hours"), ""),
         "dkim_window_hours": chk.integer(doc, PLATFORM.get("dkim_window_hours"), ""),
+        "smtp_key_max_age_days": chk.integer(doc, PLATFORM.get("smtp_key_max_age_days"), ""),
     }
     if chk.problems:
         return None, chk.problems

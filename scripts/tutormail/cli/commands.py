@@ -15,6 +15,7 @@ from tutormail.aws import client as aws
 from tutormail.aws.client import ServiceError
 from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
 from tutormail.aws.ses import Ses
+from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.add_company import add_company
 from tutormail.catalog.model import load_catalog
 from tutormail.catalog.names import Address
@@ -48,6 +49,7 @@ from tutormail.tutor_setup.smtp_settings import (
     settings_rows,
     write_private,
 )
+from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import check_identity, worst
 
 log = logging.getLogger("tutormail")
@@ -135,7 +137,8 @@ def _each_institution(args: argparse.Namespace, key: str, run: Callable[[Institu
     for slug in args.slugs:
         entry: dict[str, Any] = {"institution": slug, key: []}
         try:
-            entry[key], code = run(plan_for(catalog, slug))
+            entry[key], code, *more = run(plan_for(catalog, slug))  # more: institution-wide findings
+            entry.update(*more)
         except ServiceError as exc:
             log.error("%s: %s", slug, exc)
             code, entry["error"] = Exit.SERVICE_ERROR, str(exc)
@@ -143,7 +146,7 @@ def _each_institution(args: argparse.Namespace, key: str, run: Callable[[Institu
         institutions.append(entry)
         codes.append(code)
         if args.output != "json":
-            show(slug, entry[key])
+            show(slug, entry[key], *more)
     code = worst(codes)
     if args.output == "json":
         emit_json({"exit_code": int(code), **extra, "institutions": institutions})
@@ -202,8 +205,9 @@ def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace, look
                 {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
                  "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None}
                 for f in findings]}
+        entry["drift"] = identity_drift(check.verified, state.dkim_status, entry.get("dns", {}).get("findings", []))
         entries.append(entry)
-        codes.append(readiness_code(check, ready))
+        codes.append(Exit.ACTION_NEEDED if entry["drift"] else readiness_code(check, ready))
     return entries, worst(codes)
 
 
@@ -217,13 +221,16 @@ def _verify_institution(plan: InstitutionPlan, args: argparse.Namespace, deadlin
         verification = worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == "pending"
                              else Exit.ACTION_NEEDED for e in entries)
         if not args.wait or verification != Exit.PENDING or time.monotonic() + delay > deadline:
-            return entries, code
+            keys = key_drift(plan, access_keys(plan) or [], CLOCK.now())
+            return entries, worst([code, Exit.ACTION_NEEDED if keys else Exit.OK]), {"smtp_key_drift": keys}
         log.info("%s still pending; checking again in %g s", plan.slug, delay)
         time.sleep(delay)
         delay = min(delay * 2, 60.0)
 
 
-def _print_verify(slug: str, entries: list[dict]) -> None:
+def _print_verify(slug: str, entries: list[dict], institution: dict | None = None) -> None:
+    for drift in (institution or {}).get("smtp_key_drift", []):
+        section(f"{slug}: SMTP key", f"drift: {drift}")
     for entry in entries:
         lines = [f"state: {entry['state']} (SES: {entry['ses']['status']}: {entry['ses']['meaning']})"]
         if entry.get("ses", {}).get("mail_from_status"):
@@ -232,6 +239,7 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
         if entry["missing"]:
             lines.append(f"missing: {entry['missing']}")
         lines.append(f"next: {entry['next_action']} ({entry['actor']})")
+        lines += [f"drift: {d}" for d in entry["drift"]]
         lines += deliverability_lines(entry["deliverability"])
         dns = entry.get("dns")
         if dns and dns["problem"]:

@@ -38,6 +38,7 @@ import dns.update
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import OFFBOARD, Progress
 from tutormail.aws.ses import Ses
+from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
 from tutormail.cenario1.publish import deliver, load_key, plan_changes, server_address
 from tutormail.cenario1.records import DomainRecords, records_for
@@ -107,11 +108,11 @@ def sending_off(job: Offboarding, record: dict) -> StepResult:
 def keys_off(job: Offboarding, record: dict) -> StepResult:
     user, result = job.plan.smtp_user_name, StepResult()
     iam = job.client("iam")
-    listed = _absent_on_not_found(f"IAM ListAccessKeys {user}", iam.list_access_keys, UserName=user)
+    listed = access_keys(job.plan, iam)
     if listed is None:
         result.absent.append(f"IAM user {user}")
         return result
-    for key in listed.get("AccessKeyMetadata", []):
+    for key in listed:
         label = f"access key {key['AccessKeyId']} of {user}"
         if key.get("Status") != "Active":
             result.absent.append(f"{label}: already inactive")
