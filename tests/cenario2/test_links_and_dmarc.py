@@ -17,6 +17,7 @@ from tutormail.cenario2.links import LinkRefused, link_state, request_link
 from tutormail.clock import Clock, FixedClock, iso
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
+from tutormail.runtime import Runtime
 from tutormail.verification.identity_check import check_identity
 
 from sandbox import launcher
@@ -42,9 +43,7 @@ def dns_server(tmp_path_factory):
 
 
 @pytest.fixture
-def resolver_env(dns_server, monkeypatch):
-    monkeypatch.setenv("TUTORMAIL_RESOLVER", f"127.0.0.1:{dns_server.port}")
-    monkeypatch.setenv("TUTORMAIL_DNS_PORT", str(dns_server.port))
+def resolver_env(dns_server):
     return {"TUTORMAIL_RESOLVER": f"127.0.0.1:{dns_server.port}", "TUTORMAIL_DNS_PORT": str(dns_server.port)}
 
 
@@ -119,7 +118,7 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
     ("dmarc-quebrado.com.br", None, True),
 ])
 def test_dmarc_preflight(resolver_env, domain, policy, warns):
-    finding = preflight(domain)
+    finding = preflight(domain, Runtime.from_environ(resolver_env).dns)
     assert finding.policy == policy
     assert bool(finding.warning) == warns
     if finding.record:

@@ -13,14 +13,18 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tutormail.exitcodes import Exit, TutormailError
+
 T = TypeVar("T")
 # SES management APIs allow about one request per second: adaptive mode waits client-side.
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
 NOT_FOUND = ("NotFoundException", "ResourceNotFoundException", "NoSuchEntity")
 
 
-class ServiceError(Exception):
+class ServiceError(TutormailError):
     """AWS, DNS or SMTP failed after retries (exit code 4)."""
+
+    exit_code = Exit.SERVICE_ERROR
 
 
 def client(service: str, region: str) -> Any:

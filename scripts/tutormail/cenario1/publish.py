@@ -21,13 +21,13 @@ from tutormail.aws import client as aws
 from tutormail.catalog.model import DnsDomain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
-from tutormail.dnsclient.resolver import ask, dns_port, resolver
+from tutormail.dnsclient.resolver import DnsEndpoints, ask, resolver
+from tutormail.exitcodes import TutormailError
 
 
-class PublishError(Exception):
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
+class PublishError(TutormailError):
+    """One domain could not be published; the exit code says whose move it is (2 key or server
+    configuration, 4 the server failed)."""
 
 
 @dataclass(frozen=True)
@@ -75,16 +75,16 @@ class Change:
     found: tuple[str, ...]
 
 
-def server_address(dns_entry: DnsDomain) -> tuple[str, int]:
+def server_address(dns_entry: DnsDomain, endpoints: DnsEndpoints) -> tuple[str, int]:
     host = dns_entry.server
-    port = dns_port() if dns_entry.port == 53 else dns_entry.port
+    port = endpoints.direct_port if dns_entry.port == 53 else dns_entry.port
     try:
         socket.inet_aton(host)
         return host, port
     except OSError:
         pass
     try:
-        return resolver().resolve(host, "A")[0].to_text(), port
+        return resolver(endpoints).resolve(host, "A")[0].to_text(), port
     except dns.exception.DNSException as exc:
         raise PublishError(f"cannot resolve the DNS server {host}: {exc.__class__.__name__}", 4) from exc
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import dns.exception
 
-from tutormail.dnsclient.resolver import txt_values
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, txt_values
 
 FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "live.com", "msn.com",
                        "yahoo.com", "yahoo.com.br", "icloud.com", "me.com", "aol.com", "bol.com.br", "uol.com.br",
@@ -30,14 +30,15 @@ def parse_policy(record: str) -> str | None:
     return tags.get("p")
 
 
-def preflight(domain: str) -> DmarcFinding:
+def preflight(domain: str, endpoints: DnsEndpoints = SYSTEM) -> DmarcFinding:
     if domain in FREE_MAIL:
         return DmarcFinding(domain, None, None, f"{domain} is a free-mail provider: SES cannot sign for it and "
                             "its DMARC policy rejects or junks mail sent by others; use an address at a domain "
                             "of the institution (Cenário 1)")
     name = f"_dmarc.{domain}"
     try:
-        records = [r for r in txt_values(name) if r.lower().startswith("v=dmarc1")] or txt_values(name)
+        values = txt_values(name, endpoints)
+        records = [r for r in values if r.lower().startswith("v=dmarc1")] or values
     except dns.exception.DNSException as exc:
         return DmarcFinding(domain, None, None, f"could not look up {name}: {exc.__class__.__name__}")
     if not records:

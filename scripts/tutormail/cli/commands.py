@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,47 +16,36 @@ from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.add_company import add_company
 from tutormail.catalog.model import load_catalog
-from tutormail.catalog.names import Address
 from tutormail.catalog.problems import ConfigurationError, Problem
-from tutormail.catalog.regions import SES_SMTP_REGIONS
 from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, check_domain
 from tutormail.cenario1.publish import PublishError, load_key, plan_changes, send_update, server_address
 from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records, records_for
 from tutormail.cenario2.dmarc import preflight
 from tutormail.cenario2.links import LINK_MEANING, LinkRefused, link_state, request_link
 from tutormail.cli.output import emit_json, section, table
-from tutormail.clock import Clock, iso
-from tutormail.exitcodes import Exit
+from tutormail.clock import iso
+from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.status import sweep
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.send_test import send_test
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import (
+    SMTP_PORT,
     env_lines,
     read_smtp_secret,
     select_senders,
     settings_rows,
     write_private,
 )
-from tutormail.verification.identity_check import check_identity, worst
+from tutormail.verification.identity_check import check_identity
 
 log = logging.getLogger("tutormail")
-CLOCK = Clock()
 
 
 def load_plan(args: argparse.Namespace) -> InstitutionPlan:
     catalog = load_catalog(Path(args.institutions), only=[args.slug])
     return plan_for(catalog, args.slug)
-
-
-def parse_duration(text: str) -> float:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    try:
-        return float(text[:-1]) * units[text[-1]] if text[-1] in units else float(text)
-    except (ValueError, IndexError):
-        raise ConfigurationError([Problem("--timeout", 0, "--timeout", f"{text!r} is not a duration "
-                                          "(e.g. 90s, 10m, 2h)")]) from None
 
 
 # --- Cenário 1 -----------------------------------------------------------------------------------
@@ -96,7 +84,7 @@ def _publish_institution(plan: InstitutionPlan, args: argparse.Namespace) -> tup
             codes.append(Exit.ACTION_NEEDED)
             continue
         try:
-            address, port = server_address(identity.dns)
+            address, port = server_address(identity.dns, args.runtime.dns)
             changes = plan_changes(item, address, port)
             entry["server"] = f"{address}:{port}"
             entry["changes"] = [{"name": c.name, "type": c.type, "action": c.action, "wanted": list(c.wanted),
@@ -107,8 +95,7 @@ def _publish_institution(plan: InstitutionPlan, args: argparse.Namespace) -> tup
             elif args.dry_run:
                 entry["result"] = f"dry run: {len(todo)} record set(s) would be written"
             else:
-                key = load_key(identity.dns, plan.platform.region, Path(args.tsig_key_file) if args.tsig_key_file
-                               else None)
+                key = load_key(identity.dns, plan.platform.region, args.tsig_key_file)
                 send_update(identity.name, todo, key, address, port)
                 entry["result"] = f"updated: {len(todo)} record set(s) written in one signed update"
         except PublishError as exc:
@@ -163,17 +150,17 @@ def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> t
     for identity in plan.identities:
         state = ses.identity(identity.name)
         if identity.kind == "email" and args.auto_resend:
-            check = check_identity(plan, identity.name, state, CLOCK, recorded)
+            check = check_identity(plan, identity.name, state, args.runtime.clock, recorded)
             link = link_state(recorded, identity.name, plan.platform.link_validity_hours)
             if check.state == "expired" and link.count < args.max_resends:
-                _, tag = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours, CLOCK,
-                                      force=True)
+                _, tag = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours,
+                                      args.runtime.clock, force=True)
                 progress.write(tag)
                 recorded.update(tag)
                 log.info("%s: the link had expired; a new one was sent (%d of at most %d)", identity.name,
                          link.count + 1, args.max_resends)
                 state = ses.identity(identity.name)
-        check = check_identity(plan, identity.name, state, CLOCK, recorded)
+        check = check_identity(plan, identity.name, state, args.runtime.clock, recorded)
         entry: dict[str, Any] = {
             "identity": identity.name, "scenario": identity.scenario, "state": check.state,
             "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
@@ -185,7 +172,7 @@ def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> t
             entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
                                  "mail_from_status": state.mail_from_status,
                                  "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
-            findings, problem = check_domain(records_for(plan, identity, state))
+            findings, problem = check_domain(records_for(plan, identity, state), args.runtime.dns)
             entry["dns"] = {"problem": problem, "findings": [
                 {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
                  "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None}
@@ -228,7 +215,7 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    deadline = time.monotonic() + parse_duration(args.timeout)
+    deadline = time.monotonic() + args.timeout
     return _each_institution(args, "identities", lambda plan: _verify_institution(plan, args, deadline),
                              _print_verify)
 
@@ -246,7 +233,7 @@ def cmd_request_link(args: argparse.Namespace) -> int:
     progress = Progress(plan)
     recorded = progress.read()
     for name in names:
-        warning = preflight(name.split("@", 1)[1]).warning
+        warning = preflight(name.split("@", 1)[1], args.runtime.dns).warning
         if warning:
             log.warning("DMARC: %s", warning)
         state = ses.identity(name)
@@ -258,7 +245,8 @@ def cmd_request_link(args: argparse.Namespace) -> int:
             results.append({"identity": name, "result": "already verified: no link needed", "sent": False})
             continue
         try:
-            link, tag = request_link(ses, recorded, name, plan.platform.link_validity_hours, CLOCK, force=args.force)
+            link, tag = request_link(ses, recorded, name, plan.platform.link_validity_hours, args.runtime.clock,
+                                     force=args.force)
             progress.write(tag)
             recorded.update(tag)
         except LinkRefused as exc:
@@ -279,11 +267,12 @@ def cmd_request_link(args: argparse.Namespace) -> int:
 # --- phases 2 and 3 ---------------------------------------------------------------------------------
 
 def cmd_smtp_password(args: argparse.Namespace) -> int:
-    if args.region not in SES_SMTP_REGIONS:
-        raise ConfigurationError([Problem("--region", 0, "--region", f"{args.region!r} has no SES SMTP endpoint")])
-    secret = sys.stdin.readline().strip()
+    try:
+        secret = sys.stdin.readline().strip() if sys.stdin is not None else ""
+    except (OSError, ValueError) as exc:  # closed, or not text (UnicodeDecodeError is a ValueError)
+        raise UsageError(f"standard input: cannot read the secret access key ({exc})") from None
     if not secret:
-        raise ConfigurationError([Problem("stdin", 0, "secret", "give the secret access key on standard input")])
+        raise UsageError("standard input: give the secret access key on standard input (it is empty or closed)")
     print(smtp_password(secret, args.region))
     return Exit.OK
 
@@ -296,7 +285,7 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     recorded = progress.read()
     checks = {}
     for name in sorted({s.identity for s in senders}):
-        checks[name] = check_identity(plan, name, ses.identity(name), CLOCK, recorded)
+        checks[name] = check_identity(plan, name, ses.identity(name), args.runtime.clock, recorded)
     secret = read_smtp_secret(plan)
     blocked = [checks[s.identity] for s in senders if not checks[s.identity].verified]
     if args.reveal and blocked:
@@ -323,9 +312,9 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
         text += "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
                                                                 for r in rules]) + "\n"
     if args.reveal:  # phase 2 recorded where `status` reads it in one call for every institution
-        progress.write({RELEASED + s.address: iso(CLOCK.now()) for s in senders})
+        progress.write({RELEASED + s.address: iso(args.runtime.clock.now()) for s in senders})
     if args.out:
-        write_private(Path(args.out), text)
+        write_private(args.out, text)
         log.info("wrote %s (mode 0600)", args.out)
     else:
         sys.stdout.write(text)
@@ -334,11 +323,11 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     if not args.all and not args.slugs:
-        raise ConfigurationError([Problem("status", 0, "SLUG", "name institutions or use --all")])
+        raise UsageError("status: name institutions (SLUG ...) or use --all")
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     ses = Ses(catalog.platform)
     rows, code = sweep(catalog, list(catalog.institutions), ses, aws.client("secretsmanager", catalog.platform.region),
-                       CLOCK, dns_checks=not args.offline)
+                       args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
     if args.output == "json":
         emit_json({"exit_code": int(code), "rows": rows})
     else:
@@ -353,31 +342,28 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
-    try:
-        Address.parse(args.to)
-    except ValueError as exc:
-        raise ConfigurationError([Problem("--to", 0, "--to", f"{args.to!r}: {exc}")]) from None
     plan = load_plan(args)
     senders = select_senders(plan, args.company, args.account or ("comunicacao" if not args.company else None))
     sender = senders[0]
     ses = Ses(plan.platform)
     state = ses.identity(sender.identity)
     progress = Progress(plan)
-    check = check_identity(plan, sender.identity, state, CLOCK, progress.read())
+    check = check_identity(plan, sender.identity, state, args.runtime.clock, progress.read())
     if not check.verified:
         log.error("%s is not verified for sending: %s; next: %s", sender.identity, check.missing, check.next_action)
         return Exit.ACTION_NEEDED
     secret = read_smtp_secret(plan)
-    endpoint = args.endpoint or os.environ.get("TUTORMAIL_SMTP_ENDPOINT") or f"{plan.smtp_endpoint}:587"
-    host, _, port = endpoint.rpartition(":")
-    ca_bundle = args.ca_bundle or os.environ.get("TUTORMAIL_SMTP_CA_BUNDLE")
-    result = send_test(plan, sender, secret, args.to, host or endpoint, int(port or 587), ca_bundle,
+    host, port = args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT)
+    endpoint = f"{host}:{port}"
+    ca_bundle = args.ca_bundle or args.runtime.smtp_ca_bundle
+    # The recipient in its ASCII form (A-label domain): SES takes no SMTPUTF8.
+    result = send_test(plan, sender, secret, args.to.ascii, host, port, str(ca_bundle) if ca_bundle else None,
                        attempts=args.attempts)
     data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
-            "to": args.to, "endpoint": endpoint, "accepted": result.ok, "smtp_code": result.code,
+            "to": args.to.ascii, "endpoint": endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
     if result.ok:
-        progress.write({TESTED + sender.address: iso(CLOCK.now())})
+        progress.write({TESTED + sender.address: iso(args.runtime.clock.now())})
     if args.output == "json":
         emit_json(data)
     else:
@@ -408,7 +394,7 @@ def cmd_add_company(args: argparse.Namespace) -> int:
 
 
 def cmd_dmarc(args: argparse.Namespace) -> int:
-    finding = preflight(args.domain)
+    finding = preflight(args.domain, args.runtime.dns)
     data = {"domain": finding.domain, "record": finding.record, "policy": finding.policy, "warning": finding.warning}
     if args.output == "json":
         emit_json(data)

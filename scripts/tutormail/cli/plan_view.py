@@ -6,6 +6,7 @@ from typing import Any, TextIO
 
 from tutormail.cenario2.dmarc import preflight
 from tutormail.cli.output import section, table
+from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.plan.build import InstitutionPlan
 
 SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
@@ -47,12 +48,12 @@ def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
     }
 
 
-def dmarc_warnings(plan: InstitutionPlan) -> list[dict[str, Any]]:
+def dmarc_warnings(plan: InstitutionPlan, endpoints: DnsEndpoints) -> list[dict[str, Any]]:
     """The DMARC pre-flight of every Cenário 2 address (DNS look-ups)."""
     found = []
     for identity in plan.identities:
         if identity.kind == "email":
-            finding = preflight(identity.name.split("@", 1)[1])
+            finding = preflight(identity.name.split("@", 1)[1], endpoints)
             if finding.warning:
                 found.append({"identity": identity.name, "domain": finding.domain, "record": finding.record,
                               "policy": finding.policy, "warning": finding.warning})

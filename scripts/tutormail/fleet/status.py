@@ -18,8 +18,10 @@ from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
 from tutormail.cenario2.dmarc import preflight
 from tutormail.clock import Clock, iso
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
+from tutormail.exitcodes import worst
 from tutormail.plan.build import build_plan
-from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity, worst
+from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity
 
 log = logging.getLogger("tutormail")
 DNS_WORKERS = 16
@@ -39,7 +41,7 @@ def secret_tags(client: Any) -> dict[str, dict[str, str]]:
 
 
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
-          dns_checks: bool = True) -> tuple[list[dict[str, Any]], int]:
+          dns_checks: bool = True, endpoints: DnsEndpoints = SYSTEM) -> tuple[list[dict[str, Any]], int]:
     statuses = ses.statuses()
     tags = secret_tags(secrets_client)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
@@ -47,7 +49,7 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
     dmarc = {}
     if dns_checks and domains:
         with ThreadPoolExecutor(max_workers=DNS_WORKERS) as pool:
-            dmarc = dict(zip(domains, pool.map(preflight, domains), strict=True))
+            dmarc = dict(zip(domains, pool.map(lambda domain: preflight(domain, endpoints), domains), strict=True))
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:

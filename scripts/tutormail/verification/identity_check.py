@@ -13,8 +13,6 @@ from tutormail.exitcodes import Exit
 from tutormail.plan.build import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan
 
 PLATFORM, INSTITUTION = "platform team", "institution"
-# From best to worst: the code of a set of checks is that of its worst member.
-SEVERITY = (Exit.OK, Exit.PENDING, Exit.ACTION_NEEDED, Exit.BAD_INPUT, Exit.SERVICE_ERROR)
 
 
 @dataclass(frozen=True)
@@ -31,11 +29,6 @@ class SenderCheck:
     @property
     def exit_code(self) -> Exit:
         return {"verified": Exit.OK, "pending": Exit.PENDING}.get(self.state, Exit.ACTION_NEEDED)
-
-
-def worst(codes) -> Exit:
-    codes = list(codes) or [Exit.OK]
-    return max(codes, key=SEVERITY.index)
 
 
 def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock: Clock,
