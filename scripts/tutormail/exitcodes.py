@@ -1,4 +1,4 @@
-"""Exit codes shared by every command (the contract in BRIEF.md), and the errors that carry them.
+"""Exit codes shared by every command (README, "Exit codes"), and the errors that carry them.
 
 A failure is raised as a `TutormailError` holding its exit code; `cli.main` is the one place that
 turns it into a message on stderr and the process's exit status.

@@ -12,7 +12,7 @@ from tutormail.cli.main import main
 from tutormail.plan.build import plan_for
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines, settings_rows
-from tutormail.verification.identity_check import SenderCheck
+from tutormail.verification.identity_check import IdentityCheck
 
 from tests.conftest import INSTITUTIONS
 
@@ -49,7 +49,7 @@ def test_smtp_password_command_reads_stdin():
 def test_settings_rows_mask_until_verified_and_revealed():
     plan = plan_for(load_catalog(INSTITUTIONS), "instituicao-xy")
     secret = SmtpSecret("SANDBOXFAKEKEYID0001", DOC_SECRET, "us-east-1", 1)
-    checks = {i.name: SenderCheck(i.name, i.scenario, "verified" if i.kind == "domain" else "pending",
+    checks = {i.name: IdentityCheck(i.name, i.scenario, "verified" if i.kind == "domain" else "pending",
                                   i.kind == "domain", "", "", "") for i in plan.identities}
     rows = settings_rows(plan, list(plan.senders), checks, secret, reveal=True)
     by_key = {(r["company"], r["account"]): r for r in rows}

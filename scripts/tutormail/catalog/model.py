@@ -127,6 +127,11 @@ def platform_subdomain(institution: Institution, platform: Platform) -> str:
     return f"{institution.slug}.{platform.platform_domain}"
 
 
+def platform_default_address(slug: str, platform: Platform) -> str:
+    """The send-only default sender: comunicacao@<slug>.<platform domain>."""
+    return f"{platform.default_local_part}@{slug}.{platform.platform_domain}"
+
+
 # --- reading YAML with line numbers -------------------------------------------------------------
 
 def _line(node: Any, key: Any = None) -> int:
@@ -424,7 +429,7 @@ def _parse_company(node: Any, index: int, chk: _Checker, slug: str | None, platf
         if account:
             accounts[account.name] = account
     if platform and slug and name:
-        default = Address.parse(f"{platform.default_local_part}@{slug}.{platform.platform_domain}")
+        default = Address.parse(platform_default_address(slug, platform))
         for missing in DEFAULT_ACCOUNTS:
             if missing not in raw_accounts:
                 accounts[missing] = Account(missing, default, name, is_platform_default=True)

@@ -36,9 +36,7 @@ def check_domain(item: DomainRecords, endpoints: DnsEndpoints = SYSTEM) -> tuple
         servers = authoritative_servers(zone, endpoints)
     except dns.exception.DNSException as exc:
         return [], f"cannot find the authoritative servers of {item.identity.name}: {exc.__class__.__name__}"
-    wanted: dict[tuple[str, str], list[str]] = {}
-    for record in item.records:
-        wanted.setdefault((record.name, record.type), []).append(record.value)
+    wanted = item.record_sets()
     findings: list[Finding] = []
     silent: dict[str, str] = {}
     for ns, address in servers:
@@ -61,10 +59,11 @@ def check_domain(item: DomainRecords, endpoints: DnsEndpoints = SYSTEM) -> tuple
     return findings, None
 
 
+# {hours}: the platform's dkim_window_hours.
 SES_MEANING = {
     "SUCCESS": "SES saw the DKIM records: the domain may send (phase 2 may start)",
-    "PENDING": "SES has not seen the DKIM records yet (it keeps looking for up to 72 h)",
-    "FAILED": "SES stopped looking: the records were not found within 72 h",
+    "PENDING": "SES has not seen the DKIM records yet (it keeps looking for up to {hours} h)",
+    "FAILED": "SES stopped looking: the records were not found within {hours} h",
     "TEMPORARY_FAILURE": "SES could not check the records for a while (DNS trouble); it retries",
     "NOT_STARTED": "DKIM verification has not started",
     "MISSING": "the identity does not exist in SES (deploy the stack)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import sys
 import time
@@ -12,33 +13,23 @@ from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.client import ServiceError
-from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
+from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses
-from tutormail.catalog.add_company import add_company
+from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.model import load_catalog
-from tutormail.catalog.problems import ConfigurationError, Problem
-from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, check_domain
-from tutormail.cenario1.publish import PublishError, load_key, plan_changes, send_update, server_address
-from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records, records_for
+from tutormail.cenario1.publishing import PublishOptions, publish_institution
+from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records
 from tutormail.cenario2.dmarc import preflight
-from tutormail.cenario2.links import LINK_MEANING, LinkRefused, link_state, request_link
+from tutormail.cenario2.link_requests import request_links
 from tutormail.cli.output import emit_json, section, table
-from tutormail.clock import iso
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.status import sweep
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.tutor_setup.handoff import write_handoff
-from tutormail.tutor_setup.send_test import send_test
+from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
-from tutormail.tutor_setup.smtp_settings import (
-    SMTP_PORT,
-    env_lines,
-    read_smtp_secret,
-    select_senders,
-    settings_rows,
-    write_private,
-)
-from tutormail.verification.identity_check import check_identity
+from tutormail.tutor_setup.smtp_settings import SMTP_PORT, TUTOR_FIELDS, env_lines, write_private
+from tutormail.verification.verify import VerifyOptions, verify_institution
 
 log = logging.getLogger("tutormail")
 
@@ -64,45 +55,6 @@ def cmd_dns_records(args: argparse.Namespace) -> int:
             log.warning("%s is not in SES yet: its DKIM names are placeholders until the stack is deployed",
                         item.identity.name)
     return Exit.OK
-
-
-def _publish_institution(plan: InstitutionPlan, args: argparse.Namespace) -> tuple[list[dict], Exit]:
-    results, codes = [], []
-    for item in domain_records(plan, Ses(plan.platform)):
-        identity = item.identity
-        entry: dict[str, Any] = {"domain": identity.name, "provider": identity.provider, "changes": []}
-        results.append(entry)
-        if identity.provider == "route53":
-            entry["result"] = "published by the stack (Route 53): nothing to do here"
-            continue
-        if identity.provider == "manual":
-            entry["result"] = "a person must publish these records (tutormail dns-records --format zone)"
-            entry["changes"] = as_rows([item])
-            continue
-        if not item.tokens_known:
-            entry["result"] = "the identity is not in SES yet: deploy the stack first"
-            codes.append(Exit.ACTION_NEEDED)
-            continue
-        try:
-            address, port = server_address(identity.dns, args.runtime.dns)
-            changes = plan_changes(item, address, port)
-            entry["server"] = f"{address}:{port}"
-            entry["changes"] = [{"name": c.name, "type": c.type, "action": c.action, "wanted": list(c.wanted),
-                                 "found": list(c.found)} for c in changes]
-            todo = [c for c in changes if c.action != "nothing"]
-            if not todo:
-                entry["result"] = "nothing to do: every record is already there"
-            elif args.dry_run:
-                entry["result"] = f"dry run: {len(todo)} record set(s) would be written"
-            else:
-                key = load_key(identity.dns, plan.platform.region, args.tsig_key_file)
-                send_update(identity.name, todo, key, address, port)
-                entry["result"] = f"updated: {len(todo)} record set(s) written in one signed update"
-        except PublishError as exc:
-            entry["result"] = f"error: {exc}"
-            codes.append(Exit(exc.exit_code))
-            log.error("%s: %s", identity.name, exc)
-    return results, worst(codes)
 
 
 def _each_institution(args: argparse.Namespace, key: str, run: Callable[[InstitutionPlan], tuple[list, Exit]],
@@ -137,62 +89,13 @@ def _print_publish(slug: str, domains: list[dict]) -> None:
 
 
 def cmd_dns_publish(args: argparse.Namespace) -> int:
-    return _each_institution(args, "domains", lambda plan: _publish_institution(plan, args), _print_publish,
-                             dry_run=args.dry_run)
+    options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
+    return _each_institution(args, "domains",
+                             lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
+                             _print_publish, dry_run=args.dry_run)
 
 
 # --- verify (both scenarios) ------------------------------------------------------------------------
-
-def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> tuple[list[dict], Exit]:
-    entries, codes = [], []
-    progress = Progress(plan)
-    recorded = progress.read()
-    for identity in plan.identities:
-        state = ses.identity(identity.name)
-        if identity.kind == "email" and args.auto_resend:
-            check = check_identity(plan, identity.name, state, args.runtime.clock, recorded)
-            link = link_state(recorded, identity.name, plan.platform.link_validity_hours)
-            if check.state == "expired" and link.count < args.max_resends:
-                _, tag = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours,
-                                      args.runtime.clock, force=True)
-                progress.write(tag)
-                recorded.update(tag)
-                log.info("%s: the link had expired; a new one was sent (%d of at most %d)", identity.name,
-                         link.count + 1, args.max_resends)
-                state = ses.identity(identity.name)
-        check = check_identity(plan, identity.name, state, args.runtime.clock, recorded)
-        entry: dict[str, Any] = {
-            "identity": identity.name, "scenario": identity.scenario, "state": check.state,
-            "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
-            "actor": check.actor, "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
-            "ses": {"status": state.status, "meaning": (SES_MEANING if identity.kind == "domain" else LINK_MEANING)
-                    .get(state.status, state.status)},
-        }
-        if identity.kind == "domain":
-            entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
-                                 "mail_from_status": state.mail_from_status,
-                                 "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
-            findings, problem = check_domain(records_for(plan, identity, state), args.runtime.dns)
-            entry["dns"] = {"problem": problem, "findings": [
-                {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
-                 "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None}
-                for f in findings]}
-        entries.append(entry)
-        codes.append(check.exit_code)
-    return entries, worst(codes)
-
-
-def _verify_institution(plan: InstitutionPlan, args: argparse.Namespace, deadline: float) -> tuple[list[dict], Exit]:
-    ses = Ses(plan.platform)
-    delay = 1.0
-    while True:
-        entries, code = _verify_once(plan, ses, args)
-        if not args.wait or code != Exit.PENDING or time.monotonic() + delay > deadline:
-            return entries, code
-        log.info("%s still pending; checking again in %g s", plan.slug, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, 60.0)
-
 
 def _print_verify(slug: str, entries: list[dict]) -> None:
     for entry in entries:
@@ -216,52 +119,24 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
-    return _each_institution(args, "identities", lambda plan: _verify_institution(plan, args, deadline),
-                             _print_verify)
+    options = VerifyOptions(auto_resend=args.auto_resend, max_resends=args.max_resends, wait=args.wait)
+    runtime = args.runtime
+    return _each_institution(
+        args, "identities", lambda plan: verify_institution(plan, Ses(plan.platform), Progress(plan), runtime.clock,
+                                                            runtime.dns, options, deadline), _print_verify)
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------
 
 def cmd_request_link(args: argparse.Namespace) -> int:
     plan = load_plan(args)
-    ses = Ses(plan.platform)
-    names = sorted({s.identity for s in select_senders(plan, args.company, args.account) if s.scenario == 2})
-    if not names:
-        raise ConfigurationError([Problem(plan.institution.source, 0, "accounts",
-                                          "no selected account is verified by link (Cenário 2)")])
-    results, codes = [], []
-    progress = Progress(plan)
-    recorded = progress.read()
-    for name in names:
-        warning = preflight(name.split("@", 1)[1], args.runtime.dns).warning
-        if warning:
-            log.warning("DMARC: %s", warning)
-        state = ses.identity(name)
-        if not state.exists:
-            results.append({"identity": name, "result": f"not in SES: deploy {plan.stack_name} first", "sent": False})
-            codes.append(Exit.ACTION_NEEDED)
-            continue
-        if state.verified_for_sending:
-            results.append({"identity": name, "result": "already verified: no link needed", "sent": False})
-            continue
-        try:
-            link, tag = request_link(ses, recorded, name, plan.platform.link_validity_hours, args.runtime.clock,
-                                     force=args.force)
-            progress.write(tag)
-            recorded.update(tag)
-        except LinkRefused as exc:
-            results.append({"identity": name, "result": f"not sent: {exc}", "sent": False})
-            codes.append(Exit.PENDING)
-            continue
-        results.append({"identity": name, "sent": True, "sent_at": iso(link.sent_at),
-                        "expires_at": iso(link.expires_at), "links_sent": link.count, "dmarc_warning": warning,
-                        "result": f"SES mailed a new link to {name}; it must be opened before {iso(link.expires_at)}"})
-        codes.append(Exit.PENDING)
+    results, code = request_links(plan, Ses(plan.platform), Progress(plan), args.runtime.clock, args.runtime.dns,
+                                  args.company, args.account, force=args.force)
     if args.output == "json":
         emit_json({"institution": plan.slug, "links": results})
     else:
         print(table(["identity", "result"], [[r["identity"], r["result"]] for r in results]))
-    return worst(codes)
+    return code
 
 
 # --- phases 2 and 3 ---------------------------------------------------------------------------------
@@ -277,47 +152,38 @@ def cmd_smtp_password(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def _settings_text(plan: InstitutionPlan, release: SettingsRelease, form: str) -> str:
+    if form == "json":
+        buffer = io.StringIO()
+        emit_json({"institution": plan.slug, "accounts": release.rows, "rules": release.rules}, buffer)
+        return buffer.getvalue()
+    if form == "env":
+        return "\n".join(env_lines(release.rows)) + "\n"
+    text = table(["empresa", "conta", *(label for _, label, _ in TUTOR_FIELDS), "validado"],
+                 [[r["company"], r["account"], *(r[key] for key, _, _ in TUTOR_FIELDS),
+                   "sim" if r["verified"] else "não"] for r in release.rows])
+    return text + "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
+                                                                for r in release.rules]) + "\n"
+
+
 def cmd_smtp_settings(args: argparse.Namespace) -> int:
     plan = load_plan(args)
-    senders = select_senders(plan, args.company, args.account)
-    ses = Ses(plan.platform)
     progress = Progress(plan)
-    recorded = progress.read()
-    checks = {}
-    for name in sorted({s.identity for s in senders}):
-        checks[name] = check_identity(plan, name, ses.identity(name), args.runtime.clock, recorded)
-    secret = read_smtp_secret(plan)
-    blocked = [checks[s.identity] for s in senders if not checks[s.identity].verified]
-    if args.reveal and blocked:
-        for check in {c.identity: c for c in blocked}.values():
+    release = release_settings(plan, args.company, args.account, args.reveal, Ses(plan.platform), progress,
+                               args.runtime.clock)
+    if release.blocked:
+        for check in release.blocked:
             log.error("%s is not verified for sending: %s; next: %s", check.identity, check.missing, check.next_action)
         log.error("the password is released only once every selected sender is verified (phase 1 before phase 2)")
         return Exit.ACTION_NEEDED
-    rows = settings_rows(plan, senders, checks, secret, args.reveal)
-    rules = [{"company": c.name, "rule": rule, "account": account}
-             for c in plan.institution.companies for rule, account in c.rules]
-    if args.format == "json":
-        import io
-
-        buffer = io.StringIO()
-        emit_json({"institution": plan.slug, "accounts": rows, "rules": rules}, buffer)
-        text = buffer.getvalue()
-    elif args.format == "env":
-        text = "\n".join(env_lines(rows)) + "\n"
-    else:
-        headers = ["empresa", "conta", "De/Remetente", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS", "validado"]
-        text = table(headers,
-                     [[r["company"], r["account"], r["from"], r["smtp"], r["port"], r["user"], r["password"], r["ssl"],
-                       r["tls"], "sim" if r["verified"] else "não"] for r in rows])
-        text += "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
-                                                                for r in rules]) + "\n"
-    if args.reveal:  # phase 2 recorded where `status` reads it in one call for every institution
-        progress.write({RELEASED + s.address: iso(args.runtime.clock.now()) for s in senders})
+    text = _settings_text(plan, release, args.format)
     if args.out:
         write_private(args.out, text)
         log.info("wrote %s (mode 0600)", args.out)
     else:
         sys.stdout.write(text)
+    if args.reveal:  # phase 2, recorded once the settings are out, where `status` reads it
+        record_released(progress, release.senders, args.runtime.clock)
     return Exit.OK
 
 
@@ -343,27 +209,19 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_send_test(args: argparse.Namespace) -> int:
     plan = load_plan(args)
-    senders = select_senders(plan, args.company, args.account or ("comunicacao" if not args.company else None))
-    sender = senders[0]
-    ses = Ses(plan.platform)
-    state = ses.identity(sender.identity)
-    progress = Progress(plan)
-    check = check_identity(plan, sender.identity, state, args.runtime.clock, progress.read())
-    if not check.verified:
-        log.error("%s is not verified for sending: %s; next: %s", sender.identity, check.missing, check.next_action)
-        return Exit.ACTION_NEEDED
-    secret = read_smtp_secret(plan)
-    host, port = args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT)
-    endpoint = f"{host}:{port}"
     ca_bundle = args.ca_bundle or args.runtime.smtp_ca_bundle
     # The recipient in its ASCII form (A-label domain): SES takes no SMTPUTF8.
-    result = send_test(plan, sender, secret, args.to.ascii, host, port, str(ca_bundle) if ca_bundle else None,
-                       attempts=args.attempts)
+    outcome = phase_test(plan, args.company, args.account, args.to.ascii,
+                         args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT),
+                         str(ca_bundle) if ca_bundle else None, args.attempts, Ses(plan.platform), Progress(plan),
+                         args.runtime.clock)
+    sender, check, result = outcome.sender, outcome.check, outcome.result
+    if result is None:
+        log.error("%s is not verified for sending: %s; next: %s", sender.identity, check.missing, check.next_action)
+        return Exit.ACTION_NEEDED
     data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
-            "to": args.to.ascii, "endpoint": endpoint, "accepted": result.ok, "smtp_code": result.code,
+            "to": args.to.ascii, "endpoint": outcome.endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
-    if result.ok:
-        progress.write({TESTED + sender.address: iso(args.runtime.clock.now())})
     if args.output == "json":
         emit_json(data)
     else:
@@ -385,11 +243,11 @@ def cmd_handoff(args: argparse.Namespace) -> int:
 
 def cmd_add_company(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions))
-    text, diff = add_company(catalog, args.slug, args.source, args.name, args.email, args.logo)
+    path, diff = add_company_to_file(catalog, args.slug, args.source, args.name, args.email, args.logo,
+                                     dry_run=args.dry_run)
     sys.stdout.write(diff)
     if not args.dry_run:
-        (Path(catalog.directory) / f"{args.slug}.yaml").write_text(text, encoding="utf-8")
-        log.info("added company %r to %s.yaml; run phase 3 for it once deployed", args.name, args.slug)
+        log.info("added company %r to %s; run phase 3 for it once deployed", args.name, path.name)
     return Exit.OK
 
 

@@ -1,7 +1,7 @@
 """`status`: where every institution, company and account stands, read in batches.
 
 AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and Secrets Manager ListSecrets
-(100 secrets a page, with their tags: links sent, phases 2 and 3; see progress.py). Nothing is
+(100 secrets a page, with their tags: links sent, phases 2 and 3; see aws/progress_tags.py). Nothing is
 read per identity. DMARC look-ups run concurrently, bounded.
 """
 
@@ -20,24 +20,34 @@ from tutormail.cenario2.dmarc import preflight
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
 from tutormail.exitcodes import worst
-from tutormail.plan.build import build_plan
-from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity
+from tutormail.plan.build import InstitutionPlan, Sender, build_plan
+from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
 
 log = logging.getLogger("tutormail")
 DNS_WORKERS = 16
 
 
 def secret_tags(client: Any) -> dict[str, dict[str, str]]:
-    """Tags of every tutormail/ secret, by secret name."""
-    result: dict[str, dict[str, str]] = {}
-    kwargs: dict[str, Any] = {"MaxResults": 100, "Filters": [{"Key": "name", "Values": ["tutormail/"]}]}
-    while True:
-        page = aws.call("Secrets Manager ListSecrets", client.list_secrets, **kwargs)
-        for secret in page.get("SecretList", []):
-            result[secret["Name"]] = {t["Key"]: t["Value"] for t in secret.get("Tags") or []}
-        if not page.get("NextToken"):
-            return result
-        kwargs["NextToken"] = page["NextToken"]
+    """Tags of every tutormail/ secret, by secret name (boto3's paginator: 100 a page)."""
+    pages = aws.call("Secrets Manager ListSecrets", lambda: list(client.get_paginator("list_secrets").paginate(
+        Filters=[{"Key": "name", "Values": ["tutormail/"]}], PaginationConfig={"PageSize": 100})))
+    return {secret["Name"]: {t["Key"]: t["Value"] for t in secret.get("Tags") or []}
+            for page in pages for secret in page.get("SecretList", [])}
+
+
+def phase_of(plan: InstitutionPlan, sender: Sender, check: IdentityCheck, progress: dict[str, str]
+             ) -> tuple[str, str, str, str]:
+    """(phase, next action, who acts, what is missing) of one account, from its identity's check
+    and the progress marks: phase 1 until verified, then 2 once released, 3 once tested."""
+    if not check.verified:
+        return "1 pending", check.next_action, check.actor, check.missing
+    if TESTED + sender.address in progress:
+        return "3 tested", "none", PLATFORM, ""
+    if RELEASED + sender.address in progress:
+        return ("2 settings released", "the institution fills in Contas de E-mail and runs the phase 3 test",
+                INSTITUTION, "phase 3 test")
+    return ("1 verified", f"hand over the settings: tutormail smtp-settings {plan.slug} --reveal", PLATFORM,
+            "settings not yet released")
 
 
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
@@ -62,18 +72,7 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
                                      IdentityState(identity.name, True, status, status == "SUCCESS"))
         for sender in plan.senders:
             check = check_identity(plan, sender.identity, states[sender.identity], clock, secret)
-            phase, action, actor, missing = "1 pending", check.next_action, check.actor, check.missing
-            if check.verified:
-                if TESTED + sender.address in secret:
-                    phase, action, actor, missing = "3 tested", "none", PLATFORM, ""
-                elif RELEASED + sender.address in secret:
-                    phase, action, actor, missing = ("2 settings released", "the institution fills in Contas de "
-                                                     "E-mail and runs the phase 3 test", INSTITUTION,
-                                                     "phase 3 test")
-                else:
-                    phase, action, actor, missing = ("1 verified", f"hand over the settings: tutormail "
-                                                     f"smtp-settings {plan.slug} --reveal", PLATFORM,
-                                                     "settings not yet released")
+            phase, action, actor, missing = phase_of(plan, sender, check, secret)
             warning = dmarc.get(sender.identity.split("@", 1)[1]) if check.scenario == 2 else None
             rows.append({
                 "institution": plan.slug, "company": sender.company, "account": sender.account,
