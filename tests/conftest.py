@@ -76,3 +76,12 @@ def deployed(sandbox):
         result = cdk(*args, env=env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return sandbox
+
+
+@pytest.fixture
+def institution_files(tmp_path):
+    """write(slug=doc, ...) -> a directory with the platform file and those institutions
+    (docs from tests.factory)."""
+    from tests.factory import write_institutions
+
+    return lambda **institutions: write_institutions(tmp_path / "institutions", institutions)

@@ -4,7 +4,6 @@ and the DMARC pre-flight against records served by a real BIND."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 
 import boto3
@@ -22,7 +21,8 @@ from tutormail.verification.identity_check import check_identity
 
 from sandbox import launcher
 from sandbox.bind import Named, Zone, free_port
-from tests.conftest import INSTITUTIONS, run_cli
+from tests.conftest import run_cli
+from tests.factory import company, institution, write_institutions
 
 ADDRESS = "secretaria@escolalink.com.br"
 DMARC = {
@@ -49,12 +49,9 @@ def resolver_env(dns_server):
 
 @pytest.fixture(scope="module")
 def institutions(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("institutions")
-    shutil.copy(INSTITUTIONS / "platform.yaml", directory)
-    (directory / "escola-link.yaml").write_text(
-        "name: Escola Link\ncompanies:\n  - name: Escola Link\n    accounts:\n"
-        f"      comunicacao: {ADDRESS}\n      news: contato@dmarc-rejeita.com.br\n")
-    return directory
+    return write_institutions(tmp_path_factory.mktemp("institutions"), {"escola-link": institution(
+        "Escola Link", companies=[company("Escola Link", {"comunicacao": ADDRESS,
+                                                          "news": "contato@dmarc-rejeita.com.br"})])})
 
 
 def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institutions):

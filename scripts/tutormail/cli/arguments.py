@@ -48,6 +48,13 @@ def _count(low: int) -> Callable[[str], int]:
     return parse
 
 
+def _key_file(text: str) -> Path:
+    try:
+        return runtime.readable_file(text)
+    except ValueError as exc:
+        raise ValueError(f"cannot read the TSIG key file: {exc}") from None
+
+
 def _new_file(text: str) -> Path:
     """Where a command writes a file: not a directory, and inside one (created when missing)."""
     path = Path(text)
@@ -71,6 +78,7 @@ region = _type(_region, "region")
 recipient = _type(_recipient, "address")
 endpoint = _type(runtime.parse_host_port, "HOST:PORT")
 readable_file = _type(runtime.readable_file, "file")
+tsig_key_file = _type(_key_file, "file")
 directory = _type(runtime.directory, "directory")
 attempts = _type(_count(1), "count")
 resends = _type(_count(0), "count")

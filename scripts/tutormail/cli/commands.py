@@ -148,6 +148,8 @@ def cmd_smtp_password(args: argparse.Namespace) -> int:
         raise UsageError(f"standard input: cannot read the secret access key ({exc})") from None
     if not secret:
         raise UsageError("standard input: give the secret access key on standard input (it is empty or closed)")
+    if not (secret.isascii() and secret.isprintable()):
+        raise UsageError("standard input: a secret access key is printable ASCII text (this is not)")
     print(smtp_password(secret, args.region))
     return Exit.OK
 

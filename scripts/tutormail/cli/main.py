@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                   "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
     publish.add_argument("slugs", nargs="+", metavar="SLUG")
     publish.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    publish.add_argument("--tsig-key-file", metavar="FILE", type=Path,
+    publish.add_argument("--tsig-key-file", metavar="FILE", type=arguments.tsig_key_file,
                          help="TSIG key (name:algorithm:secret or JSON) instead of the secret named in the file")
     verify = add("verify", commands.cmd_verify,
                  "where each identity stands: DNS on every authoritative server, SES, the link's age")

@@ -3,8 +3,9 @@ authoritative DNS server, with the link re-requested when asked and a bounded wa
 
 The exit code of an identity is the worst of what SES says and what the DNS says (README,
 "verify's exit code"): a record whose value differs on any authoritative server is not success
-(1: someone must fix it), a record still missing on one of them is pending (3: not published or
-not yet transferred to a secondary), and a server that does not answer is a DNS failure (4).
+(1: someone must fix it), a record still missing on one of them, or a name whose zone cannot be
+found, is pending (3: not published, not delegated, or not yet transferred to a secondary), and a
+server that does not answer is a DNS failure (4).
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ class VerifyOptions:
 def dns_exit_code(findings: list[Finding], problem: str | None) -> Exit:
     """What the authoritative servers say, as an exit code (the rule in the module's docstring)."""
     statuses = {f.status for f in findings}
-    if problem is not None or statuses & DNS_FAILURES:
+    if statuses & DNS_FAILURES:
         return Exit.SERVICE_ERROR
     if "wrong" in statuses:
         return Exit.ACTION_NEEDED
-    if "missing" in statuses:
+    # No zone found for the name (not delegated yet): its records are as good as missing.
+    if "missing" in statuses or problem is not None:
         return Exit.PENDING
     return Exit.OK
 
@@ -81,12 +83,13 @@ def _entry(plan: InstitutionPlan, identity: Identity, check: IdentityCheck, stat
 
 def _dns_part(plan: InstitutionPlan, identity: Identity, state: IdentityState, endpoints: DnsEndpoints
               ) -> tuple[dict[str, Any], Exit]:
-    findings, problem = check_domain(records_for(plan, identity, state), endpoints)
+    records = records_for(plan, identity, state)
+    findings, problem = check_domain(records, endpoints)
     data = {"problem": problem, "findings": [
         {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
          "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None} for f in findings]}
-    # Before the identity exists there are no tokens to look for: SES's "missing" says it all.
-    return data, dns_exit_code(findings, problem) if state.exists else Exit.OK
+    # Without DKIM tokens from SES there is nothing to look for yet: SES's state says it all.
+    return data, dns_exit_code(findings, problem) if records.tokens_known else Exit.OK
 
 
 def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
