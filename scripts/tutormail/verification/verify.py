@@ -3,9 +3,9 @@ authoritative DNS server, with the link re-requested when asked and a bounded wa
 
 The exit code of an identity is the worst of what SES says and what the DNS says (README,
 "verify's exit code"): a record whose value differs on any authoritative server is not success
-(1: someone must fix it), a record still missing on one of them, or a name whose zone cannot be
-found, is pending (3: not published, not delegated, or not yet transferred to a secondary), and a
-server that does not answer is a DNS failure (4).
+(1: someone must fix it), a record still missing on one of them is pending (3: not published or
+not yet transferred to a secondary), and a server that does not answer is a DNS failure (4). When
+the zone's name servers cannot be found at all, the reason is shown and SES's state decides.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def dns_exit_code(findings: list[Finding], problem: str | None) -> Exit:
         return Exit.SERVICE_ERROR
     if "wrong" in statuses:
         return Exit.ACTION_NEEDED
-    # No zone found for the name (not delegated yet): its records are as good as missing.
-    if "missing" in statuses or problem is not None:
+    if "missing" in statuses:
         return Exit.PENDING
+    # No server to ask (the zone's name servers cannot be found): `problem` says so, SES decides.
     return Exit.OK
 
 
