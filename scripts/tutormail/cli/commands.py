@@ -184,7 +184,8 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
         log.info("wrote %s (mode 0600)", args.out)
     else:
         sys.stdout.write(text)
-    if args.reveal:  # phase 2, recorded once the settings are out, where `status` reads it
+        sys.stdout.flush()
+    if args.reveal:  # phase 2 recorded only once the password reached the person (where `status` reads it)
         record_released(progress, release.senders, args.runtime.clock)
     return Exit.OK
 
@@ -230,7 +231,7 @@ def cmd_send_test(args: argparse.Namespace) -> int:
         print(table(["field", "value"], [[k, "" if v is None else v] for k, v in data.items()]))
     if not result.ok:
         log.error("%s", result.explanation)
-    return Exit.OK if result.ok else Exit.SERVICE_ERROR
+    return result.exit_code
 
 
 def cmd_handoff(args: argparse.Namespace) -> int:
