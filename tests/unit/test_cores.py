@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import stat
 from datetime import timedelta
 
 import pytest
@@ -10,19 +11,21 @@ from tutormail.aws.progress_tags import LINK, RELEASED, TESTED
 from tutormail.aws.ses import IdentityState
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.model import load_catalog
+from tutormail.catalog.problems import ConfigurationError
 from tutormail.cenario1.check import Finding
 from tutormail.cenario1.publish import PublishError, parse_key
 from tutormail.cenario1.publishing import PublishOptions, publish_domain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.clock import FixedClock, iso
+from tutormail.dnsclient.rdata import comparable, fqdn, quote_txt, zone_rdata
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, UsageError, worst
-from tutormail.fleet.status import phase_of
+from tutormail.fleet.status import phase_of, secret_tags, sweep
 from tutormail.plan.build import build_plan, plan_for
 from tutormail.tutor_setup.handoff import markdown_code, markdown_text, render_markdown
 from tutormail.tutor_setup.phase_gate import phase_test, release_settings
 from tutormail.tutor_setup.send_test import SendResult
-from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines
+from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines, read_smtp_secret, write_private
 from tutormail.verification.identity_check import check_identity
 from tutormail.verification.verify import VerifyOptions, dns_exit_code, verify_institution
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
@@ -175,10 +178,11 @@ def test_status_phases(plans):
 def test_tsig_key_parsing():
     assert parse_key('{"name": "k", "algorithm": "hmac-sha512", "secret": "c2VjcmV0"}', "f").algorithm == "hmac-sha512"
     assert parse_key('{"name": "k", "secret": "c2VjcmV0"}', "f").algorithm == "hmac-sha256"
-    key = parse_key("  k:hmac-sha256:c2Vj:cmV0\n", "f")
-    assert (key.name, key.algorithm, key.secret) == ("k", "hmac-sha256", "c2Vj:cmV0")
-    assert "c2Vj" not in repr(key)
-    for text in ("", "only-a-name", '{"name": "k"}', "{not json", "[1, 2]"):
+    key = parse_key("  chave.teste:HMAC-SHA256.:c2VjcmV0\n", "f")
+    assert (key.name, key.algorithm, key.secret) == ("chave.teste", "hmac-sha256", "c2VjcmV0")
+    assert "c2VjcmV0" not in repr(key)
+    for text in ("", "only-a-name", '{"name": "k"}', "{not json", "[1, 2]", "k:hmac-sha256:not base64!",
+                 "k:hmac-nothing:c2VjcmV0", '{"name": 1, "secret": "c2VjcmV0"}', "k::c2VjcmV0"):
         with pytest.raises(PublishError) as caught:
             parse_key(text, "the file x.key")
         assert caught.value.exit_code == Exit.BAD_INPUT and "the file x.key" in str(caught.value)
@@ -358,3 +362,100 @@ def test_add_company_keeps_the_files_name_bom_and_line_endings(institution_files
     assert "Colégio Novo" in body and "+  - name: Colégio Novo" in diff
     assert body.count("\r\n") == (body.count("\n") if newline == "\r\n" else 0)
     assert load_catalog(directory).get("escola").companies[-1].name == "Colégio Novo"
+
+
+# --- record data, the secret, private files, the fleet's reads ---------------------------------------
+
+def test_record_data_in_zone_form_and_compared():
+    assert fqdn("a.example.com.br") == "a.example.com.br." and fqdn("a.example.com.br.") == "a.example.com.br."
+    assert quote_txt('v=spf1 "x" \\ y') == '"v=spf1 \\"x\\" \\\\ y"'
+    assert zone_rdata("CNAME", "t.dkim.amazonses.com") == "t.dkim.amazonses.com."
+    assert zone_rdata("MX", "10 feedback-smtp.us-east-1.amazonses.com") == "10 feedback-smtp.us-east-1.amazonses.com."
+    assert zone_rdata("TXT", "v=DMARC1; p=none") == '"v=DMARC1; p=none"'
+    assert zone_rdata("TXT", '"already quoted"') == '"already quoted"'
+    assert zone_rdata("A", "192.0.2.1") == "192.0.2.1"
+    assert comparable("CNAME", "T.Dkim.AmazonSES.com") == "t.dkim.amazonses.com."
+    assert comparable("MX", "10 Feedback.Example.com") == "10 feedback.example.com."
+    assert comparable("NS", "NS1.Example.com.") == "ns1.example.com."
+    assert comparable("TXT", "V=DMARC1") == '"V=DMARC1"'  # TXT keeps its case
+
+
+class FakeSecrets:
+    """Secrets Manager: GetSecretValue and a ListSecrets paginator over pages given here."""
+
+    def __init__(self, value=None, pages=()):
+        self.value, self.pages, self.asked = value, list(pages), []
+
+    def get_secret_value(self, SecretId):
+        self.asked.append(SecretId)
+        return {"SecretString": self.value}
+
+    def get_paginator(self, name):
+        assert name == "list_secrets"
+        fake = self
+
+        class Paginator:
+            def paginate(self, **kwargs):
+                fake.asked.append(kwargs)
+                return iter(fake.pages)
+
+        return Paginator()
+
+
+def test_read_smtp_secret(plans):
+    plan = plans["padrao"]
+    client = FakeSecrets('{"access_key_id": "FAKEKEYIDFORTESTS001", "secret_access_key": "x", "key_generation": 2}')
+    secret = read_smtp_secret(plan, client)
+    assert client.asked == ["tutormail/padrao/smtp"]
+    assert (secret.access_key_id, secret.region, secret.key_generation) == ("FAKEKEYIDFORTESTS001", "us-east-1", 2)
+    assert "secret_access_key=***" in repr(secret) and "'x'" not in repr(secret)
+    other = read_smtp_secret(plan, FakeSecrets('{"access_key_id": "K", "secret_access_key": "x", '
+                                               '"region": "sa-east-1"}'))
+    assert (other.region, other.key_generation) == ("sa-east-1", 1)
+
+
+def test_write_private(tmp_path):
+    target = tmp_path / "sub" / "settings.env"
+    write_private(target, "SENHA=x\n")
+    assert target.read_text() == "SENHA=x\n" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    target.chmod(0o644)
+    write_private(target, "SENHA=y\n")  # replaced by a new 0600 file
+    assert target.read_text() == "SENHA=y\n" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(ConfigurationError):
+        write_private(tmp_path, "x")
+
+
+def test_secret_tags_reads_every_page():
+    client = FakeSecrets(pages=[
+        {"SecretList": [{"Name": "tutormail/a/smtp", "Tags": [{"Key": "k", "Value": "v"}]},
+                        {"Name": "tutormail/b/smtp"}]},
+        {"SecretList": [{"Name": "tutormail/c/smtp",
+                         "Tags": [{"Key": "x", "Value": "1"}, {"Key": "y", "Value": "2"}]}]},
+    ])
+    assert secret_tags(client) == {"tutormail/a/smtp": {"k": "v"}, "tutormail/b/smtp": {},
+                                   "tutormail/c/smtp": {"x": "1", "y": "2"}}
+    assert client.asked == [{"Filters": [{"Key": "name", "Values": ["tutormail/"]}],
+                             "PaginationConfig": {"PageSize": 100}}]
+
+
+def test_sweep_rows_and_code(plans, institution_files):
+    catalog = load_catalog(institution_files(padrao=institution("Padrão"), escola=institution(
+        "Escola", companies=[company("Escola", {"comunicacao": "contato@colegioteste.com.br"})])))
+
+    class ListingSes:
+        def statuses(self):
+            return {"padrao.sistematutor.com.br": "SUCCESS", "escola.sistematutor.com.br": "SUCCESS",
+                    "contato@colegioteste.com.br": "PENDING"}
+
+    address = "comunicacao@padrao.sistematutor.com.br"
+    client = FakeSecrets(pages=[{"SecretList": [{"Name": "tutormail/padrao/smtp",
+                                                 "Tags": [{"Key": RELEASED + address, "Value": "t"}]}]}])
+    rows, code = sweep(catalog, ["escola", "padrao"], ListingSes(), client, FixedClock(), dns_checks=False)
+    by = {(r["institution"], r["account"]): r for r in rows}
+    assert code == Exit.PENDING
+    assert by[("padrao", "comunicacao")]["phase"] == "2 settings released"
+    # news sends from the same default address: the mark is the address's
+    assert by[("padrao", "news")]["phase"] == "2 settings released" and by[("padrao", "news")]["scenario"] == 1
+    link = by[("escola", "comunicacao")]
+    assert (link["phase"], link["scenario"], link["state"], link["dmarc_warning"]) == ("1 pending", 2, "pending", None)
+    assert [r["institution"] for r in rows] == ["escola", "escola", "padrao", "padrao"]
