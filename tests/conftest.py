@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import dns.resolver
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# No test may ask the machine's resolver (off loopback): a look-up a test forgot to point at its own
+# BIND goes to the discard port of 127.0.0.1 and fails at once. Tests that need DNS set their own.
+os.environ.setdefault("TUTORMAIL_RESOLVER", "127.0.0.1:9")
+
+
+def _loopback_only(resolver, _filename="/etc/resolv.conf"):
+    # The same for in-process code: the library's "system resolver" (runtime settings without
+    # TUTORMAIL_RESOLVER) reads no resolv.conf in tests and asks the discard port.
+    resolver.nameservers, resolver.port = ["127.0.0.1"], 9
+
+
+dns.resolver.Resolver.read_resolv_conf = _loopback_only
 INSTITUTIONS = REPO / "institutions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -16,6 +16,7 @@ from tutormail.cenario1.check import Finding
 from tutormail.cenario1.publish import PublishError, parse_key
 from tutormail.cenario1.publishing import PublishOptions, publish_domain
 from tutormail.cenario1.records import DomainRecords
+from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import FixedClock, iso
 from tutormail.dnsclient.rdata import comparable, fqdn, quote_txt, zone_rdata
 from tutormail.dnsclient.resolver import DnsEndpoints
@@ -60,6 +61,11 @@ class FakeProgress:
     def write(self, tags):
         self.writes.append(tags)
         self.tags.update(tags)
+
+
+def no_dmarc():
+    """DMARC look-ups that find no record (ready), without asking any DNS server."""
+    return DmarcLookups(fetch=lambda name: [])
 
 
 def verified(name):
@@ -248,11 +254,13 @@ def test_verify_resends_an_expired_link_up_to_the_bound(plans):
     options = VerifyOptions(auto_resend=True, max_resends=3)
     only_email = type(plan)(plan.institution, plan.platform, tuple(i for i in plan.identities if i.kind == "email"),
                             plan.senders)
-    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0)
+    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0,
+                                       lookups=no_dmarc())
     assert ses.links == [name] and code == Exit.PENDING
     assert progress.tags[LINK + name].startswith(f"3 {sent},{iso(clock.now())}")
     clock.advance(hours=plan.platform.link_validity_hours + 1)
-    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0)
+    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0,
+                                       lookups=no_dmarc())
     assert ses.links == [name] and code == Exit.ACTION_NEEDED  # three links sent: the bound holds
     assert entries[0]["state"] == "expired"
 
@@ -280,11 +288,14 @@ def test_settings_are_released_only_for_verified_senders(plans):
     plan = plans["escola"]
     states = {i.name: verified(i.name) for i in plan.identities if i.kind == "domain"}
     ses, progress, clock = FakeSes(states), FakeProgress(), FixedClock()
-    blocked = release_settings(plan, None, None, True, ses, progress, clock, read_secret=lambda _: SECRET)
-    assert [c.identity for c in blocked.blocked] == ["contato@colegioteste.com.br"] and blocked.rows == []
-    masked = release_settings(plan, None, None, False, ses, progress, clock, read_secret=lambda _: SECRET)
-    assert {r["password"] for r in masked.rows} == {"********"} and not masked.blocked
-    one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
+    blocked = release_settings(plan, None, None, True, ses, progress, clock, lookups=no_dmarc(),
+                               read_secret=lambda _: SECRET)
+    assert blocked.gate.code == Exit.ACTION_NEEDED and blocked.rows == []
+    assert [p.split(" ")[0] for p in blocked.gate.problems] == ["contato@colegioteste.com.br"]
+    masked = release_settings(plan, None, None, False, ses, progress, clock, lookups=no_dmarc(),
+                              read_secret=lambda _: SECRET)
+    assert {r["password"] for r in masked.rows} == {"********"} and len(masked.rows) == 5
+    one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock, lookups=no_dmarc(),
                            read_secret=lambda _: SECRET)
     assert one.rows[0]["password"].startswith("B") and one.rows[0]["password"] != "********"
     assert progress.writes == []  # recording is the caller's, after the settings are out
@@ -303,14 +314,14 @@ def test_phase_test_sends_only_for_a_verified_sender_and_records_only_an_accepta
     progress, clock = FakeProgress(), FixedClock()
     args = (None, None)
     waiting = phase_test(plan, *args, "a@example.com.br", ("localhost", 2525), None, 1, FakeSes({name: pending(name)}),
-                         progress, clock, send=send, read_secret=lambda _: SECRET)
+                         progress, clock, lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
     assert waiting.result is None and sent == [] and progress.writes == []
     ses = FakeSes({name: verified(name)})
     refused = phase_test(plan, *args, "refused@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock,
-                         send=send, read_secret=lambda _: SECRET)
+                         lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
     assert refused.result is not None and not refused.result.ok and progress.writes == []
-    ok = phase_test(plan, *args, "a@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock, send=send,
-                    read_secret=lambda _: SECRET)
+    ok = phase_test(plan, *args, "a@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock,
+                    lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
     assert ok.result.ok and ok.endpoint == "localhost:2525"
     assert progress.writes == [{TESTED + "comunicacao@padrao.sistematutor.com.br": iso(clock.now())}]
 

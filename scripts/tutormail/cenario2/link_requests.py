@@ -8,7 +8,7 @@ from typing import Any
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.problems import ConfigurationError, Problem
-from tutormail.cenario2.dmarc import preflight
+from tutormail.cenario2.dmarc import DmarcLookups, domain_of
 from tutormail.cenario2.links import LinkRefused, request_link
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
@@ -47,9 +47,10 @@ def request_links(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Cl
         raise ConfigurationError([Problem(plan.institution.source, 0, "accounts",
                                           "no selected account is verified by link (Cenário 2)")])
     recorded = progress.read()
+    verdicts = DmarcLookups(endpoints).verdicts(domain_of(name) for name in names)
     results, codes = [], []
     for name in names:
-        warning = preflight(name.split("@", 1)[1], endpoints).warning
+        warning = verdicts[domain_of(name)].warning
         if warning:
             log.warning("DMARC: %s", warning)
         result, code = _request_one(plan, ses, progress, recorded, name, clock, warning, force)

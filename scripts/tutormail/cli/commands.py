@@ -19,12 +19,13 @@ from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.model import load_catalog
 from tutormail.cenario1.publishing import PublishOptions, publish_institution
 from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records
-from tutormail.cenario2.dmarc import preflight
+from tutormail.cenario2.dmarc import DmarcLookups, preflight
 from tutormail.cenario2.link_requests import request_links
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.status import sweep
 from tutormail.plan.build import InstitutionPlan, plan_for
+from tutormail.tutor_setup.gate import Deliverability, deliverability_lines, plan_verdicts
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -106,6 +107,7 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
         if entry["missing"]:
             lines.append(f"missing: {entry['missing']}")
         lines.append(f"next: {entry['next_action']} ({entry['actor']})")
+        lines += deliverability_lines(entry["deliverability"])
         dns = entry.get("dns")
         if dns and dns["problem"]:
             lines.append(f"DNS: {dns['problem']}")
@@ -120,10 +122,11 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     options = VerifyOptions(auto_resend=args.auto_resend, max_resends=args.max_resends, wait=args.wait)
-    runtime = args.runtime
+    runtime, lookups = args.runtime, DmarcLookups(args.runtime.dns)  # one DMARC query per domain for the run
     return _each_institution(
         args, "identities", lambda plan: verify_institution(plan, Ses(plan.platform), Progress(plan), runtime.clock,
-                                                            runtime.dns, options, deadline), _print_verify)
+                                                            runtime.dns, options, deadline, lookups=lookups),
+        _print_verify)
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------
@@ -172,12 +175,13 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     plan = load_plan(args)
     progress = Progress(plan)
     release = release_settings(plan, args.company, args.account, args.reveal, Ses(plan.platform), progress,
-                               args.runtime.clock)
-    if release.blocked:
-        for check in release.blocked:
-            log.error("%s is not verified for sending: %s; next: %s", check.identity, check.missing, check.next_action)
-        log.error("the password is released only once every selected sender is verified (phase 1 before phase 2)")
-        return Exit.ACTION_NEEDED
+                               args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns))
+    if args.reveal and not release.gate.open:
+        for problem in release.gate.problems:
+            log.error("%s", problem)
+        log.error("the password is released only once every selected sender is verified and deliverable "
+                  "(phase 1 before phase 2)")
+        return release.gate.code
     text = _settings_text(plan, release, args.format)
     if args.out:
         write_private(args.out, text)
@@ -186,7 +190,7 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     if args.reveal:  # phase 2 recorded only once the password reached the person (where `status` reads it)
-        record_released(progress, release.senders, args.runtime.clock)
+        record_released(progress, release, args.runtime.clock)
     return Exit.OK
 
 
@@ -201,9 +205,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         emit_json({"exit_code": int(code), "rows": rows})
     else:
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
-                     "link expires"],
+                     "link expires", "DMARC"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
-                      r["next_action"], r["actor"], r["link_expires_at"] or ""] for r in rows]))
+                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"]]
+                     for r in rows]))
         for row in rows:
             if row["dmarc_warning"]:
                 log.warning("%s: %s", row["address"], row["dmarc_warning"])
@@ -217,11 +222,12 @@ def cmd_send_test(args: argparse.Namespace) -> int:
     outcome = phase_test(plan, args.company, args.account, args.to.ascii,
                          args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT),
                          str(ca_bundle) if ca_bundle else None, args.attempts, Ses(plan.platform), Progress(plan),
-                         args.runtime.clock)
-    sender, check, result = outcome.sender, outcome.check, outcome.result
+                         args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns))
+    sender, result = outcome.sender, outcome.result
     if result is None:
-        log.error("%s is not verified for sending: %s; next: %s", sender.identity, check.missing, check.next_action)
-        return Exit.ACTION_NEEDED
+        for problem in outcome.gate.problems:
+            log.error("%s", problem)
+        return outcome.gate.code
     data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
             "to": args.to.ascii, "endpoint": outcome.endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
@@ -236,7 +242,8 @@ def cmd_send_test(args: argparse.Namespace) -> int:
 
 def cmd_handoff(args: argparse.Namespace) -> int:
     plan = load_plan(args)
-    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug))
+    verdicts = None if args.offline else plan_verdicts([plan], DmarcLookups(args.runtime.dns))
+    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug), verdicts)
     if args.output == "json":
         emit_json({"institution": plan.slug, "files": [str(p) for p in paths]})
     else:
@@ -256,9 +263,9 @@ def cmd_add_company(args: argparse.Namespace) -> int:
 
 def cmd_dmarc(args: argparse.Namespace) -> int:
     finding = preflight(args.domain, args.runtime.dns)
-    data = {"domain": finding.domain, "record": finding.record, "policy": finding.policy, "warning": finding.warning}
+    data = {**finding.as_dict(), "warning": finding.warning}
     if args.output == "json":
         emit_json(data)
     else:
         print(table(["field", "value"], [[k, v or "-"] for k, v in data.items()]))
-    return Exit.OK
+    return Deliverability(finding.state).exit_code

@@ -20,11 +20,13 @@ from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain
 from tutormail.cenario1.records import records_for
+from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cenario2.links import LINK_MEANING, link_state, request_link
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
+from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import IdentityCheck, check_identity
 from tutormail.vocabulary import IdentityKind
 
@@ -93,16 +95,19 @@ def _dns_part(plan: InstitutionPlan, identity: Identity, state: IdentityState, e
 
 
 def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
-                options: VerifyOptions) -> tuple[list[dict[str, Any]], Exit]:
+                options: VerifyOptions, lookups: DmarcLookups | None = None) -> tuple[list[dict[str, Any]], Exit]:
     entries, codes = [], []
     recorded = progress.read()
+    verdicts = plan_verdicts([plan], lookups or DmarcLookups(endpoints))
     for identity in plan.identities:
         state = ses.identity(identity.name)
         if identity.kind == IdentityKind.EMAIL and options.auto_resend:
             state = _resend_if_expired(plan, ses, progress, recorded, identity, state, clock, options)
         check = check_identity(plan, identity.name, state, clock, recorded)
+        ready = deliverability(plan, identity.name, identity.scenario, verdicts, recorded)
         entry = _entry(plan, identity, check, state)
-        code = check.exit_code
+        entry["deliverability"] = ready.as_dict()
+        code = readiness_code(check, ready)
         if identity.kind == IdentityKind.DOMAIN:
             entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
                                  "mail_from_status": state.mail_from_status,
@@ -115,15 +120,24 @@ def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Cloc
     return entries, worst(codes)
 
 
+def _verification(entries: list[dict[str, Any]]) -> Exit:
+    """Where SES and the links stand, without deliverability: what `--wait` waits for (a sender
+    blocked by DMARC does not stop the wait while another is pending)."""
+    return worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == "pending" else Exit.ACTION_NEEDED
+                 for e in entries)
+
+
 def verify_institution(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
                        options: VerifyOptions, deadline: float, monotonic: Callable[[], float] = time.monotonic,
-                       sleep: Callable[[float], None] = time.sleep) -> tuple[list[dict[str, Any]], Exit]:
-    """One round, or with `wait` rounds with a doubling back-off until the answer is no longer
-    "pending" or the next round would start after `deadline` (a `monotonic()` instant)."""
+                       sleep: Callable[[float], None] = time.sleep, lookups: DmarcLookups | None = None
+                       ) -> tuple[list[dict[str, Any]], Exit]:
+    """One round, or with `wait` rounds with a doubling back-off until SES and the links are no
+    longer "pending" or the next round would start after `deadline` (a `monotonic()` instant)."""
     delay = FIRST_DELAY
+    lookups = lookups or DmarcLookups(endpoints)  # one DMARC query per distinct domain for the whole run
     while True:
-        entries, code = verify_once(plan, ses, progress, clock, endpoints, options)
-        if not options.wait or code != Exit.PENDING or monotonic() + delay > deadline:
+        entries, code = verify_once(plan, ses, progress, clock, endpoints, options, lookups)
+        if not options.wait or _verification(entries) != Exit.PENDING or monotonic() + delay > deadline:
             return entries, code
         log.info("%s still pending; checking again in %g s", plan.slug, delay)
         sleep(delay)
