@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tutormail import runtime
-from tutormail.catalog.names import Address
+from tutormail.catalog.names import Address, to_ascii_domain
 from tutormail.catalog.regions import SES_SMTP_REGIONS
 
 T = TypeVar("T")
@@ -35,6 +35,13 @@ def _region(text: str) -> str:
 def _recipient(text: str) -> Address:
     try:
         return Address.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None
+
+
+def _domain(text: str) -> str:
+    try:
+        return to_ascii_domain(text)
     except ValueError as exc:
         raise ValueError(f"{text!r}: {exc}") from None
 
@@ -76,6 +83,7 @@ def _new_directory(text: str) -> Path:
 duration = _type(runtime.parse_duration, "duration")
 region = _type(_region, "region")
 recipient = _type(_recipient, "address")
+domain = _type(_domain, "domain")
 endpoint = _type(runtime.parse_host_port, "HOST:PORT")
 readable_file = _type(runtime.readable_file, "file")
 tsig_key_file = _type(_key_file, "file")

@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--all", action="store_true", help="every institution in the directory")
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
-    dmarc.add_argument("domain")
+    dmarc.add_argument("domain", type=arguments.domain)
     return parser
 
 
