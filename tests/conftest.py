@@ -6,12 +6,22 @@ import json
 import os
 from pathlib import Path
 
+import dns.resolver
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 # No test may ask the machine's resolver (off loopback): a look-up a test forgot to point at its own
 # BIND goes to the discard port of 127.0.0.1 and fails at once. Tests that need DNS set their own.
 os.environ.setdefault("TUTORMAIL_RESOLVER", "127.0.0.1:9")
+
+
+def _loopback_only(resolver, _filename="/etc/resolv.conf"):
+    # The same for in-process code: the library's "system resolver" (runtime settings without
+    # TUTORMAIL_RESOLVER) reads no resolv.conf in tests and asks the discard port.
+    resolver.nameservers, resolver.port = ["127.0.0.1"], 9
+
+
+dns.resolver.Resolver.read_resolv_conf = _loopback_only
 INSTITUTIONS = REPO / "institutions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -90,3 +100,12 @@ def deployed(platform_deployed):
     result = cdk(*DEPLOY, "--all", env=platform_deployed["env"])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return platform_deployed
+
+
+@pytest.fixture
+def institution_files(tmp_path):
+    """write(slug=doc, ...) -> a directory with the platform file and those institutions
+    (docs from tests.factory)."""
+    from tests.factory import write_institutions
+
+    return lambda **institutions: write_institutions(tmp_path / "institutions", institutions)

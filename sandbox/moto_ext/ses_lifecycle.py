@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,11 +17,12 @@ import dns.rdatatype
 from moto.core.common_models import CloudFormationModel
 from moto.ses import models as ses_models
 from moto.sesv2.models import sesv2_backends
-from tutormail.clock import Clock, iso
+from tutormail.clock import FileClock, iso
 
 from ..config import SandboxConfig
 
-CLOCK = Clock()  # honours TUTORMAIL_CLOCK_FILE, like the CLI
+# The sandbox's clock file (advance-clock), followed while the emulator runs; the CLI reads the same file.
+CLOCK = FileClock(Path(os.environ.get("TUTORMAIL_CLOCK_FILE") or os.devnull))
 
 
 def _config() -> SandboxConfig:

@@ -46,7 +46,8 @@ class Ses:
             mail_from_status=mail_from.get("MailFromDomainStatus"))
 
     def statuses(self) -> dict[str, str]:
-        """Every identity's verification status, a page of up to 1000 per call."""
+        """Every identity's verification status, a page of up to 1000 per call (botocore has no
+        paginator for SES v2 ListEmailIdentities, so the NextToken loop is ours)."""
         result: dict[str, str] = {}
         kwargs: dict[str, Any] = {"PageSize": 1000}
         while True:

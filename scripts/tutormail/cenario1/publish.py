@@ -22,14 +22,14 @@ from tutormail.aws import client as aws
 from tutormail.catalog.model import DnsDomain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
-from tutormail.dnsclient.resolver import ask, dns_port, resolver
-from tutormail.exitcodes import Exit
+from tutormail.dnsclient.resolver import DnsEndpoints, ask, resolver
+from tutormail.exitcodes import Exit, TutormailError
+from tutormail.plan.build import RECORD_TTL
 
 
-class PublishError(Exception):
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
+class PublishError(TutormailError):
+    """One domain could not be published; the exit code says whose move it is (2 key or server
+    configuration, 4 the server failed)."""
 
 
 @dataclass(frozen=True)
@@ -108,16 +108,16 @@ class Change:
     found: tuple[str, ...]
 
 
-def server_address(dns_entry: DnsDomain) -> tuple[str, int]:
+def server_address(dns_entry: DnsDomain, endpoints: DnsEndpoints) -> tuple[str, int]:
     host = dns_entry.server
-    port = dns_port() if dns_entry.port == 53 else dns_entry.port
+    port = endpoints.direct_port if dns_entry.port == 53 else dns_entry.port
     try:
         socket.inet_aton(host)
         return host, port
     except OSError:
         pass
     try:
-        return resolver().resolve(host, "A")[0].to_text(), port
+        return resolver(endpoints).resolve(host, "A")[0].to_text(), port
     except dns.exception.DNSException as exc:
         raise PublishError(f"cannot resolve the DNS server {host}: {exc.__class__.__name__}", 4) from exc
 
@@ -127,9 +127,7 @@ def _normal(rtype: str, values) -> tuple[str, ...]:
 
 
 def plan_changes(item: DomainRecords, address: str, port: int) -> list[Change]:
-    wanted: dict[tuple[str, str], list[str]] = {}
-    for record in item.records:
-        wanted.setdefault((record.name, record.type), []).append(record.value)
+    wanted = item.record_sets()
     changes = []
     for (name, rtype), values in wanted.items():
         answer = ask(address, name, rtype, port=port)
@@ -145,7 +143,7 @@ def plan_changes(item: DomainRecords, address: str, port: int) -> list[Change]:
     return changes
 
 
-def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, port: int) -> None:
+def _update_message(domain: str, changes: list[Change], key: TsigKey) -> dns.update.UpdateMessage:
     update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
                                       keyname=key.name, keyalgorithm=key.algorithm)
     for change in changes:
@@ -154,25 +152,46 @@ def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, 
         name = dns.name.from_text(change.name)
         update.delete(name, change.type)  # only the rrsets we own: (name, type) of our records
         for value in change.wanted:
-            update.add(name, 1800, change.type, value)
-    deliver(update, domain, key, address, port)
+            update.add(name, RECORD_TTL, change.type, value)
+    return update
+
+
+def _refused_by_tsig(exc: dns.tsig.PeerError, key: TsigKey, address: str) -> PublishError:
+    if isinstance(exc, dns.tsig.PeerBadKey):
+        return PublishError(f"TSIG BADKEY: {address} does not know the key {key.name!r}; check the secret "
+                            "named in tsig_key", 2)
+    if isinstance(exc, dns.tsig.PeerBadSignature):
+        return PublishError(f"TSIG BADSIG: the key {key.name!r} has the wrong secret for {address}", 2)
+    if isinstance(exc, dns.tsig.PeerBadTime):
+        return PublishError(f"TSIG BADTIME: this machine's clock and {address}'s differ by more than the "
+                            "allowed fudge; fix the clock (NTP)", 2)
+    return PublishError(f"TSIG error from {address}: {exc}", 2)
+
+
+def _refused_by_rcode(rcode: dns.rcode.Rcode, key: TsigKey, domain: str, address: str) -> PublishError | None:
+    if rcode == dns.rcode.REFUSED:
+        return PublishError(f"update REFUSED by {address}: the key {key.name!r} may not update {domain} "
+                            "(allow-update / update-policy on the server)", 2)
+    if rcode == dns.rcode.NOTAUTH:
+        return PublishError(f"update NOTAUTH from {address}: not authoritative for {domain}, or the TSIG key was "
+                            "not accepted", 2)
+    if rcode != dns.rcode.NOERROR:
+        return PublishError(f"update failed at {address}: {dns.rcode.to_text(rcode)}", 4)
+    return None
+
+
+def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, port: int) -> None:
+    deliver(_update_message(domain, changes, key), domain, key, address, port)
 
 
 def deliver(update: dns.update.UpdateMessage, domain: str, key: TsigKey, address: str, port: int,
             accept: tuple[int, ...] = (dns.rcode.NOERROR,)) -> int:
-    """Sends a signed update; returns its rcode when in `accept`, else a PublishError naming why."""
+    """Sends a signed update; returns its rcode when in `accept`, else a PublishError naming why
+    (offboarding accepts NXRRSET: a prerequisite that no longer holds)."""
     try:
         response = dns.query.tcp(update, address, port=port, timeout=10)
-    except dns.tsig.PeerBadKey:
-        raise PublishError(f"TSIG BADKEY: {address} does not know the key {key.name!r}; check the secret "
-                           "named in tsig_key", 2) from None
-    except dns.tsig.PeerBadSignature:
-        raise PublishError(f"TSIG BADSIG: the key {key.name!r} has the wrong secret for {address}", 2) from None
-    except dns.tsig.PeerBadTime:
-        raise PublishError(f"TSIG BADTIME: this machine's clock and {address}'s differ by more than the "
-                           "allowed fudge; fix the clock (NTP)", 2) from None
     except dns.tsig.PeerError as exc:
-        raise PublishError(f"TSIG error from {address}: {exc}", 2) from None
+        raise _refused_by_tsig(exc, key, address) from None
     except (dns.exception.Timeout, OSError) as exc:
         raise PublishError(f"the DNS server {address}:{port} did not take the update: {exc}", 4) from None
     except dns.exception.DNSException as exc:  # a malformed answer is that server's failure
@@ -181,12 +200,7 @@ def deliver(update: dns.update.UpdateMessage, domain: str, key: TsigKey, address
     rcode = response.rcode()
     if rcode in accept:
         return rcode
-    if rcode == dns.rcode.REFUSED:
-        raise PublishError(f"update REFUSED by {address}: the key {key.name!r} may not update {domain} "
-                           "(allow-update / update-policy on the server)", 2)
-    if rcode == dns.rcode.NOTAUTH:
-        raise PublishError(f"update NOTAUTH from {address}: not authoritative for {domain}, or the TSIG key was "
-                           "not accepted", 2)
-    if rcode != dns.rcode.NOERROR:
-        raise PublishError(f"update failed at {address}: {dns.rcode.to_text(rcode)}", 4)
+    refused = _refused_by_rcode(rcode, key, domain, address)
+    if refused is not None:
+        raise refused
     return rcode

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from tutormail.aws import client as aws
 from tutormail.catalog.model import load_catalog
-from tutormail.cenario1.publish import PublishError
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit
 from tutormail.lifecycle.changes import changes, deployed_state
@@ -17,7 +15,6 @@ from tutormail.lifecycle.offboard import offboarding, run
 from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
 from tutormail.plan.build import plan_for
 
-log = logging.getLogger("tutormail")
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
 
@@ -75,15 +72,12 @@ def _print_step(step: str, entry: dict) -> None:
 
 
 def cmd_offboard(args: argparse.Namespace) -> int:
-    job = offboarding(load_catalog(Path(args.institutions)), args.slug, args.apply)
+    job = offboarding(load_catalog(Path(args.institutions)), args.slug, args.apply, args.runtime.dns,
+                      args.runtime.clock)
     text = args.output != "json"
     if text and not args.apply:
         print(f"dry run: nothing is changed; pass --apply to offboard {args.slug} (\"removed\" reads \"would remove\")")
-    try:
-        record = run(job, _print_step if text else lambda step, entry: None)
-    except PublishError as exc:
-        log.error("%s", exc)
-        return exc.exit_code
+    record = run(job, _print_step if text else lambda step, entry: None)
     if args.output == "json":
         emit_json({"applied": args.apply, "record": record})
     elif args.apply:

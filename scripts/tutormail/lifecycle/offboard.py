@@ -43,6 +43,7 @@ from tutormail.catalog.model import Catalog
 from tutormail.cenario1.publish import deliver, load_key, plan_changes, server_address
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.clock import Clock, iso
+from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.lifecycle.changes import deployed_state
 from tutormail.plan.build import OWNER_RFC2136, InstitutionPlan, build_plan
 
@@ -65,6 +66,7 @@ class Offboarding:
     claimed_elsewhere: frozenset[str]  # identities other institutions' files claim
     apply: bool
     clients: dict[str, Any]
+    endpoints: DnsEndpoints = field(default_factory=DnsEndpoints)
     clock: Clock = field(default_factory=Clock)
 
     def client(self, service: str) -> Any:
@@ -73,10 +75,12 @@ class Offboarding:
         return self.clients[service]
 
 
-def offboarding(catalog: Catalog, slug: str, apply: bool, clients: dict[str, Any] | None = None) -> Offboarding:
+def offboarding(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, clock: Clock,
+                clients: dict[str, Any] | None = None) -> Offboarding:
     others = frozenset(i.name for other in catalog.institutions.values() if other.slug != slug
                        for i in build_plan(other, catalog.platform).identities)
-    return Offboarding(build_plan(catalog.get(slug), catalog.platform), others, apply, clients or {})
+    return Offboarding(build_plan(catalog.get(slug), catalog.platform), others, apply, clients or {}, endpoints,
+                       clock)
 
 
 def _absent_on_not_found(what: str, fn: Callable[..., dict], **kwargs: Any) -> dict | None:
@@ -144,7 +148,7 @@ def dns_records(job: Offboarding, record: dict) -> StepResult:
         if not state.dkim_tokens:  # the names of its DKIM records are lost with the tokens
             result.left.append(f"{identity.name}: SES has no DKIM tokens for it; its records cannot be named")
         item = records_for(job.plan, identity, state)
-        address, port = server_address(identity.dns)
+        address, port = server_address(identity.dns, job.endpoints)
         ours = [r for r in item.records if state.dkim_tokens or r.purpose != "dkim"]
         changes = plan_changes(DomainRecords(identity, state, tuple(ours)), address, port)
         key = load_key(identity.dns, job.plan.platform.region, None, job.client("secretsmanager")) \

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
 from tutormail.catalog.regions import smtp_endpoint
+from tutormail.vocabulary import IdentityKind, Provider, Scenario
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
 RECORD_TTL = 1800
 
-SCENARIO_DNS = 1  # Cenário 1: a domain identity whose records we (or a person) publish
-SCENARIO_LINK = 2  # Cenário 2: an address identity verified by SES's link
+SCENARIO_DNS = Scenario.DNS
+SCENARIO_LINK = Scenario.LINK
 
 # Who publishes a domain identity's records.
 OWNER_STACK = "stack"  # Route 53: the CDK stack creates them
@@ -28,7 +29,7 @@ OWNER_PERSON = "person"  # printed, a person publishes them
 @dataclass(frozen=True)
 class Identity:
     name: str  # what SES calls it: a domain (A-labels) or an address
-    kind: str  # "domain" | "email"
+    kind: IdentityKind
     scenario: int
     provider: str | None  # route53 | rfc2136 | manual for domains; None for addresses
     mail_from: str | None = None
@@ -49,7 +50,7 @@ class Identity:
     def owner(self) -> str | None:
         if self.kind != "domain":
             return None
-        return {"route53": OWNER_STACK, "rfc2136": OWNER_RFC2136}.get(self.provider, OWNER_PERSON)
+        return {Provider.ROUTE53: OWNER_STACK, Provider.RFC2136: OWNER_RFC2136}.get(self.provider, OWNER_PERSON)
 
 
 @dataclass(frozen=True)
@@ -149,17 +150,17 @@ def _identity_for(address_domain: str, address: str, institution: Institution, p
     for identity in dns_identities:
         if is_same_or_subdomain(address_domain, identity.name):
             return identity
-    return Identity(name=address, kind="email", scenario=SCENARIO_LINK, provider=None)
+    return Identity(name=address, kind=IdentityKind.EMAIL, scenario=SCENARIO_LINK, provider=None)
 
 
 def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
     sub = platform_subdomain(institution, platform)
-    platform_identity = Identity(name=sub, kind="domain", scenario=SCENARIO_DNS, provider="route53",
+    platform_identity = Identity(name=sub, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS, provider=Provider.ROUTE53,
                                  mail_from=f"mail.{sub}", hosted_zone_id=platform.hosted_zone_id,
                                  zone_name=platform.platform_domain, is_platform=True)
     # Longest domain first, so an address under a more specific entry goes to that entry.
     dns_identities = [
-        Identity(name=d.domain, kind="domain", scenario=SCENARIO_DNS, provider=d.provider,
+        Identity(name=d.domain, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS, provider=d.provider,
                  mail_from=d.mail_from, dmarc_policy=d.dmarc_policy, hosted_zone_id=d.hosted_zone_id,
                  zone_name=d.zone_name, dns=d)
         for d in sorted(institution.dns, key=lambda d: -len(d.domain))
