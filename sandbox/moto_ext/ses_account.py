@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from moto.sesv2 import urls as sesv2_urls
 from moto.sesv2.responses import SESV2Response
 
 SANDBOX_MAX_24H = 200
@@ -116,3 +117,5 @@ def patch_get_account(now) -> None:
         return json.dumps(account(self.current_account, self.region).as_get_account(now()))
 
     SESV2Response.get_account = get_account
+    # moto's catch-all "/v2/.*" is not a pattern once turned into a Flask rule: route the call.
+    sesv2_urls.url_paths["{0}/v2/email/account$"] = SESV2Response.dispatch
