@@ -145,11 +145,12 @@ def test_settings_released_once_verified_and_written_0600(env, tmp_path):
     secret = secret_of("instituicao-xy")
     assert row["password"] == smtp_password(secret["secret_access_key"], "us-east-1")
     assert row["user"] == secret["access_key_id"] and row["port"] == 587 and row["ssl"] == "Não"
-    assert row["from"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
+    assert row["from"] == "=?utf-8?q?Institui=C3=A7=C3=A3o_XY?= <comunicacao@instituicaoxy.com.br>"
+    assert row["from_label"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
 
 
 def test_send_test_for_every_account_of_every_company(env, deployed):
-    for slug in ("escola-padrao", "faculdade-delta", "instituicao-xy"):
+    for slug in ("escola-padrao", "faculdade-acao", "faculdade-delta", "instituicao-xy"):
         plan = as_json(cli(env, "plan", slug, "--offline", "--output", "json"))
         for company in plan["companies"]:
             for account in company["accounts"]:
@@ -165,7 +166,7 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
     status = cli(env, "status", "--all", "--output", "json")
     assert status.returncode == 0, status.stdout + status.stderr
     rows = as_json(status)["rows"]
-    assert len(rows) == 10 and {r["phase"] for r in rows} == {"3 tested"}
+    assert len(rows) == 12 and {r["phase"] for r in rows} == {"3 tested"}
     assert {r["next_action"] for r in rows} == {"none"}
 
 

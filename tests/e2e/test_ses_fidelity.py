@@ -134,3 +134,32 @@ def test_a_paused_account_does_not_send(env, smtp):
     assert account["SendingEnabled"] is False and account["EnforcementStatus"] == "HEALTHY"
     code, _ = refusal(smtp, OWN, [TEST_RECIPIENT], message(f"From: {OWN}"))
     assert code == 554
+
+
+# What Tutor is given is what SES accepts: https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html
+def test_an_idn_institution_gets_an_ascii_from_and_send_test_sends_exactly_it(env, deployed):
+    settings = run_cli("smtp-settings", "faculdade-acao", "--account", "comunicacao", "--format", "json", env=env)
+    assert settings.returncode == 0, settings.stderr
+    [row] = json.loads(settings.stdout)["accounts"]
+    assert row["from"] == "=?utf-8?q?Faculdade_A=C3=A7=C3=A3o?= <comunicacao@xn--faculdadeao-i8a5c.com.br>"
+    assert row["from"].isascii() and row["from_label"] == '"Faculdade Ação" <comunicacao@faculdadeação.com.br>'
+    env_format = run_cli("smtp-settings", "faculdade-acao", "--account", "comunicacao", "--format", "env", env=env)
+    assert f"_FROM='{row['from']}'" in env_format.stdout
+
+    sent = run_cli("send-test", "faculdade-acao", "--to", TEST_RECIPIENT, "--output", "json", env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    data = json.loads(sent.stdout)
+    assert data["from"] == row["from"]
+    raw = (deployed["state"] / "mailbox" / f"{data['message_id']}.eml").read_bytes()
+    assert f"From: {row['from']}\r\n".encode() in raw
+
+
+def test_the_unicode_form_of_an_idn_from_is_refused(env):
+    secret = json.loads(boto3.client("secretsmanager").get_secret_value(
+        SecretId="tutormail/faculdade-acao/smtp")["SecretString"])
+    password = smtp_password(secret["secret_access_key"], "us-east-1")
+    with smtp_login(env, secret["access_key_id"], password) as session:
+        unicode_from = '"Faculdade Ação" <comunicacao@faculdadeação.com.br>'.encode()
+        code, _ = refusal(session, "comunicacao@xn--faculdadeao-i8a5c.com.br", [TEST_RECIPIENT],
+                          b"From: " + unicode_from + b"\r\nSubject: t\r\n\r\nx\r\n")
+        assert code == 554

@@ -316,9 +316,11 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     elif args.format == "env":
         text = "\n".join(env_lines(rows)) + "\n"
     else:
-        headers = ["empresa", "conta", "De/Remetente", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS", "validado"]
+        headers = ["empresa", "conta", "De/Remetente", "(lê-se)", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS",
+                   "validado"]
         text = table(headers,
-                     [[r["company"], r["account"], r["from"], r["smtp"], r["port"], r["user"], r["password"], r["ssl"],
+                     [[r["company"], r["account"], r["from"], r["from_label"], r["smtp"], r["port"], r["user"],
+                       r["password"], r["ssl"],
                        r["tls"], "sim" if r["verified"] else "não"] for r in rows])
         text += "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
                                                                 for r in rules]) + "\n"
@@ -374,8 +376,9 @@ def cmd_send_test(args: argparse.Namespace) -> int:
     ca_bundle = args.ca_bundle or os.environ.get("TUTORMAIL_SMTP_CA_BUNDLE")
     result = send_test(plan, sender, secret, args.to, host or endpoint, int(port or 587), ca_bundle,
                        attempts=args.attempts)
-    data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
-            "to": args.to, "endpoint": endpoint, "accepted": result.ok, "smtp_code": result.code,
+    data = {"institution": plan.slug, "company": sender.company, "account": sender.account,
+            "from": sender.mailbox_ascii, "from_label": sender.mailbox, "to": args.to, "endpoint": endpoint,
+            "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
     if result.ok:
         progress.write({TESTED + sender.address: iso(CLOCK.now())})

@@ -6,7 +6,10 @@ identity, a record, the SMTP user or the secret is named in exactly one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from email.charset import Charset
+from email.utils import formataddr
 
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
@@ -15,6 +18,7 @@ from tutormail.catalog.regions import smtp_endpoint
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
 RECORD_TTL = 1800
+ENCODED_WORD_MAX = 75
 
 SCENARIO_DNS = 1  # Cenário 1: a domain identity whose records we (or a person) publish
 SCENARIO_LINK = 2  # Cenário 2: an address identity verified by SES's link
@@ -69,7 +73,8 @@ class Sender:
     address: str  # A-label form, what SES and IAM see
     address_display: str
     display_name: str
-    mailbox: str  # De/Remetente
+    mailbox: str  # De/Remetente as people read it (Unicode): shown beside mailbox_ascii as its label
+    mailbox_ascii: str  # De/Remetente as SES accepts it, what Tutor is given (ascii_mailbox)
     identity: str
     scenario: int
     is_platform_default: bool
@@ -135,6 +140,31 @@ class InstitutionPlan:
         return tuple(records)
 
 
+def ascii_mailbox(display_name: str, ascii_address: str) -> str:
+    """The From that SES accepts: SES does not support SMTPUTF8, so the address is 7-bit ASCII with
+    the domain in punycode, and a Unicode display name is an RFC 2047 encoded-word
+    (https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html). An ASCII name is
+    quoted where RFC 5322 needs it."""
+    if display_name.isascii():
+        return formataddr((display_name, ascii_address))
+    return f"{_encoded_words(display_name)} <{ascii_address}>"
+
+
+def _encoded_words(text: str) -> str:
+    """Encoded-words of at most 75 characters (RFC 2047 section 2), split after a space of the
+    name: the space between two encoded-words is not part of the text (section 6.2), so each
+    word carries its own trailing space."""
+    charset = Charset("utf-8")
+    words, chunk = [], ""
+    for piece in re.split(r"(?<= )", text):
+        if chunk and len(charset.header_encode(chunk + piece)) > ENCODED_WORD_MAX:
+            words.append(charset.header_encode(chunk))
+            chunk = ""
+        chunk += piece
+    words.append(charset.header_encode(chunk))
+    return " ".join(words)
+
+
 def stack_name(slug: str) -> str:
     return f"TutorMail-{slug}"
 
@@ -173,6 +203,7 @@ def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
                                   address=account.address.ascii, address_display=account.address.display,
                                   display_name=account.display_name,
                                   mailbox=render_mailbox(account.display_name, account.address),
+                                  mailbox_ascii=ascii_mailbox(account.display_name, account.address.ascii),
                                   identity=identity.name, scenario=identity.scenario,
                                   is_platform_default=account.is_platform_default))
     ordered = sorted(identities.values(), key=lambda i: (not i.is_platform, i.kind, i.name))

@@ -30,9 +30,10 @@ def _blocks(plan: InstitutionPlan) -> list[Block]:
         blocks.append(("h3", f"Empresa: {company.name}"))
         rows = []
         for sender in (s for s in plan.senders if s.company == company.name):
-            rows.append([sender.account, sender.mailbox, plan.smtp_endpoint, str(SMTP_PORT),
+            rows.append([sender.account, sender.mailbox_ascii, sender.mailbox, plan.smtp_endpoint, str(SMTP_PORT),
                          "informado pelo suporte", "solicitar ao suporte", "Não", "SES"])
-        blocks.append(("table", (["Conta", "De/Remetente", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS"], rows)))
+        headers = ["Conta", "De/Remetente", "(lê-se)", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS"]
+        blocks.append(("table", (headers, rows)))
         if company.rules:
             blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
             blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))

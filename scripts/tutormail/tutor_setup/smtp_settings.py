@@ -62,7 +62,7 @@ def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str
         released = reveal and check.verified and secret is not None
         rows.append({
             "company": sender.company, "account": sender.account,
-            "from": sender.mailbox,
+            "from": sender.mailbox_ascii, "from_label": sender.mailbox,
             "smtp": plan.smtp_endpoint, "port": SMTP_PORT,
             "user": secret.access_key_id if secret else None,
             "password": smtp_password(secret.secret_access_key, plan.platform.region) if released else MASK,
@@ -79,8 +79,8 @@ def env_lines(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         # Accents folded as in slugs: "Instituição XY" -> INSTITUICAO_XY.
         prefix = "TUTOR_SMTP_" + derive_slug(f"{row['company']} {row['account']}").upper().replace("-", "_")
-        for key, field in (("FROM", "from"), ("HOST", "smtp"), ("PORT", "port"), ("USER", "user"),
-                           ("PASSWORD", "password"), ("SSL", "ssl"), ("TLS", "tls")):
+        for key, field in (("FROM", "from"), ("FROM_LABEL", "from_label"), ("HOST", "smtp"), ("PORT", "port"),
+                           ("USER", "user"), ("PASSWORD", "password"), ("SSL", "ssl"), ("TLS", "tls")):
             value = str(row[field]).replace("'", "'\\''")
             lines.append(f"{prefix}_{key}='{value}'")
     return lines
