@@ -114,7 +114,7 @@ def test_send_test_explains_the_ses_sandbox_refusal_and_exits_1(env):
     assert result.returncode == 1, result.stdout + result.stderr
     data = json.loads(result.stdout)
     assert data["smtp_code"] == 554 and "SES sandbox" in data["explanation"]
-    assert "production access" in data["explanation"] and "verify" in data["explanation"]
+    assert "request production access" in data["explanation"] and "Verify the recipient" in data["explanation"]
 
 
 # Quotas count recipients (https://docs.aws.amazon.com/ses/latest/dg/quotas.html); over the quota SMTP
@@ -163,3 +163,21 @@ def test_the_unicode_form_of_an_idn_from_is_refused(env):
         code, _ = refusal(session, "comunicacao@xn--faculdadeao-i8a5c.com.br", [TEST_RECIPIENT],
                           b"From: " + unicode_from + b"\r\nSubject: t\r\n\r\nx\r\n")
         assert code == 554
+
+
+# GetAccount: https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html
+def test_status_and_verify_show_the_account_state(env):
+    state = env["TUTORMAIL_SANDBOX_STATE"]
+    launcher.account(state, enforcement_status="PROBATION")
+    status = run_cli("status", "escola-padrao", "--output", "json", env=env)
+    account = json.loads(status.stdout)["account"]
+    assert account["in_ses_sandbox"] is True and account["under_review"] is True and account["paused"] is False
+    assert account["send_quota"]["max_24_hour_send"] == 200
+    header = run_cli("status", "escola-padrao", env=env).stdout.splitlines()[0]
+    assert header.startswith("SES account in us-east-1: SES sandbox") and "UNDER REVIEW" in header
+
+    launcher.account(state, production_access=True, sending_enabled=False, enforcement_status="HEALTHY")
+    verify = json.loads(run_cli("verify", "escola-padrao", "--output", "json", env=env).stdout)
+    assert verify["account"]["production_access"] is True and verify["account"]["paused"] is True
+    header = run_cli("verify", "escola-padrao", env=env).stdout.splitlines()[0]
+    assert "production access" in header and "sending PAUSED" in header

@@ -14,7 +14,7 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.client import ServiceError
 from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
-from tutormail.aws.ses import Ses
+from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.add_company import add_company
 from tutormail.catalog.model import load_catalog
 from tutormail.catalog.names import Address
@@ -229,8 +229,11 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + parse_duration(args.timeout)
+    account, header = account_view(load_catalog(Path(args.institutions), only=[]).platform)
+    if args.output != "json":
+        print(header)
     return _each_institution(args, "identities", lambda plan: _verify_institution(plan, args, deadline),
-                             _print_verify)
+                             _print_verify, account=account)
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------
@@ -342,9 +345,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     ses = Ses(catalog.platform)
     rows, code = sweep(catalog, list(catalog.institutions), ses, aws.client("secretsmanager", catalog.platform.region),
                        CLOCK, dns_checks=not args.offline)
+    account, header = account_view(catalog.platform)
     if args.output == "json":
-        emit_json({"exit_code": int(code), "rows": rows})
+        emit_json({"exit_code": int(code), "account": account, "rows": rows})
     else:
+        print(header)
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
                      "link expires"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
