@@ -3,7 +3,7 @@ destinations, Secrets Manager secrets; and Route 53 record-set groups mirrored i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import dns.name
 import dns.query
@@ -198,6 +198,22 @@ def mirror_to_dns(zone_name: str, added: list[dict[str, Any]], removed: list[dic
         raise RuntimeError(f"sandbox DNS refused the mirror of {zone_name}: {dns.rcode.to_text(response.rcode())}")
 
 
+class OwnRecordSetGroup(route53_models.RecordSetGroup):
+    """moto names every group after its zone, and a deletion gets the template's unresolved record
+    sets: a physical id of its own lets the deletion find the values the group wrote."""
+
+    WRITTEN: ClassVar[dict[str, list[dict[str, Any]]]] = {}
+
+    def __init__(self, physical_id: str, region_name: str, hosted_zone_id: str, record_sets: list):
+        super().__init__(region_name, hosted_zone_id, record_sets)
+        self._physical_id = physical_id
+        self.WRITTEN[physical_id] = record_sets
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self._physical_id
+
+
 def patch_route53() -> None:
     """AWS::Route53::RecordSetGroup creates its record sets (route53_conflicts: never overwrites),
     mirrored into BIND; an update replaces the group's own record sets; a deletion removes them."""
@@ -213,7 +229,7 @@ def patch_route53() -> None:
         mirror_to_dns(zone.name, to_add)
         for record in to_add:
             zone.add_rrset(record)
-        return route53_models.RecordSetGroup(region_name, zone.resource_id, properties["RecordSets"])
+        return OwnRecordSetGroup(resource_name, region_name, zone.resource_id, properties["RecordSets"])
 
     def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
         properties = cloudformation_json["Properties"]
@@ -224,13 +240,14 @@ def patch_route53() -> None:
         mirror_to_dns(zone.name, to_add, old)
         for record in to_add:
             zone.add_rrset(record)
-        return route53_models.RecordSetGroup(region_name, zone.resource_id, properties["RecordSets"])
+        physical_id = getattr(original_resource, "_physical_id", new_resource_name)
+        return OwnRecordSetGroup(physical_id, region_name, zone.resource_id, properties["RecordSets"])
 
     def delete(cls, resource_name, cloudformation_json, account_id, region_name):
-        properties = cloudformation_json["Properties"]
-        zone = _zone(account_id, properties)
-        route53_conflicts.release(zone, properties["RecordSets"])
-        mirror_to_dns(zone.name, [], properties["RecordSets"])
+        written = OwnRecordSetGroup.WRITTEN.pop(resource_name, [])
+        zone = _zone(account_id, cloudformation_json["Properties"])
+        route53_conflicts.release(zone, written)
+        mirror_to_dns(zone.name, [], written)
 
     route53_models.RecordSetGroup.create_from_cloudformation_json = classmethod(create)
     route53_models.RecordSetGroup.update_from_cloudformation_json = classmethod(update)

@@ -22,8 +22,10 @@ from moto.cloudformation.models import Stack
 from moto.cloudformation.parsing import ResourceMap
 
 log = logging.getLogger("sandbox.cfn")
+logging.basicConfig()  # the emulator's stderr is .sandbox/aws.log
 KEPT_ON_ROLLBACK = ("Retain", "Snapshot")
 KEPT_ON_DELETE = ("Retain", "RetainExceptOnCreate", "Snapshot")
+MOTO_DELETE = ResourceMap.delete
 
 
 def _let_go(resource_map: ResourceMap, kept: tuple[str, ...]) -> None:
@@ -39,19 +41,20 @@ def _roll_back(stack: Stack, error: Exception) -> None:
     resource_map = stack.resource_map
     _let_go(resource_map, KEPT_ON_ROLLBACK)
     try:
-        resource_map.delete()
+        MOTO_DELETE(resource_map)  # moto's own: the patched one would keep RetainExceptOnCreate
     except Exception as exc:  # CloudFormation reports a failed rollback
+        log.warning("stack %s: rollback failed", stack.name, exc_info=True)
         stack.status = "ROLLBACK_FAILED"
         stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=str(exc))
         return
-    resource_map._parsed_resources.clear()
+    for logical_id in resource_map._resource_json_map:  # pseudo parameters stay
+        resource_map._parsed_resources.pop(logical_id, None)
     stack.status = "ROLLBACK_COMPLETE"
     stack._add_stack_event("ROLLBACK_COMPLETE")
 
 
 def patch_create_and_delete() -> None:
     create_resources = Stack.create_resources
-    delete = ResourceMap.delete
 
     def create_with_rollback(self: Stack) -> None:
         try:
@@ -63,7 +66,7 @@ def patch_create_and_delete() -> None:
 
     def delete_keeping_retained(self: ResourceMap) -> None:
         _let_go(self, KEPT_ON_DELETE)
-        delete(self)
+        MOTO_DELETE(self)
 
     Stack.create_resources = create_with_rollback
     ResourceMap.delete = delete_keeping_retained
