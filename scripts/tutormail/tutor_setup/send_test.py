@@ -26,10 +26,12 @@ class SendResult:
 
     @property
     def exit_code(self) -> Exit:
-        """A refusal (5xx) needs a person; no answer or a temporary refusal (4xx) after retries is a service error."""
+        """SES refusing the message (5xx) needs a person; no answer, a temporary refusal (4xx) or credentials
+        still refused (535: a new key takes a while to reach SES) after retries are service errors."""
         if self.ok:
             return Exit.OK
-        return Exit.ACTION_NEEDED if self.code is not None and 500 <= self.code < 600 else Exit.SERVICE_ERROR
+        refused = self.code is not None and 500 <= self.code < 600 and self.code != 535
+        return Exit.ACTION_NEEDED if refused else Exit.SERVICE_ERROR
 
 
 class _Refused(Exception):
