@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import dns.exception
 
+from tutormail.cenario1.publish import txt_starting
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import ask, authoritative_servers, zone_of
@@ -39,6 +40,7 @@ def check_domain(item: DomainRecords) -> tuple[list[Finding], str | None]:
     wanted: dict[tuple[str, str], list[str]] = {}
     for record in item.records:
         wanted.setdefault((record.name, record.type), []).append(record.value)
+    dmarc = {(r.name, r.type) for r in item.records if r.purpose == "dmarc"}
     findings: list[Finding] = []
     silent: dict[str, str] = {}
     for ns, address in servers:
@@ -57,6 +59,8 @@ def check_domain(item: DomainRecords) -> tuple[list[Finding], str | None]:
             found = tuple(sorted(comparable(rtype, v) for v in answer.values))
             if status == "found" and not set(expected) <= set(found):
                 status = "wrong"
+            if status == "wrong" and (name, rtype) in dmarc and txt_starting(found, "v=dmarc1"):
+                status = "found"  # the domain's own DMARC policy: kept, never replaced (dns-publish)
             findings.append(Finding(ns, address, name, rtype, status, expected, found, answer.detail))
     return findings, None
 
