@@ -80,3 +80,16 @@ def test_a_taken_mail_from_name_is_a_conflict_and_nothing_is_written(world):
     domain = domain_entry(result, "ocupado.com.br")
     assert "CNAME" in domain["result"] and "mail_from" in domain["result"]
     assert ask(PRIMARY, "_dmarc.ocupado.com.br", "TXT", port=world["port"]).outcome in ("nxdomain", "nodata")
+
+
+def test_preflight_names_the_taken_mail_from_and_identities_made_outside_the_stack(world):
+    result = run_cli("preflight", "ocupado", "--output", "json", env=world["env"])
+    assert result.returncode == 1, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["account"]["in_ses_sandbox"] is True
+    [report] = data["institutions"]
+    taken = [n for n in report["names"] if n["name"] == "mail.ocupado.com.br"]
+    assert taken and {n["action"] for n in taken} == {"conflict"}
+    assert any("ocupado.com.br exists in SES outside TutorMail-ocupado" in c for c in report["conflicts"])
+    table = run_cli("preflight", "ocupado", env=world["env"])
+    assert table.returncode == 1 and "CONFLICT: " in table.stdout

@@ -8,12 +8,13 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attri
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import boto3
 import pytest
 
-from tests.conftest import INSTITUTIONS, cdk
+from tests.conftest import INSTITUTIONS, cdk, run_cli
 
 SLUG = "escola-conflito"
 ADDRESS = "contato@conflito.com.br"
@@ -79,11 +80,17 @@ def dmarc_change(action: str, value: str) -> dict:
 
 # Route 53 CREATE fails on an existing record set; CloudFormation takes over an identical one:
 # https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html
-def test_a_record_that_exists_with_another_value_fails_the_deploy_and_is_left_as_it_was(deploy):
+def test_a_record_that_exists_with_another_value_fails_the_deploy_and_is_left_as_it_was(deploy, institutions,
+                                                                                        deployed):
+    env = deployed["env"]
     route53 = boto3.client("route53")
     zone = "Z0123456789ABCDEFGHIJ"
     strict = '"v=DMARC1; p=reject; rua=mailto:dmarc@sistematutor.com.br"'
     route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=dmarc_change("CREATE", strict))
+    preflight = run_cli("preflight", SLUG, "--output", "json", "--institutions", str(institutions), env=env)
+    assert preflight.returncode == 1, preflight.stdout + preflight.stderr
+    [report] = json.loads(preflight.stdout)["institutions"]
+    assert any(c.startswith(f"_dmarc.{PLATFORM_IDENTITY} TXT") for c in report["conflicts"])
     failed = deploy()
     assert failed.returncode != 0 and "already exists" in failed.stdout + failed.stderr
     found = route53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=f"_dmarc.{PLATFORM_IDENTITY}.",
