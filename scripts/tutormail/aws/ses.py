@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.catalog.model import Platform
+
+log = logging.getLogger("tutormail")
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,12 @@ def read_account(platform: Platform, sesv2: Any = None) -> AccountState:
                         max_send_rate=float(quota.get("MaxSendRate", 0)))
 
 
-def account_view(platform: Platform) -> tuple[dict[str, Any], str]:
+def account_view(platform: Platform) -> tuple[dict[str, Any], str | None]:
     """The account's state for a report's header and JSON. It informs and never decides a command's
-    result, so a failed read is shown as such instead of stopping the report."""
+    result, so a failed read is logged and shown in JSON as such instead of stopping the report."""
     try:
         state = read_account(platform)
     except aws.ServiceError as exc:
-        return {"region": platform.region, "error": str(exc)}, f"SES account in {platform.region}: unknown ({exc})"
+        log.warning("the SES account's state is unknown: %s", exc)
+        return {"region": platform.region, "error": str(exc)}, None
     return state.as_json(), state.summary

@@ -233,7 +233,7 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + parse_duration(args.timeout)
     account, header = account_view(load_catalog(Path(args.institutions), only=[]).platform)
-    if args.output != "json":
+    if args.output != "json" and header:
         print(header)
     return _each_institution(args, "identities", lambda plan: _verify_institution(plan, args, deadline),
                              _print_verify, account=account)
@@ -352,7 +352,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.output == "json":
         emit_json({"exit_code": int(code), "account": account, "rows": rows})
     else:
-        print(header)
+        if header:
+            print(header)
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
                      "link expires"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],

@@ -32,7 +32,8 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     if args.output == "json":
         emit_json({"exit_code": int(code), **data})
         return code
-    print(data["account_summary"])
+    if data["account_summary"]:
+        print(data["account_summary"])
     for report in data["institutions"]:
         rows = [[n["name"], n["type"], n["source"], " ".join(n["found"]) or "-", n["action"], n["reason"]]
                 for n in report.get("names", [])]
