@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from email.charset import Charset
-from email.utils import formataddr
 
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
@@ -144,9 +143,11 @@ def ascii_mailbox(display_name: str, ascii_address: str) -> str:
     """The From that SES accepts: SES does not support SMTPUTF8, so the address is 7-bit ASCII with
     the domain in punycode, and a Unicode display name is an RFC 2047 encoded-word
     (https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html). An ASCII name is
-    quoted where RFC 5322 needs it."""
+    always a quoted-string (as in catalog.names.render_mailbox), so runs of spaces and specials
+    survive the reader."""
     if display_name.isascii():
-        return formataddr((display_name, ascii_address))
+        quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{ascii_address}>'
     return f"{_encoded_words(display_name)} <{ascii_address}>"
 
 
