@@ -6,7 +6,6 @@ identity, a record, the SMTP user or the secret is named in exactly one place.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from email.charset import Charset
 
@@ -152,16 +151,16 @@ def ascii_mailbox(display_name: str, ascii_address: str) -> str:
 
 
 def _encoded_words(text: str) -> str:
-    """Encoded-words of at most 75 characters (RFC 2047 section 2), split after a space of the
-    name: the space between two encoded-words is not part of the text (section 6.2), so each
-    word carries its own trailing space."""
+    """Encoded-words of at most 75 characters (RFC 2047 section 2). The space between two encoded-
+    words is not part of the text (section 6.2), so the name may be cut between any two characters:
+    its own spaces stay inside the words."""
     charset = Charset("utf-8")
     words, chunk = [], ""
-    for piece in re.split(r"(?<= )", text):
-        if chunk and len(charset.header_encode(chunk + piece)) > ENCODED_WORD_MAX:
+    for character in text:
+        if chunk and len(charset.header_encode(chunk + character)) > ENCODED_WORD_MAX:
             words.append(charset.header_encode(chunk))
             chunk = ""
-        chunk += piece
+        chunk += character
     words.append(charset.header_encode(chunk))
     return " ".join(words)
 
