@@ -129,6 +129,8 @@ class Named:
                              f"primaries {{ {self.primary[0]} port {self.primary[1]}; }}; }};")
                 continue
             (work / file).write_text(zone.text())
+            # A journal left by an earlier `sandbox up` would replay its updates over the fresh zone.
+            (work / f"{file}.jnl").unlink(missing_ok=True)
             update = " ".join(f'key "{k}";' for k in zone.update_keys) or "none;"
             also = " ".join(f"{a} port {self.port};" for a in self.notify)
             lines.append(f'zone "{zone.name}" {{ type primary; file "{file}"; allow-update {{ {update} }};'
