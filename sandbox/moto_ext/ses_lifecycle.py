@@ -44,6 +44,10 @@ def resolve(name: str, rdtype: str) -> list[str]:
             for rdata in rrset]
 
 
+class AlreadyExists(Exception):
+    """A CloudFormation resource whose physical name is already taken outside the stack."""
+
+
 class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
     """Replaces moto's EmailIdentity (same constructor) and is also the CloudFormation model of
     AWS::SES::EmailIdentity (a direct subclass of CloudFormationModel, as moto requires)."""
@@ -188,8 +192,12 @@ class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
         props = cloudformation_json.get("Properties", {})
         name = props["EmailIdentity"]
         backend = sesv2_backends[account_id][region_name]
-        existing = backend.core_backend.email_identities.get(name)
-        identity = existing or backend.create_email_identity(
+        if name in backend.core_backend.email_identities:
+            # CloudFormation creates; it never adopts an identity made outside the stack (that is
+            # `cdk import`): the resource fails with AlreadyExists and the stack rolls back.
+            raise AlreadyExists(f"Email identity {name} already exists (AlreadyExistsException); bring it "
+                                "under the stack with `cdk import` or delete it, then deploy again")
+        identity = backend.create_email_identity(
             email_identity=name, tags=None, dkim_signing_attributes=props.get("DkimSigningAttributes") or {},
             configuration_set_name=None)
         identity.apply_properties(props)

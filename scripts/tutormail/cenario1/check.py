@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import dns.exception
 
+from tutormail.cenario1.publish import txt_starting
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, zone_of
@@ -37,6 +38,7 @@ def check_domain(item: DomainRecords, endpoints: DnsEndpoints = SYSTEM) -> tuple
     except dns.exception.DNSException as exc:
         return [], f"cannot find the authoritative servers of {item.identity.name}: {exc.__class__.__name__}"
     wanted = item.record_sets()
+    dmarc = {(r.name, r.type) for r in item.records if r.purpose == "dmarc"}
     findings: list[Finding] = []
     silent: dict[str, str] = {}
     for ns, address in servers:
@@ -55,6 +57,8 @@ def check_domain(item: DomainRecords, endpoints: DnsEndpoints = SYSTEM) -> tuple
             found = tuple(sorted(comparable(rtype, v) for v in answer.values))
             if status == "found" and not set(expected) <= set(found):
                 status = "wrong"
+            if status == "wrong" and (name, rtype) in dmarc and txt_starting(found, "v=dmarc1"):
+                status = "found"  # the domain's own DMARC policy: kept, never replaced (dns-publish)
             findings.append(Finding(ns, address, name, rtype, status, expected, found, answer.detail))
     return findings, None
 

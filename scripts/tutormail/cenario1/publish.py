@@ -103,9 +103,14 @@ def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: A
 class Change:
     name: str
     type: str
-    action: str  # add | change | nothing
+    action: str  # add | change | nothing | keep (an existing DMARC policy) | conflict (a person decides)
     wanted: tuple[str, ...]
     found: tuple[str, ...]
+    reason: str = ""
+
+    @property
+    def writes(self) -> bool:
+        return self.action in ("add", "change")
 
 
 def server_address(dns_entry: DnsDomain, endpoints: DnsEndpoints) -> tuple[str, int]:
@@ -126,33 +131,68 @@ def _normal(rtype: str, values) -> tuple[str, ...]:
     return tuple(sorted(comparable(rtype, v) for v in values))
 
 
+def txt_starting(values: tuple[str, ...], tag: str) -> list[str]:
+    return [v for v in values if v.strip('"').lower().startswith(tag)]
+
+
+def decide(purpose: str, found: tuple[str, ...], want: tuple[str, ...], cname: tuple[str, ...]) -> tuple[str, str]:
+    """What to do at one (name, type) we own, never overwriting what someone else published there."""
+    if purpose != "dkim" and cname:
+        return "conflict", f"the name is a CNAME to {cname[0]}: choose another mail_from or remove the CNAME"
+    if found == want:
+        return "nothing", ""
+    if purpose == "dmarc":
+        # RFC 7489 6.6.3: with two DMARC records no policy applies; the existing one is never weakened.
+        existing = txt_starting(found, "v=dmarc1")
+        return ("keep", f"a DMARC policy is already published: {existing[0]}") if existing else ("add", "")
+    if purpose == "mail-from-spf":
+        if set(want) <= set(found):
+            return "nothing", ""
+        other = txt_starting(found, "v=spf1")  # RFC 7208 3.2: two SPF records are a permanent error
+        return ("conflict", f"another SPF record is published there: {other[0]}") if other else ("add", "")
+    if purpose == "mail-from-mx":
+        # SES requires exactly one MX at the MAIL FROM domain, which must not receive mail.
+        return ("conflict", f"the name already has MX {', '.join(found)}: it receives mail, choose another "
+                            "mail_from") if found else ("add", "")
+    return ("change" if found else "add"), ""
+
+
+def _ask_ok(address: str, port: int, name: str, rtype: str) -> tuple[str, ...]:
+    answer = ask(address, name, rtype, port=port)
+    if answer.outcome in ("timeout", "unreachable"):
+        raise PublishError(f"the DNS server {address}:{port} did not answer ({answer.detail})", 4)
+    if answer.outcome in ("refused", "servfail", "error"):
+        raise PublishError(f"the DNS server {address}:{port} answered {answer.outcome} for {name} "
+                           f"{rtype}: {answer.detail}", 4)
+    return _normal(rtype, answer.values)
+
+
 def plan_changes(item: DomainRecords, address: str, port: int) -> list[Change]:
-    wanted = item.record_sets()
+    purposes = {(record.name, record.type): record.purpose for record in item.records}
+    wanted = {key: (purposes[key], values) for key, values in item.record_sets().items()}
     changes = []
-    for (name, rtype), values in wanted.items():
-        answer = ask(address, name, rtype, port=port)
-        if answer.outcome in ("timeout", "unreachable"):
-            raise PublishError(f"the DNS server {address}:{port} did not answer ({answer.detail})", 4)
-        if answer.outcome in ("refused", "servfail", "error"):
-            raise PublishError(f"the DNS server {address}:{port} answered {answer.outcome} for {name} "
-                               f"{rtype}: {answer.detail}", 4)
-        found = _normal(rtype, answer.values)
+    for (name, rtype), (purpose, values) in wanted.items():
+        found = _ask_ok(address, port, name, rtype)
+        cname = _ask_ok(address, port, name, "CNAME") if rtype != "CNAME" else ()
         want = _normal(rtype, values)
-        action = "nothing" if found == want else ("change" if found else "add")
-        changes.append(Change(name, rtype, action, want, found))
+        action, reason = decide(purpose, found, want, cname)
+        changes.append(Change(name, rtype, action, want, found, reason))
     return changes
 
 
 def _update_message(domain: str, changes: list[Change], key: TsigKey) -> dns.update.UpdateMessage:
     update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
                                       keyname=key.name, keyalgorithm=key.algorithm)
-    for change in changes:
-        if change.action == "nothing":
-            continue
+    for change in (c for c in changes if c.writes):
         name = dns.name.from_text(change.name)
-        update.delete(name, change.type)  # only the rrsets we own: (name, type) of our records
+        if change.action == "change":  # a DKIM CNAME of ours with an old token: replaced
+            update.present(name, change.type)
+            update.delete(name, change.type)
+        elif not change.found:  # RFC 2136 2.4.3: only if still absent when the update is applied
+            update.absent(name, change.type)
         for value in change.wanted:
-            update.add(name, RECORD_TTL, change.type, value)
+            if value not in change.found:  # other TXT at the name stay (values are added, never replaced)
+                update.add(name, RECORD_TTL, change.type, value)
     return update
 
 
@@ -169,6 +209,9 @@ def _refused_by_tsig(exc: dns.tsig.PeerError, key: TsigKey, address: str) -> Pub
 
 
 def _refused_by_rcode(rcode: dns.rcode.Rcode, key: TsigKey, domain: str, address: str) -> PublishError | None:
+    if rcode in (dns.rcode.YXRRSET, dns.rcode.NXRRSET):
+        return PublishError(f"the records at {domain} changed while we looked (prerequisite failed: "
+                            f"{dns.rcode.to_text(rcode)}); nothing was written, run again", 4)
     if rcode == dns.rcode.REFUSED:
         return PublishError(f"update REFUSED by {address}: the key {key.name!r} may not update {domain} "
                             "(allow-update / update-policy on the server)", 2)

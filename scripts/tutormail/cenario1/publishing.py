@@ -36,8 +36,11 @@ def _rfc2136(item: DomainRecords, plan: InstitutionPlan, endpoints: DnsEndpoints
     changes = plan_changes(item, address, port)
     entry["server"] = f"{address}:{port}"
     entry["changes"] = [{"name": c.name, "type": c.type, "action": c.action, "wanted": list(c.wanted),
-                         "found": list(c.found)} for c in changes]
-    todo = [c for c in changes if c.action != "nothing"]
+                         "found": list(c.found), "reason": c.reason or None} for c in changes]
+    todo = [c for c in changes if c.writes]
+    conflicts = [c for c in changes if c.action == "conflict"]
+    if conflicts:  # nothing is written while a person must decide
+        raise PublishError("; ".join(f"{c.name} {c.type}: {c.reason}" for c in conflicts), Exit.ACTION_NEEDED)
     if not todo:
         entry["result"] = "nothing to do: every record is already there"
     elif options.dry_run:

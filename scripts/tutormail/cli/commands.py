@@ -14,7 +14,7 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.client import ServiceError
 from tutormail.aws.progress_tags import Progress
-from tutormail.aws.ses import Ses
+from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.model import load_catalog
 from tutormail.cenario1.publishing import PublishOptions, publish_institution
@@ -128,10 +128,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     options = VerifyOptions(auto_resend=args.auto_resend, max_resends=args.max_resends, wait=args.wait)
     runtime, lookups = args.runtime, DmarcLookups(args.runtime.dns)  # one DMARC query per domain for the run
+    account, header = account_view(load_catalog(Path(args.institutions), only=[]).platform)
+    if args.output != "json" and header:
+        print(header)
     return _each_institution(
         args, "identities", lambda plan: verify_and_drift(plan, Ses(plan.platform), Progress(plan), runtime.clock,
                                                             runtime.dns, options, deadline, lookups=lookups),
-        _print_verify)
+        _print_verify, account=account)
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------
@@ -206,9 +209,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     ses = Ses(catalog.platform)
     rows, code = sweep(catalog, list(catalog.institutions), ses, aws.client("secretsmanager", catalog.platform.region),
                        args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
+    account, header = account_view(catalog.platform)
     if args.output == "json":
-        emit_json({"exit_code": int(code), "rows": rows})
+        emit_json({"exit_code": int(code), "account": account, "rows": rows})
     else:
+        if header:
+            print(header)
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
                      "link expires", "DMARC"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
@@ -233,7 +239,8 @@ def cmd_send_test(args: argparse.Namespace) -> int:
         for problem in outcome.gate.problems:
             log.error("%s", problem)
         return outcome.gate.code
-    data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
+    data = {"institution": plan.slug, "company": sender.company, "account": sender.account,
+            "from": sender.mailbox_ascii, "from_label": sender.mailbox,
             "to": args.to.ascii, "endpoint": outcome.endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
     if args.output == "json":

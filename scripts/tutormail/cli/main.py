@@ -14,7 +14,7 @@ from tutormail import __version__
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import arguments, commands, lifecycle_commands
+from tutormail.cli import arguments, commands, lifecycle_commands, preflight
 from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit, TutormailError
@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("slug")
     plan.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
     add("schema", cmd_schema, "print the JSON Schema of an institution file")
+    preflight.add_parser(add)
 
     records = add("dns-records", commands.cmd_dns_records,
                   "the records to publish, with the real DKIM tokens from SES (zone, json or csv)")

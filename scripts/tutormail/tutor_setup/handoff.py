@@ -52,9 +52,9 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
         blocks.append(("h3", ("Empresa: ", Name(company.name))))
         rows = []
         for sender in (s for s in plan.senders if s.company == company.name):
-            values = {"from": sender.mailbox, "smtp": plan.smtp_endpoint, "port": str(SMTP_PORT),
-                      "user": "informado pelo suporte", "password": "solicitar ao suporte", "ssl": SSL_VALUE,
-                      "tls": TLS_VALUE}
+            values = {"from": sender.mailbox_ascii, "from_label": sender.mailbox, "smtp": plan.smtp_endpoint,
+                      "port": str(SMTP_PORT), "user": "informado pelo suporte", "password": "solicitar ao suporte",
+                      "ssl": SSL_VALUE, "tls": TLS_VALUE}
             rows.append([sender.account, *(values[key] for key, _, _ in TUTOR_FIELDS)])
         blocks.append(("table", (["Conta", *(label for _, label, _ in TUTOR_FIELDS)], rows)))
         if company.rules:
