@@ -128,14 +128,27 @@ def keys_off(job: Offboarding, record: dict) -> StepResult:
     return result
 
 
-def _remove_rrset(change: Any, domain: str, key: Any, address: str, port: int) -> bool:
-    """Deletes one record set only if it still holds exactly our values; False if it did not."""
+def _remove(change: Any, domain: str, key: Any, address: str, port: int) -> bool:
+    """Deletes our records at one name and type, only while they hold our values; False if the
+    server says the set changed since it was read (the prerequisite failed: NXRRSET)."""
     update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
                                       keyname=key.name, keyalgorithm=key.algorithm)
     name = dns.name.from_text(change.name)
-    update.present(name, dns.rdataset.from_text("IN", change.type, 0, *change.wanted))
-    update.delete(name, change.type)
+    ours = dns.rdataset.from_text("IN", change.type, 0, *change.wanted)
+    if change.found == change.wanted:  # RFC 2136 2.4.2: the set exists with exactly these values
+        update.present(name, ours)
+        update.delete(name, change.type)
+    else:  # our values beside others (e.g. TXT at the MAIL FROM name): 2.5.4, only those records go
+        update.present(name, change.type)
+        update.delete(name, ours)
     return deliver(update, domain, key, address, port, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
+
+
+def _ours(change: Any) -> str:
+    """What we may remove at one name and type (publish's own decision is about adding, not this)."""
+    if not change.found:
+        return "absent"
+    return "ours" if set(change.wanted) <= set(change.found) else "theirs"
 
 
 def dns_records(job: Offboarding, record: dict) -> StepResult:
@@ -147,19 +160,18 @@ def dns_records(job: Offboarding, record: dict) -> StepResult:
         state = ses.identity(identity.name)
         if not state.dkim_tokens:  # the names of its DKIM records are lost with the tokens
             result.left.append(f"{identity.name}: SES has no DKIM tokens for it; its records cannot be named")
-        item = records_for(job.plan, identity, state)
         address, port = server_address(identity.dns, job.endpoints)
-        ours = [r for r in item.records if state.dkim_tokens or r.purpose != "dkim"]
+        ours = [r for r in records_for(job.plan, identity, state).records if state.dkim_tokens or r.purpose != "dkim"]
         changes = plan_changes(DomainRecords(identity, state, tuple(ours)), address, port)
         key = load_key(identity.dns, job.plan.platform.region, None, job.client("secretsmanager")) \
-            if job.apply and any(c.action == "nothing" for c in changes) else None
+            if job.apply and any(_ours(c) == "ours" for c in changes) else None
         for change in changes:
-            label = f"{change.name} {change.type}"
-            if change.action == "add":
+            label, whose = f"{change.name} {change.type}", _ours(change)
+            if whose == "absent":
                 result.absent.append(label)
-            elif change.action == "change":
+            elif whose == "theirs":
                 result.left.append(f"{label}: holds {', '.join(change.found)}, not our values")
-            elif key is None or _remove_rrset(change, identity.name, key, address, port):
+            elif key is None or _remove(change, identity.name, key, address, port):
                 result.done.append(label)
             else:
                 result.left.append(f"{label}: changed at the server while we removed it")
