@@ -19,9 +19,8 @@ from tutormail.cenario1.publish import PublishError, decide
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import ask, authoritative_servers, zone_of
-from tutormail.exitcodes import Exit
+from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
-from tutormail.verification.identity_check import worst
 
 
 @dataclass(frozen=True)
