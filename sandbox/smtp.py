@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import secrets
 import ssl
 from email.utils import parseaddr
@@ -17,7 +16,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from moto.iam.models import iam_backends
 from tutormail.tutor_setup.smtp_password import smtp_password
 
-from .config import ACCOUNT, REGION, SandboxConfig
+from .config import SandboxConfig
+from .iam.enforce import policy_document
+from .iam.evaluator import ALLOWED, EVALUATOR
 from .moto_ext.ses_lifecycle import find_identity
 
 NOT_VERIFIED = ("554 Message rejected: Email address is not verified. The following identities failed the "
@@ -27,7 +28,8 @@ NOT_AUTHORIZED = ("554 Message rejected: User `{arn}' is not authorized to perfo
 
 
 def _iam():
-    return iam_backends[ACCOUNT]["aws"]
+    config = SandboxConfig.from_env()
+    return iam_backends[config.account][config.partition]
 
 
 def _find_key(access_key_id: str):
@@ -38,37 +40,22 @@ def _find_key(access_key_id: str):
     return None, None
 
 
-def _statements(user) -> list[dict[str, Any]]:
-    documents = [json.loads(doc) if isinstance(doc, str) else doc for doc in user.policies.values()]
-    for arn in getattr(user, "managed_policies", {}):
-        policy = _iam().managed_policies.get(arn)
-        if policy is not None:
-            documents.append(json.loads(policy.document) if isinstance(policy.document, str) else policy.document)
-    statements = []
-    for document in documents:
-        found = document.get("Statement", [])
-        statements.extend(found if isinstance(found, list) else [found])
-    return statements
+def _policies(user) -> list[dict[str, Any]]:
+    """The user's identity policies as IAM holds them: inline, then attached managed ones."""
+    iam = _iam()
+    documents = [policy_document(doc) for doc in user.policies.values()]
+    attached = (iam.managed_policies[arn] for arn in user.managed_policies if arn in iam.managed_policies)
+    documents += [policy_document(policy) for policy in attached]
+    return documents
 
 
-def _as_list(value: Any) -> list[str]:
-    return value if isinstance(value, list) else [value]
-
-
-def may_send(user, address: str, identity_arn: str) -> bool:
-    """The part of IAM evaluation our policies use: Allow, action, resource, ses:FromAddress."""
-    for statement in _statements(user):
-        if statement.get("Effect") != "Allow":
-            continue
-        if not {"ses:SendRawEmail", "ses:*", "*"} & set(_as_list(statement.get("Action", []))):
-            continue
-        resources = _as_list(statement.get("Resource", []))
-        if "*" not in resources and identity_arn not in resources:
-            continue
-        allowed = (statement.get("Condition") or {}).get("StringEquals", {}).get("ses:FromAddress")
-        if allowed is None or address in _as_list(allowed):
-            return True
-    return False
+def may_send(config: SandboxConfig, user, address: str, identity_arn: str) -> bool:
+    """ses:SendRawEmail as `address`, decided by the same evaluator as every API call, with SES's
+    condition key ses:FromAddress set to the From address as the message carries it (case kept)."""
+    answer = EVALUATOR.decide(action="ses:SendRawEmail", principal=user.arn, resource=identity_arn,
+                              account=config.account, policies=_policies(user),
+                              context={"ses:FromAddress": address})
+    return answer.get("decision") == ALLOWED
 
 
 class SesSmtpHandler:
@@ -82,7 +69,7 @@ class SesSmtpHandler:
         user, key = _find_key(login)
         if key is None or key.status != "Active":
             return AuthResult(success=False, handled=False)
-        if auth_data.password.decode(errors="replace") != smtp_password(key.secret_access_key, REGION):
+        if auth_data.password.decode(errors="replace") != smtp_password(key.secret_access_key, self.config.region):
             return AuthResult(success=False, handled=False)
         return AuthResult(success=True, auth_data=user.name)
 
@@ -98,13 +85,14 @@ class SesSmtpHandler:
         if user is None:
             return "530 Authentication required"
         identity_name = identity.email_identity if identity else address
-        identity_arn = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity_name}"
-        if not may_send(user, address, identity_arn):
+        config = self.config
+        identity_arn = f"arn:{config.partition}:ses:{config.region}:{config.account}:identity/{identity_name}"
+        if not may_send(config, user, address, identity_arn):
             return NOT_AUTHORIZED.format(arn=user.arn, resource=identity_arn)
         if identity is not None:
             identity.refresh()
         if identity is None or identity.verification_status != "SUCCESS":
-            return NOT_VERIFIED.format(region=REGION.upper(), address=address)
+            return NOT_VERIFIED.format(region=config.region.upper(), address=address)
         message_id = f"0100{secrets.token_hex(16)}-{secrets.token_hex(4)}-000000"
         self.config.mailbox.mkdir(parents=True, exist_ok=True)
         (self.config.mailbox / f"{message_id}.eml").write_bytes(envelope.original_content or envelope.content)

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from tutormail.catalog.model import load_catalog
+
 ROOT = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("SANDBOX_STATE", ".sandbox"))
 TO = os.environ.get("DEMO_TO", "equipe.suporte@exemplo.com.br")
@@ -64,7 +66,8 @@ def main() -> int:
 
 def flow(slugs: list[str]) -> None:
     step("cdk bootstrap and cdk deploy of every stack: the real CDK CLI, against the sandbox")
-    run("cdk", "bootstrap", "aws://123456789012/us-east-1", "--no-notices", quiet=True)
+    platform = load_catalog(ROOT / "institutions", only=[]).platform
+    run("cdk", "bootstrap", f"aws://{platform.account}/{platform.region}", "--no-notices", quiet=True)
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext)
     run("cdk", "deploy", "--all", "--require-approval", "never", "--method", "direct", "--no-notices", quiet=True)
     summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks")

@@ -69,10 +69,12 @@ def cdk(*args: str, env: dict, cwd: Path = REPO):
 @pytest.fixture(scope="session")
 def deployed(sandbox):
     """Every example stack deployed by the real CDK CLI into the sandbox."""
+    from sandbox import launcher
+
     env = sandbox["env"]
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
     deploy = ("deploy", "--all", "--require-approval", "never", "--method", "direct")
-    for args in (("bootstrap", "aws://123456789012/us-east-1"), deploy):
+    for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)), deploy):
         result = cdk(*args, env=env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return sandbox

@@ -144,7 +144,7 @@ def test_settings_released_once_verified_and_written_0600(env, tmp_path):
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and result.stdout == ""
     [row] = json.loads(out.read_text())["accounts"]
     secret = secret_of("instituicao-xy")
-    assert row["password"] == smtp_password(secret["secret_access_key"], "us-east-1")
+    assert row["password"] == smtp_password(secret["secret_access_key"], secret["region"])
     assert row["user"] == secret["access_key_id"] and row["port"] == 587 and row["ssl"] == "Não"
     assert row["from"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
 
@@ -180,7 +180,7 @@ def _login(env, access_key_id, password):
 
 def test_one_institutions_credentials_cannot_send_as_another(env):
     escola = secret_of("escola-padrao")
-    with _login(env, escola["access_key_id"], smtp_password(escola["secret_access_key"], "us-east-1")) as smtp:
+    with _login(env, escola["access_key_id"], smtp_password(escola["secret_access_key"], escola["region"])) as smtp:
         with pytest.raises(smtplib.SMTPDataError) as refused:
             smtp.sendmail("comunicacao@instituicaoxy.com.br", ["x@exemplo.com.br"],
                           b"From: comunicacao@instituicaoxy.com.br\r\nSubject: t\r\n\r\nt\r\n")
@@ -218,12 +218,12 @@ def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
     new = secret_of("escola-padrao")
     assert new["access_key_id"] != old["access_key_id"] and new["key_generation"] == "2"
     for key in (old, new):
-        _login(env, key["access_key_id"], smtp_password(key["secret_access_key"], "us-east-1")).quit()
+        _login(env, key["access_key_id"], smtp_password(key["secret_access_key"], key["region"])).quit()
 
     deploy("smtp_key_generation: 2\n")
-    _login(env, new["access_key_id"], smtp_password(new["secret_access_key"], "us-east-1")).quit()
+    _login(env, new["access_key_id"], smtp_password(new["secret_access_key"], new["region"])).quit()
     with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
-        _login(env, old["access_key_id"], smtp_password(old["secret_access_key"], "us-east-1"))
+        _login(env, old["access_key_id"], smtp_password(old["secret_access_key"], old["region"]))
     assert refused.value.smtp_code == 535
 
 
@@ -239,7 +239,7 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
     secret = secret_of("instituicao-xy")
     for text in (markdown, page):
         assert secret["secret_access_key"] not in text
-        assert smtp_password(secret["secret_access_key"], "us-east-1") not in text
+        assert smtp_password(secret["secret_access_key"], secret["region"]) not in text
 
 
 def test_rerunning_every_step_changes_nothing(env):
@@ -263,7 +263,7 @@ def test_no_command_printed_a_secret_without_reveal():
     secrets = []
     for slug in ("escola-padrao", "faculdade-delta", "instituicao-xy"):
         secret = json.loads(client.get_secret_value(SecretId=f"tutormail/{slug}/smtp")["SecretString"])
-        secrets += [secret["secret_access_key"], smtp_password(secret["secret_access_key"], "us-east-1")]
+        secrets += [secret["secret_access_key"], smtp_password(secret["secret_access_key"], secret["region"])]
     for args, stdout, stderr in OUTPUTS:
         for value in secrets:
             assert value not in stdout and value not in stderr, f"secret in the output of {args}"
