@@ -151,6 +151,32 @@ def bootstrap_target(institutions_dir: Path) -> str:
     return f"aws://{platform.account}/{platform.region}"
 
 
+def principal(exports: dict[str, str], name: str, policies: list[str]) -> dict[str, str]:
+    """The sandbox's stand-in for a person or pipeline: IAM user `sandbox-<name>` holding exactly the
+    named managed policies (declared by TutorMail-Platform), with a fresh key; `exports` with its key.
+
+    The admin makes it, as an account administrator would once. GitHub's OIDC roles cannot be
+    assumed in the sandbox (docs/ARCHITECTURE.md), so a role's policies are held by a user instead.
+    """
+    import boto3
+
+    admin = boto3.session.Session(aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+                                  aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+                                  region_name=exports["AWS_REGION"])
+    iam = admin.client("iam", endpoint_url=exports["AWS_ENDPOINT_URL"])
+    account = admin.client("sts", endpoint_url=exports["AWS_ENDPOINT_URL"]).get_caller_identity()["Account"]
+    user = f"sandbox-{name}"
+    try:
+        iam.create_user(UserName=user)
+    except iam.exceptions.EntityAlreadyExistsException:
+        for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    for policy in policies:
+        iam.attach_user_policy(UserName=user, PolicyArn=f"arn:aws:iam::{account}:policy/{policy}")
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return {**exports, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
 def read_env(state_dir: Path) -> dict[str, str]:
     path = Path(state_dir) / "env.json"
     if not path.exists():

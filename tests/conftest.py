@@ -68,13 +68,22 @@ def cdk(*args: str, env: dict, cwd: Path = REPO):
 
 @pytest.fixture(scope="session")
 def deployed(sandbox):
-    """Every example stack deployed by the real CDK CLI into the sandbox."""
+    """Every example stack deployed by the real CDK CLI into the sandbox, as in a real account:
+    the administrator bootstraps CDK and deploys TutorMail-Platform once (it declares the product's
+    principals), then the deploy principal deploys; the CLI runs as the operator principal.
+    `env` is the administrator's (for tests that look behind the product's back), `deploy_env` and
+    `operator_env` the principals'."""
     from sandbox import launcher
 
-    env = sandbox["env"]
+    admin = sandbox["env"]
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
-    deploy = ("deploy", "--all", "--require-approval", "never", "--method", "direct")
-    for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)), deploy):
+    deploy = ("deploy", "--require-approval", "never", "--method", "direct")
+    for args, env in ((("bootstrap", launcher.bootstrap_target(INSTITUTIONS)), admin),
+                      ((*deploy, "TutorMail-Platform"), admin)):
         result = cdk(*args, env=env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return sandbox
+    deployer = launcher.principal(admin, "deployer", ["tutormail-deploy"])
+    result = cdk(*deploy, "--all", env=deployer)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    operator = launcher.principal(admin, "operator", ["tutormail-operator"])
+    return {**sandbox, "deploy_env": deployer, "operator_env": operator}

@@ -61,7 +61,12 @@ def policy_document(policy: Any) -> dict[str, Any]:
         policy = next(version for version in policy.versions if version.is_default).document
     elif isinstance(policy, dict):
         policy = policy["policy_document"]
-    return json.loads(unquote(policy)) if isinstance(policy, str) else policy
+    document = json.loads(unquote(policy)) if isinstance(policy, str) else policy
+    if isinstance(document.get("Statement"), list):
+        # moto keeps CloudFormation's AWS::NoValue (the bootstrap template's Fn::If) as null
+        # statements, where IAM stores none.
+        document = {**document, "Statement": [s for s in document["Statement"] if s is not None]}
+    return document
 
 
 def _params(request: access_control.IAMRequestBase) -> dict[str, Any]:

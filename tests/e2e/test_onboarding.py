@@ -12,6 +12,8 @@ import smtplib
 import ssl
 import stat
 import time
+import urllib.request
+from collections import defaultdict
 
 import boto3
 import pytest
@@ -23,10 +25,20 @@ from tests.conftest import INSTITUTIONS, cdk, run_cli
 OUTPUTS: list[tuple[tuple[str, ...], str, str]] = []  # every command's output, scanned for secrets at the end
 
 
+CALLS: dict[str, set[str]] = defaultdict(set)  # command -> IAM actions its principal was decided on
+
+
+def iam_decisions(env):
+    with urllib.request.urlopen(f"{env['TUTORMAIL_SANDBOX_URL']}/_sandbox/iam-decisions") as response:  # noqa: S310
+        return json.loads(response.read())["decisions"]
+
+
 def cli(env, *args):
+    before = len(iam_decisions(env))
     result = run_cli(*args, env=env)
     if "--reveal" not in args:
         OUTPUTS.append((args, result.stdout, result.stderr))
+    CALLS[args[0]].update(d["action"] for d in iam_decisions(env)[before:])
     return result
 
 
@@ -48,12 +60,14 @@ def secret_of(slug):
 
 @pytest.fixture(scope="module")
 def env(deployed):
-    return deployed["env"]
+    """What the CLI runs as: the operator principal (tutormail-operator), never the administrator."""
+    return deployed["operator_env"]
 
 
 @pytest.fixture(autouse=True)
-def _aws_env(env, monkeypatch):
-    for key, value in env.items():
+def _aws_env(deployed, monkeypatch):
+    # In-process boto3 (the tests' own look behind the product's back) runs as the administrator.
+    for key, value in deployed["env"].items():
         monkeypatch.setenv(key, value)
 
 
@@ -202,7 +216,8 @@ def test_wrong_credentials_get_the_535_explanation_and_exit_4(env):
     assert bad_to.returncode == 2 and "--to" in bad_to.stderr and "Traceback" not in bad_to.stderr
 
 
-def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
+def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, deployed, tmp_path):
+    deployer = deployed["deploy_env"]
     directory = tmp_path / "institutions"
     shutil.copytree(INSTITUTIONS, directory)
     old = secret_of("escola-padrao")
@@ -211,7 +226,7 @@ def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
         path = directory / "escola-padrao.yaml"
         path.write_text((INSTITUTIONS / "escola-padrao.yaml").read_text() + extra)
         result = cdk("deploy", "TutorMail-escola-padrao", "--exclusively", "--require-approval", "never",
-                     "--method", "direct", "-c", f"institutions_dir={directory}", env=env)
+                     "--method", "direct", "-c", f"institutions_dir={directory}", env=deployer)
         assert result.returncode == 0, result.stderr[-3000:]
 
     deploy("smtp_key_generation: 2\nsmtp_key_keep_previous: true\n")
@@ -242,8 +257,8 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
         assert smtp_password(secret["secret_access_key"], secret["region"]) not in text
 
 
-def test_rerunning_every_step_changes_nothing(env):
-    redeploy = cdk("deploy", "--all", "--require-approval", "never", "--method", "direct", env=env)
+def test_rerunning_every_step_changes_nothing(env, deployed):
+    redeploy = cdk("deploy", "--all", "--require-approval", "never", "--method", "direct", env=deployed["deploy_env"])
     assert redeploy.returncode == 0, redeploy.stderr[-2000:]
     again = as_json(cli(env, "dns-publish", "faculdade-delta", "instituicao-xy", "--output", "json"))
     assert [i["institution"] for i in again["institutions"]] == ["faculdade-delta", "instituicao-xy"]
@@ -268,3 +283,18 @@ def test_no_command_printed_a_secret_without_reveal():
         for value in secrets:
             assert value not in stdout and value not in stderr, f"secret in the output of {args}"
     assert os.environ.get("AWS_SECRET_ACCESS_KEY", "").startswith("sandbox-fake")
+
+
+def test_the_operator_table_is_exactly_what_the_commands_called(env):
+    """Every AWS action a command called as the operator is in its rows of the table, and every row
+    was called by its command (the run above drives each command the table names)."""
+    from tutormail.aws.permissions import COMMAND_ACTIONS
+
+    table: dict[str, set[str]] = defaultdict(set)
+    for grant in COMMAND_ACTIONS:
+        table[grant.command].add(grant.action)
+    called = {command: actions for command, actions in CALLS.items() if actions}
+    missing = {c: sorted(a - table[c]) for c, a in called.items() if a - table[c]}
+    assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
+    unused = {c: sorted(a - called.get(c, set())) for c, a in table.items() if a - called.get(c, set())}
+    assert not unused, f"granted but never called by the command: {unused}"
