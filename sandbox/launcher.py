@@ -117,6 +117,8 @@ def up(state_dir: Path, institutions_dir: Path) -> dict[str, str]:
     # moto puts every request in the account of MOTO_ACCOUNT_ID: the platform file's, not moto's default.
     env = {**os.environ, **config.to_env(), "TUTORMAIL_CLOCK_FILE": str(config.clock_file),
            "MOTO_ACCOUNT_ID": platform.account,
+           # AWS managed policies exist, as in AWS: the CDK deploy role holds AWSCloudFormationReadOnlyAccess.
+           "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
     log = open(state_dir / "aws.log", "wb")
     emulator = subprocess.Popen([sys.executable, "-m", "sandbox.server", str(aws_port), str(smtp_port)], env=env,

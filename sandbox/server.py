@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from . import limits
 from .config import SandboxConfig
 from .iam import enforce
 from .moto_ext import install
 
 install()  # before moto parses any template
 enforce.install()  # IAM decides every request from the first one
+limits.install()  # and the services refuse what exceeds AWS's limits
 
 from moto.iam.models import iam_backends  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402

@@ -59,7 +59,7 @@ class AccessDeniedJson(JsonRESTError):
 def policy_document(policy: Any) -> dict[str, Any]:
     if isinstance(policy, Policy):
         policy = next(version for version in policy.versions if version.is_default).document
-    elif isinstance(policy, dict):
+    elif isinstance(policy, dict) and "policy_document" in policy:  # a user's or group's inline policy
         policy = policy["policy_document"]
     document = json.loads(unquote(policy)) if isinstance(policy, str) else policy
     if isinstance(document.get("Statement"), list):
@@ -163,6 +163,18 @@ def _trust_policy(request: access_control.IAMRequestBase, action: str, resource:
     return policy_document(role.assume_role_policy_document)
 
 
+def _global_context(config: SandboxConfig, request: access_control.IAMRequestBase) -> dict[str, str]:
+    """The global condition keys AWS sets on every request, which the evaluator leaves to its caller
+    (the CDK bootstrap roles' policies test aws:ResourceAccount). Every resource is in the one account.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"""
+    principal = request._access_key.arn
+    session = re.match(r"arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/", principal)
+    if session:  # for a role session, aws:PrincipalArn is the role's ARN
+        principal = f"arn:{session.group(1)}:iam::{session.group(2)}:role/{session.group(3)}"
+    return {"aws:ResourceAccount": config.account, "aws:PrincipalAccount": config.account,
+            "aws:PrincipalArn": principal, "aws:RequestedRegion": request._region}
+
+
 def _denial(principal: str, action: str, resource: str, decision: str) -> str:
     why = ("with an explicit deny in an identity-based policy" if decision == "ExplicitlyDenied"
            else f"because no identity-based policy allows the {action} action")
@@ -183,7 +195,7 @@ def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -
         resource = resource_of(config, action, self._path, _params(self))
     policies = [policy_document(policy) for policy in self._access_key.collect_policies()]
     answer = EVALUATOR.decide(action=action, principal=self._access_key.arn, resource=resource,
-                              account=config.account, policies=policies,
+                              account=config.account, policies=policies, context=_global_context(config, self),
                               resource_policy=_trust_policy(self, action, resource))
     decision = answer.get("decision", "Error")
     with _decisions_lock:

@@ -551,6 +551,10 @@ def check_files(directory: Path, files: Iterable[Path] | None = None
         problems.extend(found)
         if institution is None:
             continue
+        if platform is not None:  # AWS limits (names, policy size, tags), before any deploy
+            from tutormail.plan.limits import check_limits  # the plan is built on this module
+
+            problems.extend(check_limits(institution, platform))
         if institution.slug in institutions:
             other = institutions[institution.slug].source
             problems.append(Problem(institution.source, 1, "slug", f"{institution.slug!r} is already "
