@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 from tutormail.aws import permissions
 from tutormail.catalog.model import Platform
+
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
 
 
 class PlatformStack(Stack):
@@ -23,6 +25,7 @@ class PlatformStack(Stack):
         secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name="tutormail/*",
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
         resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets, permissions.ANY: "*"}
+        self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
                 permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
@@ -31,15 +34,7 @@ class PlatformStack(Stack):
             description="What the tutormail CLI calls: SES identities, tutormail secrets",
             statements=[iam.PolicyStatement(sid=sids[kind], actions=actions, resources=[resources[kind]])
                         for kind, actions in permissions.actions_by_resource().items()])
-        reason = ("SES read and list calls do not support resource-level permissions; the wildcard "
-                  "ARNs are scoped to SES identities of this account and region and to the tutormail/ "
-                  "secret prefix.")
-        where = f"{platform.region}:{platform.account}"
-        Validations.of(self.operator_policy).acknowledge(*(
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
-            for finding in ("Resource::*",
-                            f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
-                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*")))
+        self._acknowledge_wildcards(self.operator_policy, platform)
         CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
 
         # `cdk deploy` does its work through the roles `cdk bootstrap` made (the CloudFormation
@@ -53,4 +48,48 @@ class PlatformStack(Stack):
             description="cdk deploy of the tutor-mail stacks through the CDK bootstrap roles",
             statements=[iam.PolicyStatement(sid="CdkBootstrapRoles", actions=["sts:AssumeRole"],
                                             resources=cdk_roles)])
+        if platform.github is not None:
+            self._ci_roles(platform, lookup_role=cdk_roles[2])
 
+    def _ci_roles(self, platform: Platform, *, lookup_role: str) -> None:
+        """GitHub's OIDC provider and the roles .github/workflows/institutions.yml assumes, each
+        trusting only its own subject of this repository (platform.yaml `github`):
+        https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"""
+        github = platform.github
+        provider = iam.CfnOIDCProvider(self, "GitHubOidc", url=f"https://{GITHUB_ISSUER}",
+                                       client_id_list=["sts.amazonaws.com"])
+        read_only = iam.ManagedPolicy(
+            self, "PlanPolicy", managed_policy_name="tutormail-plan",
+            description="tutormail plan and cdk diff: reads only",
+            statements=[iam.PolicyStatement(sid="CdkLookupRole", actions=["sts:AssumeRole"], resources=[lookup_role]),
+                        *(iam.PolicyStatement(sid=f"Read{n}", actions=actions, resources=[self._resources[kind]])
+                          for n, (kind, actions) in enumerate(permissions.actions_by_resource(
+                              permissions.read_only()).items()))])
+        self._acknowledge_wildcards(read_only, platform)
+        subjects = {"Plan": ("pull_request", [read_only]),
+                    "Deploy": (f"environment:{github.environment}", [self.deploy_policy, self.operator_policy]),
+                    "Watch": (f"ref:refs/heads/{github.branch}", [self.operator_policy])}
+        for name, (subject, policies) in subjects.items():
+            role = iam.Role(self, f"{name}Role", role_name=f"tutormail-ci-{name.lower()}",
+                            description=f"GitHub Actions {name.lower()} job of {github.repository}",
+                            managed_policies=policies, max_session_duration=Duration.hours(1),
+                            assumed_by=iam.FederatedPrincipal(provider.attr_arn, {"StringEquals": {
+                                f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
+                                f"{GITHUB_ISSUER}:sub": f"repo:{github.repository}:{subject}"}},
+                                "sts:AssumeRoleWithWebIdentity"))
+            CfnOutput(self, f"{name}RoleArn", value=role.role_arn,
+                      description=f"vars.TUTORMAIL_{'OPERATOR' if name == 'Watch' else name.upper()}_ROLE_ARN")
+
+
+    @staticmethod
+    def _acknowledge_wildcards(policy: iam.ManagedPolicy, platform: Platform) -> None:
+        reason = ("SES read and list calls do not support resource-level permissions; the wildcard "
+                  "ARNs are scoped to SES identities of this account and region (named by the institutions' "
+                  "own domains, which no prefix covers) and to the tutormail/ secret prefix.")
+        where = f"{platform.region}:{platform.account}"
+        Validations.of(policy).acknowledge(*(
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
+            for finding in ("Resource::*",
+                            f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
+                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*")))

@@ -62,3 +62,8 @@ def actions_by_resource(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> dict[str, 
     for row in rows:
         grouped[row.resource].add(row.action)
     return {kind: sorted(actions) for kind, actions in sorted(grouped.items())}
+
+
+def read_only(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> tuple[Grant, ...]:
+    """The rows that only read (the CI plan job's role)."""
+    return tuple(row for row in rows if row.action.split(":", 1)[1].startswith(("Get", "List", "Describe")))

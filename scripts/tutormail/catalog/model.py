@@ -45,6 +45,15 @@ SECRET_VALUE_KEYS = ("secret", "tsig_secret", "tsig_key_secret", "key", "key_val
 
 
 @dataclass(frozen=True)
+class GitHub:
+    """Whose GitHub Actions may assume the CI roles: plan on pull requests, deploy from the
+    environment, watch from the default branch (OIDC `sub` claims)."""
+    repository: str  # owner/name
+    branch: str = "main"
+    environment: str = "production"
+
+
+@dataclass(frozen=True)
 class Platform:
     platform_domain: str  # A-labels
     hosted_zone_id: str
@@ -54,6 +63,7 @@ class Platform:
     link_validity_hours: int = 24
     dkim_window_hours: int = 72
     source: str = PLATFORM_FILE
+    github: GitHub | None = None  # the repository whose workflow deploys (CI roles); none: no CI roles
 
 
 @dataclass(frozen=True)
@@ -234,7 +244,7 @@ def parse_platform(path: Path) -> tuple[Platform | None, list[Problem]]:
     if doc is None:
         return None, chk.problems
     chk.unknown(doc, ("platform_domain", "hosted_zone_id", "account", "region", "default_local_part",
-                      "link_validity_hours", "dkim_window_hours"), "")
+                      "link_validity_hours", "dkim_window_hours", "github"), "")
     domain = chk.domain(doc, "platform_domain", "")
     zone = chk.string(doc, "hosted_zone_id", "")
     if zone is not None and not ZONE_ID_RE.match(zone):
@@ -256,9 +266,32 @@ def parse_platform(path: Path) -> tuple[Platform | None, list[Problem]]:
         chk.add(doc, "default_local_part", "default_local_part", "not a valid address local part")
     link_hours = chk.integer(doc, "link_validity_hours", 24, 1, 168)
     dkim_hours = chk.integer(doc, "dkim_window_hours", 72, 1, 720)
+    github = _parse_github(doc, chk)
     if chk.problems:
         return None, chk.problems
-    return Platform(domain, zone, account, region, local, link_hours, dkim_hours, chk.file), []
+    return Platform(domain, zone, account, region, local, link_hours, dkim_hours, chk.file, github), []
+
+
+GITHUB_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def _parse_github(doc: CommentedMap, chk: _Checker) -> GitHub | None:
+    node = doc.get("github")
+    if node is None:
+        return None
+    if not isinstance(node, CommentedMap):
+        chk.add(doc, "github", "github", "must be a mapping with repository (owner/name), branch, environment")
+        return None
+    chk.unknown(node, ("repository", "branch", "environment"), "github")
+    repository = chk.string(node, "repository", "github")
+    if repository is not None and not GITHUB_NAME_RE.match(repository):
+        chk.add(node, "repository", "github.repository", "must be owner/name")
+    branch = chk.string(node, "branch", "github", required=False) or "main"
+    environment = chk.string(node, "environment", "github", required=False) or "production"
+    for key, value in (("branch", branch), ("environment", environment)):
+        if re.search(r"[:*?\\]", value):  # part of an OIDC subject that IAM compares with StringEquals
+            chk.add(node, key, f"github.{key}", "may not contain a colon, *, ? or a backslash")
+    return GitHub(repository, branch, environment) if repository else None
 
 
 # --- an institution file ------------------------------------------------------------------------
