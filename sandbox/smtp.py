@@ -78,7 +78,8 @@ class SesSmtpHandler:
                                            policy=email.policy.default)
         address = parseaddr(str(message.get("From", "")))[1] or envelope.mail_from
         # SES checks the address, then its domain and each parent domain.
-        labels = address.rpartition("@")[2].split(".")
+        # Domain names match in any case (RFC 4343); the address keeps its case for ses:FromAddress.
+        labels = address.rpartition("@")[2].lower().split(".")
         candidates = [address, *(".".join(labels[i:]) for i in range(len(labels) - 1))]
         identity = next((found for name in candidates if (found := find_identity(name))), None)
         user = _iam().users.get(session.auth_data) if session.auth_data else None

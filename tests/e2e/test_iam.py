@@ -1,0 +1,87 @@
+"""IAM in the sandbox as the product meets it: the operator's policy and the SMTP user's policy."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+
+import boto3
+import pytest
+from tutormail.tutor_setup.smtp_password import smtp_password
+
+from sandbox import launcher
+from tests.conftest import run_cli
+
+MISSING = "secretsmanager:GetSecretValue"
+
+
+@pytest.fixture
+def admin(deployed, monkeypatch):
+    for key, value in deployed["env"].items():
+        monkeypatch.setenv(key, value)
+    return deployed["env"]
+
+
+def _operator_policy_without(action: str) -> str:
+    iam = boto3.client("iam")
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    arn = f"arn:aws:iam::{account}:policy/tutormail-operator"
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    document = json.loads(document) if isinstance(document, str) else document
+    for statement in document["Statement"]:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        statement["Action"] = [a for a in actions if a != action]
+    document["Statement"] = [s for s in document["Statement"] if s["Action"]]
+    name = "tutormail-operator-without-one-action"
+    try:
+        iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    return name
+
+
+def test_an_operator_policy_missing_one_action_fails_with_access_denied_naming_it(admin, deployed):
+    allowed = run_cli("smtp-settings", "escola-padrao", "--output", "json", env=deployed["operator_env"])
+    assert allowed.returncode == 0, allowed.stderr
+    crippled = launcher.principal(admin, "operator-without-one-action", [_operator_policy_without(MISSING)])
+    refused = run_cli("smtp-settings", "escola-padrao", "--output", "json", env=crippled)
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    assert "AccessDenied" in refused.stderr and f"not authorized to perform: {MISSING}" in refused.stderr
+
+
+def test_the_operator_cannot_do_what_no_command_does(admin, deployed):
+    operator = boto3.session.Session(aws_access_key_id=deployed["operator_env"]["AWS_ACCESS_KEY_ID"],
+                                     aws_secret_access_key=deployed["operator_env"]["AWS_SECRET_ACCESS_KEY"])
+    secrets = operator.client("secretsmanager")
+    with pytest.raises(secrets.exceptions.ClientError) as refused:
+        secrets.put_secret_value(SecretId="tutormail/escola-padrao/smtp", SecretString="obviously-fake")
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "secretsmanager:PutSecretValue" in refused.value.response["Error"]["Message"]
+
+
+def _smtp(env, slug):
+    secret = json.loads(boto3.client("secretsmanager").get_secret_value(
+        SecretId=f"tutormail/{slug}/smtp")["SecretString"])
+    host, port = env["TUTORMAIL_SMTP_ENDPOINT"].rsplit(":", 1)
+    smtp = smtplib.SMTP(host, int(port), timeout=10)
+    smtp.starttls(context=ssl.create_default_context(cafile=env["TUTORMAIL_SMTP_CA_BUNDLE"]))
+    smtp.login(secret["access_key_id"], smtp_password(secret["secret_access_key"], secret["region"]))
+    return smtp
+
+
+def test_mixed_case_from_under_a_domain_identity_is_sent(admin):
+    sender = "Comunicacao@Escola-Padrao.Sistematutor.com.br"  # the file says comunicacao@escola-padrao...
+    with _smtp(admin, "escola-padrao") as smtp:
+        refused = smtp.sendmail(sender, ["teste@exemplo.com.br"],
+                                f"From: {sender}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
+    assert refused == {}
+
+
+def test_mixed_case_link_verified_address_is_refused_by_the_policy(admin):
+    sender = "Contato@colegioxy.com.br"  # SES verified contato@colegioxy.com.br, exactly
+    with _smtp(admin, "instituicao-xy") as smtp, pytest.raises(smtplib.SMTPDataError) as refused:
+        smtp.sendmail(sender, ["teste@exemplo.com.br"], f"From: {sender}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
+    assert refused.value.smtp_code == 554
+    assert b"not authorized to perform `ses:SendRawEmail'" in refused.value.smtp_error
