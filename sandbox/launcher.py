@@ -179,6 +179,14 @@ def principal(exports: dict[str, str], name: str, policies: list[str]) -> dict[s
     return {**exports, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
+def save_principal(state_dir: Path, name: str, policies: list[str]) -> Path:
+    """`principal` for a person at a shell: its variables in a 0600 file of the state directory."""
+    exports = principal(read_env(state_dir), name, policies)
+    path = Path(state_dir) / f"principal-{name}.json"
+    _write_private(path, json.dumps(exports, indent=2, sort_keys=True).encode())
+    return path
+
+
 def read_env(state_dir: Path) -> dict[str, str]:
     path = Path(state_dir) / "env.json"
     if not path.exists():

@@ -13,12 +13,12 @@ from urllib.parse import parse_qs
 
 from . import limits
 from .config import SandboxConfig
-from .iam import cfn_roles, enforce
+from .iam import cfn_iam, enforce
 from .moto_ext import install
 
 install()  # before moto parses any template
 enforce.install()  # IAM decides every request from the first one
-cfn_roles.install()
+cfn_iam.install()
 limits.install()  # and the services refuse what exceeds AWS's limits
 
 from moto.iam.models import iam_backends  # noqa: E402

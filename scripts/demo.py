@@ -64,13 +64,26 @@ def main() -> int:
     return 0
 
 
+def principal(name: str, policy: str) -> dict[str, str]:
+    """The environment of a sandbox principal holding only `policy` (python -m sandbox principal)."""
+    path = run(sys.executable, "-m", "sandbox", "--state", str(STATE), "principal", name, policy, quiet=True).strip()
+    return {**os.environ, **json.loads(Path(path).read_text())}
+
+
 def flow(slugs: list[str]) -> None:
-    step("cdk bootstrap and cdk deploy of every stack: the real CDK CLI, against the sandbox")
     platform = load_catalog(ROOT / "institutions", only=[]).platform
-    run("cdk", "bootstrap", f"aws://{platform.account}/{platform.region}", "--no-notices", quiet=True)
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext)
-    run("cdk", "deploy", "--all", "--require-approval", "never", "--method", "direct", "--no-notices", quiet=True)
-    summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks")
+    deploy = ("cdk", "deploy", "--require-approval", "never", "--method", "direct", "--no-notices")
+    step("once, as the account administrator: cdk bootstrap and TutorMail-Platform (it declares the principals)")
+    run("cdk", "bootstrap", f"aws://{platform.account}/{platform.region}", "--no-notices", quiet=True)
+    run(*deploy, "TutorMail-Platform", quiet=True)
+    deployer, operator = (principal(name, policy) for name, policy in (
+        ("deployer", "tutormail-deploy"), ("operator", "tutormail-operator")))
+    step("cdk deploy of every stack as the deploy principal, the real CDK CLI against the sandbox (IAM is "
+         "enforced: it may only assume the CDK roles)")
+    run(*deploy, "--all", quiet=True, env=deployer)
+    os.environ.update(operator)  # from here on, the CLI runs as the operator principal, never as admin
+    summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks; the CLI as the operator principal")
     for slug in slugs:
         plan = json.loads(run("tutormail", "plan", slug, "--offline", "--output", "json", quiet=True))
         step(f"{slug}: plan (with the DMARC pre-flight of Cenário 2 addresses)")

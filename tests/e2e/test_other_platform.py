@@ -30,12 +30,18 @@ def other(tmp_path_factory):
 
 
 def test_bootstrap_deploy_verify_and_send_in_another_account_and_region(other):
-    env, directory = other["env"], other["dir"]
+    admin, directory = other["env"], other["dir"]
     assert launcher.bootstrap_target(directory) == f"aws://{ACCOUNT}/{REGION}"
-    for args in (("bootstrap", launcher.bootstrap_target(directory)),
-                 ("deploy", "--all", "--require-approval", "never", "--method", "direct")):
+    deploy = ("deploy", "--require-approval", "never", "--method", "direct")
+
+    def cdk_ok(*args, env):
         result = cdk(*args, "-c", f"institutions_dir={directory}", env=env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    cdk_ok("bootstrap", launcher.bootstrap_target(directory), env=admin)
+    cdk_ok(*deploy, "TutorMail-Platform", env=admin)
+    cdk_ok(*deploy, "--all", env=launcher.principal(admin, "deployer", ["tutormail-deploy"]))
+    env = launcher.principal(admin, "operator", ["tutormail-operator"])
 
     verified = run_cli("verify", "escola-sul", "--wait", "--timeout", "30s", "--output", "json", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
