@@ -175,9 +175,11 @@ def _global_context(config: SandboxConfig, request: access_control.IAMRequestBas
             "aws:PrincipalArn": principal, "aws:RequestedRegion": request._region}
 
 
-def _denial(principal: str, action: str, resource: str, decision: str) -> str:
-    why = ("with an explicit deny in an identity-based policy" if decision == "ExplicitlyDenied"
-           else f"because no identity-based policy allows the {action} action")
+def _denial(principal: str, action: str, resource: str, answer: dict[str, Any]) -> str:
+    decision = answer.get("decision")
+    why = {"ExplicitlyDenied": "with an explicit deny in an identity-based policy",
+           "ImplicitlyDenied": f"because no identity-based policy allows the {action} action"}.get(
+        decision, f"because the sandbox's IAM evaluator refused the request: {json.dumps(answer.get('errors'))}")
     return f"User: {principal} is not authorized to perform: {action} on resource: {resource} {why}"
 
 
@@ -203,7 +205,7 @@ def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -
                           "decision": decision, "errors": json.dumps(answer["errors"]) if "errors" in answer else ""})
     if decision == ALLOWED:
         return
-    message = _denial(self._access_key.arn, action, resource, decision)
+    message = _denial(self._access_key.arn, action, resource, answer)
     if _is_json(self):
         raise AccessDeniedJson(message)
     if action.startswith("route53:"):

@@ -4,7 +4,19 @@
 import { createInterface } from 'node:readline'
 import { runSimulation } from '@cloud-copilot/iam-simulate'
 
+// Actions without resource-level permissions are evaluated against "*", as IAM does; the library
+// knows which they are and says so with this error.
+const WILDCARD_ONLY = 'must.use.wildcard'
+
 async function decide(request) {
+  const answer = await simulate(request)
+  if (answer.decision === 'Error' && answer.errors?.message === WILDCARD_ONLY) {
+    return simulate({ ...request, resource: '*' })
+  }
+  return answer
+}
+
+async function simulate(request) {
   const simulation = {
     identityPolicies: request.policies.map((policy, index) => ({ name: `policy${index}`, policy })),
     serviceControlPolicies: [],

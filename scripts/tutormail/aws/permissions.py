@@ -10,7 +10,9 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   institutions' own domains and addresses, which no prefix covers);
 - SECRET: the tutormail secrets (`tutormail/*`: SMTP keys `tutormail/<slug>/smtp` and the TSIG keys
   the files name);
-- ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount).
+- ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
+  SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html).
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("verify", "ses:GetEmailIdentity", IDENTITY),
     Grant("verify", "secretsmanager:DescribeSecret", SECRET),
     Grant("verify", "secretsmanager:TagResource", SECRET),  # --auto-resend records the new link
-    Grant("verify", "ses:VerifyEmailIdentity", IDENTITY),  # --auto-resend
+    Grant("verify", "ses:VerifyEmailIdentity", ANY),  # --auto-resend
     Grant("request-link", "ses:GetEmailIdentity", IDENTITY),
-    Grant("request-link", "ses:VerifyEmailIdentity", IDENTITY),
+    Grant("request-link", "ses:VerifyEmailIdentity", ANY),
     Grant("request-link", "secretsmanager:DescribeSecret", SECRET),
     Grant("request-link", "secretsmanager:TagResource", SECRET),
     Grant("status", "ses:ListEmailIdentities", ANY),
@@ -51,8 +53,6 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("send-test", "secretsmanager:GetSecretValue", SECRET),
     Grant("send-test", "secretsmanager:DescribeSecret", SECRET),
     Grant("send-test", "secretsmanager:TagResource", SECRET),  # the phase-3 mark
-    Grant("handoff", "ses:GetEmailIdentity", IDENTITY),
-    Grant("plan", "ses:GetEmailIdentity", IDENTITY),
 )
 
 
