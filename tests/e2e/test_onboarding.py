@@ -152,8 +152,8 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
 
 def test_settings_released_once_verified_and_written_0600(env, tmp_path):
     out = tmp_path / "settings.json"
-    result = run_cli("smtp-settings", "instituicao-xy", "--company", "Instituição XY", "--account", "comunicacao",
-                     "--reveal", "--format", "json", "--out", str(out), env=env)
+    result = cli(env, "smtp-settings", "instituicao-xy", "--company", "Instituição XY", "--account", "comunicacao",
+                 "--reveal", "--format", "json", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and result.stdout == ""
     [row] = json.loads(out.read_text())["accounts"]
