@@ -61,27 +61,41 @@ def test_the_operator_cannot_do_what_no_command_does(admin, deployed):
     assert "secretsmanager:PutSecretValue" in refused.value.response["Error"]["Message"]
 
 
-def _smtp(env, slug):
-    secret = json.loads(boto3.client("secretsmanager").get_secret_value(
-        SecretId=f"tutormail/{slug}/smtp")["SecretString"])
+def _login(env, access_key_id, secret_access_key):
     host, port = env["TUTORMAIL_SMTP_ENDPOINT"].rsplit(":", 1)
     smtp = smtplib.SMTP(host, int(port), timeout=10)
     smtp.starttls(context=ssl.create_default_context(cafile=env["TUTORMAIL_SMTP_CA_BUNDLE"]))
-    smtp.login(secret["access_key_id"], smtp_password(secret["secret_access_key"], secret["region"]))
+    smtp.login(access_key_id, smtp_password(secret_access_key, env["AWS_REGION"]))
     return smtp
 
 
-def test_mixed_case_from_under_a_domain_identity_is_sent(admin):
+@pytest.fixture
+def smtp_key(admin):
+    """A key of the institution's SMTP user, made for the test and deleted after it (the secret's
+    key depends on which rotation tests ran before), so the user never holds more than two."""
+    created = []
+
+    def make(slug):
+        key = boto3.client("iam").create_access_key(UserName=f"tutormail-{slug}-smtp")["AccessKey"]
+        created.append(key)
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
+    yield make
+    for key in created:
+        boto3.client("iam").delete_access_key(UserName=key["UserName"], AccessKeyId=key["AccessKeyId"])
+
+
+def test_mixed_case_from_under_a_domain_identity_is_sent(admin, smtp_key):
     sender = "Comunicacao@Escola-Padrao.Sistematutor.com.br"  # the file says comunicacao@escola-padrao...
-    with _smtp(admin, "escola-padrao") as smtp:
+    with _login(admin, *smtp_key("escola-padrao")) as smtp:
         refused = smtp.sendmail(sender, ["teste@exemplo.com.br"],
                                 f"From: {sender}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
     assert refused == {}
 
 
-def test_mixed_case_link_verified_address_is_refused_by_the_policy(admin):
+def test_mixed_case_link_verified_address_is_refused_by_the_policy(admin, smtp_key):
     sender = "Contato@colegioxy.com.br"  # SES verified contato@colegioxy.com.br, exactly
-    with _smtp(admin, "instituicao-xy") as smtp, pytest.raises(smtplib.SMTPDataError) as refused:
+    with _login(admin, *smtp_key("instituicao-xy")) as smtp, pytest.raises(smtplib.SMTPDataError) as refused:
         smtp.sendmail(sender, ["teste@exemplo.com.br"], f"From: {sender}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
     assert refused.value.smtp_code == 554
     assert b"not authorized to perform `ses:SendRawEmail'" in refused.value.smtp_error

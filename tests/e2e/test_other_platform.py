@@ -52,4 +52,4 @@ def test_bootstrap_deploy_verify_and_send_in_another_account_and_region(other):
     assert sent.returncode == 0, sent.stdout + sent.stderr
     assert json.loads(sent.stdout)["smtp_code"] == 250
     settings = json.loads(run_cli("smtp-settings", "escola-sul", "--output", "json", env=env).stdout)
-    assert {row["host"] for row in settings["accounts"]} == {f"email-smtp.{REGION}.amazonaws.com"}
+    assert {row["smtp"] for row in settings["accounts"]} == {f"email-smtp.{REGION}.amazonaws.com"}
