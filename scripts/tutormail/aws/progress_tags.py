@@ -15,6 +15,7 @@ from tutormail.plan.build import InstitutionPlan
 LINK = "tutormail:link:"  # + address: "<links sent> <sending times, oldest first, comma-separated>"
 RELEASED = "tutormail:released:"  # + address: phase 2, the password was handed over
 TESTED = "tutormail:phase3:"  # + address: phase 3, a test message was accepted
+DMARC_RISK = "tutormail:dmarc-risk:"  # + address: "<when> <policy accepted> <who>" (--accept-dmarc-risk)
 
 
 class Progress:
