@@ -7,6 +7,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from tutormail.aws import permissions
 from tutormail.catalog.model import Platform
+from tutormail.plan.build import stack_name
+
+from .progress_table import ProgressTable
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 
@@ -15,7 +18,8 @@ class PlatformStack(Stack):
     """The least privilege the `tutormail` scripts need, as one managed policy.
 
     Attach it to the support team's role and to the CI roles: it reads identities and the tutormail
-    secrets, requests verification links and keeps progress marks in the secrets' tags; nothing else.
+    secrets, requests verification links, keeps progress marks in the progress table and reads the
+    tutor-mail stacks' templates; nothing else.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, platform: Platform, **kwargs) -> None:
@@ -24,14 +28,19 @@ class PlatformStack(Stack):
         identities = self.format_arn(service="ses", resource="identity", resource_name="*")
         secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name="tutormail/*",
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets, permissions.ANY: "*"}
+        self.progress = ProgressTable(self, "Progress")
+        stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
+        resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets,
+                     permissions.PROGRESS: self.progress.table.table_arn, permissions.STACK: stacks,
+                     permissions.ANY: "*"}
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
+                permissions.PROGRESS: "ProgressTable", permissions.STACK: "TutormailStacks",
                 permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
             self, "OperatorPolicy", managed_policy_name="tutormail-operator",
-            description="What the tutormail CLI calls: SES identities, tutormail secrets",
+            description="What the tutormail CLI calls: SES identities, tutormail secrets, progress table, stacks",
             statements=[iam.PolicyStatement(sid=sids[kind], actions=actions, resources=[resources[kind]])
                         for kind, actions in permissions.actions_by_resource().items()])
         self._acknowledge_wildcards(self.operator_policy, platform)
@@ -86,10 +95,12 @@ class PlatformStack(Stack):
     def _acknowledge_wildcards(policy: iam.ManagedPolicy, platform: Platform) -> None:
         reason = ("SES read and list calls do not support resource-level permissions; the wildcard "
                   "ARNs are scoped to SES identities of this account and region (named by the institutions' "
-                  "own domains, which no prefix covers) and to the tutormail/ secret prefix.")
+                  "own domains, which no prefix covers), to the tutormail/ secret prefix and to the "
+                  "tutor-mail stacks (named by institution, each with a stack id).")
         where = f"{platform.region}:{platform.account}"
         Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
             for finding in ("Resource::*",
                             f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
-                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*")))
+                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*",
+                            f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{stack_name('*')}/*")))

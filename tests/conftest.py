@@ -70,24 +70,32 @@ def cdk(*args: str, env: dict, cwd: Path = REPO):
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=240, check=False)
 
 
+# --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
+DEPLOY = ("deploy", "--require-approval", "never", "--method", "direct")
+
+
 @pytest.fixture(scope="session")
-def deployed(sandbox):
-    """Every example stack deployed by the real CDK CLI into the sandbox, as in a real account:
-    the administrator bootstraps CDK and deploys TutorMail-Platform once (it declares the product's
-    principals), then the deploy principal deploys; the CLI runs as the operator principal.
-    `env` is the administrator's (for tests that look behind the product's back), `deploy_env` and
-    `operator_env` the principals'."""
+def platform_deployed(sandbox):
+    """TutorMail-Platform (its principals' policies, the progress table) deployed by the real CDK
+    CLI as in a real account: the administrator bootstraps CDK and deploys it once. The CLI runs as
+    the operator principal (`operator_env`); `env` is the administrator's (for tests that look
+    behind the product's back)."""
     from sandbox import launcher
 
     admin = sandbox["env"]
-    # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
-    deploy = ("deploy", "--require-approval", "never", "--method", "direct")
-    for args, env in ((("bootstrap", launcher.bootstrap_target(INSTITUTIONS)), admin),
-                      ((*deploy, "TutorMail-Platform"), admin)):
-        result = cdk(*args, env=env)
+    for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)),
+                 (*DEPLOY, "TutorMail-Platform", "--exclusively")):
+        result = cdk(*args, env=admin)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    deployer = launcher.principal(admin, "deployer", ["tutormail-deploy"])
-    result = cdk(*deploy, "--all", env=deployer)
+    return {**sandbox, "operator_env": launcher.principal(admin, "operator", ["tutormail-operator"])}
+
+
+@pytest.fixture(scope="session")
+def deployed(platform_deployed):
+    """Every example stack deployed by the deploy principal (`deploy_env`), after the platform."""
+    from sandbox import launcher
+
+    deployer = launcher.principal(platform_deployed["env"], "deployer", ["tutormail-deploy"])
+    result = cdk(*DEPLOY, "--all", env=deployer)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    operator = launcher.principal(admin, "operator", ["tutormail-operator"])
-    return {**sandbox, "deploy_env": deployer, "operator_env": operator}
+    return {**platform_deployed, "deploy_env": deployer}

@@ -123,6 +123,22 @@ def _ses_resource(config: SandboxConfig, path: str, params: dict[str, Any]) -> s
     return arn + f"identity/{address}" if isinstance(address, str) else "*"
 
 
+def _dynamodb_tables(config: SandboxConfig, params: dict[str, Any]) -> list[str]:
+    """A request's tables: TableName, or every table of a batch's RequestItems (each is authorised).
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"""
+    names = [params["TableName"]] if isinstance(params.get("TableName"), str) else sorted(
+        params.get("RequestItems") or {})
+    return [name if name.startswith("arn:") else
+            f"arn:{config.partition}:dynamodb:{config.region}:{config.account}:table/{name}" for name in names]
+
+
+def resources_of(config: SandboxConfig, action: str, path: str, params: dict[str, Any]) -> list[str]:
+    """The ARNs IAM checks a request against (a batch names several)."""
+    if action.startswith("dynamodb:"):
+        return _dynamodb_tables(config, params) or ["*"]
+    return [resource_of(config, action, path, params)]
+
+
 def resource_of(config: SandboxConfig, action: str, path: str, params: dict[str, Any]) -> str:
     """The ARN IAM checks a request against; `*` for actions without a resource (List*, Get*Account)."""
     service = action.split(":", 1)[0]
@@ -191,10 +207,23 @@ def _is_json(request: access_control.IAMRequestBase) -> bool:
 def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -> None:
     config = SandboxConfig.from_env()
     action = S3_ACTIONS.get(self._action, self._action)
-    if action == "sts:GetCallerIdentity":  # AWS answers it whatever the policies say
+    # "No permissions are required to perform this operation", even under an explicit deny:
+    # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+    if action == "sts:GetCallerIdentity":
         return
-    if resource == "*" or not resource.startswith("arn:"):
-        resource = resource_of(config, action, self._path, _params(self))
+    params = _params(self)
+    resources = [resource] if resource != "*" and resource.startswith("arn:") else resources_of(
+        config, action, self._path, params)
+    checks = [(action, r) for r in resources]
+    if action == "cloudformation:DescribeStacks" and not params.get("StackName"):
+        # Every stack: "This requires ListStacks and DescribeStacks permissions".
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html
+        checks.append(("cloudformation:ListStacks", "*"))
+    for checked_action, checked_resource in checks:
+        _authorise(self, config, checked_action, checked_resource)
+
+
+def _authorise(self: access_control.IAMRequestBase, config: SandboxConfig, action: str, resource: str) -> None:
     policies = [policy_document(policy) for policy in self._access_key.collect_policies()]
     answer = EVALUATOR.decide(action=action, principal=self._access_key.arn, resource=resource,
                               account=config.account, policies=policies, context=_global_context(config, self),

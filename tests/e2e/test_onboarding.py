@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import boto3
 import pytest
+from tutormail.aws.progress_store import ProgressStore
 from tutormail.tutor_setup.smtp_password import smtp_password
 
 from sandbox import launcher
@@ -142,8 +143,7 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
 
     renewed = cli(env, "verify", "instituicao-xy", "--auto-resend", "--output", "json")
     assert renewed.returncode == 3, renewed.stderr
-    secret = boto3.client("secretsmanager").describe_secret(SecretId="tutormail/instituicao-xy/smtp")
-    assert {t["Key"]: t["Value"] for t in secret["Tags"]}["tutormail:link:contato@colegioxy.com.br"].startswith("2 ")
+    assert _phase_tags("instituicao-xy")["tutormail:link:contato@colegioxy.com.br"].startswith("2 ")
     status, _ = launcher.open_link(deployed["state"], "contato@colegioxy.com.br")
     assert status == 200
     done = cli(env, "verify", "instituicao-xy", "--output", "json")
@@ -175,8 +175,7 @@ def test_dmarc_gate_refuses_a_blocked_sender_until_the_risk_is_accepted(env, dep
     accepted = cli(env, *test, "--accept-dmarc-risk", "--output", "json")
     assert accepted.returncode == 0 and as_json(accepted)["smtp_code"] == 250, accepted.stderr
     assert "DMARC risk accepted by arn:aws:" in accepted.stderr
-    tags = {t["Key"]: t["Value"] for t in boto3.client("secretsmanager").describe_secret(
-        SecretId="tutormail/instituicao-xy/smtp")["Tags"]}
+    tags = _phase_tags("instituicao-xy")
     when, policy, who = tags["tutormail:dmarc-risk:contato@colegioxy.com.br"].split(" ")
     assert time.strptime(when, "%Y-%m-%dT%H:%M:%SZ") and policy == "reject" and who.startswith("arn:aws:")
     row = next(r for r in as_json(cli(env, "status", "instituicao-xy", "--output", "json"))["rows"]
@@ -213,8 +212,7 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
                 assert data["message_id"]
     mails = list((deployed["state"] / "mailbox").glob("*.eml"))
     assert len(mails) >= 10
-    secret = boto3.client("secretsmanager").describe_secret(SecretId="tutormail/instituicao-xy/smtp")
-    assert "tutormail:phase3:comunicacao@instituicaoxy.com.br" in {t["Key"] for t in secret["Tags"]}
+    assert "tutormail:phase3:comunicacao@instituicaoxy.com.br" in _phase_tags("instituicao-xy")
     status = cli(env, "status", "--all", "--output", "json")
     assert status.returncode == 0, status.stdout + status.stderr
     rows = as_json(status)["rows"]
@@ -240,8 +238,8 @@ def test_one_institutions_credentials_cannot_send_as_another(env):
 
 
 def _phase_tags(slug):
-    secret = boto3.client("secretsmanager").describe_secret(SecretId=f"tutormail/{slug}/smtp")
-    return {t["Key"]: t["Value"] for t in secret.get("Tags", []) if t["Key"].startswith("tutormail:")}
+    """The institution's progress marks, as the progress table holds them."""
+    return ProgressStore("us-east-1").institution(slug)
 
 
 def test_a_sender_refused_at_the_end_of_data_is_never_reported_as_sent(env):
@@ -366,6 +364,28 @@ def test_rerunning_every_step_changes_nothing(env, deployed):
                                                                            "instituicao-xy"]
 
 
+def test_lifecycle_commands_read_the_deployed_stacks_as_the_operator(env, tmp_path):
+    from aws_cdk import App
+    from tutormail.catalog.model import load_catalog
+
+    from infra.app_builder import build_app
+    from tests.conftest import cdk_context
+
+    changes = cli(env, "plan-changes", "instituicao-xy", "--output", "json")
+    assert changes.returncode == 0, changes.stderr
+    assert as_json(changes)["deployed"] is True
+    app = App(outdir=str(tmp_path / "cdk.out"), context=cdk_context())
+    catalog = load_catalog(INSTITUTIONS)
+    build_app(app, catalog)
+    app.synth()
+    found = cli(env, "out-of-date", "--cdk-out", str(tmp_path / "cdk.out"), "--output", "json")
+    assert found.returncode == 0, found.stderr
+    stacks = {d["stack"]: d["reason"] for d in as_json(found)["deploy"]}
+    assert set(stacks) | set(as_json(found)["up_to_date"]) == {
+        "TutorMail-Platform", *(f"TutorMail-{slug}" for slug in catalog.institutions)}
+    assert "not deployed" not in stacks.values()
+
+
 def test_no_command_printed_a_secret_without_reveal():
     assert len(OUTPUTS) > 15
     client = boto3.client("secretsmanager")
@@ -381,7 +401,9 @@ def test_no_command_printed_a_secret_without_reveal():
 
 def test_the_operator_table_is_exactly_what_the_commands_called(env):
     """Every AWS action a command called as the operator is in its rows of the table, and every row
-    was called by its command (the run above drives each command the table names)."""
+    was called by its command (the run above drives each command the table names), but the rows of
+    the one-time migration of progress marks, which only an institution's first read calls (they
+    are asserted in tests/lifecycle/test_progress_store.py)."""
     from tutormail.aws.permissions import COMMAND_ACTIONS
 
     table: dict[str, set[str]] = defaultdict(set)
@@ -390,5 +412,7 @@ def test_the_operator_table_is_exactly_what_the_commands_called(env):
     called = {command: actions for command, actions in CALLS.items() if actions}
     missing = {c: sorted(a - table[c]) for c, a in called.items() if a - table[c]}
     assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
-    unused = {c: sorted(a - called.get(c, set())) for c, a in table.items() if a - called.get(c, set())}
+    once = {(g.command, g.action) for g in COMMAND_ACTIONS if g.migration}
+    unused = {c: sorted(x for x in a - called.get(c, set()) if (c, x) not in once) for c, a in table.items()}
+    unused = {c: a for c, a in unused.items() if a}
     assert not unused, f"granted but never called by the command: {unused}"

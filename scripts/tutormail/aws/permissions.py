@@ -10,9 +10,20 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   institutions' own domains and addresses, which no prefix covers);
 - SECRET: the tutormail secrets (`tutormail/*`: SMTP keys `tutormail/<slug>/smtp` and the TSIG keys
   the files name);
+- PROGRESS: the progress table of TutorMail-Platform (`table/tutormail-progress`; Query, Scan and
+  BatchWriteItem take DynamoDB's `table` resource type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html);
+- STACK: the tutor-mail stacks (`stack/TutorMail-*/*`; GetTemplate takes CloudFormation's `stack`
+  resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html);
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
   SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
-  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html).
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html; and
+  DescribeStacks without a stack name, which "requires ListStacks and DescribeStacks permissions"
+  and names no stack: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
+
+sts:GetCallerIdentity (the DMARC gate names who accepted the risk) has no row: "No permissions are
+required to perform this operation", even under an explicit deny
+(https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-IDENTITY, SECRET, ANY = "ses-identity", "tutormail-secret", "*"
+IDENTITY, SECRET, PROGRESS, STACK, ANY = "ses-identity", "tutormail-secret", "progress-table", "tutormail-stack", "*"
 
 
 @dataclass(frozen=True)
@@ -28,31 +39,45 @@ class Grant:
     command: str
     action: str
     resource: str
+    # Called only on an institution's first read of progress, when its secret's tags migrate into
+    # the table (aws/progress_tags.py): once per institution, so a run may not call it again.
+    migration: bool = False
 
 
-# Reads of progress marks (DescribeSecret) and writes (TagResource) go through aws/progress_tags.py.
+# Progress marks go through aws/progress_tags.py: a Query of the institution (status: a Scan of the
+# fleet), BatchWriteItem of new marks; an institution read for the first time is migrated from its
+# secret's tags (DescribeSecret, or ListSecrets for the fleet, then BatchWriteItem of the copies).
 COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("dns-records", "ses:GetEmailIdentity", IDENTITY),
     Grant("dns-publish", "ses:GetEmailIdentity", IDENTITY),
     Grant("dns-publish", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key the file names
     Grant("verify", "ses:GetEmailIdentity", IDENTITY),
-    Grant("verify", "secretsmanager:DescribeSecret", SECRET),
-    Grant("verify", "secretsmanager:TagResource", SECRET),  # --auto-resend records the new link
+    Grant("verify", "dynamodb:Query", PROGRESS),
+    Grant("verify", "dynamodb:BatchWriteItem", PROGRESS),  # --auto-resend records the new link
+    Grant("verify", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("verify", "ses:VerifyEmailIdentity", ANY),  # --auto-resend
     Grant("request-link", "ses:GetEmailIdentity", IDENTITY),
     Grant("request-link", "ses:VerifyEmailIdentity", ANY),
-    Grant("request-link", "secretsmanager:DescribeSecret", SECRET),
-    Grant("request-link", "secretsmanager:TagResource", SECRET),
+    Grant("request-link", "dynamodb:Query", PROGRESS),
+    Grant("request-link", "dynamodb:BatchWriteItem", PROGRESS),
+    Grant("request-link", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("status", "ses:ListEmailIdentities", ANY),
-    Grant("status", "secretsmanager:ListSecrets", ANY),
+    Grant("status", "dynamodb:Scan", PROGRESS),  # the fleet's marks
+    Grant("status", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
+    Grant("status", "secretsmanager:ListSecrets", ANY, migration=True),  # the secrets' tags, in pages
     Grant("smtp-settings", "ses:GetEmailIdentity", IDENTITY),
     Grant("smtp-settings", "secretsmanager:GetSecretValue", SECRET),
-    Grant("smtp-settings", "secretsmanager:DescribeSecret", SECRET),
-    Grant("smtp-settings", "secretsmanager:TagResource", SECRET),  # the "released" mark
+    Grant("smtp-settings", "dynamodb:Query", PROGRESS),
+    Grant("smtp-settings", "dynamodb:BatchWriteItem", PROGRESS),  # the "released" and DMARC gate marks
+    Grant("smtp-settings", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("send-test", "ses:GetEmailIdentity", IDENTITY),
     Grant("send-test", "secretsmanager:GetSecretValue", SECRET),
-    Grant("send-test", "secretsmanager:DescribeSecret", SECRET),
-    Grant("send-test", "secretsmanager:TagResource", SECRET),  # the phase-3 mark
+    Grant("send-test", "dynamodb:Query", PROGRESS),
+    Grant("send-test", "dynamodb:BatchWriteItem", PROGRESS),  # the phase-3 mark
+    Grant("send-test", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("out-of-date", "cloudformation:DescribeStacks", ANY),  # every stack: no StackName
+    Grant("out-of-date", "cloudformation:ListStacks", ANY),
+    Grant("plan-changes", "cloudformation:GetTemplate", STACK),
 )
 
 

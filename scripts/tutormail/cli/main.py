@@ -15,7 +15,7 @@ from tutormail.aws.client import ServiceError
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import commands
+from tutormail.cli import commands, lifecycle_commands
 from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit
@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain")
+    lifecycle_commands.register(add)
     return parser
 
 

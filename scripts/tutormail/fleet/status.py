@@ -1,7 +1,8 @@
 """`status`: where every institution, company and account stands, read in batches.
 
-AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and Secrets Manager ListSecrets
-(100 secrets a page, with their tags: links sent, phases 2 and 3; see progress.py). Nothing is
+AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and a Scan of the DynamoDB
+progress table (a page per 1 MB: links sent, phases 2 and 3; see aws/progress_tags.py), plus
+ListSecrets pages only while some institution's old secret tags are not migrated. Nothing is
 read per identity. DMARC look-ups: one per distinct domain, concurrently (cenario2/dmarc.py); a
 verified sender blocked by DMARC stands at "1 blocked by DMARC" (tutor_setup/gate.py).
 """
@@ -12,8 +13,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from tutormail.aws import client as aws
-from tutormail.aws.progress_tags import RELEASED, TESTED
+from tutormail.aws.progress_store import ProgressStore
+from tutormail.aws.progress_tags import RELEASED, TESTED, fleet_progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
 from tutormail.clock import Clock, iso
@@ -24,30 +25,18 @@ from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_i
 log = logging.getLogger("tutormail")
 
 
-def secret_tags(client: Any) -> dict[str, dict[str, str]]:
-    """Tags of every tutormail/ secret, by secret name."""
-    result: dict[str, dict[str, str]] = {}
-    kwargs: dict[str, Any] = {"MaxResults": 100, "Filters": [{"Key": "name", "Values": ["tutormail/"]}]}
-    while True:
-        page = aws.call("Secrets Manager ListSecrets", client.list_secrets, **kwargs)
-        for secret in page.get("SecretList", []):
-            result[secret["Name"]] = {t["Key"]: t["Value"] for t in secret.get("Tags") or []}
-        if not page.get("NextToken"):
-            return result
-        kwargs["NextToken"] = page["NextToken"]
-
-
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
-          dns_checks: bool = True) -> tuple[list[dict[str, Any]], int]:
+          dns_checks: bool = True, store: ProgressStore | None = None) -> tuple[list[dict[str, Any]], int]:
     statuses = ses.statuses()
-    tags = secret_tags(secrets_client)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
+    tags = fleet_progress({p.slug: p.secret_name for p in plans}, store or ProgressStore(catalog.platform.region),
+                          secrets_client)
     dmarc = plan_verdicts(plans) if dns_checks else None  # one query per distinct domain, concurrent
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:
             log.info("status: %d of %d institutions", number, len(plans))
-        secret = tags.get(plan.secret_name, {})
+        secret = tags.get(plan.slug, {})
         states: dict[str, IdentityState] = {}
         for identity in plan.identities:
             status = statuses.get(identity.name)
