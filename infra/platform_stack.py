@@ -32,10 +32,11 @@ class PlatformStack(Stack):
         stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
         resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets,
                      permissions.PROGRESS: self.progress.table.table_arn, permissions.STACK: stacks,
-                     permissions.ANY: "*"}
+                     permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*"}
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
                 permissions.PROGRESS: "ProgressTable", permissions.STACK: "TutormailStacks",
+                permissions.ZONE: "HostedZoneReads",
                 permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
@@ -96,11 +97,13 @@ class PlatformStack(Stack):
         reason = ("SES read and list calls do not support resource-level permissions; the wildcard "
                   "ARNs are scoped to SES identities of this account and region (named by the institutions' "
                   "own domains, which no prefix covers), to the tutormail/ secret prefix and to the "
-                  "tutor-mail stacks (named by institution, each with a stack id).")
+                  "tutor-mail stacks (named by institution, each with a stack id); hosted zones are only "
+                  "listed (preflight), in zones the institution files name.")
         where = f"{platform.region}:{platform.account}"
         Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
             for finding in ("Resource::*",
                             f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
                             f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*",
-                            f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{stack_name('*')}/*")))
+                            f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{stack_name('*')}/*",
+                            "Resource::arn:<AWS::Partition>:route53:::hostedzone/*")))

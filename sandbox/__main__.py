@@ -1,8 +1,10 @@
-"""python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|principal NAME POLICY...  [--state DIR]"""
+"""python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|account [...]|verify-recipient ADDRESS
+|principal NAME POLICY... [--state DIR]"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -10,6 +12,24 @@ from pathlib import Path
 from tutormail.catalog.problems import ConfigurationError
 
 from . import launcher
+
+
+def _on_off(text: str) -> bool:
+    if text not in ("on", "off"):
+        raise argparse.ArgumentTypeError("on or off")
+    return text == "on"
+
+
+def _account_parsers(sub) -> None:
+    account = sub.add_parser("account", help="show or change the SES account's state (GetAccount)")
+    account.add_argument("--production-access", type=_on_off, metavar="on|off",
+                         help="off: the SES sandbox (verified recipients only, 200 a day), as a new account")
+    account.add_argument("--sending", type=_on_off, metavar="on|off", help="off: the account's sending is paused")
+    account.add_argument("--enforcement", choices=("HEALTHY", "PROBATION", "SHUTDOWN"))
+    account.add_argument("--reset-quota", action="store_true", help="forget what was sent in the last 24 hours")
+    recipient = sub.add_parser("verify-recipient",
+                               help="verify an address as SES requires of recipients in the SES sandbox")
+    recipient.add_argument("address")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                          "variables are written 0600 to STATE/principal-NAME.json (the key is never printed)")
     who.add_argument("name")
     who.add_argument("policies", nargs="+")
+    _account_parsers(sub)
     args = parser.parse_args(argv)
     state = Path(args.state)
     try:
@@ -48,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         elif args.command == "open-link":
             status, text = launcher.open_link(state, args.address)
+            print(text)
+            return 0 if status == 200 else 1
+        elif args.command == "account":
+            state_view = launcher.account(state, production_access=args.production_access,
+                                          sending_enabled=args.sending, enforcement_status=args.enforcement,
+                                          reset_quota=args.reset_quota or None)
+            print(json.dumps(state_view, sort_keys=True))
+        elif args.command == "verify-recipient":
+            status, text = launcher.verify_recipient(state, args.address)
             print(text)
             return 0 if status == 200 else 1
     except RuntimeError as exc:

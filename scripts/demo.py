@@ -90,6 +90,10 @@ def flow(slugs: list[str]) -> list[str]:
     run(*deploy, "--all", quiet=True, env=deployer)
     os.environ.update(operator)  # from here on, the CLI runs as the operator principal, never as admin
     summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks; the CLI as the operator principal")
+    step("the SES account is in the SES sandbox, as a new account is: verify the test recipient")
+    run(sys.executable, "-m", "sandbox", "--state", str(STATE), "account")
+    run(sys.executable, "-m", "sandbox", "--state", str(STATE), "verify-recipient", TO)
+    summary.append(f"SES account without production access: test recipient {TO} verified (SES sandbox rule)")
     for slug in slugs:
         plan = json.loads(run("tutormail", "plan", slug, "--offline", "--output", "json", quiet=True))
         step(f"{slug}: plan (with the DMARC pre-flight of Cenário 2 addresses)")

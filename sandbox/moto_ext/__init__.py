@@ -8,7 +8,11 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
 - address identities stay PENDING until the link SES "mails" (a file in the outbox) is opened,
   and the link expires after its validity of sandbox time;
 - records that stacks create in Route 53 are also written to the sandbox DNS;
-- a stack update keeps parameters left at their default (a second `cdk deploy`).
+- a stack update keeps parameters left at their default (a second `cdk deploy`);
+- a resource that fails (an SES identity that already exists) rolls the stack back as
+  CloudFormation does, keeping what DeletionPolicy keeps (cfn_rollback.py);
+- SES v2 GetAccount answers from the account's state (SES sandbox or production access, sending,
+  enforcement, quota), which the SMTP stand-in enforces.
 The CDK CLI deploys to the sandbox with `--method direct`: moto's change sets do not survive a
 second deploy of the same stack.
 """
@@ -26,8 +30,10 @@ def install() -> None:
                            "re-check every extension against the new version before changing the pin")
     # Imported for their effect: moto builds its CloudFormation type map from the direct
     # subclasses of CloudFormationModel the first time a stack is parsed.
-    from . import cfn_fixes, cfn_models, ses_lifecycle
+    from . import cfn_fixes, cfn_models, cfn_rollback, ses_account, ses_lifecycle
 
     ses_lifecycle.patch_backends()
     cfn_models.patch_route53()
     cfn_fixes.patch_update_parameters()
+    ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
+    cfn_rollback.patch_create_and_delete()

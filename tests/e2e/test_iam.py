@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import smtplib
-import ssl
 
 import boto3
 import pytest
 from tutormail.tutor_setup.smtp_password import smtp_password
 
 from sandbox import launcher
-from tests.conftest import run_cli
+from tests.conftest import run_cli, smtp_login
 
 MISSING = "secretsmanager:GetSecretValue"
 
@@ -61,14 +60,6 @@ def test_the_operator_cannot_do_what_no_command_does(admin, deployed):
     assert "secretsmanager:PutSecretValue" in refused.value.response["Error"]["Message"]
 
 
-def _login(env, access_key_id, secret_access_key):
-    host, port = env["TUTORMAIL_SMTP_ENDPOINT"].rsplit(":", 1)
-    smtp = smtplib.SMTP(host, int(port), timeout=10)
-    smtp.starttls(context=ssl.create_default_context(cafile=env["TUTORMAIL_SMTP_CA_BUNDLE"]))
-    smtp.login(access_key_id, smtp_password(secret_access_key, env["AWS_REGION"]))
-    return smtp
-
-
 @pytest.fixture
 def smtp_key(admin):
     """A key of the institution's SMTP user, made for the test and deleted after it (the secret's
@@ -87,7 +78,8 @@ def smtp_key(admin):
 
 def test_mixed_case_from_under_a_domain_identity_is_sent(admin, smtp_key):
     sender = "Comunicacao@Escola-Padrao.Sistematutor.com.br"  # the file says comunicacao@escola-padrao...
-    with _login(admin, *smtp_key("escola-padrao")) as smtp:
+    key_id, secret = smtp_key("escola-padrao")
+    with smtp_login(admin, key_id, smtp_password(secret, admin["AWS_REGION"])) as smtp:
         refused = smtp.sendmail(sender, ["teste@exemplo.com.br"],
                                 f"From: {sender}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
     assert refused == {}
@@ -95,7 +87,9 @@ def test_mixed_case_from_under_a_domain_identity_is_sent(admin, smtp_key):
 
 def test_mixed_case_link_verified_address_is_refused_by_the_policy(admin, smtp_key):
     sender = "Contato@colegioxy.com.br"  # SES verified contato@colegioxy.com.br, exactly
-    with _login(admin, *smtp_key("instituicao-xy")) as smtp, pytest.raises(smtplib.SMTPDataError) as refused:
+    key_id, secret = smtp_key("instituicao-xy")
+    with smtp_login(admin, key_id, smtp_password(secret, admin["AWS_REGION"])) as smtp, \
+            pytest.raises(smtplib.SMTPDataError) as refused:
         smtp.sendmail(sender, ["teste@exemplo.com.br"], f"From: {sender}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
     assert refused.value.smtp_code == 554
     assert b"not authorized to perform `ses:SendRawEmail'" in refused.value.smtp_error

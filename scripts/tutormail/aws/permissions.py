@@ -13,8 +13,12 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
 - PROGRESS: the progress table of TutorMail-Platform (`table/tutormail-progress`; Query, Scan and
   BatchWriteItem take DynamoDB's `table` resource type:
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html);
-- STACK: the tutor-mail stacks (`stack/TutorMail-*/*`; GetTemplate takes CloudFormation's `stack`
-  resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html);
+- STACK: the tutor-mail stacks (`stack/TutorMail-*/*`; GetTemplate and DescribeStackResources take
+  CloudFormation's `stack` resource type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html);
+- ZONE: Route 53 hosted zones (`hostedzone/*`: preflight reads the platform zone and the zones the
+  institution files name, which the platform stack does not know; ListResourceRecordSets takes the
+  `hostedzone` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html);
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
   SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html; and
@@ -31,7 +35,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-IDENTITY, SECRET, PROGRESS, STACK, ANY = "ses-identity", "tutormail-secret", "progress-table", "tutormail-stack", "*"
+IDENTITY, SECRET, PROGRESS, STACK, ZONE, ANY = ("ses-identity", "tutormail-secret", "progress-table", "tutormail-stack",
+                                               "hosted-zone", "*")
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("dns-publish", "ses:GetEmailIdentity", IDENTITY),
     Grant("dns-publish", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key the file names
     Grant("verify", "ses:GetEmailIdentity", IDENTITY),
+    Grant("verify", "ses:GetAccount", ANY),
     Grant("verify", "dynamodb:Query", PROGRESS),
     Grant("verify", "dynamodb:BatchWriteItem", PROGRESS),  # --auto-resend records the new link
     Grant("verify", "secretsmanager:DescribeSecret", SECRET, migration=True),
@@ -62,6 +68,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("request-link", "dynamodb:BatchWriteItem", PROGRESS),
     Grant("request-link", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("status", "ses:ListEmailIdentities", ANY),
+    Grant("status", "ses:GetAccount", ANY),  # the SES account's state, in the report's header
     Grant("status", "dynamodb:Scan", PROGRESS),  # the fleet's marks
     Grant("status", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("status", "secretsmanager:ListSecrets", ANY, migration=True),  # the secrets' tags, in pages
@@ -78,6 +85,10 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("out-of-date", "cloudformation:DescribeStacks", ANY),  # every stack: no StackName
     Grant("out-of-date", "cloudformation:ListStacks", ANY),
     Grant("plan-changes", "cloudformation:GetTemplate", STACK),
+    Grant("preflight", "ses:GetEmailIdentity", IDENTITY),
+    Grant("preflight", "ses:GetAccount", ANY),
+    Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
+    Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
 )
 
 

@@ -17,21 +17,41 @@ from tutormail.aws.progress_store import ProgressStore
 from tutormail.aws.progress_tags import RELEASED, TESTED, fleet_progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
+from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
-from tutormail.plan.build import build_plan
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
+from tutormail.exitcodes import worst
+from tutormail.plan.build import InstitutionPlan, Sender, build_plan
 from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
-from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity, worst
+from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
 
 log = logging.getLogger("tutormail")
 
 
+def phase_of(plan: InstitutionPlan, sender: Sender, check: IdentityCheck, progress: dict[str, str]
+             ) -> tuple[str, str, str, str]:
+    """(phase, next action, who acts, what is missing) of one account, from its identity's check
+    and the progress marks: phase 1 until verified, then 2 once released, 3 once tested."""
+    if not check.verified:
+        return "1 pending", check.next_action, check.actor, check.missing
+    if TESTED + sender.address in progress:
+        return "3 tested", "none", PLATFORM, ""
+    if RELEASED + sender.address in progress:
+        return ("2 settings released", "the institution fills in Contas de E-mail and runs the phase 3 test",
+                INSTITUTION, "phase 3 test")
+    return ("1 verified", f"hand over the settings: tutormail smtp-settings {plan.slug} --reveal", PLATFORM,
+            "settings not yet released")
+
+
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
-          dns_checks: bool = True, store: ProgressStore | None = None) -> tuple[list[dict[str, Any]], int]:
+          dns_checks: bool = True, endpoints: DnsEndpoints = SYSTEM, store: ProgressStore | None = None
+          ) -> tuple[list[dict[str, Any]], int]:
     statuses = ses.statuses()
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
     tags = fleet_progress({p.slug: p.secret_name for p in plans}, store or ProgressStore(catalog.platform.region),
                           secrets_client)
-    dmarc = plan_verdicts(plans) if dns_checks else None  # one query per distinct domain, concurrent
+    # one query per distinct domain, concurrent
+    dmarc = plan_verdicts(plans, DmarcLookups(endpoints)) if dns_checks else None
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:
@@ -44,18 +64,7 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
                                      IdentityState(identity.name, True, status, status == "SUCCESS"))
         for sender in plan.senders:
             check = check_identity(plan, sender.identity, states[sender.identity], clock, secret)
-            phase, action, actor, missing = "1 pending", check.next_action, check.actor, check.missing
-            if check.verified:
-                if TESTED + sender.address in secret:
-                    phase, action, actor, missing = "3 tested", "none", PLATFORM, ""
-                elif RELEASED + sender.address in secret:
-                    phase, action, actor, missing = ("2 settings released", "the institution fills in Contas de "
-                                                     "E-mail and runs the phase 3 test", INSTITUTION,
-                                                     "phase 3 test")
-                else:
-                    phase, action, actor, missing = ("1 verified", f"hand over the settings: tutormail "
-                                                     f"smtp-settings {plan.slug} --reveal", PLATFORM,
-                                                     "settings not yet released")
+            phase, action, actor, missing = phase_of(plan, sender, check, secret)
             ready = deliverability(plan, sender.identity, check.scenario, dmarc, secret)
             if check.verified and ready.holds_back:
                 phase, action, actor, missing = ready.phase, ready.way_out, ready.actor, ready.verdict.reason
