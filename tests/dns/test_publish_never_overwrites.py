@@ -8,15 +8,15 @@ must not receive mail. Writes carry RFC 2136 prerequisites (section 2.4.3).
 from __future__ import annotations
 
 import json
-import shutil
 
 import boto3
 import pytest
 from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
-from tests.conftest import INSTITUTIONS, run_cli
-from tests.dns.test_cenario1_bind import INSTITUTION, force
+from tests.conftest import run_cli
+from tests.dns.test_cenario1_bind import force
+from tests.factory import institution, rfc2136, write_institutions
 
 PRIMARY = "127.0.0.1"
 STRICT = '"v=DMARC1; p=reject; rua=mailto:dmarc@politica.com.br"'
@@ -26,9 +26,9 @@ OTHER_TXT = '"google-site-verification=obviously-fake-token"'
 @pytest.fixture(scope="module")
 def world(sandbox, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("keeps")
-    institutions = tmp / "institutions"
-    institutions.mkdir()
-    shutil.copy(INSTITUTIONS / "platform.yaml", institutions)
+    institutions = write_institutions(tmp / "institutions", {
+        slug: institution(slug.title(), dns=[rfc2136(domain, PRIMARY, slug)])
+        for slug, domain in (("politica", "politica.com.br"), ("ocupado", "ocupado.com.br"))})
     key = TsigKey.generate("tutormail-keeps")
     zones = [Zone("politica.com.br", update_keys=(key.name,), name_servers=(("ns1", PRIMARY),),
                   records=[("_dmarc", 300, "TXT", STRICT), ("mail", 300, "TXT", OTHER_TXT)]),
@@ -44,7 +44,6 @@ def world(sandbox, tmp_path_factory):
     secrets = session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"])
     state = {"env": env, "port": port, "sandbox_url": sandbox["env"]["TUTORMAIL_SANDBOX_URL"]}
     for slug, domain in (("politica", "politica.com.br"), ("ocupado", "ocupado.com.br")):
-        (institutions / f"{slug}.yaml").write_text(INSTITUTION.format(name=slug.title(), slug=slug, domain=domain))
         ses.create_email_identity(EmailIdentity=domain, DkimSigningAttributes={"NextSigningKeyLength": "RSA_2048_BIT"})
         ses.create_email_identity(EmailIdentity=f"{slug}.sistematutor.com.br")
         force(state, f"{slug}.sistematutor.com.br", "SUCCESS")

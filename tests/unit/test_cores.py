@@ -7,7 +7,7 @@ import stat
 from datetime import timedelta
 
 import pytest
-from tutormail.aws.progress_tags import LINK, RELEASED, TESTED, secret_tags
+from tutormail.aws.progress_tags import DMARC_RISK, LINK, RELEASED, TESTED, secret_tags
 from tutormail.aws.ses import IdentityState
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.model import load_catalog
@@ -326,13 +326,82 @@ def test_phase_test_sends_only_for_a_verified_sender_and_records_only_an_accepta
     assert progress.writes == [{TESTED + "comunicacao@padrao.sistematutor.com.br": iso(clock.now())}]
 
 
+def reject_at(domain):
+    """DMARC look-ups where `domain` publishes p=reject and nothing else has a record."""
+    return DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == f"_dmarc.{domain}" else [])
+
+
+def test_the_shared_password_is_not_released_while_any_sibling_is_blocked_by_dmarc(plans, monkeypatch):
+    """One SMTP user sends as every address of the institution: the password asked for one account
+    is the password of the blocked one too."""
+    monkeypatch.setattr("tutormail.tutor_setup.gate.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    plan = plans["escola"]
+    ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
+    progress, clock = FakeProgress(), FixedClock()
+    shut = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
+                            lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    assert shut.gate.code == Exit.ACTION_NEEDED and shut.rows == []
+    [problem] = shut.gate.problems
+    assert problem.startswith("contato@colegioteste.com.br: blocked by DMARC") and "one SMTP user" in problem
+    masked = release_settings(plan, "Escola Teste", "comunicacao", False, ses, progress, clock,
+                              lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    assert masked.gate.open and {r["password"] for r in masked.rows} == {"********"}
+    accepted = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
+                                accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"),
+                                read_secret=lambda _: SECRET)
+    assert accepted.gate.open and accepted.rows[0]["password"] != "********"
+    assert list(accepted.gate.marks) == [DMARC_RISK + "contato@colegioteste.com.br"]
+    assert progress.writes == []  # recorded by the caller once the settings are out
+
+
+def test_a_dmarc_acceptance_is_recorded_only_with_a_test_ses_accepted(plans, monkeypatch):
+    monkeypatch.setattr("tutormail.tutor_setup.gate.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    plan = plans["escola"]
+    ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
+    progress, clock = FakeProgress(), FixedClock()
+    replies = iter([SendResult(False, None, "", "no answer"), SendResult(True, 250, "Ok id", "", "id")])
+
+    def send(*args, **kwargs):
+        return next(replies)
+
+    args = ("Colégio Teste", "comunicacao", "a@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock)
+    failed = phase_test(plan, *args, accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"), send=send,
+                        read_secret=lambda _: SECRET)
+    assert failed.result is not None and not failed.result.ok and progress.writes == []
+    ok = phase_test(plan, *args, accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"), send=send,
+                    read_secret=lambda _: SECRET)
+    assert ok.result.ok
+    [written] = progress.writes
+    assert set(written) == {DMARC_RISK + "contato@colegioteste.com.br", TESTED + "contato@colegioteste.com.br"}
+
+
+def test_offline_status_never_advises_releasing_an_unchecked_cenario2_sender(institution_files):
+    catalog = load_catalog(institution_files(escola=institution(
+        "Escola", companies=[company("Escola", {"comunicacao": "contato@colegioteste.com.br"})])))
+
+    class ListingSes:
+        def statuses(self):
+            return {"contato@colegioteste.com.br": "SUCCESS"}
+
+    class Store:
+        def fleet(self):
+            return {"escola": {"tutormail:migrated": "2026-01-01T00:00:00Z"}}
+
+        def put(self, marks):
+            raise AssertionError("nothing to migrate")
+
+    rows, _ = sweep(catalog, ["escola"], ListingSes(), None, FixedClock(), dns_checks=False, store=Store())
+    [row] = [r for r in rows if r["address"] == "contato@colegioteste.com.br"]
+    assert row["phase"] == "1 verified (DMARC not checked)" and "--reveal" not in row["next_action"]
+
+
 # --- exact output -----------------------------------------------------------------------------------
 
 def test_env_names_are_unique_or_refused():
-    row = {"from": "f", "from_label": "l", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
+    row = {"from": "f", "from_label": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
            "tls": "SES"}
     lines = env_lines([{**row, "company": "Escola A", "account": "news"}, {**row, "company": "B", "account": "news"}])
-    assert len(lines) == len(set(lines)) == 2 * len(row)
+    assert len(lines) == len(set(lines)) == 16
     with pytest.raises(UsageError) as caught:
         env_lines([{**row, "company": "Escola Á", "account": "news"},
                    {**row, "company": "Escola A", "account": "news"}])
@@ -356,7 +425,7 @@ def test_handoff_markdown_keeps_columns_with_hostile_names(institution_files):
     assert "### Empresa: Empresa \\| Um" in text
     for line in text.splitlines():
         if line.startswith("| comunicacao"):
-            assert line.replace("\\|", "").count("|") == 10  # nine cells (the From and its label): no column shifted
+            assert line.replace("\\|", "").count("|") == 10  # nine cells: no column shifted
 
 
 @pytest.mark.parametrize(("name", "bom", "newline"), [("escola.yml", False, "\n"), ("escola.yaml", True, "\r\n"),

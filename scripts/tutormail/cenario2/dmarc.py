@@ -175,7 +175,7 @@ class DmarcLookups:
     def _ask(self, name: str) -> list[str] | str:
         try:
             return self._fetch(name)
-        except dns.exception.DNSException as exc:
+        except (dns.exception.DNSException, OSError, ValueError) as exc:  # any failure is "unknown", never ready
             return f"could not look up {name}: {exc.__class__.__name__}" + (f" ({exc})" if str(exc) else "")
 
     def _fill(self, names: Iterable[str]) -> None:

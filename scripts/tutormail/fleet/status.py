@@ -22,7 +22,7 @@ from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
 from tutormail.exitcodes import worst
 from tutormail.plan.build import InstitutionPlan, Sender, build_plan
-from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
+from tutormail.tutor_setup.gate import UNCHECKED, deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
 
 log = logging.getLogger("tutormail")
@@ -68,6 +68,9 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
             ready = deliverability(plan, sender.identity, check.scenario, dmarc, secret)
             if check.verified and ready.holds_back:
                 phase, action, actor, missing = ready.phase, ready.way_out, ready.actor, ready.verdict.reason
+            elif phase == "1 verified" and ready.state == UNCHECKED:  # --offline: never advise a release unchecked
+                phase, missing = "1 verified (DMARC not checked)", "the DMARC check of this Cenário 2 address"
+                action = f"check DMARC before handing over: tutormail status {plan.slug} (without --offline)"
             rows.append({
                 "institution": plan.slug, "company": sender.company, "account": sender.account,
                 "address": sender.address_display, "scenario": check.scenario, "state": check.state,

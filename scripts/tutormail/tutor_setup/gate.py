@@ -158,25 +158,36 @@ class Gate:
 
 
 def phase_gate(plan: InstitutionPlan, senders: list[Sender], ses: Ses, progress: Progress, clock: Clock,
-               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None) -> Gate:
-    """Whether the selected senders may have their password released or a test sent."""
+               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None,
+               shared_with: list[Sender] | None = None) -> Gate:
+    """Whether the selected senders may have their password released or a test sent.
+
+    `shared_with`: the other senders that the same credential can send as. The institution has one
+    SMTP user whose policy allows every address of its file, so the password of one account is the
+    password of all: releasing it is deliverable only if none of them is held back by DMARC."""
     recorded = progress.read()
     names = sorted({s.identity for s in senders})
     checks = {name: check_identity(plan, name, ses.identity(name), clock, recorded) for name in names}
-    verdicts = (lookups or DmarcLookups()).verdicts(domain_of(n) for n in names if checks[n].scenario == 2)
-    gate = Gate(checks, {n: deliverability(plan, n, checks[n].scenario, verdicts, recorded) for n in names})
+    scenarios = {i.name: i.scenario for i in plan.identities} | {n: checks[n].scenario for n in names}
+    covered = sorted({*names, *(s.identity for s in shared_with or [])})
+    verdicts = (lookups or DmarcLookups()).verdicts(domain_of(n) for n in covered if scenarios[n] == Scenario.LINK)
+    gate = Gate(checks, {n: deliverability(plan, n, scenarios[n], verdicts, recorded) for n in covered})
     codes, held = [], []
     for name in names:
-        check, ready = checks[name], gate.readiness[name]
+        check = checks[name]
         if not check.verified:
             gate.problems.append(f"{name} is not verified for sending: {check.missing}; next: {check.next_action}")
             codes.append(Exit.ACTION_NEEDED)
+    for name in covered:
+        ready = gate.readiness[name]
+        shared = "" if name in names else (f" (the password asked for is also the password of {name}: one SMTP "
+                                           f"user sends as every address of {plan.slug})")
         if ready.state == ACCEPTED:
             log.warning("%s: %s (%s)", name, ready.summary, ready.verdict.reason)
         elif ready.holds_back and accept_dmarc_risk:
             held.append(name)
         elif ready.holds_back:
-            gate.problems.append(f"{name}: {ready.summary}: {ready.verdict.reason}; way out: {ready.way_out}")
+            gate.problems.append(f"{name}: {ready.summary}: {ready.verdict.reason}; way out: {ready.way_out}{shared}")
             codes.append(ready.exit_code)
     gate.code = worst(codes)
     if gate.open and held:

@@ -53,5 +53,6 @@ def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None
     if not blocks:
         return []
     return [("h2", "Atenção: contas cujos e-mails não chegariam (DMARC)"),
-            ("p", "Não configure as contas abaixo no Tutor antes de escolher uma das saídas indicadas: a senha "
-                  "delas só é liberada depois disso, ou se a instituição aceitar expressamente o risco."), *blocks]
+            ("p", "Não configure as contas abaixo no Tutor antes de escolher uma das saídas indicadas. A senha "
+                  "SMTP é uma só para todas as contas da instituição, por isso ela só é liberada depois disso, ou "
+                  "se a instituição aceitar expressamente o risco."), *blocks]

@@ -39,7 +39,8 @@ def release_settings(plan: InstitutionPlan, company: str | None, account: str | 
     """The Contas de E-mail fields of the selected accounts. With `reveal`, the gate must be open
     for every selected sender, or nothing is released and `gate.problems` says why."""
     senders = select_senders(plan, company, account)
-    gate = phase_gate(plan, senders, ses, progress, clock, accept_dmarc_risk, lookups)
+    gate = phase_gate(plan, senders, ses, progress, clock, accept_dmarc_risk, lookups,
+                      shared_with=plan.senders if reveal else None)
     if reveal and not gate.open:
         return SettingsRelease(senders, gate)
     rules = [{"company": c.name, "rule": rule, "account": target}
@@ -50,10 +51,6 @@ def release_settings(plan: InstitutionPlan, company: str | None, account: str | 
 
 def record_released(progress: Progress, release: SettingsRelease, clock: Clock) -> None:
     progress.write({**release.gate.marks, **{RELEASED + s.address: iso(clock.now()) for s in release.senders}})
-
-
-def record_tested(progress: Progress, sender: Sender, clock: Clock) -> None:
-    progress.write({TESTED + sender.address: iso(clock.now())})
 
 
 @dataclass(frozen=True)
@@ -76,9 +73,7 @@ def phase_test(plan: InstitutionPlan, company: str | None, account: str | None, 
     host, port = endpoint
     if not gate.open:
         return TestOutcome(sender, gate, f"{host}:{port}", None)
-    if gate.marks:
-        progress.write(gate.marks)
     result = send(plan, sender, read_secret(plan), to, host, port, ca_bundle, attempts=attempts)
-    if result.ok:
-        record_tested(progress, sender, clock)
+    if result.ok:  # the DMARC-risk acceptance, like phase 3, is recorded only once the step is done
+        progress.write({**gate.marks, TESTED + sender.address: iso(clock.now())})
     return TestOutcome(sender, gate, f"{host}:{port}", result)
