@@ -6,6 +6,7 @@ from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Duration, Stack, Valid
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 from tutormail.aws import permissions
+from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
 from tutormail.plan.build import stack_name
 
@@ -29,9 +30,11 @@ class PlatformStack(Stack):
         secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name="tutormail/*",
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
         self.progress = ProgressTable(self, "Progress")
+        # The table's fixed name, not a GetAtt: moto's stack updates lose the table's attributes.
+        progress = self.format_arn(service="dynamodb", resource="table", resource_name=TABLE)
         stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
         resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets,
-                     permissions.PROGRESS: self.progress.table.table_arn, permissions.STACK: stacks,
+                     permissions.PROGRESS: progress, permissions.STACK: stacks,
                      permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*"}
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
