@@ -7,6 +7,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 from tutormail.plan.build import InstitutionPlan
+from tutormail.plan.smtp_policy import send_statements
 
 from . import logical_ids
 from .senders import AddressSender, DomainSender
@@ -32,9 +33,6 @@ class InstitutionStack(Stack):
                 events.EventBus.from_event_bus_name(self, "DefaultBus", "default")),
             events=list(WATCHED_EVENTS))
 
-        # ARNs are written here rather than with format_arn: each jsii call costs about a
-        # millisecond, and synthesis of hundreds of stacks is measured (bench/synth.py).
-        arn = f"arn:{Aws.PARTITION}:ses:{plan.platform.region}:{plan.platform.account}"
         for planned in plan.identities:
             if planned.kind == "domain":
                 DomainSender(self, f"Domain-{planned.name}", plan=plan, identity=planned,
@@ -46,9 +44,10 @@ class InstitutionStack(Stack):
 
         smtp = SmtpUser(self, "Smtp", user_name=plan.smtp_user_name, secret_name=plan.secret_name,
                         region=plan.platform.region,
-                        resource_arns=[*(f"{arn}:identity/{i.name}" for i in plan.identities),
-                                       f"{arn}:configuration-set/{plan.configuration_set}"],
-                        from_addresses=plan.from_addresses, generations=plan.key_generations)
+                        # ARNs as text (tutormail.plan.smtp_policy), not format_arn: each jsii call costs
+                        # about a millisecond, and synthesis of hundreds of stacks is measured.
+                        send_statements=send_statements(plan, Aws.PARTITION),
+                        generations=plan.key_generations)
         CfnOutput(self, "SmtpSecretArn", value=smtp.secret.secret_arn,
                   description="Secrets Manager secret holding the SMTP key (read it, never print it)")
         CfnOutput(self, "SmtpUserName", value=smtp.user.user_name)

@@ -1,5 +1,5 @@
 """python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|account [...]|verify-recipient ADDRESS
-[--state DIR]"""
+|principal NAME POLICY... [--state DIR]"""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     clock.add_argument("hours", type=float)
     link = sub.add_parser("open-link", help="open the last verification link mailed to an address")
     link.add_argument("address")
+    who = sub.add_parser("principal", help="an IAM user holding exactly the named managed policies; its "
+                         "variables are written 0600 to STATE/principal-NAME.json (the key is never printed)")
+    who.add_argument("name")
+    who.add_argument("policies", nargs="+")
     _account_parsers(sub)
     args = parser.parse_args(argv)
     state = Path(args.state)
@@ -60,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "advance-clock":
             offset = launcher.advance_clock(state, args.hours)
             print(f"sandbox clock is {offset / 3600:g} h ahead", file=sys.stderr)
+        elif args.command == "principal":
+            path = launcher.save_principal(state, args.name, args.policies)
+            print(path)
         elif args.command == "open-link":
             status, text = launcher.open_link(state, args.address)
             print(text)

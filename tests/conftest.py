@@ -89,24 +89,31 @@ DEPLOY = ("deploy", "--require-approval", "never", "--method", "direct")
 
 @pytest.fixture(scope="session")
 def platform_deployed(sandbox):
-    """TutorMail-Platform (operator policy, progress table) deployed by the real CDK CLI."""
-    env = sandbox["env"]
-    for args in (("bootstrap", "aws://123456789012/us-east-1"), (*DEPLOY, "TutorMail-Platform", "--exclusively")):
-        result = cdk(*args, env=env)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """TutorMail-Platform (its principals' policies, the progress table) deployed by the real CDK
+    CLI as in a real account: the administrator bootstraps CDK and deploys it once. The CLI runs as
+    the operator principal (`operator_env`); `env` is the administrator's (for tests that look
+    behind the product's back)."""
     from sandbox import launcher
 
+    admin = sandbox["env"]
+    for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)),
+                 (*DEPLOY, "TutorMail-Platform", "--exclusively")):
+        result = cdk(*args, env=admin)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     status, text = launcher.verify_recipient(sandbox["state"], TEST_RECIPIENT)
     assert status == 200, text
-    return sandbox
+    return {**sandbox, "operator_env": launcher.principal(admin, "operator", ["tutormail-operator"])}
 
 
 @pytest.fixture(scope="session")
 def deployed(platform_deployed):
-    """Every example stack deployed by the real CDK CLI into the sandbox."""
-    result = cdk(*DEPLOY, "--all", env=platform_deployed["env"])
+    """Every example stack deployed by the deploy principal (`deploy_env`), after the platform."""
+    from sandbox import launcher
+
+    deployer = launcher.principal(platform_deployed["env"], "deployer", ["tutormail-deploy"])
+    result = cdk(*DEPLOY, "--all", env=deployer)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return platform_deployed
+    return {**platform_deployed, "deploy_env": deployer}
 
 
 @pytest.fixture
