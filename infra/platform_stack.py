@@ -35,11 +35,16 @@ class PlatformStack(Stack):
         stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
         resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets,
                      permissions.PROGRESS: progress, permissions.STACK: stacks,
-                     permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*"}
+                     permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*",
+                     permissions.SMTP_USER: self.format_arn(service="iam", region="", resource="user",
+                                                            resource_name="tutormail-*-smtp"),
+                     permissions.CONFIGURATION_SET: self.format_arn(service="ses", resource="configuration-set",
+                                                                    resource_name="tutormail-*")}
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
                 permissions.PROGRESS: "ProgressTable", permissions.STACK: "TutormailStacks",
-                permissions.ZONE: "HostedZoneReads",
+                permissions.ZONE: "HostedZoneReads", permissions.SMTP_USER: "SmtpUsers",
+                permissions.CONFIGURATION_SET: "ConfigurationSets",
                 permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(

@@ -19,6 +19,10 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
 - ZONE: Route 53 hosted zones (`hostedzone/*`: preflight reads the platform zone and the zones the
   institution files name, which the platform stack does not know; ListResourceRecordSets takes the
   `hostedzone` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html);
+- SMTP_USER: the institutions' SMTP users (`user/tutormail-*-smtp`; ListAccessKeys and UpdateAccessKey
+  take IAM's `user` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html);
+- CONFIGURATION_SET: the institutions' configuration sets (`configuration-set/tutormail-*`;
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html);
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
   SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html; and
@@ -37,6 +41,7 @@ from dataclasses import dataclass
 
 IDENTITY, SECRET, PROGRESS, STACK, ZONE, ANY = ("ses-identity", "tutormail-secret", "progress-table", "tutormail-stack",
                                                "hosted-zone", "*")
+SMTP_USER, CONFIGURATION_SET = "smtp-user", "configuration-set"
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("verify", "dynamodb:BatchWriteItem", PROGRESS),  # --auto-resend records the new link
     Grant("verify", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("verify", "ses:VerifyEmailIdentity", ANY),  # --auto-resend
+    Grant("verify", "iam:ListAccessKeys", SMTP_USER),  # drift: the SMTP key's age
     Grant("request-link", "ses:GetEmailIdentity", IDENTITY),
     Grant("request-link", "ses:VerifyEmailIdentity", ANY),
     Grant("request-link", "dynamodb:Query", PROGRESS),
@@ -89,6 +95,20 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "ses:GetAccount", ANY),
     Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
+    # offboard (lifecycle/offboard.py), driven by tests/lifecycle/test_offboard.py, not by the onboarding run
+    Grant("offboard", "dynamodb:Query", PROGRESS),
+    Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the offboarding record, after each step
+    Grant("offboard", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("offboard", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of RFC 2136 domains
+    Grant("offboard", "ses:GetConfigurationSet", CONFIGURATION_SET),
+    Grant("offboard", "ses:PutConfigurationSetSendingOptions", CONFIGURATION_SET),
+    Grant("offboard", "iam:ListAccessKeys", SMTP_USER),
+    Grant("offboard", "iam:UpdateAccessKey", SMTP_USER),
+    Grant("offboard", "cloudformation:GetTemplate", STACK),
+    Grant("offboard", "cloudformation:DescribeStacks", STACK),  # with its StackName (and the waiter)
+    Grant("offboard", "cloudformation:DeleteStack", STACK),
+    Grant("offboard", "ses:GetEmailIdentity", IDENTITY),
+    Grant("offboard", "ses:DeleteEmailIdentity", IDENTITY),
 )
 
 
