@@ -106,7 +106,8 @@ class PlatformStack(Stack):
                   "ARNs are scoped to SES identities of this account and region (named by the institutions' "
                   "own domains, which no prefix covers), to the tutormail/ secret prefix and to the "
                   "tutor-mail stacks (named by institution, each with a stack id); hosted zones are only "
-                  "listed (preflight), in zones the institution files name.")
+                  "listed (preflight), in zones the institution files name; configuration sets and SMTP users "
+                  "are those of the tutormail- prefix (offboard turns them off, verify reads key ages).")
         where = f"{platform.region}:{platform.account}"
         Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
@@ -114,4 +115,6 @@ class PlatformStack(Stack):
                             f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
                             f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*",
                             f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{stack_name('*')}/*",
-                            "Resource::arn:<AWS::Partition>:route53:::hostedzone/*")))
+                            "Resource::arn:<AWS::Partition>:route53:::hostedzone/*",
+                            f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/tutormail-*",
+                            f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp")))

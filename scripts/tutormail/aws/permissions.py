@@ -121,5 +121,7 @@ def actions_by_resource(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> dict[str, 
 
 
 def read_only(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> tuple[Grant, ...]:
-    """The rows that only read (the CI plan job's role)."""
-    return tuple(row for row in rows if row.action.split(":", 1)[1].startswith(("Get", "List", "Describe")))
+    """The rows that only read (the CI plan job's role), never a secret's value: a pull request's job
+    must not be able to read SMTP keys or TSIG keys."""
+    return tuple(row for row in rows if row.action.split(":", 1)[1].startswith(("Get", "List", "Describe"))
+                 and row.action != "secretsmanager:GetSecretValue")
