@@ -3,6 +3,10 @@
 - AWS::IAM::Role: moto ignores `ManagedPolicyArns`; with IAM enforced, the CDK bootstrap deploy
   role would lack AWSCloudFormationReadOnlyAccess and `cdk deploy` would be refused where AWS
   allows it (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-role.html).
+- AWS::IAM::ManagedPolicy: moto cannot delete one, so the user it is attached to (the SMTP user's
+  send policy) can never be deleted and a stack deletion fails with DeleteConflict. CloudFormation
+  deletes the policy first, detaching it from its users, groups and roles as IAM requires
+  (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeletePolicy.html).
 - AWS::IAM::OIDCProvider (TutorMail-Platform's GitHub provider): moto's CloudFormation has no such
   type (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-oidcprovider.html).
 """
@@ -66,7 +70,21 @@ class OidcProvider(CloudFormationModel):
         iam_models.iam_backends[account_id][get_partition(region_name)].delete_open_id_connect_provider(resource_name)
 
 
+def _delete_managed_policy(cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+                           region_name: str) -> None:
+    backend = iam_models.iam_backends[account_id][get_partition(region_name)]
+    policy = backend.managed_policies.get(resource_name)
+    if policy is None:
+        return
+    for entities in (backend.users, backend.roles, backend.groups):
+        for entity in list(entities.values()):
+            if resource_name in entity.managed_policies:
+                policy.detach_from(entity)
+    backend.delete_policy(resource_name)
+
+
 def install() -> None:
+    iam_models.ManagedPolicy.delete_from_cloudformation_json = classmethod(_delete_managed_policy)
     role = iam_models.Role
     create, update = role.create_from_cloudformation_json.__func__, role.update_from_cloudformation_json.__func__
 
