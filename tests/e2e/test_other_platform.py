@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sandbox import launcher
-from tests.conftest import INSTITUTIONS, cdk, run_cli
+from tests.conftest import INSTITUTIONS, TEST_RECIPIENT, cdk, run_cli
 
 ACCOUNT, REGION = "210987654321", "sa-east-1"
 
@@ -24,7 +24,7 @@ def other(tmp_path_factory):
     state = tmp_path_factory.mktemp("other-sandbox")
     env = {**launcher.up(state, directory), "TUTORMAIL_INSTITUTIONS": str(directory)}
     try:
-        yield {"dir": directory, "env": env}
+        yield {"dir": directory, "env": env, "state": state}
     finally:
         launcher.down(state)
 
@@ -48,7 +48,9 @@ def test_bootstrap_deploy_verify_and_send_in_another_account_and_region(other):
     [institution] = json.loads(verified.stdout)["institutions"]
     assert {i["ses"]["status"] for i in institution["identities"]} == {"SUCCESS"}
 
-    sent = run_cli("send-test", "escola-sul", "--to", "teste@exemplo.com.br", "--output", "json", env=env)
+    status, text = launcher.verify_recipient(other["state"], TEST_RECIPIENT)  # a new account is in the SES sandbox
+    assert status == 200, text
+    sent = run_cli("send-test", "escola-sul", "--to", TEST_RECIPIENT, "--output", "json", env=env)
     assert sent.returncode == 0, sent.stdout + sent.stderr
     assert json.loads(sent.stdout)["smtp_code"] == 250
     settings = json.loads(run_cli("smtp-settings", "escola-sul", "--output", "json", env=env).stdout)
