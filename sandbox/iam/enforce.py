@@ -256,6 +256,9 @@ def _create_aws_request(self: access_control.IAMRequestBase):
 
 def install() -> None:
     """Every request from the first one is authenticated (signature) and authorised (policies)."""
+    # A tightening, not a loosening: moto's default is float("inf"), i.e. no request is ever checked
+    # (moto/settings.py); 0 makes moto authenticate the very first request, and the policy decision
+    # is then ours (check_action_permitted, below), as AWS makes it for every call.
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     access_control.IAMRequestBase.check_action_permitted = check_action_permitted
     access_control.IAMRequestBase._create_aws_request = _create_aws_request
