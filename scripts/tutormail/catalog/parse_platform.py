@@ -6,27 +6,18 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
 
-from tutormail.catalog.checker import Checker
+from tutormail.catalog.checker import Checker, mapping_document
 from tutormail.catalog.entities import GitHub, Platform
 from tutormail.catalog.fields import GITHUB, PLATFORM
 from tutormail.catalog.names import wildcard_problem
 from tutormail.catalog.public_suffixes import is_public_suffix
-from tutormail.catalog.yaml_reader import FileProblem, read_document
 
 
 def _document(path: Path, chk: Checker) -> CommentedMap | None:
     if not path.exists() and not path.is_symlink():
         chk.add_file(0, "(file)", "the platform file is missing from the institutions directory")
         return None
-    try:
-        doc = read_document(path)
-    except FileProblem as exc:
-        chk.problems.append(exc.problem(chk.file))
-        return None
-    if not isinstance(doc, CommentedMap):
-        chk.add_file(1, "(file)", "must be a YAML mapping (the platform file)")
-        return None
-    return doc
+    return mapping_document(path, chk, "the platform file")
 
 
 def _domain(doc: CommentedMap, chk: Checker) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tutormail import runtime
 from tutormail.catalog.names import Address, to_ascii_domain
@@ -32,18 +32,19 @@ def _region(text: str) -> str:
     return text
 
 
-def _recipient(text: str) -> Address:
-    try:
-        return Address.parse(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
+def _naming_the_value(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The parser's own reason, prefixed with the value it refused."""
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise ValueError(f"{text!r}: {exc}") from None
+
+    return checked
 
 
-def _domain(text: str) -> str:
-    try:
-        return to_ascii_domain(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
+_recipient: Callable[[str], Address] = _naming_the_value(Address.parse)
+_domain: Callable[[str], str] = _naming_the_value(to_ascii_domain)
 
 
 def _count(low: int) -> Callable[[str], int]:
