@@ -8,6 +8,13 @@ from pathlib import Path
 
 import dns.resolver
 import pytest
+from hypothesis import settings
+
+# `make test` (and so CI) draws the same examples every run, so a red run is the code's doing and
+# can be repeated; HYPOTHESIS_PROFILE=explore (`make explore`) draws new ones to find new bugs.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REPO = Path(__file__).resolve().parents[1]
 # No test may ask the machine's resolver (off loopback): a look-up a test forgot to point at its own

@@ -63,9 +63,16 @@ def _key_file(text: str) -> Path:
         raise ValueError(f"cannot read the TSIG key file: {exc}") from None
 
 
+def _path(text: str) -> Path:
+    # The operating system cannot take a NUL in a file name: os.open would raise ValueError, not OSError.
+    if "\x00" in text:
+        raise ValueError(f"{text!r} contains a NUL character, which no file name may")
+    return Path(text)
+
+
 def _new_file(text: str) -> Path:
     """Where a command writes a file: not a directory, and inside one (created when missing)."""
-    path = Path(text)
+    path = _path(text)
     if not text or path.is_dir():
         raise ValueError(f"{text!r} is a directory: give the path of the file to write")
     parent = next((p for p in path.absolute().parents if p.exists()), None)
@@ -75,7 +82,7 @@ def _new_file(text: str) -> Path:
 
 
 def _new_directory(text: str) -> Path:
-    path = Path(text)
+    path = _path(text)
     if not text or (path.exists() and not path.is_dir()):
         raise ValueError(f"{text!r} exists and is not a directory")
     return path
