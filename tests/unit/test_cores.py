@@ -26,72 +26,13 @@ from tutormail.plan.build import build_plan, plan_for
 from tutormail.tutor_setup.handoff import markdown_code, markdown_text, render_markdown
 from tutormail.tutor_setup.phase_gate import phase_test, release_settings
 from tutormail.tutor_setup.send_test import SendResult
-from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines, read_smtp_secret, write_private
+from tutormail.tutor_setup.smtp_settings import env_lines, read_smtp_secret, write_private
 from tutormail.verification.identity_check import check_identity
 from tutormail.verification.verify import VerifyOptions, dns_exit_code, verify_institution
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
 
-from tests.factory import company, institution, manual, rfc2136, route53
-
-SECRET = SmtpSecret("FAKEKEYIDFORTESTS001", "tutormailFAKEsecretKEY/notREAL+000000000", "us-east-1", 1)
-
-
-class FakeSes:
-    """SES as the library sees it: identity states by name, and a count of links asked for."""
-
-    def __init__(self, states: dict[str, IdentityState] | None = None):
-        self.states = states or {}
-        self.links: list[str] = []
-
-    def identity(self, name):
-        return self.states.get(name, IdentityState(name, exists=False))
-
-    def resend_link(self, address):
-        self.links.append(address)
-
-
-class FakeProgress:
-    def __init__(self, tags: dict[str, str] | None = None):
-        self.tags = dict(tags or {})
-        self.writes: list[dict[str, str]] = []
-
-    def read(self):
-        return dict(self.tags)
-
-    def write(self, tags):
-        self.writes.append(tags)
-        self.tags.update(tags)
-
-
-def no_dmarc():
-    """DMARC look-ups that find no record (ready), without asking any DNS server."""
-    return DmarcLookups(fetch=lambda name: [])
-
-
-def verified(name):
-    return IdentityState(name, True, "SUCCESS", True, dkim_tokens=("t1", "t2", "t3"))
-
-
-def pending(name, tokens=("t1", "t2", "t3")):
-    return IdentityState(name, True, "PENDING", False, dkim_tokens=tokens)
-
-
-@pytest.fixture
-def plans(institution_files):
-    directory = institution_files(
-        escola=institution("Escola Teste", dns=[
-            route53("escolateste.com.br", "Z0000000000000000TEST"),
-            rfc2136("rede.escolateste.edu.br", "127.0.0.1", "escola"),
-            manual("manual.escolateste.org.br")], companies=[
-            company("Escola Teste", {"comunicacao": "comunicacao@escolateste.com.br",
-                                     "news": "news@sub.rede.escolateste.edu.br",
-                                     "atendimento": "atendimento@manual.escolateste.org.br"},
-                    rules={"avisos": "comunicacao"}),
-            company("Colégio Teste", {"comunicacao": "contato@colegioteste.com.br"})]),
-        padrao=institution("Padrão"))
-    catalog = load_catalog(directory)
-    return {slug: plan_for(catalog, slug) for slug in catalog.institutions}
-
+from tests.factory import company, institution
+from tests.unit.fakes import SECRET, FakeProgress, FakeSecrets, FakeSes, no_dmarc, pending, verified
 
 # --- build_plan -----------------------------------------------------------------------------------
 
@@ -459,28 +400,6 @@ def test_record_data_in_zone_form_and_compared():
     assert comparable("MX", "10 Feedback.Example.com") == "10 feedback.example.com."
     assert comparable("NS", "NS1.Example.com.") == "ns1.example.com."
     assert comparable("TXT", "V=DMARC1") == '"V=DMARC1"'  # TXT keeps its case
-
-
-class FakeSecrets:
-    """Secrets Manager: GetSecretValue and a ListSecrets paginator over pages given here."""
-
-    def __init__(self, value=None, pages=()):
-        self.value, self.pages, self.asked = value, list(pages), []
-
-    def get_secret_value(self, SecretId):
-        self.asked.append(SecretId)
-        return {"SecretString": self.value}
-
-    def get_paginator(self, name):
-        assert name == "list_secrets"
-        fake = self
-
-        class Paginator:
-            def paginate(self, **kwargs):
-                fake.asked.append(kwargs)
-                return iter(fake.pages)
-
-        return Paginator()
 
 
 def test_read_smtp_secret(plans):

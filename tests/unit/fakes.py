@@ -1,0 +1,72 @@
+"""Fakes of what the library asks AWS and DNS, shared by the in-process unit tests: SES, the
+progress store, Secrets Manager, DMARC look-ups that ask no server, and identity states."""
+
+from __future__ import annotations
+
+from tutormail.aws.ses import IdentityState
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.tutor_setup.smtp_settings import SmtpSecret
+
+SECRET = SmtpSecret("FAKEKEYIDFORTESTS001", "tutormailFAKEsecretKEY/notREAL+000000000", "us-east-1", 1)
+
+
+class FakeSes:
+    """SES as the library sees it: identity states by name, and a count of links asked for."""
+
+    def __init__(self, states: dict[str, IdentityState] | None = None):
+        self.states = states or {}
+        self.links: list[str] = []
+
+    def identity(self, name):
+        return self.states.get(name, IdentityState(name, exists=False))
+
+    def resend_link(self, address):
+        self.links.append(address)
+
+
+class FakeProgress:
+    def __init__(self, tags: dict[str, str] | None = None):
+        self.tags = dict(tags or {})
+        self.writes: list[dict[str, str]] = []
+
+    def read(self):
+        return dict(self.tags)
+
+    def write(self, tags):
+        self.writes.append(tags)
+        self.tags.update(tags)
+
+
+def no_dmarc():
+    """DMARC look-ups that find no record (ready), without asking any DNS server."""
+    return DmarcLookups(fetch=lambda name: [])
+
+
+def verified(name):
+    return IdentityState(name, True, "SUCCESS", True, dkim_tokens=("t1", "t2", "t3"))
+
+
+def pending(name, tokens=("t1", "t2", "t3")):
+    return IdentityState(name, True, "PENDING", False, dkim_tokens=tokens)
+
+
+class FakeSecrets:
+    """Secrets Manager: GetSecretValue and a ListSecrets paginator over pages given here."""
+
+    def __init__(self, value=None, pages=()):
+        self.value, self.pages, self.asked = value, list(pages), []
+
+    def get_secret_value(self, SecretId):
+        self.asked.append(SecretId)
+        return {"SecretString": self.value}
+
+    def get_paginator(self, name):
+        assert name == "list_secrets"
+        fake = self
+
+        class Paginator:
+            def paginate(self, **kwargs):
+                fake.asked.append(kwargs)
+                return iter(fake.pages)
+
+        return Paginator()
