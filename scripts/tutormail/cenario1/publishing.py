@@ -30,10 +30,11 @@ class PublishOptions:
 
 
 def _rfc2136(item: DomainRecords, plan: InstitutionPlan, endpoints: DnsEndpoints, options: PublishOptions,
-             entry: dict[str, Any], load: Callable = load_key, update: Callable = send_update) -> Exit:
+             entry: dict[str, Any], load: Callable = load_key, update: Callable = send_update,
+             compare: Callable = plan_changes) -> Exit:
     identity = item.identity
     address, port = server_address(identity.dns, endpoints)
-    changes = plan_changes(item, address, port)
+    changes = compare(item, address, port)
     entry["server"] = f"{address}:{port}"
     entry["changes"] = [{"name": c.name, "type": c.type, "action": c.action, "wanted": list(c.wanted),
                          "found": list(c.found), "reason": c.reason or None} for c in changes]
@@ -73,8 +74,8 @@ def publish_domain(item: DomainRecords, plan: InstitutionPlan, endpoints: DnsEnd
         return entry, exc.exit_code
 
 
-def publish_institution(plan: InstitutionPlan, ses: Ses, endpoints: DnsEndpoints, options: PublishOptions
-                        ) -> tuple[list[dict[str, Any]], Exit]:
+def publish_institution(plan: InstitutionPlan, ses: Ses, endpoints: DnsEndpoints, options: PublishOptions,
+                        **rfc2136: Callable) -> tuple[list[dict[str, Any]], Exit]:
     """Every domain identity of the institution; one that fails does not stop the others."""
-    outcomes = [publish_domain(item, plan, endpoints, options) for item in domain_records(plan, ses)]
+    outcomes = [publish_domain(item, plan, endpoints, options, **rfc2136) for item in domain_records(plan, ses)]
     return [entry for entry, _ in outcomes], worst(code for _, code in outcomes)

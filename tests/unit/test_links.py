@@ -1,0 +1,64 @@
+"""Cenário 2's verification link: its history, when it expires, and when a new one may be asked for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tutormail.aws.progress_tags import LINK
+from tutormail.cenario2.links import HISTORY_KEPT, LinkRefused, LinkState, link_state, request_link
+from tutormail.clock import FixedClock, iso
+
+from tests.unit.fakes import FakeSes
+
+ADDRESS = "contato@colegioteste.com.br"
+
+
+def test_the_state_comes_from_the_last_sending_time():
+    clock = FixedClock()
+    first, last = clock.now() - timedelta(hours=30), clock.now() - timedelta(hours=2)
+    state = link_state({LINK + ADDRESS: f"2 {iso(first)},{iso(last)}"}, ADDRESS, 24)
+    assert state == LinkState(last, last + timedelta(hours=24), 2, (iso(first), iso(last)))
+    assert link_state({}, ADDRESS, 24) == LinkState(None, None, 0, ())
+    assert link_state({LINK + ADDRESS: ""}, ADDRESS, 24) == LinkState(None, None, 0, ())  # an empty mark: none sent
+
+
+def test_a_link_is_valid_up_to_its_expiry_instant_inclusive():
+    clock = FixedClock()
+    state = LinkState(clock.now(), clock.now() + timedelta(hours=1), 1, (iso(clock.now()),))
+    assert state.valid_at(clock.now() + timedelta(hours=1))
+    assert not state.valid_at(clock.now() + timedelta(hours=1, seconds=1))
+    assert not LinkState(None, None, 0, ()).valid_at(clock.now())  # never sent: nothing is valid
+
+
+def test_a_new_link_is_refused_while_the_last_is_valid_unless_forced():
+    clock, ses = FixedClock(), FakeSes()
+    sent = clock.now() - timedelta(hours=1)
+    progress = {LINK + ADDRESS: f"1 {iso(sent)}"}
+    with pytest.raises(LinkRefused) as refused:
+        request_link(ses, progress, ADDRESS, 24, clock)
+    message = str(refused.value)
+    assert iso(sent) in message and iso(sent + timedelta(hours=24)) in message and "--force" in message
+    assert ses.links == []
+    state, tag = request_link(ses, progress, ADDRESS, 24, clock, force=True)
+    assert ses.links == [ADDRESS]
+    assert state == LinkState(clock.now(), clock.now() + timedelta(hours=24), 2, (iso(sent), iso(clock.now())))
+    assert tag == {LINK + ADDRESS: f"2 {iso(sent)},{iso(clock.now())}"}
+
+
+def test_an_expired_or_never_sent_link_is_sent_again_without_force():
+    clock, ses = FixedClock(), FakeSes()
+    state, tag = request_link(ses, {}, ADDRESS, 24, clock)
+    assert state == LinkState(clock.now(), clock.now() + timedelta(hours=24), 1, (iso(clock.now()),))
+    clock.advance(hours=24, seconds=1)
+    state, tag = request_link(ses, tag, ADDRESS, 24, clock)
+    assert ses.links == [ADDRESS, ADDRESS] and state.count == 2 and state.sent_at == clock.now()
+
+
+def test_the_history_keeps_the_last_sending_times_only():
+    clock = FixedClock()
+    times = [iso(clock.now() - timedelta(days=n)) for n in range(HISTORY_KEPT + 4, 1, -1)]
+    state, tag = request_link(FakeSes(), {LINK + ADDRESS: f"{len(times)} {','.join(times)}"}, ADDRESS, 24, clock)
+    assert state.history == (*times[-(HISTORY_KEPT - 1):], iso(clock.now()))
+    assert len(state.history) == HISTORY_KEPT and state.count == len(times) + 1
+    assert tag[LINK + ADDRESS] == f"{len(times) + 1} {','.join(state.history)}"
