@@ -6,9 +6,11 @@ from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_ses as ses
 from constructs import Construct
+from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.plan.build import InstitutionPlan
 
 from . import logical_ids
+from .reputation import InstitutionAlarms
 from .senders import AddressSender, DomainSender
 from .smtp_user import SmtpUser
 
@@ -31,6 +33,8 @@ class InstitutionStack(Stack):
             destination=ses.EventDestination.event_bus(
                 events.EventBus.from_event_bus_name(self, "DefaultBus", "default")),
             events=list(WATCHED_EVENTS))
+        InstitutionAlarms(self, "Reputation", slug=plan.slug, configuration_set=config,
+                          thresholds=thresholds_of(plan.institution, plan.platform))
 
         # ARNs are written here rather than with format_arn: each jsii call costs about a
         # millisecond, and synthesis of hundreds of stacks is measured (bench/synth.py).

@@ -7,6 +7,8 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from tutormail.catalog.model import Platform
 
+from .reputation import PlatformReputation
+
 
 class PlatformStack(Stack):
     """The least privilege the `tutormail` scripts need, as one managed policy.
@@ -49,4 +51,5 @@ class PlatformStack(Stack):
                             f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
                             f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*")))
         CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
+        PlatformReputation(self, "Reputation", platform=platform)  # issue 14: alarms' topic, pause action, event log
 

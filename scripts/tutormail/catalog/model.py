@@ -29,6 +29,12 @@ from tutormail.catalog.names import (
 )
 from tutormail.catalog.problems import ConfigurationError, Problem, display_path
 from tutormail.catalog.regions import SES_SMTP_REGIONS
+from tutormail.catalog.reputation_fields import (  # issue 14: the reputation: fields
+    PlatformReputation,
+    Thresholds,
+    parse_institution_reputation,
+    parse_platform_reputation,
+)
 
 PLATFORM_FILE = "platform.yaml"
 DEFAULT_ACCOUNTS = ("comunicacao", "news")
@@ -54,6 +60,7 @@ class Platform:
     link_validity_hours: int = 24
     dkim_window_hours: int = 72
     source: str = PLATFORM_FILE
+    reputation: PlatformReputation = PlatformReputation()  # issue 14
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class Institution:
     smtp_key_generation: int = 1
     smtp_key_keep_previous: bool = False
     source: str = ""
+    reputation: Thresholds | None = None  # issue 14: overrides of the platform's thresholds
 
     def company(self, name: str) -> Company:
         for company in self.companies:
@@ -234,7 +242,7 @@ def parse_platform(path: Path) -> tuple[Platform | None, list[Problem]]:
     if doc is None:
         return None, chk.problems
     chk.unknown(doc, ("platform_domain", "hosted_zone_id", "account", "region", "default_local_part",
-                      "link_validity_hours", "dkim_window_hours"), "")
+                      "link_validity_hours", "dkim_window_hours", "reputation"), "")
     domain = chk.domain(doc, "platform_domain", "")
     zone = chk.string(doc, "hosted_zone_id", "")
     if zone is not None and not ZONE_ID_RE.match(zone):
@@ -256,9 +264,10 @@ def parse_platform(path: Path) -> tuple[Platform | None, list[Problem]]:
         chk.add(doc, "default_local_part", "default_local_part", "not a valid address local part")
     link_hours = chk.integer(doc, "link_validity_hours", 24, 1, 168)
     dkim_hours = chk.integer(doc, "dkim_window_hours", 72, 1, 720)
+    reputation = parse_platform_reputation(doc, chk)
     if chk.problems:
         return None, chk.problems
-    return Platform(domain, zone, account, region, local, link_hours, dkim_hours, chk.file), []
+    return Platform(domain, zone, account, region, local, link_hours, dkim_hours, chk.file, reputation), []
 
 
 # --- an institution file ------------------------------------------------------------------------
@@ -461,7 +470,7 @@ def parse_institution(path: Path, platform: Platform | None, directory: Path
     if doc is None:
         return None, chk.problems
     chk.unknown(doc, ("name", "slug", "dns", "companies", "smtp_key_generation",
-                      "smtp_key_keep_previous"), "")
+                      "smtp_key_keep_previous", "reputation"), "")
     name = chk.string(doc, "name", "")
     if name is not None and (reason := check_display_name(name)):
         chk.add(doc, "name", "name", reason)
@@ -524,11 +533,12 @@ def parse_institution(path: Path, platform: Platform | None, directory: Path
     elif keep_previous and generation == 1:
         chk.add(doc, "smtp_key_keep_previous", "smtp_key_keep_previous",
                 "there is no previous key at generation 1: raise smtp_key_generation to rotate")
+    reputation = parse_institution_reputation(doc, chk, platform.reputation if platform else None)
     if chk.problems:
         return None, chk.problems
     return Institution(name=name, slug=slug, companies=tuple(companies), dns=tuple(dns),
                        smtp_key_generation=generation, smtp_key_keep_previous=keep_previous,
-                       source=chk.file), []
+                       source=chk.file, reputation=reputation), []
 
 
 # --- a directory ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
 from tutormail.catalog.regions import smtp_endpoint
+from tutormail.reputation import names as reputation_names
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
@@ -96,11 +97,11 @@ class InstitutionPlan:
 
     @property
     def secret_name(self) -> str:
-        return f"tutormail/{self.slug}/smtp"
+        return reputation_names.secret_name(self.slug)
 
     @property
     def configuration_set(self) -> str:
-        return f"tutormail-{self.slug}"
+        return reputation_names.configuration_set(self.slug)
 
     @property
     def smtp_endpoint(self) -> str:

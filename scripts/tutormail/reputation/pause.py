@@ -1,0 +1,80 @@
+"""An institution's own pause switch: its configuration set's sending, and the record of why.
+
+The same functions serve the platform's Lambda (handler.py, on a pause alarm's state change) and
+`tutormail pause` / `resume`. Turning a configuration set off stops only mail that uses it, and
+every identity of an institution has it as its default configuration set, so one institution's
+bounces never stop another's mail:
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.aws.progress_tags import PAUSED
+from tutormail.reputation import names
+
+AUTOMATIC = "automatic"
+# Secrets Manager tag values allow letters, digits, spaces and _ . : / = + - @ (256 at most).
+_TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]", re.ASCII)
+REASON_MAX = 200
+
+
+@dataclass(frozen=True)
+class PauseMark:
+    paused: bool
+    at: str
+    by: str
+    reason: str
+
+    def as_tag(self) -> dict[str, str]:
+        reason = " ".join(_TAG_UNSAFE.sub(" ", self.reason).split())[:REASON_MAX]
+        return {PAUSED: f"{'paused' if self.paused else 'resumed'} {self.at} {self.by} {reason}".strip()}
+
+    @classmethod
+    def from_tags(cls, tags: dict[str, str]) -> PauseMark | None:
+        parts = (tags.get(PAUSED) or "").split(" ", 3)
+        if len(parts) < 3 or parts[0] not in ("paused", "resumed"):
+            return None
+        return cls(parts[0] == "paused", parts[1], parts[2], parts[3] if len(parts) > 3 else "")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_sending(sesv2: Any, slug: str, enabled: bool) -> None:
+    name = names.configuration_set(slug)
+    aws.call(f"SES PutConfigurationSetSendingOptions {name}", sesv2.put_configuration_set_sending_options,
+             ConfigurationSetName=name, SendingEnabled=enabled)
+
+
+def switch(sesv2: Any, progress: Any, slug: str, *, paused: bool, by: str, reason: str, at: str | None = None
+           ) -> PauseMark:
+    """Turns the institution's sending off (or on), then records who did it and why.
+
+    Sending first: a pause that could not be recorded still protects the account; a record of a
+    pause that did not happen would mislead."""
+    set_sending(sesv2, slug, not paused)
+    mark = PauseMark(paused, at or now_iso(), by, reason)
+    progress.write(mark.as_tag())
+    return mark
+
+
+def decide(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(slug, reason) when an EventBridge "CloudWatch Alarm State Change" says a pause alarm went
+    into ALARM; None for anything else (another alarm, OK, INSUFFICIENT_DATA)."""
+    detail = event.get("detail") or {}
+    if event.get("detail-type") != "CloudWatch Alarm State Change":
+        return None
+    state = detail.get("state") or {}
+    if state.get("value") != "ALARM" or (detail.get("previousState") or {}).get("value") == "ALARM":
+        return None
+    slug = names.slug_of_pause_alarm(detail.get("alarmName", ""))
+    if slug is None:
+        return None
+    return slug, f"alarm {detail['alarmName']}: {state.get('reason', 'threshold crossed')}"
