@@ -171,8 +171,8 @@ class PlatformReputation(Construct):
                  "subtype": "$.detail.bounce.bounceSubType", "complaint": "$.detail.complaint.complaintFeedbackType"}
         events.CfnRule(self, "SendingEventsRule", description="Bounces, complaints and rejects of tutormail "
                        "configuration sets, recipients left out", state="ENABLED",
-                       event_pattern={"source": ["aws.ses"], "detail-type": list(LOGGED_EVENTS),
-                                      "detail": {"mail": {"tags": {names.DIMENSION: [{"prefix": f"{names.PREFIX}-"}]}}}},
+                       event_pattern={"source": ["aws.ses"], "detail-type": list(LOGGED_EVENTS), "detail": {
+                           "mail": {"tags": {names.DIMENSION: [{"prefix": f"{names.PREFIX}-"}]}}}},
                        targets=[events.CfnRule.TargetProperty(
                            arn=log_group.log_group_arn, id="SendingEventsLog",
                            input_transformer=events.CfnRule.InputTransformerProperty(

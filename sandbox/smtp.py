@@ -26,6 +26,23 @@ NOT_AUTHORIZED = ("554 Message rejected: User `{arn}' is not authorized to perfo
                   "resource `{resource}'")
 
 
+# SES refuses mail whose configuration set has sending turned off (ConfigurationSetSendingPausedException:
+# https://docs.aws.amazon.com/ses/latest/APIReference/API_SendRawEmail.html#API_SendRawEmail_Errors); over
+# SMTP that is a permanent 554 refusal of the message.
+CONFIGURATION_SET_PAUSED = "554 Message rejected: Sending paused for this configuration set: {name}"
+
+
+def paused_configuration_set(identity) -> str | None:
+    """The SES reply when the identity's default configuration set is paused (issue 14), else None."""
+    from .moto_ext.reputation import find_configuration_set, sending_enabled
+
+    name = getattr(identity, "configuration_set_name", None)
+    config_set = find_configuration_set(name, ACCOUNT, REGION) if name else None
+    if config_set is None or sending_enabled(config_set):
+        return None
+    return CONFIGURATION_SET_PAUSED.format(name=name)
+
+
 def _iam():
     return iam_backends[ACCOUNT]["aws"]
 
@@ -105,6 +122,8 @@ class SesSmtpHandler:
             identity.refresh()
         if identity is None or identity.verification_status != "SUCCESS":
             return NOT_VERIFIED.format(region=REGION.upper(), address=address)
+        if paused := paused_configuration_set(identity):
+            return paused
         message_id = f"0100{secrets.token_hex(16)}-{secrets.token_hex(4)}-000000"
         self.config.mailbox.mkdir(parents=True, exist_ok=True)
         (self.config.mailbox / f"{message_id}.eml").write_bytes(envelope.original_content or envelope.content)

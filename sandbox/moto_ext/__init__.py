@@ -27,7 +27,9 @@ def install() -> None:
     # Imported for their effect: moto builds its CloudFormation type map from the direct
     # subclasses of CloudFormationModel the first time a stack is parsed.
     from . import cfn_fixes, cfn_models, ses_lifecycle
+    from . import reputation as reputation_ext  # issue 14: sending switch, CloudWatch alarms
 
     ses_lifecycle.patch_backends()
     cfn_models.patch_route53()
     cfn_fixes.patch_update_parameters()
+    reputation_ext.patch()

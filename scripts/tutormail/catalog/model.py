@@ -60,7 +60,7 @@ class Platform:
     link_validity_hours: int = 24
     dkim_window_hours: int = 72
     source: str = PLATFORM_FILE
-    reputation: PlatformReputation = PlatformReputation()  # issue 14
+    reputation: PlatformReputation = field(default_factory=PlatformReputation)  # issue 14
 
 
 @dataclass(frozen=True)

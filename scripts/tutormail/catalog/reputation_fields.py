@@ -13,7 +13,7 @@ messages in the alarm's hour.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -40,7 +40,7 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class PlatformReputation:
-    thresholds: Thresholds = Thresholds()
+    thresholds: Thresholds = field(default_factory=Thresholds)
     notify: tuple[str, ...] = ()  # e-mail subscriptions of the platform team's SNS topic
     event_retention_days: int = 90
 

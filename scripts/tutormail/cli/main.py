@@ -16,6 +16,7 @@ from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
 from tutormail.cli import commands
+from tutormail.cli import reputation as reputation_cli
 from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain")
+    reputation_cli.register(add)
     return parser
 
 

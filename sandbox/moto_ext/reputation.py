@@ -1,0 +1,106 @@
+"""What moto 5.2 lacks for issue 14: SES v2 PutConfigurationSetSendingOptions, a configuration set
+that reports its sending state as a boolean, and CloudFormation's AWS::CloudWatch::Alarm.
+
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.core.common_models import CloudFormationModel
+from moto.ses import models as ses_models
+from moto.ses.exceptions import NotFoundException
+from moto.sesv2.models import sesv2_backends
+from moto.sesv2.responses import SESV2Response
+
+
+def sending_enabled(config_set: Any) -> bool:
+    # moto keeps what CloudFormation passed ({} when nothing): a configuration set sends by default.
+    return config_set.enabled if isinstance(config_set.enabled, bool) else True
+
+
+def find_configuration_set(name: str, account: str, region: str) -> Any:
+    return sesv2_backends[account][region].core_backend.config_sets.get(name)
+
+
+def _put_sending_options(self: SESV2Response) -> str:
+    # PUT /v2/email/configuration-sets/{ConfigurationSetName}/sending
+    name = unquote(self.path.rstrip("/").split("/")[-2])
+    config_set = find_configuration_set(name, self.current_account, self.region)
+    if config_set is None:
+        raise NotFoundException(f"Configuration set <{name}> does not exist.")
+    config_set.enabled = bool(json.loads(self.body or "{}").get("SendingEnabled", False))
+    return "{}"
+
+
+def _to_dict_v2(original):
+    def to_dict_v2(self) -> dict[str, Any]:
+        data = original(self)
+        data["SendingOptions"] = {"SendingEnabled": sending_enabled(self)}
+        return data
+    return to_dict_v2
+
+
+class SandboxAlarm(CloudFormationModel):
+    """AWS::CloudWatch::Alarm as a moto alarm; the metric-math definition is kept for the sandbox's
+    evaluator (sandbox/reputation.py), which is the only thing that moves its state."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SandboxAlarm:
+        props = cloudformation_json["Properties"]
+        backend = cloudwatch_backends[account_id][region_name]
+        alarm = backend.put_metric_alarm(
+            name=resource_name, namespace=props.get("Namespace"), metric_name=props.get("MetricName"),
+            comparison_operator=props["ComparisonOperator"], evaluation_periods=props["EvaluationPeriods"],
+            period=props.get("Period"), threshold=float(props["Threshold"]), statistic=props.get("Statistic"),
+            description=props.get("AlarmDescription", ""), dimensions=props.get("Dimensions", []),
+            alarm_actions=props.get("AlarmActions", []), treat_missing_data=props.get("TreatMissingData"))
+        alarm.sandbox_metrics = props.get("Metrics", [])
+        return cls(resource_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SandboxAlarm, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SandboxAlarm:
+        state = cloudwatch_backends[account_id][region_name].alarms.get(original_resource.name)
+        fresh = cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id,
+                                                    region_name)
+        if state is not None:  # a redeploy changes the definition, never the state
+            alarm = cloudwatch_backends[account_id][region_name].alarms[original_resource.name]
+            alarm.state_value, alarm.state_reason = state.state_value, state.state_reason
+        return fresh
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        cloudwatch_backends[account_id][region_name].alarms.pop(resource_name, None)
+
+
+def patch() -> None:
+    SESV2Response.put_configuration_set_sending_options = _put_sending_options
+    ses_models.ConfigurationSet.to_dict_v2 = _to_dict_v2(ses_models.ConfigurationSet.to_dict_v2)

@@ -1,0 +1,150 @@
+"""`python -m sandbox reputation SLUG --bounce-rate 0.06`: play SES and CloudWatch for one institution.
+
+In the emulator process (`/_sandbox/reputation`): the institution's Reputation.* and Send metrics
+go into moto's CloudWatch, its bounces and complaints onto EventBridge's default bus (the deployed
+rule writes them to the event log), its alarms are evaluated from those metrics with their own
+metric-math definition, and a pause alarm that goes into ALARM becomes the EventBridge event the
+deployed rule matches, handed to the package's Lambda handler (the same code as in AWS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.events.models import events_backends
+from tutormail.reputation import names
+
+from .config import ACCOUNT, REGION, SandboxConfig
+
+_EXPRESSION = re.compile(r"^IF\(sends >= (\d+), rate, 0\)$")
+_COMPARE = {"GreaterThanOrEqualToThreshold": float.__ge__, "GreaterThanThreshold": float.__gt__}
+EVENT_TYPES = {"bounce": ("Bounce", "Email Bounced"), "complaint": ("Complaint", "Email Complaint Received")}
+
+
+def _put_metrics(slug: str, rates: dict[str, float], sends: int, now: datetime) -> None:
+    dimensions = [{"Name": names.DIMENSION, "Value": names.configuration_set(slug)}]
+    data = [{"MetricName": names.METRIC[kind], "Value": rate, "Dimensions": dimensions, "Timestamp": now}
+            for kind, rate in rates.items()]
+    data.append({"MetricName": "Send", "Value": float(sends), "Unit": "Count", "Dimensions": dimensions,
+                 "Timestamp": now})
+    cloudwatch_backends[ACCOUNT][REGION].put_metric_data("AWS/SES", data)
+
+
+def _latest(slug: str, metric: str, now: datetime, how) -> float | None:
+    wanted = names.configuration_set(slug)
+    values = [float(d.value) for d in cloudwatch_backends[ACCOUNT][REGION].get_all_metrics()
+              if d.namespace == "AWS/SES" and d.name == metric and now - timedelta(hours=1) <= d.timestamp <= now
+              and any(dim.value == wanted for dim in d.dimensions)]
+    return how(values) if values else None
+
+
+def alarm_value(alarm: Any, slug: str, kind: str, now: datetime) -> float | None:
+    """The alarm's metric math, for the one form infra/reputation.py writes; anything else is refused
+    rather than guessed."""
+    expression = next(m["Expression"] for m in alarm.sandbox_metrics if "Expression" in m)
+    match = _EXPRESSION.match(expression)
+    if not match:
+        raise RuntimeError(f"the sandbox evaluates only IF(sends >= N, rate, 0), not {expression!r}")
+    rate = _latest(slug, names.METRIC[kind], now, max)
+    sends = _latest(slug, "Send", now, sum)
+    if rate is None or sends is None:
+        return None
+    return rate if sends >= int(match.group(1)) else 0.0
+
+
+def _alarm_event(alarm: Any, previous: str) -> dict[str, Any]:
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch", "account": ACCOUNT, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION, "resources": [alarm.alarm_arn],
+            "detail": {"alarmName": alarm.name, "state": {"value": alarm.state_value, "reason": alarm.state_reason},
+                       "previousState": {"value": previous}}}
+
+
+def _pause_rules_matching(event: dict[str, Any]) -> list[Any]:
+    """The deployed rules that target the pause function and match the event (moto's own matcher)."""
+    bus = events_backends[ACCOUNT][REGION].event_buses["default"]
+    return [rule for rule in bus.rules.values()
+            if any(t["Arn"].endswith(f":function:{names.PAUSE_FUNCTION}") for t in rule.targets)
+            and rule.event_pattern.matches_event(event)]
+
+
+def _run_handler(event: dict[str, Any], config: SandboxConfig) -> dict[str, Any]:
+    from tutormail.reputation.handler import handler
+
+    # The handler talks to "AWS" like the Lambda would: here, this emulator over loopback.
+    os.environ.update({"AWS_ENDPOINT_URL": config.base_url, "AWS_REGION": REGION,
+                       "AWS_ACCESS_KEY_ID": "SANDBOXFAKEACCESSKEY", "AWS_SECRET_ACCESS_KEY": "sandbox-fake-not-real"})
+    return handler(event)
+
+
+def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
+    backend = cloudwatch_backends[ACCOUNT][REGION]
+    result: dict[str, Any] = {"alarms": {}, "paused_by_handler": False}
+    for kind in names.KINDS:
+        for level in names.LEVELS:
+            alarm = backend.alarms.get(names.alarm_name(slug, level, kind))
+            if alarm is None:
+                raise RuntimeError(f"no alarm {names.alarm_name(slug, level, kind)}: deploy the stack first")
+            value = alarm_value(alarm, slug, kind, now)
+            breaching = value is not None and _COMPARE[alarm.comparison_operator](value, float(alarm.threshold))
+            state = "ALARM" if breaching else "OK"
+            previous = alarm.state_value
+            if state != previous:
+                alarm.update_state(f"Threshold Crossed: {kind} rate {value if value is not None else 'n/a'} "
+                                   f"{'>=' if breaching else '<'} {float(alarm.threshold):g}", "{}", state)
+                event = _alarm_event(alarm, previous)
+                if _pause_rules_matching(event):
+                    result["paused_by_handler"] = bool(_run_handler(event, config).get("paused"))
+            result["alarms"][alarm.name] = state
+    return result
+
+
+def _emit_events(slug: str, rates: dict[str, float], sends: int, source: str) -> int:
+    """SES's bounce and complaint events for the rates given, onto the default bus."""
+    entries = []
+    for kind, rate in rates.items():
+        event_type, detail_type = EVENT_TYPES[kind]
+        for number in range(min(round(rate * sends), 20)):  # enough to read, not the whole volume
+            detail = {"eventType": event_type, "mail": {
+                "timestamp": datetime.now(UTC).isoformat(), "source": source, "messageId": f"sandbox-{uuid.uuid4()}",
+                "destination": [f"student{number}@example.org"],
+                "tags": {names.DIMENSION: [names.configuration_set(slug)]}}}
+            if kind == "bounce":
+                detail["bounce"] = {"bounceType": "Permanent", "bounceSubType": "General",
+                                    "bouncedRecipients": [{"emailAddress": f"student{number}@example.org"}]}
+            else:
+                detail["complaint"] = {"complaintFeedbackType": "abuse",
+                                       "complainedRecipients": [{"emailAddress": f"student{number}@example.org"}]}
+            entries.append({"Source": "aws.ses", "DetailType": detail_type, "Detail": json.dumps(detail),
+                            "EventBusName": "default"})
+    if entries:
+        events_backends[ACCOUNT][REGION].put_events(entries)
+    return len(entries)
+
+
+def apply(body: dict[str, Any], config: SandboxConfig) -> dict[str, Any]:
+    """What `/_sandbox/reputation` does."""
+    slug = body["slug"]
+    rates = {kind: float(body[f"{kind}_rate"]) for kind in names.KINDS if body.get(f"{kind}_rate") is not None}
+    sends = int(body.get("sends", 1000))
+    now = datetime.now(UTC)
+    _put_metrics(slug, rates, sends, now)
+    emitted = _emit_events(slug, rates, sends, body.get("source") or f"comunicacao@{slug}.invalid")
+    return {"institution": slug, "events": emitted, **evaluate(slug, now, config)}
+
+
+def request(base_url: str, slug: str, bounce_rate: float | None, complaint_rate: float | None, sends: int,
+            source: str | None) -> dict[str, Any]:
+    body = json.dumps({"slug": slug, "bounce_rate": bounce_rate, "complaint_rate": complaint_rate, "sends": sends,
+                       "source": source}).encode()
+    req = urllib.request.Request(f"{base_url}/_sandbox/reputation", data=body, method="POST",  # noqa: S310
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310 (loopback only)
+        return json.loads(response.read())
