@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
+from moto.core.utils import utcnow
 from moto.events.models import events_backends
 from tutormail.reputation import names
 
@@ -28,19 +29,25 @@ _COMPARE = {"GreaterThanOrEqualToThreshold": float.__ge__, "GreaterThanThreshold
 EVENT_TYPES = {"bounce": ("Bounce", "Email Bounced"), "complaint": ("Complaint", "Email Complaint Received")}
 
 
-def _put_metrics(slug: str, rates: dict[str, float], sends: int, now: datetime) -> None:
+def _put_metrics(slug: str, rates: dict[str, float], sends: int) -> None:
+    """Each call stands for a new hour of sending: the institution's earlier datapoints are dropped, so
+    a lower rate brings the alarms back to OK now instead of an hour later (the only time the sandbox
+    compresses)."""
+    backend = cloudwatch_backends[ACCOUNT][REGION]
     dimensions = [{"Name": names.DIMENSION, "Value": names.configuration_set(slug)}]
-    data = [{"MetricName": names.METRIC[kind], "Value": rate, "Dimensions": dimensions, "Timestamp": now}
-            for kind, rate in rates.items()]
-    data.append({"MetricName": "Send", "Value": float(sends), "Unit": "Count", "Dimensions": dimensions,
-                 "Timestamp": now})
-    cloudwatch_backends[ACCOUNT][REGION].put_metric_data("AWS/SES", data)
+    backend.metric_data = [d for d in backend.metric_data if not (
+        d.namespace == "AWS/SES" and any(dim.value == dimensions[0]["Value"] for dim in d.dimensions))]
+    # No Timestamp: moto stamps the datum with its own (naive UTC) clock, as its API path does.
+    data = [{"MetricName": names.METRIC[kind], "Value": rate, "Dimensions": dimensions} for kind, rate in rates.items()]
+    data.append({"MetricName": "Send", "Value": float(sends), "Unit": "Count", "Dimensions": dimensions})
+    backend.put_metric_data("AWS/SES", data)
 
 
 def _latest(slug: str, metric: str, now: datetime, how) -> float | None:
     wanted = names.configuration_set(slug)
+    since, until = now - timedelta(hours=1), now + timedelta(seconds=1)
     values = [float(d.value) for d in cloudwatch_backends[ACCOUNT][REGION].get_all_metrics()
-              if d.namespace == "AWS/SES" and d.name == metric and now - timedelta(hours=1) <= d.timestamp <= now
+              if d.namespace == "AWS/SES" and d.name == metric and since <= d.timestamp <= until
               and any(dim.value == wanted for dim in d.dimensions)]
     return how(values) if values else None
 
@@ -98,7 +105,8 @@ def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
             previous = alarm.state_value
             if state != previous:
                 alarm.update_state(f"Threshold Crossed: {kind} rate {value if value is not None else 'n/a'} "
-                                   f"{'>=' if breaching else '<'} {float(alarm.threshold):g}", "{}", state)
+                                   f"{'at or above' if breaching else 'below'} {float(alarm.threshold):g}", "{}",
+                                   state)
                 event = _alarm_event(alarm, previous)
                 if _pause_rules_matching(event):
                     result["paused_by_handler"] = bool(_run_handler(event, config).get("paused"))
@@ -124,8 +132,8 @@ def _emit_events(slug: str, rates: dict[str, float], sends: int, source: str) ->
                                        "complainedRecipients": [{"emailAddress": f"student{number}@example.org"}]}
             entries.append({"Source": "aws.ses", "DetailType": detail_type, "Detail": json.dumps(detail),
                             "EventBusName": "default"})
-    if entries:
-        events_backends[ACCOUNT][REGION].put_events(entries)
+    for start in range(0, len(entries), 10):  # PutEvents takes 10 entries a call
+        events_backends[ACCOUNT][REGION].put_events(entries[start:start + 10])
     return len(entries)
 
 
@@ -134,8 +142,8 @@ def apply(body: dict[str, Any], config: SandboxConfig) -> dict[str, Any]:
     slug = body["slug"]
     rates = {kind: float(body[f"{kind}_rate"]) for kind in names.KINDS if body.get(f"{kind}_rate") is not None}
     sends = int(body.get("sends", 1000))
-    now = datetime.now(UTC)
-    _put_metrics(slug, rates, sends, now)
+    now = utcnow()
+    _put_metrics(slug, rates, sends)
     emitted = _emit_events(slug, rates, sends, body.get("source") or f"comunicacao@{slug}.invalid")
     return {"institution": slug, "events": emitted, **evaluate(slug, now, config)}
 

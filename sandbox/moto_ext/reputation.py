@@ -15,6 +15,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.ses import models as ses_models
 from moto.ses.exceptions import NotFoundException
+from moto.sesv2 import urls as sesv2_urls
 from moto.sesv2.models import sesv2_backends
 from moto.sesv2.responses import SESV2Response
 
@@ -102,5 +103,8 @@ class SandboxAlarm(CloudFormationModel):
 
 
 def patch() -> None:
+    # moto's "/v2/.*" catch-all becomes a literal werkzeug rule: the operation needs its own path.
+    sesv2_urls.url_paths["{0}/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/sending$"] = (
+        SESV2Response.dispatch)
     SESV2Response.put_configuration_set_sending_options = _put_sending_options
     ses_models.ConfigurationSet.to_dict_v2 = _to_dict_v2(ses_models.ConfigurationSet.to_dict_v2)

@@ -30,6 +30,8 @@ from tutormail.clock import Clock, iso
 from tutormail.exitcodes import Exit
 from tutormail.fleet.status import sweep
 from tutormail.plan.build import InstitutionPlan, plan_for
+from tutormail.reputation.health import health_columns
+from tutormail.reputation.use_cases import fleet_health
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.send_test import send_test
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -339,13 +341,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     ses = Ses(catalog.platform)
     rows, code = sweep(catalog, list(catalog.institutions), ses, aws.client("secretsmanager", catalog.platform.region),
                        CLOCK, dns_checks=not args.offline)
+    health = {h.slug: h for h in fleet_health(catalog, list(catalog.institutions))}  # issue 14
+    for row in rows:
+        row.update(health_columns(health[row["institution"]]))
+    code = worst([code, *(Exit.ACTION_NEEDED for h in health.values() if h.paused)])
     if args.output == "json":
         emit_json({"exit_code": int(code), "rows": rows})
     else:
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
-                     "link expires"],
+                     "link expires", "sending"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
-                      r["next_action"], r["actor"], r["link_expires_at"] or ""] for r in rows]))
+                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["sending"]] for r in rows]))
+        for slug, found in health.items():
+            if found.paused:
+                log.warning("%s: %s", slug, found.why)
         for row in rows:
             if row["dmarc_warning"]:
                 log.warning("%s: %s", row["address"], row["dmarc_warning"])

@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricDa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -121,12 +122,31 @@ def read_events(logs: Any, sources: dict[str, str], now: datetime) -> dict[str, 
             return events
         raise
     for entry in page.get("events", []):
-        text = entry.get("message", "")
+        text = _event_text(entry)
         source = next((part.split("=", 1)[1] for part in text.split() if part.startswith("from=")), "")
         slug = sources.get(source)
         if slug:
             events.setdefault(slug, []).append(text)
     return {slug: found[-EVENTS_KEPT:] for slug, found in events.items()}
+
+
+def _event_text(entry: dict[str, Any]) -> str:
+    """`<time> <type> from=... bounce=... complaint=... message_id=...` from one log entry."""
+    text = entry.get("message", "")
+    try:
+        logged = json.loads(text)
+    except ValueError:
+        logged = None
+    if isinstance(logged, dict) and "message" in logged:
+        text = str(logged["message"])
+    at = datetime.fromtimestamp(entry.get("timestamp", 0) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{at} {text}"
+
+
+def health_columns(health: Health) -> dict[str, Any]:
+    """The sending-health columns `status` adds to each row."""
+    return {"sending": health.health, "bounce_rate": health.rates.get("bounce"),
+            "complaint_rate": health.rates.get("complaint"), "paused_why": health.why or None}
 
 
 def sending_enabled(sesv2: Any, slug: str) -> bool | None:

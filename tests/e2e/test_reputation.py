@@ -1,0 +1,93 @@
+"""Issue 14 on the sandbox: one institution's bounces pause that institution only, automatically,
+through the deployed alarms, the deployed rule's pattern and the package's pause handler."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+PAUSED = "escola-padrao"  # senders on the platform domain: verified by the stack alone
+OTHER = "instituicao-xy"
+TO = "aluno@example.org"
+
+
+def sandbox_reputation(state, slug, **rates):
+    args = [sys.executable, "-m", "sandbox", "--state", str(state), "reputation", slug]
+    for name, value in rates.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def as_json(result):
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def env(deployed, monkeypatch):
+    for key, value in deployed["env"].items():
+        monkeypatch.setenv(key, value)
+    yield deployed["env"]
+    # Leave the shared sandbox as the other tests expect it: low rates, sending on.
+    sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.0, complaint_rate=0.0)
+    run_cli("resume", PAUSED, "--force", env=deployed["env"])
+
+
+def test_an_institution_over_its_pause_level_is_paused_alone(env, deployed):
+    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.06, sends=500,
+                                source=f"comunicacao@{PAUSED}.sistematutor.com.br")
+    assert played["alarms"] == {f"tutormail-{level}-{PAUSED}-{kind}": "ALARM" if kind == "bounce" else "OK"
+                                for level in ("warn", "pause") for kind in ("bounce", "complaint")}
+    assert played["paused_by_handler"] is True and played["events"] == 20
+    config_set = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=f"tutormail-{PAUSED}")
+    assert config_set["SendingOptions"]["SendingEnabled"] is False
+
+    refused = run_cli("send-test", PAUSED, "--to", TO, "--output", "json", env=env)
+    reply = as_json(refused)
+    assert reply["smtp_code"] == 554 and "Sending paused for this configuration set" in reply["server_reply"]
+    other = as_json(run_cli("send-test", OTHER, "--to", TO, "--output", "json", env=env))
+    assert other["smtp_code"] == 250 and other["accepted"] is True
+
+    health = run_cli("reputation", PAUSED, OTHER, "--output", "json", env=env)
+    assert health.returncode == 1, health.stderr  # paused: a person must act
+    found = {i["institution"]: i for i in as_json(health)["institutions"]}
+    assert found[PAUSED]["paused"] is True and found[PAUSED]["bounce_rate"] == 0.06
+    assert "by automatic: alarm tutormail-pause-escola-padrao-bounce" in found[PAUSED]["why"]
+    assert found[PAUSED]["last_events"] and all("Bounce from=comunicacao@escola-padrao" in e
+                                                for e in found[PAUSED]["last_events"])
+    assert not any("example.org" in e for e in found[PAUSED]["last_events"])  # recipients never logged
+    assert found[OTHER]["paused"] is False and found[OTHER]["health"] == "ok"
+
+    status = run_cli("status", PAUSED, "--offline", "--output", "json", env=env)
+    assert status.returncode == 1
+    assert {(r["sending"], r["bounce_rate"]) for r in as_json(status)["rows"]} == {("paused", 0.06)}
+    assert "alarm tutormail-pause-escola-padrao-bounce" in as_json(status)["rows"][0]["paused_why"]
+
+    still = run_cli("resume", PAUSED, env=env)
+    assert still.returncode == 1 and "bounce rate 0.06 >= 0.04" in still.stderr
+    sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.01, sends=500)
+    resumed = run_cli("resume", PAUSED, "--output", "json", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert as_json(run_cli("send-test", PAUSED, "--to", TO, "--output", "json", env=env))["smtp_code"] == 250
+
+
+def test_a_manual_pause_records_who_and_why(env):
+    paused = run_cli("pause", PAUSED, "--reason", "old list mailed; ticket 42", "--output", "json", env=env)
+    assert paused.returncode == 0, paused.stderr
+    [found] = as_json(run_cli("reputation", PAUSED, "--output", "json", env=env))["institutions"]
+    assert found["paused"] is True and found["why"].endswith("old list mailed ticket 42")
+    tags = boto3.client("secretsmanager").describe_secret(SecretId=f"tutormail/{PAUSED}/smtp")["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags}["tutormail:paused"].startswith("paused ")
+
+
+def test_rates_below_the_minimum_volume_do_not_alarm(env, deployed):
+    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.5, sends=10)
+    assert set(played["alarms"].values()) == {"OK"} and played["paused_by_handler"] is False
