@@ -126,3 +126,12 @@ def parse_institution_reputation(doc: CommentedMap, chk: Any, platform: Platform
 def thresholds_of(institution: Any, platform: Any) -> Thresholds:
     """The thresholds that apply to an institution: its own, else the platform's."""
     return institution.reputation or platform.reputation.thresholds
+
+
+def reputation_schema() -> dict[str, Any]:
+    """The `reputation:` mapping of an institution file, for the JSON Schema (shape only)."""
+    rate = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+    properties: dict[str, Any] = {key: rate for key in THRESHOLD_KEYS if key != "min_volume"}
+    properties["min_volume"] = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            "description": "this institution's warn/pause levels, overriding platform.yaml's"}

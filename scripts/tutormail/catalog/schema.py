@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tutormail.catalog.model import DMARC_POLICIES, NAME_RE, PROVIDERS, ZONE_ID_RE
+from tutormail.catalog.reputation_fields import reputation_schema
 
 _EMAIL = {"type": "string", "format": "idn-email", "minLength": 3}
 _DOMAIN = {"type": "string", "minLength": 3}
@@ -39,6 +40,7 @@ def institution_schema() -> dict[str, Any]:
             "slug": {"type": "string", "pattern": r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},
             "smtp_key_generation": {"type": "integer", "minimum": 1},
             "smtp_key_keep_previous": {"type": "boolean"},
+            "reputation": reputation_schema(),  # issue 14
             "dns": {"type": "array", "items": {
                 "type": "object", "required": ["domain", "provider"],
                 "properties": {"provider": {"enum": list(PROVIDERS)}},
