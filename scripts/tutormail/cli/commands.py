@@ -25,6 +25,7 @@ from tutormail.cenario1.publish import PublishError, load_key, plan_changes, sen
 from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records, records_for
 from tutormail.cenario2.dmarc import preflight
 from tutormail.cenario2.links import LINK_MEANING, LinkRefused, link_state, request_link
+from tutormail.cli import status_html
 from tutormail.cli.output import emit_json, section, table
 from tutormail.clock import Clock, iso
 from tutormail.exitcodes import Exit
@@ -335,6 +336,7 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    page = status_html.take_file(args)
     if not args.all and not args.slugs:
         raise ConfigurationError([Problem("status", 0, "SLUG", "name institutions or use --all")])
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
@@ -345,7 +347,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     for row in rows:
         row.update(health_columns(health[row["institution"]]))
     code = worst([code, *(Exit.ACTION_NEEDED for h in health.values() if h.paused)])
-    if args.output == "json":
+    if page:
+        status_html.write(rows, page, CLOCK)
+    elif args.output == "json":
         emit_json({"exit_code": int(code), "rows": rows})
     else:
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
