@@ -53,13 +53,33 @@ def main() -> int:
         step("status of every institution, company and account")
         run("tutormail", "status", "--all")
         summary.append("final status: every account at phase 3 (tested)")
+        page = reputation_and_page()
     finally:
         run(sys.executable, "-m", "sandbox", "--state", str(STATE), "down")
     step("summary")
     for line in summary:
         print(f"  - {line}", file=sys.stderr)
     print(f"  ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+    print(f"status page: {page}")
     return 0
+
+
+def reputation_and_page() -> Path:
+    """Day 2 (issue 14): one institution's bounces pause it alone; then the fleet as one HTML page."""
+    sandbox = (sys.executable, "-m", "sandbox", "--state", str(STATE), "reputation")
+    step("escola-padrao mails an old list: 6% bounces; its pause alarm fires and the pause action runs")
+    run(*sandbox, "escola-padrao", "--bounce-rate", "0.06", "--source", "comunicacao@escola-padrao.sistematutor.com.br")
+    run("tutormail", "reputation", "--all", ok=(1,))
+    step("resume is refused while the rate stays at the pause level; accepted once it falls")
+    run("tutormail", "resume", "escola-padrao", ok=(1,))
+    run(*sandbox, "escola-padrao", "--bounce-rate", "0.005")
+    run("tutormail", "resume", "escola-padrao")
+    summary.append("escola-padrao paused automatically at 6% bounces, every other institution kept sending, resumed")
+    step("the fleet on one page: status --all --output html")
+    page = (STATE / "status.html").resolve()
+    run("tutormail", "status", "--all", "--output", "html", str(page))
+    summary.append(f"status page written: {page}")
+    return page
 
 
 def flow(slugs: list[str]) -> None:
