@@ -6,6 +6,7 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 import urllib.request
 
 import boto3
@@ -163,14 +164,28 @@ def test_bad_tsig_keys_get_a_clear_message_and_exit_2(world):
         "BADKEY": f"chave-desconhecida:{right.algorithm}:{right.secret}",
         "REFUSED": world["other"].as_text(),
     }
-    cases["TSIG key"] = "not a key at all"  # a malformed key file
+    malformed = {  # key files that must be refused before any update is attempted
+        "not-a-key": "not a key at all",
+        "bad-base64": f"{right.name}:{right.algorithm}:not*base64!",
+        "unknown-algorithm": f"{right.name}:hmac-sha3-999:{right.secret}",
+        "wrong-json-types": json.dumps({"name": 7, "algorithm": ["hmac-sha256"], "secret": {"a": 1}}),
+        "json-not-an-object": "[1, 2, 3]",
+        "empty-secret": f"{right.name}:{right.algorithm}:",
+        "bad-name": f"{'x' * 64}.example:{right.algorithm}:{right.secret}",
+    }
+    for label, key_text in malformed.items():
+        cases[f"TSIG key/{label}"] = key_text
     for expected, key_text in cases.items():
-        key_file = world["tmp"] / f"{expected}.key"
+        key_file = world["tmp"] / f"{expected.replace('/', '-')}.key"
         key_file.write_text(key_text)
         result = cli(world, "dns-publish", "dns-duplo", "--tsig-key-file", str(key_file))
         assert result.returncode == 2, (expected, result.stdout, result.stderr)
-        assert expected in result.stderr
+        assert expected.split("/")[0] in result.stderr
         assert "Traceback" not in result.stderr
+    binary = world["tmp"] / "binary.key"
+    binary.write_bytes(bytes(range(256)))
+    result = cli(world, "dns-publish", "dns-duplo", "--tsig-key-file", str(binary))
+    assert result.returncode == 2 and "binary" in result.stderr and "Traceback" not in result.stderr
     missing = cli(world, "dns-publish", "dns-duplo", "--tsig-key-file", str(world["tmp"] / "nowhere.key"))
     assert missing.returncode == 2 and "cannot read the TSIG key file" in missing.stderr
     assert "Traceback" not in missing.stderr
@@ -232,6 +247,39 @@ def test_dns_faults_are_told_apart(world):
         silent.bind((PRIMARY, 0))
         answer = ask(PRIMARY, "dnsteste.com.br", "SOA", port=silent.getsockname()[1], timeout=0.3)
     assert answer.outcome == "timeout"
+
+
+def _garbage_server(reply_for):
+    """A UDP server on loopback that answers every question with reply_for(query bytes)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((PRIMARY, 0))
+    sock.settimeout(5)
+
+    def serve():
+        try:
+            while True:
+                query, peer = sock.recvfrom(4096)
+                sock.sendto(reply_for(query), peer)
+        except OSError:
+            return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock
+
+
+def test_malformed_answers_are_that_servers_failure(world):
+    # Same id and question count, then a label of the reserved type 0b01 (RFC 6891 retired it):
+    # dnspython raises BadLabelType while parsing, which must not escape as a traceback.
+    header = b"\x84\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+    bad_label = _garbage_server(lambda q: q[:2] + header + b"\x45abc\x00\x00\x10\x00\x01")
+    truncated = _garbage_server(lambda q: q[:2] + b"\x84")
+    try:
+        for sock in (bad_label, truncated):
+            answer = ask(PRIMARY, "dnsteste.com.br", "TXT", port=sock.getsockname()[1], timeout=1)
+            assert answer.outcome == "error" and "malformed" in answer.detail, answer
+    finally:
+        bad_label.close()
+        truncated.close()
 
 
 def test_a_clock_off_by_hours_gets_badtime(world, monkeypatch):

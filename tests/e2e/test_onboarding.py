@@ -187,6 +187,58 @@ def test_one_institutions_credentials_cannot_send_as_another(env):
     assert refused.value.smtp_code == 554 and b"not authorized" in refused.value.smtp_error
 
 
+def _phase_tags(slug):
+    secret = boto3.client("secretsmanager").describe_secret(SecretId=f"tutormail/{slug}/smtp")
+    return {t["Key"]: t["Value"] for t in secret.get("Tags", []) if t["Key"].startswith("tutormail:")}
+
+
+def test_a_sender_refused_at_the_end_of_data_is_never_reported_as_sent(env):
+    """SES refuses a From the user may not use with a 554 after DATA: send-test must say so (exit 1) and
+    record no phase 3. escola-padrao's platform address is verified by the deploy alone; its secret is
+    given faculdade-delta's key, whose policy allows only faculdade-delta's addresses."""
+    client = boto3.client("secretsmanager")
+    mine = client.get_secret_value(SecretId="tutormail/escola-padrao/smtp")["SecretString"]
+    other = client.get_secret_value(SecretId="tutormail/faculdade-delta/smtp")["SecretString"]
+    before = _phase_tags("escola-padrao")
+    client.put_secret_value(SecretId="tutormail/escola-padrao/smtp", SecretString=other)
+    try:
+        result = cli(env, "send-test", "escola-padrao", "--to", "x@exemplo.com.br", "--output", "json")
+    finally:
+        client.put_secret_value(SecretId="tutormail/escola-padrao/smtp", SecretString=mine)
+    data = as_json(result)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert data["accepted"] is False and data["smtp_code"] == 554 and "not authorized" in data["server_reply"]
+    assert "may not send as this From address" in result.stderr
+    after = _phase_tags("escola-padrao")
+    assert {k: v for k, v in after.items() if ":phase3:" in k} == {k: v for k, v in before.items() if ":phase3:" in k}
+
+
+def test_settings_are_marked_released_only_once_written(env, tmp_path):
+    before = _phase_tags("escola-padrao")
+    directory = tmp_path / "a-directory"
+    directory.mkdir()
+    result = cli(env, "smtp-settings", "escola-padrao", "--reveal", "--out", str(directory))
+    assert result.returncode == 2 and "--out" in result.stderr and "Traceback" not in result.stderr
+    assert _phase_tags("escola-padrao") == before
+    # an existing file (here world-readable) is replaced by a new 0600 file, never written into;
+    # a symlink at the path is replaced, its target left alone
+    existing, target = tmp_path / "existing.env", tmp_path / "target.txt"
+    existing.write_text("old\n")
+    existing.chmod(0o666)
+    target.write_text("not yours\n")
+    link = tmp_path / "link.env"
+    link.symlink_to(target)
+    for path in (existing, link):
+        inode = os.lstat(path).st_ino
+        result = run_cli("smtp-settings", "escola-padrao", "--reveal", "--format", "env", "--out", str(path), env=env)
+        assert result.returncode == 0, result.stderr
+        info = os.lstat(path)
+        assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600 and info.st_uid == os.getuid()
+        assert info.st_ino != inode and "PASSWORD=" in path.read_text()
+    assert target.read_text() == "not yours\n"
+    assert any(":released:" in k for k in _phase_tags("escola-padrao"))
+
+
 def test_wrong_credentials_get_the_535_explanation_and_exit_4(env):
     client = boto3.client("secretsmanager")
     real = client.get_secret_value(SecretId="tutormail/escola-padrao/smtp")["SecretString"]

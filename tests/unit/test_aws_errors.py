@@ -119,3 +119,44 @@ def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
     assert first["institution"] == "escola-padrao" and "TooManyRequestsException" in first["error"]
     assert second["institution"] == "faculdade-delta" and second["exit_code"] == 1
     assert {i["state"] for i in second["identities"]} == {"missing"}
+
+
+def test_a_hung_endpoint_ends_the_command_within_a_minute(tmp_path):
+    """An endpoint that takes the connection and never answers: the installed command gives up with exit 4
+    inside the bound of one call (time-outs and retries), however many calls it would have made."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+    from pathlib import Path
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held = []
+
+    def hold():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    env = {**os.environ, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{listener.getsockname()[1]}",
+           "AWS_ACCESS_KEY_ID": "FAKEKEYFORTHETEST", "AWS_SECRET_ACCESS_KEY": "fake-secret-for-the-test"}
+    started = time.monotonic()
+    try:
+        result = subprocess.run([str(Path(sys.executable).parent / "tutormail"), "status", "--all", "--offline",
+                                 "--institutions", str(INSTITUTIONS)], env=env, capture_output=True, text=True,
+                                timeout=120, check=False)
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+    elapsed = time.monotonic() - started
+    assert result.returncode == 4, result.stderr
+    assert elapsed < 60, elapsed
+    assert "Traceback" not in result.stderr and "timeout" in result.stderr.lower()

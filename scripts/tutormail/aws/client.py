@@ -11,12 +11,16 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ConnectTimeoutError, ReadTimeoutError
 
 T = TypeVar("T")
-# SES management APIs allow about one request per second: adaptive mode waits client-side.
-RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+# SES management APIs allow about one request per second: adaptive mode waits client-side. The time-outs
+# bound one call against a hung endpoint to 4 x 8 s plus back-off (at most 1 + 2 + 4 s): under a minute.
+RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 4}, connect_timeout=4, read_timeout=8)
 NOT_FOUND = ("NotFoundException", "ResourceNotFoundException", "NoSuchEntity")
+# Endpoints that did not answer after retries in this run: later calls fail at once, so a command
+# (or a batch that goes on past one institution) ends within the bound of one call, not one per call.
+_UNANSWERED: set[str] = set()
 
 
 class ServiceError(Exception):
@@ -28,8 +32,16 @@ def client(service: str, region: str) -> Any:
 
 
 def call(what: str, fn: Callable[..., T], **kwargs: Any) -> T:
+    endpoint = getattr(getattr(fn, "__self__", None), "meta", None)
+    endpoint = endpoint.endpoint_url if endpoint is not None else ""
+    if endpoint and endpoint in _UNANSWERED:
+        raise ServiceError(f"{what}: {endpoint} did not answer earlier in this run; not asked again")
     try:
         return fn(**kwargs)
+    except (ConnectTimeoutError, ReadTimeoutError, ConnectionError) as exc:
+        if endpoint:
+            _UNANSWERED.add(endpoint)
+        raise ServiceError(f"{what}: {exc}") from exc
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise ServiceError(f"{what}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from tutormail.catalog.model import DnsDomain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import ask, dns_port, resolver
+from tutormail.exitcodes import Exit
 
 
 class PublishError(Exception):
@@ -40,29 +42,60 @@ class TsigKey:
         return f"TsigKey(name={self.name!r}, algorithm={self.algorithm!r}, secret=***)"
 
 
+# The HMAC algorithms of RFC 8945 section 6 that dnspython signs with (hmac-md5 by its legacy name).
+TSIG_ALGORITHMS = ("hmac-md5.sig-alg.reg.int", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
+                   "hmac-sha512")
+
+
+def _key_problem(source: str, reason: str) -> PublishError:
+    return PublishError(f"{source} does not hold a usable TSIG key: {reason} (expected JSON "
+                        "{name, algorithm, secret} or name:algorithm:secret)", Exit.BAD_INPUT)
+
+
 def parse_key(text: str, source: str) -> TsigKey:
-    """JSON {name, algorithm, secret} (the secret's form) or name:algorithm:secret."""
+    """JSON {name, algorithm, secret} (the secret's form) or name:algorithm:secret, checked before any use
+    so that a bad key is a clear input error, not a failure deep inside the update."""
     text = text.strip()
     try:
         if text.startswith("{"):
             data = json.loads(text)
-            return TsigKey(data["name"], data.get("algorithm", "hmac-sha256"), data["secret"])
-        name, algorithm, secret = text.split(":", 2)
-        return TsigKey(name, algorithm, secret)
-    except (ValueError, KeyError, TypeError):
-        raise PublishError(f"{source} does not hold a TSIG key: expected JSON {{name, algorithm, secret}} or "
-                           "name:algorithm:secret", 2) from None
+            fields = (data["name"], data.get("algorithm", "hmac-sha256"), data["secret"])
+        else:
+            fields = tuple(text.split(":", 2))
+            if len(fields) != 3:
+                raise _key_problem(source, "not three fields")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _key_problem(source, "not JSON with name and secret, nor three fields") from None
+    if not all(isinstance(field, str) and field for field in fields):
+        raise _key_problem(source, "name, algorithm and secret must be non-empty strings")
+    name, algorithm, secret = fields
+    try:
+        dns.name.from_text(name)
+    except dns.exception.DNSException:
+        raise _key_problem(source, f"{name!r} is not a DNS name") from None
+    if algorithm.lower().rstrip(".") not in TSIG_ALGORITHMS:
+        raise _key_problem(source, f"unknown algorithm {algorithm!r} (one of {', '.join(TSIG_ALGORITHMS)})")
+    try:
+        if not base64.b64decode(secret, validate=True):
+            raise ValueError
+    except ValueError:
+        raise _key_problem(source, "the secret is not base64") from None
+    return TsigKey(name, algorithm.lower().rstrip("."), secret)
 
 
 def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: Any = None) -> TsigKey:
     if key_file is not None:
         try:
-            return parse_key(key_file.read_text(), str(key_file))
+            return parse_key(key_file.read_text(encoding="utf-8"), str(key_file))
         except OSError as exc:
-            raise PublishError(f"cannot read the TSIG key file {key_file}: {exc.strerror}", 2) from None
+            raise PublishError(f"cannot read the TSIG key file {key_file}: {exc.strerror}", Exit.BAD_INPUT) from None
+        except UnicodeDecodeError:
+            raise _key_problem(str(key_file), "binary content") from None
     client = client or aws.client("secretsmanager", region)
     value = aws.call(f"Secrets Manager GetSecretValue {dns_entry.tsig_key}", client.get_secret_value,
                      SecretId=dns_entry.tsig_key)
+    if "SecretString" not in value:
+        raise _key_problem(f"the secret {dns_entry.tsig_key}", "binary secret")
     return parse_key(value["SecretString"], f"the secret {dns_entry.tsig_key}")
 
 
@@ -136,6 +169,9 @@ def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, 
         raise PublishError(f"TSIG error from {address}: {exc}", 2) from None
     except (dns.exception.Timeout, OSError) as exc:
         raise PublishError(f"the DNS server {address}:{port} did not take the update: {exc}", 4) from None
+    except dns.exception.DNSException as exc:  # a malformed answer is that server's failure
+        raise PublishError(f"the DNS server {address}:{port} answered the update with a malformed message: "
+                           f"{exc.__class__.__name__}", 4) from None
     rcode = response.rcode()
     if rcode == dns.rcode.REFUSED:
         raise PublishError(f"update REFUSED by {address}: the key {key.name!r} may not update {domain} "

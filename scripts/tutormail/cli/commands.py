@@ -325,13 +325,14 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
                        r["tls"], "sim" if r["verified"] else "não"] for r in rows])
         text += "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
                                                                 for r in rules]) + "\n"
-    if args.reveal:  # phase 2 recorded where `status` reads it in one call for every institution
-        progress.write({RELEASED + s.address: iso(CLOCK.now()) for s in senders})
     if args.out:
         write_private(Path(args.out), text)
         log.info("wrote %s (mode 0600)", args.out)
     else:
         sys.stdout.write(text)
+        sys.stdout.flush()
+    if args.reveal:  # phase 2 recorded only once the password reached the person (where `status` reads it)
+        progress.write({RELEASED + s.address: iso(CLOCK.now()) for s in senders})
     return Exit.OK
 
 
@@ -397,7 +398,7 @@ def cmd_send_test(args: argparse.Namespace) -> int:
         print(table(["field", "value"], [[k, "" if v is None else v] for k, v in data.items()]))
     if not result.ok:
         log.error("%s", result.explanation)
-    return Exit.OK if result.ok else Exit.SERVICE_ERROR
+    return result.exit_code
 
 
 def cmd_handoff(args: argparse.Namespace) -> int:

@@ -60,6 +60,20 @@ def ask(server: str, name: str, rdtype: str, port: int | None = None, timeout: f
         return Answer("timeout", detail=f"no answer within {timeout:g} s")
     except OSError as exc:
         return Answer("unreachable", detail=str(exc))
+    except (dns.exception.DNSException, ValueError) as exc:
+        return _malformed(exc)
+    try:
+        return _read(response, rdtype)
+    except (dns.exception.DNSException, ValueError) as exc:
+        return _malformed(exc)
+
+
+def _malformed(exc: Exception) -> Answer:
+    # A server that answers garbage has failed, like one that does not answer; the batch goes on.
+    return Answer("error", detail=f"malformed answer ({exc.__class__.__name__})")
+
+
+def _read(response: dns.message.Message, rdtype: str) -> Answer:
     rcode = response.rcode()
     if rcode == dns.rcode.NXDOMAIN:
         return Answer("nxdomain")

@@ -10,6 +10,7 @@ from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from tutormail.exitcodes import Exit
 from tutormail.plan.build import InstitutionPlan, Sender
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SmtpSecret
@@ -22,6 +23,30 @@ class SendResult:
     reply: str
     explanation: str
     message_id: str | None = None
+
+    @property
+    def exit_code(self) -> Exit:
+        """SES refusing the message (5xx) needs a person; no answer, a temporary refusal (4xx) or credentials
+        still refused (535: a new key takes a while to reach SES) after retries are service errors."""
+        if self.ok:
+            return Exit.OK
+        refused = self.code is not None and 500 <= self.code < 600 and self.code != 535
+        return Exit.ACTION_NEEDED if refused else Exit.SERVICE_ERROR
+
+
+class _Refused(Exception):
+    """The server answered something other than success at one step of the transaction."""
+
+    def __init__(self, code: int, reply: bytes | str):
+        super().__init__(code, reply)
+        self.code = code
+        self.reply = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def _expect(answer: tuple[int, bytes], *accepted: int) -> tuple[int, bytes]:
+    if answer[0] not in accepted:
+        raise _Refused(*answer)
+    return answer
 
 
 def explain(code: int | None, reply: str, plan: InstitutionPlan) -> str:
@@ -39,6 +64,10 @@ def explain(code: int | None, reply: str, plan: InstitutionPlan) -> str:
                 f"in the institution file, and was the stack deployed since (cdk deploy {plan.stack_name})?")
     if code is None:
         return "The SMTP endpoint could not be reached or did not answer in time."
+    if 400 <= code < 500:
+        return f"SES refused the message for now ({code}) and still did after retries: {reply}"
+    if code >= 500:
+        return f"SES refused the message ({code}): {reply}"
     return f"The SMTP server answered {code}."
 
 
@@ -70,26 +99,23 @@ def send_test(plan: InstitutionPlan, sender: Sender, secret: SmtpSecret, to: str
                 smtp.starttls(context=context)
                 smtp.ehlo()
                 smtp.login(secret.access_key_id, password)
-                code, reply = smtp.mail(sender.address)
-                if code != 250:
-                    raise smtplib.SMTPSenderRefused(code, reply, sender.address)
-                code, reply = smtp.rcpt(to)
-                if code not in (250, 251):
-                    raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
-                code, reply = smtp.data(message.as_bytes())  # raises SMTPDataError unless 250
+                _expect(smtp.mail(sender.address), 250)
+                _expect(smtp.rcpt(to), 250, 251)
+                # SES refuses an unverified or unauthorised sender only at the end of DATA (554), and
+                # smtplib's data() returns that reply instead of raising: only a final 250 is success.
+                code, reply = _expect(smtp.data(message.as_bytes()), 250)
                 text = reply.decode(errors="replace")
                 # SES answers "250 Ok <message id>".
                 return SendResult(True, code, text, "SES accepted the message.", text.split()[-1] if text else None)
         except smtplib.SMTPAuthenticationError as exc:
             last = SendResult(False, exc.smtp_code, exc.smtp_error.decode(errors="replace"),
                               explain(exc.smtp_code, "", plan))
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused) as exc:
-            code = getattr(exc, "smtp_code", None)
-            text = getattr(exc, "smtp_error", b"")
-            if isinstance(exc, smtplib.SMTPRecipientsRefused):
-                code, text = next(iter(exc.recipients.values()))
-            reply = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-            return SendResult(False, code, reply, explain(code, reply, plan))  # permanent: not retried
+        except (_Refused, smtplib.SMTPResponseException) as exc:
+            code = exc.code if isinstance(exc, _Refused) else exc.smtp_code
+            reply = exc.reply if isinstance(exc, _Refused) else exc.smtp_error.decode(errors="replace")
+            last = SendResult(False, code, reply, explain(code, reply, plan))
+            if code >= 500:
+                return last  # permanent: retrying cannot change SES's answer
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:
             last = SendResult(False, None, str(exc), explain(None, "", plan))
         if attempt < attempts:

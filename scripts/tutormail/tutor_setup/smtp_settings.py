@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,10 +86,32 @@ def env_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _cannot_write(path: Path, exc: OSError) -> ConfigurationError:
+    return ConfigurationError([Problem(str(path), 0, "--out", f"cannot write here: {exc.strerror or exc}")])
+
+
 def write_private(path: Path, text: str) -> None:
-    """A file that may hold a password: created 0600 before anything is written to it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    """A file that may hold a password, readable by its owner only from its first byte.
+
+    The text goes to a new file made with O_EXCL in the same directory, which is then renamed over
+    `path`: a symlink at `path` is replaced rather than followed, and an existing file (perhaps
+    another user's, perhaps world-readable) is never written into, only replaced by ours.
+    """
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # O_EXCL|O_NOFOLLOW, 0600
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
