@@ -70,6 +70,10 @@ def reputation_and_page() -> Path:
     step("escola-padrao mails an old list: 6% bounces; its pause alarm fires and the pause action runs")
     run(*sandbox, "escola-padrao", "--bounce-rate", "0.06", "--source", "comunicacao@escola-padrao.sistematutor.com.br")
     run("tutormail", "reputation", "--all", ok=(1,))
+    step("escola-padrao's mail is refused with SES's reply; every other institution still sends")
+    run("tutormail", "send-test", "escola-padrao", "--to", TO, ok=(1,))
+    for other in ("faculdade-delta", "instituicao-xy"):
+        run("tutormail", "send-test", other, "--to", TO, quiet=True)
     step("resume is refused while the rate stays at the pause level; accepted once it falls")
     run("tutormail", "resume", "escola-padrao", ok=(1,))
     run(*sandbox, "escola-padrao", "--bounce-rate", "0.005")

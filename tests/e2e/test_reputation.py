@@ -52,6 +52,7 @@ def test_an_institution_over_its_pause_level_is_paused_alone(env, deployed):
 
     refused = run_cli("send-test", PAUSED, "--to", TO, "--output", "json", env=env)
     reply = as_json(refused)
+    assert refused.returncode == 1 and reply["accepted"] is False  # SES refused: a person must act
     assert reply["smtp_code"] == 554 and "Sending paused for this configuration set" in reply["server_reply"]
     other = as_json(run_cli("send-test", OTHER, "--to", TO, "--output", "json", env=env))
     assert other["smtp_code"] == 250 and other["accepted"] is True
