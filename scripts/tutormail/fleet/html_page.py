@@ -75,7 +75,7 @@ def _counts(rows: list[dict[str, Any]]) -> str:
     phases = Counter(str(r["phase"]) for r in rows)
     institutions = {r["institution"] for r in rows}
     paused = {r["institution"] for r in rows if r.get("sending") == "paused"}
-    items = [f'<li data-phase="{escape(phase)}"><strong>{count}</strong>{escape(phase)}</li>'
+    items = [f'<li data-phase="{escape(phase)}"><strong>{count}</strong>at phase {escape(phase)}</li>'
              for phase, count in sorted(phases.items())]
     items.append(f'<li data-phase="paused"><strong>{len(paused)}</strong>institutions paused</li>')
     return (f'<p>{len(institutions)} institutions, {len(rows)} accounts.</p>'
