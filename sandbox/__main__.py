@@ -8,6 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from tutormail.catalog.problems import ConfigurationError
+
 from . import launcher
 
 
@@ -56,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if status == 200 else 1
     except RuntimeError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    except ConfigurationError as exc:  # bad institution files: nothing started
+        print(f"sandbox: institution files are invalid\n{exc}", file=sys.stderr)
         return 2
     return 0
 

@@ -49,10 +49,14 @@ def main() -> int:
     try:
         sandbox_env = json.loads((STATE / "env.json").read_text())
         os.environ.update(sandbox_env)
-        flow(slugs)
+        blocked = flow(slugs)
         step("status of every institution, company and account")
-        run("tutormail", "status", "--all")
-        summary.append("final status: every account at phase 3 (tested)")
+        run("tutormail", "status", "--all", ok=(1,) if blocked else (0,))
+        rows = json.loads(run("tutormail", "status", "--all", "--output", "json", ok=(0, 1), quiet=True))["rows"]
+        tested = sum(r["phase"] == "3 tested" for r in rows)
+        held = [f"{r['company']} / {r['account']}" for r in rows if r["phase"] == "1 blocked by DMARC"]
+        summary.append(f"final status: {tested} of {len(rows)} accounts at phase 3 (tested)"
+                       + (f"; stopped at blocked by DMARC: {', '.join(held)}" if held else ""))
         page = reputation_and_page()
     finally:
         run(sys.executable, "-m", "sandbox", "--state", str(STATE), "down")
@@ -81,12 +85,14 @@ def reputation_and_page() -> Path:
     summary.append("escola-padrao paused automatically at 6% bounces, every other institution kept sending, resumed")
     step("the fleet on one page: status --all --output html")
     page = (STATE / "status.html").resolve()
-    run("tutormail", "status", "--all", "--output", "html", str(page))
+    run("tutormail", "status", "--all", "--output", "html", str(page), ok=(0, 1))  # 1: a sender blocked by DMARC
     summary.append(f"status page written: {page}")
     return page
 
 
-def flow(slugs: list[str]) -> None:
+def flow(slugs: list[str]) -> list[str]:
+    """Returns the addresses held back as blocked by DMARC."""
+    held: list[str] = []
     step("cdk bootstrap and cdk deploy of every stack: the real CDK CLI, against the sandbox")
     run("cdk", "bootstrap", "aws://123456789012/us-east-1", "--no-notices", quiet=True)
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext)
@@ -110,10 +116,18 @@ def flow(slugs: list[str]) -> None:
             step(f"{slug}: the institution opens the link in its mailbox (the sandbox outbox)")
             run(sys.executable, "-m", "sandbox", "--state", str(STATE), "open-link", identity)
             summary.append(f"{slug}: Cenário 2 verified by link ({identity})")
-        step(f"{slug}: verify: DNS on both authoritative servers, SES, links")
-        run("tutormail", "verify", slug, "--wait", "--timeout", "60s")
+        step(f"{slug}: verify: DNS on both authoritative servers, SES, links, and DMARC for Cenário 2")
+        verified = json.loads(run("tutormail", "verify", slug, "--wait", "--timeout", "60s", "--output", "json",
+                                  ok=(0, 1), quiet=True))["institutions"][0]["identities"]
+        assert all(i["verified"] for i in verified), verified
+        blocked = {i["identity"]: i["deliverability"] for i in verified if i["deliverability"]["state"] == "blocked"}
+        run("tutormail", "verify", slug, ok=(1,) if blocked else (0,))
         scenarios = sorted({f"Cenário {i['scenario']}" for i in plan["identities"]})
         summary.append(f"{slug}: every identity verified ({', '.join(scenarios)})")
+        for address, why in blocked.items():
+            summary.append(f"{slug}: {address} stops at blocked by DMARC ({why['record_name']}: {why['record']}); "
+                           f"way out: {why['way_out'].split('; or, knowing')[0]}")
+        held += blocked
         step(f"{slug}: phase 2, the settings for Tutor's Contas de E-mail (password masked)")
         run("tutormail", "smtp-settings", slug)
         summary.append(f"{slug}: settings shown, password masked")
@@ -121,15 +135,26 @@ def flow(slugs: list[str]) -> None:
         sent = 0
         for company in plan["companies"]:
             for account in company["accounts"]:
+                if account["identity"] in blocked:
+                    step(f"{slug}: {company['name']} / {account['account']} is blocked by DMARC: the phase gate "
+                         "refuses its password and its test (exit 1) unless --accept-dmarc-risk")
+                    run("tutormail", "smtp-settings", slug, "--company", company["name"], "--account",
+                        account["account"], "--reveal", ok=(1,))
+                    run("tutormail", "send-test", slug, "--company", company["name"], "--account", account["account"],
+                        "--to", TO, ok=(1,))
+                    continue
                 result = json.loads(run("tutormail", "send-test", slug, "--company", company["name"], "--account",
                                         account["account"], "--to", TO, "--output", "json", quiet=True))
                 print(f"  {company['name']} / {account['account']}: {result['smtp_code']} {result['server_reply']}",
                       file=sys.stderr)
                 sent += 1
-        summary.append(f"{slug}: {sent} test mails delivered (one per account)")
+        summary.append(f"{slug}: {sent} test mails delivered (one per account" + (" except the blocked one)"
+                                                                                  if blocked else ")"))
         step(f"{slug}: the handoff document (pt-BR)")
         run("tutormail", "handoff", slug, "--out", str(STATE / "handoff" / slug))
-        summary.append(f"{slug}: handoff written to {STATE / 'handoff' / slug}")
+        summary.append(f"{slug}: handoff written to {STATE / 'handoff' / slug}"
+                       + (" (it explains the DMARC block and its two ways out)" if blocked else ""))
+    return held
 
 
 if __name__ == "__main__":

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# No test may ask the machine's resolver (off loopback): a look-up a test forgot to point at its own
+# BIND goes to the discard port of 127.0.0.1 and fails at once. Tests that need DNS set their own.
+os.environ.setdefault("TUTORMAIL_RESOLVER", "127.0.0.1:9")
 INSTITUTIONS = REPO / "institutions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -12,7 +12,6 @@ import pytest
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.model import load_catalog
-from tutormail.cenario2.dmarc import preflight
 from tutormail.cenario2.links import LinkRefused, link_state, request_link
 from tutormail.clock import Clock, FixedClock, iso
 from tutormail.exitcodes import Exit
@@ -109,35 +108,6 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
     assert status == 200
     done = check()
     assert done.verified and done.state == "verified" and done.exit_code == Exit.OK
-
-
-@pytest.mark.parametrize(("domain", "policy", "warns"), [
-    ("dmarc-none.com.br", "none", False),
-    ("dmarc-quarentena.com.br", "quarantine", True),
-    ("dmarc-rejeita.com.br", "reject", True),
-    ("sem-dmarc.com.br", None, False),
-    ("dmarc-quebrado.com.br", None, True),
-])
-def test_dmarc_preflight(resolver_env, domain, policy, warns):
-    finding = preflight(domain)
-    assert finding.policy == policy
-    assert bool(finding.warning) == warns
-    if finding.record:
-        assert finding.record in DMARC[domain]
-    if policy in ("quarantine", "reject"):
-        assert f"_dmarc.{domain}" in finding.warning and finding.record in finding.warning
-        assert "Cenário 1" in finding.warning
-    if domain == "dmarc-quebrado.com.br":
-        assert "malformed" in finding.warning
-
-
-def test_dmarc_command_shows_the_finding(resolver_env):
-    result = run_cli("dmarc", "dmarc-rejeita.com.br", env=resolver_env)
-    assert result.returncode == 0 and "policy   reject" in result.stdout
-
-
-def test_free_mail_domains_are_warned_without_a_lookup():
-    assert "free-mail" in preflight("gmail.com").warning
 
 
 def test_plan_shows_the_reject_warning_with_the_record(resolver_env, institutions):

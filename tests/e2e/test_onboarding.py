@@ -133,7 +133,45 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
     status, _ = launcher.open_link(deployed["state"], "contato@colegioxy.com.br")
     assert status == 200
     done = cli(env, "verify", "instituicao-xy", "--output", "json")
-    assert done.returncode == 0, done.stdout
+    assert done.returncode == 1, done.stdout  # verified, yet blocked by DMARC: never called ready
+    link = next(i for i in identities(done) if i["identity"] == "contato@colegioxy.com.br")
+    assert link["state"] == "verified" and link["deliverability"]["state"] == "blocked"
+    assert link["deliverability"]["record"] == "v=DMARC1; p=reject; rua=mailto:dmarc@colegioxy.com.br"
+
+
+def test_dmarc_gate_refuses_a_blocked_sender_until_the_risk_is_accepted(env, deployed):
+    status = cli(env, "status", "instituicao-xy", "--output", "json")
+    assert status.returncode == 1, status.stdout + status.stderr
+    row = next(r for r in as_json(status)["rows"] if r["address"] == "contato@colegioxy.com.br")
+    assert row["phase"] == "1 blocked by DMARC" and row["actor"] == "institution"
+    assert row["deliverability"]["record_name"] == "_dmarc.colegioxy.com.br"
+    assert "Cenário 1" in row["next_action"] and "--accept-dmarc-risk" in row["next_action"]
+    table = cli(env, "status", "instituicao-xy")
+    assert "1 blocked by DMARC" in table.stdout and "p=reject" in table.stderr
+
+    refused = cli(env, "smtp-settings", "instituicao-xy", "--reveal")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "contato@colegioxy.com.br: blocked by DMARC: _dmarc.colegioxy.com.br publishes" in refused.stderr
+    mails = len(list((deployed["state"] / "mailbox").glob("*.eml")))
+    test = ("send-test", "instituicao-xy", "--company", "Colégio XY", "--to", "teste@exemplo.com.br")
+    blocked = cli(env, *test)
+    assert blocked.returncode == 1 and "way out: move colegioxy.com.br to Cenário 1" in blocked.stderr
+    assert len(list((deployed["state"] / "mailbox").glob("*.eml"))) == mails  # nothing was sent
+
+    accepted = cli(env, *test, "--accept-dmarc-risk", "--output", "json")
+    assert accepted.returncode == 0 and as_json(accepted)["smtp_code"] == 250, accepted.stderr
+    assert "DMARC risk accepted by arn:aws:" in accepted.stderr
+    tags = {t["Key"]: t["Value"] for t in boto3.client("secretsmanager").describe_secret(
+        SecretId="tutormail/instituicao-xy/smtp")["Tags"]}
+    when, policy, who = tags["tutormail:dmarc-risk:contato@colegioxy.com.br"].split(" ")
+    assert time.strptime(when, "%Y-%m-%dT%H:%M:%SZ") and policy == "reject" and who.startswith("arn:aws:")
+    row = next(r for r in as_json(cli(env, "status", "instituicao-xy", "--output", "json"))["rows"]
+               if r["address"] == "contato@colegioxy.com.br")
+    assert row["phase"] == "3 tested" and row["deliverability"]["state"] == "accepted"
+    assert row["deliverability"]["accepted_by"] == who and row["deliverability"]["accepted_at"] == when
+    again = cli(env, *test)  # the recorded acceptance stands for the policy it accepted
+    assert again.returncode == 0 and "risk accepted by" in again.stderr
+    assert cli(env, "verify", "instituicao-xy").returncode == 0
 
 
 def test_settings_released_once_verified_and_written_0600(env, tmp_path):
@@ -288,6 +326,10 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
                  "não tem caixa", "continua aberto", "solicitar ao suporte"):
         assert text in markdown
     assert '<html lang="pt-BR">' in page and "&quot;Colégio XY&quot; &lt;contato@colegioxy.com.br&gt;" in page
+    for text in ("Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)", "_dmarc.colegioxy.com.br",
+                 "não chegariam", "três registros CNAME", "comunicacao@instituicao-xy.sistematutor.com.br"):
+        assert text in markdown and text in page
+    assert markdown.count("Empresa Instituição XY, conta") == 0  # Cenário 1 accounts are not affected
     secret = secret_of("instituicao-xy")
     for text in (markdown, page):
         assert secret["secret_access_key"] not in text

@@ -1,3 +1,4 @@
+import os
 import re
 import shutil
 from pathlib import Path
@@ -9,41 +10,80 @@ from tutormail.catalog.problems import ConfigurationError
 from tests.conftest import FIXTURES, INSTITUTIONS
 
 INVALID = FIXTURES / "invalid"
+# Each case is checked in a directory of its own: the fixtures' platform.yaml, logos/, the valid
+# institutions of peers/ (what the ownership cases try to take) and the case. A case named
+# platform-*.yaml stands in for platform.yaml instead.
 CORPUS = sorted(p for p in INVALID.glob("*.yaml") if p.name != "platform.yaml")
 
 
 def _expectation(path: Path) -> tuple[str, str]:
-    first = path.read_text(encoding="utf-8").splitlines()[0]
+    first = path.read_bytes().decode("utf-8", "replace").splitlines()[0]
     match = re.match(r"# expect: (.+?) \| ?(.*)$", first)
     assert match, f"{path.name} has no '# expect: field | reason' header"
     return match.group(1), match.group(2)
 
 
-@pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("invalid")
-    shutil.copytree(INVALID, directory, dirs_exist_ok=True)
+def case_directory(root: Path, case: Path) -> tuple[Path, Path]:
+    """(directory, file to check) for one corpus case."""
+    directory = root / case.stem
+    directory.mkdir()
+    shutil.copytree(INVALID / "logos", directory / "logos")
     (directory / "logos" / "big.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * LOGO_MAX_BYTES)
-    return directory
+    (root / "elsewhere.png").write_bytes((INVALID / "logos" / "ok.png").read_bytes())
+    (directory / "logos" / "outside.png").symlink_to(root / "elsewhere.png")
+    os.mkfifo(directory / "logos" / "fifo.png")
+    for peer in (INVALID / "peers").glob("*.yaml"):
+        shutil.copy(peer, directory)
+    platform = case if case.name.startswith("platform-") else INVALID / "platform.yaml"
+    shutil.copy(platform, directory / "platform.yaml")
+    if platform is case:
+        return directory, directory / "platform.yaml"
+    shutil.copy(case, directory)
+    return directory, directory / case.name
 
 
 def test_corpus_is_large_enough():
-    assert len(CORPUS) >= 25
+    assert len(CORPUS) >= 70
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
-def test_each_bad_file_is_reported_with_field_line_and_reason(path, corpus_dir):
+def test_each_bad_file_is_reported_with_file_field_line_and_reason(path, tmp_path):
     field, fragment = _expectation(path)
-    catalog, problems = check_files(corpus_dir, [corpus_dir / path.name])
+    directory, checked = case_directory(tmp_path, path)
+    catalog, problems = check_files(directory, [checked])
     assert catalog is None
     matching = [p for p in problems if p.field == field and fragment in p.reason]
     assert matching, f"expected {field}: ...{fragment}... in {[str(p) for p in problems]}"
-    assert all(p.file.endswith(path.name) for p in problems)
-    assert matching[0].line >= 1
+    assert all(p.file.endswith(checked.name) for p in problems)
+    if field not in ("(file)", "(yaml)"):
+        assert matching[0].line >= 1
 
 
-def test_three_problems_are_all_reported(corpus_dir):
-    _, problems = check_files(corpus_dir, [corpus_dir / "three-problems.yaml"])
+# The ownership cases that conflict with peers/dona.yaml (the others conflict with the platform
+# or break the tsig_key prefix, within one file).
+CROSS_FILE = [p for p in CORPUS if p.stem.startswith(("own-domain-", "own-address-", "own-zone-same"))
+              and p.stem != "own-address-platform-apex"]
+
+
+@pytest.mark.parametrize("path", CROSS_FILE, ids=lambda p: p.stem)
+def test_ownership_is_reported_from_both_sides(path, tmp_path):
+    """Validating the whole directory names both files; validating only the peer fails too."""
+    directory, checked = case_directory(tmp_path, path)
+    _, problems = check_files(directory)
+    peer_problems = [p for p in problems if p.file.endswith("dona.yaml")]
+    assert any("dona.yaml" in p.reason for p in problems if p.file.endswith(checked.name))
+    assert peer_problems and all(checked.name in p.reason for p in peer_problems)
+    _, alone = check_files(directory, [directory / "dona.yaml"])
+    assert alone == peer_problems
+
+
+def test_cross_file_cases_are_many():
+    assert len(CROSS_FILE) == 9
+
+
+def test_three_problems_are_all_reported(tmp_path):
+    directory, checked = case_directory(tmp_path, INVALID / "three-problems.yaml")
+    _, problems = check_files(directory, [checked])
     assert [(p.line, p.field) for p in problems] == [
         (3, "slug"), (7, "companies[0].accounts.comunicacao"), (9, "companies[0].rules.avisos")]
 

@@ -62,3 +62,29 @@ def test_domain_is_lower_cased():
 def test_bad_addresses(text, fragment):
     with pytest.raises(ValueError, match=fragment):
         Address.parse(text)
+
+
+@pytest.mark.parametrize(("domain", "suffix"), [
+    ("com.br", True), ("edu.br", True), ("br", True), ("com", True), ("co.uk", True),
+    ("sistematutor.com.br", False), ("escola.edu.br", False), ("example.com", False),
+])
+def test_public_suffixes(domain, suffix):
+    from tutormail.catalog.public_suffixes import is_public_suffix
+
+    assert is_public_suffix(domain) is suffix
+
+
+@pytest.mark.parametrize(("name", "fragment"), [
+    ("Escola\u2028XY", "line separator"), ("Escola\u2029XY", "paragraph separator"),
+    ("Escola \u202eYX", "bidirectional control"), ("Escola \u061cXY", "bidirectional control"),
+    ("Escola\u200dXY", "invisible format"), ("Escola \ue000", "private-use"), ("Escola\x7f", "control character"),
+])
+def test_display_names_refuse_what_would_break_or_disguise_a_header(name, fragment):
+    assert fragment in check_display_name(name)
+
+
+def test_wildcards_in_a_local_part_are_named():
+    from tutormail.catalog.names import wildcard_problem
+
+    assert wildcard_problem("contato") is None
+    assert "'*' and '?'" in wildcard_problem("a*b?")

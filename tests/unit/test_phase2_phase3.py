@@ -65,7 +65,8 @@ def test_settings_rows_mask_until_verified_and_revealed():
 
 
 def test_handoff_is_rendered_offline_for_both_companies(tmp_path, capsys):
-    assert main(["handoff", "instituicao-xy", "--institutions", str(INSTITUTIONS), "--out", str(tmp_path)]) == 0
+    assert main(["handoff", "instituicao-xy", "--offline", "--institutions", str(INSTITUTIONS), "--out",
+                 str(tmp_path)]) == 0
     markdown = (tmp_path / "instituicao-xy.md").read_text()
     assert markdown.index("Empresa: Instituição XY") < markdown.index("Empresa: Colégio XY")
     assert "| requerimentos | atendimento |" in markdown

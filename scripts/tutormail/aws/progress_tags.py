@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # the pause Lambda carries this module without the catalogue
 LINK = "tutormail:link:"  # + address: "<links sent> <sending times, oldest first, comma-separated>"
 RELEASED = "tutormail:released:"  # + address: phase 2, the password was handed over
 TESTED = "tutormail:phase3:"  # + address: phase 3, a test message was accepted
-PAUSED = "tutormail:paused"  # "paused|resumed <when> <by>: <reason>": the last pause switch (issue 14)
+DMARC_RISK = "tutormail:dmarc-risk:"  # + address: "<when> <policy accepted> <who>" (--accept-dmarc-risk)
+PAUSED = "tutormail:paused"  # "paused|resumed <when> <by> <reason>": the last pause switch (issue 14)
 
 
 class Progress:

@@ -12,8 +12,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from tutormail.catalog.model import Catalog, parse_institution
-from tutormail.catalog.problems import ConfigurationError, Problem
+from tutormail.catalog.model import Catalog, check_files
+from tutormail.catalog.problems import ConfigurationError, Problem, display_path
 
 
 def _yaml() -> YAML:
@@ -56,9 +56,11 @@ def add_company(catalog: Catalog, slug: str, source: str, name: str, email: str 
     with tempfile.TemporaryDirectory() as tmp:
         candidate = Path(tmp) / path.name
         candidate.write_text(text, encoding="utf-8")
-        _, problems = parse_institution(candidate, catalog.platform, Path(catalog.directory))
+        # checked beside every other file: the new company's addresses must be this institution's alone
+        _, problems = check_files(Path(catalog.directory), [candidate])
     if problems:
-        raise ConfigurationError([Problem(institution.source, p.line, p.field, p.reason) for p in problems])
+        raise ConfigurationError([Problem(institution.source, p.line, p.field, p.reason)
+                                  if p.file == display_path(candidate) else p for p in problems])
     diff = "".join(difflib.unified_diff(original.splitlines(keepends=True), text.splitlines(keepends=True),
                                         fromfile=f"a/{path.name}", tofile=f"b/{path.name}"))
     return text, diff

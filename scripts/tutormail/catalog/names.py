@@ -22,7 +22,7 @@ _APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
 
 
 def is_dns_label(text: str) -> bool:
-    return bool(LABEL_RE.match(text))
+    return bool(LABEL_RE.fullmatch(text))
 
 
 def derive_slug(name: str) -> str:
@@ -92,7 +92,7 @@ class Address:
             raise ValueError("local part is longer than 64 characters")
         if not local.isascii():
             raise ValueError("local part must be ASCII (SES does not send from SMTPUTF8 addresses)")
-        if not LOCAL_RE.match(local):
+        if not LOCAL_RE.fullmatch(local):
             raise ValueError(f"local part {local!r} is not valid (RFC 5322 dot-atom)")
         try:
             ascii_domain = to_ascii_domain(domain)
@@ -119,14 +119,38 @@ class Address:
         return self.display
 
 
+# Characters a display name may not hold: controls and line/paragraph separators would break or
+# fold the e-mail header, bidirectional and other format controls make the name read differently
+# from what it is (U+202E turns "moc.ofni" into "info.com"), private-use and unassigned code points
+# show as nothing anyone can check.
+_FORBIDDEN_IN_NAMES = {"Cc": "a control character", "Cs": "a lone surrogate", "Zl": "a line separator",
+                       "Zp": "a paragraph separator", "Cf": "an invisible format character",
+                       "Co": "a private-use character", "Cn": "an unassigned character"}
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# In a sender address, IAM's ses:FromAddress condition would read these as wildcards.
+IAM_WILDCARDS = ("*", "?")
+
+
 def check_display_name(name: str) -> str | None:
     """The reason a display name cannot be used, or None."""
     if not isinstance(name, str) or not name.strip():
         return "must be a non-empty text"
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
-        return "must not contain control characters (line breaks would break the e-mail header)"
+    for char in name:
+        what = "a bidirectional control" if char in _BIDI_CONTROLS else _FORBIDDEN_IN_NAMES.get(
+            unicodedata.category(char))
+        if what:
+            return f"must not contain control characters (U+{ord(char):04X} is {what})"
     if len(name) > 200:
         return "is longer than 200 characters"
+    return None
+
+
+def wildcard_problem(local: str) -> str | None:
+    """Why a sender's local part cannot go into an IAM condition, or None."""
+    found = [c for c in IAM_WILDCARDS if c in local]
+    if found:
+        return (f"local part {local!r} contains {' and '.join(map(repr, found))}, which IAM reads as a "
+                "wildcard: the SMTP user could send as other addresses")
     return None
 
 

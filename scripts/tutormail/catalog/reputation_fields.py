@@ -128,10 +128,21 @@ def thresholds_of(institution: Any, platform: Any) -> Thresholds:
     return institution.reputation or platform.reputation.thresholds
 
 
-def reputation_schema() -> dict[str, Any]:
-    """The `reputation:` mapping of an institution file, for the JSON Schema (shape only)."""
+def _threshold_properties() -> dict[str, Any]:
     rate = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
     properties: dict[str, Any] = {key: rate for key in THRESHOLD_KEYS if key != "min_volume"}
     properties["min_volume"] = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
-    return {"type": "object", "additionalProperties": False, "properties": properties,
-            "description": "this institution's warn/pause levels, overriding platform.yaml's"}
+    return properties
+
+
+def reputation_schema() -> dict[str, Any]:
+    """The `reputation:` mapping of an institution file, for the JSON Schema (shape only)."""
+    return {"type": "object", "additionalProperties": False, "properties": _threshold_properties()}
+
+
+def platform_reputation_schema() -> dict[str, Any]:
+    """The `reputation:` mapping of platform.yaml."""
+    properties = {**_threshold_properties(),
+                  "notify": {"type": "array", "items": {"type": "string", "format": "email"}},
+                  "event_retention_days": {"enum": list(RETENTION_DAYS)}}
+    return {"type": "object", "additionalProperties": False, "properties": properties}

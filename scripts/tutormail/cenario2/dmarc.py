@@ -1,8 +1,22 @@
-"""DMARC pre-flight for Cenário 2: mail signed only by SES's own domain does not align with the
-address's domain, so `p=quarantine` or `p=reject` there sends it to spam or back."""
+"""Whether receivers will take mail from a Cenário 2 address: its domain's DMARC policy.
+
+SES signs a Cenário 2 message with DKIM for amazonses.com and bounces it through SES's own MAIL
+FROM, so neither identifier aligns with the address's domain (RFC 7489 section 3.1) and DMARC
+fails. What the receiver then does is the policy the domain publishes: `p=reject` bounces the
+mail, `p=quarantine` sends it to spam. A free-mail domain (gmail.com, ...) is the same case, and
+cannot be moved to Cenário 1. https://www.rfc-editor.org/rfc/rfc7489
+
+Policy discovery follows RFC 7489 section 6.6.3: `_dmarc.<domain>`; when that holds no DMARC
+record, `_dmarc.<organisational domain>` (section 3.2: one label below the public suffix), whose
+`sp=` then applies (section 6.3); `pct=` samples the policy (section 6.6.4). A look-up that fails
+is "unknown", never "ready": RFC 7489 section 6.6.3 leaves DNS errors to the receiver.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import dns.exception
@@ -12,44 +26,187 @@ from tutormail.dnsclient.resolver import txt_values
 FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "live.com", "msn.com",
                        "yahoo.com", "yahoo.com.br", "icloud.com", "me.com", "aol.com", "bol.com.br", "uol.com.br",
                        "terra.com.br", "ig.com.br", "zoho.com", "proton.me", "protonmail.com", "gmx.com"})
+READY, BLOCKED, UNKNOWN = "ready", "blocked", "unknown"
+POLICIES = ("none", "quarantine", "reject")
+WORKERS = 16
+RFC = "RFC 7489"
 
 
 @dataclass(frozen=True)
-class DmarcFinding:
-    domain: str
-    record: str | None
-    policy: str | None
-    warning: str | None
+class DmarcVerdict:
+    domain: str  # the sender's domain
+    state: str  # ready | blocked | unknown
+    record: str | None = None  # the record that decides it
+    record_name: str | None = None  # where that record was found
+    policy: str | None = None  # what receivers apply to our unaligned mail; None: no DMARC processing
+    reason: str = ""  # plain words, with the section of RFC 7489 that says so
+    note: str | None = None  # worth telling although it does not block (malformed, pct=0, ...)
+
+    @property
+    def blocked(self) -> bool:
+        return self.state == BLOCKED
+
+    @property
+    def way_out(self) -> str | None:
+        if self.state != BLOCKED:
+            return None
+        if self.record is None:  # free mail: nobody but the provider can publish records there
+            return "use another address, at a domain of the institution or the platform default"
+        return (f"move {self.domain} to Cenário 1 (a dns entry for it in the institution file: SES then signs "
+                f"as {self.domain}, aligned) or use another address")
+
+    @property
+    def warning(self) -> str | None:
+        """What `plan`, `request-link` and `dmarc` print: the reason and way out when not ready, else the note."""
+        if self.state == READY:
+            return self.note
+        label = "blocked by DMARC" if self.state == BLOCKED else "DMARC unknown"
+        return f"{label}: {self.reason}" + (f"; way out: {self.way_out}" if self.way_out else "")
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"domain": self.domain, "state": self.state, "record": self.record, "record_name": self.record_name,
+                "policy": self.policy, "reason": self.reason, "note": self.note, "way_out": self.way_out}
 
 
-def parse_policy(record: str) -> str | None:
-    tags = dict(part.strip().split("=", 1) for part in record.split(";") if "=" in part)
-    tags = {k.strip().lower(): v.strip().lower() for k, v in tags.items()}
-    if tags.get("v") != "dmarc1":
-        return None
-    return tags.get("p")
+@functools.cache
+def _suffixes():
+    from publicsuffixlist import PublicSuffixList  # the list ships inside the package: no download
+
+    return PublicSuffixList()
 
 
-def preflight(domain: str) -> DmarcFinding:
-    if domain in FREE_MAIL:
-        return DmarcFinding(domain, None, None, f"{domain} is a free-mail provider: SES cannot sign for it and "
-                            "its DMARC policy rejects or junks mail sent by others; use an address at a domain "
-                            "of the institution (Cenário 1)")
-    name = f"_dmarc.{domain}"
-    try:
-        records = [r for r in txt_values(name) if r.lower().startswith("v=dmarc1")] or txt_values(name)
-    except dns.exception.DNSException as exc:
-        return DmarcFinding(domain, None, None, f"could not look up {name}: {exc.__class__.__name__}")
+def organisational_domain(domain: str) -> str:
+    """RFC 7489 section 3.2: the public suffix plus one label (the domain itself when it is a suffix)."""
+    return _suffixes().privatesuffix(domain) or domain
+
+
+def domain_of(address: str) -> str:
+    return address.rsplit("@", 1)[1].lower().rstrip(".")
+
+
+def _tags(record: str) -> list[tuple[str, str]]:
+    pairs = (part.split("=", 1) for part in record.split(";") if part.strip())
+    return [(pair[0].strip().lower(), pair[1].strip() if len(pair) == 2 else "") for pair in pairs]
+
+
+def is_dmarc(record: str) -> bool:
+    """Section 6.6.3 steps 2 and 4: only records whose first tag is v=DMARC1 count. The version's
+    case is forgiven here: a reading that finds more policies is the safe one for readiness."""
+    tags = _tags(record)
+    return bool(tags) and tags[0][0] == "v" and tags[0][1].upper() == "DMARC1"
+
+
+def _pct(tags: dict[str, str]) -> int:
+    value = tags.get("pct", "100")
+    # An unreadable pct counts as the default 100: the reading under which the policy applies in full.
+    return int(value) if value.isdigit() and int(value) <= 100 else 100
+
+
+def _sampled(policy: str, pct: int) -> str:
+    """Section 6.6.4: mail outside the pct sample of p=reject is quarantined, and outside that of
+    p=quarantine gets the receiver's ordinary filtering (none)."""
+    if pct > 0 or policy == "none":
+        return policy
+    return "quarantine" if policy == "reject" else "none"
+
+
+def judge(domain: str, own: list[str], organisational: tuple[str, list[str]] | None = None) -> DmarcVerdict:
+    """The verdict for `domain` from the TXT strings of `_dmarc.<domain>` and, when those hold no
+    DMARC record, of `_dmarc.<organisational domain>` (name, strings)."""
+    name, records = f"_dmarc.{domain}", [r for r in own if is_dmarc(r)]
+    if not records and organisational:
+        name, records = organisational[0], [r for r in organisational[1] if is_dmarc(r)]
     if not records:
-        return DmarcFinding(domain, None, None, None)
+        ignored = [r for r in own if r]
+        return DmarcVerdict(domain, READY, reason=f"no DMARC record at _dmarc.{domain} nor at its organisational "
+                            f"domain: receivers apply no DMARC policy ({RFC} 6.6.3 step 5)", note=(
+                                f"_dmarc.{domain} holds {ignored[0]!r}, which is not a DMARC record (v=DMARC1 must "
+                                f"be its first tag, {RFC} 6.3): receivers ignore it; once it is fixed, its policy "
+                                "applies") if ignored else None)
+    if len(records) > 1:
+        return DmarcVerdict(domain, READY, " | ".join(records), name, reason="", note=(
+            f"{name} publishes {len(records)} DMARC records, so receivers apply none ({RFC} 6.6.3 step 5); "
+            "once the owner removes one, the other's policy applies"))
     record = records[0]
-    policy = parse_policy(record)
-    if policy is None:
-        return DmarcFinding(domain, record, None, f"{name} has a malformed DMARC record ({record!r}); receivers "
-                            "may ignore it")
-    if policy in ("quarantine", "reject"):
-        return DmarcFinding(domain, record, policy, f"{name} publishes p={policy} ({record!r}): mail signed only by "
-                            "SES's own domain fails DMARC alignment and will be "
-                            f"{'rejected' if policy == 'reject' else 'sent to spam'}; prefer Cenário 1 (DKIM on "
-                            f"{domain}, records published by us or by the institution)")
-    return DmarcFinding(domain, record, policy, None)
+    tags = dict(_tags(record))
+    subdomain = name != f"_dmarc.{domain}"
+    key = "sp" if subdomain and "sp" in tags else "p"
+    valid = tags.get("p", "").lower() in POLICIES and tags.get("sp", "none").lower() in POLICIES
+    if not valid:
+        fallback = "none" if "rua" in tags else None
+        return DmarcVerdict(domain, READY, record, name, fallback, "", (
+            f"{name} has a malformed DMARC record ({record!r}): without a valid p= (and sp=) receivers apply "
+            f"{'p=none' if fallback else 'no DMARC policy'} ({RFC} 6.6.3 step 6); once it is fixed, its policy "
+            "applies"))
+    requested, pct = tags[key].lower(), _pct(tags)
+    policy = _sampled(requested, pct)
+    which = f"{key}={requested}" + (f" with pct={pct}" if pct < 100 else "")
+    inherited = f" (inherited by {domain} from its organisational domain, {RFC} 6.6.3 step 3)" if subdomain else ""
+    if policy == "none":
+        note = (f"{name} asks for {which}, so receivers do not enforce it today ({RFC} 6.6.4); if the owner raises "
+                "pct, this address stops delivering") if requested != "none" else None
+        return DmarcVerdict(domain, READY, record, name, policy, "", note)
+    effect = "rejected (bounced)" if policy == "reject" else "sent to spam (quarantined)"
+    return DmarcVerdict(domain, BLOCKED, record, name, policy, (
+        f"{name} publishes {record!r}{inherited}; {which} means mail sent from {domain} through "
+        f"SES, which signs with its own domain and so fails DMARC alignment ({RFC} 3.1), is {effect}"
+        + (f" (outside the pct sample, reject becomes quarantine: {RFC} 6.6.4)" if requested != policy else "")))
+
+
+def free_mail(domain: str) -> DmarcVerdict | None:
+    if domain in FREE_MAIL or organisational_domain(domain) in FREE_MAIL:
+        return DmarcVerdict(domain, BLOCKED, reason=(
+            f"{domain} is a free-mail provider; its mail must be signed by the provider, so "
+            "receivers reject or junk what SES sends as it, and nobody but the provider can publish records there"))
+    return None
+
+
+class DmarcLookups:
+    """The DMARC verdicts of one run: one TXT query per distinct `_dmarc` name, queries run
+    concurrently, answers kept for the run, so a fleet costs one query per distinct domain."""
+
+    def __init__(self, fetch: Callable[[str], list[str]] = txt_values, workers: int = WORKERS):
+        self._fetch, self._workers = fetch, workers
+        self._answers: dict[str, list[str] | str] = {}  # name -> TXT strings, or why the look-up failed
+        self.queries = 0
+
+    def _ask(self, name: str) -> list[str] | str:
+        try:
+            return self._fetch(name)
+        except dns.exception.DNSException as exc:
+            return f"could not look up {name}: {exc.__class__.__name__}" + (f" ({exc})" if str(exc) else "")
+
+    def _fill(self, names: Iterable[str]) -> None:
+        todo = sorted(set(names) - set(self._answers))
+        if not todo:
+            return
+        self.queries += len(todo)
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(todo))) as pool:
+            self._answers.update(zip(todo, pool.map(self._ask, todo), strict=True))
+
+    def verdicts(self, domains: Iterable[str]) -> dict[str, DmarcVerdict]:
+        domains = sorted({d.lower().rstrip(".") for d in domains})
+        looked_up = [d for d in domains if free_mail(d) is None]
+        self._fill(f"_dmarc.{d}" for d in looked_up)
+        # Step 3 only for the domains whose own name answered and held no DMARC record.
+        parents = {d: organisational_domain(d) for d in looked_up
+                   if isinstance(self._answers[f"_dmarc.{d}"], list)
+                   and not any(is_dmarc(r) for r in self._answers[f"_dmarc.{d}"])}
+        self._fill(f"_dmarc.{org}" for d, org in parents.items() if org != d)
+        return {d: free_mail(d) or self._verdict(d, parents.get(d)) for d in domains}
+
+    def verdict(self, domain: str) -> DmarcVerdict:
+        return next(iter(self.verdicts([domain]).values()))
+
+    def _verdict(self, domain: str, org: str | None) -> DmarcVerdict:
+        own = self._answers[f"_dmarc.{domain}"]
+        parent = self._answers.get(f"_dmarc.{org}", []) if org and org != domain else None
+        for failed in (own, parent):
+            if isinstance(failed, str):
+                return DmarcVerdict(domain, UNKNOWN, reason=f"{failed}; an unknown policy is never taken as ready")
+        return judge(domain, own, (f"_dmarc.{org}", parent) if parent is not None else None)
+
+
+def preflight(domain: str) -> DmarcVerdict:
+    """One domain's verdict, in a run of its own (`tutormail dmarc`, `plan`, `request-link`)."""
+    return DmarcLookups().verdict(domain)

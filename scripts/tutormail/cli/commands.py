@@ -23,7 +23,7 @@ from tutormail.catalog.regions import SES_SMTP_REGIONS
 from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, check_domain
 from tutormail.cenario1.publish import PublishError, load_key, plan_changes, send_update, server_address
 from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records, records_for
-from tutormail.cenario2.dmarc import preflight
+from tutormail.cenario2.dmarc import DmarcLookups, domain_of, preflight
 from tutormail.cenario2.links import LINK_MEANING, LinkRefused, link_state, request_link
 from tutormail.cli import status_html
 from tutormail.cli.output import emit_json, section, table
@@ -33,6 +33,14 @@ from tutormail.fleet.status import sweep
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.reputation.health import health_columns
 from tutormail.reputation.use_cases import fleet_health
+from tutormail.tutor_setup.gate import (
+    Deliverability,
+    deliverability,
+    deliverability_lines,
+    phase_gate,
+    plan_verdicts,
+    readiness_code,
+)
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.send_test import send_test
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -159,10 +167,12 @@ def cmd_dns_publish(args: argparse.Namespace) -> int:
 
 # --- verify (both scenarios) ------------------------------------------------------------------------
 
-def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> tuple[list[dict], Exit]:
+def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace, lookups: DmarcLookups
+                 ) -> tuple[list[dict], Exit]:
     entries, codes = [], []
     progress = Progress(plan)
     recorded = progress.read()
+    verdicts = plan_verdicts([plan], lookups)
     for identity in plan.identities:
         state = ses.identity(identity.name)
         if identity.kind == "email" and args.auto_resend:
@@ -177,10 +187,12 @@ def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> t
                          link.count + 1, args.max_resends)
                 state = ses.identity(identity.name)
         check = check_identity(plan, identity.name, state, CLOCK, recorded)
+        ready = deliverability(plan, identity.name, identity.scenario, verdicts, recorded)
         entry: dict[str, Any] = {
             "identity": identity.name, "scenario": identity.scenario, "state": check.state,
             "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
             "actor": check.actor, "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
+            "deliverability": ready.as_dict(),
             "ses": {"status": state.status, "meaning": (SES_MEANING if identity.kind == "domain" else LINK_MEANING)
                     .get(state.status, state.status)},
         }
@@ -194,16 +206,20 @@ def _verify_once(plan: InstitutionPlan, ses: Ses, args: argparse.Namespace) -> t
                  "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None}
                 for f in findings]}
         entries.append(entry)
-        codes.append(check.exit_code)
+        codes.append(readiness_code(check, ready))
     return entries, worst(codes)
 
 
-def _verify_institution(plan: InstitutionPlan, args: argparse.Namespace, deadline: float) -> tuple[list[dict], Exit]:
+def _verify_institution(plan: InstitutionPlan, args: argparse.Namespace, deadline: float, lookups: DmarcLookups
+                        ) -> tuple[list[dict], Exit]:
     ses = Ses(plan.platform)
     delay = 1.0
     while True:
-        entries, code = _verify_once(plan, ses, args)
-        if not args.wait or code != Exit.PENDING or time.monotonic() + delay > deadline:
+        entries, code = _verify_once(plan, ses, args, lookups)
+        # waiting is for SES and links: a sender blocked by DMARC does not stop it while another is pending
+        verification = worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == "pending"
+                             else Exit.ACTION_NEEDED for e in entries)
+        if not args.wait or verification != Exit.PENDING or time.monotonic() + delay > deadline:
             return entries, code
         log.info("%s still pending; checking again in %g s", plan.slug, delay)
         time.sleep(delay)
@@ -219,6 +235,7 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
         if entry["missing"]:
             lines.append(f"missing: {entry['missing']}")
         lines.append(f"next: {entry['next_action']} ({entry['actor']})")
+        lines += deliverability_lines(entry["deliverability"])
         dns = entry.get("dns")
         if dns and dns["problem"]:
             lines.append(f"DNS: {dns['problem']}")
@@ -232,7 +249,8 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + parse_duration(args.timeout)
-    return _each_institution(args, "identities", lambda plan: _verify_institution(plan, args, deadline),
+    lookups = DmarcLookups()  # one DMARC query per distinct domain for the whole run
+    return _each_institution(args, "identities", lambda plan: _verify_institution(plan, args, deadline, lookups),
                              _print_verify)
 
 
@@ -248,8 +266,9 @@ def cmd_request_link(args: argparse.Namespace) -> int:
     results, codes = [], []
     progress = Progress(plan)
     recorded = progress.read()
+    verdicts = plan_verdicts([plan])
     for name in names:
-        warning = preflight(name.split("@", 1)[1]).warning
+        warning = verdicts[domain_of(name)].warning
         if warning:
             log.warning("DMARC: %s", warning)
         state = ses.identity(name)
@@ -294,19 +313,16 @@ def cmd_smtp_password(args: argparse.Namespace) -> int:
 def cmd_smtp_settings(args: argparse.Namespace) -> int:
     plan = load_plan(args)
     senders = select_senders(plan, args.company, args.account)
-    ses = Ses(plan.platform)
     progress = Progress(plan)
-    recorded = progress.read()
-    checks = {}
-    for name in sorted({s.identity for s in senders}):
-        checks[name] = check_identity(plan, name, ses.identity(name), CLOCK, recorded)
+    gate = phase_gate(plan, senders, Ses(plan.platform), progress, CLOCK, args.accept_dmarc_risk)
+    checks = gate.checks
     secret = read_smtp_secret(plan)
-    blocked = [checks[s.identity] for s in senders if not checks[s.identity].verified]
-    if args.reveal and blocked:
-        for check in {c.identity: c for c in blocked}.values():
-            log.error("%s is not verified for sending: %s; next: %s", check.identity, check.missing, check.next_action)
-        log.error("the password is released only once every selected sender is verified (phase 1 before phase 2)")
-        return Exit.ACTION_NEEDED
+    if args.reveal and not gate.open:
+        for problem in gate.problems:
+            log.error("%s", problem)
+        log.error("the password is released only once every selected sender is verified and deliverable "
+                  "(phase 1 before phase 2)")
+        return gate.code
     rows = settings_rows(plan, senders, checks, secret, args.reveal)
     rules = [{"company": c.name, "rule": rule, "account": account}
              for c in plan.institution.companies for rule, account in c.rules]
@@ -332,7 +348,7 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     if args.reveal:  # phase 2 recorded only once the password reached the person (where `status` reads it)
-        progress.write({RELEASED + s.address: iso(CLOCK.now()) for s in senders})
+        progress.write({**gate.marks, **{RELEASED + s.address: iso(CLOCK.now()) for s in senders}})
     return Exit.OK
 
 
@@ -354,9 +370,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         emit_json({"exit_code": int(code), "rows": rows})
     else:
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
-                     "link expires", "sending"],
+                     "link expires", "DMARC", "sending"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
-                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["sending"]] for r in rows]))
+                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"],
+                      r["sending"]] for r in rows]))
         for slug, found in health.items():
             if found.paused:
                 log.warning("%s: %s", slug, found.why)
@@ -374,13 +391,14 @@ def cmd_send_test(args: argparse.Namespace) -> int:
     plan = load_plan(args)
     senders = select_senders(plan, args.company, args.account or ("comunicacao" if not args.company else None))
     sender = senders[0]
-    ses = Ses(plan.platform)
-    state = ses.identity(sender.identity)
     progress = Progress(plan)
-    check = check_identity(plan, sender.identity, state, CLOCK, progress.read())
-    if not check.verified:
-        log.error("%s is not verified for sending: %s; next: %s", sender.identity, check.missing, check.next_action)
-        return Exit.ACTION_NEEDED
+    gate = phase_gate(plan, [sender], Ses(plan.platform), progress, CLOCK, args.accept_dmarc_risk)
+    if not gate.open:
+        for problem in gate.problems:
+            log.error("%s", problem)
+        return gate.code
+    if gate.marks:
+        progress.write(gate.marks)
     secret = read_smtp_secret(plan)
     endpoint = args.endpoint or os.environ.get("TUTORMAIL_SMTP_ENDPOINT") or f"{plan.smtp_endpoint}:587"
     host, _, port = endpoint.rpartition(":")
@@ -403,7 +421,8 @@ def cmd_send_test(args: argparse.Namespace) -> int:
 
 def cmd_handoff(args: argparse.Namespace) -> int:
     plan = load_plan(args)
-    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug))
+    verdicts = None if args.offline else plan_verdicts([plan])
+    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug), verdicts)
     if args.output == "json":
         emit_json({"institution": plan.slug, "files": [str(p) for p in paths]})
     else:
@@ -423,9 +442,9 @@ def cmd_add_company(args: argparse.Namespace) -> int:
 
 def cmd_dmarc(args: argparse.Namespace) -> int:
     finding = preflight(args.domain)
-    data = {"domain": finding.domain, "record": finding.record, "policy": finding.policy, "warning": finding.warning}
+    data = {**finding.as_dict(), "warning": finding.warning}
     if args.output == "json":
         emit_json(data)
     else:
         print(table(["field", "value"], [[k, v or "-"] for k, v in data.items()]))
-    return Exit.OK
+    return Deliverability(finding.state).exit_code

@@ -23,6 +23,8 @@ from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
 
 log = logging.getLogger("tutormail")
+ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC is unknown), knowing receivers may "
+               "reject or junk its mail; recorded with who and when")
 
 
 def _institutions_dir(args: argparse.Namespace) -> Path:
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--format", choices=("table", "json", "env"), default=None)
     settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
     settings.add_argument("--out", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    settings.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
     test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
     test.add_argument("slug")
     test.add_argument("--to", required=True)
@@ -145,9 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "$TUTORMAIL_SMTP_ENDPOINT)")
     test.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
     test.add_argument("--attempts", type=int, default=3, help="tries for timeouts and 535 (default 3)")
+    test.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
     handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
     handoff.add_argument("slug")
     handoff.add_argument("--out", metavar="DIR", help="directory (default: handoff/<slug>)")
+    handoff.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
     company = add("add-company", commands.cmd_add_company,
                   "Duplicar Configurações: a new company copied from an existing one, in the file")
     company.add_argument("slug")

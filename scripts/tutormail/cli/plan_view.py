@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from tutormail.cenario2.dmarc import preflight
+from tutormail.cenario2.dmarc import DmarcLookups, domain_of
 from tutormail.cli.output import section, table
 from tutormail.plan.build import InstitutionPlan
 
@@ -50,12 +50,13 @@ def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
 def dmarc_warnings(plan: InstitutionPlan) -> list[dict[str, Any]]:
     """The DMARC pre-flight of every Cenário 2 address (DNS look-ups)."""
     found = []
+    verdicts = DmarcLookups().verdicts(domain_of(i.name) for i in plan.identities if i.kind == "email")
     for identity in plan.identities:
         if identity.kind == "email":
-            finding = preflight(identity.name.split("@", 1)[1])
+            finding = verdicts[domain_of(identity.name)]
             if finding.warning:
                 found.append({"identity": identity.name, "domain": finding.domain, "record": finding.record,
-                              "policy": finding.policy, "warning": finding.warning})
+                              "policy": finding.policy, "state": finding.state, "warning": finding.warning})
     return found
 
 

@@ -2,27 +2,26 @@
 
 AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and Secrets Manager ListSecrets
 (100 secrets a page, with their tags: links sent, phases 2 and 3; see progress.py). Nothing is
-read per identity. DMARC look-ups run concurrently, bounded.
+read per identity. DMARC look-ups: one per distinct domain, concurrently (cenario2/dmarc.py); a
+verified sender blocked by DMARC stands at "1 blocked by DMARC" (tutor_setup/gate.py).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import RELEASED, TESTED
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
-from tutormail.cenario2.dmarc import preflight
 from tutormail.clock import Clock, iso
 from tutormail.plan.build import build_plan
+from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity, worst
 
 log = logging.getLogger("tutormail")
-DNS_WORKERS = 16
 
 
 def secret_tags(client: Any) -> dict[str, dict[str, str]]:
@@ -43,11 +42,7 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
     statuses = ses.statuses()
     tags = secret_tags(secrets_client)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
-    domains = sorted({i.name.split("@", 1)[1] for p in plans for i in p.identities if i.kind == "email"})
-    dmarc = {}
-    if dns_checks and domains:
-        with ThreadPoolExecutor(max_workers=DNS_WORKERS) as pool:
-            dmarc = dict(zip(domains, pool.map(preflight, domains), strict=True))
+    dmarc = plan_verdicts(plans) if dns_checks else None  # one query per distinct domain, concurrent
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:
@@ -72,13 +67,16 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
                     phase, action, actor, missing = ("1 verified", f"hand over the settings: tutormail "
                                                      f"smtp-settings {plan.slug} --reveal", PLATFORM,
                                                      "settings not yet released")
-            warning = dmarc.get(sender.identity.split("@", 1)[1]) if check.scenario == 2 else None
+            ready = deliverability(plan, sender.identity, check.scenario, dmarc, secret)
+            if check.verified and ready.holds_back:
+                phase, action, actor, missing = ready.phase, ready.way_out, ready.actor, ready.verdict.reason
             rows.append({
                 "institution": plan.slug, "company": sender.company, "account": sender.account,
                 "address": sender.address_display, "scenario": check.scenario, "state": check.state,
                 "phase": phase, "missing": missing or None, "next_action": action, "actor": actor,
                 "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
-                "dmarc_warning": warning.warning if warning else None,
+                "dmarc_warning": ready.verdict.warning if ready.verdict else None,
+                "deliverability": ready.as_dict(),
             })
-            codes.append(check.exit_code)
+            codes.append(readiness_code(check, ready))
     return rows, worst(codes)

@@ -8,13 +8,15 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from tutormail.cenario2.dmarc import DmarcVerdict
 from tutormail.plan.build import InstitutionPlan
+from tutormail.tutor_setup.handoff_dmarc import dmarc_blocks
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table", content)
 
 
-def _blocks(plan: InstitutionPlan) -> list[Block]:
+def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> list[Block]:
     inst = plan.institution
     platform_address = f"{plan.platform.default_local_part}@{inst.slug}.{plan.platform.platform_domain}"
     blocks: list[Block] = [
@@ -36,6 +38,7 @@ def _blocks(plan: InstitutionPlan) -> list[Block]:
         if company.rules:
             blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
             blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))
+    blocks += dmarc_blocks(plan, verdicts)
     blocks += [
         ("h2", "Usuário e senha"),
         ("p", "O Usuário (ID da chave de acesso SMTP) e a Senha são entregues pela equipe de suporte, a pedido, "
@@ -58,9 +61,9 @@ def _blocks(plan: InstitutionPlan) -> list[Block]:
     return blocks
 
 
-def render_markdown(plan: InstitutionPlan) -> str:
+def render_markdown(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> str:
     out = []
-    for kind, content in _blocks(plan):
+    for kind, content in _blocks(plan, verdicts):
         if kind in ("h1", "h2", "h3"):
             out.append("#" * int(kind[1]) + " " + content)
         elif kind == "p":
@@ -76,12 +79,12 @@ def render_markdown(plan: InstitutionPlan) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def render_html(plan: InstitutionPlan) -> str:
+def render_html(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> str:
     out = ['<!DOCTYPE html>', '<html lang="pt-BR"><head><meta charset="utf-8">',
            f"<title>{html.escape(plan.institution.name)}: configuração de e-mail</title>",
            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
            "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}</style></head><body>"]
-    for kind, content in _blocks(plan):
+    for kind, content in _blocks(plan, verdicts):
         if kind in ("h1", "h2", "h3", "p"):
             out.append(f"<{kind}>{html.escape(content)}</{kind}>")
         elif kind == "ul":
@@ -95,10 +98,11 @@ def render_html(plan: InstitutionPlan) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_handoff(plan: InstitutionPlan, directory: Path) -> list[Path]:
+def write_handoff(plan: InstitutionPlan, directory: Path, verdicts: dict[str, DmarcVerdict] | None = None
+                  ) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     markdown = directory / f"{plan.slug}.md"
     page = directory / f"{plan.slug}.html"
-    markdown.write_text(render_markdown(plan), encoding="utf-8")
-    page.write_text(render_html(plan), encoding="utf-8")
+    markdown.write_text(render_markdown(plan, verdicts), encoding="utf-8")
+    page.write_text(render_html(plan, verdicts), encoding="utf-8")
     return [markdown, page]

@@ -1,0 +1,68 @@
+"""The readiness rules of tutor_setup/gate.py on verdicts made by hand (DNS is tested on BIND in
+tests/cenario2/test_dmarc_policy.py)."""
+
+from __future__ import annotations
+
+import pytest
+from tutormail.aws.progress_tags import DMARC_RISK
+from tutormail.catalog.model import load_catalog
+from tutormail.cenario2.dmarc import DmarcVerdict, judge
+from tutormail.exitcodes import Exit
+from tutormail.plan.build import plan_for
+from tutormail.tutor_setup.gate import Acceptance, deliverability, readiness_code
+from tutormail.tutor_setup.handoff import render_markdown
+from tutormail.verification.identity_check import SenderCheck
+
+from tests.conftest import INSTITUTIONS
+
+ADDRESS = "contato@colegioxy.com.br"
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_for(load_catalog(INSTITUTIONS), "instituicao-xy")
+
+
+def verdicts(record: str) -> dict[str, DmarcVerdict]:
+    return {"colegioxy.com.br": judge("colegioxy.com.br", [record])}
+
+
+def test_blocked_until_accepted_and_a_stricter_policy_needs_a_new_acceptance(plan):
+    quarantine = verdicts("v=DMARC1; p=quarantine")
+    blocked = deliverability(plan, ADDRESS, 2, quarantine, {})
+    assert blocked.state == "blocked" and blocked.exit_code == Exit.ACTION_NEEDED
+    assert "--accept-dmarc-risk" in blocked.way_out and "comunicacao@instituicao-xy.sistematutor.com.br" in \
+        blocked.way_out
+    mark = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "quarantine", "arn:aws:iam::1:user/ana").as_tag()}
+    accepted = deliverability(plan, ADDRESS, 2, quarantine, mark)
+    assert accepted.state == "accepted" and accepted.exit_code == Exit.OK
+    assert accepted.as_dict()["accepted_by"] == "arn:aws:iam::1:user/ana"
+    assert deliverability(plan, ADDRESS, 2, verdicts("v=DMARC1; p=reject"), mark).state == "blocked"
+
+
+def test_cenario1_is_aligned_and_offline_is_never_ready(plan):
+    assert deliverability(plan, "instituicaoxy.com.br", 1, None, {}).state == "ready"
+    assert deliverability(plan, ADDRESS, 2, None, {}).state == "unchecked"
+
+
+def test_a_pending_sender_keeps_its_code_a_verified_one_gets_the_dmarc_one(plan):
+    blocked = deliverability(plan, ADDRESS, 2, verdicts("v=DMARC1; p=reject"), {})
+    pending = SenderCheck(ADDRESS, 2, "pending", False, "link", "open it", "institution")
+    verified = SenderCheck(ADDRESS, 2, "verified", True, "", "", "platform team")
+    assert readiness_code(pending, blocked) == Exit.PENDING
+    assert readiness_code(verified, blocked) == Exit.ACTION_NEEDED
+    unknown = deliverability(plan, ADDRESS, 2, {"colegioxy.com.br": DmarcVerdict("colegioxy.com.br", "unknown")}, {})
+    assert readiness_code(verified, unknown) == Exit.SERVICE_ERROR
+
+
+def test_acceptance_tag_keeps_to_what_secrets_manager_allows():
+    tag = Acceptance("2026-01-05T12:00:00Z", "reject", "arn:aws:sts::1:assumed-role/ci/run,42#x" + "y" * 300).as_tag()
+    assert len(tag) <= 256 and "," not in tag and "#" not in tag
+    assert Acceptance.parse(tag).policy == "reject"
+
+
+def test_handoff_explains_each_blocked_account_with_both_ways_out(plan):
+    text = render_markdown(plan, verdicts("v=DMARC1; p=quarantine"))
+    assert "Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)" in text
+    assert "caixa de spam" in text and "três registros CNAME" in text and "Usar outro endereço" in text
+    assert "DMARC" not in render_markdown(plan, verdicts("v=DMARC1; p=none"))
