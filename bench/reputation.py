@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """`reputation --all` over many institutions on the sandbox, against a naive read in the same process.
 
-Generates N institutions (default 1000), creates in the sandbox's emulated AWS their SMTP secrets
-(where the pause marks live), their four alarms, a bounce and a complaint rate each and a few
+Generates N institutions (default 1000), creates in the sandbox's emulated AWS their pause marks
+(in the progress table), their four alarms, a bounce and a complaint rate each and a few
 logged events, then times `tutormail.reputation.use_cases.fleet_health` (batched reads) and a
-baseline (per institution: GetMetricData, DescribeAlarms, GetConfigurationSet, DescribeSecret),
+baseline (per institution: GetMetricData, DescribeAlarms, GetConfigurationSet, a Query of its marks),
 counting every AWS call each makes.
 
     .venv/bin/python bench/reputation.py [--institutions 1000]
@@ -28,22 +28,24 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from status_sweep import counted, generate  # noqa: E402
+from tutormail.aws.progress_store import ProgressStore  # noqa: E402
+from tutormail.aws.progress_tags import PAUSED  # noqa: E402
 from tutormail.catalog.model import load_catalog  # noqa: E402
 from tutormail.reputation import names  # noqa: E402
 from tutormail.reputation.use_cases import fleet_health  # noqa: E402
 
 from sandbox import launcher  # noqa: E402
+from sandbox.progress_table import ensure_progress_table  # noqa: E402
 
-SERVICES = ("cloudwatch", "logs", "sesv2", "secretsmanager")
+SERVICES = ("cloudwatch", "logs", "sesv2", "dynamodb")
 
 
 def populate(slugs: list[str], region: str) -> None:
     cloudwatch = boto3.client("cloudwatch", region_name=region)
-    secrets = boto3.client("secretsmanager", region_name=region)
+    ensure_progress_table(region)  # what TutorMail-Platform does
     sesv2 = boto3.client("sesv2", region_name=region)
     data = []
     for number, slug in enumerate(slugs):
-        secrets.create_secret(Name=names.secret_name(slug), SecretString="{}")
         sesv2.create_configuration_set(ConfigurationSetName=names.configuration_set(slug))
         dimensions = [{"Name": names.DIMENSION, "Value": names.configuration_set(slug)}]
         for level in names.LEVELS:
@@ -54,6 +56,8 @@ def populate(slugs: list[str], region: str) -> None:
                                             ComparisonOperator="GreaterThanOrEqualToThreshold")
         data += [{"MetricName": names.METRIC["bounce"], "Value": (number % 50) / 1000, "Dimensions": dimensions},
                  {"MetricName": names.METRIC["complaint"], "Value": (number % 7) / 10000, "Dimensions": dimensions}]
+    ProgressStore(region).put({slug: {PAUSED: f"paused 2026-01-01T00:00:00Z bench reason {number}"}
+                               for number, slug in enumerate(slugs) if number % 100 == 0})
     for start in range(0, len(data), 1000):  # PutMetricData takes 1000 datums a call
         cloudwatch.put_metric_data(Namespace="AWS/SES", MetricData=data[start:start + 1000])
     logs = boto3.client("logs", region_name=region)
@@ -68,6 +72,7 @@ def populate(slugs: list[str], region: str) -> None:
 def baseline(slugs: list[str], clients: dict) -> int:
     """One institution at a time, every read on its own."""
     now = datetime.now(UTC)
+    store = ProgressStore("", clients["dynamodb"])  # the region is the client's
     for slug in slugs:
         dimensions = [{"Name": names.DIMENSION, "Value": names.configuration_set(slug)}]
         clients["cloudwatch"].get_metric_data(StartTime=now - timedelta(hours=1), EndTime=now, MetricDataQueries=[
@@ -77,7 +82,7 @@ def baseline(slugs: list[str], clients: dict) -> int:
         clients["cloudwatch"].describe_alarms(AlarmNamePrefix=f"tutormail-warn-{slug}-")
         clients["cloudwatch"].describe_alarms(AlarmNamePrefix=f"tutormail-pause-{slug}-")
         clients["sesv2"].get_configuration_set(ConfigurationSetName=names.configuration_set(slug))
-        clients["secretsmanager"].describe_secret(SecretId=names.secret_name(slug))
+        store.institution(slug)
     return len(slugs)
 
 

@@ -10,6 +10,7 @@ import re
 SMTP_USER = "SmtpUser"
 SMTP_SECRET = "SmtpSecret"  # noqa: S105 (a logical id, not a secret)
 CONFIGURATION_SET = "ConfigurationSet"
+PROGRESS_TABLE = "ProgressTable"
 
 
 def identity(name: str) -> str:

@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from tutormail.catalog.model import Platform
 
+from .progress_table import ProgressTable
 from .reputation import PlatformReputation
 
 
@@ -51,5 +52,7 @@ class PlatformStack(Stack):
                             f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
                             f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*")))
         CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
-        PlatformReputation(self, "Reputation", platform=platform)  # issue 14: alarms' topic, pause action, event log
+        self.progress = ProgressTable(self, "Progress")
+        # issue 14: alarms' topic, pause action (writes its mark in the progress table), event log
+        PlatformReputation(self, "Reputation", platform=platform, progress=self.progress.table)
 

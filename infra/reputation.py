@@ -9,7 +9,7 @@
 - `PlatformReputation` (in the platform stack): the topic and its subscriptions, one Lambda (the
   package's tutormail.reputation.handler) run by an EventBridge rule on pause alarms' state
   changes, allowed only ses:PutConfigurationSetSendingOptions on configuration-set/tutormail-* and
-  to write the pause mark; and the bounce/complaint/reject log.
+  PutItem on the progress table (the pause mark); and the bounce/complaint/reject log.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -28,15 +29,15 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
-from tutormail.aws.progress_tags import PAUSED
+from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY, VALUE
 from tutormail.catalog.model import Platform
 from tutormail.catalog.reputation_fields import Thresholds
 from tutormail.reputation import names
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-# The Lambda carries only what the handler imports (boto3 comes with the runtime).
-LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/aws/__init__.py", "tutormail/aws/client.py",
-                "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
+# The Lambda carries only what the handler imports (boto3 comes with the runtime), never the catalogue.
+LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/aws/__init__.py", "tutormail/aws/client.py",
+                "tutormail/aws/progress_store.py", "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
                 "tutormail/reputation/names.py", "tutormail/reputation/pause.py",
                 "tutormail/reputation/handler.py")
 PERIOD = Duration.hours(1)
@@ -98,7 +99,8 @@ class InstitutionAlarms(Construct):
 
 
 class PlatformReputation(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, platform: Platform) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, platform: Platform,
+                 progress: dynamodb.ITable) -> None:
         super().__init__(scope, construct_id)
         settings = platform.reputation
         retention = settings.event_retention_days
@@ -109,7 +111,7 @@ class PlatformReputation(Construct):
         Validations.of(self.topic).acknowledge(Acknowledgment(
             id="AwsSolutions-SNS2", reason="Alarm notifications carry alarm names and rates, never mail content "
             "or recipients; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key."))
-        self.function = self._pause_function(retention)
+        self.function = self._pause_function(retention, progress)
         events.Rule(self, "PauseAlarms", description="A pause alarm went into ALARM: stop that institution's sending",
                     event_pattern=events.EventPattern(
                         source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"],
@@ -118,7 +120,7 @@ class PlatformReputation(Construct):
                     targets=[targets.LambdaFunction(self.function, retry_attempts=4)])
         self._event_log(retention)
 
-    def _pause_function(self, retention: int) -> lambda_.Function:
+    def _pause_function(self, retention: int, progress: dynamodb.ITable) -> lambda_.Function:
         stack = Stack.of(self)
         log_group = _log_group(self, "PauseLog", f"/aws/lambda/{names.PAUSE_FUNCTION}", retention)
         role = iam.Role(self, "PauseRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -127,11 +129,16 @@ class PlatformReputation(Construct):
             sid="PauseOneInstitution", actions=["ses:PutConfigurationSetSendingOptions"],
             resources=[f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:configuration-set/"
                        f"{names.PREFIX}-*"]))
+        # The pause mark is one item of the progress table. IAM cannot hold the function to that item:
+        # dynamodb:LeadingKeys matches only the partition key (the slug, any institution here), no
+        # condition key matches a sort key. So: PutItem only (it cannot delete, BatchWriteItem can),
+        # on that table only, with no attribute beyond the store's three and no old item returned.
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+        # https://repost.aws/knowledge-center/dynamodb-table-restrict-attributes
         role.add_to_policy(iam.PolicyStatement(
-            sid="RecordWhy", actions=["secretsmanager:TagResource"],
-            resources=[f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:secret:"
-                       f"{names.PREFIX}/*"],
-            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": [PAUSED]}}))
+            sid="RecordWhy", actions=["dynamodb:PutItem"], resources=[progress.table_arn],
+            conditions={"ForAllValues:StringEquals": {"dynamodb:Attributes": [PARTITION_KEY, SORT_KEY, VALUE]},
+                        "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}))
         role.add_to_policy(iam.PolicyStatement(
             sid="OwnLog", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[f"{log_group.log_group_arn}:*"]))
@@ -147,13 +154,11 @@ class PlatformReputation(Construct):
         function.node.default_child.add_override("DependsOn", [stack.resolve(stack.get_logical_id(policy))])
         where = f"{stack.region}:{stack.account}"
         log_id = stack.resolve(stack.get_logical_id(log_group.node.default_child))
-        reason = ("The action must reach every institution's configuration set (tutormail-*) and pause mark "
-                  "(secret tutormail/*, only the tutormail:paused tag key); log streams of its own log group "
-                  "have generated names.")
+        reason = ("The action must reach every institution's configuration set (tutormail-*); log streams of "
+                  "its own log group have generated names.")
         Validations.of(role).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{finding}]", reason=reason)
             for finding in (f"arn:<AWS::Partition>:ses:{where}:configuration-set/{names.PREFIX}-*",
-                            f"arn:<AWS::Partition>:secretsmanager:{where}:secret:{names.PREFIX}/*",
                             f"<{log_id}.Arn>:*")))
         return function
 

@@ -70,13 +70,23 @@ def cdk(*args: str, env: dict, cwd: Path = REPO):
                           env={**os.environ, **env}, capture_output=True, text=True, timeout=240, check=False)
 
 
+# --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
+DEPLOY = ("deploy", "--require-approval", "never", "--method", "direct")
+
+
 @pytest.fixture(scope="session")
-def deployed(sandbox):
-    """Every example stack deployed by the real CDK CLI into the sandbox."""
+def platform_deployed(sandbox):
+    """TutorMail-Platform (operator policy, progress table) deployed by the real CDK CLI."""
     env = sandbox["env"]
-    # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
-    deploy = ("deploy", "--all", "--require-approval", "never", "--method", "direct")
-    for args in (("bootstrap", "aws://123456789012/us-east-1"), deploy):
+    for args in (("bootstrap", "aws://123456789012/us-east-1"), (*DEPLOY, "TutorMail-Platform", "--exclusively")):
         result = cdk(*args, env=env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def deployed(platform_deployed):
+    """Every example stack deployed by the real CDK CLI into the sandbox."""
+    result = cdk(*DEPLOY, "--all", env=platform_deployed["env"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return platform_deployed

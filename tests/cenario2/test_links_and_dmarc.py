@@ -57,7 +57,7 @@ def institutions(tmp_path_factory):
     return directory
 
 
-def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institutions):
+def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, platform_deployed, sandbox, institutions):
     plan = plan_for(load_catalog(institutions), "escola-link")
     boto3.client("sesv2").create_email_identity(EmailIdentity=ADDRESS)  # what the stack does
     boto3.client("secretsmanager").create_secret(Name=plan.secret_name, SecretString="{}")
@@ -68,7 +68,7 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
         state, tag = request_link(ses, progress.read(), ADDRESS, 24, clock, force=force)
         progress.write(tag)
         return state
-    # starts at the sandbox's now (whole seconds, as the tags keep it), then moves only when told
+    # starts at the sandbox's now (whole seconds, as the marks keep it), then moves only when told
     clock = FixedClock(Clock().now().replace(microsecond=0))
 
     def check():
@@ -98,7 +98,7 @@ def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, sandbox, institution
     outbox = sorted((sandbox["state"] / "outbox").glob(f"*-{ADDRESS}.eml"))
     assert len(outbox) == 4  # the stack's creation, then three requests: SES mailed each one
 
-    # a fresh process reads the same history back from AWS (tags on the institution's secret)
+    # a fresh process reads the same history back from AWS (the progress table)
     fresh = run_cli("verify", "escola-link", "--output", "json", env={"TUTORMAIL_INSTITUTIONS": str(institutions)})
     [institution] = json.loads(fresh.stdout)["institutions"]
     entry = next(i for i in institution["identities"] if i["identity"] == ADDRESS)

@@ -90,8 +90,9 @@ def test_a_manual_pause_records_who_and_why(env):
     assert paused.returncode == 0, paused.stderr
     [found] = as_json(run_cli("reputation", PAUSED, "--output", "json", env=env))["institutions"]
     assert found["paused"] is True and found["why"].endswith("old list mailed ticket 42")
-    tags = boto3.client("secretsmanager").describe_secret(SecretId=f"tutormail/{PAUSED}/smtp")["Tags"]
-    assert {t["Key"]: t["Value"] for t in tags}["tutormail:paused"].startswith("paused ")
+    item = boto3.client("dynamodb").get_item(TableName="tutormail-progress", Key={
+        "institution": {"S": PAUSED}, "mark": {"S": "tutormail:paused:switch"}})["Item"]
+    assert item["value"]["S"].startswith("paused ")
 
 
 def test_rates_below_the_minimum_volume_do_not_alarm(env, deployed):

@@ -63,8 +63,12 @@ def test_the_pause_action_may_only_pause_and_record_why(platform_template):
     assert by_sid["PauseOneInstitution"]["Action"] == "ses:PutConfigurationSetSendingOptions"
     assert json.dumps(by_sid["PauseOneInstitution"]["Resource"]).endswith(
         ':ses:us-east-1:123456789012:configuration-set/tutormail-*"]]}')
-    assert by_sid["RecordWhy"]["Action"] == "secretsmanager:TagResource"
-    assert by_sid["RecordWhy"]["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["tutormail:paused"]}}
+    assert by_sid["RecordWhy"]["Action"] == "dynamodb:PutItem"  # PutItem cannot delete a mark
+    [table_id] = platform_template.find_resources("AWS::DynamoDB::Table")
+    assert by_sid["RecordWhy"]["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert by_sid["RecordWhy"]["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["institution", "mark", "value"]},
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}
     others = [s for s in statements if s.get("Sid") not in ("PauseOneInstitution", "RecordWhy")]
     assert [sorted(s["Action"]) for s in others] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
     platform_template.has_resource_properties("AWS::Lambda::Function", {

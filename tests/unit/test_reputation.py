@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from tutormail.aws.progress_tags import PAUSED, is_mark
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.reputation_fields import Thresholds, thresholds_of
 from tutormail.reputation import names
@@ -89,14 +90,14 @@ def test_names_agree_with_the_plan(examples):
     assert names.slug_of_pause_alarm(names.alarm_name(plan.slug, "pause", "complaint")) == plan.slug
 
 
-def test_the_pause_mark_keeps_only_what_a_tag_value_may_hold():
+def test_the_pause_mark_is_one_plain_bounded_line_under_a_mark_key():
     mark = PauseMark(True, "2026-01-05T12:00:00Z", "ana", "old list; <script> ação " + "x" * 300)
-    [(key, value)] = mark.as_tag().items()
-    assert key == "tutormail:paused" and len(value) <= 256
-    assert "<" not in value and ";" not in value
-    back = PauseMark.from_tags({key: value})
+    value = mark.value()
+    assert is_mark(PAUSED) and PAUSED == "tutormail:paused:switch"  # `tutormail:<kind>:<subject>`, like every mark
+    assert len(value) <= 256 and "<" not in value and ";" not in value
+    back = PauseMark.from_marks({PAUSED: value})
     assert back.paused and back.by == "ana" and back.reason.startswith("old list script")
-    assert PauseMark.from_tags({}) is None and PauseMark.from_tags({key: "garbage"}) is None
+    assert PauseMark.from_marks({}) is None and PauseMark.from_marks({PAUSED: "garbage"}) is None
 
 
 def test_resume_is_refused_while_a_rate_or_pause_alarm_stands_at_the_pause_level():

@@ -1,49 +1,100 @@
-"""Durable progress of each sender, as tags on the institution's SMTP secret.
+"""Durable progress of each sender (links sent, settings released, phase 3, and later marks),
+behind one interface: `Progress(plan).read()` and `.write(marks)`.
 
-Tags on the secret rather than on each SES identity: one Secrets Manager ListSecrets page returns
-the tags of 100 institutions, so `status` reads the progress of a fleet in a handful of calls,
-and every CI runner sees the same history.
+The marks live in the DynamoDB progress table of `TutorMail-Platform` (progress_store.py); the
+module keeps its name from when they were tags on the SMTP secret `tutormail/<slug>/smtp`. Those
+tags are migrated once, on the first read of an institution (or of a fleet): the marks missing
+from the table are copied, then a `tutormail:migrated` mark says it is done, so the secret's tags
+are never read again. Copying only what is missing makes the migration idempotent and never
+overwrites a newer mark.
+
+A mark's key is `tutormail:<kind>:<subject>`, the subject usually an address.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from tutormail.aws import client as aws
-from tutormail.reputation import names
+from tutormail.aws.progress_store import ProgressStore
+from tutormail.clock import Clock, iso
 
-if TYPE_CHECKING:  # the pause Lambda carries this module without the catalogue
+if TYPE_CHECKING:  # the pause Lambda carries this module without the catalogue (infra/reputation.py)
     from tutormail.plan.build import InstitutionPlan
 
 LINK = "tutormail:link:"  # + address: "<links sent> <sending times, oldest first, comma-separated>"
 RELEASED = "tutormail:released:"  # + address: phase 2, the password was handed over
 TESTED = "tutormail:phase3:"  # + address: phase 3, a test message was accepted
 DMARC_RISK = "tutormail:dmarc-risk:"  # + address: "<when> <policy accepted> <who>" (--accept-dmarc-risk)
-PAUSED = "tutormail:paused"  # "paused|resumed <when> <by> <reason>": the last pause switch (issue 14)
+PAUSED = "tutormail:paused:switch"  # "paused|resumed <when> <by> <reason>": the last pause switch (issue 14)
+MIGRATED = "tutormail:migrated"  # the secret's tags were copied into the table (when)
+
+
+def is_mark(key: str) -> bool:
+    """`tutormail:<kind>:<subject>`; the stack's own `tutormail:institution` tag is not one."""
+    return key.startswith("tutormail:") and key.count(":") >= 2
 
 
 class Progress:
-    def __init__(self, plan: InstitutionPlan, client: Any = None):
+    def __init__(self, plan: InstitutionPlan, client: Any = None, secrets_client: Any = None):
         self.plan = plan
-        self.client = client or aws.client("secretsmanager", plan.platform.region)
-
-    @classmethod
-    def for_slug(cls, slug: str, region: str, client: Any = None) -> Progress:
-        """The progress of an institution known only by its slug (the pause Lambda has no catalogue)."""
-        plan = SimpleNamespace(slug=slug, secret_name=names.secret_name(slug), platform=SimpleNamespace(region=region))
-        return cls(plan, client)  # type: ignore[arg-type]
+        self.store = ProgressStore(plan.platform.region, client)
+        self._secrets = secrets_client
 
     def read(self) -> dict[str, str]:
+        marks = self.store.institution(self.plan.slug)
+        if MIGRATED not in marks:
+            marks = migrate(self.store, {self.plan.slug: marks}, {self.plan.slug: self._secret_tags()})[self.plan.slug]
+        return {k: v for k, v in marks.items() if k != MIGRATED}
+
+    def write(self, marks: dict[str, str]) -> None:
+        self.store.put({self.plan.slug: marks})
+
+    def _secret_tags(self) -> dict[str, str]:
+        client = self._secrets or aws.client("secretsmanager", self.plan.platform.region)
         try:
             described = aws.call(f"Secrets Manager DescribeSecret {self.plan.secret_name}",
-                                 self.client.describe_secret, SecretId=self.plan.secret_name)
+                                 client.describe_secret, SecretId=self.plan.secret_name)
         except aws.ServiceError as exc:
             if aws.is_not_found(exc):
                 return {}
             raise
         return {t["Key"]: t["Value"] for t in described.get("Tags") or []}
 
-    def write(self, tags: dict[str, str]) -> None:
-        aws.call(f"Secrets Manager TagResource {self.plan.secret_name}", self.client.tag_resource,
-                 SecretId=self.plan.secret_name, Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+
+def secret_tags(client: Any) -> dict[str, dict[str, str]]:
+    """Tags of every tutormail/ secret, by secret name: 100 secrets a ListSecrets page."""
+    result: dict[str, dict[str, str]] = {}
+    kwargs: dict[str, Any] = {"MaxResults": 100, "Filters": [{"Key": "name", "Values": ["tutormail/"]}]}
+    while True:
+        page = aws.call("Secrets Manager ListSecrets", client.list_secrets, **kwargs)
+        for secret in page.get("SecretList", []):
+            result[secret["Name"]] = {t["Key"]: t["Value"] for t in secret.get("Tags") or []}
+        if not page.get("NextToken"):
+            return result
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def migrate(store: ProgressStore, in_table: dict[str, dict[str, str]], tags: dict[str, dict[str, str]],
+            clock: Clock | None = None) -> dict[str, dict[str, str]]:
+    """Copies the tag marks the table lacks, for each slug of `in_table`, with the migrated mark;
+    returns every slug's marks as they now are."""
+    now = iso((clock or Clock()).now())
+    missing = {slug: {**{k: v for k, v in tags.get(slug, {}).items() if is_mark(k) and k not in marks},
+                      MIGRATED: now}
+               for slug, marks in in_table.items()}
+    store.put(missing)
+    return {slug: {**marks, **missing[slug]} for slug, marks in in_table.items()}
+
+
+def fleet_progress(secret_names: dict[str, str], store: ProgressStore,
+                   secrets_client: Any) -> dict[str, dict[str, str]]:
+    """Every institution's marks (slug -> secret name given) in one Scan; institutions never
+    migrated take their tags from ListSecrets pages (read only when there is one), written in
+    batches."""
+    table = store.fleet()
+    waiting = {slug: table.get(slug, {}) for slug in secret_names if MIGRATED not in table.get(slug, {})}
+    if waiting:
+        by_secret = secret_tags(secrets_client)
+        table.update(migrate(store, waiting, {slug: by_secret.get(secret_names[slug], {}) for slug in waiting}))
+    return {slug: {k: v for k, v in marks.items() if k != MIGRATED} for slug, marks in table.items()}

@@ -1,5 +1,5 @@
-"""Cenário 2: SES's verification link, its history kept with the institution's progress (tags on
-its SMTP secret, so any CI runner sees the same), and the request for a new one."""
+"""Cenário 2: SES's verification link, its history kept with the institution's progress (the
+progress table, so any CI runner sees the same), and the request for a new one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tutormail.aws.progress_tags import LINK
 from tutormail.aws.ses import Ses
 from tutormail.clock import Clock, iso, parse_iso
 
-HISTORY_KEPT = 12  # a tag value holds 256 characters: the last 12 sending times fit
+HISTORY_KEPT = 12  # the last 12 sending times (a mark once had to fit a 256-character tag value)
 
 LINK_MEANING = {
     "SUCCESS": "the address opened SES's link: it may send (phase 2 may start)",

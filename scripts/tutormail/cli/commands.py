@@ -29,7 +29,7 @@ from tutormail.cli import status_html
 from tutormail.cli.output import emit_json, section, table
 from tutormail.clock import Clock, iso
 from tutormail.exitcodes import Exit
-from tutormail.fleet.status import sweep
+from tutormail.fleet.status import fleet_marks, sweep
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.reputation.health import health_columns
 from tutormail.reputation.use_cases import fleet_health
@@ -358,9 +358,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise ConfigurationError([Problem("status", 0, "SLUG", "name institutions or use --all")])
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     ses = Ses(catalog.platform)
-    rows, code = sweep(catalog, list(catalog.institutions), ses, aws.client("secretsmanager", catalog.platform.region),
-                       CLOCK, dns_checks=not args.offline)
-    health = {h.slug: h for h in fleet_health(catalog, list(catalog.institutions))}  # issue 14
+    slugs = list(catalog.institutions)
+    marks = fleet_marks(catalog, slugs, aws.client("secretsmanager", catalog.platform.region))  # one read, two uses
+    rows, code = sweep(catalog, slugs, ses, None, CLOCK, dns_checks=not args.offline, marks=marks)
+    health = {h.slug: h for h in fleet_health(catalog, slugs, marks=marks)}  # issue 14
     for row in rows:
         row.update(health_columns(health[row["institution"]]))
     code = worst([code, *(Exit.ACTION_NEEDED for h in health.values() if h.paused)])

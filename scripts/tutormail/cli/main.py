@@ -15,7 +15,7 @@ from tutormail.aws.client import ServiceError
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import commands, status_html
+from tutormail.cli import commands, lifecycle_commands, status_html
 from tutormail.cli import reputation as reputation_cli
 from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain")
     reputation_cli.register(add)
+    lifecycle_commands.register(add)
     return parser
 
 

@@ -1,7 +1,8 @@
 """`status`: where every institution, company and account stands, read in batches.
 
-AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and Secrets Manager ListSecrets
-(100 secrets a page, with their tags: links sent, phases 2 and 3; see progress.py). Nothing is
+AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and a Scan of the DynamoDB
+progress table (a page per 1 MB: links sent, phases 2 and 3; see aws/progress_tags.py), plus
+ListSecrets pages only while some institution's old secret tags are not migrated. Nothing is
 read per identity. DMARC look-ups: one per distinct domain, concurrently (cenario2/dmarc.py); a
 verified sender blocked by DMARC stands at "1 blocked by DMARC" (tutor_setup/gate.py).
 """
@@ -12,42 +13,39 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from tutormail.aws import client as aws
-from tutormail.aws.progress_tags import RELEASED, TESTED
+from tutormail.aws.progress_store import ProgressStore
+from tutormail.aws.progress_tags import RELEASED, TESTED, fleet_progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
 from tutormail.clock import Clock, iso
 from tutormail.plan.build import build_plan
+from tutormail.reputation.names import secret_name
 from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity, worst
 
 log = logging.getLogger("tutormail")
 
 
-def secret_tags(client: Any) -> dict[str, dict[str, str]]:
-    """Tags of every tutormail/ secret, by secret name."""
-    result: dict[str, dict[str, str]] = {}
-    kwargs: dict[str, Any] = {"MaxResults": 100, "Filters": [{"Key": "name", "Values": ["tutormail/"]}]}
-    while True:
-        page = aws.call("Secrets Manager ListSecrets", client.list_secrets, **kwargs)
-        for secret in page.get("SecretList", []):
-            result[secret["Name"]] = {t["Key"]: t["Value"] for t in secret.get("Tags") or []}
-        if not page.get("NextToken"):
-            return result
-        kwargs["NextToken"] = page["NextToken"]
+def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
+                store: ProgressStore | None = None) -> dict[str, dict[str, str]]:
+    """Every named institution's progress marks, read once for the sweep and the sending health."""
+    return fleet_progress({slug: secret_name(slug) for slug in slugs}, store or ProgressStore(catalog.platform.region),
+                          secrets_client)
 
 
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
-          dns_checks: bool = True) -> tuple[list[dict[str, Any]], int]:
+          dns_checks: bool = True, store: ProgressStore | None = None,
+          marks: dict[str, dict[str, str]] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """`marks`: fleet_marks() when the caller needs them too (status's health columns)."""
     statuses = ses.statuses()
-    tags = secret_tags(secrets_client)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
+    tags = marks if marks is not None else fleet_marks(catalog, [p.slug for p in plans], secrets_client, store)
     dmarc = plan_verdicts(plans) if dns_checks else None  # one query per distinct domain, concurrent
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:
             log.info("status: %d of %d institutions", number, len(plans))
-        secret = tags.get(plan.secret_name, {})
+        secret = tags.get(plan.slug, {})
         states: dict[str, IdentityState] = {}
         for identity in plan.identities:
             status = statuses.get(identity.name)

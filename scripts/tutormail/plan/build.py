@@ -140,6 +140,9 @@ def stack_name(slug: str) -> str:
     return f"TutorMail-{slug}"
 
 
+PLATFORM_STACK = "TutorMail-Platform"  # what institutions share: operator policy, progress table
+
+
 def _identity_for(address_domain: str, address: str, institution: Institution, platform: Platform,
                   platform_identity: Identity, dns_identities: list[Identity]) -> Identity:
     if address_domain == platform_subdomain(institution, platform):

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from tutormail.aws.client import RETRIES
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_store import ProgressStore
 from tutormail.reputation.pause import AUTOMATIC, decide, switch
 
 
@@ -26,8 +26,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     region = os.environ.get("AWS_REGION") or event.get("region") or "us-east-1"
     session = boto3.session.Session()
     sesv2 = session.client("sesv2", region_name=region, config=RETRIES)
-    progress = Progress.for_slug(slug, region, session.client("secretsmanager", region_name=region, config=RETRIES))
-    mark = switch(sesv2, progress, slug, paused=True, by=AUTOMATIC, reason=reason)
+    store = ProgressStore(region, session.client("dynamodb", region_name=region, config=RETRIES))
+    mark = switch(sesv2, store, slug, paused=True, by=AUTOMATIC, reason=reason)
     # The function's log is the second record of the pause (the first is the institution's progress).
     print(json.dumps({"action": "paused", "institution": slug, "at": mark.at, "reason": reason}))
     return {"paused": slug}

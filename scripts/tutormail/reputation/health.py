@@ -1,8 +1,8 @@
 """Each institution's sending health, read for a fleet in batches.
 
 AWS calls for N institutions: CloudWatch GetMetricData, 500 queries a call and two per institution
-(bounce and complaint rates), so 4 calls per 1000; DescribeAlarms by name, 100 a call; Secrets
-Manager ListSecrets (the pause marks, 100 a page, shared with `status`); SES GetConfigurationSet
+(bounce and complaint rates), so 4 calls per 1000; DescribeAlarms by name, 100 a call; the pause
+marks from one Scan of the progress table (shared with `status`'s sweep); SES GetConfigurationSet
 only when a few institutions are named (the fleet view trusts the pause marks); CloudWatch Logs
 FilterLogEvents on the event log, one bounded read.
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
@@ -160,9 +160,9 @@ def sending_enabled(sesv2: Any, slug: str) -> bool | None:
     return bool((found.get("SendingOptions") or {}).get("SendingEnabled", True))
 
 
-def read_health(thresholds: dict[str, Thresholds], sources: dict[str, str], tags: dict[str, dict[str, str]],
+def read_health(thresholds: dict[str, Thresholds], sources: dict[str, str], marks: dict[str, dict[str, str]],
                 clients: dict[str, Any], now: datetime | None = None) -> list[Health]:
-    """`thresholds` by slug, `sources` (From address -> slug), `tags` by secret name (fleet/status.py)."""
+    """`thresholds` by slug, `sources` (From address -> slug), progress `marks` by slug."""
     now = now or datetime.now(UTC)
     slugs = sorted(thresholds)
     rates = read_rates(clients["cloudwatch"], slugs, now)
@@ -171,7 +171,7 @@ def read_health(thresholds: dict[str, Thresholds], sources: dict[str, str], tags
     result = []
     for slug in slugs:
         health = Health(slug, thresholds[slug], rates[slug], events=events.get(slug, []),
-                        mark=PauseMark.from_tags(tags.get(names.secret_name(slug), {})))
+                        mark=PauseMark.from_marks(marks.get(slug, {})))
         for name in _alarm_names(slug):
             if name in alarms:
                 health.alarms[name], health.alarm_reasons[name] = alarms[name]

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tutormail.aws import client as aws
+from tutormail.aws.progress_store import ProgressStore
 from tutormail.aws.progress_tags import PAUSED
 from tutormail.reputation import names
 
 AUTOMATIC = "automatic"
-# Secrets Manager tag values allow letters, digits, spaces and _ . : / = + - @ (256 at most).
-_TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]", re.ASCII)
+# The reason is shown in tables, logs and the status page: one line of plain characters, bounded.
+_UNSAFE = re.compile(r"[^\w .:/=+\-@]", re.ASCII)
 REASON_MAX = 200
 
 
@@ -31,13 +32,14 @@ class PauseMark:
     by: str
     reason: str
 
-    def as_tag(self) -> dict[str, str]:
-        reason = " ".join(_TAG_UNSAFE.sub(" ", self.reason).split())[:REASON_MAX]
-        return {PAUSED: f"{'paused' if self.paused else 'resumed'} {self.at} {self.by} {reason}".strip()}
+    def value(self) -> str:
+        """The value of the institution's PAUSED mark in the progress table."""
+        reason = " ".join(_UNSAFE.sub(" ", self.reason).split())[:REASON_MAX]
+        return f"{'paused' if self.paused else 'resumed'} {self.at} {self.by} {reason}".strip()
 
     @classmethod
-    def from_tags(cls, tags: dict[str, str]) -> PauseMark | None:
-        parts = (tags.get(PAUSED) or "").split(" ", 3)
+    def from_marks(cls, marks: dict[str, str]) -> PauseMark | None:
+        parts = (marks.get(PAUSED) or "").split(" ", 3)
         if len(parts) < 3 or parts[0] not in ("paused", "resumed"):
             return None
         return cls(parts[0] == "paused", parts[1], parts[2], parts[3] if len(parts) > 3 else "")
@@ -53,15 +55,15 @@ def set_sending(sesv2: Any, slug: str, enabled: bool) -> None:
              ConfigurationSetName=name, SendingEnabled=enabled)
 
 
-def switch(sesv2: Any, progress: Any, slug: str, *, paused: bool, by: str, reason: str, at: str | None = None
-           ) -> PauseMark:
+def switch(sesv2: Any, store: ProgressStore, slug: str, *, paused: bool, by: str, reason: str,
+           at: str | None = None) -> PauseMark:
     """Turns the institution's sending off (or on), then records who did it and why.
 
     Sending first: a pause that could not be recorded still protects the account; a record of a
     pause that did not happen would mislead."""
     set_sending(sesv2, slug, not paused)
     mark = PauseMark(paused, at or now_iso(), by, reason)
-    progress.write(mark.as_tag())
+    store.put_item(slug, PAUSED, mark.value())
     return mark
 
 

@@ -1,0 +1,72 @@
+"""Day-2 commands: what an edit changes, what the pipeline must deploy, the platform's settings."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from tutormail.aws import client as aws
+from tutormail.catalog.model import load_catalog
+from tutormail.cli.output import emit_json, section, table
+from tutormail.exitcodes import Exit
+from tutormail.lifecycle.changes import changes, deployed_state
+from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
+from tutormail.plan.build import plan_for
+
+Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+
+
+def cmd_out_of_date(args: argparse.Namespace) -> int:
+    catalog = load_catalog(Path(args.institutions))
+    wanted = assembly_hashes(Path(args.cdk_out))
+    report = compare(list(catalog.institutions), wanted,
+                     deployed_stacks(aws.client("cloudformation", catalog.platform.region)))
+    if args.output == "json":
+        emit_json({"region": catalog.platform.region, "deploy": report.deploy, "up_to_date": report.up_to_date,
+                   "offboard": report.offboard})
+        return Exit.OK
+    section("Stacks to deploy", table(["stack", "reason", "template hash"],
+                                      [[d["stack"], d["reason"], d["template_hash"][:12]] for d in report.deploy]))
+    section("Institutions with a deployed stack and no file (offboarding)",
+            "\n".join(report.offboard) or "none")
+    print(f"{len(report.up_to_date)} stack(s) up to date")
+    return Exit.OK
+
+
+def cmd_plan_changes(args: argparse.Namespace) -> int:
+    catalog = load_catalog(Path(args.institutions), only=[args.slug])
+    plan = plan_for(catalog, args.slug)
+    deployed = deployed_state(aws.client("cloudformation", catalog.platform.region), plan.stack_name)
+    found = changes(plan, deployed)
+    if args.output == "json":
+        emit_json({"institution": plan.slug, "stack": plan.stack_name, "deployed": deployed is not None, **found})
+        return Exit.OK
+    if deployed is None:
+        print(f"{plan.stack_name} is not deployed: everything below is created\n")
+    for what, split in found.items():
+        section(what.replace("_", " "), table(["change", "name"], [[change, name] for change in
+                                                                  ("created", "removed", "kept")
+                                                                  for name in split[change]]))
+    return Exit.OK
+
+
+def cmd_platform(args: argparse.Namespace) -> int:
+    platform = load_catalog(Path(args.institutions)).platform
+    data = {"account": platform.account, "region": platform.region, "platform_domain": platform.platform_domain,
+            "hosted_zone_id": platform.hosted_zone_id}
+    if args.output == "json":
+        emit_json(data)
+    else:
+        print(table(["field", "value"], sorted(data.items())))
+    return Exit.OK
+
+
+def register(add: Add) -> None:
+    stale = add("out-of-date", cmd_out_of_date, "stacks whose synthesized template differs from what is deployed, "
+                "and deployed institutions with no file")
+    stale.add_argument("--cdk-out", default="cdk.out", metavar="DIR", help="cloud assembly of a full cdk synth")
+    changed = add("plan-changes", cmd_plan_changes, "what an edited file creates, keeps and removes against the "
+                  "deployed stack: identities, records, addresses the SMTP user may send as")
+    changed.add_argument("slug")
+    add("platform", cmd_platform, "the platform file's account, region, domain and zone (for pipelines)")

@@ -1,0 +1,80 @@
+"""What an edited file changes against what is deployed: identities, records and the addresses
+the SMTP user may send as, each created, kept or removed.
+
+What is deployed is read from the stack's template as CloudFormation holds it (GetTemplate, one
+call: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html):
+its SES identities, their MAIL FROM domains and the `ses:FromAddress` condition of the SMTP
+user's policy. Records follow their identity (a DKIM CNAME name is known only once SES made the
+tokens, so DKIM records are counted by identity). An address identity left behind when its
+domain becomes an identity keeps settings that override the domain's
+(https://docs.aws.amazon.com/ses/latest/dg/creating-identities.html), so it is shown as removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan
+
+
+@dataclass(frozen=True)
+class DeployedState:
+    identities: dict[str, str | None]  # name -> MAIL FROM domain (None for an address)
+    from_addresses: tuple[str, ...]
+
+
+def _from_addresses(resources: dict[str, Any]) -> tuple[str, ...]:
+    found: set[str] = set()
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::IAM::Policy":
+            continue
+        for statement in resource["Properties"]["PolicyDocument"].get("Statement", []):
+            addresses = statement.get("Condition", {}).get("StringEquals", {}).get("ses:FromAddress", [])
+            found.update([addresses] if isinstance(addresses, str) else addresses)
+    return tuple(sorted(found))
+
+
+def parse_template(template: dict[str, Any]) -> DeployedState:
+    resources = template.get("Resources", {})
+    identities = {r["Properties"]["EmailIdentity"]: (r["Properties"].get("MailFromAttributes") or {}).get(
+                  "MailFromDomain") for r in resources.values() if r.get("Type") == "AWS::SES::EmailIdentity"}
+    return DeployedState(identities, _from_addresses(resources))
+
+
+def deployed_state(cfn: Any, stack: str) -> DeployedState | None:
+    """None when the stack does not exist."""
+    try:
+        answer = aws.call(f"CloudFormation GetTemplate {stack}", cfn.get_template, StackName=stack,
+                          TemplateStage="Original")
+    except aws.ServiceError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    body = answer["TemplateBody"]
+    return parse_template(json.loads(body) if isinstance(body, str) else body)
+
+
+def _split(wanted: set, found: set) -> dict[str, list]:
+    return {"created": sorted(wanted - found), "kept": sorted(wanted & found), "removed": sorted(found - wanted)}
+
+
+def _records(plan: InstitutionPlan, identity: Identity) -> list[str]:
+    return [f"{r.name} {r.type}" for r in plan.records(identity)]
+
+
+def changes(plan: InstitutionPlan, deployed: DeployedState | None) -> dict[str, dict[str, list]]:
+    deployed = deployed or DeployedState({}, ())
+    identities = _split({i.name for i in plan.identities}, set(deployed.identities))
+    records: dict[str, list] = {"created": [], "kept": [], "removed": []}
+    for identity in plan.identities:
+        records["kept" if identity.name in deployed.identities else "created"].extend(_records(plan, identity))
+    for name in identities["removed"]:
+        mail_from = deployed.identities[name]
+        if mail_from:  # a domain identity (an address has no records): its records by name
+            gone = Identity(name=name, kind="domain", scenario=SCENARIO_DNS, provider=None, mail_from=mail_from)
+            records["removed"].extend(_records(plan, gone))
+    return {"identities": identities, "records": {k: sorted(v) for k, v in records.items()},
+            "from_addresses": _split(set(plan.from_addresses), set(deployed.from_addresses))}

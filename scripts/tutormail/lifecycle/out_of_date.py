@@ -1,0 +1,105 @@
+"""Which stacks differ from what is deployed, and which deployed institutions have no file.
+
+The synthesized templates (a cloud assembly, `cdk synth`) are hashed here; the hash each stack
+was deployed with is a parameter of the stack (infra/template_hash.py), read back for every
+stack at once from DescribeStacks pages: with no StackName it describes every stack, and a
+page ends at 1 MB (NextToken), so 1000 stacks take a handful of calls, never one per stack
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
+A run cancelled half-way loses nothing: what it did not deploy still differs next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.catalog.problems import ConfigurationError, Problem
+from tutormail.plan.build import PLATFORM_STACK, stack_name
+
+HASH_PARAMETER = "TemplateHash"
+NOT_RECORDED = "none"
+STACK_PREFIX = "TutorMail-"
+# A stack in one of these states has no usable last deploy: deploy it again.
+UNSETTLED = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
+             "CREATE_FAILED", "DELETE_FAILED", "UPDATE_FAILED")
+
+
+@dataclass(frozen=True)
+class Deployed:
+    name: str
+    status: str
+    template_hash: str
+
+
+@dataclass
+class Report:
+    # stack, template_hash, reason, and the `cdk deploy --parameters` value that records the hash
+    deploy: list[dict[str, str]] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    offboard: list[str] = field(default_factory=list)  # slugs with a deployed stack and no file
+
+
+def template_hash(template: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(template, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def assembly_hashes(directory: Path) -> dict[str, str]:
+    """sha256 of every stack's template in a cloud assembly, by stack name."""
+    manifest_file = Path(directory) / "manifest.json"
+    try:
+        manifest = json.loads(manifest_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError([Problem(str(manifest_file), 0, "--cdk-out", f"not a cloud assembly (run cdk "
+                                          f"synth first): {exc}")]) from None
+    hashes = {}
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            template = json.loads((Path(directory) / artifact["properties"]["templateFile"]).read_text())
+            hashes[artifact.get("displayName", name)] = template_hash(template)
+    return hashes
+
+
+def deployed_stacks(cfn: Any) -> dict[str, Deployed]:
+    """Every tutor-mail stack with the template hash it was deployed with (DescribeStacks pages)."""
+    found: dict[str, Deployed] = {}
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = aws.call("CloudFormation DescribeStacks", cfn.describe_stacks, **kwargs)
+        for stack in page.get("Stacks", []):
+            if not stack["StackName"].startswith(STACK_PREFIX) or stack["StackStatus"] == "DELETE_COMPLETE":
+                continue
+            parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []}
+            found[stack["StackName"]] = Deployed(stack["StackName"], stack["StackStatus"],
+                                                 parameters.get(HASH_PARAMETER, NOT_RECORDED))
+        if not page.get("NextToken"):
+            return found
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def compare(slugs: list[str], wanted: dict[str, str], deployed: dict[str, Deployed]) -> Report:
+    """`wanted` must come from a synthesis of every institution: a stack missing from it is an error."""
+    expected = [PLATFORM_STACK, *(stack_name(s) for s in sorted(slugs))]
+    missing = [name for name in expected if name not in wanted]
+    if missing:
+        raise ConfigurationError([Problem("--cdk-out", 0, "--cdk-out", f"the assembly lacks {', '.join(missing)}: "
+                                          "synthesize every institution (cdk synth, without -c institutions)")])
+    report = Report()
+    for name in expected:
+        stack = deployed.get(name)
+        reason = ("not deployed" if stack is None else
+                  f"last deploy left it {stack.status}" if stack.status in UNSETTLED else
+                  "no template hash recorded" if stack.template_hash == NOT_RECORDED else
+                  "template changed" if stack.template_hash != wanted[name] else None)
+        if reason:
+            report.deploy.append({"stack": name, "template_hash": wanted[name], "reason": reason,
+                                  "parameter": f"{name}:{HASH_PARAMETER}={wanted[name]}"})
+        else:
+            report.up_to_date.append(name)
+    known = set(expected)
+    report.offboard = sorted(name[len(STACK_PREFIX):] for name in deployed
+                             if name not in known and name != PLATFORM_STACK)
+    return report

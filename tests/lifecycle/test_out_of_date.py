@@ -1,0 +1,83 @@
+"""`tutormail out-of-date` on the sandbox: the real CDK synthesis (in process, as tests/infra does:
+the CDK CLI would take a minute per synthesis on a loaded machine) and the real `cdk deploy
+--parameters` of its assembly, then a changed file and a deleted one, read back with
+DescribeStacks pages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from aws_cdk import App
+from tutormail.catalog.model import load_catalog
+
+from infra.app_builder import build_app
+from tests.conftest import DEPLOY, INSTITUTIONS, cdk, cdk_context, run_cli
+
+FILE = "name: Vai Mudar\nslug: vai-mudar\ncompanies:\n  - name: Vai Mudar\n    accounts: {}\n"
+CHANGED = ("name: Vai Mudar\nslug: vai-mudar\ncompanies:\n  - name: Vai Mudar\n    accounts:\n"
+           "      atendimento: atendimento@vaimudar.example.com.br\n")
+
+
+@pytest.fixture
+def directory(tmp_path):
+    institutions = tmp_path / "institutions"
+    institutions.mkdir()
+    shutil.copy(INSTITUTIONS / "platform.yaml", institutions)
+    return institutions
+
+
+def synth(directory, out, only=None):
+    app = App(outdir=str(out), context=cdk_context())
+    build_app(app, load_catalog(directory, only=only))
+    app.synth()
+
+
+def out_of_date(env, directory, out):
+    result = run_cli("out-of-date", "--cdk-out", str(out), "--output", "json",
+                     env={**env, "TUTORMAIL_INSTITUTIONS": str(directory)})
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    return {d["stack"]: d for d in data["deploy"]}, data
+
+
+def test_changed_and_deleted_institutions_are_found(platform_deployed, directory, tmp_path):
+    env = platform_deployed["env"]
+    (directory / "vai-mudar.yaml").write_text(FILE)
+    synth(directory, tmp_path / "first")
+    todo, data = out_of_date(env, directory, tmp_path / "first")
+    assert todo["TutorMail-vai-mudar"]["reason"] == "not deployed"
+    assert data["region"] == "us-east-1" and "vai-mudar" not in data["offboard"]
+
+    parameters = [a for entry in todo.values() for a in ("--parameters", entry["parameter"])]
+    deployed = cdk(*DEPLOY, *todo, "--exclusively", "--app", str(tmp_path / "first"), *parameters, env=env)
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    todo, data = out_of_date(env, directory, tmp_path / "first")
+    assert todo == {} and {"TutorMail-Platform", "TutorMail-vai-mudar"} <= set(data["up_to_date"])
+
+    (directory / "vai-mudar.yaml").write_text(CHANGED)
+    synth(directory, tmp_path / "second")
+    todo, _ = out_of_date(env, directory, tmp_path / "second")
+    assert set(todo) == {"TutorMail-vai-mudar"} and todo["TutorMail-vai-mudar"]["reason"] == "template changed"
+
+    (directory / "vai-mudar.yaml").unlink()
+    synth(directory, tmp_path / "third")
+    todo, data = out_of_date(env, directory, tmp_path / "third")
+    assert "vai-mudar" in data["offboard"] and "TutorMail-vai-mudar" not in todo
+
+
+def test_a_partial_assembly_is_refused(platform_deployed, directory, tmp_path):
+    (directory / "vai-mudar.yaml").write_text(FILE)
+    (directory / "outra.yaml").write_text(FILE.replace("vai-mudar", "outra").replace("Vai Mudar", "Outra"))
+    env = platform_deployed["env"]
+    synth(directory, tmp_path / "partial", only=["outra"])
+    refused = run_cli("out-of-date", "--cdk-out", str(tmp_path / "partial"),
+                      env={**env, "TUTORMAIL_INSTITUTIONS": str(directory)})
+    assert refused.returncode == 2 and "lacks TutorMail-vai-mudar" in refused.stderr
+
+
+def test_no_assembly_is_bad_input(tmp_path, directory):
+    result = run_cli("out-of-date", "--cdk-out", str(tmp_path / "nowhere"),
+                     env={"TUTORMAIL_INSTITUTIONS": str(directory)})
+    assert result.returncode == 2 and "not a cloud assembly" in result.stderr

@@ -1,0 +1,85 @@
+"""`tutormail plan-changes` against the example stacks deployed into the sandbox by the real CDK
+CLI: an edited file's identities, records and sending addresses, created, kept or removed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import INSTITUTIONS, run_cli
+
+XY = "instituicao-xy.yaml"
+CENARIO2_COMPANY = "  - name: Colégio XY\n    accounts:\n      comunicacao: contato@colegioxy.com.br"
+
+
+@pytest.fixture
+def directory(tmp_path):
+    copy = tmp_path / "institutions"
+    shutil.copytree(INSTITUTIONS, copy)
+    return copy
+
+
+def edit(directory, old, new):
+    path = directory / XY
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def plan_changes(deployed, directory, slug="instituicao-xy"):
+    result = run_cli("plan-changes", slug, "--output", "json",
+                     env={**deployed["env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_unchanged_file_keeps_everything(deployed, directory):
+    found = plan_changes(deployed, directory)
+    assert found["deployed"] is True
+    for what in ("identities", "records", "from_addresses"):
+        assert found[what]["created"] == [] and found[what]["removed"] == [], what
+    assert "contato@colegioxy.com.br" in found["identities"]["kept"]
+
+
+def test_a_cenario2_address_whose_domain_becomes_dns(deployed, directory):
+    edit(directory, "  - domain: uni-xy.edu.br\n",
+         "  - domain: colegioxy.com.br\n    provider: manual\n  - domain: uni-xy.edu.br\n")
+    found = plan_changes(deployed, directory)
+    assert found["identities"]["created"] == ["colegioxy.com.br"]
+    assert found["identities"]["removed"] == ["contato@colegioxy.com.br"]  # else it keeps deciding how it sends
+    assert "contato@colegioxy.com.br" in found["from_addresses"]["kept"]
+    assert "_dmarc.colegioxy.com.br TXT" in found["records"]["created"]
+
+
+def test_a_domain_change_removes_the_old_domain_and_its_records(deployed, directory):
+    edit(directory, "uni-xy.edu.br", "uni-xy.org.br")
+    found = plan_changes(deployed, directory)
+    assert found["identities"]["created"] == ["uni-xy.org.br"]
+    assert found["identities"]["removed"] == ["uni-xy.edu.br"]
+    assert "_dmarc.uni-xy.edu.br TXT" in found["records"]["removed"]
+    assert any(r.endswith("._domainkey.uni-xy.edu.br CNAME") for r in found["records"]["removed"])
+    assert not any("uni-xy.edu.br" in r for r in found["records"]["kept"] + found["records"]["created"])
+
+
+def test_a_company_removed_drops_its_identity_and_sending_address(deployed, directory):
+    edit(directory, CENARIO2_COMPANY, "")
+    found = plan_changes(deployed, directory)
+    assert found["identities"]["removed"] == ["contato@colegioxy.com.br"]
+    # the company's omitted `news` account used the platform default address, which nothing else uses
+    assert found["from_addresses"]["removed"] == ["comunicacao@instituicao-xy.sistematutor.com.br",
+                                                  "contato@colegioxy.com.br"]
+    assert found["identities"]["created"] == [] and found["records"]["removed"] == []
+
+
+def test_an_institution_not_deployed_creates_everything(deployed, directory):
+    shutil.copy(directory / XY, directory / "nova-xy.yaml")
+    (directory / XY).unlink()  # its domains move to the new file, which was never deployed
+    path = directory / "nova-xy.yaml"
+    path.write_text(path.read_text().replace("slug: instituicao-xy", "slug: nova-xy")
+                    .replace("tutormail/instituicao-xy/tsig", "tutormail/nova-xy/tsig"))
+    found = plan_changes(deployed, directory, "nova-xy")
+    assert found["deployed"] is False and found["identities"]["kept"] == [] and found["identities"]["created"]
+    table = run_cli("plan-changes", "nova-xy", env={**deployed["env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
+    assert "TutorMail-nova-xy is not deployed" in table.stdout

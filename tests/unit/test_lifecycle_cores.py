@@ -1,0 +1,67 @@
+"""The pure cores of the lifecycle commands: out-of-date comparison and plan changes."""
+
+from __future__ import annotations
+
+import pytest
+from tutormail.catalog.problems import ConfigurationError
+from tutormail.lifecycle.changes import DeployedState, changes, parse_template
+from tutormail.lifecycle.out_of_date import NOT_RECORDED, Deployed, compare, template_hash
+from tutormail.plan.build import plan_for
+
+
+def deployed(name, value, status="UPDATE_COMPLETE"):
+    return {name: Deployed(name, status, value)}
+
+
+def test_template_hash_ignores_key_order_only():
+    assert template_hash({"a": 1, "b": [1, 2]}) == template_hash({"b": [1, 2], "a": 1})
+    assert template_hash({"a": 1, "b": [1, 2]}) != template_hash({"a": 1, "b": [2, 1]})
+
+
+@pytest.mark.parametrize(("stack", "reason"), [
+    (None, "not deployed"),
+    (Deployed("TutorMail-a", "UPDATE_COMPLETE", NOT_RECORDED), "no template hash recorded"),
+    (Deployed("TutorMail-a", "UPDATE_COMPLETE", "old"), "template changed"),
+    (Deployed("TutorMail-a", "UPDATE_ROLLBACK_COMPLETE", "new"), "last deploy left it UPDATE_ROLLBACK_COMPLETE"),
+    (Deployed("TutorMail-a", "UPDATE_COMPLETE", "new"), None),
+])
+def test_each_reason_to_deploy(stack, reason):
+    found = {"TutorMail-Platform": Deployed("TutorMail-Platform", "CREATE_COMPLETE", "p")}
+    if stack:
+        found[stack.name] = stack
+    report = compare(["a"], {"TutorMail-Platform": "p", "TutorMail-a": "new"}, found)
+    assert [d["reason"] for d in report.deploy] == ([reason] if reason else [])
+    if reason:
+        assert report.deploy[0]["parameter"] == "TutorMail-a:TemplateHash=new"
+
+
+def test_deployed_stacks_without_a_file_are_to_offboard_and_a_partial_assembly_is_refused():
+    found = {**deployed("TutorMail-Platform", "p"), **deployed("TutorMail-gone", "x")}
+    assert compare([], {"TutorMail-Platform": "p"}, found).offboard == ["gone"]
+    with pytest.raises(ConfigurationError, match="lacks TutorMail-a"):
+        compare(["a"], {"TutorMail-Platform": "p"}, found)
+
+
+def test_changes_split_identities_records_and_addresses(examples):
+    plan = plan_for(examples, "instituicao-xy")
+    identities = {**{i.name: i.mail_from for i in plan.identities}, "velho@example.com.br": None,
+                  "old.example.com.br": "mail.old.example.com.br"}
+    state = DeployedState(identities, (*plan.from_addresses, "velho@example.com.br"))
+    found = changes(plan, state)
+    assert found["identities"]["removed"] == ["old.example.com.br", "velho@example.com.br"]
+    assert found["identities"]["created"] == []
+    assert "_dmarc.old.example.com.br TXT" in found["records"]["removed"]
+    assert found["from_addresses"]["removed"] == ["velho@example.com.br"]
+    assert changes(plan, None)["identities"]["kept"] == []
+
+
+def test_parse_template_reads_identities_and_the_from_address_condition():
+    template = {"Resources": {
+        "I": {"Type": "AWS::SES::EmailIdentity", "Properties": {
+            "EmailIdentity": "a.com.br", "MailFromAttributes": {"MailFromDomain": "m.a.com.br"}}},
+        "J": {"Type": "AWS::SES::EmailIdentity", "Properties": {"EmailIdentity": "x@b.com.br"}},
+        "P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [
+            {"Condition": {"StringEquals": {"ses:FromAddress": ["x@b.com.br", "y@a.com.br"]}}}]}}}}}
+    state = parse_template(template)
+    assert state.identities == {"a.com.br": "m.a.com.br", "x@b.com.br": None}
+    assert state.from_addresses == ("x@b.com.br", "y@a.com.br")
