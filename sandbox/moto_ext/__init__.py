@@ -8,7 +8,8 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
 - address identities stay PENDING until the link SES "mails" (a file in the outbox) is opened,
   and the link expires after its validity of sandbox time;
 - records that stacks create in Route 53 are also written to the sandbox DNS;
-- a stack update keeps parameters left at their default (a second `cdk deploy`).
+- a stack update keeps parameters left at their default (a second `cdk deploy`), and does not
+  update a resource whose declaration changed only in its Metadata.
 The CDK CLI deploys to the sandbox with `--method direct`: moto's change sets do not survive a
 second deploy of the same stack.
 """
@@ -32,4 +33,5 @@ def install() -> None:
     ses_lifecycle.patch_backends()
     cfn_models.patch_route53()
     cfn_fixes.patch_update_parameters()
+    cfn_fixes.patch_metadata_only_changes()
     reputation_ext.patch()
