@@ -9,12 +9,13 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup test lint pytest demo synth bind chromium clean
+.PHONY: help setup test lint pytest demo synth bind chromium clean mutation
 
 help:
 	@echo "make test    ruff + pytest (sets everything up first)"
 	@echo "make demo    validate, synthesize and plan the example institutions"
 	@echo "make synth   cdk synth with the pinned CDK CLI (offline, no credentials)"
+	@echo "make mutation  mutmut over the modules where a bug hurts users (slow; not part of make test)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,5 +63,16 @@ synth: setup
 demo: setup bind
 	$(BIN)/python scripts/demo.py
 
+# mutmut names mutants by file path and needs the package at the top of its working directory:
+# build/mutation/ links the package, the tests and what they read (docs/TESTING.md).
+MUTATION := $(CURDIR)/build/mutation
+mutation: setup
+	rm -rf $(MUTATION) && mkdir -p $(MUTATION)
+	for part in tests sandbox institutions cdk.json README.md; do ln -s $(CURDIR)/$$part $(MUTATION)/$$part; done
+	ln -s $(CURDIR)/scripts/tutormail $(MUTATION)/tutormail
+	cp tests/mutation/setup.cfg $(MUTATION)/setup.cfg
+	cd $(MUTATION) && $(BIN)/mutmut run --max-children 2 && $(BIN)/mutmut results > survivors.txt
+	cd $(MUTATION) && $(BIN)/python $(CURDIR)/tests/mutation/score.py
+
 clean:
-	rm -rf cdk.out .pytest_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .ruff_cache build

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -40,17 +39,7 @@ from tutormail.verification.identity_check import check_identity  # noqa: E402
 
 from sandbox import launcher  # noqa: E402
 from sandbox.progress_table import ensure_progress_table  # noqa: E402
-
-INSTITUTION = """name: Bench {n}
-dns:
-  - domain: bench{n}.example.edu.br
-    provider: manual
-companies:
-  - name: Bench {n}
-    accounts:
-      comunicacao: comunicacao@bench{n}.example.edu.br
-      atendimento: atendimento@colegio{n}.example.com.br
-"""
+from tests import factory  # noqa: E402
 
 
 def counted(client, counter: dict):
@@ -63,10 +52,10 @@ def counted(client, counter: dict):
 
 
 def generate(directory: Path, count: int) -> None:
-    directory.mkdir()
-    shutil.copy(REPO / "institutions" / "platform.yaml", directory)
-    for n in range(count):
-        (directory / f"bench-{n}.yaml").write_text(INSTITUTION.format(n=n))
+    factory.write_institutions(directory, {f"bench-{n}": factory.institution(
+        f"Bench {n}", dns=[factory.manual(f"bench{n}.example.edu.br")], companies=[factory.company(
+            f"Bench {n}", {"comunicacao": f"comunicacao@bench{n}.example.edu.br",
+                           "atendimento": f"atendimento@colegio{n}.example.com.br"})]) for n in range(count)})
 
 
 def populate(catalog, region: str) -> None:

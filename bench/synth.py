@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,33 +21,25 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests import factory  # noqa: E402
+
 TARGETS = {"full_1000": 10.0, "targeted_1000": 1.5}
 PEAK_LIMIT_MIB = 1536
 # The app command exactly as the CDK CLI runs it.
 APP_COMMAND = json.loads((REPO / "cdk.json").read_text())["app"].split()
 
-INSTITUTION = """name: Bench {n}
-dns:
-  - domain: bench{n}.example.edu.br
-    provider: route53
-    hosted_zone_id: Z{n:020d}
-companies:
-  - name: Bench {n}
-    accounts:
-      comunicacao: comunicacao@bench{n}.example.edu.br
-      atendimento: atendimento@bench{n}.example.edu.br
-    rules: {{avisos: comunicacao, requerimentos: atendimento}}
-  - name: Bench {n} Colégio
-    accounts:
-      comunicacao: contato@colegio{n}.example.com.br
-"""
 
 
 def generate(directory: Path, count: int) -> None:
-    directory.mkdir(parents=True)
-    shutil.copy(REPO / "institutions" / "platform.yaml", directory)
-    for n in range(count):
-        (directory / f"bench-{n}.yaml").write_text(INSTITUTION.format(n=n))
+    factory.write_institutions(directory, {f"bench-{n}": factory.institution(
+        f"Bench {n}", dns=[factory.route53(f"bench{n}.example.edu.br", f"Z{n:020d}")], companies=[
+            factory.company(f"Bench {n}", {"comunicacao": f"comunicacao@bench{n}.example.edu.br",
+                                           "atendimento": f"atendimento@bench{n}.example.edu.br"},
+                            rules={"avisos": "comunicacao", "requerimentos": "atendimento"}),
+            factory.company(f"Bench {n} Colégio", {"comunicacao": f"contato@colegio{n}.example.com.br"})])
+        for n in range(count)})
 
 
 def _tree_rss_kib(root: int) -> int:

@@ -36,7 +36,8 @@ from tutormail.reputation import names
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 # The Lambda carries only what the handler imports (boto3 comes with the runtime), never the catalogue.
-LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/aws/__init__.py", "tutormail/aws/client.py",
+LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/exitcodes.py", "tutormail/aws/__init__.py",
+                "tutormail/aws/client.py",
                 "tutormail/aws/progress_store.py", "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
                 "tutormail/reputation/names.py", "tutormail/reputation/pause.py",
                 "tutormail/reputation/handler.py")

@@ -14,8 +14,11 @@ from . import logical_ids
 
 
 def _retain(identity: ses.EmailIdentity, name: str) -> None:
-    # Deleting an identity breaks live mail and loses its DKIM keys: keep it with the stack gone.
-    identity.apply_removal_policy(RemovalPolicy.RETAIN)
+    # Deleting an identity breaks live mail and loses its DKIM keys: keep it with the stack gone or
+    # replaced. Except when the deploy that created it rolls back: a kept identity would make every
+    # retry fail with "already exists" (RetainExceptOnCreate,
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html).
+    identity.apply_removal_policy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
     cfn = identity.node.default_child
     cfn.override_logical_id(logical_ids.identity(name))
 

@@ -1,4 +1,5 @@
-"""python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|reputation SLUG  [--state DIR]"""
+"""python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|reputation SLUG|account [...]|
+verify-recipient ADDRESS [--state DIR]"""
 
 from __future__ import annotations
 
@@ -11,6 +12,24 @@ from pathlib import Path
 from tutormail.catalog.problems import ConfigurationError
 
 from . import launcher
+
+
+def _on_off(text: str) -> bool:
+    if text not in ("on", "off"):
+        raise argparse.ArgumentTypeError("on or off")
+    return text == "on"
+
+
+def _account_parsers(sub) -> None:
+    account = sub.add_parser("account", help="show or change the SES account's state (GetAccount)")
+    account.add_argument("--production-access", type=_on_off, metavar="on|off",
+                         help="off: the SES sandbox (verified recipients only, 200 a day), as a new account")
+    account.add_argument("--sending", type=_on_off, metavar="on|off", help="off: the account's sending is paused")
+    account.add_argument("--enforcement", choices=("HEALTHY", "PROBATION", "SHUTDOWN"))
+    account.add_argument("--reset-quota", action="store_true", help="forget what was sent in the last 24 hours")
+    recipient = sub.add_parser("verify-recipient",
+                               help="verify an address as SES requires of recipients in the SES sandbox")
+    recipient.add_argument("address")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument("--complaint-rate", type=float)
     health.add_argument("--sends", type=int, default=1000, help="messages sent in the hour (default 1000)")
     health.add_argument("--source", help="the From of the emitted events")
+    _account_parsers(sub)
     args = parser.parse_args(argv)
     state = Path(args.state)
     try:
@@ -54,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
                                      args.complaint_rate, args.sends, args.source), indent=2, sort_keys=True))
         elif args.command == "open-link":
             status, text = launcher.open_link(state, args.address)
+            print(text)
+            return 0 if status == 200 else 1
+        elif args.command == "account":
+            state_view = launcher.account(state, production_access=args.production_access,
+                                          sending_enabled=args.sending, enforcement_status=args.enforcement,
+                                          reset_quota=args.reset_quota or None)
+            print(json.dumps(state_view, sort_keys=True))
+        elif args.command == "verify-recipient":
+            status, text = launcher.verify_recipient(state, args.address)
             print(text)
             return 0 if status == 200 else 1
     except RuntimeError as exc:

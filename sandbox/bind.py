@@ -124,7 +124,11 @@ class Named:
         lines += [key.conf() for key in self.keys]
         for zone in self.zones:
             file = f"{zone.name}.zone"
+            # A journal or a transferred copy left by an earlier `sandbox up` would replay old records
+            # over the fresh zone (or, on a secondary, hold a higher serial than the fresh primary).
+            (work / f"{file}.jnl").unlink(missing_ok=True)
             if self.primary:
+                (work / file).unlink(missing_ok=True)
                 lines.append(f'zone "{zone.name}" {{ type secondary; file "{file}"; '
                              f"primaries {{ {self.primary[0]} port {self.primary[1]}; }}; }};")
                 continue

@@ -200,3 +200,36 @@ def open_link(state_dir: Path, address: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+def _sandbox_request(state_dir: Path, path: str, body: dict | None = None) -> dict:
+    url = read_env(state_dir)["TUTORMAIL_SANDBOX_URL"] + path
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(json.loads(exc.read() or b"{}").get("error", str(exc))) from exc
+
+
+def account(state_dir: Path, **changes) -> dict:
+    """The SES account's state (production access, sending, enforcement, quota), after any changes."""
+    changes = {key: value for key, value in changes.items() if value is not None}
+    return _sandbox_request(state_dir, "/_sandbox/account", changes if changes else None)
+
+
+def verify_recipient(state_dir: Path, address: str) -> tuple[int, str]:
+    """What an operator does for a recipient while the account is in the SES sandbox: create the
+    address identity (SES mails a link) and open the link."""
+    import boto3
+
+    env = read_env(state_dir)
+    client = boto3.client("sesv2", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
+                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    try:
+        client.get_email_identity(EmailIdentity=address)
+    except client.exceptions.NotFoundException:
+        client.create_email_identity(EmailIdentity=address)
+    return open_link(state_dir, address)

@@ -24,7 +24,8 @@ from moto.route53.models import route53_backends  # noqa: E402
 from moto.secretsmanager.models import secretsmanager_backends  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from .moto_ext.ses_lifecycle import find_identity  # noqa: E402
+from .moto_ext import ses_account  # noqa: E402
+from .moto_ext.ses_lifecycle import CLOCK, find_identity  # noqa: E402
 from .smtp import start_smtp  # noqa: E402
 
 
@@ -104,7 +105,26 @@ class SandboxApp:
             return _json(start_response, "200 OK", {
                 "identity": identity.email_identity, "status": identity.verification_status,
                 "tokens": identity.tokens, "links_sent": identity.links_sent})
+        if path == "/_sandbox/account":
+            return _account(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": f"unknown {path}"})
+
+
+def _account(environ, start_response) -> list[bytes]:
+    """The SES account's state: read it, or change it as AWS would (production access granted,
+    sending paused, an enforcement decision)."""
+    state = ses_account.account(ACCOUNT, REGION)
+    if environ["REQUEST_METHOD"] == "POST":
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(size) or b"{}")
+        try:
+            state.update(production_access=body.get("production_access"),
+                         sending_enabled=body.get("sending_enabled"),
+                         enforcement_status=body.get("enforcement_status"),
+                         reset_quota=bool(body.get("reset_quota")))
+        except ValueError as exc:
+            return _json(start_response, "400 Bad Request", {"error": str(exc)})
+    return _json(start_response, "200 OK", state.as_sandbox_view(CLOCK.now()))
 
 
 def main(argv: list[str]) -> int:

@@ -1,5 +1,10 @@
 """The stand-in for email-smtp.<region>.amazonaws.com: STARTTLS, AUTH with the SES SMTP password of
-an IAM access key, and SES's refusals for a From that is not verified or not allowed."""
+an IAM access key, and SES's refusals: raw non-ASCII (no SMTPUTF8), any From/Sender/Return-Path
+address not allowed by the user's policy or not verified, and the account's state (paused, SES
+sandbox recipients, 24-hour quota).
+
+Which addresses must be authorised (addresses_to_authorise) is kept apart from whether the user's
+policy allows one (may_send), so the policy evaluation can be replaced on its own."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import email.policy
 import json
 import secrets
 import ssl
-from email.utils import parseaddr
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +23,17 @@ from moto.iam.models import iam_backends
 from tutormail.tutor_setup.smtp_password import smtp_password
 
 from .config import ACCOUNT, REGION, SandboxConfig
-from .moto_ext.ses_lifecycle import find_identity
+from .moto_ext import ses_account
+from .moto_ext.ses_lifecycle import CLOCK, SandboxIdentity, find_identity
 
 NOT_VERIFIED = ("554 Message rejected: Email address is not verified. The following identities failed the "
                 "check in region {region}: {address}")
 NOT_AUTHORIZED = ("554 Message rejected: User `{arn}' is not authorized to perform `ses:SendRawEmail' on "
                   "resource `{resource}'")
+# Our texts: SES documents the refusals, not these exact words.
+NON_ASCII_HEADER = ("554 Transaction failed: non-ASCII characters in the message header; SMTPUTF8 is not "
+                    "supported (use RFC 2047 encoded-words and punycode domains)")
+NO_FROM = "554 Transaction failed: the message has no valid From address"
 
 
 # SES refuses mail whose configuration set has sending turned off (ConfigurationSetSendingPausedException:
@@ -32,10 +42,11 @@ NOT_AUTHORIZED = ("554 Message rejected: User `{arn}' is not authorized to perfo
 CONFIGURATION_SET_PAUSED = "554 Message rejected: Sending paused for this configuration set: {name}"
 
 
-def paused_configuration_set(identity) -> str | None:
-    """The SES reply when the identity's default configuration set is paused (issue 14), else None."""
+def paused_configuration_set(message: email.message.Message) -> str | None:
+    """The SES reply when the From identity's default configuration set is paused (issue 14), else None."""
     from .moto_ext.reputation import find_configuration_set, sending_enabled
 
+    identity = identity_for(getaddresses([str(value) for value in message.get_all("From", [])])[0][1])
     name = getattr(identity, "configuration_set_name", None)
     config_set = find_configuration_set(name, ACCOUNT, REGION) if name else None
     if config_set is None or sending_enabled(config_set):
@@ -88,6 +99,82 @@ def may_send(user, address: str, identity_arn: str) -> bool:
     return False
 
 
+def identity_for(address: str) -> SandboxIdentity | None:
+    """SES checks the address, then its domain and each parent domain."""
+    labels = address.rpartition("@")[2].split(".")
+    candidates = [address, *(".".join(labels[i:]) for i in range(len(labels) - 1))]
+    return next((found for name in candidates if (found := find_identity(name))), None)
+
+
+def is_verified(address: str) -> bool:
+    identity = identity_for(address)
+    if identity is None:
+        return False
+    identity.refresh()
+    return identity.verification_status == "SUCCESS"
+
+
+def non_ascii_refusal(raw: bytes) -> str | None:
+    """SES does not support SMTPUTF8: addresses are 7-bit ASCII (punycode domains) and a Unicode
+    display name must be an RFC 2047 encoded-word
+    (https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html,
+    https://docs.aws.amazon.com/ses/latest/dg/send-email-raw.html). aiosmtpd already refuses
+    non-ASCII in MAIL FROM / RCPT TO and the SMTPUTF8 parameter (it does not offer SMTPUTF8);
+    this refuses raw 8-bit bytes in the header section. The reply text is ours."""
+    head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    if any(byte > 0x7F for byte in head):
+        return NON_ASCII_HEADER
+    return None
+
+
+def addresses_to_authorise(message: email.message.Message, mail_from: str | None) -> list[str]:
+    """Every address SES authorises for a message: each From mailbox, the Sender, and the
+    Return-Path (the envelope MAIL FROM, and a Return-Path header if the client wrote one).
+    SES: "you still have to verify all identities that you use as From, Source, Sender, or
+    Return-Path addresses" (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).
+    An empty entry stands for a mailbox that does not parse, which is refused."""
+    found: list[str] = []
+    for header in ("From", "Sender", "Return-Path"):
+        values = [str(value) for value in message.get_all(header, [])]
+        found += [address for _, address in getaddresses(values)] if values else []
+    if mail_from:
+        found.append(mail_from)
+    return list(dict.fromkeys(address.strip() for address in found))
+
+
+def sender_refusal(user, message: email.message.Message, mail_from: str | None) -> str | None:
+    """Each address must be allowed by the user's policy, then verified (SES's order: the 554
+    "not authorized" comes before "not verified")."""
+    addresses = addresses_to_authorise(message, mail_from)
+    if not any(addresses) or "" in addresses or not message.get_all("From"):
+        return NO_FROM
+    for address in addresses:
+        identity = identity_for(address)
+        identity_arn = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity.email_identity if identity else address}"
+        if not may_send(user, address, identity_arn):
+            return NOT_AUTHORIZED.format(arn=user.arn, resource=identity_arn)
+    unverified = [address for address in addresses if not is_verified(address)]
+    if unverified:
+        return NOT_VERIFIED.format(region=REGION.upper(), address=", ".join(unverified))
+    return None
+
+
+def account_refusal(recipients: list[str]) -> str | None:
+    """The account's own state: paused, the SES sandbox's verified recipients, the 24-hour quota
+    (sandbox/moto_ext/ses_account.py cites the pages)."""
+    state = ses_account.account(ACCOUNT, REGION)
+    if not state.may_send():
+        return ses_account.SENDING_PAUSED
+    if not state.production_access:
+        unverified = [to for to in recipients
+                      if not to.lower().endswith("@" + ses_account.SIMULATOR_DOMAIN) and not is_verified(to)]
+        if unverified:
+            return NOT_VERIFIED.format(region=REGION.upper(), address=", ".join(unverified))
+    if not state.reserve(len(recipients), CLOCK.now()):
+        return ses_account.QUOTA_EXCEEDED
+    return None
+
+
 class SesSmtpHandler:
     def __init__(self, config: SandboxConfig):
         self.config = config
@@ -104,29 +191,18 @@ class SesSmtpHandler:
         return AuthResult(success=True, auth_data=user.name)
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=email.policy.default)
-        address = parseaddr(str(message.get("From", "")))[1] or envelope.mail_from
-        # SES checks the address, then its domain and each parent domain.
-        labels = address.rpartition("@")[2].split(".")
-        candidates = [address, *(".".join(labels[i:]) for i in range(len(labels) - 1))]
-        identity = next((found for name in candidates if (found := find_identity(name))), None)
         user = _iam().users.get(session.auth_data) if session.auth_data else None
         if user is None:
             return "530 Authentication required"
-        identity_name = identity.email_identity if identity else address
-        identity_arn = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity_name}"
-        if not may_send(user, address, identity_arn):
-            return NOT_AUTHORIZED.format(arn=user.arn, resource=identity_arn)
-        if identity is not None:
-            identity.refresh()
-        if identity is None or identity.verification_status != "SUCCESS":
-            return NOT_VERIFIED.format(region=REGION.upper(), address=address)
-        if paused := paused_configuration_set(identity):
-            return paused
+        raw = envelope.original_content or envelope.content
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        refusal = (non_ascii_refusal(raw) or sender_refusal(user, message, envelope.mail_from)
+                   or paused_configuration_set(message) or account_refusal(envelope.rcpt_tos))
+        if refusal:
+            return refusal
         message_id = f"0100{secrets.token_hex(16)}-{secrets.token_hex(4)}-000000"
         self.config.mailbox.mkdir(parents=True, exist_ok=True)
-        (self.config.mailbox / f"{message_id}.eml").write_bytes(envelope.original_content or envelope.content)
+        (self.config.mailbox / f"{message_id}.eml").write_bytes(raw)
         return f"250 Ok {message_id}"
 
 
@@ -136,6 +212,7 @@ def start_smtp(config: SandboxConfig, port: int, cert_file: Path, key_file: Path
     handler = SesSmtpHandler(config)
     controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
                             auth_required=True, auth_require_tls=True, authenticator=handler.authenticate,
-                            server_hostname="localhost", ident="tutor-mail sandbox SES SMTP")
+                            server_hostname="localhost", ident="tutor-mail sandbox SES SMTP",
+                            enable_SMTPUTF8=False)  # SES does not offer SMTPUTF8 (non_ascii_refusal)
     controller.start()
     return controller

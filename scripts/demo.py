@@ -98,6 +98,10 @@ def flow(slugs: list[str]) -> list[str]:
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext)
     run("cdk", "deploy", "--all", "--require-approval", "never", "--method", "direct", "--no-notices", quiet=True)
     summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks")
+    step("the SES account is in the SES sandbox, as a new account is: verify the test recipient")
+    run(sys.executable, "-m", "sandbox", "--state", str(STATE), "account")
+    run(sys.executable, "-m", "sandbox", "--state", str(STATE), "verify-recipient", TO)
+    summary.append(f"SES account without production access: test recipient {TO} verified (SES sandbox rule)")
     for slug in slugs:
         plan = json.loads(run("tutormail", "plan", slug, "--offline", "--output", "json", quiet=True))
         step(f"{slug}: plan (with the DMARC pre-flight of Cenário 2 addresses)")

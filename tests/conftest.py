@@ -6,14 +6,27 @@ import json
 import os
 from pathlib import Path
 
+import dns.resolver
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 # No test may ask the machine's resolver (off loopback): a look-up a test forgot to point at its own
 # BIND goes to the discard port of 127.0.0.1 and fails at once. Tests that need DNS set their own.
 os.environ.setdefault("TUTORMAIL_RESOLVER", "127.0.0.1:9")
+
+
+def _loopback_only(resolver, _filename="/etc/resolv.conf"):
+    # The same for in-process code: the library's "system resolver" (runtime settings without
+    # TUTORMAIL_RESOLVER) reads no resolv.conf in tests and asks the discard port.
+    resolver.nameservers, resolver.port = ["127.0.0.1"], 9
+
+
+dns.resolver.Resolver.read_resolv_conf = _loopback_only
 INSTITUTIONS = REPO / "institutions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The sandbox's SES account starts in the SES sandbox, like a new account: mail goes only to verified
+# recipients, so the `deployed` fixture verifies this one as an operator would.
+TEST_RECIPIENT = "teste@exemplo.com.br"
 
 
 def cdk_context() -> dict:
@@ -81,6 +94,10 @@ def platform_deployed(sandbox):
     for args in (("bootstrap", "aws://123456789012/us-east-1"), (*DEPLOY, "TutorMail-Platform", "--exclusively")):
         result = cdk(*args, env=env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    from sandbox import launcher
+
+    status, text = launcher.verify_recipient(sandbox["state"], TEST_RECIPIENT)
+    assert status == 200, text
     return sandbox
 
 
@@ -90,3 +107,24 @@ def deployed(platform_deployed):
     result = cdk(*DEPLOY, "--all", env=platform_deployed["env"])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return platform_deployed
+
+
+@pytest.fixture
+def institution_files(tmp_path):
+    """write(slug=doc, ...) -> a directory with the platform file and those institutions
+    (docs from tests.factory)."""
+    from tests.factory import write_institutions
+
+    return lambda **institutions: write_institutions(tmp_path / "institutions", institutions)
+
+
+def smtp_login(env: dict, access_key_id: str, password: str):
+    """An SMTP session with the sandbox's SES stand-in: STARTTLS checked against its CA, then AUTH."""
+    import smtplib
+    import ssl
+
+    host, port = env["TUTORMAIL_SMTP_ENDPOINT"].rsplit(":", 1)
+    smtp = smtplib.SMTP(host, int(port), timeout=10)
+    smtp.starttls(context=ssl.create_default_context(cafile=env["TUTORMAIL_SMTP_CA_BUNDLE"]))
+    smtp.login(access_key_id, password)
+    return smtp

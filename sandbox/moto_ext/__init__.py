@@ -9,7 +9,11 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
   and the link expires after its validity of sandbox time;
 - records that stacks create in Route 53 are also written to the sandbox DNS;
 - a stack update keeps parameters left at their default (a second `cdk deploy`), and does not
-  update a resource whose declaration changed only in its Metadata.
+  update a resource whose declaration changed only in its Metadata;
+- a resource that fails (an SES identity that already exists) rolls the stack back as
+  CloudFormation does, keeping what DeletionPolicy keeps (cfn_rollback.py);
+- SES v2 GetAccount answers from the account's state (SES sandbox or production access, sending,
+  enforcement, quota), which the SMTP stand-in enforces.
 The CDK CLI deploys to the sandbox with `--method direct`: moto's change sets do not survive a
 second deploy of the same stack.
 """
@@ -27,7 +31,7 @@ def install() -> None:
                            "re-check every extension against the new version before changing the pin")
     # Imported for their effect: moto builds its CloudFormation type map from the direct
     # subclasses of CloudFormationModel the first time a stack is parsed.
-    from . import cfn_fixes, cfn_models, ses_lifecycle
+    from . import cfn_fixes, cfn_models, cfn_rollback, ses_account, ses_lifecycle
     from . import reputation as reputation_ext  # issue 14: sending switch, CloudWatch alarms
 
     ses_lifecycle.patch_backends()
@@ -35,3 +39,5 @@ def install() -> None:
     cfn_fixes.patch_update_parameters()
     cfn_fixes.patch_metadata_only_changes()
     reputation_ext.patch()
+    ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
+    cfn_rollback.patch_create_and_delete()

@@ -3,7 +3,7 @@ destinations, Secrets Manager secrets; and Route 53 record-set groups mirrored i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import dns.name
 import dns.query
@@ -17,6 +17,7 @@ from moto.sesv2.models import sesv2_backends
 from tutormail.dnsclient.rdata import zone_rdata
 
 from ..config import SandboxConfig
+from . import route53_conflicts
 
 
 class SesConfigurationSet(CloudFormationModel):
@@ -155,42 +156,98 @@ class SecretsManagerSecret(CloudFormationModel):
                                   force_delete_without_recovery=True)
 
 
-def mirror_to_dns(zone_name: str, record_sets: list[dict[str, Any]]) -> None:
-    """Writes records that a stack put in (emulated) Route 53 into the sandbox BIND, so they
-    resolve as they would from Route 53's name servers."""
+def _dns_update(zone_name: str) -> tuple[dns.update.UpdateMessage, str, int] | None:
     config = SandboxConfig.from_env()
     if not config.dns_server or not config.dns_update_key:
-        return
+        return None
     key_name, algorithm, secret = config.dns_update_key.split(":", 2)
     update = dns.update.UpdateMessage(zone_name, keyring=dns.tsigkeyring.from_text({key_name: secret}),
                                       keyname=key_name, keyalgorithm=algorithm)
-    for record in record_sets:
-        name = dns.name.from_text(record["Name"])
-        values = [v if isinstance(v, str) else v["Value"] for v in record.get("ResourceRecords", [])]
-        update.delete(name, record["Type"])
-        for value in values:
-            update.add(name, int(record.get("TTL", 300)), record["Type"], zone_rdata(record["Type"], value))
     host, _, port = config.dns_server.rpartition(":")
-    response = dns.query.tcp(update, host, port=int(port), timeout=5)
+    return update, host, int(port)
+
+
+def _record_values(record: dict[str, Any]) -> list[str]:
+    return [zone_rdata(record["Type"], v if isinstance(v, str) else v["Value"])
+            for v in record.get("ResourceRecords", [])]
+
+
+def mirror_to_dns(zone_name: str, added: list[dict[str, Any]], removed: list[dict[str, Any]] = ()) -> None:
+    """Writes records that a stack put in (emulated) Route 53 into the sandbox BIND, so they resolve
+    as they would from Route 53's name servers. It never overwrites: each added record set carries
+    the RFC 2136 prerequisite "RRset does not exist" (section 2.4.3), and a removal deletes only the
+    values the stack had written."""
+    prepared = _dns_update(zone_name)
+    if prepared is None or not (added or removed):
+        return
+    update, host, port = prepared
+    for record in removed:
+        name = dns.name.from_text(record["Name"])
+        for value in _record_values(record):
+            update.delete(name, record["Type"], value)
+    for record in added:
+        name = dns.name.from_text(record["Name"])
+        update.absent(name, record["Type"])
+        for value in _record_values(record):
+            update.add(name, int(record.get("TTL", 300)), record["Type"], value)
+    response = dns.query.tcp(update, host, port=port, timeout=5)
+    if response.rcode() == dns.rcode.YXRRSET:
+        raise route53_conflicts.InvalidChangeBatch(
+            f"a record set to create already exists in the sandbox DNS of {zone_name}")
     if response.rcode() != dns.rcode.NOERROR:
         raise RuntimeError(f"sandbox DNS refused the mirror of {zone_name}: {dns.rcode.to_text(response.rcode())}")
 
 
+class OwnRecordSetGroup(route53_models.RecordSetGroup):
+    """moto names every group after its zone, and a deletion gets the template's unresolved record
+    sets: a physical id of its own lets the deletion find the values the group wrote."""
+
+    WRITTEN: ClassVar[dict[str, list[dict[str, Any]]]] = {}
+
+    def __init__(self, physical_id: str, region_name: str, hosted_zone_id: str, record_sets: list):
+        super().__init__(region_name, hosted_zone_id, record_sets)
+        self._physical_id = physical_id
+        self.WRITTEN[physical_id] = record_sets
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self._physical_id
+
+
 def patch_route53() -> None:
-    original = route53_models.RecordSetGroup.create_from_cloudformation_json.__func__
+    """AWS::Route53::RecordSetGroup creates its record sets (route53_conflicts: never overwrites),
+    mirrored into BIND; an update replaces the group's own record sets; a deletion removes them."""
+
+    def _zone(account_id: str, properties: dict[str, Any]):
+        backend = route53_models.route53_backends[account_id]["aws"]
+        return backend.get_hosted_zone(properties["HostedZoneId"])
 
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        group = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        backend = route53_models.route53_backends[account_id]["aws"]
-        zone = backend.get_hosted_zone(group.hosted_zone_id)
-        mirror_to_dns(zone.name, cloudformation_json["Properties"]["RecordSets"])
-        return group
+        properties = cloudformation_json["Properties"]
+        zone = _zone(account_id, properties)
+        to_add = route53_conflicts.check_create(zone, properties["RecordSets"])
+        mirror_to_dns(zone.name, to_add)
+        for record in to_add:
+            zone.add_rrset(record)
+        return OwnRecordSetGroup(resource_name, region_name, zone.resource_id, properties["RecordSets"])
 
     def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        return create(cls, new_resource_name, cloudformation_json, account_id, region_name)
+        properties = cloudformation_json["Properties"]
+        zone = _zone(account_id, properties)
+        old = [r for r in original_resource.record_sets if r not in properties["RecordSets"]]
+        route53_conflicts.release(zone, old)
+        to_add = route53_conflicts.check_create(zone, properties["RecordSets"])
+        mirror_to_dns(zone.name, to_add, old)
+        for record in to_add:
+            zone.add_rrset(record)
+        physical_id = getattr(original_resource, "_physical_id", new_resource_name)
+        return OwnRecordSetGroup(physical_id, region_name, zone.resource_id, properties["RecordSets"])
 
     def delete(cls, resource_name, cloudformation_json, account_id, region_name):
-        return None
+        written = OwnRecordSetGroup.WRITTEN.pop(resource_name, [])
+        zone = _zone(account_id, cloudformation_json["Properties"])
+        route53_conflicts.release(zone, written)
+        mirror_to_dns(zone.name, [], written)
 
     route53_models.RecordSetGroup.create_from_cloudformation_json = classmethod(create)
     route53_models.RecordSetGroup.update_from_cloudformation_json = classmethod(update)

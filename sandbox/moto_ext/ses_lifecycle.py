@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,11 +17,12 @@ import dns.rdatatype
 from moto.core.common_models import CloudFormationModel
 from moto.ses import models as ses_models
 from moto.sesv2.models import sesv2_backends
-from tutormail.clock import Clock, iso
+from tutormail.clock import FileClock, iso
 
 from ..config import SandboxConfig
 
-CLOCK = Clock()  # honours TUTORMAIL_CLOCK_FILE, like the CLI
+# The sandbox's clock file (advance-clock), followed while the emulator runs; the CLI reads the same file.
+CLOCK = FileClock(Path(os.environ.get("TUTORMAIL_CLOCK_FILE") or os.devnull))
 
 
 def _config() -> SandboxConfig:
@@ -39,6 +42,10 @@ def resolve(name: str, rdtype: str) -> list[str]:
     wanted = dns.rdatatype.from_text(rdtype)
     return [rdata.to_text().lower().rstrip(".") for rrset in response.answer if rrset.rdtype == wanted
             for rdata in rrset]
+
+
+class AlreadyExists(Exception):
+    """A CloudFormation resource whose physical name is already taken outside the stack."""
 
 
 class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
@@ -185,8 +192,12 @@ class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
         props = cloudformation_json.get("Properties", {})
         name = props["EmailIdentity"]
         backend = sesv2_backends[account_id][region_name]
-        existing = backend.core_backend.email_identities.get(name)
-        identity = existing or backend.create_email_identity(
+        if name in backend.core_backend.email_identities:
+            # CloudFormation creates; it never adopts an identity made outside the stack (that is
+            # `cdk import`): the resource fails with AlreadyExists and the stack rolls back.
+            raise AlreadyExists(f"Email identity {name} already exists (AlreadyExistsException); bring it "
+                                "under the stack with `cdk import` or delete it, then deploy again")
+        identity = backend.create_email_identity(
             email_identity=name, tags=None, dkim_signing_attributes=props.get("DkimSigningAttributes") or {},
             configuration_set_name=None)
         identity.apply_properties(props)

@@ -13,6 +13,7 @@ import pytest
 from tutormail.cenario2.dmarc import DmarcLookups, organisational_domain
 from tutormail.dnsclient import resolver as dns_resolver
 from tutormail.dnsclient.resolver import txt_values
+from tutormail.runtime import Runtime
 
 from sandbox.bind import Named, Zone, free_port
 from tests.conftest import run_cli
@@ -67,7 +68,7 @@ def resolver_env(bind, monkeypatch):
     ("sem-registro.com.br", "ready", None, None, None),
 ])
 def test_policy_discovery(resolver_env, domain, state, policy, decided_at, words):
-    verdict = DmarcLookups().verdict(domain)
+    verdict = DmarcLookups(Runtime.from_environ(os.environ).dns).verdict(domain)
     assert (verdict.state, verdict.policy, verdict.record_name) == (state, policy, decided_at), verdict
     if words:
         assert words in verdict.warning
@@ -96,7 +97,7 @@ def test_one_query_per_distinct_name_for_the_whole_run(resolver_env):
 
     def counting(name):
         asked.append(name)
-        return txt_values(name)
+        return txt_values(name, Runtime.from_environ(os.environ).dns)
 
     lookups = DmarcLookups(fetch=counting)
     domains = ["rejeita.com.br", "REJEITA.com.br", "secretaria.rede-escolas.com.br", "diretoria.rede-escolas.com.br",
@@ -111,7 +112,8 @@ def test_one_query_per_distinct_name_for_the_whole_run(resolver_env):
 
 
 def test_a_refusing_server_is_unknown_never_ready(resolver_env):
-    verdict = DmarcLookups().verdict("nao-servido.com.br")  # BIND is not authoritative: REFUSED
+    # BIND is not authoritative: REFUSED
+    verdict = DmarcLookups(Runtime.from_environ(os.environ).dns).verdict("nao-servido.com.br")
     assert verdict.state == "unknown" and "could not look up _dmarc.nao-servido.com.br" in verdict.reason
 
 
@@ -135,7 +137,7 @@ def test_a_time_out_is_unknown_and_look_ups_run_concurrently(tmp_path, monkeypat
     try:
         wait_stopped(server.process.pid)
         started = time.monotonic()
-        verdicts = DmarcLookups().verdicts(f"lenta{n}.com.br" for n in range(4))
+        verdicts = DmarcLookups(Runtime.from_environ(os.environ).dns).verdicts(f"lenta{n}.com.br" for n in range(4))
         elapsed = time.monotonic() - started
     finally:
         os.kill(server.process.pid, signal.SIGCONT)

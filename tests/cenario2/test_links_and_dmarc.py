@@ -4,7 +4,6 @@ and the DMARC pre-flight against records served by a real BIND."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 
 import boto3
@@ -20,7 +19,8 @@ from tutormail.verification.identity_check import check_identity
 
 from sandbox import launcher
 from sandbox.bind import Named, Zone, free_port
-from tests.conftest import INSTITUTIONS, run_cli
+from tests.conftest import run_cli
+from tests.factory import company, institution, write_institutions
 
 ADDRESS = "secretaria@escolalink.com.br"
 DMARC = {
@@ -41,20 +41,15 @@ def dns_server(tmp_path_factory):
 
 
 @pytest.fixture
-def resolver_env(dns_server, monkeypatch):
-    monkeypatch.setenv("TUTORMAIL_RESOLVER", f"127.0.0.1:{dns_server.port}")
-    monkeypatch.setenv("TUTORMAIL_DNS_PORT", str(dns_server.port))
+def resolver_env(dns_server):
     return {"TUTORMAIL_RESOLVER": f"127.0.0.1:{dns_server.port}", "TUTORMAIL_DNS_PORT": str(dns_server.port)}
 
 
 @pytest.fixture(scope="module")
 def institutions(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("institutions")
-    shutil.copy(INSTITUTIONS / "platform.yaml", directory)
-    (directory / "escola-link.yaml").write_text(
-        "name: Escola Link\ncompanies:\n  - name: Escola Link\n    accounts:\n"
-        f"      comunicacao: {ADDRESS}\n      news: contato@dmarc-rejeita.com.br\n")
-    return directory
+    return write_institutions(tmp_path_factory.mktemp("institutions"), {"escola-link": institution(
+        "Escola Link", companies=[company("Escola Link", {"comunicacao": ADDRESS,
+                                                          "news": "contato@dmarc-rejeita.com.br"})])})
 
 
 def test_the_link_lifecycle_with_a_moved_clock(sandbox_env, platform_deployed, sandbox, institutions):

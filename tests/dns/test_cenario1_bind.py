@@ -18,20 +18,10 @@ import pytest
 from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port, named_binary
-from tests.conftest import INSTITUTIONS, run_cli
+from tests.conftest import run_cli
+from tests.factory import institution, rfc2136, write_institutions
 
 PRIMARY, SECONDARY, OTHER_PRIMARY, NOBODY = "127.0.0.1", "127.0.0.3", "127.0.0.4", "127.0.0.5"
-INSTITUTION = """name: {name}
-dns:
-  - domain: {domain}
-    provider: rfc2136
-    server: 127.0.0.1
-    tsig_key: tutormail/{slug}/tsig
-companies:
-  - name: {name}
-    accounts:
-      comunicacao: comunicacao@{domain}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +29,11 @@ def world(sandbox, tmp_path_factory):
     """Two zones: dnsteste (a primary and a secondary) and dnsduplo (two independent primaries and
     a third name server that does not answer)."""
     tmp = tmp_path_factory.mktemp("cenario1")
-    institutions = tmp / "institutions"
-    institutions.mkdir()
-    shutil.copy(INSTITUTIONS / "platform.yaml", institutions)
     key = TsigKey.generate("tutormail-teste")
     other = TsigKey.generate("outra-chave")  # known to the servers, allowed to update nothing
     pairs = (("dns-teste", "DNS Teste", "dnsteste.com.br"), ("dns-duplo", "DNS Duplo", "dnsduplo.com.br"))
-    for slug, name, domain in pairs:
-        (institutions / f"{slug}.yaml").write_text(INSTITUTION.format(name=name, slug=slug, domain=domain))
+    institutions = write_institutions(tmp / "institutions", {
+        slug: institution(name, dns=[rfc2136(domain, PRIMARY, slug)]) for slug, name, domain in pairs})
     port = free_port((PRIMARY, SECONDARY, OTHER_PRIMARY))
     teste = Zone("dnsteste.com.br", update_keys=(key.name,), name_servers=(("ns1", PRIMARY), ("ns2", SECONDARY)))
     duplo = Zone("dnsduplo.com.br", update_keys=(key.name,),

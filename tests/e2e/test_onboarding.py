@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import smtplib
-import ssl
 import stat
 import time
 
@@ -19,7 +18,7 @@ from tutormail.aws.progress_store import ProgressStore
 from tutormail.tutor_setup.smtp_password import smtp_password
 
 from sandbox import launcher
-from tests.conftest import INSTITUTIONS, cdk, run_cli
+from tests.conftest import INSTITUTIONS, TEST_RECIPIENT, cdk, run_cli, smtp_login
 
 OUTPUTS: list[tuple[tuple[str, ...], str, str]] = []  # every command's output, scanned for secrets at the end
 
@@ -183,16 +182,17 @@ def test_settings_released_once_verified_and_written_0600(env, tmp_path):
     secret = secret_of("instituicao-xy")
     assert row["password"] == smtp_password(secret["secret_access_key"], "us-east-1")
     assert row["user"] == secret["access_key_id"] and row["port"] == 587 and row["ssl"] == "Não"
-    assert row["from"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
+    assert row["from"] == "=?utf-8?q?Institui=C3=A7=C3=A3o_XY?= <comunicacao@instituicaoxy.com.br>"
+    assert row["from_label"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
 
 
 def test_send_test_for_every_account_of_every_company(env, deployed):
-    for slug in ("escola-padrao", "faculdade-delta", "instituicao-xy"):
+    for slug in ("escola-padrao", "faculdade-acao", "faculdade-delta", "instituicao-xy"):
         plan = as_json(cli(env, "plan", slug, "--offline", "--output", "json"))
         for company in plan["companies"]:
             for account in company["accounts"]:
                 result = cli(env, "send-test", slug, "--company", company["name"], "--account", account["account"],
-                             "--to", "teste@exemplo.com.br", "--output", "json")
+                             "--to", TEST_RECIPIENT, "--output", "json")
                 data = as_json(result)
                 assert result.returncode == 0 and data["smtp_code"] == 250, result.stdout + result.stderr
                 assert data["message_id"]
@@ -202,21 +202,13 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
     status = cli(env, "status", "--all", "--output", "json")
     assert status.returncode == 0, status.stdout + status.stderr
     rows = as_json(status)["rows"]
-    assert len(rows) == 10 and {r["phase"] for r in rows} == {"3 tested"}
+    assert len(rows) == 12 and {r["phase"] for r in rows} == {"3 tested"}
     assert {r["next_action"] for r in rows} == {"none"}
-
-
-def _login(env, access_key_id, password):
-    host, port = env["TUTORMAIL_SMTP_ENDPOINT"].rsplit(":", 1)
-    smtp = smtplib.SMTP(host, int(port), timeout=10)
-    smtp.starttls(context=ssl.create_default_context(cafile=env["TUTORMAIL_SMTP_CA_BUNDLE"]))
-    smtp.login(access_key_id, password)
-    return smtp
 
 
 def test_one_institutions_credentials_cannot_send_as_another(env):
     escola = secret_of("escola-padrao")
-    with _login(env, escola["access_key_id"], smtp_password(escola["secret_access_key"], "us-east-1")) as smtp:
+    with smtp_login(env, escola["access_key_id"], smtp_password(escola["secret_access_key"], "us-east-1")) as smtp:
         with pytest.raises(smtplib.SMTPDataError) as refused:
             smtp.sendmail("comunicacao@instituicaoxy.com.br", ["x@exemplo.com.br"],
                           b"From: comunicacao@instituicaoxy.com.br\r\nSubject: t\r\n\r\nt\r\n")
@@ -306,12 +298,12 @@ def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
     new = secret_of("escola-padrao")
     assert new["access_key_id"] != old["access_key_id"] and new["key_generation"] == "2"
     for key in (old, new):
-        _login(env, key["access_key_id"], smtp_password(key["secret_access_key"], "us-east-1")).quit()
+        smtp_login(env, key["access_key_id"], smtp_password(key["secret_access_key"], "us-east-1")).quit()
 
     deploy("smtp_key_generation: 2\n")
-    _login(env, new["access_key_id"], smtp_password(new["secret_access_key"], "us-east-1")).quit()
+    smtp_login(env, new["access_key_id"], smtp_password(new["secret_access_key"], "us-east-1")).quit()
     with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
-        _login(env, old["access_key_id"], smtp_password(old["secret_access_key"], "us-east-1"))
+        smtp_login(env, old["access_key_id"], smtp_password(old["secret_access_key"], "us-east-1"))
     assert refused.value.smtp_code == 535
 
 

@@ -53,7 +53,8 @@ def assembly(tmp_path_factory):
 def test_full_synthesis_offline_without_credentials(assembly):
     templates = sorted(p.name for p in assembly.glob("*.template.json"))
     assert templates == ["TutorMail-Platform.template.json", "TutorMail-escola-padrao.template.json",
-                         "TutorMail-faculdade-delta.template.json", "TutorMail-instituicao-xy.template.json"]
+                         "TutorMail-faculdade-acao.template.json", "TutorMail-faculdade-delta.template.json",
+                         "TutorMail-instituicao-xy.template.json"]
 
 
 def test_cfn_lint_finds_nothing(assembly):

@@ -35,13 +35,13 @@ def test_logical_ids_of_stateful_resources_are_pinned(xy_template):
         assert found.get(logical_id, {}).get("Type") == kind, logical_id
 
 
-def test_one_identity_per_sender_kept_on_deletion(xy_template):
+def test_one_identity_per_sender_kept_on_deletion_but_not_on_a_failed_create(xy_template):
     identities = resources(xy_template, "AWS::SES::EmailIdentity")
     names = sorted(r["Properties"]["EmailIdentity"] for r in identities.values())
     assert names == ["contato@colegioxy.com.br", "instituicao-xy.sistematutor.com.br", "instituicaoxy.com.br",
                      "uni-xy.edu.br"]
     for resource in identities.values():
-        assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+        assert resource["DeletionPolicy"] == "RetainExceptOnCreate" and resource["UpdateReplacePolicy"] == "Retain"
         assert resource["Properties"]["ConfigurationSetAttributes"] == {
             "ConfigurationSetName": {"Ref": "ConfigurationSet"}}
 

@@ -135,7 +135,7 @@ def test_catalog_level_checks_run_on_what_parsed(monkeypatch):
     monkeypatch.setattr(catalog_directory, "CATALOG_CHECKS", [check])
     catalog, problems = check_files(INSTITUTIONS)
     assert catalog is None and [p.reason for p in problems] == ["a catalog-level problem"]
-    assert seen == [["escola-padrao", "faculdade-delta", "instituicao-xy"]]
+    assert seen == [["escola-padrao", "faculdade-acao", "faculdade-delta", "instituicao-xy"]]
 
 
 def test_the_examples_have_no_conflicts():

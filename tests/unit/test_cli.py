@@ -23,7 +23,7 @@ def run(args, capsys):
 def test_validate_examples_exit_0(capsys):
     code, out, _ = run(["validate", *map(str, INSTITUTIONS.glob("*.yaml"))], capsys)
     assert code == 0
-    assert "3 institution(s) valid" in out
+    assert "4 institution(s) valid" in out
 
 
 def test_validate_three_problems_through_the_installed_command(tmp_path):

@@ -11,7 +11,7 @@ from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
 from tutormail.tutor_setup.gate import Acceptance, deliverability, readiness_code
 from tutormail.tutor_setup.handoff import render_markdown
-from tutormail.verification.identity_check import SenderCheck
+from tutormail.verification.identity_check import IdentityCheck
 
 from tests.conftest import INSTITUTIONS
 
@@ -47,8 +47,8 @@ def test_cenario1_is_aligned_and_offline_is_never_ready(plan):
 
 def test_a_pending_sender_keeps_its_code_a_verified_one_gets_the_dmarc_one(plan):
     blocked = deliverability(plan, ADDRESS, 2, verdicts("v=DMARC1; p=reject"), {})
-    pending = SenderCheck(ADDRESS, 2, "pending", False, "link", "open it", "institution")
-    verified = SenderCheck(ADDRESS, 2, "verified", True, "", "", "platform team")
+    pending = IdentityCheck(ADDRESS, 2, "pending", False, "link", "open it", "institution")
+    verified = IdentityCheck(ADDRESS, 2, "verified", True, "", "", "platform team")
     assert readiness_code(pending, blocked) == Exit.PENDING
     assert readiness_code(verified, blocked) == Exit.ACTION_NEEDED
     unknown = deliverability(plan, ADDRESS, 2, {"colegioxy.com.br": DmarcVerdict("colegioxy.com.br", "unknown")}, {})

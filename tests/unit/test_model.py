@@ -90,7 +90,7 @@ def test_three_problems_are_all_reported(tmp_path):
 
 def test_examples_load():
     catalog = load_catalog(INSTITUTIONS)
-    assert sorted(catalog.institutions) == ["escola-padrao", "faculdade-delta", "instituicao-xy"]
+    assert sorted(catalog.institutions) == ["escola-padrao", "faculdade-acao", "faculdade-delta", "instituicao-xy"]
     xy = catalog.get("instituicao-xy")
     assert [c.name for c in xy.companies] == ["Instituição XY", "Colégio XY"]
     colegio = xy.company("Colégio XY")

@@ -12,11 +12,21 @@ from tutormail.cli.main import main
 from tutormail.plan.build import plan_for
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines, settings_rows
-from tutormail.verification.identity_check import SenderCheck
+from tutormail.verification.identity_check import IdentityCheck
 
 from tests.conftest import INSTITUTIONS
 
-DOC_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documentation example, not a real key
+FAKE_SECRET = "tutormailFAKEsecretKEY/notREAL+000000000"  # made up for these tests: 40 characters, like a real one
+# The passwords below were derived outside Python, with OpenSSL, following the documented steps
+# (HMAC-SHA256 chain over 11111111, the region, ses, aws4_request, SendRawEmail; then 0x04 + the
+# last digest, in base64):
+#   S='tutormailFAKEsecretKEY/notREAL+000000000'; R=us-east-1
+#   k=$(printf %s 11111111 | openssl dgst -sha256 -mac HMAC -macopt "key:AWS4$S" | awk '{print $NF}')
+#   for m in $R ses aws4_request SendRawEmail; do
+#     k=$(printf %s "$m" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$k" | awk '{print $NF}'); done
+#   printf '04%s' "$k" | xxd -r -p | base64
+FAKE_PASSWORD = {"us-east-1": "BKYhtipMUTzy0ms/RDdYQqibh0RAU6EXII55XJhVcPhB",
+                 "sa-east-1": "BLeWfmcIZ2GAkaySiFMZh6tpmCO+A6k4RJgmMu7r2GSM"}
 
 
 def reference_password(secret: str, region: str) -> str:
@@ -27,20 +37,21 @@ def reference_password(secret: str, region: str) -> str:
     return base64.b64encode(bytes([4]) + key).decode()
 
 
-def test_documented_vector():
-    assert smtp_password(DOC_SECRET, "us-east-1") == "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9"
+@pytest.mark.parametrize("region", sorted(FAKE_PASSWORD))
+def test_password_matches_the_openssl_derivation(region):
+    assert smtp_password(FAKE_SECRET, region) == FAKE_PASSWORD[region]
 
 
 def test_another_region_gives_another_password():
-    assert smtp_password(DOC_SECRET, "eu-west-1") == reference_password(DOC_SECRET, "eu-west-1")
-    assert smtp_password(DOC_SECRET, "eu-west-1") != smtp_password(DOC_SECRET, "us-east-1")
+    assert smtp_password(FAKE_SECRET, "eu-west-1") == reference_password(FAKE_SECRET, "eu-west-1")
+    assert smtp_password(FAKE_SECRET, "eu-west-1") != smtp_password(FAKE_SECRET, "us-east-1")
 
 
 def test_smtp_password_command_reads_stdin():
     command = Path(sys.executable).parent / "tutormail"
-    result = subprocess.run([str(command), "smtp-password", "--region", "us-east-1"], input=DOC_SECRET + "\n",
+    result = subprocess.run([str(command), "smtp-password", "--region", "us-east-1"], input=FAKE_SECRET + "\n",
                             capture_output=True, text=True, check=False)
-    assert result.stdout.strip() == "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9" and result.returncode == 0
+    assert result.stdout.strip() == FAKE_PASSWORD["us-east-1"] and result.returncode == 0
     bad = subprocess.run([str(command), "smtp-password", "--region", "mars-1"], input="x", capture_output=True,
                          text=True, check=False)
     assert bad.returncode == 2 and "no SES SMTP endpoint" in bad.stderr
@@ -48,14 +59,14 @@ def test_smtp_password_command_reads_stdin():
 
 def test_settings_rows_mask_until_verified_and_revealed():
     plan = plan_for(load_catalog(INSTITUTIONS), "instituicao-xy")
-    secret = SmtpSecret("SANDBOXFAKEKEYID0001", DOC_SECRET, "us-east-1", 1)
-    checks = {i.name: SenderCheck(i.name, i.scenario, "verified" if i.kind == "domain" else "pending",
+    secret = SmtpSecret("SANDBOXFAKEKEYID0001", FAKE_SECRET, "us-east-1", 1)
+    checks = {i.name: IdentityCheck(i.name, i.scenario, "verified" if i.kind == "domain" else "pending",
                                   i.kind == "domain", "", "", "") for i in plan.identities}
     rows = settings_rows(plan, list(plan.senders), checks, secret, reveal=True)
     by_key = {(r["company"], r["account"]): r for r in rows}
     assert len(rows) == 5
     assert by_key[("Colégio XY", "comunicacao")]["password"] == "********"  # Cenário 2 still pending
-    assert by_key[("Instituição XY", "atendimento")]["password"] == smtp_password(DOC_SECRET, "us-east-1")
+    assert by_key[("Instituição XY", "atendimento")]["password"] == smtp_password(FAKE_SECRET, "us-east-1")
     assert by_key[("Instituição XY", "atendimento")]["rules"] == ["requerimentos"]
     masked = settings_rows(plan, list(plan.senders), checks, secret, reveal=False)
     assert {r["password"] for r in masked} == {"********"}
@@ -70,7 +81,7 @@ def test_handoff_is_rendered_offline_for_both_companies(tmp_path, capsys):
     markdown = (tmp_path / "instituicao-xy.md").read_text()
     assert markdown.index("Empresa: Instituição XY") < markdown.index("Empresa: Colégio XY")
     assert "| requerimentos | atendimento |" in markdown
-    assert "| Conta | De/Remetente | SMTP | Porta | Usuário | Senha | SSL | TLS |" in markdown  # screen order
+    assert "| Conta | De/Remetente | (lê-se) | SMTP | Porta | Usuário | Senha | SSL | TLS |" in markdown  # screen order
     assert "comunicacao@instituicao-xy.sistematutor.com.br (domínio do Tutor) serve apenas para envio" in markdown
 
 

@@ -13,6 +13,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ConnectTimeoutError, ReadTimeoutError
 
+from tutormail.exitcodes import Exit, TutormailError
+
 T = TypeVar("T")
 # SES management APIs allow about one request per second: adaptive mode waits client-side. The time-outs
 # bound one call against a hung endpoint to 4 x 8 s plus back-off (at most 1 + 2 + 4 s): under a minute.
@@ -23,8 +25,10 @@ NOT_FOUND = ("NotFoundException", "ResourceNotFoundException", "NoSuchEntity")
 _UNANSWERED: set[str] = set()
 
 
-class ServiceError(Exception):
+class ServiceError(TutormailError):
     """AWS, DNS or SMTP failed after retries (exit code 4)."""
+
+    exit_code = Exit.SERVICE_ERROR
 
 
 def client(service: str, region: str) -> Any:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.catalog.model import Platform
+
+log = logging.getLogger("tutormail")
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ class Ses:
             mail_from_status=mail_from.get("MailFromDomainStatus"))
 
     def statuses(self) -> dict[str, str]:
-        """Every identity's verification status, a page of up to 1000 per call."""
+        """Every identity's verification status, a page of up to 1000 per call (botocore has no
+        paginator for SES v2 ListEmailIdentities, so the NextToken loop is ours)."""
         result: dict[str, str] = {}
         kwargs: dict[str, Any] = {"PageSize": 1000}
         while True:
@@ -64,3 +68,62 @@ class Ses:
         if self._v1 is None:
             self._v1 = aws.client("ses", self.platform.region)
         aws.call(f"SES VerifyEmailIdentity {address}", self._v1.verify_email_identity, EmailAddress=address)
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """SES v2 GetAccount: the account's own state in one region
+    (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html). Without production
+    access the account is in the SES sandbox: verified recipients only, 200 messages a day
+    (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html)."""
+
+    region: str
+    production_access: bool
+    sending_enabled: bool
+    enforcement_status: str  # HEALTHY | PROBATION (under review) | SHUTDOWN (sending paused by AWS)
+    max_24h: float
+    sent_last_24h: float
+    max_send_rate: float
+
+    @property
+    def summary(self) -> str:
+        access = "production access" if self.production_access else (
+            "SES sandbox (verified recipients only; request production access)")
+        sending = "sending enabled" if self.sending_enabled else "sending PAUSED"
+        review = {"PROBATION": "UNDER REVIEW (probation)", "SHUTDOWN": "SHUT DOWN by AWS"}.get(
+            self.enforcement_status, self.enforcement_status.lower())
+        return (f"SES account in {self.region}: {access}, {sending}, {review}, "
+                f"{self.sent_last_24h:g} of {self.max_24h:g} sent in 24 h")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"region": self.region, "production_access": self.production_access,
+                "sending_enabled": self.sending_enabled, "enforcement_status": self.enforcement_status,
+                "in_ses_sandbox": not self.production_access,
+                "under_review": self.enforcement_status == "PROBATION",
+                "paused": not self.sending_enabled or self.enforcement_status == "SHUTDOWN",
+                "send_quota": {"max_24_hour_send": self.max_24h, "sent_last_24_hours": self.sent_last_24h,
+                               "max_send_rate": self.max_send_rate},
+                "summary": self.summary}
+
+
+def read_account(platform: Platform, sesv2: Any = None) -> AccountState:
+    client = sesv2 or aws.client("sesv2", platform.region)
+    raw = aws.call("SES GetAccount", client.get_account)
+    quota = raw.get("SendQuota") or {}
+    return AccountState(region=platform.region, production_access=bool(raw.get("ProductionAccessEnabled")),
+                        sending_enabled=bool(raw.get("SendingEnabled")),
+                        enforcement_status=raw.get("EnforcementStatus") or "UNKNOWN",
+                        max_24h=float(quota.get("Max24HourSend", 0)),
+                        sent_last_24h=float(quota.get("SentLast24Hours", 0)),
+                        max_send_rate=float(quota.get("MaxSendRate", 0)))
+
+
+def account_view(platform: Platform) -> tuple[dict[str, Any], str | None]:
+    """The account's state for a report's header and JSON. It informs and never decides a command's
+    result, so a failed read is logged and shown in JSON as such instead of stopping the report."""
+    try:
+        state = read_account(platform)
+    except aws.ServiceError as exc:
+        log.warning("the SES account's state is unknown: %s", exc)
+        return {"region": platform.region, "error": str(exc)}, None
+    return state.as_json(), state.summary

@@ -3,6 +3,7 @@ its comments and order, validated before it is written."""
 
 from __future__ import annotations
 
+import codecs
 import copy
 import difflib
 import io
@@ -20,7 +21,7 @@ def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the files in the brief
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of institutions/*.yaml
     return yaml
 
 
@@ -64,3 +65,18 @@ def add_company(catalog: Catalog, slug: str, source: str, name: str, email: str 
     diff = "".join(difflib.unified_diff(original.splitlines(keepends=True), text.splitlines(keepends=True),
                                         fromfile=f"a/{path.name}", tofile=f"b/{path.name}"))
     return text, diff
+
+
+def add_company_to_file(catalog: Catalog, slug: str, source: str, name: str, email: str | None = None,
+                        logo: str | None = None, dry_run: bool = False) -> tuple[Path, str]:
+    """add_company, written back into the institution's own file (`.yml` stays `.yml`) with its
+    byte-order mark and line endings as they were. Returns (the file, the diff)."""
+    path = Path(catalog.directory) / Path(catalog.get(slug).source).name
+    raw = path.read_bytes()
+    text, diff = add_company(catalog, slug, source, name, email, logo)
+    if not dry_run:
+        text = text.removeprefix("\ufeff")
+        if b"\r\n" in raw:
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+        path.write_bytes((codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b"") + text.encode("utf-8"))
+    return path, diff

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tutormail.exitcodes import Exit, TutormailError
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -20,8 +22,10 @@ class Problem:
         return {"file": self.file, "line": self.line, "field": self.field, "reason": self.reason}
 
 
-class ConfigurationError(Exception):
-    """Raised once, at the end of a load, carrying every problem found."""
+class ConfigurationError(TutormailError):
+    """Raised once, at the end of a load, carrying every problem found (exit 2)."""
+
+    exit_code = Exit.BAD_INPUT
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems))

@@ -46,12 +46,11 @@ def open_regular(path: Path) -> tuple[BinaryIO, int]:
         raise FileProblem(0, "(file)", "does not exist") from None
     except OSError as exc:
         raise FileProblem(0, "(file)", f"cannot be opened: {exc.strerror}") from None
-    handle = os.fdopen(fd, "rb")
-    info = os.fstat(fd)
+    info = os.fstat(fd)  # before fdopen, which refuses a directory with IsADirectoryError
     if not stat.S_ISREG(info.st_mode):
-        handle.close()
+        os.close(fd)
         raise FileProblem(0, "(file)", "is not a regular file (only regular files are read)")
-    return handle, info.st_size
+    return os.fdopen(fd, "rb"), info.st_size
 
 
 def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:

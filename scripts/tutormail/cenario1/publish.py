@@ -22,14 +22,14 @@ from tutormail.aws import client as aws
 from tutormail.catalog.model import DnsDomain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
-from tutormail.dnsclient.resolver import ask, dns_port, resolver
-from tutormail.exitcodes import Exit
+from tutormail.dnsclient.resolver import DnsEndpoints, ask, resolver
+from tutormail.exitcodes import Exit, TutormailError
+from tutormail.plan.build import RECORD_TTL
 
 
-class PublishError(Exception):
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
+class PublishError(TutormailError):
+    """One domain could not be published; the exit code says whose move it is (2 key or server
+    configuration, 4 the server failed)."""
 
 
 @dataclass(frozen=True)
@@ -103,21 +103,26 @@ def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: A
 class Change:
     name: str
     type: str
-    action: str  # add | change | nothing
+    action: str  # add | change | nothing | keep (an existing DMARC policy) | conflict (a person decides)
     wanted: tuple[str, ...]
     found: tuple[str, ...]
+    reason: str = ""
+
+    @property
+    def writes(self) -> bool:
+        return self.action in ("add", "change")
 
 
-def server_address(dns_entry: DnsDomain) -> tuple[str, int]:
+def server_address(dns_entry: DnsDomain, endpoints: DnsEndpoints) -> tuple[str, int]:
     host = dns_entry.server
-    port = dns_port() if dns_entry.port == 53 else dns_entry.port
+    port = endpoints.direct_port if dns_entry.port == 53 else dns_entry.port
     try:
         socket.inet_aton(host)
         return host, port
     except OSError:
         pass
     try:
-        return resolver().resolve(host, "A")[0].to_text(), port
+        return resolver(endpoints).resolve(host, "A")[0].to_text(), port
     except dns.exception.DNSException as exc:
         raise PublishError(f"cannot resolve the DNS server {host}: {exc.__class__.__name__}", 4) from exc
 
@@ -126,58 +131,108 @@ def _normal(rtype: str, values) -> tuple[str, ...]:
     return tuple(sorted(comparable(rtype, v) for v in values))
 
 
+def txt_starting(values: tuple[str, ...], tag: str) -> list[str]:
+    return [v for v in values if v.strip('"').lower().startswith(tag)]
+
+
+def decide(purpose: str, found: tuple[str, ...], want: tuple[str, ...], cname: tuple[str, ...]) -> tuple[str, str]:
+    """What to do at one (name, type) we own, never overwriting what someone else published there."""
+    if purpose != "dkim" and cname:
+        return "conflict", f"the name is a CNAME to {cname[0]}: choose another mail_from or remove the CNAME"
+    if found == want:
+        return "nothing", ""
+    if purpose == "dmarc":
+        # RFC 7489 6.6.3: with two DMARC records no policy applies; the existing one is never weakened.
+        existing = txt_starting(found, "v=dmarc1")
+        return ("keep", f"a DMARC policy is already published: {existing[0]}") if existing else ("add", "")
+    if purpose == "mail-from-spf":
+        if set(want) <= set(found):
+            return "nothing", ""
+        other = txt_starting(found, "v=spf1")  # RFC 7208 3.2: two SPF records are a permanent error
+        return ("conflict", f"another SPF record is published there: {other[0]}") if other else ("add", "")
+    if purpose == "mail-from-mx":
+        # SES requires exactly one MX at the MAIL FROM domain, which must not receive mail.
+        return ("conflict", f"the name already has MX {', '.join(found)}: it receives mail, choose another "
+                            "mail_from") if found else ("add", "")
+    return ("change" if found else "add"), ""
+
+
+def _ask_ok(address: str, port: int, name: str, rtype: str) -> tuple[str, ...]:
+    answer = ask(address, name, rtype, port=port)
+    if answer.outcome in ("timeout", "unreachable"):
+        raise PublishError(f"the DNS server {address}:{port} did not answer ({answer.detail})", 4)
+    if answer.outcome in ("refused", "servfail", "error"):
+        raise PublishError(f"the DNS server {address}:{port} answered {answer.outcome} for {name} "
+                           f"{rtype}: {answer.detail}", 4)
+    return _normal(rtype, answer.values)
+
+
 def plan_changes(item: DomainRecords, address: str, port: int) -> list[Change]:
-    wanted: dict[tuple[str, str], list[str]] = {}
-    for record in item.records:
-        wanted.setdefault((record.name, record.type), []).append(record.value)
+    purposes = {(record.name, record.type): record.purpose for record in item.records}
+    wanted = {key: (purposes[key], values) for key, values in item.record_sets().items()}
     changes = []
-    for (name, rtype), values in wanted.items():
-        answer = ask(address, name, rtype, port=port)
-        if answer.outcome in ("timeout", "unreachable"):
-            raise PublishError(f"the DNS server {address}:{port} did not answer ({answer.detail})", 4)
-        if answer.outcome in ("refused", "servfail", "error"):
-            raise PublishError(f"the DNS server {address}:{port} answered {answer.outcome} for {name} "
-                               f"{rtype}: {answer.detail}", 4)
-        found = _normal(rtype, answer.values)
+    for (name, rtype), (purpose, values) in wanted.items():
+        found = _ask_ok(address, port, name, rtype)
+        cname = _ask_ok(address, port, name, "CNAME") if rtype != "CNAME" else ()
         want = _normal(rtype, values)
-        action = "nothing" if found == want else ("change" if found else "add")
-        changes.append(Change(name, rtype, action, want, found))
+        action, reason = decide(purpose, found, want, cname)
+        changes.append(Change(name, rtype, action, want, found, reason))
     return changes
 
 
-def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, port: int) -> None:
+def _update_message(domain: str, changes: list[Change], key: TsigKey) -> dns.update.UpdateMessage:
     update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
                                       keyname=key.name, keyalgorithm=key.algorithm)
-    for change in changes:
-        if change.action == "nothing":
-            continue
+    for change in (c for c in changes if c.writes):
         name = dns.name.from_text(change.name)
-        update.delete(name, change.type)  # only the rrsets we own: (name, type) of our records
+        if change.action == "change":  # a DKIM CNAME of ours with an old token: replaced
+            update.present(name, change.type)
+            update.delete(name, change.type)
+        elif not change.found:  # RFC 2136 2.4.3: only if still absent when the update is applied
+            update.absent(name, change.type)
         for value in change.wanted:
-            update.add(name, 1800, change.type, value)
+            if value not in change.found:  # other TXT at the name stay (values are added, never replaced)
+                update.add(name, RECORD_TTL, change.type, value)
+    return update
+
+
+def _refused_by_tsig(exc: dns.tsig.PeerError, key: TsigKey, address: str) -> PublishError:
+    if isinstance(exc, dns.tsig.PeerBadKey):
+        return PublishError(f"TSIG BADKEY: {address} does not know the key {key.name!r}; check the secret "
+                            "named in tsig_key", 2)
+    if isinstance(exc, dns.tsig.PeerBadSignature):
+        return PublishError(f"TSIG BADSIG: the key {key.name!r} has the wrong secret for {address}", 2)
+    if isinstance(exc, dns.tsig.PeerBadTime):
+        return PublishError(f"TSIG BADTIME: this machine's clock and {address}'s differ by more than the "
+                            "allowed fudge; fix the clock (NTP)", 2)
+    return PublishError(f"TSIG error from {address}: {exc}", 2)
+
+
+def _refused_by_rcode(rcode: dns.rcode.Rcode, key: TsigKey, domain: str, address: str) -> PublishError | None:
+    if rcode in (dns.rcode.YXRRSET, dns.rcode.NXRRSET):
+        return PublishError(f"the records at {domain} changed while we looked (prerequisite failed: "
+                            f"{dns.rcode.to_text(rcode)}); nothing was written, run again", 4)
+    if rcode == dns.rcode.REFUSED:
+        return PublishError(f"update REFUSED by {address}: the key {key.name!r} may not update {domain} "
+                            "(allow-update / update-policy on the server)", 2)
+    if rcode == dns.rcode.NOTAUTH:
+        return PublishError(f"update NOTAUTH from {address}: not authoritative for {domain}, or the TSIG key was "
+                            "not accepted", 2)
+    if rcode != dns.rcode.NOERROR:
+        return PublishError(f"update failed at {address}: {dns.rcode.to_text(rcode)}", 4)
+    return None
+
+
+def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, port: int) -> None:
     try:
-        response = dns.query.tcp(update, address, port=port, timeout=10)
-    except dns.tsig.PeerBadKey:
-        raise PublishError(f"TSIG BADKEY: {address} does not know the key {key.name!r}; check the secret "
-                           "named in tsig_key", 2) from None
-    except dns.tsig.PeerBadSignature:
-        raise PublishError(f"TSIG BADSIG: the key {key.name!r} has the wrong secret for {address}", 2) from None
-    except dns.tsig.PeerBadTime:
-        raise PublishError(f"TSIG BADTIME: this machine's clock and {address}'s differ by more than the "
-                           "allowed fudge; fix the clock (NTP)", 2) from None
+        response = dns.query.tcp(_update_message(domain, changes, key), address, port=port, timeout=10)
     except dns.tsig.PeerError as exc:
-        raise PublishError(f"TSIG error from {address}: {exc}", 2) from None
+        raise _refused_by_tsig(exc, key, address) from None
     except (dns.exception.Timeout, OSError) as exc:
         raise PublishError(f"the DNS server {address}:{port} did not take the update: {exc}", 4) from None
     except dns.exception.DNSException as exc:  # a malformed answer is that server's failure
         raise PublishError(f"the DNS server {address}:{port} answered the update with a malformed message: "
                            f"{exc.__class__.__name__}", 4) from None
-    rcode = response.rcode()
-    if rcode == dns.rcode.REFUSED:
-        raise PublishError(f"update REFUSED by {address}: the key {key.name!r} may not update {domain} "
-                           "(allow-update / update-policy on the server)", 2)
-    if rcode == dns.rcode.NOTAUTH:
-        raise PublishError(f"update NOTAUTH from {address}: not authoritative for {domain}, or the TSIG key was "
-                           "not accepted", 2)
-    if rcode != dns.rcode.NOERROR:
-        raise PublishError(f"update failed at {address}: {dns.rcode.to_text(rcode)}", 4)
+    refused = _refused_by_rcode(response.rcode(), key, domain, address)
+    if refused is not None:
+        raise refused

@@ -21,6 +21,13 @@ class DomainRecords:
     def tokens_known(self) -> bool:
         return bool(self.state.dkim_tokens)
 
+    def record_sets(self) -> dict[tuple[str, str], list[str]]:
+        """Values by (name, type): the unit DNS updates and answers come in."""
+        sets: dict[tuple[str, str], list[str]] = {}
+        for record in self.records:
+            sets.setdefault((record.name, record.type), []).append(record.value)
+        return sets
+
 
 def records_for(plan: InstitutionPlan, identity: Identity, state: IdentityState) -> DomainRecords:
     zone = state.signing_hosted_zone or "dkim.amazonses.com"  # SES names the zone when it is another

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import dns.exception
 
-from tutormail.dnsclient.resolver import txt_values
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, txt_values
 
 FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "live.com", "msn.com",
                        "yahoo.com", "yahoo.com.br", "icloud.com", "me.com", "aol.com", "bol.com.br", "uol.com.br",
@@ -165,15 +165,17 @@ class DmarcLookups:
     """The DMARC verdicts of one run: one TXT query per distinct `_dmarc` name, queries run
     concurrently, answers kept for the run, so a fleet costs one query per distinct domain."""
 
-    def __init__(self, fetch: Callable[[str], list[str]] = txt_values, workers: int = WORKERS):
-        self._fetch, self._workers = fetch, workers
+    def __init__(self, endpoints: DnsEndpoints = SYSTEM, fetch: Callable[[str], list[str]] | None = None,
+                 workers: int = WORKERS):
+        self._fetch = fetch or (lambda name: txt_values(name, endpoints))
+        self._workers = workers
         self._answers: dict[str, list[str] | str] = {}  # name -> TXT strings, or why the look-up failed
         self.queries = 0
 
     def _ask(self, name: str) -> list[str] | str:
         try:
             return self._fetch(name)
-        except dns.exception.DNSException as exc:
+        except (dns.exception.DNSException, OSError, ValueError) as exc:  # any failure is "unknown", never ready
             return f"could not look up {name}: {exc.__class__.__name__}" + (f" ({exc})" if str(exc) else "")
 
     def _fill(self, names: Iterable[str]) -> None:
@@ -207,6 +209,6 @@ class DmarcLookups:
         return judge(domain, own, (f"_dmarc.{org}", parent) if parent is not None else None)
 
 
-def preflight(domain: str) -> DmarcVerdict:
+def preflight(domain: str, endpoints: DnsEndpoints = SYSTEM) -> DmarcVerdict:
     """One domain's verdict, in a run of its own (`tutormail dmarc`, `plan`, `request-link`)."""
-    return DmarcLookups().verdict(domain)
+    return DmarcLookups(endpoints).verdict(domain)

@@ -11,16 +11,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tutormail import __version__
-from tutormail.aws.client import ServiceError
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import commands, lifecycle_commands, status_html
+from tutormail.cli import arguments, commands, lifecycle_commands, preflight, status_html
 from tutormail.cli import reputation as reputation_cli
 from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
-from tutormail.exitcodes import Exit
+from tutormail.exitcodes import Exit, TutormailError
 from tutormail.plan.build import plan_for
+from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")
 ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC is unknown), knowing receivers may "
@@ -57,7 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     catalog = load_catalog(_institutions_dir(args), only=[args.slug])
     plan = plan_for(catalog, args.slug)
-    warnings = [] if args.offline else dmarc_warnings(plan)
+    warnings = [] if args.offline else dmarc_warnings(plan, args.runtime.dns)
     if args.output == "json":
         emit_json({**plan_data(plan), "warnings": warnings})
     else:
@@ -70,22 +70,32 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--institutions", metavar="DIR",
-                        default=os.environ.get("TUTORMAIL_INSTITUTIONS"),
+def _common_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """The options every command takes, before or after the command's name. After it they leave
+    no default behind (SUPPRESS), so `tutormail --institutions DIR validate` keeps DIR."""
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("--institutions", metavar="DIR", type=arguments.directory, default=default(None),
                         help="directory of institution files (default: ./institutions, or "
                              "$TUTORMAIL_INSTITUTIONS)")
-    common.add_argument("--output", choices=("table", "json"), default="table",
+    parser.add_argument("--output", choices=("table", "json"), default=default("table"),
                         help="table for people, json (stable keys, schema_version) for pipelines")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logs on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                        help="debug logs on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, defaults=False)
 
     parser = argparse.ArgumentParser(
-        prog="tutormail", parents=[common],
+        prog="tutormail",
         description="A verified, least-privilege Amazon SES sender for every Tutor institution.",
         epilog="Exit codes: 0 done/verified; 1 a person must act (failed or expired); 2 bad input "
                "or configuration; 3 still pending; 4 AWS, DNS or SMTP error after retries; "
                "130 interrupted.")
+    _common_options(parser, defaults=True)
     parser.add_argument("--version", action="version", version=f"tutormail {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -102,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("slug")
     plan.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
     add("schema", cmd_schema, "print the JSON Schema of an institution file")
+    preflight.add_parser(add)
 
     records = add("dns-records", commands.cmd_dns_records,
                   "the records to publish, with the real DKIM tokens from SES (zone, json or csv)")
@@ -112,16 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
                   "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
     publish.add_argument("slugs", nargs="+", metavar="SLUG")
     publish.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    publish.add_argument("--tsig-key-file", metavar="FILE",
+    publish.add_argument("--tsig-key-file", metavar="FILE", type=arguments.tsig_key_file,
                          help="TSIG key (name:algorithm:secret or JSON) instead of the secret named in the file")
     verify = add("verify", commands.cmd_verify,
                  "where each identity stands: DNS on every authoritative server, SES, the link's age")
     verify.add_argument("slugs", nargs="+", metavar="SLUG")
     verify.add_argument("--wait", action="store_true", help="poll with backoff until verified, failed or timeout")
-    verify.add_argument("--timeout", default="10m", help="for --wait: 90s, 10m, 2h (default 10m)")
+    verify.add_argument("--timeout", type=arguments.duration, default="10m",
+                        help="for --wait: 90s, 10m, 2h (default 10m)")
     verify.add_argument("--auto-resend", action="store_true",
                         help="Cenário 2: request a new link when the last expired")
-    verify.add_argument("--max-resends", type=int, default=5, help="upper bound of links sent per address")
+    verify.add_argument("--max-resends", type=arguments.resends, default=5,
+                        help="upper bound of links sent per address")
     link = add("request-link", commands.cmd_request_link, "Cenário 2: make SES mail the verification link again")
     link.add_argument("slug")
     link.add_argument("--company")
@@ -129,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--force", action="store_true", help="send even while the last link is still valid")
     password = add("smtp-password", commands.cmd_smtp_password,
                    "derive the SES SMTP password from a secret access key read on standard input")
-    password.add_argument("--region", required=True)
+    password.add_argument("--region", required=True, type=arguments.region)
     settings = add("smtp-settings", commands.cmd_smtp_settings,
                    "the fields of Tutor's Contas de E-mail; the password only with --reveal, once verified")
     settings.add_argument("slug")
@@ -137,21 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--account")
     settings.add_argument("--format", choices=("table", "json", "env"), default=None)
     settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
-    settings.add_argument("--out", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    settings.add_argument("--out", metavar="FILE", type=arguments.output_file,
+                          help="write to FILE (mode 0600) instead of stdout")
     settings.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
     test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
     test.add_argument("slug")
-    test.add_argument("--to", required=True)
+    test.add_argument("--to", required=True, type=arguments.recipient)
     test.add_argument("--company")
     test.add_argument("--account")
-    test.add_argument("--endpoint", metavar="HOST:PORT", help="SMTP endpoint (default: the region's; "
-                      "$TUTORMAIL_SMTP_ENDPOINT)")
-    test.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
-    test.add_argument("--attempts", type=int, default=3, help="tries for timeouts and 535 (default 3)")
+    test.add_argument("--endpoint", metavar="HOST:PORT", type=arguments.endpoint,
+                      help="SMTP endpoint (default: the region's; $TUTORMAIL_SMTP_ENDPOINT)")
+    test.add_argument("--ca-bundle", metavar="FILE", type=arguments.readable_file,
+                      help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
+    test.add_argument("--attempts", type=arguments.attempts, default=3, help="tries for timeouts and 535 (default 3)")
     test.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
     handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
     handoff.add_argument("slug")
-    handoff.add_argument("--out", metavar="DIR", help="directory (default: handoff/<slug>)")
+    handoff.add_argument("--out", metavar="DIR", type=arguments.output_directory,
+                         help="directory (default: handoff/<slug>)")
     handoff.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
     company = add("add-company", commands.cmd_add_company,
                   "Duplicar Configurações: a new company copied from an existing one, in the file")
@@ -168,33 +184,32 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
     status_html.enable(status)
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
-    dmarc.add_argument("domain")
+    dmarc.add_argument("domain", type=arguments.domain)
     reputation_cli.register(add)
     lifecycle_commands.register(add)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.institutions_given = args.institutions is not None
-    if getattr(args, "format", "") is None:  # smtp-settings: --output json means --format json
-        args.format = args.output
-    if args.institutions is None:
-        args.institutions = "institutions"
+    args = build_parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        args.runtime = Runtime.from_environ(os.environ)
+        args.institutions_given = args.institutions is not None or args.runtime.institutions is not None
+        args.institutions = args.institutions or args.runtime.institutions or Path("institutions")
+        if getattr(args, "format", "") is None:  # smtp-settings: --output json means --format json
+            args.format = args.output
         return int(args.func(args))
     except ConfigurationError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return Exit.BAD_INPUT
-    except ServiceError as exc:
+        return exc.exit_code
+    except TutormailError as exc:
         log.error("%s", exc)
-        return Exit.SERVICE_ERROR
+        return exc.exit_code
     except KeyboardInterrupt:
         log.error("interrupted")
         return Exit.INTERRUPTED

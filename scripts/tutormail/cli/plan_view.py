@@ -6,6 +6,7 @@ from typing import Any, TextIO
 
 from tutormail.cenario2.dmarc import DmarcLookups, domain_of
 from tutormail.cli.output import section, table
+from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.plan.build import InstitutionPlan
 
 SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
@@ -47,10 +48,10 @@ def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
     }
 
 
-def dmarc_warnings(plan: InstitutionPlan) -> list[dict[str, Any]]:
+def dmarc_warnings(plan: InstitutionPlan, endpoints: DnsEndpoints) -> list[dict[str, Any]]:
     """The DMARC pre-flight of every Cenário 2 address (DNS look-ups)."""
     found = []
-    verdicts = DmarcLookups().verdicts(domain_of(i.name) for i in plan.identities if i.kind == "email")
+    verdicts = DmarcLookups(endpoints).verdicts(domain_of(i.name) for i in plan.identities if i.kind == "email")
     for identity in plan.identities:
         if identity.kind == "email":
             finding = verdicts[domain_of(identity.name)]

@@ -7,9 +7,8 @@ import logging
 from pathlib import Path
 
 from tutormail.catalog.model import load_catalog
-from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.cli.output import emit_json, table
-from tutormail.exitcodes import Exit
+from tutormail.exitcodes import Exit, UsageError
 from tutormail.reputation.use_cases import ResumeRefused, fleet_health, pause_institution, resume_institution
 
 log = logging.getLogger("tutormail")
@@ -21,7 +20,7 @@ def _rate(value: float | None) -> str:
 
 def cmd_reputation(args: argparse.Namespace) -> int:
     if not args.all and not args.slugs:
-        raise ConfigurationError([Problem("reputation", 0, "SLUG", "name institutions or use --all")])
+        raise UsageError("reputation: name institutions (SLUG ...) or use --all")
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     found = fleet_health(catalog, list(catalog.institutions))
     code = Exit.ACTION_NEEDED if any(h.paused for h in found) else Exit.OK

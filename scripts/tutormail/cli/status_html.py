@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.clock import Clock, iso
+from tutormail.exitcodes import UsageError
 from tutormail.fleet.html_page import render
 
 
@@ -22,11 +22,10 @@ def take_file(args: argparse.Namespace) -> Path | None:
     if args.output != "html":
         return None
     if not args.slugs:
-        raise ConfigurationError([Problem("status", 0, "FILE", "--output html needs the file to write: "
-                                          "status --all --output html FILE")])
+        raise UsageError("status: --output html needs the FILE to write: status --all --output html FILE")
     target = Path(args.slugs.pop())
     if target.suffix.lower() not in (".html", ".htm"):
-        raise ConfigurationError([Problem("status", 0, "FILE", f"{target} does not end in .html (is it a slug?)")])
+        raise UsageError(f"status: FILE {target} does not end in .html (is it a slug?)")
     return target
 
 

@@ -1,12 +1,12 @@
 """DNS access for the scripts: a resolver to find things, and direct questions to one server.
 
-`TUTORMAIL_RESOLVER` (host:port) replaces the system resolver and `TUTORMAIL_DNS_PORT` the port 53
-of direct queries: the sandbox and the tests point both at their own BIND.
+Where the questions go is a `DnsEndpoints` built once from the runtime settings (runtime.py:
+`TUTORMAIL_RESOLVER` replaces the system resolver, `TUTORMAIL_DNS_PORT` the port 53 of direct
+queries; the sandbox and the tests point both at their own BIND).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import dns.exception
@@ -21,17 +21,20 @@ import dns.resolver
 TIMEOUT = 3.0
 
 
-def dns_port() -> int:
-    return int(os.environ.get("TUTORMAIL_DNS_PORT") or 53)
+@dataclass(frozen=True)
+class DnsEndpoints:
+    resolver: tuple[str, int] | None = None  # (address, port); None: the system's resolver
+    direct_port: int = 53  # the port of questions asked to one server directly
 
 
-def resolver() -> dns.resolver.Resolver:
-    configured = os.environ.get("TUTORMAIL_RESOLVER")
-    if configured:
+SYSTEM = DnsEndpoints()
+
+
+def resolver(endpoints: DnsEndpoints = SYSTEM) -> dns.resolver.Resolver:
+    if endpoints.resolver:
         result = dns.resolver.Resolver(configure=False)
-        host, _, port = configured.rpartition(":")
-        result.nameservers = [host or configured]
-        result.port = int(port) if host else 53
+        result.nameservers = [endpoints.resolver[0]]
+        result.port = endpoints.resolver[1]
     else:
         result = dns.resolver.Resolver()
     result.lifetime = TIMEOUT * 2
@@ -48,14 +51,14 @@ class Answer:
     detail: str = ""
 
 
-def ask(server: str, name: str, rdtype: str, port: int | None = None, timeout: float = TIMEOUT) -> Answer:
+def ask(server: str, name: str, rdtype: str, port: int = 53, timeout: float = TIMEOUT) -> Answer:
     """Asks one server directly, without recursion, so no cache stands between us and it."""
     query = dns.message.make_query(name, rdtype)
     query.flags &= ~dns.flags.RD
     try:
-        response = dns.query.udp(query, server, port=port or dns_port(), timeout=timeout)
+        response = dns.query.udp(query, server, port=port, timeout=timeout)
         if response.flags & dns.flags.TC:
-            response = dns.query.tcp(query, server, port=port or dns_port(), timeout=timeout)
+            response = dns.query.tcp(query, server, port=port, timeout=timeout)
     except dns.exception.Timeout:
         return Answer("timeout", detail=f"no answer within {timeout:g} s")
     except OSError as exc:
@@ -89,14 +92,14 @@ def _read(response: dns.message.Message, rdtype: str) -> Answer:
     return Answer("ok" if values else "nodata", values)
 
 
-def zone_of(name: str) -> str:
+def zone_of(name: str, endpoints: DnsEndpoints = SYSTEM) -> str:
     """The zone a name lives in: the closest enclosing name with an SOA."""
-    return dns.resolver.zone_for_name(name, resolver=resolver()).to_text().rstrip(".")
+    return dns.resolver.zone_for_name(name, resolver=resolver(endpoints)).to_text().rstrip(".")
 
 
-def authoritative_servers(zone: str) -> list[tuple[str, str]]:
+def authoritative_servers(zone: str, endpoints: DnsEndpoints = SYSTEM) -> list[tuple[str, str]]:
     """(name server, address) for every NS of the zone."""
-    res = resolver()
+    res = resolver(endpoints)
     servers = []
     for ns in sorted(r.to_text().rstrip(".") for r in res.resolve(zone, "NS")):
         try:
@@ -107,10 +110,10 @@ def authoritative_servers(zone: str) -> list[tuple[str, str]]:
     return servers
 
 
-def txt_values(name: str) -> list[str]:
+def txt_values(name: str, endpoints: DnsEndpoints = SYSTEM) -> list[str]:
     """TXT strings of a name through the resolver ([] when there is none)."""
     try:
-        answer = resolver().resolve(name, "TXT")
+        answer = resolver(endpoints).resolve(name, "TXT")
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return []
     return ["".join(part.decode(errors="replace") for part in rdata.strings) for rdata in answer]

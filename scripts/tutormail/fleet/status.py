@@ -17,11 +17,16 @@ from tutormail.aws.progress_store import ProgressStore
 from tutormail.aws.progress_tags import RELEASED, TESTED, fleet_progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
+from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
-from tutormail.plan.build import build_plan
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
+from tutormail.exitcodes import Exit, worst
+from tutormail.plan.build import InstitutionPlan, Sender, build_plan
+from tutormail.reputation.health import Health, health_columns
 from tutormail.reputation.names import secret_name
-from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
-from tutormail.verification.identity_check import INSTITUTION, PLATFORM, check_identity, worst
+from tutormail.reputation.use_cases import fleet_health
+from tutormail.tutor_setup.gate import UNCHECKED, deliverability, plan_verdicts, readiness_code
+from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
 
 log = logging.getLogger("tutormail")
 
@@ -33,14 +38,43 @@ def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
                           secrets_client)
 
 
+def status_with_health(catalog: Catalog, ses: Ses, secrets_client: Any, clock: Clock, dns_checks: bool = True,
+                       endpoints: DnsEndpoints = SYSTEM) -> tuple[list[dict[str, Any]], int, dict[str, Health]]:
+    """`status`: the sweep with each institution's sending health (issue 14) in its rows; the
+    progress marks are read once for both. A paused institution needs a person (exit 1)."""
+    slugs = list(catalog.institutions)
+    marks = fleet_marks(catalog, slugs, secrets_client)
+    rows, code = sweep(catalog, slugs, ses, None, clock, dns_checks=dns_checks, endpoints=endpoints, marks=marks)
+    health = {h.slug: h for h in fleet_health(catalog, slugs, marks=marks)}
+    for row in rows:
+        row.update(health_columns(health[row["institution"]]))
+    return rows, worst([code, *(Exit.ACTION_NEEDED for h in health.values() if h.paused)]), health
+
+
+def phase_of(plan: InstitutionPlan, sender: Sender, check: IdentityCheck, progress: dict[str, str]
+             ) -> tuple[str, str, str, str]:
+    """(phase, next action, who acts, what is missing) of one account, from its identity's check
+    and the progress marks: phase 1 until verified, then 2 once released, 3 once tested."""
+    if not check.verified:
+        return "1 pending", check.next_action, check.actor, check.missing
+    if TESTED + sender.address in progress:
+        return "3 tested", "none", PLATFORM, ""
+    if RELEASED + sender.address in progress:
+        return ("2 settings released", "the institution fills in Contas de E-mail and runs the phase 3 test",
+                INSTITUTION, "phase 3 test")
+    return ("1 verified", f"hand over the settings: tutormail smtp-settings {plan.slug} --reveal", PLATFORM,
+            "settings not yet released")
+
+
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
-          dns_checks: bool = True, store: ProgressStore | None = None,
+          dns_checks: bool = True, endpoints: DnsEndpoints = SYSTEM, store: ProgressStore | None = None,
           marks: dict[str, dict[str, str]] | None = None) -> tuple[list[dict[str, Any]], int]:
     """`marks`: fleet_marks() when the caller needs them too (status's health columns)."""
     statuses = ses.statuses()
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
     tags = marks if marks is not None else fleet_marks(catalog, [p.slug for p in plans], secrets_client, store)
-    dmarc = plan_verdicts(plans) if dns_checks else None  # one query per distinct domain, concurrent
+    # one query per distinct domain, concurrent
+    dmarc = plan_verdicts(plans, DmarcLookups(endpoints)) if dns_checks else None
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:
@@ -53,21 +87,13 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
                                      IdentityState(identity.name, True, status, status == "SUCCESS"))
         for sender in plan.senders:
             check = check_identity(plan, sender.identity, states[sender.identity], clock, secret)
-            phase, action, actor, missing = "1 pending", check.next_action, check.actor, check.missing
-            if check.verified:
-                if TESTED + sender.address in secret:
-                    phase, action, actor, missing = "3 tested", "none", PLATFORM, ""
-                elif RELEASED + sender.address in secret:
-                    phase, action, actor, missing = ("2 settings released", "the institution fills in Contas de "
-                                                     "E-mail and runs the phase 3 test", INSTITUTION,
-                                                     "phase 3 test")
-                else:
-                    phase, action, actor, missing = ("1 verified", f"hand over the settings: tutormail "
-                                                     f"smtp-settings {plan.slug} --reveal", PLATFORM,
-                                                     "settings not yet released")
+            phase, action, actor, missing = phase_of(plan, sender, check, secret)
             ready = deliverability(plan, sender.identity, check.scenario, dmarc, secret)
             if check.verified and ready.holds_back:
                 phase, action, actor, missing = ready.phase, ready.way_out, ready.actor, ready.verdict.reason
+            elif phase == "1 verified" and ready.state == UNCHECKED:  # --offline: never advise a release unchecked
+                phase, missing = "1 verified (DMARC not checked)", "the DMARC check of this Cenário 2 address"
+                action = f"check DMARC before handing over: tutormail status {plan.slug} (without --offline)"
             rows.append({
                 "institution": plan.slug, "company": sender.company, "account": sender.account,
                 "address": sender.address_display, "scenario": check.scenario, "state": check.state,

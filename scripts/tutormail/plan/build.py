@@ -7,18 +7,21 @@ identity, a record, the SMTP user or the secret is named in exactly one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.charset import Charset
 
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
 from tutormail.catalog.regions import smtp_endpoint
 from tutormail.reputation import names as reputation_names
+from tutormail.vocabulary import IdentityKind, Provider, Scenario
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
 RECORD_TTL = 1800
+ENCODED_WORD_MAX = 75
 
-SCENARIO_DNS = 1  # Cenário 1: a domain identity whose records we (or a person) publish
-SCENARIO_LINK = 2  # Cenário 2: an address identity verified by SES's link
+SCENARIO_DNS = Scenario.DNS
+SCENARIO_LINK = Scenario.LINK
 
 # Who publishes a domain identity's records.
 OWNER_STACK = "stack"  # Route 53: the CDK stack creates them
@@ -29,7 +32,7 @@ OWNER_PERSON = "person"  # printed, a person publishes them
 @dataclass(frozen=True)
 class Identity:
     name: str  # what SES calls it: a domain (A-labels) or an address
-    kind: str  # "domain" | "email"
+    kind: IdentityKind
     scenario: int
     provider: str | None  # route53 | rfc2136 | manual for domains; None for addresses
     mail_from: str | None = None
@@ -50,7 +53,7 @@ class Identity:
     def owner(self) -> str | None:
         if self.kind != "domain":
             return None
-        return {"route53": OWNER_STACK, "rfc2136": OWNER_RFC2136}.get(self.provider, OWNER_PERSON)
+        return {Provider.ROUTE53: OWNER_STACK, Provider.RFC2136: OWNER_RFC2136}.get(self.provider, OWNER_PERSON)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ class Sender:
     address: str  # A-label form, what SES and IAM see
     address_display: str
     display_name: str
-    mailbox: str  # De/Remetente
+    mailbox: str  # De/Remetente as people read it (Unicode): shown beside mailbox_ascii as its label
+    mailbox_ascii: str  # De/Remetente as SES accepts it, what Tutor is given (ascii_mailbox)
     identity: str
     scenario: int
     is_platform_default: bool
@@ -136,6 +140,33 @@ class InstitutionPlan:
         return tuple(records)
 
 
+def ascii_mailbox(display_name: str, ascii_address: str) -> str:
+    """The From that SES accepts: SES does not support SMTPUTF8, so the address is 7-bit ASCII with
+    the domain in punycode, and a Unicode display name is an RFC 2047 encoded-word
+    (https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html). An ASCII name is
+    always a quoted-string (as in catalog.names.render_mailbox), so runs of spaces and specials
+    survive the reader."""
+    if display_name.isascii():
+        quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{ascii_address}>'
+    return f"{_encoded_words(display_name)} <{ascii_address}>"
+
+
+def _encoded_words(text: str) -> str:
+    """Encoded-words of at most 75 characters (RFC 2047 section 2). The space between two encoded-
+    words is not part of the text (section 6.2), so the name may be cut between any two characters:
+    its own spaces stay inside the words."""
+    charset = Charset("utf-8")
+    words, chunk = [], ""
+    for character in text:
+        if chunk and len(charset.header_encode(chunk + character)) > ENCODED_WORD_MAX:
+            words.append(charset.header_encode(chunk))
+            chunk = ""
+        chunk += character
+    words.append(charset.header_encode(chunk))
+    return " ".join(words)
+
+
 def stack_name(slug: str) -> str:
     return f"TutorMail-{slug}"
 
@@ -150,17 +181,17 @@ def _identity_for(address_domain: str, address: str, institution: Institution, p
     for identity in dns_identities:
         if is_same_or_subdomain(address_domain, identity.name):
             return identity
-    return Identity(name=address, kind="email", scenario=SCENARIO_LINK, provider=None)
+    return Identity(name=address, kind=IdentityKind.EMAIL, scenario=SCENARIO_LINK, provider=None)
 
 
 def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
     sub = platform_subdomain(institution, platform)
-    platform_identity = Identity(name=sub, kind="domain", scenario=SCENARIO_DNS, provider="route53",
+    platform_identity = Identity(name=sub, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS, provider=Provider.ROUTE53,
                                  mail_from=f"mail.{sub}", hosted_zone_id=platform.hosted_zone_id,
                                  zone_name=platform.platform_domain, is_platform=True)
     # Longest domain first, so an address under a more specific entry goes to that entry.
     dns_identities = [
-        Identity(name=d.domain, kind="domain", scenario=SCENARIO_DNS, provider=d.provider,
+        Identity(name=d.domain, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS, provider=d.provider,
                  mail_from=d.mail_from, dmarc_policy=d.dmarc_policy, hosted_zone_id=d.hosted_zone_id,
                  zone_name=d.zone_name, dns=d)
         for d in sorted(institution.dns, key=lambda d: -len(d.domain))
@@ -177,6 +208,7 @@ def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
                                   address=account.address.ascii, address_display=account.address.display,
                                   display_name=account.display_name,
                                   mailbox=render_mailbox(account.display_name, account.address),
+                                  mailbox_ascii=ascii_mailbox(account.display_name, account.address.ascii),
                                   identity=identity.name, scenario=identity.scenario,
                                   is_platform_default=account.is_platform_default))
     ordered = sorted(identities.values(), key=lambda i: (not i.is_platform, i.kind, i.name))

@@ -10,13 +10,16 @@ from tutormail.aws import client as aws
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.catalog.model import Catalog
 from tutormail.catalog.reputation_fields import thresholds_of
+from tutormail.exitcodes import Exit, TutormailError
 from tutormail.plan.build import build_plan
 from tutormail.reputation.health import Health, read_health
 from tutormail.reputation.pause import PauseMark, switch
 
 
-class ResumeRefused(Exception):
-    """The rate that paused the institution is still at or above the pause level."""
+class ResumeRefused(TutormailError):
+    """The rate that paused the institution is still at or above the pause level: a person decides."""
+
+    exit_code = Exit.ACTION_NEEDED
 
 
 def operator() -> str:

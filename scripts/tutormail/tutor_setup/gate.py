@@ -21,11 +21,13 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import DMARC_RISK, Progress
 from tutormail.aws.ses import Ses
+from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcLookups, DmarcVerdict, domain_of
 from tutormail.clock import Clock, iso
-from tutormail.exitcodes import Exit
+from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import InstitutionPlan, Sender
-from tutormail.verification.identity_check import INSTITUTION, PLATFORM, SenderCheck, check_identity, worst
+from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
+from tutormail.vocabulary import Scenario
 
 log = logging.getLogger("tutormail")
 ACCEPTED, UNCHECKED = "accepted", "unchecked"
@@ -101,13 +103,13 @@ def way_out(plan: InstitutionPlan, verdict: DmarcVerdict) -> str:
     accept = f"or, knowing the risk: tutormail smtp-settings {plan.slug} --reveal --accept-dmarc-risk"
     if verdict.state == UNKNOWN:
         return f"run again once DNS answers (tutormail dmarc {verdict.domain}); {accept}"
-    default = f"{plan.platform.default_local_part}@{plan.slug}.{plan.platform.platform_domain}"
+    default = platform_default_address(plan.slug, plan.platform)
     return f"{verdict.way_out} (e.g. the platform default {default}); {accept}"
 
 
 def deliverability(plan: InstitutionPlan, identity: str, scenario: int, verdicts: dict[str, DmarcVerdict] | None,
                    recorded: dict[str, str]) -> Deliverability:
-    if scenario != 2:
+    if scenario != Scenario.LINK:
         return Deliverability(READY)  # SES signs with DKIM as the domain itself: aligned (RFC 7489 3.1)
     if verdicts is None:
         return Deliverability(UNCHECKED)
@@ -120,7 +122,7 @@ def deliverability(plan: InstitutionPlan, identity: str, scenario: int, verdicts
     return Deliverability(verdict.state, verdict, way_out=way_out(plan, verdict))
 
 
-def readiness_code(check: SenderCheck, ready: Deliverability) -> Exit:
+def readiness_code(check: IdentityCheck, ready: Deliverability) -> Exit:
     """A sender still in phase 1 keeps its verification code; a verified one is ready only if
     receivers will take its mail."""
     return worst([check.exit_code, ready.exit_code]) if check.verified else check.exit_code
@@ -144,7 +146,7 @@ def caller(region: str) -> str:
 
 @dataclass
 class Gate:
-    checks: dict[str, SenderCheck]
+    checks: dict[str, IdentityCheck]
     readiness: dict[str, Deliverability]
     code: Exit = Exit.OK
     problems: list[str] = field(default_factory=list)
@@ -156,25 +158,36 @@ class Gate:
 
 
 def phase_gate(plan: InstitutionPlan, senders: list[Sender], ses: Ses, progress: Progress, clock: Clock,
-               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None) -> Gate:
-    """Whether the selected senders may have their password released or a test sent."""
+               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None,
+               shared_with: list[Sender] | None = None) -> Gate:
+    """Whether the selected senders may have their password released or a test sent.
+
+    `shared_with`: the other senders that the same credential can send as. The institution has one
+    SMTP user whose policy allows every address of its file, so the password of one account is the
+    password of all: releasing it is deliverable only if none of them is held back by DMARC."""
     recorded = progress.read()
     names = sorted({s.identity for s in senders})
     checks = {name: check_identity(plan, name, ses.identity(name), clock, recorded) for name in names}
-    verdicts = (lookups or DmarcLookups()).verdicts(domain_of(n) for n in names if checks[n].scenario == 2)
-    gate = Gate(checks, {n: deliverability(plan, n, checks[n].scenario, verdicts, recorded) for n in names})
+    scenarios = {i.name: i.scenario for i in plan.identities} | {n: checks[n].scenario for n in names}
+    covered = sorted({*names, *(s.identity for s in shared_with or [])})
+    verdicts = (lookups or DmarcLookups()).verdicts(domain_of(n) for n in covered if scenarios[n] == Scenario.LINK)
+    gate = Gate(checks, {n: deliverability(plan, n, scenarios[n], verdicts, recorded) for n in covered})
     codes, held = [], []
     for name in names:
-        check, ready = checks[name], gate.readiness[name]
+        check = checks[name]
         if not check.verified:
             gate.problems.append(f"{name} is not verified for sending: {check.missing}; next: {check.next_action}")
             codes.append(Exit.ACTION_NEEDED)
+    for name in covered:
+        ready = gate.readiness[name]
+        shared = "" if name in names else (f" (the password asked for is also the password of {name}: one SMTP "
+                                           f"user sends as every address of {plan.slug})")
         if ready.state == ACCEPTED:
             log.warning("%s: %s (%s)", name, ready.summary, ready.verdict.reason)
         elif ready.holds_back and accept_dmarc_risk:
             held.append(name)
         elif ready.holds_back:
-            gate.problems.append(f"{name}: {ready.summary}: {ready.verdict.reason}; way out: {ready.way_out}")
+            gate.problems.append(f"{name}: {ready.summary}: {ready.verdict.reason}; way out: {ready.way_out}{shared}")
             codes.append(ready.exit_code)
     gate.code = worst(codes)
     if gate.open and held:

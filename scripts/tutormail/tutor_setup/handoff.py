@@ -6,21 +6,41 @@ It never holds the password: it says how the password is delivered.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
+from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import DmarcVerdict
 from tutormail.plan.build import InstitutionPlan
 from tutormail.tutor_setup.handoff_dmarc import dmarc_blocks
-from tutormail.tutor_setup.smtp_settings import SMTP_PORT
+from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SSL_VALUE, TLS_VALUE, TUTOR_FIELDS
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table", content)
+# Characters that change what Markdown (CommonMark with GFM tables) shows; a backslash makes each
+# one literal, so a display name is shown as written and never becomes a tag, a link or a column.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
+
+
+class Name(str):
+    """Text from the institution file inside a block's text: escaped in Markdown."""
+
+
+def markdown_text(text: str) -> str:
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def markdown_code(text: str) -> str:
+    """A code span that holds any text: a fence longer than any run of backticks inside, and `|`
+    escaped, which GFM requires even inside code in a table."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}".replace("|", "\\|")
 
 
 def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> list[Block]:
     inst = plan.institution
-    platform_address = f"{plan.platform.default_local_part}@{inst.slug}.{plan.platform.platform_domain}"
+    platform_address = platform_default_address(inst.slug, plan.platform)
     blocks: list[Block] = [
-        ("h1", f"Configuração de e-mail no Tutor: {inst.name}"),
+        ("h1", ("Configuração de e-mail no Tutor: ", Name(inst.name))),
         ("p", "Este documento mostra o que preencher no Tutor para que os e-mails de comunicação (avisos, "
               "requerimentos, redefinição de senha, news) saiam com o remetente da instituição."),
         ("h2", "Fase 2: Módulo Administrativo > Contas de E-mail > Alterar"),
@@ -29,12 +49,14 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
               "ordem. Faça isso para as contas Comunicação e News."),
     ]
     for company in inst.companies:
-        blocks.append(("h3", f"Empresa: {company.name}"))
+        blocks.append(("h3", ("Empresa: ", Name(company.name))))
         rows = []
         for sender in (s for s in plan.senders if s.company == company.name):
-            rows.append([sender.account, sender.mailbox, plan.smtp_endpoint, str(SMTP_PORT),
-                         "informado pelo suporte", "solicitar ao suporte", "Não", "SES"])
-        blocks.append(("table", (["Conta", "De/Remetente", "SMTP", "Porta", "Usuário", "Senha", "SSL", "TLS"], rows)))
+            values = {"from": sender.mailbox_ascii, "from_label": sender.mailbox, "smtp": plan.smtp_endpoint,
+                      "port": str(SMTP_PORT), "user": "informado pelo suporte", "password": "solicitar ao suporte",
+                      "ssl": SSL_VALUE, "tls": TLS_VALUE}
+            rows.append([sender.account, *(values[key] for key, _, _ in TUTOR_FIELDS)])
+        blocks.append(("table", (["Conta", *(label for _, label, _ in TUTOR_FIELDS)], rows)))
         if company.rules:
             blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
             blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))
@@ -61,21 +83,33 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
     return blocks
 
 
+def _plain(content: str | tuple[str, ...]) -> str:
+    return content if isinstance(content, str) else "".join(content)
+
+
+def _markdown(content: str | tuple[str, ...]) -> str:
+    parts = (content,) if isinstance(content, str) else content
+    return "".join(markdown_text(p) if isinstance(p, Name) else p for p in parts)
+
+
+def _markdown_cell(value: str) -> str:
+    # A mailbox goes in code: typed exactly, and not taken for an HTML tag or a link.
+    return markdown_code(value) if "<" in value else markdown_text(value)
+
+
 def render_markdown(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> str:
     out = []
     for kind, content in _blocks(plan, verdicts):
         if kind in ("h1", "h2", "h3"):
-            out.append("#" * int(kind[1]) + " " + content)
+            out.append("#" * int(kind[1]) + " " + _markdown(content))
         elif kind == "p":
-            out.append(content)
+            out.append(_markdown(content))
         elif kind == "ul":
             out.append("\n".join(f"- {item}" for item in content))
         else:
             headers, rows = content
-            # A mailbox goes in code: typed exactly, and not taken for an HTML tag or a link.
-            cell = lambda v: f"`{v}`" if "<" in v else v.replace("|", "\\|")  # noqa: E731
             out.append("\n".join(["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-                                  *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows)]))
+                                  *("| " + " | ".join(_markdown_cell(v) for v in row) + " |" for row in rows)]))
     return "\n\n".join(out) + "\n"
 
 
@@ -86,7 +120,7 @@ def render_html(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None 
            "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}</style></head><body>"]
     for kind, content in _blocks(plan, verdicts):
         if kind in ("h1", "h2", "h3", "p"):
-            out.append(f"<{kind}>{html.escape(content)}</{kind}>")
+            out.append(f"<{kind}>{html.escape(_plain(content))}</{kind}>")
         elif kind == "ul":
             out.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in content) + "</ul>")
         else:

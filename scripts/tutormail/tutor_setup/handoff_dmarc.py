@@ -3,6 +3,7 @@ DMARC (cenario2/dmarc.py), with the two ways out, or whose DMARC could not be lo
 
 from __future__ import annotations
 
+from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import BLOCKED, UNKNOWN, DmarcVerdict, domain_of
 from tutormail.plan.build import InstitutionPlan, Sender
 
@@ -16,7 +17,7 @@ def _account(sender: Sender) -> str:
 
 def _blocked(plan: InstitutionPlan, sender: Sender, verdict: DmarcVerdict) -> list[tuple]:
     domain = verdict.domain
-    default = f"{plan.platform.default_local_part}@{plan.slug}.{plan.platform.platform_domain}"
+    default = platform_default_address(plan.slug, plan.platform)
     other = (f"Usar outro endereço nesta conta: por exemplo {default} (do Tutor, serve só para envio) ou um "
              "endereço de um domínio da instituição cujo DNS possamos configurar.")
     if verdict.record is None:  # free mail
@@ -52,5 +53,6 @@ def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None
     if not blocks:
         return []
     return [("h2", "Atenção: contas cujos e-mails não chegariam (DMARC)"),
-            ("p", "Não configure as contas abaixo no Tutor antes de escolher uma das saídas indicadas: a senha "
-                  "delas só é liberada depois disso, ou se a instituição aceitar expressamente o risco."), *blocks]
+            ("p", "Não configure as contas abaixo no Tutor antes de escolher uma das saídas indicadas. A senha "
+                  "SMTP é uma só para todas as contas da instituição, por isso ela só é liberada depois disso, ou "
+                  "se a instituição aceitar expressamente o risco."), *blocks]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 import time
 from dataclasses import dataclass
-from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -49,13 +49,23 @@ def _expect(answer: tuple[int, bytes], *accepted: int) -> tuple[int, bytes]:
     return answer
 
 
-def explain(code: int | None, reply: str, plan: InstitutionPlan) -> str:
+def _failed_identities(reply: str) -> set[str]:
+    """The identities SES lists in "... failed the check in region US-EAST-1: a@x, b@y"."""
+    return {name.strip().lower() for name in reply.rpartition(": ")[2].split(",")}
+
+
+def explain(code: int | None, reply: str, plan: InstitutionPlan, to: str | None = None) -> str:
     region = plan.platform.region
     if code == 535:
         return ("SES refused the credentials (535). Either the password was derived for another region "
                 f"(it must be for {region}), the access key is new and not yet active in SES (wait a minute "
                 "and retry), or the key was rotated away (read the secret again: tutormail smtp-settings "
                 f"{plan.slug} --reveal).")
+    if code == 554 and "not verified" in reply and to is not None and to.lower() in _failed_identities(reply):
+        return (f"SES refused the recipient (554): the account is in the SES sandbox in {region}, where mail "
+                f"goes only to verified addresses and domains. Verify the recipient {to} in SES, send to the "
+                "mailbox simulator, or request production access for the account "
+                "(https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).")
     if code == 554 and "not verified" in reply:
         return ("SES refused the sender (554): the From address is not verified in this region. Finish phase 1 "
                 f"(tutormail verify {plan.slug}) before sending.")
@@ -71,10 +81,11 @@ def explain(code: int | None, reply: str, plan: InstitutionPlan) -> str:
     return f"The SMTP server answered {code}."
 
 
-def build_message(sender: Sender, to: str, institution: str) -> EmailMessage:
+def build_message(sender: Sender, to: str, institution: str) -> bytes:
+    """The test message, with exactly the From that Tutor is given (sender.mailbox_ascii): a test
+    that re-encoded the From could pass while Tutor's own mail is refused."""
     message = EmailMessage()
-    local, _, domain = sender.address.partition("@")
-    message["From"] = HeaderAddress(sender.display_name, local, domain)
+    domain = sender.address.partition("@")[2]
     message["To"] = to
     message["Subject"] = f"Teste de envio (fase 3) - {institution}"
     message["Date"] = formatdate(localtime=False)
@@ -82,7 +93,7 @@ def build_message(sender: Sender, to: str, institution: str) -> EmailMessage:
     message.set_content(
         f"Este é um teste de envio da conta \"{sender.account}\" da empresa {sender.company}.\n"
         f"Se você recebeu esta mensagem com o remetente {sender.mailbox}, a configuração está correta.\n")
-    return message
+    return f"From: {sender.mailbox_ascii}\r\n".encode("ascii") + message.as_bytes(policy=email.policy.SMTP)
 
 
 def send_test(plan: InstitutionPlan, sender: Sender, secret: SmtpSecret, to: str, host: str, port: int = SMTP_PORT,
@@ -103,7 +114,7 @@ def send_test(plan: InstitutionPlan, sender: Sender, secret: SmtpSecret, to: str
                 _expect(smtp.rcpt(to), 250, 251)
                 # SES refuses an unverified or unauthorised sender only at the end of DATA (554), and
                 # smtplib's data() returns that reply instead of raising: only a final 250 is success.
-                code, reply = _expect(smtp.data(message.as_bytes()), 250)
+                code, reply = _expect(smtp.data(message), 250)
                 text = reply.decode(errors="replace")
                 # SES answers "250 Ok <message id>".
                 return SendResult(True, code, text, "SES accepted the message.", text.split()[-1] if text else None)
@@ -113,7 +124,7 @@ def send_test(plan: InstitutionPlan, sender: Sender, secret: SmtpSecret, to: str
         except (_Refused, smtplib.SMTPResponseException) as exc:
             code = exc.code if isinstance(exc, _Refused) else exc.smtp_code
             reply = exc.reply if isinstance(exc, _Refused) else exc.smtp_error.decode(errors="replace")
-            last = SendResult(False, code, reply, explain(code, reply, plan))
+            last = SendResult(False, code, reply, explain(code, reply, plan, to))
             if code >= 500:
                 return last  # permanent: retrying cannot change SES's answer
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:

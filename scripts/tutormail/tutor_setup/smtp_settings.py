@@ -13,12 +13,19 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.catalog.names import derive_slug
 from tutormail.catalog.problems import ConfigurationError, Problem
+from tutormail.exitcodes import UsageError
 from tutormail.plan.build import InstitutionPlan, Sender
 from tutormail.tutor_setup.smtp_password import smtp_password
-from tutormail.verification.identity_check import SenderCheck
+from tutormail.verification.identity_check import IdentityCheck
 
 SMTP_PORT = 587
 MASK = "********"
+SSL_VALUE, TLS_VALUE = "Não", "SES"  # Tutor's choices: no implicit TLS; STARTTLS as SES wants it
+# Tutor's "Contas de E-mail" fields in the screen's order: (row key, label on the screen, env suffix).
+# "(lê-se)" is the Unicode reading of the ASCII From beside it: SES accepts only the ASCII form (no SMTPUTF8).
+TUTOR_FIELDS = (("from", "De/Remetente", "FROM"), ("from_label", "(lê-se)", "FROM_LABEL"), ("smtp", "SMTP", "HOST"),
+                ("port", "Porta", "PORT"), ("user", "Usuário", "USER"), ("password", "Senha", "PASSWORD"),
+                ("ssl", "SSL", "SSL"), ("tls", "TLS", "TLS"))
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ def select_senders(plan: InstitutionPlan, company: str | None, account: str | No
     return chosen
 
 
-def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str, SenderCheck],
+def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str, IdentityCheck],
                   secret: SmtpSecret | None, reveal: bool) -> list[dict[str, Any]]:
     """One row per company and account, fields in the screen's order."""
     rows = []
@@ -62,11 +69,11 @@ def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str
         released = reveal and check.verified and secret is not None
         rows.append({
             "company": sender.company, "account": sender.account,
-            "from": sender.mailbox,
+            "from": sender.mailbox_ascii, "from_label": sender.mailbox,
             "smtp": plan.smtp_endpoint, "port": SMTP_PORT,
             "user": secret.access_key_id if secret else None,
             "password": smtp_password(secret.secret_access_key, plan.platform.region) if released else MASK,
-            "ssl": "Não", "tls": "SES (STARTTLS)",
+            "ssl": SSL_VALUE, "tls": TLS_VALUE,
             "verified": check.verified, "missing": check.missing or None,
             "rules": sorted(rule for rule, target in plan.institution.company(sender.company).rules
                             if target == sender.account),
@@ -74,15 +81,26 @@ def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str
     return rows
 
 
+def env_prefix(company: str, account: str) -> str:
+    # Accents folded as in slugs: "Instituição XY" -> INSTITUICAO_XY.
+    return "TUTOR_SMTP_" + derive_slug(f"{company} {account}").upper().replace("-", "_")
+
+
 def env_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Shell assignments, one name per field and account; two accounts whose names fold to the same
+    variable names are refused rather than one silently overwriting the other."""
+    seen: dict[str, tuple[str, str]] = {}
     lines = []
     for row in rows:
-        # Accents folded as in slugs: "Instituição XY" -> INSTITUICAO_XY.
-        prefix = "TUTOR_SMTP_" + derive_slug(f"{row['company']} {row['account']}").upper().replace("-", "_")
-        for key, field in (("FROM", "from"), ("HOST", "smtp"), ("PORT", "port"), ("USER", "user"),
-                           ("PASSWORD", "password"), ("SSL", "ssl"), ("TLS", "tls")):
-            value = str(row[field]).replace("'", "'\\''")
-            lines.append(f"{prefix}_{key}='{value}'")
+        prefix = env_prefix(row["company"], row["account"])
+        other = seen.setdefault(prefix, (row["company"], row["account"]))
+        if other != (row["company"], row["account"]):
+            raise UsageError(f"--format env: company {other[0]!r} account {other[1]!r} and company "
+                             f"{row['company']!r} account {row['account']!r} both become {prefix}_*; choose one "
+                             "with --company/--account, or use --format json")
+        for key, _, suffix in TUTOR_FIELDS:
+            value = str(row[key]).replace("'", "'\\''")
+            lines.append(f"{prefix}_{suffix}='{value}'")
     return lines
 
 

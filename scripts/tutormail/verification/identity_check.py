@@ -11,14 +11,13 @@ from tutormail.cenario2.links import link_state
 from tutormail.clock import Clock, iso
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan
+from tutormail.vocabulary import IdentityKind, Scenario
 
 PLATFORM, INSTITUTION = "platform team", "institution"
-# From best to worst: the code of a set of checks is that of its worst member.
-SEVERITY = (Exit.OK, Exit.PENDING, Exit.ACTION_NEEDED, Exit.BAD_INPUT, Exit.SERVICE_ERROR)
 
 
 @dataclass(frozen=True)
-class SenderCheck:
+class IdentityCheck:
     identity: str
     scenario: int
     state: str  # verified | pending | expired | failed | missing
@@ -33,49 +32,46 @@ class SenderCheck:
         return {"verified": Exit.OK, "pending": Exit.PENDING}.get(self.state, Exit.ACTION_NEEDED)
 
 
-def worst(codes) -> Exit:
-    codes = list(codes) or [Exit.OK]
-    return max(codes, key=SEVERITY.index)
-
-
 def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock: Clock,
-                   progress: dict[str, str]) -> SenderCheck:
+                   progress: dict[str, str]) -> IdentityCheck:
     planned = plan.identity(name)
     slug = plan.slug
     if not state.exists:
-        return SenderCheck(name, planned.scenario, "missing", False, "the identity does not exist in SES",
-                           f"deploy the stack: cdk deploy {plan.stack_name} --exclusively", PLATFORM)
+        return IdentityCheck(name, planned.scenario, "missing", False, "the identity does not exist in SES",
+                             f"deploy the stack: cdk deploy {plan.stack_name} --exclusively", PLATFORM)
     if state.verified_for_sending or state.status == "SUCCESS":
-        return SenderCheck(name, planned.scenario, "verified", True, "", "none: go on to phase 2", PLATFORM)
-    if planned.kind == "domain":
+        return IdentityCheck(name, planned.scenario, "verified", True, "", "none: go on to phase 2", PLATFORM)
+    if planned.kind == IdentityKind.DOMAIN:
         hours = plan.platform.dkim_window_hours
         if state.status in ("FAILED", "TEMPORARY_FAILURE"):
-            return SenderCheck(name, 1, "failed", False,
-                               f"SES stopped looking for the DKIM records (its {hours} h window elapsed)",
-                               f"publish the records (tutormail dns-records {slug}), then restart DKIM "
-                               "verification: aws sesv2 put-email-identity-dkim-signing-attributes "
-                               f"--email-identity {name} --signing-attributes-origin AWS_SES", PLATFORM)
+            return IdentityCheck(name, Scenario.DNS, "failed", False,
+                                 f"SES stopped looking for the DKIM records (its {hours} h window elapsed)",
+                                 f"publish the records (tutormail dns-records {slug}), then restart DKIM "
+                                 "verification: aws sesv2 put-email-identity-dkim-signing-attributes "
+                                 f"--email-identity {name} --signing-attributes-origin AWS_SES", PLATFORM)
         action, actor = {
             OWNER_STACK: ("wait: the stack published the records in Route 53; SES checks them "
                           f"(tutormail verify {slug} --wait)", PLATFORM),
             OWNER_RFC2136: (f"tutormail dns-publish {slug}, then tutormail verify {slug} --wait", PLATFORM),
             OWNER_PERSON: (f"the institution publishes the records of tutormail dns-records {slug}", INSTITUTION),
         }[planned.owner]
-        return SenderCheck(name, 1, "pending", False, "SES has not yet seen the three DKIM CNAMEs", action, actor)
+        return IdentityCheck(name, Scenario.DNS, "pending", False, "SES has not yet seen the three DKIM CNAMEs",
+                             action, actor)
     link = link_state(progress, name, plan.platform.link_validity_hours)
     now = clock.now()
     expired = state.status == "FAILED" or (link.expires_at is not None and now > link.expires_at)
     if expired:
-        return SenderCheck(name, 2, "expired", False, "the verification link expired before it was opened",
-                           f"request a new link: tutormail request-link {slug} (the institution must open it "
-                           f"within {plan.platform.link_validity_hours} h)", PLATFORM, link.expires_at)
+        return IdentityCheck(name, Scenario.LINK, "expired", False,
+                             "the verification link expired before it was opened",
+                             f"request a new link: tutormail request-link {slug} (the institution must open it "
+                             f"within {plan.platform.link_validity_hours} h)", PLATFORM, link.expires_at)
     if link.expires_at is None:
-        return SenderCheck(name, 2, "pending", False, f"{name} has not opened SES's verification link",
-                           f"the institution opens the link SES mailed to {name}; if it never arrived, "
-                           f"tutormail request-link {slug}", INSTITUTION)
+        return IdentityCheck(name, Scenario.LINK, "pending", False, f"{name} has not opened SES's verification link",
+                             f"the institution opens the link SES mailed to {name}; if it never arrived, "
+                             f"tutormail request-link {slug}", INSTITUTION)
     left = link.expires_at - now
     hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
-    return SenderCheck(name, 2, "pending", False, f"{name} has not opened SES's verification link",
-                       f"the institution opens the link SES mailed to {name} before {iso(link.expires_at)} "
-                       f"({hours} h {minutes:02d} min left)", INSTITUTION, link.expires_at)
+    return IdentityCheck(name, Scenario.LINK, "pending", False, f"{name} has not opened SES's verification link",
+                         f"the institution opens the link SES mailed to {name} before {iso(link.expires_at)} "
+                         f"({hours} h {minutes:02d} min left)", INSTITUTION, link.expires_at)
 

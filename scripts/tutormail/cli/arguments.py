@@ -1,0 +1,94 @@
+"""argparse types: a wrong option value is refused by the parser (exit 2, naming the option), with
+the same parsers as the runtime settings, before any file, AWS or DNS is touched."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from tutormail import runtime
+from tutormail.catalog.names import Address, to_ascii_domain
+from tutormail.catalog.regions import SES_SMTP_REGIONS
+
+T = TypeVar("T")
+
+
+def _type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name  # argparse names the type in its message
+    return convert
+
+
+def _region(text: str) -> str:
+    if text not in SES_SMTP_REGIONS:
+        raise ValueError(f"{text!r} has no SES SMTP endpoint (e.g. us-east-1, sa-east-1)")
+    return text
+
+
+def _recipient(text: str) -> Address:
+    try:
+        return Address.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None
+
+
+def _domain(text: str) -> str:
+    try:
+        return to_ascii_domain(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None
+
+
+def _count(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) < low or int(text) > 100:
+            raise ValueError(f"{text!r} is not a whole number from {low} to 100")
+        return int(text)
+
+    return parse
+
+
+def _key_file(text: str) -> Path:
+    try:
+        return runtime.readable_file(text)
+    except ValueError as exc:
+        raise ValueError(f"cannot read the TSIG key file: {exc}") from None
+
+
+def _new_file(text: str) -> Path:
+    """Where a command writes a file: not a directory, and inside one (created when missing)."""
+    path = Path(text)
+    if not text or path.is_dir():
+        raise ValueError(f"{text!r} is a directory: give the path of the file to write")
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"{text!r}: {parent} is not a directory")
+    return path
+
+
+def _new_directory(text: str) -> Path:
+    path = Path(text)
+    if not text or (path.exists() and not path.is_dir()):
+        raise ValueError(f"{text!r} exists and is not a directory")
+    return path
+
+
+duration = _type(runtime.parse_duration, "duration")
+region = _type(_region, "region")
+recipient = _type(_recipient, "address")
+domain = _type(_domain, "domain")
+endpoint = _type(runtime.parse_host_port, "HOST:PORT")
+readable_file = _type(runtime.readable_file, "file")
+tsig_key_file = _type(_key_file, "file")
+directory = _type(runtime.directory, "directory")
+attempts = _type(_count(1), "count")
+resends = _type(_count(0), "count")
+output_file = _type(_new_file, "file")
+output_directory = _type(_new_directory, "directory")

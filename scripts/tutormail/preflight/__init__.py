@@ -1,0 +1,1 @@
+"""Before a first deploy: what already exists where the product would write."""

@@ -1,0 +1,166 @@
+"""`tutormail preflight`: for every name an institution's deploy and dns-publish would write, what is
+there now, whether its SES identities already exist (and whether our stack manages them), the SES
+account's state, and each conflict with the action to take.
+
+CloudFormation and Route 53 create, they never adopt or overwrite (sandbox/moto_ext cites the pages);
+a conflict found here is one a deploy would fail on, or one we refuse (dns-publish, DMARC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import dns.exception
+
+from tutormail.aws import client as aws
+from tutormail.aws.ses import Ses, account_view
+from tutormail.cenario1.publish import PublishError, decide
+from tutormail.cenario1.records import DomainRecords, records_for
+from tutormail.dnsclient.rdata import comparable
+from tutormail.dnsclient.resolver import ask, authoritative_servers, zone_of
+from tutormail.exitcodes import Exit, worst
+from tutormail.plan.build import Identity, InstitutionPlan
+
+
+@dataclass(frozen=True)
+class NameCheck:
+    identity: str
+    name: str
+    type: str
+    purpose: str
+    source: str  # route53 API | the authoritative server asked
+    found: tuple[str, ...]
+    action: str  # nothing | add | keep | conflict | change
+    reason: str
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    identity: str
+    exists: bool
+    managed_by_stack: bool
+    conflict: str
+
+
+def _normal(rtype: str, values) -> tuple[str, ...]:
+    return tuple(sorted(comparable(rtype, v) for v in values))
+
+
+class Route53Names:
+    """Record sets of one hosted zone, as its API lists them."""
+
+    def __init__(self, client: Any, zone_id: str):
+        self.sets: dict[tuple[str, str], tuple[str, ...]] = {}
+        kwargs: dict[str, Any] = {"HostedZoneId": zone_id}
+        while True:
+            page = aws.call(f"Route 53 ListResourceRecordSets {zone_id}", client.list_resource_record_sets, **kwargs)
+            for rrset in page.get("ResourceRecordSets", []):
+                values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
+                self.sets[(rrset["Name"].lower().rstrip("."), rrset["Type"])] = _normal(rrset["Type"], values)
+            if not page.get("IsTruncated"):
+                return
+            kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+
+    def get(self, name: str, rtype: str) -> tuple[str, ...]:
+        return self.sets.get((name.lower().rstrip("."), rtype), ())
+
+
+def _dns_lookup(domain: str):
+    """The first authoritative server of the domain's zone that answers (rfc2136 and manual domains)."""
+    try:
+        servers = [address for _, address in authoritative_servers(zone_of(domain)) if address]
+    except dns.exception.DNSException as exc:
+        raise PublishError(f"cannot find the authoritative servers of {domain}: {exc.__class__.__name__}",
+                           Exit.SERVICE_ERROR) from None
+
+    def lookup(name: str, rtype: str) -> tuple[tuple[str, ...], str]:
+        for address in servers:
+            answer = ask(address, name, rtype)
+            if answer.outcome in ("ok", "nodata", "nxdomain"):
+                return _normal(rtype, answer.values), address
+        raise PublishError(f"no authoritative server of {domain} answered for {name} {rtype}", Exit.SERVICE_ERROR)
+    return lookup
+
+
+def check_names(item: DomainRecords, route53: Any) -> list[NameCheck]:
+    identity: Identity = item.identity
+    if identity.provider == "route53":
+        listed = Route53Names(route53, identity.hosted_zone_id)
+
+        def lookup(name, rtype):
+            return listed.get(name, rtype), "Route 53 API"
+    else:
+        lookup = _dns_lookup(identity.name)
+    wanted: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for record in item.records:
+        if record.purpose == "dkim" and not item.tokens_known:
+            continue  # the names come with SES's tokens: random, nobody else has them
+        wanted.setdefault((record.name, record.type), (record.purpose, []))[1].append(record.value)
+    checks = []
+    for (name, rtype), (purpose, values) in wanted.items():
+        found, source = lookup(name, rtype)
+        cname = lookup(name, "CNAME")[0] if rtype != "CNAME" else ()
+        want = _normal(rtype, values)
+        action, reason = decide(purpose, found, want, cname)
+        if identity.provider == "route53" and found and found != want:
+            # The stack creates its record sets and takes over only identical ones: it would fail here.
+            action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
+                                          f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
+                                          "change the record first")
+        checks.append(NameCheck(identity.name, name, rtype, purpose, source, found, action, reason))
+    return checks
+
+
+def _stack_identities(cloudformation: Any, stack_name: str) -> set[str]:
+    try:
+        found = aws.call(f"CloudFormation DescribeStackResources {stack_name}",
+                         cloudformation.describe_stack_resources, StackName=stack_name)
+    except aws.ServiceError as exc:
+        if "does not exist" in str(exc):
+            return set()
+        raise
+    return {r.get("PhysicalResourceId") for r in found.get("StackResources", [])
+            if r.get("ResourceType") == "AWS::SES::EmailIdentity"}
+
+
+def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> list[IdentityCheck]:
+    managed = _stack_identities(cloudformation, plan.stack_name)
+    checks = []
+    for identity in plan.identities:
+        exists = ses.identity(identity.name).exists
+        conflict = ""
+        if exists and identity.name not in managed:
+            conflict = (f"{identity.name} exists in SES outside {plan.stack_name}: a deploy fails with AlreadyExists. "
+                        "Delete it if nothing sends with it, or bring it under the stack with `cdk import` "
+                        "(README: An SES identity that already exists)")
+        checks.append(IdentityCheck(identity.name, exists, identity.name in managed, conflict))
+    return checks
+
+
+def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any) -> tuple[dict[str, Any], Exit]:
+    identities = check_identities(plan, ses, cloudformation)
+    names: list[NameCheck] = []
+    for identity in plan.identities:
+        if identity.kind == "domain":
+            names += check_names(records_for(plan, identity, ses.identity(identity.name)), route53)
+    conflicts = [c.conflict for c in identities if c.conflict]
+    conflicts += [f"{n.name} {n.type}: {n.reason}" for n in names if n.action == "conflict"]
+    report = {"institution": plan.slug, "identities": [asdict(c) for c in identities],
+              "names": [asdict(n) for n in names], "conflicts": conflicts}
+    return report, Exit.ACTION_NEEDED if conflicts else Exit.OK
+
+
+def run(plans: list[InstitutionPlan], ses: Ses, cloudformation: Any, route53: Any) -> tuple[dict[str, Any], Exit]:
+    """Every institution, and the account's state once; a service failure of one is reported and the
+    others go on (exit 4 wins over 1)."""
+    account, summary = account_view(plans[0].platform) if plans else ({}, "")
+    reports, codes = [], []
+    for plan in plans:
+        try:
+            report, code = preflight(plan, ses, cloudformation, route53)
+        except (aws.ServiceError, PublishError) as exc:
+            report, code = {"institution": plan.slug, "error": str(exc), "conflicts": []}, Exit.SERVICE_ERROR
+        reports.append({**report, "exit_code": int(code)})
+        codes.append(code)
+    return {"account": account, "account_summary": summary, "institutions": reports}, worst(codes)

@@ -1,0 +1,79 @@
+"""Phases 2 and 3 as use cases: the SMTP password is released and a test message sent only through
+the phase gate (gate.py: verified by SES, and deliverable or its DMARC risk accepted), and each
+step is recorded where `status` reads it.
+
+A mark is written only after the step it records succeeded: "released" once the settings are in
+the file or on stdout, "tested" once SES accepted the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
+from tutormail.aws.ses import Ses
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.clock import Clock, iso
+from tutormail.plan.build import InstitutionPlan, Sender
+from tutormail.tutor_setup.gate import Gate, phase_gate
+from tutormail.tutor_setup.send_test import SendResult, send_test
+from tutormail.tutor_setup.smtp_settings import SmtpSecret, read_smtp_secret, select_senders, settings_rows
+
+TEST_ACCOUNT = "comunicacao"  # send-test's default account when no company is chosen
+
+
+@dataclass(frozen=True)
+class SettingsRelease:
+    senders: list[Sender]
+    gate: Gate
+    rows: list[dict[str, Any]] = field(default_factory=list)  # empty when --reveal found the gate shut
+    rules: list[dict[str, str]] = field(default_factory=list)
+
+
+def release_settings(plan: InstitutionPlan, company: str | None, account: str | None, reveal: bool, ses: Ses,
+                     progress: Progress, clock: Clock, accept_dmarc_risk: bool = False,
+                     lookups: DmarcLookups | None = None,
+                     read_secret: Callable[[InstitutionPlan], SmtpSecret] = read_smtp_secret) -> SettingsRelease:
+    """The Contas de E-mail fields of the selected accounts. With `reveal`, the gate must be open
+    for every selected sender, or nothing is released and `gate.problems` says why."""
+    senders = select_senders(plan, company, account)
+    gate = phase_gate(plan, senders, ses, progress, clock, accept_dmarc_risk, lookups,
+                      shared_with=plan.senders if reveal else None)
+    if reveal and not gate.open:
+        return SettingsRelease(senders, gate)
+    rules = [{"company": c.name, "rule": rule, "account": target}
+             for c in plan.institution.companies for rule, target in c.rules]
+    return SettingsRelease(senders, gate, settings_rows(plan, senders, gate.checks, read_secret(plan), reveal),
+                           rules)
+
+
+def record_released(progress: Progress, release: SettingsRelease, clock: Clock) -> None:
+    progress.write({**release.gate.marks, **{RELEASED + s.address: iso(clock.now()) for s in release.senders}})
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    sender: Sender
+    gate: Gate
+    endpoint: str
+    result: SendResult | None  # None: the gate is shut, nothing was sent
+
+
+def phase_test(plan: InstitutionPlan, company: str | None, account: str | None, to: str, endpoint: tuple[str, int],
+               ca_bundle: str | None, attempts: int, ses: Ses, progress: Progress, clock: Clock,
+               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None,
+               send: Callable[..., SendResult] = send_test,
+               read_secret: Callable[[InstitutionPlan], SmtpSecret] = read_smtp_secret) -> TestOutcome:
+    """Phase 3 for one account: refused before any SMTP traffic unless the gate is open; recorded
+    only when SES accepted the message."""
+    sender = select_senders(plan, company, account or (TEST_ACCOUNT if not company else None))[0]
+    gate = phase_gate(plan, [sender], ses, progress, clock, accept_dmarc_risk, lookups)
+    host, port = endpoint
+    if not gate.open:
+        return TestOutcome(sender, gate, f"{host}:{port}", None)
+    result = send(plan, sender, read_secret(plan), to, host, port, ca_bundle, attempts=attempts)
+    if result.ok:  # the DMARC-risk acceptance, like phase 3, is recorded only once the step is done
+        progress.write({**gate.marks, TESTED + sender.address: iso(clock.now())})
+    return TestOutcome(sender, gate, f"{host}:{port}", result)

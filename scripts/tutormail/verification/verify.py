@@ -1,0 +1,144 @@
+"""`verify`: where each identity of an institution stands, from SES, the link's history and every
+authoritative DNS server, with the link re-requested when asked and a bounded wait.
+
+The exit code of an identity is the worst of what SES says and what the DNS says (README,
+"verify's exit code"): a record whose value differs on any authoritative server is not success
+(1: someone must fix it), a record still missing on one of them is pending (3: not published or
+not yet transferred to a secondary), and a server that does not answer is a DNS failure (4). When
+the zone's name servers cannot be found at all, the reason is shown and SES's state decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tutormail.aws.progress_tags import Progress
+from tutormail.aws.ses import IdentityState, Ses
+from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain
+from tutormail.cenario1.records import records_for
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.cenario2.links import LINK_MEANING, link_state, request_link
+from tutormail.clock import Clock, iso
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit, worst
+from tutormail.plan.build import Identity, InstitutionPlan
+from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
+from tutormail.verification.identity_check import IdentityCheck, check_identity
+from tutormail.vocabulary import IdentityKind
+
+log = logging.getLogger("tutormail")
+FIRST_DELAY, LONGEST_DELAY = 1.0, 60.0  # --wait: back-off between rounds, doubling
+DNS_FAILURES = frozenset({"unreachable", "refused", "servfail", "error"})
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    auto_resend: bool = False
+    max_resends: int = 5
+    wait: bool = False
+    timeout: float = 600.0
+
+
+def dns_exit_code(findings: list[Finding], problem: str | None) -> Exit:
+    """What the authoritative servers say, as an exit code (the rule in the module's docstring)."""
+    statuses = {f.status for f in findings}
+    if statuses & DNS_FAILURES:
+        return Exit.SERVICE_ERROR
+    if "wrong" in statuses:
+        return Exit.ACTION_NEEDED
+    if "missing" in statuses:
+        return Exit.PENDING
+    # No server to ask (the zone's name servers cannot be found): `problem` says so, SES decides.
+    return Exit.OK
+
+
+def _resend_if_expired(plan: InstitutionPlan, ses: Ses, progress: Progress, recorded: dict[str, str],
+                       identity: Identity, state: IdentityState, clock: Clock, options: VerifyOptions
+                       ) -> IdentityState:
+    check = check_identity(plan, identity.name, state, clock, recorded)
+    link = link_state(recorded, identity.name, plan.platform.link_validity_hours)
+    if check.state != "expired" or link.count >= options.max_resends:
+        return state
+    _, tag = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours, clock, force=True)
+    progress.write(tag)
+    recorded.update(tag)
+    log.info("%s: the link had expired; a new one was sent (%d of at most %d)", identity.name, link.count + 1,
+             options.max_resends)
+    return ses.identity(identity.name)
+
+
+def _entry(plan: InstitutionPlan, identity: Identity, check: IdentityCheck, state: IdentityState
+           ) -> dict[str, Any]:
+    meanings = SES_MEANING if identity.kind == IdentityKind.DOMAIN else LINK_MEANING
+    meaning = meanings.get(state.status, state.status).format(hours=plan.platform.dkim_window_hours)
+    return {
+        "identity": identity.name, "scenario": identity.scenario, "state": check.state,
+        "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
+        "actor": check.actor, "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
+        "ses": {"status": state.status, "meaning": meaning},
+    }
+
+
+def _dns_part(plan: InstitutionPlan, identity: Identity, state: IdentityState, endpoints: DnsEndpoints
+              ) -> tuple[dict[str, Any], Exit]:
+    records = records_for(plan, identity, state)
+    findings, problem = check_domain(records, endpoints)
+    data = {"problem": problem, "findings": [
+        {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
+         "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None} for f in findings]}
+    # Without DKIM tokens from SES there is nothing to look for yet: SES's state says it all.
+    return data, dns_exit_code(findings, problem) if records.tokens_known else Exit.OK
+
+
+def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
+                options: VerifyOptions, lookups: DmarcLookups | None = None) -> tuple[list[dict[str, Any]], Exit]:
+    entries, codes = [], []
+    recorded = progress.read()
+    verdicts = plan_verdicts([plan], lookups or DmarcLookups(endpoints))
+    for identity in plan.identities:
+        state = ses.identity(identity.name)
+        if identity.kind == IdentityKind.EMAIL and options.auto_resend:
+            state = _resend_if_expired(plan, ses, progress, recorded, identity, state, clock, options)
+        check = check_identity(plan, identity.name, state, clock, recorded)
+        ready = deliverability(plan, identity.name, identity.scenario, verdicts, recorded)
+        entry = _entry(plan, identity, check, state)
+        entry["deliverability"] = ready.as_dict()
+        code = readiness_code(check, ready)
+        if identity.kind == IdentityKind.DOMAIN:
+            entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
+                                 "mail_from_status": state.mail_from_status,
+                                 "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
+            entry["dns"], dns_code = _dns_part(plan, identity, state, endpoints)
+            code = worst([code, dns_code])
+        entry["exit_code"] = int(code)
+        entries.append(entry)
+        codes.append(code)
+    return entries, worst(codes)
+
+
+def _verification(entries: list[dict[str, Any]]) -> Exit:
+    """Where SES and the links stand, without deliverability: what `--wait` waits for (a sender
+    blocked by DMARC does not stop the wait while another is pending)."""
+    return worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == "pending" else Exit.ACTION_NEEDED
+                 for e in entries)
+
+
+def verify_institution(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
+                       options: VerifyOptions, deadline: float, monotonic: Callable[[], float] = time.monotonic,
+                       sleep: Callable[[float], None] = time.sleep, lookups: DmarcLookups | None = None
+                       ) -> tuple[list[dict[str, Any]], Exit]:
+    """One round, or with `wait` rounds with a doubling back-off until SES and the links are no
+    longer "pending" or the next round would start after `deadline` (a `monotonic()` instant)."""
+    delay = FIRST_DELAY
+    lookups = lookups or DmarcLookups(endpoints)  # one DMARC query per distinct domain for the whole run
+    while True:
+        entries, code = verify_once(plan, ses, progress, clock, endpoints, options, lookups)
+        if not options.wait or _verification(entries) != Exit.PENDING or monotonic() + delay > deadline:
+            return entries, code
+        log.info("%s still pending; checking again in %g s", plan.slug, delay)
+        sleep(delay)
+        delay = min(delay * 2, LONGEST_DELAY)

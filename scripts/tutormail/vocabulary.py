@@ -1,0 +1,27 @@
+"""Words that cross modules: a scenario, the kind of an SES identity, a DNS provider.
+
+String and integer enums, so they compare equal to the plain values in institution files, JSON
+output and SES's answers ("domain" == IdentityKind.DOMAIN, 1 == Scenario.DNS).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Scenario(IntEnum):
+    DNS = 1  # Cenário 1: a domain identity whose records we (or a person) publish
+    LINK = 2  # Cenário 2: an address identity verified by SES's link
+
+
+class IdentityKind(StrEnum):
+    DOMAIN = "domain"
+    EMAIL = "email"
+
+
+class Provider(StrEnum):
+    """Where a domain's DNS is, so who publishes its records."""
+
+    ROUTE53 = "route53"  # a Route 53 zone: the CDK stack
+    RFC2136 = "rfc2136"  # a server we may update: `tutormail dns-publish`
+    MANUAL = "manual"  # a person, from `tutormail dns-records`

@@ -1,0 +1,555 @@
+"""The pure cores and the use cases of the library, with fakes for AWS and an injected clock."""
+
+from __future__ import annotations
+
+import codecs
+import stat
+from datetime import timedelta
+
+import pytest
+from tutormail.aws.progress_tags import DMARC_RISK, LINK, RELEASED, TESTED, secret_tags
+from tutormail.aws.ses import IdentityState
+from tutormail.catalog.add_company import add_company_to_file
+from tutormail.catalog.model import load_catalog
+from tutormail.catalog.problems import ConfigurationError
+from tutormail.cenario1.check import Finding
+from tutormail.cenario1.publish import PublishError, parse_key
+from tutormail.cenario1.publishing import PublishOptions, publish_domain
+from tutormail.cenario1.records import DomainRecords
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.clock import FixedClock, iso
+from tutormail.dnsclient.rdata import comparable, fqdn, quote_txt, zone_rdata
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit, UsageError, worst
+from tutormail.fleet.status import phase_of, sweep
+from tutormail.plan.build import build_plan, plan_for
+from tutormail.tutor_setup.handoff import markdown_code, markdown_text, render_markdown
+from tutormail.tutor_setup.phase_gate import phase_test, release_settings
+from tutormail.tutor_setup.send_test import SendResult
+from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines, read_smtp_secret, write_private
+from tutormail.verification.identity_check import check_identity
+from tutormail.verification.verify import VerifyOptions, dns_exit_code, verify_institution
+from tutormail.vocabulary import IdentityKind, Provider, Scenario
+
+from tests.factory import company, institution, manual, rfc2136, route53
+
+SECRET = SmtpSecret("FAKEKEYIDFORTESTS001", "tutormailFAKEsecretKEY/notREAL+000000000", "us-east-1", 1)
+
+
+class FakeSes:
+    """SES as the library sees it: identity states by name, and a count of links asked for."""
+
+    def __init__(self, states: dict[str, IdentityState] | None = None):
+        self.states = states or {}
+        self.links: list[str] = []
+
+    def identity(self, name):
+        return self.states.get(name, IdentityState(name, exists=False))
+
+    def resend_link(self, address):
+        self.links.append(address)
+
+
+class FakeProgress:
+    def __init__(self, tags: dict[str, str] | None = None):
+        self.tags = dict(tags or {})
+        self.writes: list[dict[str, str]] = []
+
+    def read(self):
+        return dict(self.tags)
+
+    def write(self, tags):
+        self.writes.append(tags)
+        self.tags.update(tags)
+
+
+def no_dmarc():
+    """DMARC look-ups that find no record (ready), without asking any DNS server."""
+    return DmarcLookups(fetch=lambda name: [])
+
+
+def verified(name):
+    return IdentityState(name, True, "SUCCESS", True, dkim_tokens=("t1", "t2", "t3"))
+
+
+def pending(name, tokens=("t1", "t2", "t3")):
+    return IdentityState(name, True, "PENDING", False, dkim_tokens=tokens)
+
+
+@pytest.fixture
+def plans(institution_files):
+    directory = institution_files(
+        escola=institution("Escola Teste", dns=[
+            route53("escolateste.com.br", "Z0000000000000000TEST"),
+            rfc2136("rede.escolateste.edu.br", "127.0.0.1", "escola"),
+            manual("manual.escolateste.org.br")], companies=[
+            company("Escola Teste", {"comunicacao": "comunicacao@escolateste.com.br",
+                                     "news": "news@sub.rede.escolateste.edu.br",
+                                     "atendimento": "atendimento@manual.escolateste.org.br"},
+                    rules={"avisos": "comunicacao"}),
+            company("Colégio Teste", {"comunicacao": "contato@colegioteste.com.br"})]),
+        padrao=institution("Padrão"))
+    catalog = load_catalog(directory)
+    return {slug: plan_for(catalog, slug) for slug in catalog.institutions}
+
+
+# --- build_plan -----------------------------------------------------------------------------------
+
+def test_build_plan_classifies_every_address(plans):
+    plan = plans["escola"]
+    kinds = {i.name: (i.kind, i.scenario, i.provider) for i in plan.identities}
+    assert kinds == {
+        "escola.sistematutor.com.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.ROUTE53),
+        "escolateste.com.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.ROUTE53),
+        "rede.escolateste.edu.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.RFC2136),
+        "manual.escolateste.org.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.MANUAL),
+        "contato@colegioteste.com.br": (IdentityKind.EMAIL, Scenario.LINK, None),
+    }
+    by_account = {(s.company, s.account): s.identity for s in plan.senders}
+    assert by_account[("Escola Teste", "news")] == "rede.escolateste.edu.br"  # a sub-domain of a dns entry
+    assert by_account[("Colégio Teste", "news")] == "escola.sistematutor.com.br"  # omitted: platform default
+    assert plan.identities[0].is_platform and plan.identities[0].owner == "stack"
+    assert {i.name: i.owner for i in plan.identities if i.kind == "domain"}["manual.escolateste.org.br"] == "person"
+
+
+def test_build_plan_of_an_institution_without_dns_uses_the_platform_default(plans):
+    plan = plans["padrao"]
+    assert [i.name for i in plan.identities] == ["padrao.sistematutor.com.br"]
+    assert {s.address for s in plan.senders} == {"comunicacao@padrao.sistematutor.com.br"}
+    assert plan.from_addresses == ("comunicacao@padrao.sistematutor.com.br",)
+
+
+def test_the_plan_is_the_same_built_twice(plans, institution_files):
+    catalog = load_catalog(institution_files(escola=institution("Escola Teste")))
+    assert build_plan(catalog.get("escola"), catalog.platform) == build_plan(catalog.get("escola"), catalog.platform)
+
+
+# --- check_identity -------------------------------------------------------------------------------
+
+def test_check_identity_of_a_domain(plans):
+    plan, clock = plans["escola"], FixedClock()
+    missing = check_identity(plan, "escolateste.com.br", IdentityState("escolateste.com.br", False), clock, {})
+    assert (missing.state, missing.exit_code, missing.verified) == ("missing", Exit.ACTION_NEEDED, False)
+    assert "cdk deploy TutorMail-escola" in missing.next_action
+    ok = check_identity(plan, "escolateste.com.br", verified("escolateste.com.br"), clock, {})
+    assert (ok.state, ok.exit_code, ok.verified) == ("verified", Exit.OK, True)
+    waiting = {name: check_identity(plan, name, pending(name), clock, {}) for name in
+               ("escolateste.com.br", "rede.escolateste.edu.br", "manual.escolateste.org.br")}
+    assert {n: (c.state, c.exit_code, c.actor) for n, c in waiting.items()} == {
+        "escolateste.com.br": ("pending", Exit.PENDING, "platform team"),
+        "rede.escolateste.edu.br": ("pending", Exit.PENDING, "platform team"),
+        "manual.escolateste.org.br": ("pending", Exit.PENDING, "institution")}
+    assert "dns-publish escola" in waiting["rede.escolateste.edu.br"].next_action
+    failed = check_identity(plan, "escolateste.com.br", IdentityState("escolateste.com.br", True, "FAILED"), clock, {})
+    assert failed.state == "failed" and failed.exit_code == Exit.ACTION_NEEDED
+    assert f"{plan.platform.dkim_window_hours} h window" in failed.missing
+
+
+def test_check_identity_of_an_address_follows_the_link_in_time(plans):
+    plan, clock, name = plans["escola"], FixedClock(), "contato@colegioteste.com.br"
+    state = IdentityState(name, True, "PENDING")
+    never = check_identity(plan, name, state, clock, {})
+    assert (never.state, never.link_expires_at, never.actor) == ("pending", None, "institution")
+    sent = {LINK + name: f"1 {iso(clock.now())}"}
+    hours = plan.platform.link_validity_hours
+    clock.advance(hours=hours)  # the last instant the link is still valid
+    still = check_identity(plan, name, state, clock, sent)
+    assert still.state == "pending" and still.link_expires_at == clock.now()
+    assert "(0 h 00 min left)" in still.next_action
+    clock.advance(seconds=1)
+    late = check_identity(plan, name, state, clock, sent)
+    assert (late.state, late.exit_code) == ("expired", Exit.ACTION_NEEDED)
+    failed = check_identity(plan, name, IdentityState(name, True, "FAILED"), FixedClock(), {})  # no history
+    assert failed.state == "expired"
+
+
+# --- status phases --------------------------------------------------------------------------------
+
+def test_status_phases(plans):
+    plan = plans["padrao"]
+    sender = plan.senders[0]
+    clock = FixedClock()
+    check = check_identity(plan, sender.identity, verified(sender.identity), clock, {})
+    assert phase_of(plan, sender, check, {})[0] == "1 verified"
+    assert phase_of(plan, sender, check, {RELEASED + sender.address: "x"})[:3] == (
+        "2 settings released", "the institution fills in Contas de E-mail and runs the phase 3 test", "institution")
+    assert phase_of(plan, sender, check, {RELEASED + sender.address: "x", TESTED + sender.address: "x"}) == (
+        "3 tested", "none", "platform team", "")
+    waiting = check_identity(plan, sender.identity, pending(sender.identity), clock, {})
+    assert phase_of(plan, sender, waiting, {TESTED + sender.address: "x"})[0] == "1 pending"
+
+
+# --- TSIG keys ------------------------------------------------------------------------------------
+
+def test_tsig_key_parsing():
+    assert parse_key('{"name": "k", "algorithm": "hmac-sha512", "secret": "c2VjcmV0"}', "f").algorithm == "hmac-sha512"
+    assert parse_key('{"name": "k", "secret": "c2VjcmV0"}', "f").algorithm == "hmac-sha256"
+    key = parse_key("  chave.teste:HMAC-SHA256.:c2VjcmV0\n", "f")
+    assert (key.name, key.algorithm, key.secret) == ("chave.teste", "hmac-sha256", "c2VjcmV0")
+    assert "c2VjcmV0" not in repr(key)
+    for text in ("", "only-a-name", '{"name": "k"}', "{not json", "[1, 2]", "k:hmac-sha256:not base64!",
+                 "k:hmac-nothing:c2VjcmV0", '{"name": 1, "secret": "c2VjcmV0"}', "k::c2VjcmV0"):
+        with pytest.raises(PublishError) as caught:
+            parse_key(text, "the file x.key")
+        assert caught.value.exit_code == Exit.BAD_INPUT and "the file x.key" in str(caught.value)
+
+
+# --- verify ---------------------------------------------------------------------------------------
+
+def finding(status):
+    return Finding("ns1.example.com.br", "127.0.0.1", "x._domainkey.example.com.br", "CNAME", status, ("a.",))
+
+
+@pytest.mark.parametrize(("statuses", "problem", "code"), [
+    ([], None, Exit.OK),
+    (["found", "found"], None, Exit.OK),
+    (["found", "missing"], None, Exit.PENDING),
+    (["missing", "wrong"], None, Exit.ACTION_NEEDED),
+    (["wrong", "unreachable"], None, Exit.SERVICE_ERROR),
+    (["found", "refused"], None, Exit.SERVICE_ERROR),
+    (["found", "servfail"], None, Exit.SERVICE_ERROR),
+    (["error"], None, Exit.SERVICE_ERROR),
+    ([], "cannot find the authoritative servers", Exit.OK),
+])
+def test_dns_exit_code(statuses, problem, code):
+    assert dns_exit_code([finding(s) for s in statuses], problem) == code
+
+
+def test_worst_orders_the_codes():
+    assert worst([]) == Exit.OK
+    assert worst([Exit.OK, Exit.PENDING]) == Exit.PENDING
+    assert worst([Exit.PENDING, Exit.ACTION_NEEDED]) == Exit.ACTION_NEEDED
+    assert worst([Exit.SERVICE_ERROR, Exit.BAD_INPUT, Exit.ACTION_NEEDED]) == Exit.SERVICE_ERROR
+    assert worst([Exit.BAD_INPUT, Exit.ACTION_NEEDED]) == Exit.BAD_INPUT
+
+
+def test_verify_waits_with_a_doubling_back_off_until_the_deadline(plans):
+    plan = plans["padrao"]
+    name = plan.identities[0].name
+    ses, now, slept = FakeSes({name: IdentityState(name, True, "PENDING")}), [0.0], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    entries, code = verify_institution(plan, ses, FakeProgress(), FixedClock(), DnsEndpoints(),
+                                       VerifyOptions(wait=True), deadline=100.0, monotonic=lambda: now[0],
+                                       sleep=sleep)
+    assert code == Exit.PENDING and entries[0]["state"] == "pending"
+    assert slept == [1, 2, 4, 8, 16, 32]  # the next, 64 s, would end after the deadline
+    # Verified, and no DKIM tokens to look for: no DNS question is asked here (no network in unit tests).
+    once, no_wait = [], FakeSes({name: IdentityState(name, True, "SUCCESS", True)})
+    _, code = verify_institution(plan, no_wait, FakeProgress(), FixedClock(), DnsEndpoints(), VerifyOptions(wait=True),
+                                 deadline=100.0, monotonic=lambda: 0.0, sleep=once.append)
+    assert once == []
+
+
+def test_verify_resends_an_expired_link_up_to_the_bound(plans):
+    plan = plans["escola"]
+    name = "contato@colegioteste.com.br"
+    clock = FixedClock()
+    sent = iso(clock.now() - timedelta(hours=plan.platform.link_validity_hours + 1))
+    ses = FakeSes({name: IdentityState(name, True, "PENDING")})
+    progress = FakeProgress({LINK + name: f"2 {sent}"})
+    options = VerifyOptions(auto_resend=True, max_resends=3)
+    only_email = type(plan)(plan.institution, plan.platform, tuple(i for i in plan.identities if i.kind == "email"),
+                            plan.senders)
+    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0,
+                                       lookups=no_dmarc())
+    assert ses.links == [name] and code == Exit.PENDING
+    assert progress.tags[LINK + name].startswith(f"3 {sent},{iso(clock.now())}")
+    clock.advance(hours=plan.platform.link_validity_hours + 1)
+    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0,
+                                       lookups=no_dmarc())
+    assert ses.links == [name] and code == Exit.ACTION_NEEDED  # three links sent: the bound holds
+    assert entries[0]["state"] == "expired"
+
+
+# --- publishing per provider -------------------------------------------------------------------------
+
+def test_publish_decides_by_provider(plans):
+    plan = plans["escola"]
+    items = {i.name: DomainRecords(i, pending(i.name), plan.records(i, ("t1", "t2", "t3")))
+             for i in plan.identities if i.kind == "domain"}
+    options = PublishOptions()
+    entry, code = publish_domain(items["escolateste.com.br"], plan, DnsEndpoints(), options)
+    assert code == Exit.OK and "Route 53" in entry["result"] and entry["changes"] == []
+    entry, code = publish_domain(items["manual.escolateste.org.br"], plan, DnsEndpoints(), options)
+    assert code == Exit.OK and "a person must publish" in entry["result"] and len(entry["changes"]) >= 3
+    rede = plan.identity("rede.escolateste.edu.br")
+    unknown = DomainRecords(rede, pending(rede.name, tokens=()), plan.records(rede, None))
+    entry, code = publish_domain(unknown, plan, DnsEndpoints(), options)
+    assert code == Exit.ACTION_NEEDED and "deploy the stack first" in entry["result"]
+
+
+# --- the phase gate ---------------------------------------------------------------------------------
+
+def test_settings_are_released_only_for_verified_senders(plans):
+    plan = plans["escola"]
+    states = {i.name: verified(i.name) for i in plan.identities if i.kind == "domain"}
+    ses, progress, clock = FakeSes(states), FakeProgress(), FixedClock()
+    blocked = release_settings(plan, None, None, True, ses, progress, clock, lookups=no_dmarc(),
+                               read_secret=lambda _: SECRET)
+    assert blocked.gate.code == Exit.ACTION_NEEDED and blocked.rows == []
+    assert [p.split(" ")[0] for p in blocked.gate.problems] == ["contato@colegioteste.com.br"]
+    masked = release_settings(plan, None, None, False, ses, progress, clock, lookups=no_dmarc(),
+                              read_secret=lambda _: SECRET)
+    assert {r["password"] for r in masked.rows} == {"********"} and len(masked.rows) == 5
+    one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock, lookups=no_dmarc(),
+                           read_secret=lambda _: SECRET)
+    assert one.rows[0]["password"].startswith("B") and one.rows[0]["password"] != "********"
+    assert progress.writes == []  # recording is the caller's, after the settings are out
+    assert [tuple(r.values()) for r in one.rules] == [("Escola Teste", "avisos", "comunicacao")]
+
+
+def test_phase_test_sends_only_for_a_verified_sender_and_records_only_an_acceptance(plans):
+    plan = plans["padrao"]
+    name = plan.identities[0].name
+    sent = []
+
+    def send(plan_, sender, secret, to, host, port, ca_bundle, attempts):
+        sent.append((sender.address, to, host, port))
+        return SendResult(to != "refused@example.com.br", 250 if to != "refused@example.com.br" else 554, "", "")
+
+    progress, clock = FakeProgress(), FixedClock()
+    args = (None, None)
+    waiting = phase_test(plan, *args, "a@example.com.br", ("localhost", 2525), None, 1, FakeSes({name: pending(name)}),
+                         progress, clock, lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
+    assert waiting.result is None and sent == [] and progress.writes == []
+    ses = FakeSes({name: verified(name)})
+    refused = phase_test(plan, *args, "refused@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock,
+                         lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
+    assert refused.result is not None and not refused.result.ok and progress.writes == []
+    ok = phase_test(plan, *args, "a@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock,
+                    lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
+    assert ok.result.ok and ok.endpoint == "localhost:2525"
+    assert progress.writes == [{TESTED + "comunicacao@padrao.sistematutor.com.br": iso(clock.now())}]
+
+
+def reject_at(domain):
+    """DMARC look-ups where `domain` publishes p=reject and nothing else has a record."""
+    return DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == f"_dmarc.{domain}" else [])
+
+
+def test_the_shared_password_is_not_released_while_any_sibling_is_blocked_by_dmarc(plans, monkeypatch):
+    """One SMTP user sends as every address of the institution: the password asked for one account
+    is the password of the blocked one too."""
+    monkeypatch.setattr("tutormail.tutor_setup.gate.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    plan = plans["escola"]
+    ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
+    progress, clock = FakeProgress(), FixedClock()
+    shut = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
+                            lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    assert shut.gate.code == Exit.ACTION_NEEDED and shut.rows == []
+    [problem] = shut.gate.problems
+    assert problem.startswith("contato@colegioteste.com.br: blocked by DMARC") and "one SMTP user" in problem
+    masked = release_settings(plan, "Escola Teste", "comunicacao", False, ses, progress, clock,
+                              lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    assert masked.gate.open and {r["password"] for r in masked.rows} == {"********"}
+    accepted = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
+                                accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"),
+                                read_secret=lambda _: SECRET)
+    assert accepted.gate.open and accepted.rows[0]["password"] != "********"
+    assert list(accepted.gate.marks) == [DMARC_RISK + "contato@colegioteste.com.br"]
+    assert progress.writes == []  # recorded by the caller once the settings are out
+
+
+def test_a_dmarc_acceptance_is_recorded_only_with_a_test_ses_accepted(plans, monkeypatch):
+    monkeypatch.setattr("tutormail.tutor_setup.gate.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    plan = plans["escola"]
+    ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
+    progress, clock = FakeProgress(), FixedClock()
+    replies = iter([SendResult(False, None, "", "no answer"), SendResult(True, 250, "Ok id", "", "id")])
+
+    def send(*args, **kwargs):
+        return next(replies)
+
+    args = ("Colégio Teste", "comunicacao", "a@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock)
+    failed = phase_test(plan, *args, accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"), send=send,
+                        read_secret=lambda _: SECRET)
+    assert failed.result is not None and not failed.result.ok and progress.writes == []
+    ok = phase_test(plan, *args, accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"), send=send,
+                    read_secret=lambda _: SECRET)
+    assert ok.result.ok
+    [written] = progress.writes
+    assert set(written) == {DMARC_RISK + "contato@colegioteste.com.br", TESTED + "contato@colegioteste.com.br"}
+
+
+def test_offline_status_never_advises_releasing_an_unchecked_cenario2_sender(institution_files):
+    catalog = load_catalog(institution_files(escola=institution(
+        "Escola", companies=[company("Escola", {"comunicacao": "contato@colegioteste.com.br"})])))
+
+    class ListingSes:
+        def statuses(self):
+            return {"contato@colegioteste.com.br": "SUCCESS"}
+
+    class Store:
+        def fleet(self):
+            return {"escola": {"tutormail:migrated": "2026-01-01T00:00:00Z"}}
+
+        def put(self, marks):
+            raise AssertionError("nothing to migrate")
+
+    rows, _ = sweep(catalog, ["escola"], ListingSes(), None, FixedClock(), dns_checks=False, store=Store())
+    [row] = [r for r in rows if r["address"] == "contato@colegioteste.com.br"]
+    assert row["phase"] == "1 verified (DMARC not checked)" and "--reveal" not in row["next_action"]
+
+
+# --- exact output -----------------------------------------------------------------------------------
+
+def test_env_names_are_unique_or_refused():
+    row = {"from": "f", "from_label": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
+           "tls": "SES"}
+    lines = env_lines([{**row, "company": "Escola A", "account": "news"}, {**row, "company": "B", "account": "news"}])
+    assert len(lines) == len(set(lines)) == 16
+    with pytest.raises(UsageError) as caught:
+        env_lines([{**row, "company": "Escola Á", "account": "news"},
+                   {**row, "company": "Escola A", "account": "news"}])
+    assert "TUTOR_SMTP_ESCOLA_A_NEWS" in str(caught.value) and caught.value.exit_code == Exit.BAD_INPUT
+
+
+def test_markdown_escaping():
+    assert markdown_text("A | B <script>*x*</script> [l](u) & #1") == \
+        "A \\| B \\<script\\>\\*x\\*\\</script\\> \\[l\\](u) \\& \\#1"
+    assert markdown_code('"A|B" <a@b.br>') == '` "A\\|B" <a@b.br> `'
+    assert markdown_code("x `y` z").startswith("`` ")
+
+
+def test_handoff_markdown_keeps_columns_with_hostile_names(institution_files):
+    directory = institution_files(hostil=institution("Escola | <b>Hostil</b>", companies=[
+        company("Empresa | Um", {"comunicacao": {"email": "comunicacao@hostil.sistematutor.com.br",
+                                                 "display_name": "Nome | com `crase`"}})]))
+    catalog = load_catalog(directory)
+    text = render_markdown(plan_for(catalog, "hostil"))
+    assert "# Configuração de e-mail no Tutor: Escola \\| \\<b\\>Hostil\\</b\\>" in text
+    assert "### Empresa: Empresa \\| Um" in text
+    for line in text.splitlines():
+        if line.startswith("| comunicacao"):
+            assert line.replace("\\|", "").count("|") == 10  # nine cells: no column shifted
+
+
+@pytest.mark.parametrize(("name", "bom", "newline"), [("escola.yml", False, "\n"), ("escola.yaml", True, "\r\n"),
+                                                      ("escola.yaml", False, "\r\n")])
+def test_add_company_keeps_the_files_name_bom_and_line_endings(institution_files, name, bom, newline):
+    directory = institution_files(escola=institution("Escola Teste"))
+    text = (directory / "escola.yaml").read_text().replace("\n", newline)
+    (directory / "escola.yaml").unlink()
+    (directory / name).write_bytes((codecs.BOM_UTF8 if bom else b"") + text.encode())
+    path, diff = add_company_to_file(load_catalog(directory), "escola", "Escola Teste", "Colégio Novo")
+    assert path.name == name and sorted(p.name for p in directory.iterdir()) == sorted([name, "platform.yaml"])
+    raw = path.read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8) == bom
+    body = raw.decode("utf-8-sig")
+    assert "Colégio Novo" in body and "+  - name: Colégio Novo" in diff
+    assert body.count("\r\n") == (body.count("\n") if newline == "\r\n" else 0)
+    assert load_catalog(directory).get("escola").companies[-1].name == "Colégio Novo"
+
+
+# --- record data, the secret, private files, the fleet's reads ---------------------------------------
+
+def test_record_data_in_zone_form_and_compared():
+    assert fqdn("a.example.com.br") == "a.example.com.br." and fqdn("a.example.com.br.") == "a.example.com.br."
+    assert quote_txt('v=spf1 "x" \\ y') == '"v=spf1 \\"x\\" \\\\ y"'
+    assert zone_rdata("CNAME", "t.dkim.amazonses.com") == "t.dkim.amazonses.com."
+    assert zone_rdata("MX", "10 feedback-smtp.us-east-1.amazonses.com") == "10 feedback-smtp.us-east-1.amazonses.com."
+    assert zone_rdata("TXT", "v=DMARC1; p=none") == '"v=DMARC1; p=none"'
+    assert zone_rdata("TXT", '"already quoted"') == '"already quoted"'
+    assert zone_rdata("A", "192.0.2.1") == "192.0.2.1"
+    assert comparable("CNAME", "T.Dkim.AmazonSES.com") == "t.dkim.amazonses.com."
+    assert comparable("MX", "10 Feedback.Example.com") == "10 feedback.example.com."
+    assert comparable("NS", "NS1.Example.com.") == "ns1.example.com."
+    assert comparable("TXT", "V=DMARC1") == '"V=DMARC1"'  # TXT keeps its case
+
+
+class FakeSecrets:
+    """Secrets Manager: GetSecretValue and a ListSecrets paginator over pages given here."""
+
+    def __init__(self, value=None, pages=()):
+        self.value, self.pages, self.asked = value, list(pages), []
+
+    def get_secret_value(self, SecretId):
+        self.asked.append(SecretId)
+        return {"SecretString": self.value}
+
+    def get_paginator(self, name):
+        assert name == "list_secrets"
+        fake = self
+
+        class Paginator:
+            def paginate(self, **kwargs):
+                fake.asked.append(kwargs)
+                return iter(fake.pages)
+
+        return Paginator()
+
+
+def test_read_smtp_secret(plans):
+    plan = plans["padrao"]
+    client = FakeSecrets('{"access_key_id": "FAKEKEYIDFORTESTS001", "secret_access_key": "x", "key_generation": 2}')
+    secret = read_smtp_secret(plan, client)
+    assert client.asked == ["tutormail/padrao/smtp"]
+    assert (secret.access_key_id, secret.region, secret.key_generation) == ("FAKEKEYIDFORTESTS001", "us-east-1", 2)
+    assert "secret_access_key=***" in repr(secret) and "'x'" not in repr(secret)
+    other = read_smtp_secret(plan, FakeSecrets('{"access_key_id": "K", "secret_access_key": "x", '
+                                               '"region": "sa-east-1"}'))
+    assert (other.region, other.key_generation) == ("sa-east-1", 1)
+
+
+def test_write_private(tmp_path):
+    target = tmp_path / "sub" / "settings.env"
+    write_private(target, "SENHA=x\n")
+    assert target.read_text() == "SENHA=x\n" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    target.chmod(0o644)
+    write_private(target, "SENHA=y\n")  # replaced by a new 0600 file
+    assert target.read_text() == "SENHA=y\n" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    with pytest.raises(ConfigurationError):
+        write_private(tmp_path, "x")
+
+
+def test_secret_tags_reads_every_page():
+    client = FakeSecrets(pages=[
+        {"SecretList": [{"Name": "tutormail/a/smtp", "Tags": [{"Key": "k", "Value": "v"}]},
+                        {"Name": "tutormail/b/smtp"}]},
+        {"SecretList": [{"Name": "tutormail/c/smtp",
+                         "Tags": [{"Key": "x", "Value": "1"}, {"Key": "y", "Value": "2"}]}]},
+    ])
+    assert secret_tags(client) == {"tutormail/a/smtp": {"k": "v"}, "tutormail/b/smtp": {},
+                                   "tutormail/c/smtp": {"x": "1", "y": "2"}}
+    assert client.asked == [{"Filters": [{"Key": "name", "Values": ["tutormail/"]}],
+                             "PaginationConfig": {"PageSize": 100}}]
+
+
+def test_sweep_rows_and_code(plans, institution_files):
+    catalog = load_catalog(institution_files(padrao=institution("Padrão"), escola=institution(
+        "Escola", companies=[company("Escola", {"comunicacao": "contato@colegioteste.com.br"})])))
+
+    class ListingSes:
+        def statuses(self):
+            return {"padrao.sistematutor.com.br": "SUCCESS", "escola.sistematutor.com.br": "SUCCESS",
+                    "contato@colegioteste.com.br": "PENDING"}
+
+    address = "comunicacao@padrao.sistematutor.com.br"
+    client = FakeSecrets(pages=[{"SecretList": [{"Name": "tutormail/padrao/smtp",
+                                                 "Tags": [{"Key": RELEASED + address, "Value": "t"}]}]}])
+    class EmptyStore:  # a progress table nobody wrote yet: the secret's tags are migrated into it
+        def __init__(self):
+            self.written = {}
+
+        def fleet(self):
+            return {}
+
+        def put(self, marks):
+            self.written.update(marks)
+
+    store = EmptyStore()
+    rows, code = sweep(catalog, ["escola", "padrao"], ListingSes(), client, FixedClock(), dns_checks=False,
+                       store=store)
+    assert RELEASED + address in store.written["padrao"]
+    by = {(r["institution"], r["account"]): r for r in rows}
+    assert code == Exit.PENDING
+    assert by[("padrao", "comunicacao")]["phase"] == "2 settings released"
+    # news sends from the same default address: the mark is the address's
+    assert by[("padrao", "news")]["phase"] == "2 settings released" and by[("padrao", "news")]["scenario"] == 1
+    link = by[("escola", "comunicacao")]
+    assert (link["phase"], link["scenario"], link["state"], link["dmarc_warning"]) == ("1 pending", 2, "pending", None)
+    assert [r["institution"] for r in rows] == ["escola", "escola", "padrao", "padrao"]
