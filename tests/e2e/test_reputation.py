@@ -10,13 +10,13 @@ import sys
 import boto3
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, TEST_RECIPIENT, run_cli
 
 # instituicao-xy's comunicacao is on a Route 53 domain: verified by the stack alone. Other tests rotate
 # escola-padrao's key, so the institution that must keep sending is faculdade-delta (RFC 2136, published here).
 PAUSED = "instituicao-xy"
 OTHER = "faculdade-delta"
-TO = "aluno@example.org"
+TO = TEST_RECIPIENT  # verified: the sandbox account starts in the SES sandbox
 
 
 def sandbox_reputation(state, slug, **rates):
