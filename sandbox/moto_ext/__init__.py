@@ -41,3 +41,4 @@ def install() -> None:
     reputation_ext.patch()
     ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
     cfn_rollback.patch_create_and_delete()
+    reputation_ext.patch()

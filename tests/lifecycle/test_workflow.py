@@ -30,3 +30,5 @@ def test_every_input_of_a_template_triggers_it_and_the_region_comes_from_platfor
     assert "us-east-1" not in text and "AWS_REGION" not in text
     assert "tutormail out-of-date" in text and workflow["concurrency"]["cancel-in-progress"] is False
     assert workflow["jobs"]["offboard"]["environment"] == "offboarding"
+    offboard_steps = " ".join(step.get("run", "") for step in workflow["jobs"]["offboard"]["steps"])
+    assert "tutormail offboard" in offboard_steps and "--apply" in offboard_steps

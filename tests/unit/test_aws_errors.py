@@ -103,6 +103,7 @@ def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
 
     from tutormail.aws.ses import IdentityState
     from tutormail.cli import commands
+    from tutormail.verification import verify
 
     def identity(self, name):
         if name.endswith("escola-padrao.sistematutor.com.br"):
@@ -111,6 +112,7 @@ def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
 
     monkeypatch.setattr(commands.Ses, "identity", identity)
     monkeypatch.setattr(commands.Progress, "read", lambda self: {})
+    monkeypatch.setattr(verify, "access_keys", lambda plan, iam=None: None)  # the SMTP key age check: no user
     code = main(["verify", "escola-padrao", "faculdade-delta", "--output", "json",
                  "--institutions", str(INSTITUTIONS)])
     data = json.loads(capsys.readouterr().out)

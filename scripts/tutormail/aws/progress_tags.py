@@ -27,6 +27,7 @@ RELEASED = "tutormail:released:"  # + address: phase 2, the password was handed 
 TESTED = "tutormail:phase3:"  # + address: phase 3, a test message was accepted
 DMARC_RISK = "tutormail:dmarc-risk:"  # + address: "<when> <policy accepted> <who>" (--accept-dmarc-risk)
 PAUSED = "tutormail:paused:switch"  # "paused|resumed <when> <by> <reason>": the last pause switch (issue 14)
+OFFBOARD = "tutormail:offboard:record"  # the offboarding status record, JSON (lifecycle/offboard.py)
 MIGRATED = "tutormail:migrated"  # the secret's tags were copied into the table (when)
 
 

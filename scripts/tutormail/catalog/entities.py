@@ -21,6 +21,7 @@ class Platform:
     default_local_part: str = "comunicacao"
     link_validity_hours: int = 24
     dkim_window_hours: int = 72
+    smtp_key_max_age_days: int = 90
     source: str = PLATFORM_FILE
     reputation: PlatformReputation = field(default_factory=PlatformReputation)  # issue 14
 

@@ -98,6 +98,8 @@ PLATFORM = Shape((
     Field("dkim_window_hours", "integer", minimum=1, maximum=720, default=72),
     Field("reputation", "mapping", json_schema=platform_reputation_schema,  # issue 14
           description="sending-health thresholds, alarm subscriptions, event log retention"),
+    Field("smtp_key_max_age_days", "integer", minimum=1, maximum=3650, default=90,
+          description="an SMTP access key older than this is reported by verify (rotate it)"),
 ))
 
 _DNS_COMMON = (

@@ -75,6 +75,7 @@ def parse_platform(path: Path) -> tuple[Platform | None, list]:
         "link_validity_hours": chk.integer(doc, PLATFORM.get("link_validity_hours"), ""),
         "dkim_window_hours": chk.integer(doc, PLATFORM.get("dkim_window_hours"), ""),
         "reputation": parse_platform_reputation(doc, chk),  # issue 14
+        "smtp_key_max_age_days": chk.integer(doc, PLATFORM.get("smtp_key_max_age_days"), ""),
     }
     if chk.problems:
         return None, chk.problems

@@ -224,8 +224,15 @@ def _refused_by_rcode(rcode: dns.rcode.Rcode, key: TsigKey, domain: str, address
 
 
 def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, port: int) -> None:
+    deliver(_update_message(domain, changes, key), domain, key, address, port)
+
+
+def deliver(update: dns.update.UpdateMessage, domain: str, key: TsigKey, address: str, port: int,
+            accept: tuple[int, ...] = (dns.rcode.NOERROR,)) -> int:
+    """Sends a signed update; returns its rcode when in `accept`, else a PublishError naming why
+    (offboarding accepts NXRRSET: a prerequisite that no longer holds)."""
     try:
-        response = dns.query.tcp(_update_message(domain, changes, key), address, port=port, timeout=10)
+        response = dns.query.tcp(update, address, port=port, timeout=10)
     except dns.tsig.PeerError as exc:
         raise _refused_by_tsig(exc, key, address) from None
     except (dns.exception.Timeout, OSError) as exc:
@@ -233,6 +240,10 @@ def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, 
     except dns.exception.DNSException as exc:  # a malformed answer is that server's failure
         raise PublishError(f"the DNS server {address}:{port} answered the update with a malformed message: "
                            f"{exc.__class__.__name__}", 4) from None
-    refused = _refused_by_rcode(response.rcode(), key, domain, address)
+    rcode = response.rcode()
+    if rcode in accept:
+        return rcode
+    refused = _refused_by_rcode(rcode, key, domain, address)
     if refused is not None:
         raise refused
+    return rcode

@@ -31,7 +31,7 @@ from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, TUTOR_FIELDS, env_lines, write_private
-from tutormail.verification.verify import VerifyOptions, verify_institution
+from tutormail.verification.verify import VerifyOptions, verify_and_drift
 
 log = logging.getLogger("tutormail")
 
@@ -67,8 +67,10 @@ def _each_institution(args: argparse.Namespace, key: str, run: Callable[[Institu
     institutions, codes = [], []
     for slug in args.slugs:
         entry: dict[str, Any] = {"institution": slug, key: []}
+        more: list[dict] = []  # institution-wide findings a command may add (verify: SMTP key drift)
         try:
-            entry[key], code = run(plan_for(catalog, slug))
+            entry[key], code, *more = run(plan_for(catalog, slug))
+            entry.update(*more)
         except ServiceError as exc:
             log.error("%s: %s", slug, exc)
             code, entry["error"] = Exit.SERVICE_ERROR, str(exc)
@@ -76,7 +78,7 @@ def _each_institution(args: argparse.Namespace, key: str, run: Callable[[Institu
         institutions.append(entry)
         codes.append(code)
         if args.output != "json":
-            show(slug, entry[key])
+            show(slug, entry[key], *more)
     code = worst(codes)
     if args.output == "json":
         emit_json({"exit_code": int(code), **extra, "institutions": institutions})
@@ -99,7 +101,9 @@ def cmd_dns_publish(args: argparse.Namespace) -> int:
 
 # --- verify (both scenarios) ------------------------------------------------------------------------
 
-def _print_verify(slug: str, entries: list[dict]) -> None:
+def _print_verify(slug: str, entries: list[dict], institution: dict | None = None) -> None:
+    for drift in (institution or {}).get("smtp_key_drift", []):
+        section(f"{slug}: SMTP key", f"drift: {drift}")
     for entry in entries:
         lines = [f"state: {entry['state']} (SES: {entry['ses']['status']}: {entry['ses']['meaning']})"]
         if entry.get("ses", {}).get("mail_from_status"):
@@ -109,6 +113,7 @@ def _print_verify(slug: str, entries: list[dict]) -> None:
             lines.append(f"missing: {entry['missing']}")
         lines.append(f"next: {entry['next_action']} ({entry['actor']})")
         lines += deliverability_lines(entry["deliverability"])
+        lines += [f"drift: {d}" for d in entry["drift"]]
         dns = entry.get("dns")
         if dns and dns["problem"]:
             lines.append(f"DNS: {dns['problem']}")
@@ -128,7 +133,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.output != "json" and header:
         print(header)
     return _each_institution(
-        args, "identities", lambda plan: verify_institution(plan, Ses(plan.platform), Progress(plan), runtime.clock,
+        args, "identities", lambda plan: verify_and_drift(plan, Ses(plan.platform), Progress(plan), runtime.clock,
                                                             runtime.dns, options, deadline, lookups=lookups),
         _print_verify, account=account)
 

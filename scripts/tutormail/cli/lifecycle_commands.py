@@ -11,6 +11,7 @@ from tutormail.catalog.model import load_catalog
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit
 from tutormail.lifecycle.changes import changes, deployed_state
+from tutormail.lifecycle.offboard import offboarding, run
 from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
 from tutormail.plan.build import plan_for
 
@@ -62,6 +63,28 @@ def cmd_platform(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def _print_step(step: str, entry: dict) -> None:
+    when = f"done at {entry['at']}" if entry.get("earlier") else entry["at"]
+    print(f"== {step} ({when})")
+    for label, key in (("removed", "removed"), ("left", "left"), ("already gone", "already_gone")):
+        for item in entry[key]:
+            print(f"  {label}: {item}")
+
+
+def cmd_offboard(args: argparse.Namespace) -> int:
+    job = offboarding(load_catalog(Path(args.institutions)), args.slug, args.apply, args.runtime.dns,
+                      args.runtime.clock)
+    text = args.output != "json"
+    if text and not args.apply:
+        print(f"dry run: nothing is changed; pass --apply to offboard {args.slug} (\"removed\" reads \"would remove\")")
+    record = run(job, _print_step if text else lambda step, entry: None)
+    if args.output == "json":
+        emit_json({"applied": args.apply, "record": record})
+    elif args.apply:
+        print(f"offboarding of {args.slug} finished at {record['finished']}; record kept in the progress table")
+    return Exit.OK
+
+
 def register(add: Add) -> None:
     stale = add("out-of-date", cmd_out_of_date, "stacks whose synthesized template differs from what is deployed, "
                 "and deployed institutions with no file")
@@ -69,4 +92,8 @@ def register(add: Add) -> None:
     changed = add("plan-changes", cmd_plan_changes, "what an edited file creates, keeps and removes against the "
                   "deployed stack: identities, records, addresses the SMTP user may send as")
     changed.add_argument("slug")
+    offboard = add("offboard", cmd_offboard, "remove an institution: sending off, keys off, its RFC 2136 records, "
+                   "its stack, its retained identities; dry run unless --apply; resumable")
+    offboard.add_argument("slug")
+    offboard.add_argument("--apply", action="store_true", help="do it (default: print what would be done)")
     add("platform", cmd_platform, "the platform file's account, region, domain and zone (for pipelines)")

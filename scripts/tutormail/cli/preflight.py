@@ -28,7 +28,7 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     platform = catalog.platform
     plans = [build_plan(catalog.institutions[slug], platform) for slug in catalog.institutions]
     data, code = run(plans, Ses(platform), aws.client("cloudformation", platform.region),
-                     aws.client("route53", platform.region))
+                     aws.client("route53", platform.region), args.runtime.dns)
     if args.output == "json":
         emit_json({"exit_code": int(code), **data})
         return code

@@ -18,7 +18,7 @@ from tutormail.aws.ses import Ses, account_view
 from tutormail.cenario1.publish import PublishError, decide
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.dnsclient.rdata import comparable
-from tutormail.dnsclient.resolver import ask, authoritative_servers, zone_of
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, zone_of
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
 
@@ -66,24 +66,24 @@ class Route53Names:
         return self.sets.get((name.lower().rstrip("."), rtype), ())
 
 
-def _dns_lookup(domain: str):
+def _dns_lookup(domain: str, endpoints: DnsEndpoints):
     """The first authoritative server of the domain's zone that answers (rfc2136 and manual domains)."""
     try:
-        servers = [address for _, address in authoritative_servers(zone_of(domain)) if address]
+        servers = [address for _, address in authoritative_servers(zone_of(domain, endpoints), endpoints) if address]
     except dns.exception.DNSException as exc:
         raise PublishError(f"cannot find the authoritative servers of {domain}: {exc.__class__.__name__}",
                            Exit.SERVICE_ERROR) from None
 
     def lookup(name: str, rtype: str) -> tuple[tuple[str, ...], str]:
         for address in servers:
-            answer = ask(address, name, rtype)
+            answer = ask(address, name, rtype, port=endpoints.direct_port)
             if answer.outcome in ("ok", "nodata", "nxdomain"):
                 return _normal(rtype, answer.values), address
         raise PublishError(f"no authoritative server of {domain} answered for {name} {rtype}", Exit.SERVICE_ERROR)
     return lookup
 
 
-def check_names(item: DomainRecords, route53: Any) -> list[NameCheck]:
+def check_names(item: DomainRecords, route53: Any, endpoints: DnsEndpoints = SYSTEM) -> list[NameCheck]:
     identity: Identity = item.identity
     if identity.provider == "route53":
         listed = Route53Names(route53, identity.hosted_zone_id)
@@ -91,7 +91,7 @@ def check_names(item: DomainRecords, route53: Any) -> list[NameCheck]:
         def lookup(name, rtype):
             return listed.get(name, rtype), "Route 53 API"
     else:
-        lookup = _dns_lookup(identity.name)
+        lookup = _dns_lookup(identity.name, endpoints)
     wanted: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for record in item.records:
         if record.purpose == "dkim" and not item.tokens_known:
@@ -138,12 +138,13 @@ def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> li
     return checks
 
 
-def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any) -> tuple[dict[str, Any], Exit]:
+def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any,
+              endpoints: DnsEndpoints = SYSTEM) -> tuple[dict[str, Any], Exit]:
     identities = check_identities(plan, ses, cloudformation)
     names: list[NameCheck] = []
     for identity in plan.identities:
         if identity.kind == "domain":
-            names += check_names(records_for(plan, identity, ses.identity(identity.name)), route53)
+            names += check_names(records_for(plan, identity, ses.identity(identity.name)), route53, endpoints)
     conflicts = [c.conflict for c in identities if c.conflict]
     conflicts += [f"{n.name} {n.type}: {n.reason}" for n in names if n.action == "conflict"]
     report = {"institution": plan.slug, "identities": [asdict(c) for c in identities],
@@ -151,14 +152,15 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
     return report, Exit.ACTION_NEEDED if conflicts else Exit.OK
 
 
-def run(plans: list[InstitutionPlan], ses: Ses, cloudformation: Any, route53: Any) -> tuple[dict[str, Any], Exit]:
+def run(plans: list[InstitutionPlan], ses: Ses, cloudformation: Any, route53: Any,
+        endpoints: DnsEndpoints = SYSTEM) -> tuple[dict[str, Any], Exit]:
     """Every institution, and the account's state once; a service failure of one is reported and the
     others go on (exit 4 wins over 1)."""
     account, summary = account_view(plans[0].platform) if plans else ({}, "")
     reports, codes = [], []
     for plan in plans:
         try:
-            report, code = preflight(plan, ses, cloudformation, route53)
+            report, code = preflight(plan, ses, cloudformation, route53, endpoints)
         except (aws.ServiceError, PublishError) as exc:
             report, code = {"institution": plan.slug, "error": str(exc), "conflicts": []}, Exit.SERVICE_ERROR
         reports.append({**report, "exit_code": int(code)})

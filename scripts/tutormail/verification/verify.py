@@ -18,6 +18,7 @@ from typing import Any
 
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import IdentityState, Ses
+from tutormail.aws.smtp_keys import access_keys
 from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain
 from tutormail.cenario1.records import records_for
 from tutormail.cenario2.dmarc import DmarcLookups
@@ -27,6 +28,7 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
 from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
+from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import IdentityCheck, check_identity
 from tutormail.vocabulary import IdentityKind
 
@@ -114,6 +116,9 @@ def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Cloc
                                  "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
             entry["dns"], dns_code = _dns_part(plan, identity, state, endpoints)
             code = worst([code, dns_code])
+        entry["drift"] = identity_drift(check.verified, state.dkim_status, entry.get("dns", {}).get("findings", []))
+        if entry["drift"]:  # verified, then changed: someone must act, whatever SES still says
+            code = worst([code, Exit.ACTION_NEEDED])
         entry["exit_code"] = int(code)
         entries.append(entry)
         codes.append(code)
@@ -142,3 +147,13 @@ def verify_institution(plan: InstitutionPlan, ses: Ses, progress: Progress, cloc
         log.info("%s still pending; checking again in %g s", plan.slug, delay)
         sleep(delay)
         delay = min(delay * 2, LONGEST_DELAY)
+
+
+def verify_and_drift(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
+                     options: VerifyOptions, deadline: float, lookups: DmarcLookups | None = None, iam: Any = None
+                     ) -> tuple[list[dict[str, Any]], Exit, dict[str, list[str]]]:
+    """verify_institution, then the age of the institution's SMTP keys (one ListAccessKeys):
+    an Active key older than smtp_key_max_age_days is drift (exit 1)."""
+    entries, code = verify_institution(plan, ses, progress, clock, endpoints, options, deadline, lookups=lookups)
+    keys = key_drift(plan, access_keys(plan, iam) or [], clock.now())
+    return entries, worst([code, Exit.ACTION_NEEDED if keys else Exit.OK]), {"smtp_key_drift": keys}

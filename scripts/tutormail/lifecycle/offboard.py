@@ -1,0 +1,251 @@
+"""Offboarding an institution: sending off, its DNS records removed, its stack destroyed, its
+retained identities deleted, and a status record of what went and when.
+
+Order matters: sending stops before anything is taken away, so no message leaves half-signed;
+the configuration set is paused first (SES v2 PutConfigurationSetSendingOptions:
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html),
+then the SMTP user's keys are made Inactive (IAM UpdateAccessKey:
+https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccessKey.html), because a key
+works for any identity the user may send as. RFC 2136 records go while SES still knows the DKIM
+tokens that name them; each record set is deleted by an update whose prerequisite is that it
+holds exactly our values (RFC 2136 section 2.4.2, "RRset exists (value dependent)"), so a
+record the institution changed since is left in place. The stack is deleted (DeleteStack, then
+waited for: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeleteStack.html);
+it takes its Route 53 records, the SMTP user and the secret, but keeps the identities it marks
+Retain, which are deleted last (SES v2 DeleteEmailIdentity:
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DeleteEmailIdentity.html).
+
+Every step reads before it writes, so it can run again; the record (a progress mark of the
+institution, JSON) says which steps are done, so a run after a failure resumes at the first step
+not done. The identities are taken from the deployed stack's template when the record is first
+made, since the template goes with the stack. An identity another institution's file claims is
+never touched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.name
+import dns.rcode
+import dns.rdataset
+import dns.tsigkeyring
+import dns.update
+
+from tutormail.aws import client as aws
+from tutormail.aws.progress_tags import OFFBOARD, Progress
+from tutormail.aws.ses import Ses
+from tutormail.aws.smtp_keys import access_keys
+from tutormail.catalog.model import Catalog
+from tutormail.cenario1.publish import deliver, load_key, plan_changes, server_address
+from tutormail.cenario1.records import DomainRecords, records_for
+from tutormail.clock import Clock, iso
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.lifecycle.changes import deployed_state
+from tutormail.plan.build import OWNER_RFC2136, InstitutionPlan, build_plan
+
+SCHEMA_VERSION = 1
+STEPS = ("sending-off", "keys-off", "dns-records", "stack", "identities")
+# CloudFormation deletes a stack in minutes; wait up to 30 of them, asking every 5 seconds.
+STACK_WAIT = {"Delay": 5, "MaxAttempts": 360}
+
+
+@dataclass
+class StepResult:
+    done: list[str] = field(default_factory=list)  # what this step removed or turned off
+    left: list[str] = field(default_factory=list)  # what it found and did not touch, and why
+    absent: list[str] = field(default_factory=list)  # already gone
+
+
+@dataclass
+class Offboarding:
+    plan: InstitutionPlan
+    claimed_elsewhere: frozenset[str]  # identities other institutions' files claim
+    apply: bool
+    clients: dict[str, Any]
+    endpoints: DnsEndpoints = field(default_factory=DnsEndpoints)
+    clock: Clock = field(default_factory=Clock)
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = aws.client(service, self.plan.platform.region)
+        return self.clients[service]
+
+
+def offboarding(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, clock: Clock,
+                clients: dict[str, Any] | None = None) -> Offboarding:
+    others = frozenset(i.name for other in catalog.institutions.values() if other.slug != slug
+                       for i in build_plan(other, catalog.platform).identities)
+    return Offboarding(build_plan(catalog.get(slug), catalog.platform), others, apply, clients or {}, endpoints,
+                       clock)
+
+
+def _absent_on_not_found(what: str, fn: Callable[..., dict], **kwargs: Any) -> dict | None:
+    try:
+        return aws.call(what, fn, **kwargs)
+    except aws.ServiceError as exc:
+        if aws.is_not_found(exc):
+            return None
+        raise
+
+
+def sending_off(job: Offboarding, record: dict) -> StepResult:
+    name, result = job.plan.configuration_set, StepResult()
+    sesv2 = job.client("sesv2")
+    found = _absent_on_not_found(f"SES GetConfigurationSet {name}", sesv2.get_configuration_set,
+                                 ConfigurationSetName=name)
+    if found is None:
+        result.absent.append(f"configuration set {name}")
+    elif not (found.get("SendingOptions") or {}).get("SendingEnabled", True):
+        result.absent.append(f"configuration set {name}: sending already off")
+    else:
+        if job.apply:
+            aws.call(f"SES PutConfigurationSetSendingOptions {name}", sesv2.put_configuration_set_sending_options,
+                     ConfigurationSetName=name, SendingEnabled=False)
+        result.done.append(f"configuration set {name}: sending off")
+    return result
+
+
+def keys_off(job: Offboarding, record: dict) -> StepResult:
+    user, result = job.plan.smtp_user_name, StepResult()
+    iam = job.client("iam")
+    listed = access_keys(job.plan, iam)
+    if listed is None:
+        result.absent.append(f"IAM user {user}")
+        return result
+    for key in listed:
+        label = f"access key {key['AccessKeyId']} of {user}"
+        if key.get("Status") != "Active":
+            result.absent.append(f"{label}: already inactive")
+            continue
+        if job.apply:
+            aws.call(f"IAM UpdateAccessKey {user}", iam.update_access_key, UserName=user,
+                     AccessKeyId=key["AccessKeyId"], Status="Inactive")
+        result.done.append(f"{label}: inactive")
+    return result
+
+
+def _remove(change: Any, domain: str, key: Any, address: str, port: int) -> bool:
+    """Deletes our records at one name and type, only while they hold our values; False if the
+    server says the set changed since it was read (the prerequisite failed: NXRRSET)."""
+    update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
+                                      keyname=key.name, keyalgorithm=key.algorithm)
+    name = dns.name.from_text(change.name)
+    ours = dns.rdataset.from_text("IN", change.type, 0, *change.wanted)
+    if change.found == change.wanted:  # RFC 2136 2.4.2: the set exists with exactly these values
+        update.present(name, ours)
+        update.delete(name, change.type)
+    else:  # our values beside others (e.g. TXT at the MAIL FROM name): 2.5.4, only those records go
+        update.present(name, change.type)
+        update.delete(name, ours)
+    return deliver(update, domain, key, address, port, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
+
+
+def _ours(change: Any) -> str:
+    """What we may remove at one name and type (publish's own decision is about adding, not this)."""
+    if not change.found:
+        return "absent"
+    return "ours" if set(change.wanted) <= set(change.found) else "theirs"
+
+
+def dns_records(job: Offboarding, record: dict) -> StepResult:
+    result = StepResult()
+    ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
+    for identity in job.plan.identities:
+        if identity.owner != OWNER_RFC2136 or identity.name not in record["identities"]:
+            continue
+        state = ses.identity(identity.name)
+        if not state.dkim_tokens:  # the names of its DKIM records are lost with the tokens
+            result.left.append(f"{identity.name}: SES has no DKIM tokens for it; its records cannot be named")
+        address, port = server_address(identity.dns, job.endpoints)
+        ours = [r for r in records_for(job.plan, identity, state).records if state.dkim_tokens or r.purpose != "dkim"]
+        changes = plan_changes(DomainRecords(identity, state, tuple(ours)), address, port)
+        key = load_key(identity.dns, job.plan.platform.region, None, job.client("secretsmanager")) \
+            if job.apply and any(_ours(c) == "ours" for c in changes) else None
+        for change in changes:
+            label, whose = f"{change.name} {change.type}", _ours(change)
+            if whose == "absent":
+                result.absent.append(label)
+            elif whose == "theirs":
+                result.left.append(f"{label}: holds {', '.join(change.found)}, not our values")
+            elif key is None or _remove(change, identity.name, key, address, port):
+                result.done.append(label)
+            else:
+                result.left.append(f"{label}: changed at the server while we removed it")
+    return result
+
+
+def stack(job: Offboarding, record: dict) -> StepResult:
+    name, result = job.plan.stack_name, StepResult()
+    cfn = job.client("cloudformation")
+    described = _absent_on_not_found(f"CloudFormation DescribeStacks {name}", cfn.describe_stacks, StackName=name)
+    stacks = [s for s in (described or {}).get("Stacks", []) if s["StackStatus"] != "DELETE_COMPLETE"]
+    if not stacks:
+        result.absent.append(f"stack {name}")
+        return result
+    if job.apply:
+        aws.call(f"CloudFormation DeleteStack {name}", cfn.delete_stack, StackName=name)
+        aws.call(f"CloudFormation wait stack-delete-complete {name}", cfn.get_waiter("stack_delete_complete").wait,
+                 StackName=name, WaiterConfig=STACK_WAIT)
+    result.done.append(f"stack {name} (its Route 53 records, SMTP user and secret)")
+    return result
+
+
+def identities(job: Offboarding, record: dict) -> StepResult:
+    result = StepResult()
+    sesv2 = job.client("sesv2")
+    for name in record["identities"]:
+        if name in job.claimed_elsewhere:
+            result.left.append(f"identity {name}: another institution's file claims it")
+            continue
+        if _absent_on_not_found(f"SES GetEmailIdentity {name}", sesv2.get_email_identity,
+                                EmailIdentity=name) is None:
+            result.absent.append(f"identity {name}")
+            continue
+        if job.apply:
+            aws.call(f"SES DeleteEmailIdentity {name}", sesv2.delete_email_identity, EmailIdentity=name)
+        result.done.append(f"identity {name}")
+    return result
+
+
+STEP_FUNCTIONS: dict[str, Callable[[Offboarding, dict], StepResult]] = {
+    "sending-off": sending_off, "keys-off": keys_off, "dns-records": dns_records, "stack": stack,
+    "identities": identities}
+
+
+def _new_record(job: Offboarding) -> dict:
+    deployed = deployed_state(job.client("cloudformation"), job.plan.stack_name)
+    return {"schema_version": SCHEMA_VERSION, "institution": job.plan.slug, "stack": job.plan.stack_name,
+            "started": iso(job.clock.now()), "finished": None, "identities": sorted(deployed.identities)
+            if deployed else [], "steps": {}}
+
+
+def run(job: Offboarding, on_step: Callable[[str, dict], None] = lambda step, entry: None) -> dict:
+    """Runs (or, without apply, describes) every step not done yet; returns the record. With apply
+    the record is written after each step, and names the step that failed."""
+    progress = Progress(job.plan, job.client("dynamodb"), job.client("secretsmanager"))
+    stored = progress.read().get(OFFBOARD)
+    record = json.loads(stored) if stored else _new_record(job)
+    for step in STEPS:
+        if step in record["steps"]:
+            on_step(step, {**record["steps"][step], "earlier": True})
+            continue
+        try:
+            found = STEP_FUNCTIONS[step](job, record)
+        except Exception as exc:
+            if job.apply:
+                record["failed"] = {"step": step, "at": iso(job.clock.now()), "error": str(exc)}
+                progress.write({OFFBOARD: json.dumps(record, sort_keys=True)})
+            raise
+        entry = {"at": iso(job.clock.now()), "removed": found.done, "left": found.left, "already_gone": found.absent}
+        on_step(step, entry)
+        if job.apply:
+            record["steps"][step] = entry
+            record.pop("failed", None)
+            if step == STEPS[-1]:
+                record["finished"] = entry["at"]
+            progress.write({OFFBOARD: json.dumps(record, sort_keys=True)})
+    return record

@@ -1,0 +1,103 @@
+"""Drift reported by `verify`: a record removed at the institution's server after verification
+(a BIND server started here) and an SMTP key older than platform.yaml's maximum age (a deployed
+example institution, seen from a clock 91 days ahead in this test's process only)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+
+import boto3
+import dns.query
+import dns.rcode
+import dns.tsigkeyring
+import dns.update
+import pytest
+
+from sandbox.bind import Named, TsigKey, Zone, free_port
+from tests.conftest import INSTITUTIONS, run_cli
+
+SLUG, DOMAIN, ADDRESS = "deriva-teste", "derivateste.com.br", "127.0.0.1"
+FILE = f"""name: Deriva Teste
+slug: {SLUG}
+dns:
+  - domain: {DOMAIN}
+    provider: rfc2136
+    server: {ADDRESS}
+    tsig_key: tutormail/{SLUG}/tsig
+companies:
+  - name: Deriva Teste
+    accounts:
+      comunicacao: comunicacao@{DOMAIN}
+"""
+
+
+def force(env, identity, status):
+    request = urllib.request.Request(f"{env['TUTORMAIL_SANDBOX_URL']}/_sandbox/identity", method="POST",  # noqa: S310
+                                     data=json.dumps({"identity": identity, "status": status}).encode())
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
+        assert response.status == 200
+
+
+@pytest.fixture(scope="module")
+def world(platform_deployed, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("drift")
+    institutions = tmp / "institutions"
+    institutions.mkdir()
+    shutil.copy(INSTITUTIONS / "platform.yaml", institutions)
+    (institutions / f"{SLUG}.yaml").write_text(FILE)
+    key = TsigKey.generate("tutormail-deriva")
+    port = free_port((ADDRESS,))
+    server = Named(tmp / "bind", ADDRESS, port, [Zone(DOMAIN, update_keys=(key.name,))], [key]).start()
+    env = {**platform_deployed["env"], "TUTORMAIL_INSTITUTIONS": str(institutions), "TUTORMAIL_DNS_PORT": str(port),
+           "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
+    session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], region_name="us-east-1",
+                                    aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    ses = session.client("sesv2", endpoint_url=env["AWS_ENDPOINT_URL"])
+    for identity in (DOMAIN, f"{SLUG}.sistematutor.com.br"):  # what the stack would create
+        ses.create_email_identity(EmailIdentity=identity)
+    session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"]).create_secret(
+        Name=f"tutormail/{SLUG}/tsig", SecretString=key.as_text())
+    yield {"env": env, "key": key, "port": port, "ses": ses}
+    server.stop()
+
+
+def verify(env, slug):
+    result = run_cli("verify", slug, "--output", "json", env=env)
+    assert result.returncode in (0, 1, 3), result.stderr
+    [institution] = json.loads(result.stdout)["institutions"]
+    return result.returncode, institution
+
+
+def test_a_record_removed_after_verification_is_drift_not_verified(world):
+    env = world["env"]
+    assert run_cli("dns-publish", SLUG, env=env).returncode == 0
+    for identity in (DOMAIN, f"{SLUG}.sistematutor.com.br"):
+        force(env, identity, "SUCCESS")
+    code, institution = verify(env, SLUG)
+    assert code == 0 and all(entry["drift"] == [] for entry in institution["identities"])
+    token = world["ses"].get_email_identity(EmailIdentity=DOMAIN)["DkimAttributes"]["Tokens"][0]
+    key = world["key"]
+    update = dns.update.UpdateMessage(DOMAIN, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
+                                      keyname=key.name, keyalgorithm=key.algorithm)
+    update.delete(f"{token}._domainkey.{DOMAIN}.", "CNAME")  # someone at the institution removed it
+    assert dns.query.tcp(update, ADDRESS, port=world["port"], timeout=5).rcode() == dns.rcode.NOERROR
+    code, institution = verify(env, SLUG)
+    entry = next(e for e in institution["identities"] if e["identity"] == DOMAIN)
+    assert code == 1 and entry["verified"] is True
+    assert entry["drift"] == [f"{token}._domainkey.{DOMAIN} CNAME is missing at ns1.{DOMAIN} ({ADDRESS})"]
+    text = run_cli("verify", SLUG, env=env)
+    assert text.returncode == 1 and f"drift: {token}._domainkey.{DOMAIN} CNAME is missing" in text.stdout
+
+
+def test_an_smtp_key_older_than_the_maximum_age_is_drift(deployed, tmp_path):
+    env = {**deployed["env"], "TUTORMAIL_INSTITUTIONS": str(INSTITUTIONS)}
+    _, institution = verify(env, "faculdade-delta")
+    assert institution["smtp_key_drift"] == []
+    clock = tmp_path / "clock"
+    clock.write_text(str(91 * 86400))  # this process's clock only: the sandbox's own clock does not move
+    code, institution = verify({**env, "TUTORMAIL_CLOCK_FILE": str(clock)}, "faculdade-delta")
+    [drift] = institution["smtp_key_drift"]
+    assert code == 1 and "tutormail-faculdade-delta-smtp is 91 days old (more than 90)" in drift
+    assert "smtp_key_generation" in drift

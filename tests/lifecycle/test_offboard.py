@@ -1,0 +1,160 @@
+"""`tutormail offboard` on an institution of its own, deployed into the sandbox by the real CDK CLI,
+its RFC 2136 domain on a BIND server started here: stopped half-way (the DNS server down), then
+resumed and finished; the example institutions deployed beside it are not touched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import boto3
+import dns.query
+import dns.rcode
+import dns.tsigkeyring
+import dns.update
+import pytest
+from tutormail.dnsclient.resolver import ask
+
+from sandbox.bind import Named, TsigKey, Zone, free_port
+from tests.conftest import DEPLOY, INSTITUTIONS, cdk, run_cli
+
+SLUG, DOMAIN, ADDRESS = "saida-teste", "saidateste.com.br", "127.0.0.1"
+FILE = f"""name: Saída Teste
+slug: {SLUG}
+dns:
+  - domain: {DOMAIN}
+    provider: rfc2136
+    server: {ADDRESS}
+    tsig_key: tutormail/{SLUG}/tsig
+companies:
+  - name: Saída Teste
+    accounts:
+      comunicacao: comunicacao@{DOMAIN}
+      avisos: avisos@saida-outra.com.br
+"""
+OTHERS = ("faculdade-delta", "instituicao-xy", "escola-padrao")
+THEIR_DMARC = "v=DMARC1; p=reject; rua=mailto:dmarc@saidateste.com.br"
+
+
+@pytest.fixture(scope="module")
+def world(deployed, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("offboard")
+    institutions = tmp / "institutions"
+    shutil.copytree(INSTITUTIONS, institutions)
+    (institutions / f"{SLUG}.yaml").write_text(FILE)
+    key = TsigKey.generate("tutormail-saida")
+    port = free_port((ADDRESS,))
+    zone = Zone(DOMAIN, update_keys=(key.name,), name_servers=(("ns1", ADDRESS),))
+    server = Named(tmp / "bind", ADDRESS, port, [zone], [key]).start()
+    env = {**deployed["env"], "TUTORMAIL_INSTITUTIONS": str(institutions), "TUTORMAIL_DNS_PORT": str(port),
+           "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
+    session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], region_name="us-east-1",
+                                    aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    clients = {name: session.client(name, endpoint_url=env["AWS_ENDPOINT_URL"])
+               for name in ("sesv2", "iam", "cloudformation", "secretsmanager", "dynamodb")}
+    clients["secretsmanager"].create_secret(Name=f"tutormail/{SLUG}/tsig", SecretString=json.dumps(
+        {"name": key.name, "algorithm": key.algorithm, "secret": key.secret}))
+    result = cdk(*DEPLOY, f"TutorMail-{SLUG}", "--exclusively", "-c", f"institutions_dir={institutions}",
+                 "-c", f"institutions={SLUG}", env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    state = {"env": env, "server": server, "key": key, "port": port, **clients}
+    yield state
+    server.stop()
+
+
+def cli(world, *args):
+    return run_cli(*args, env=world["env"])
+
+
+def values(world, name, rtype):
+    return sorted(ask(ADDRESS, name, rtype, port=world["port"]).values)
+
+
+def sending_enabled(world, slug):
+    answer = world["sesv2"].get_configuration_set(ConfigurationSetName=f"tutormail-{slug}")
+    return answer.get("SendingOptions", {}).get("SendingEnabled", True)
+
+
+def key_states(world, slug):
+    keys = world["iam"].list_access_keys(UserName=f"tutormail-{slug}-smtp")["AccessKeyMetadata"]
+    return {k["Status"] for k in keys}
+
+
+def stored_record(world):
+    item = world["dynamodb"].get_item(TableName="tutormail-progress", ConsistentRead=True, Key={
+        "institution": {"S": SLUG}, "mark": {"S": "tutormail:offboard:record"}}).get("Item")
+    return json.loads(item["value"]["S"]) if item else None
+
+
+def identity_names(world):
+    return {i["IdentityName"] for i in world["sesv2"].list_email_identities(PageSize=1000)["EmailIdentities"]}
+
+
+def set_their_dmarc(world):
+    """The institution tightened its DMARC after onboarding: that record is theirs now."""
+    key = world["key"]
+    update = dns.update.UpdateMessage(DOMAIN, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
+                                      keyname=key.name, keyalgorithm=key.algorithm)
+    update.replace(f"_dmarc.{DOMAIN}.", 1800, "TXT", f'"{THEIR_DMARC}"')
+    assert dns.query.tcp(update, ADDRESS, port=world["port"], timeout=5).rcode() == dns.rcode.NOERROR
+
+
+def others_state(world):
+    stacks = {s: world["cloudformation"].describe_stacks(StackName=f"TutorMail-{s}")["Stacks"][0]["StackStatus"]
+              for s in OTHERS}
+    return stacks, {s: sending_enabled(world, s) for s in OTHERS}, {s: key_states(world, s) for s in OTHERS}
+
+
+def test_offboarding_stopped_by_a_dns_server_down_then_resumed(world):
+    assert cli(world, "dns-publish", SLUG).returncode == 0
+    tokens = world["sesv2"].get_email_identity(EmailIdentity=DOMAIN)["DkimAttributes"]["Tokens"]
+    dkim = [f"{t}._domainkey.{DOMAIN}" for t in tokens]
+    assert values(world, dkim[0], "CNAME") == [f"{tokens[0]}.dkim.amazonses.com."]
+    set_their_dmarc(world)
+    others_before = others_state(world)
+    ours = {DOMAIN, f"{SLUG}.sistematutor.com.br", "avisos@saida-outra.com.br"}
+    assert ours <= identity_names(world)
+
+    dry = cli(world, "offboard", SLUG)
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run" in dry.stdout and f"removed: {dkim[0]} CNAME" in dry.stdout
+    assert f"left: _dmarc.{DOMAIN} TXT" in dry.stdout
+    assert sending_enabled(world, SLUG) and key_states(world, SLUG) == {"Active"} and stored_record(world) is None
+
+    world["server"].stop()  # the institution's DNS server is down: the run stops at the DNS step
+    try:
+        failed = cli(world, "offboard", SLUG, "--apply")
+    finally:
+        world["server"].start()
+    # the restarted test server reloads its zone file, which may lack the dynamic updates: put the
+    # records back as they were (ours published, theirs at _dmarc) before resuming
+    assert cli(world, "dns-publish", SLUG).returncode == 0
+    set_their_dmarc(world)
+    assert failed.returncode == 4, failed.stdout + failed.stderr
+    assert "did not answer" in failed.stderr and "Traceback" not in failed.stderr
+    record = stored_record(world)
+    assert sorted(record["steps"]) == ["keys-off", "sending-off"] and record["failed"]["step"] == "dns-records"
+    assert record["finished"] is None and sorted(record["identities"]) == sorted(ours)
+    assert not sending_enabled(world, SLUG) and key_states(world, SLUG) == {"Inactive"}
+    assert values(world, dkim[0], "CNAME")  # the records are still there
+
+    resumed = cli(world, "offboard", SLUG, "--apply", "--output", "json")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    record = json.loads(resumed.stdout)["record"]
+    assert record == stored_record(world) and record["finished"] and "failed" not in record
+    assert record["steps"]["sending-off"] == stored_record(world)["steps"]["sending-off"]
+    removed = record["steps"]["dns-records"]["removed"]
+    assert sorted(removed) == sorted([f"{n} CNAME" for n in dkim] + [f"bounce.{DOMAIN} MX", f"bounce.{DOMAIN} TXT"]) \
+        or sorted(removed) == sorted([f"{n} CNAME" for n in dkim] + [f"mail.{DOMAIN} MX", f"mail.{DOMAIN} TXT"])
+    assert [e for e in record["steps"]["dns-records"]["left"] if e.startswith(f"_dmarc.{DOMAIN} TXT")]
+    for name in dkim:
+        assert values(world, name, "CNAME") == []
+    assert values(world, f"_dmarc.{DOMAIN}", "TXT") == [f'"{THEIR_DMARC}"']  # theirs: left in place
+    assert [s for s in world["cloudformation"].describe_stacks()["Stacks"]
+            if s["StackName"] == f"TutorMail-{SLUG}" and s["StackStatus"] != "DELETE_COMPLETE"] == []
+    assert not ours & identity_names(world)
+    assert sorted(record["steps"]["identities"]["removed"]) == sorted(f"identity {n}" for n in ours)
+
+    again = cli(world, "offboard", SLUG, "--apply")
+    assert again.returncode == 0 and "done at" in again.stdout and stored_record(world) == record
+    assert others_state(world) == others_before  # no other institution was touched
