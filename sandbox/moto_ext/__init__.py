@@ -38,7 +38,6 @@ def install() -> None:
     cfn_models.patch_route53()
     cfn_fixes.patch_update_parameters()
     cfn_fixes.patch_metadata_only_changes()
-    reputation_ext.patch()
     ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
     cfn_rollback.patch_create_and_delete()
     reputation_ext.patch()
