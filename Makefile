@@ -9,7 +9,7 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup test lint pytest demo synth bind chromium clean mutation
+.PHONY: help setup test lint pytest explore demo synth bind chromium clean mutation
 
 help:
 	@echo "make test    ruff + pytest (sets everything up first)"
@@ -56,6 +56,10 @@ pytest: setup bind chromium
 	$(BIN)/pytest
 
 test: lint pytest
+
+# The property tests with new random examples each run (make test repeats the same ones).
+explore: setup bind
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest tests/e2e/test_option_properties.py tests/unit
 
 synth: setup
 	$(CDK) synth --quiet

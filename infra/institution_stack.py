@@ -8,6 +8,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.plan.build import InstitutionPlan
+from tutormail.plan.smtp_policy import send_statements
 
 from . import logical_ids
 from .reputation import InstitutionAlarms
@@ -36,9 +37,6 @@ class InstitutionStack(Stack):
         InstitutionAlarms(self, "Reputation", slug=plan.slug, configuration_set=config,
                           thresholds=thresholds_of(plan.institution, plan.platform))
 
-        # ARNs are written here rather than with format_arn: each jsii call costs about a
-        # millisecond, and synthesis of hundreds of stacks is measured (bench/synth.py).
-        arn = f"arn:{Aws.PARTITION}:ses:{plan.platform.region}:{plan.platform.account}"
         for planned in plan.identities:
             if planned.kind == "domain":
                 DomainSender(self, f"Domain-{planned.name}", plan=plan, identity=planned,
@@ -50,9 +48,10 @@ class InstitutionStack(Stack):
 
         smtp = SmtpUser(self, "Smtp", user_name=plan.smtp_user_name, secret_name=plan.secret_name,
                         region=plan.platform.region,
-                        resource_arns=[*(f"{arn}:identity/{i.name}" for i in plan.identities),
-                                       f"{arn}:configuration-set/{plan.configuration_set}"],
-                        from_addresses=plan.from_addresses, generations=plan.key_generations)
+                        # ARNs as text (tutormail.plan.smtp_policy), not format_arn: each jsii call costs
+                        # about a millisecond, and synthesis of hundreds of stacks is measured.
+                        send_statements=send_statements(plan, Aws.PARTITION),
+                        generations=plan.key_generations)
         CfnOutput(self, "SmtpSecretArn", value=smtp.secret.secret_arn,
                   description="Secrets Manager secret holding the SMTP key (read it, never print it)")
         CfnOutput(self, "SmtpUserName", value=smtp.user.user_name)

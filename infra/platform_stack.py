@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from tutormail.aws import permissions
+from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
+from tutormail.plan.build import stack_name
+from tutormail.reputation.names import EVENT_LOG_GROUP, PREFIX
 
 from .progress_table import ProgressTable
 from .reputation import PlatformReputation
+
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
 
 
 class PlatformStack(Stack):
     """The least privilege the `tutormail` scripts need, as one managed policy.
 
-    Attach it to the support team's role and to the CI deploy role: it reads identities and the
-    SMTP secrets, requests verification links, tags identities, and changes records only in the
-    platform zone.
+    Attach it to the support team's role and to the CI roles: it reads identities and the tutormail
+    secrets, requests verification links, keeps progress marks in the progress table and reads the
+    tutor-mail stacks' templates; nothing else.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, platform: Platform, **kwargs) -> None:
@@ -25,34 +31,103 @@ class PlatformStack(Stack):
         identities = self.format_arn(service="ses", resource="identity", resource_name="*")
         secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name="tutormail/*",
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        self.progress = ProgressTable(self, "Progress")
+        # The table's fixed name, not a GetAtt: moto's stack updates lose the table's attributes.
+        progress = self.format_arn(service="dynamodb", resource="table", resource_name=TABLE)
+        stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
+        resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets,
+                     permissions.PROGRESS: progress, permissions.STACK: stacks,
+                     permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*",
+                     permissions.SMTP_USER: self.format_arn(service="iam", region="", resource="user",
+                                                            resource_name="tutormail-*-smtp"),
+                     permissions.CONFIGURATION_SET: self.format_arn(service="ses", resource="configuration-set",
+                                                                    resource_name="tutormail-*"),
+                     permissions.ALARM: self.format_arn(service="cloudwatch", resource="alarm",
+                                                        resource_name=f"{PREFIX}-*",
+                                                        arn_format=ArnFormat.COLON_RESOURCE_NAME),
+                     permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
+                                                            resource_name=EVENT_LOG_GROUP,
+                                                            arn_format=ArnFormat.COLON_RESOURCE_NAME)}
+        self._resources = resources
+        sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
+                permissions.PROGRESS: "ProgressTable", permissions.STACK: "TutormailStacks",
+                permissions.ZONE: "HostedZoneReads", permissions.SMTP_USER: "SmtpUsers",
+                permissions.CONFIGURATION_SET: "ConfigurationSets", permissions.ALARM: "ReputationAlarms",
+                permissions.LOG_GROUP: "SendingEventsLog",
+                permissions.ANY: "NotResourceScoped"}
+        # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
             self, "OperatorPolicy", managed_policy_name="tutormail-operator",
-            description="What the tutormail CLI needs: SES identities, SMTP secrets, platform DNS",
-            statements=[
-                iam.PolicyStatement(sid="ReadSes", actions=[
-                    "ses:GetEmailIdentity", "ses:ListEmailIdentities", "ses:GetAccount"],
-                    resources=["*"]),
-                iam.PolicyStatement(sid="ManageIdentities", actions=[
-                    "ses:CreateEmailIdentity", "ses:TagResource", "ses:UntagResource",
-                    "ses:SendCustomVerificationEmail", "ses:VerifyEmailIdentity"],
-                    resources=[identities]),
-                iam.PolicyStatement(sid="ReadSmtpSecrets", actions=["secretsmanager:GetSecretValue"],
-                                    resources=[secrets]),
-                iam.PolicyStatement(sid="PlatformZone", actions=[
-                    "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
-                    resources=[f"arn:{self.partition}:route53:::hostedzone/{platform.hosted_zone_id}"]),
-            ])
+            description="What the tutormail CLI calls: SES identities, tutormail secrets, progress table, stacks",
+            statements=[iam.PolicyStatement(sid=sids[kind], actions=actions, resources=[resources[kind]])
+                        for kind, actions in permissions.actions_by_resource().items()])
+        self._acknowledge_wildcards(self.operator_policy, platform)
+        CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
+        # Alarms' topic, the pause action (writes its mark in the progress table), the event log.
+        PlatformReputation(self, "Reputation", platform=platform, progress=self.progress.table)
+
+        # `cdk deploy` does its work through the roles `cdk bootstrap` made (the CloudFormation
+        # execution role holds the rights to create what the stacks declare); the deploy principal
+        # only needs to assume them.
+        # https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
+        cdk_roles = [f"arn:{self.partition}:iam::{self.account}:role/cdk-hnb659fds-{role}-role-{self.account}-"
+                     f"{self.region}" for role in ("deploy", "file-publishing", "lookup")]
+        self.deploy_policy = iam.ManagedPolicy(
+            self, "DeployPolicy", managed_policy_name="tutormail-deploy",
+            description="cdk deploy of the tutor-mail stacks through the CDK bootstrap roles",
+            statements=[iam.PolicyStatement(sid="CdkBootstrapRoles", actions=["sts:AssumeRole"],
+                                            resources=cdk_roles)])
+        if platform.github is not None:
+            self._ci_roles(platform, lookup_role=cdk_roles[2])
+
+    def _ci_roles(self, platform: Platform, *, lookup_role: str) -> None:
+        """GitHub's OIDC provider and the roles .github/workflows/institutions.yml assumes, each
+        trusting only its own subject of this repository (platform.yaml `github`):
+        https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"""
+        github = platform.github
+        provider = iam.CfnOIDCProvider(self, "GitHubOidc", url=f"https://{GITHUB_ISSUER}",
+                                       client_id_list=["sts.amazonaws.com"])
+        read_only = iam.ManagedPolicy(
+            self, "PlanPolicy", managed_policy_name="tutormail-plan",
+            description="tutormail plan and cdk diff: reads only",
+            statements=[iam.PolicyStatement(sid="CdkLookupRole", actions=["sts:AssumeRole"], resources=[lookup_role]),
+                        *(iam.PolicyStatement(sid=f"Read{n}", actions=actions, resources=[self._resources[kind]])
+                          for n, (kind, actions) in enumerate(permissions.actions_by_resource(
+                              permissions.read_only()).items()))])
+        self._acknowledge_wildcards(read_only, platform)
+        subjects = {"Plan": ("pull_request", [read_only]),
+                    "Deploy": (f"environment:{github.environment}", [self.deploy_policy, self.operator_policy]),
+                    "Watch": (f"ref:refs/heads/{github.branch}", [self.operator_policy])}
+        for name, (subject, policies) in subjects.items():
+            role = iam.Role(self, f"{name}Role", role_name=f"tutormail-ci-{name.lower()}",
+                            description=f"GitHub Actions {name.lower()} job of {github.repository}",
+                            managed_policies=policies, max_session_duration=Duration.hours(1),
+                            assumed_by=iam.FederatedPrincipal(provider.attr_arn, {"StringEquals": {
+                                f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
+                                f"{GITHUB_ISSUER}:sub": f"repo:{github.repository}:{subject}"}},
+                                "sts:AssumeRoleWithWebIdentity"))
+            CfnOutput(self, f"{name}RoleArn", value=role.role_arn,
+                      description=f"vars.TUTORMAIL_{'OPERATOR' if name == 'Watch' else name.upper()}_ROLE_ARN")
+
+
+    @staticmethod
+    def _acknowledge_wildcards(policy: iam.ManagedPolicy, platform: Platform) -> None:
         reason = ("SES read and list calls do not support resource-level permissions; the wildcard "
-                  "ARNs are scoped to SES identities of this account and region and to the tutormail/ "
-                  "secret prefix.")
+                  "ARNs are scoped to SES identities of this account and region (named by the institutions' "
+                  "own domains, which no prefix covers), to the tutormail/ secret prefix and to the "
+                  "tutor-mail stacks (named by institution, each with a stack id); hosted zones are only "
+                  "listed (preflight), in zones the institution files name; configuration sets and SMTP users "
+                  "are those of the tutormail- prefix (offboard turns them off, verify reads key ages), and so are the "
+                  "reputation alarms `reputation` reads.")
         where = f"{platform.region}:{platform.account}"
-        Validations.of(self.operator_policy).acknowledge(*(
+        Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
             for finding in ("Resource::*",
                             f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
-                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*")))
-        CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
-        self.progress = ProgressTable(self, "Progress")
-        # issue 14: alarms' topic, pause action (writes its mark in the progress table), event log
-        PlatformReputation(self, "Reputation", platform=platform, progress=self.progress.table)
-
+                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*",
+                            f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{stack_name('*')}/*",
+                            "Resource::arn:<AWS::Partition>:route53:::hostedzone/*",
+                            f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/tutormail-*",
+                            f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp",
+                            f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:tutormail-*")))

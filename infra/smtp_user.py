@@ -14,7 +14,7 @@ from . import logical_ids
 
 class SmtpUser(Construct):
     """The user may only `ses:SendRawEmail`, only on the institution's identities and
-    configuration set, and only with a From address in `from_addresses`.
+    configuration set, and only with a From address of the institution (tutormail.plan.smtp_policy).
 
     Keys are declared by generation: `generations` holds the newest and, during a rotation, the
     previous one, so Tutor keeps sending with the old key until the next deploy drops it. The
@@ -22,18 +22,16 @@ class SmtpUser(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, user_name: str, secret_name: str,
-                 region: str, resource_arns: Sequence[str], from_addresses: Sequence[str],
-                 generations: Sequence[int]) -> None:
+                 region: str, send_statements: Sequence[dict], generations: Sequence[int]) -> None:
         super().__init__(scope, construct_id)
         self.user = iam.User(self, "User", user_name=user_name)
         self.user.node.default_child.override_logical_id(logical_ids.SMTP_USER)
-        policy = iam.Policy(self, "SendPolicy", statements=[iam.PolicyStatement(
-            sid="SendOnlyAsTheInstitution",
-            actions=["ses:SendRawEmail"],
-            resources=list(resource_arns),
-            conditions={"StringEquals": {"ses:FromAddress": sorted(from_addresses)}},
-        )])
-        policy.attach_to_user(self.user)
+        # A customer managed policy (6,144 characters) rather than an inline one (2,048): an
+        # institution with many addresses still fits; tutormail.plan.limits checks the size first.
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+        iam.ManagedPolicy(self, "SendPolicy", users=[self.user],
+                          description=f"{user_name}: ses:SendRawEmail only as the institution's addresses",
+                          statements=[iam.PolicyStatement.from_json(s) for s in send_statements])
         keys = {}
         for generation in sorted(generations):
             key = iam.AccessKey(self, f"KeyGen{generation}", user=self.user, serial=generation)

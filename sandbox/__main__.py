@@ -1,5 +1,5 @@
 """python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|reputation SLUG|account [...]|
-verify-recipient ADDRESS [--state DIR]"""
+verify-recipient ADDRESS|principal NAME POLICY... [--state DIR]"""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument("--complaint-rate", type=float)
     health.add_argument("--sends", type=int, default=1000, help="messages sent in the hour (default 1000)")
     health.add_argument("--source", help="the From of the emitted events")
+    who = sub.add_parser("principal", help="an IAM user holding exactly the named managed policies; its "
+                         "variables are written 0600 to STATE/principal-NAME.json (the key is never printed)")
+    who.add_argument("name")
+    who.add_argument("policies", nargs="+")
     _account_parsers(sub)
     args = parser.parse_args(argv)
     state = Path(args.state)
@@ -72,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
             print(json.dumps(request(launcher.read_env(state)["TUTORMAIL_SANDBOX_URL"], args.slug, args.bounce_rate,
                                      args.complaint_rate, args.sends, args.source), indent=2, sort_keys=True))
+        elif args.command == "principal":
+            path = launcher.save_principal(state, args.name, args.policies)
+            print(path)
         elif args.command == "open-link":
             status, text = launcher.open_link(state, args.address)
             print(text)

@@ -7,9 +7,6 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-
 
 @dataclass(frozen=True)
 class SandboxConfig:
@@ -20,6 +17,14 @@ class SandboxConfig:
     link_validity_hours: int = 24
     dkim_window_hours: int = 72
     institutions_dir: str = ""
+    # The account and region of the platform file the sandbox was started with: every emulated
+    # service, ARN and the SMTP endpoint's region check use them.
+    account: str = ""
+    region: str = ""
+
+    @property
+    def partition(self) -> str:
+        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
 
     @property
     def outbox(self) -> Path:

@@ -24,9 +24,6 @@ from .config import SandboxConfig
 
 PRIMARY, SECONDARY = "127.0.0.1", "127.0.0.2"
 UPDATE_KEY = "tutormail-sandbox-update"
-# Obviously fake credentials: moto accepts any, and nothing real may appear in the project.
-FAKE_ACCESS_KEY_ID = "SANDBOXFAKEACCESSKEY"
-FAKE_SECRET_KEY = "sandbox-fake-secret-key-not-real"  # noqa: S105 (deliberately fake)
 # DMARC policies the sandbox publishes for Cenário 2 domains, so the pre-flight has something to find.
 SAMPLE_DMARC = {"colegioxy.com.br": "v=DMARC1; p=reject; rua=mailto:dmarc@colegioxy.com.br"}
 
@@ -114,9 +111,14 @@ def up(state_dir: Path, institutions_dir: Path) -> dict[str, str]:
                            dns_update_key=next(k for k in keys if k.name == UPDATE_KEY).as_text(),
                            link_validity_hours=platform.link_validity_hours,
                            dkim_window_hours=platform.dkim_window_hours,
-                           institutions_dir=str(Path(institutions_dir).resolve()))
+                           institutions_dir=str(Path(institutions_dir).resolve()),
+                           account=platform.account, region=platform.region)
     config.clock_file.write_text("0")
+    # moto puts every request in the account of MOTO_ACCOUNT_ID: the platform file's, not moto's default.
     env = {**os.environ, **config.to_env(), "TUTORMAIL_CLOCK_FILE": str(config.clock_file),
+           "MOTO_ACCOUNT_ID": platform.account,
+           # AWS managed policies exist, as in AWS: the CDK deploy role holds AWSCloudFormationReadOnlyAccess.
+           "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
     log = open(state_dir / "aws.log", "wb")
     emulator = subprocess.Popen([sys.executable, "-m", "sandbox.server", str(aws_port), str(smtp_port)], env=env,
@@ -124,10 +126,13 @@ def up(state_dir: Path, institutions_dir: Path) -> dict[str, str]:
     (state_dir / "pids.json").write_text(json.dumps(
         {"emulator": emulator.pid, "named-primary": primary.process.pid, "named-secondary": secondary.process.pid}))
     _wait_http(f"{config.base_url}/_sandbox/health")
+    # IAM is enforced: the only key that exists at first is the sandbox administrator's (made by the
+    # emulator, "sandbox-fake-" in its secret), for `cdk bootstrap` and `python -m sandbox principal`.
+    admin = json.loads((state_dir / "admin.json").read_text())
     exports = {
         "AWS_ENDPOINT_URL": config.base_url,
-        "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
+        "AWS_ACCESS_KEY_ID": admin["access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": admin["secret_access_key"],
         "AWS_DEFAULT_REGION": platform.region,
         "AWS_REGION": platform.region,
         "TUTORMAIL_RESOLVER": f"{PRIMARY}:{dns_port}",
@@ -140,6 +145,46 @@ def up(state_dir: Path, institutions_dir: Path) -> dict[str, str]:
     }
     (state_dir / "env.json").write_text(json.dumps(exports, indent=2, sort_keys=True))
     return exports
+
+
+def bootstrap_target(institutions_dir: Path) -> str:
+    """`aws://ACCOUNT/REGION` of a directory's platform file, what `cdk bootstrap` is given."""
+    platform = load_catalog(institutions_dir, only=[]).platform
+    return f"aws://{platform.account}/{platform.region}"
+
+
+def principal(exports: dict[str, str], name: str, policies: list[str]) -> dict[str, str]:
+    """The sandbox's stand-in for a person or pipeline: IAM user `sandbox-<name>` holding exactly the
+    named managed policies (declared by TutorMail-Platform), with a fresh key; `exports` with its key.
+
+    The admin makes it, as an account administrator would once. GitHub's OIDC roles cannot be
+    assumed in the sandbox (docs/ARCHITECTURE.md), so a role's policies are held by a user instead.
+    """
+    import boto3
+
+    admin = boto3.session.Session(aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+                                  aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+                                  region_name=exports["AWS_REGION"])
+    iam = admin.client("iam", endpoint_url=exports["AWS_ENDPOINT_URL"])
+    account = admin.client("sts", endpoint_url=exports["AWS_ENDPOINT_URL"]).get_caller_identity()["Account"]
+    user = f"sandbox-{name}"
+    try:
+        iam.create_user(UserName=user)
+    except iam.exceptions.EntityAlreadyExistsException:
+        for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    for policy in policies:
+        iam.attach_user_policy(UserName=user, PolicyArn=f"arn:aws:iam::{account}:policy/{policy}")
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return {**exports, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def save_principal(state_dir: Path, name: str, policies: list[str]) -> Path:
+    """`principal` for a person at a shell: its variables in a 0600 file of the state directory."""
+    exports = principal(read_env(state_dir), name, policies)
+    path = Path(state_dir) / f"principal-{name}.json"
+    _write_private(path, json.dumps(exports, indent=2, sort_keys=True).encode())
+    return path
 
 
 def read_env(state_dir: Path) -> dict[str, str]:

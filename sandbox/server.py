@@ -6,15 +6,22 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from .config import ACCOUNT, REGION, SandboxConfig
+from . import limits
+from .config import SandboxConfig
+from .iam import cfn_iam, enforce
 from .moto_ext import install
 
 install()  # before moto parses any template
+enforce.install()  # IAM decides every request from the first one
+cfn_iam.install()
+limits.install()  # and the services refuse what exceeds AWS's limits
 
+from moto.iam.models import iam_backends  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -36,7 +43,7 @@ def seed(config: SandboxConfig) -> None:
     if not seed_file.exists():
         return
     data = json.loads(seed_file.read_text())
-    route53 = route53_backends[ACCOUNT]["aws"]
+    route53 = route53_backends[config.account][config.partition]
     for zone_id, name in data.get("hosted_zones", {}).items():
         if zone_id in route53.zones:
             continue
@@ -44,12 +51,32 @@ def seed(config: SandboxConfig) -> None:
         route53.zones.pop(zone.resource_id)
         zone.resource_id = zone_id
         route53.zones[zone_id] = zone
-    secrets = secretsmanager_backends[ACCOUNT][REGION]
+    secrets = secretsmanager_backends[config.account][config.region]
     for name, value in data.get("secrets", {}).items():
         if secrets.secrets.get(name) is None:
             secrets.create_secret(name=name, secret_string=value, secret_binary=None, description="sandbox seed",
                                   tags=None, kms_key_id=None, client_request_token=None, replica_regions=[],
                                   force_overwrite=False)
+
+
+ADMIN_USER = "sandbox-admin"
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def seed_admin(config: SandboxConfig) -> None:
+    """The one administrator of the sandbox account, for `cdk bootstrap` and for creating the
+    principals the product declares; its key is written 0600 for the launcher, never printed."""
+    iam = iam_backends[config.account][config.partition]
+    if ADMIN_USER in iam.users:
+        return
+    iam.create_user(region_name=config.region, user_name=ADMIN_USER, path="/")
+    iam.put_user_policy(ADMIN_USER, "administrator", json.dumps(ADMIN_POLICY))
+    key = iam.create_access_key(ADMIN_USER)
+    key.secret_access_key = f"sandbox-fake-{key.secret_access_key}"  # moto makes it; "fake" says what it is
+    path = Path(config.state_dir) / "admin.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"access_key_id": key.access_key_id, "secret_access_key": key.secret_access_key}, handle)
 
 
 def _json(start_response, status: str, body: dict) -> list[bytes]:
@@ -70,6 +97,8 @@ class SandboxApp:
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         if path == "/_sandbox/health":
             return _json(start_response, "200 OK", {"ok": True})
+        if path == "/_sandbox/iam-decisions":
+            return _json(start_response, "200 OK", {"decisions": list(enforce.DECISIONS)})
         if path == "/_sandbox/reputation" and environ["REQUEST_METHOD"] == "POST":  # issue 14
             from .reputation import apply
 
@@ -113,7 +142,8 @@ class SandboxApp:
 def _account(environ, start_response) -> list[bytes]:
     """The SES account's state: read it, or change it as AWS would (production access granted,
     sending paused, an enforcement decision)."""
-    state = ses_account.account(ACCOUNT, REGION)
+    config = SandboxConfig.from_env()
+    state = ses_account.account(config.account, config.region)
     if environ["REQUEST_METHOD"] == "POST":
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = json.loads(environ["wsgi.input"].read(size) or b"{}")
@@ -130,6 +160,7 @@ def _account(environ, start_response) -> list[bytes]:
 def main(argv: list[str]) -> int:
     aws_port, smtp_port = int(argv[0]), int(argv[1])
     config = SandboxConfig.from_env()
+    seed_admin(config)
     seed(config)
     state = Path(config.state_dir)
     smtp = start_smtp(config, smtp_port, state / "tls" / "smtp.pem", state / "tls" / "smtp.key")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import secrets
 import ssl
 from email.utils import getaddresses
@@ -22,7 +21,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from moto.iam.models import iam_backends
 from tutormail.tutor_setup.smtp_password import smtp_password
 
-from .config import ACCOUNT, REGION, SandboxConfig
+from .config import SandboxConfig
+from .iam.enforce import policy_document
+from .iam.evaluator import ALLOWED, EVALUATOR
 from .moto_ext import ses_account
 from .moto_ext.ses_lifecycle import CLOCK, SandboxIdentity, find_identity
 
@@ -42,20 +43,21 @@ NO_FROM = "554 Transaction failed: the message has no valid From address"
 CONFIGURATION_SET_PAUSED = "554 Message rejected: Sending paused for this configuration set: {name}"
 
 
-def paused_configuration_set(message: email.message.Message) -> str | None:
+def paused_configuration_set(config: SandboxConfig, message: email.message.Message) -> str | None:
     """The SES reply when the From identity's default configuration set is paused (issue 14), else None."""
     from .moto_ext.reputation import find_configuration_set, sending_enabled
 
     identity = identity_for(getaddresses([str(value) for value in message.get_all("From", [])])[0][1])
     name = getattr(identity, "configuration_set_name", None)
-    config_set = find_configuration_set(name, ACCOUNT, REGION) if name else None
+    config_set = find_configuration_set(name, config.account, config.region) if name else None
     if config_set is None or sending_enabled(config_set):
         return None
     return CONFIGURATION_SET_PAUSED.format(name=name)
 
 
 def _iam():
-    return iam_backends[ACCOUNT]["aws"]
+    config = SandboxConfig.from_env()
+    return iam_backends[config.account][config.partition]
 
 
 def _find_key(access_key_id: str):
@@ -66,42 +68,28 @@ def _find_key(access_key_id: str):
     return None, None
 
 
-def _statements(user) -> list[dict[str, Any]]:
-    documents = [json.loads(doc) if isinstance(doc, str) else doc for doc in user.policies.values()]
-    for arn in getattr(user, "managed_policies", {}):
-        policy = _iam().managed_policies.get(arn)
-        if policy is not None:
-            documents.append(json.loads(policy.document) if isinstance(policy.document, str) else policy.document)
-    statements = []
-    for document in documents:
-        found = document.get("Statement", [])
-        statements.extend(found if isinstance(found, list) else [found])
-    return statements
+def _policies(user) -> list[dict[str, Any]]:
+    """The user's identity policies as IAM holds them: inline, then attached managed ones."""
+    iam = _iam()
+    documents = [policy_document(doc) for doc in user.policies.values()]
+    attached = (iam.managed_policies[arn] for arn in user.managed_policies if arn in iam.managed_policies)
+    documents += [policy_document(policy) for policy in attached]
+    return documents
 
 
-def _as_list(value: Any) -> list[str]:
-    return value if isinstance(value, list) else [value]
-
-
-def may_send(user, address: str, identity_arn: str) -> bool:
-    """The part of IAM evaluation our policies use: Allow, action, resource, ses:FromAddress."""
-    for statement in _statements(user):
-        if statement.get("Effect") != "Allow":
-            continue
-        if not {"ses:SendRawEmail", "ses:*", "*"} & set(_as_list(statement.get("Action", []))):
-            continue
-        resources = _as_list(statement.get("Resource", []))
-        if "*" not in resources and identity_arn not in resources:
-            continue
-        allowed = (statement.get("Condition") or {}).get("StringEquals", {}).get("ses:FromAddress")
-        if allowed is None or address in _as_list(allowed):
-            return True
-    return False
+def may_send(config: SandboxConfig, user, address: str, identity_arn: str) -> bool:
+    """ses:SendRawEmail as `address`, decided by the same evaluator as every API call, with SES's
+    condition key ses:FromAddress set to the From address as the message carries it (case kept)."""
+    answer = EVALUATOR.decide(action="ses:SendRawEmail", principal=user.arn, resource=identity_arn,
+                              account=config.account, policies=_policies(user),
+                              context={"ses:FromAddress": address})
+    return answer.get("decision") == ALLOWED
 
 
 def identity_for(address: str) -> SandboxIdentity | None:
     """SES checks the address, then its domain and each parent domain."""
-    labels = address.rpartition("@")[2].split(".")
+    # Domain names match in any case (RFC 4343); the address keeps its case for ses:FromAddress.
+    labels = address.rpartition("@")[2].lower().split(".")
     candidates = [address, *(".".join(labels[i:]) for i in range(len(labels) - 1))]
     return next((found for name in candidates if (found := find_identity(name))), None)
 
@@ -142,7 +130,8 @@ def addresses_to_authorise(message: email.message.Message, mail_from: str | None
     return list(dict.fromkeys(address.strip() for address in found))
 
 
-def sender_refusal(user, message: email.message.Message, mail_from: str | None) -> str | None:
+def sender_refusal(config: SandboxConfig, user, message: email.message.Message,
+                   mail_from: str | None) -> str | None:
     """Each address must be allowed by the user's policy, then verified (SES's order: the 554
     "not authorized" comes before "not verified")."""
     addresses = addresses_to_authorise(message, mail_from)
@@ -150,26 +139,27 @@ def sender_refusal(user, message: email.message.Message, mail_from: str | None) 
         return NO_FROM
     for address in addresses:
         identity = identity_for(address)
-        identity_arn = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity.email_identity if identity else address}"
-        if not may_send(user, address, identity_arn):
+        name = identity.email_identity if identity else address
+        identity_arn = f"arn:{config.partition}:ses:{config.region}:{config.account}:identity/{name}"
+        if not may_send(config, user, address, identity_arn):
             return NOT_AUTHORIZED.format(arn=user.arn, resource=identity_arn)
     unverified = [address for address in addresses if not is_verified(address)]
     if unverified:
-        return NOT_VERIFIED.format(region=REGION.upper(), address=", ".join(unverified))
+        return NOT_VERIFIED.format(region=config.region.upper(), address=", ".join(unverified))
     return None
 
 
-def account_refusal(recipients: list[str]) -> str | None:
+def account_refusal(config: SandboxConfig, recipients: list[str]) -> str | None:
     """The account's own state: paused, the SES sandbox's verified recipients, the 24-hour quota
     (sandbox/moto_ext/ses_account.py cites the pages)."""
-    state = ses_account.account(ACCOUNT, REGION)
+    state = ses_account.account(config.account, config.region)
     if not state.may_send():
         return ses_account.SENDING_PAUSED
     if not state.production_access:
         unverified = [to for to in recipients
                       if not to.lower().endswith("@" + ses_account.SIMULATOR_DOMAIN) and not is_verified(to)]
         if unverified:
-            return NOT_VERIFIED.format(region=REGION.upper(), address=", ".join(unverified))
+            return NOT_VERIFIED.format(region=config.region.upper(), address=", ".join(unverified))
     if not state.reserve(len(recipients), CLOCK.now()):
         return ses_account.QUOTA_EXCEEDED
     return None
@@ -186,7 +176,7 @@ class SesSmtpHandler:
         user, key = _find_key(login)
         if key is None or key.status != "Active":
             return AuthResult(success=False, handled=False)
-        if auth_data.password.decode(errors="replace") != smtp_password(key.secret_access_key, REGION):
+        if auth_data.password.decode(errors="replace") != smtp_password(key.secret_access_key, self.config.region):
             return AuthResult(success=False, handled=False)
         return AuthResult(success=True, auth_data=user.name)
 
@@ -196,8 +186,8 @@ class SesSmtpHandler:
             return "530 Authentication required"
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
-        refusal = (non_ascii_refusal(raw) or sender_refusal(user, message, envelope.mail_from)
-                   or paused_configuration_set(message) or account_refusal(envelope.rcpt_tos))
+        refusal = (non_ascii_refusal(raw) or sender_refusal(self.config, user, message, envelope.mail_from)
+                   or paused_configuration_set(self.config, message) or account_refusal(self.config, envelope.rcpt_tos))
         if refusal:
             return refusal
         message_id = f"0100{secrets.token_hex(16)}-{secrets.token_hex(4)}-000000"

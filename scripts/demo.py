@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from tutormail.catalog.model import load_catalog
+
 ROOT = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("SANDBOX_STATE", ".sandbox"))
 TO = os.environ.get("DEMO_TO", "equipe.suporte@exemplo.com.br")
@@ -90,14 +92,28 @@ def reputation_and_page() -> Path:
     return page
 
 
+def principal(name: str, policy: str) -> dict[str, str]:
+    """The environment of a sandbox principal holding only `policy` (python -m sandbox principal)."""
+    path = run(sys.executable, "-m", "sandbox", "--state", str(STATE), "principal", name, policy, quiet=True).strip()
+    return {**os.environ, **json.loads(Path(path).read_text())}
+
+
 def flow(slugs: list[str]) -> list[str]:
     """Returns the addresses held back as blocked by DMARC."""
     held: list[str] = []
-    step("cdk bootstrap and cdk deploy of every stack: the real CDK CLI, against the sandbox")
-    run("cdk", "bootstrap", "aws://123456789012/us-east-1", "--no-notices", quiet=True)
+    platform = load_catalog(ROOT / "institutions", only=[]).platform
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext)
-    run("cdk", "deploy", "--all", "--require-approval", "never", "--method", "direct", "--no-notices", quiet=True)
-    summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks")
+    deploy = ("cdk", "deploy", "--require-approval", "never", "--method", "direct", "--no-notices")
+    step("once, as the account administrator: cdk bootstrap and TutorMail-Platform (it declares the principals)")
+    run("cdk", "bootstrap", f"aws://{platform.account}/{platform.region}", "--no-notices", quiet=True)
+    run(*deploy, "TutorMail-Platform", quiet=True)
+    deployer, operator = (principal(name, policy) for name, policy in (
+        ("deployer", "tutormail-deploy"), ("operator", "tutormail-operator")))
+    step("cdk deploy of every stack as the deploy principal, the real CDK CLI against the sandbox (IAM is "
+         "enforced: it may only assume the CDK roles)")
+    run(*deploy, "--all", quiet=True, env=deployer)
+    os.environ.update(operator)  # from here on, the CLI runs as the operator principal, never as admin
+    summary.append(f"cdk bootstrap + deploy of {len(slugs) + 1} stacks; the CLI as the operator principal")
     step("the SES account is in the SES sandbox, as a new account is: verify the test recipient")
     run(sys.executable, "-m", "sandbox", "--state", str(STATE), "account")
     run(sys.executable, "-m", "sandbox", "--state", str(STATE), "verify-recipient", TO)

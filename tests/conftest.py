@@ -8,6 +8,13 @@ from pathlib import Path
 
 import dns.resolver
 import pytest
+from hypothesis import settings
+
+# `make test` (and so CI) draws the same examples every run, so a red run is the code's doing and
+# can be repeated; HYPOTHESIS_PROFILE=explore (`make explore`) draws new ones to find new bugs.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 REPO = Path(__file__).resolve().parents[1]
 # No test may ask the machine's resolver (off loopback): a look-up a test forgot to point at its own
@@ -89,24 +96,31 @@ DEPLOY = ("deploy", "--require-approval", "never", "--method", "direct")
 
 @pytest.fixture(scope="session")
 def platform_deployed(sandbox):
-    """TutorMail-Platform (operator policy, progress table) deployed by the real CDK CLI."""
-    env = sandbox["env"]
-    for args in (("bootstrap", "aws://123456789012/us-east-1"), (*DEPLOY, "TutorMail-Platform", "--exclusively")):
-        result = cdk(*args, env=env)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """TutorMail-Platform (its principals' policies, the progress table) deployed by the real CDK
+    CLI as in a real account: the administrator bootstraps CDK and deploys it once. The CLI runs as
+    the operator principal (`operator_env`); `env` is the administrator's (for tests that look
+    behind the product's back)."""
     from sandbox import launcher
 
+    admin = sandbox["env"]
+    for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)),
+                 (*DEPLOY, "TutorMail-Platform", "--exclusively")):
+        result = cdk(*args, env=admin)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     status, text = launcher.verify_recipient(sandbox["state"], TEST_RECIPIENT)
     assert status == 200, text
-    return sandbox
+    return {**sandbox, "operator_env": launcher.principal(admin, "operator", ["tutormail-operator"])}
 
 
 @pytest.fixture(scope="session")
 def deployed(platform_deployed):
-    """Every example stack deployed by the real CDK CLI into the sandbox."""
-    result = cdk(*DEPLOY, "--all", env=platform_deployed["env"])
+    """Every example stack deployed by the deploy principal (`deploy_env`), after the platform."""
+    from sandbox import launcher
+
+    deployer = launcher.principal(platform_deployed["env"], "deployer", ["tutormail-deploy"])
+    result = cdk(*DEPLOY, "--all", env=deployer)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return platform_deployed
+    return {**platform_deployed, "deploy_env": deployer}
 
 
 @pytest.fixture

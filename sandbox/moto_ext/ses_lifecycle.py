@@ -86,7 +86,7 @@ class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
         message = EmailMessage()
         message["From"] = "no-reply-aws@amazon.com"
         message["To"] = self.email_identity
-        message["Subject"] = "Amazon Web Services - Email Address Verification Request in region US East (N. Virginia)"
+        message["Subject"] = f"Amazon Web Services - Email Address Verification Request in region {config.region}"
         message["Date"] = self.link_sent_at.strftime("%a, %d %b %Y %H:%M:%S +0000")
         message.set_content(f"To confirm that {self.email_identity} may send through SES, open this link within "
                             f"{config.link_validity_hours} hours:\n\n{url}\n")

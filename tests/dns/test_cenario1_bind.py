@@ -45,7 +45,7 @@ def world(sandbox, tmp_path_factory):
     ]
     env = {**sandbox["env"], "TUTORMAIL_RESOLVER": f"{PRIMARY}:{port}", "TUTORMAIL_DNS_PORT": str(port),
            "TUTORMAIL_INSTITUTIONS": str(institutions)}
-    session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], region_name="us-east-1",
+    session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], region_name=env["AWS_REGION"],
                                     aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
     ses = session.client("sesv2", endpoint_url=env["AWS_ENDPOINT_URL"])
     secrets = session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"])

@@ -19,12 +19,16 @@ from tutormail.tutor_setup.smtp_password import smtp_password
 
 from sandbox import launcher
 from tests.conftest import INSTITUTIONS, TEST_RECIPIENT, cdk, run_cli, smtp_login
+from tests.e2e.iam_calls import CallLog
 
 OUTPUTS: list[tuple[tuple[str, ...], str, str]] = []  # every command's output, scanned for secrets at the end
 
 
+CALLS = CallLog()  # command -> IAM actions its principal was decided on
+
+
 def cli(env, *args):
-    result = run_cli(*args, env=env)
+    result = CALLS.run(env, *args)
     if "--reveal" not in args:
         OUTPUTS.append((args, result.stdout, result.stderr))
     return result
@@ -48,12 +52,14 @@ def secret_of(slug):
 
 @pytest.fixture(scope="module")
 def env(deployed):
-    return deployed["env"]
+    """What the CLI runs as: the operator principal (tutormail-operator), never the administrator."""
+    return deployed["operator_env"]
 
 
 @pytest.fixture(autouse=True)
-def _aws_env(env, monkeypatch):
-    for key, value in env.items():
+def _aws_env(deployed, monkeypatch):
+    # In-process boto3 (the tests' own look behind the product's back) runs as the administrator.
+    for key, value in deployed["env"].items():
         monkeypatch.setenv(key, value)
 
 
@@ -174,13 +180,13 @@ def test_dmarc_gate_refuses_a_blocked_sender_until_the_risk_is_accepted(env, dep
 
 def test_settings_released_once_verified_and_written_0600(env, tmp_path):
     out = tmp_path / "settings.json"
-    result = run_cli("smtp-settings", "instituicao-xy", "--company", "Instituição XY", "--account", "comunicacao",
-                     "--reveal", "--format", "json", "--out", str(out), env=env)
+    result = cli(env, "smtp-settings", "instituicao-xy", "--company", "Instituição XY", "--account", "comunicacao",
+                 "--reveal", "--format", "json", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and result.stdout == ""
     [row] = json.loads(out.read_text())["accounts"]
     secret = secret_of("instituicao-xy")
-    assert row["password"] == smtp_password(secret["secret_access_key"], "us-east-1")
+    assert row["password"] == smtp_password(secret["secret_access_key"], secret["region"])
     assert row["user"] == secret["access_key_id"] and row["port"] == 587 and row["ssl"] == "Não"
     assert row["from"] == "=?utf-8?q?Institui=C3=A7=C3=A3o_XY?= <comunicacao@instituicaoxy.com.br>"
     assert row["from_label"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
@@ -208,7 +214,7 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
 
 def test_one_institutions_credentials_cannot_send_as_another(env):
     escola = secret_of("escola-padrao")
-    with smtp_login(env, escola["access_key_id"], smtp_password(escola["secret_access_key"], "us-east-1")) as smtp:
+    with smtp_login(env, escola["access_key_id"], smtp_password(escola["secret_access_key"], escola["region"])) as smtp:
         with pytest.raises(smtplib.SMTPDataError) as refused:
             smtp.sendmail("comunicacao@instituicaoxy.com.br", ["x@exemplo.com.br"],
                           b"From: comunicacao@instituicaoxy.com.br\r\nSubject: t\r\n\r\nt\r\n")
@@ -282,7 +288,8 @@ def test_wrong_credentials_get_the_535_explanation_and_exit_4(env):
     assert bad_to.returncode == 2 and "--to" in bad_to.stderr and "Traceback" not in bad_to.stderr
 
 
-def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
+def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, deployed, tmp_path):
+    deployer = deployed["deploy_env"]
     directory = tmp_path / "institutions"
     shutil.copytree(INSTITUTIONS, directory)
     old = secret_of("escola-padrao")
@@ -291,19 +298,19 @@ def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, tmp_path):
         path = directory / "escola-padrao.yaml"
         path.write_text((INSTITUTIONS / "escola-padrao.yaml").read_text() + extra)
         result = cdk("deploy", "TutorMail-escola-padrao", "--exclusively", "--require-approval", "never",
-                     "--method", "direct", "-c", f"institutions_dir={directory}", env=env)
+                     "--method", "direct", "-c", f"institutions_dir={directory}", env=deployer)
         assert result.returncode == 0, result.stderr[-3000:]
 
     deploy("smtp_key_generation: 2\nsmtp_key_keep_previous: true\n")
     new = secret_of("escola-padrao")
     assert new["access_key_id"] != old["access_key_id"] and new["key_generation"] == "2"
     for key in (old, new):
-        smtp_login(env, key["access_key_id"], smtp_password(key["secret_access_key"], "us-east-1")).quit()
+        smtp_login(env, key["access_key_id"], smtp_password(key["secret_access_key"], key["region"])).quit()
 
     deploy("smtp_key_generation: 2\n")
-    smtp_login(env, new["access_key_id"], smtp_password(new["secret_access_key"], "us-east-1")).quit()
+    smtp_login(env, new["access_key_id"], smtp_password(new["secret_access_key"], new["region"])).quit()
     with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
-        smtp_login(env, old["access_key_id"], smtp_password(old["secret_access_key"], "us-east-1"))
+        smtp_login(env, old["access_key_id"], smtp_password(old["secret_access_key"], old["region"]))
     assert refused.value.smtp_code == 535
 
 
@@ -323,11 +330,11 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
     secret = secret_of("instituicao-xy")
     for text in (markdown, page):
         assert secret["secret_access_key"] not in text
-        assert smtp_password(secret["secret_access_key"], "us-east-1") not in text
+        assert smtp_password(secret["secret_access_key"], secret["region"]) not in text
 
 
-def test_rerunning_every_step_changes_nothing(env):
-    redeploy = cdk("deploy", "--all", "--require-approval", "never", "--method", "direct", env=env)
+def test_rerunning_every_step_changes_nothing(env, deployed):
+    redeploy = cdk("deploy", "--all", "--require-approval", "never", "--method", "direct", env=deployed["deploy_env"])
     assert redeploy.returncode == 0, redeploy.stderr[-2000:]
     again = as_json(cli(env, "dns-publish", "faculdade-delta", "instituicao-xy", "--output", "json"))
     assert [i["institution"] for i in again["institutions"]] == ["faculdade-delta", "instituicao-xy"]
@@ -341,14 +348,55 @@ def test_rerunning_every_step_changes_nothing(env):
                                                                            "instituicao-xy"]
 
 
+def test_preflight_and_lifecycle_commands_read_the_deployed_stacks_as_the_operator(env, tmp_path):
+    from aws_cdk import App
+    from tutormail.catalog.model import load_catalog
+
+    from infra.app_builder import build_app
+    from tests.conftest import cdk_context
+
+    catalog = load_catalog(INSTITUTIONS)
+    before = cli(env, "preflight", "--all", "--output", "json")
+    # The operator may read all it looks at (DNS outside the sandbox's zones is preflight's own matter).
+    assert "not authorized" not in before.stdout + before.stderr, before.stdout[-3000:]
+    assert "error" not in as_json(before)["account"]
+    assert {r["institution"] for r in as_json(before)["institutions"]} == set(catalog.institutions)
+    changes = cli(env, "plan-changes", "instituicao-xy", "--output", "json")
+    assert changes.returncode == 0, changes.stderr
+    assert as_json(changes)["deployed"] is True
+    app = App(outdir=str(tmp_path / "cdk.out"), context=cdk_context())
+    build_app(app, catalog)
+    app.synth()
+    found = cli(env, "out-of-date", "--cdk-out", str(tmp_path / "cdk.out"), "--output", "json")
+    assert found.returncode == 0, found.stderr
+    stacks = {d["stack"]: d["reason"] for d in as_json(found)["deploy"]}
+    assert set(stacks) | set(as_json(found)["up_to_date"]) == {
+        "TutorMail-Platform", *(f"TutorMail-{slug}" for slug in catalog.institutions)}
+    assert "not deployed" not in stacks.values()
+
+
 def test_no_command_printed_a_secret_without_reveal():
     assert len(OUTPUTS) > 15
     client = boto3.client("secretsmanager")
     secrets = []
     for slug in ("escola-padrao", "faculdade-delta", "instituicao-xy"):
         secret = json.loads(client.get_secret_value(SecretId=f"tutormail/{slug}/smtp")["SecretString"])
-        secrets += [secret["secret_access_key"], smtp_password(secret["secret_access_key"], "us-east-1")]
+        secrets += [secret["secret_access_key"], smtp_password(secret["secret_access_key"], secret["region"])]
     for args, stdout, stderr in OUTPUTS:
         for value in secrets:
             assert value not in stdout and value not in stderr, f"secret in the output of {args}"
     assert os.environ.get("AWS_SECRET_ACCESS_KEY", "").startswith("sandbox-fake")
+
+
+def test_the_operator_table_is_exactly_what_the_commands_called(env):
+    """Every AWS action a command called as the operator is in its rows of the table, and every row
+    was called by its command (the run above drives each onboarding command the table names), but
+    the rows of the one-time migration of progress marks, which only an institution's first read
+    calls (they are asserted in tests/lifecycle/test_progress_store.py). offboard is driven by
+    tests/lifecycle/test_offboard.py, reputation/pause/resume by tests/e2e/test_reputation.py."""
+    from tutormail.aws.permissions import COMMAND_ACTIONS
+
+    others = {"offboard", "reputation", "pause", "resume"}
+    missing, unused = CALLS.differences({g.command for g in COMMAND_ACTIONS} - others)
+    assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
+    assert not unused, f"granted but never called by the command: {unused}"

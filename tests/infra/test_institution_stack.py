@@ -86,23 +86,31 @@ def test_route53_domains_get_three_dkim_cnames_mail_from_and_dmarc(xy_template):
 
 
 def test_smtp_user_may_only_send_raw_email_as_its_addresses(xy_template):
-    policies = resources(xy_template, "AWS::IAM::Policy")
-    assert len(policies) == 1
-    [policy] = policies.values()
+    """A customer managed policy (6,144 characters, not an inline 2,048); addresses under a domain
+    identity in any case, a Cenário 2 address exactly as verified (tutormail.plan.smtp_policy)."""
+    assert not resources(xy_template, "AWS::IAM::Policy")
+    [policy] = resources(xy_template, "AWS::IAM::ManagedPolicy").values()
     assert policy["Properties"]["Users"] == [{"Ref": "SmtpUser"}]
-    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow" and statement["Action"] == "ses:SendRawEmail"
-    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": [
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"SendAsDomainAddresses", "SendAsVerifiedAddresses"}
+    assert {s["Effect"] for s in statements.values()} == {"Allow"}
+    assert {s["Action"] for s in statements.values()} == {"ses:SendRawEmail"}
+    assert statements["SendAsDomainAddresses"]["Condition"] == {"StringEqualsIgnoreCase": {"ses:FromAddress": [
         "atendimento@instituicaoxy.com.br", "comunicacao@instituicao-xy.sistematutor.com.br",
-        "comunicacao@instituicaoxy.com.br", "contato@colegioxy.com.br"]}}
+        "comunicacao@instituicaoxy.com.br"]}}
+    assert statements["SendAsVerifiedAddresses"]["Condition"] == {"StringEquals": {"ses:FromAddress": [
+        "contato@colegioxy.com.br"]}}
     arn = "arn:aws:ses:us-east-1:123456789012:"
-    resolved = [r if isinstance(r, str) else "".join(
-        p if isinstance(p, str) else "aws" for p in r["Fn::Join"][1]) for r in statement["Resource"]]
-    assert sorted(resolved) == sorted([
-        f"{arn}configuration-set/tutormail-instituicao-xy", f"{arn}identity/contato@colegioxy.com.br",
-        f"{arn}identity/instituicao-xy.sistematutor.com.br", f"{arn}identity/instituicaoxy.com.br",
-        f"{arn}identity/uni-xy.edu.br"])
-    assert not resources(xy_template, "AWS::IAM::ManagedPolicy")
+
+    def resolved(statement):
+        return sorted(r if isinstance(r, str) else "".join(
+            p if isinstance(p, str) else "aws" for p in r["Fn::Join"][1]) for r in statement["Resource"])
+
+    assert resolved(statements["SendAsDomainAddresses"]) == sorted([
+        f"{arn}configuration-set/tutormail-instituicao-xy", f"{arn}identity/instituicao-xy.sistematutor.com.br",
+        f"{arn}identity/instituicaoxy.com.br"])
+    assert resolved(statements["SendAsVerifiedAddresses"]) == [
+        f"{arn}configuration-set/tutormail-instituicao-xy", f"{arn}identity/contato@colegioxy.com.br"]
     user = resources(xy_template, "AWS::IAM::User")["SmtpUser"]["Properties"]
     assert user["UserName"] == "tutormail-instituicao-xy-smtp"
     assert not {"Policies", "ManagedPolicyArns", "Groups"} & set(user)
@@ -140,8 +148,9 @@ def test_outputs_name_what_the_scripts_need_and_never_a_secret(xy_template):
 def test_platform_default_institution_has_only_the_platform_identity(example_app):
     template = Template.from_stack(example_app.node.find_child("TutorMail-escola-padrao"))
     template.resource_count_is("AWS::SES::EmailIdentity", 1)
-    template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": [Match.object_like({
-        "Condition": {"StringEquals": {"ses:FromAddress": ["comunicacao@escola-padrao.sistematutor.com.br"]}}})]}})
+    template.has_resource_properties("AWS::IAM::ManagedPolicy", {"PolicyDocument": {"Statement": [Match.object_like({
+        "Condition": {"StringEqualsIgnoreCase": {"ses:FromAddress": [
+            "comunicacao@escola-padrao.sistematutor.com.br"]}}})]}})
 
 
 def test_rotation_keeps_the_previous_key_and_the_secret_takes_the_newest():
@@ -169,3 +178,18 @@ def test_cdk_nag_stops_synthesis_on_an_unacknowledged_finding():
     iam.User(extra, "Careless").add_to_policy(iam.PolicyStatement(actions=["ses:*"], resources=["*"]))
     with pytest.raises(RuntimeError, match=r"ValidationFailed(.|\n)*AwsSolutions-IAM5\[Action::ses:\*\]"):
         app.synth()
+
+
+def test_operator_policy_is_built_from_the_table_of_what_commands_call(example_app):
+    from tutormail.aws.permissions import actions_by_resource
+
+    template = Template.from_stack(example_app.node.find_child("TutorMail-Platform"))
+    policies = {p["Properties"]["ManagedPolicyName"]: p["Properties"]["PolicyDocument"]["Statement"]
+                for p in resources(template, "AWS::IAM::ManagedPolicy").values()}
+    granted = sorted(a for s in policies["tutormail-operator"] for a in ([s["Action"]] if isinstance(
+        s["Action"], str) else s["Action"]))
+    assert granted == sorted(a for actions in actions_by_resource().values() for a in actions)
+    assert not any(a.endswith("*") for a in granted)
+    assert [a for a in granted if a.startswith("route53:")] == ["route53:ListResourceRecordSets"]  # reads only
+    [deploy] = policies["tutormail-deploy"]
+    assert deploy["Action"] == "sts:AssumeRole" and len(deploy["Resource"]) == 3

@@ -43,34 +43,35 @@ def out_of_date(env, directory, out):
 
 
 def test_changed_and_deleted_institutions_are_found(platform_deployed, directory, tmp_path):
-    env = platform_deployed["env"]
+    # The CLI runs as the operator; the deploy, as the administrator, of the stacks it names.
+    env, operator = platform_deployed["env"], platform_deployed["operator_env"]
     (directory / "vai-mudar.yaml").write_text(FILE)
     synth(directory, tmp_path / "first")
-    todo, data = out_of_date(env, directory, tmp_path / "first")
+    todo, data = out_of_date(operator, directory, tmp_path / "first")
     assert todo["TutorMail-vai-mudar"]["reason"] == "not deployed"
     assert data["region"] == "us-east-1" and "vai-mudar" not in data["offboard"]
 
     parameters = [a for entry in todo.values() for a in ("--parameters", entry["parameter"])]
     deployed = cdk(*DEPLOY, *todo, "--exclusively", "--app", str(tmp_path / "first"), *parameters, env=env)
     assert deployed.returncode == 0, deployed.stderr[-3000:]
-    todo, data = out_of_date(env, directory, tmp_path / "first")
+    todo, data = out_of_date(operator, directory, tmp_path / "first")
     assert todo == {} and {"TutorMail-Platform", "TutorMail-vai-mudar"} <= set(data["up_to_date"])
 
     (directory / "vai-mudar.yaml").write_text(CHANGED)
     synth(directory, tmp_path / "second")
-    todo, _ = out_of_date(env, directory, tmp_path / "second")
+    todo, _ = out_of_date(operator, directory, tmp_path / "second")
     assert set(todo) == {"TutorMail-vai-mudar"} and todo["TutorMail-vai-mudar"]["reason"] == "template changed"
 
     (directory / "vai-mudar.yaml").unlink()
     synth(directory, tmp_path / "third")
-    todo, data = out_of_date(env, directory, tmp_path / "third")
+    todo, data = out_of_date(operator, directory, tmp_path / "third")
     assert "vai-mudar" in data["offboard"] and "TutorMail-vai-mudar" not in todo
 
 
 def test_a_partial_assembly_is_refused(platform_deployed, directory, tmp_path):
     (directory / "vai-mudar.yaml").write_text(FILE)
     (directory / "outra.yaml").write_text(FILE.replace("vai-mudar", "outra").replace("Vai Mudar", "Outra"))
-    env = platform_deployed["env"]
+    env = platform_deployed["operator_env"]
     synth(directory, tmp_path / "partial", only=["outra"])
     refused = run_cli("out-of-date", "--cdk-out", str(tmp_path / "partial"),
                       env={**env, "TUTORMAIL_INSTITUTIONS": str(directory)})

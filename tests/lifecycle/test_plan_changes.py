@@ -30,7 +30,7 @@ def edit(directory, old, new):
 
 def plan_changes(deployed, directory, slug="instituicao-xy"):
     result = run_cli("plan-changes", slug, "--output", "json",
-                     env={**deployed["env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
+                     env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -81,5 +81,6 @@ def test_an_institution_not_deployed_creates_everything(deployed, directory):
                     .replace("tutormail/instituicao-xy/tsig", "tutormail/nova-xy/tsig"))
     found = plan_changes(deployed, directory, "nova-xy")
     assert found["deployed"] is False and found["identities"]["kept"] == [] and found["identities"]["created"]
-    table = run_cli("plan-changes", "nova-xy", env={**deployed["env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
+    table = run_cli("plan-changes", "nova-xy",
+                    env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
     assert "TutorMail-nova-xy is not deployed" in table.stdout

@@ -110,7 +110,7 @@ def test_status_reads_the_table_through_the_installed_command(aws_env, catalog, 
     plan = plan_for(catalog, "muitas-contas")
     Progress(plan).read()
     result = run_cli("status", "muitas-contas", "--offline", "--output", "json",
-                     env={**platform_deployed["env"], "TUTORMAIL_INSTITUTIONS": str(catalog.directory)})
+                     env={**platform_deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(catalog.directory)})
     assert result.returncode in (1, 3), result.stderr  # nothing deployed for it: pending or to act on
     rows = json.loads(result.stdout)["rows"]
     assert {r["address"] for r in rows} >= set(ADDRESSES)

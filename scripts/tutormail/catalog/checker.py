@@ -6,10 +6,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml.comments import CommentedMap
+
 from tutormail.catalog.fields import Field, Shape, text_problem
 from tutormail.catalog.names import check_display_name, to_ascii_domain
 from tutormail.catalog.problems import Problem, display_path
-from tutormail.catalog.yaml_reader import line_of
+from tutormail.catalog.yaml_reader import FileProblem, line_of, read_document
 
 # Keys that would hold key material; the file names a secret instead.
 SECRET_VALUE_KEYS = ("secret", "tsig_secret", "tsig_key_secret", "key", "key_value", "password")
@@ -103,3 +105,16 @@ class Checker:
             self.add(node, spec.name, where(prefix, spec.name), "must be true or false")
             return spec.default
         return value
+
+
+def mapping_document(path: Path, chk: Checker, what: str) -> Any:
+    """The file's YAML mapping, or None with the problem recorded (unreadable, too big, not a mapping)."""
+    try:
+        doc = read_document(path)
+    except FileProblem as exc:
+        chk.problems.append(exc.problem(chk.file))
+        return None
+    if not isinstance(doc, CommentedMap):
+        chk.add_file(1, "(file)", f"must be a YAML mapping ({what})")
+        return None
+    return doc

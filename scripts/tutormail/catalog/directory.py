@@ -22,7 +22,13 @@ from tutormail.catalog.yaml_reader import FileProblem, read_document
 # function `(Catalog) -> list[Problem]` in its own module, imported here and listed below;
 # `check_files` runs every one, so validate, app.py, the sandbox and every command get it.
 CatalogCheck = Callable[[Catalog], list[Problem]]
-CATALOG_CHECKS: list[CatalogCheck] = []
+def _aws_limits(catalog: Catalog) -> list[Problem]:
+    from tutormail.plan.limits import check_limits  # the plan is built on this package
+
+    return [p for institution in catalog.institutions.values() for p in check_limits(institution, catalog.platform)]
+
+
+CATALOG_CHECKS: list[CatalogCheck] = [_aws_limits]
 
 
 def institution_files(directory: Path) -> list[Path]:

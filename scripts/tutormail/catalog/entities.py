@@ -13,6 +13,15 @@ PLATFORM_FILE = "platform.yaml"
 
 
 @dataclass(frozen=True)
+class GitHub:
+    """Whose GitHub Actions may assume the CI roles: plan on pull requests, deploy from the
+    environment, watch from the branch (GitHub's OIDC `sub` claims)."""
+    repository: str  # owner/name
+    branch: str = "main"
+    environment: str = "production"
+
+
+@dataclass(frozen=True)
 class Platform:
     platform_domain: str  # A-labels
     hosted_zone_id: str
@@ -24,6 +33,7 @@ class Platform:
     smtp_key_max_age_days: int = 90
     source: str = PLATFORM_FILE
     reputation: PlatformReputation = field(default_factory=PlatformReputation)  # issue 14
+    github: GitHub | None = None  # the repository whose workflow deploys; none: no CI roles
 
 
 @dataclass(frozen=True)

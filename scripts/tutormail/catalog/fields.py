@@ -100,7 +100,27 @@ PLATFORM = Shape((
           description="sending-health thresholds, alarm subscriptions, event log retention"),
     Field("smtp_key_max_age_days", "integer", minimum=1, maximum=3650, default=90,
           description="an SMTP access key older than this is reported by verify (rotate it)"),
+    Field("github", "mapping", json_schema=lambda: _github_schema(),
+          description="the repository whose GitHub Actions may assume the CI roles (absent: no CI roles)"),
 ))
+
+# Parts of GitHub's OIDC subjects (repo:OWNER/NAME:environment:ENV, ...:ref:refs/heads/BRANCH), which the
+# CI roles' trust policies compare with StringEquals: no colon, and no IAM wildcard.
+GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+GITHUB_NAME_RE = re.compile(r"^[^:*?\\\s]+$")
+GITHUB = Shape((
+    Field("repository", "text", required=True, pattern=GITHUB_REPOSITORY_RE, reason="must be owner/name"),
+    Field("branch", "text", pattern=GITHUB_NAME_RE, default="main",
+          reason="may not contain a colon, *, ?, a backslash or a space"),
+    Field("environment", "text", pattern=GITHUB_NAME_RE, default="production",
+          reason="may not contain a colon, *, ?, a backslash or a space"),
+))
+
+
+def _github_schema() -> dict[str, Any]:
+    from tutormail.catalog.schema import shape_schema  # the schema is built from this module
+
+    return shape_schema(GITHUB)
 
 _DNS_COMMON = (
     Field("domain", "domain", required=True),

@@ -7,26 +7,17 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from tutormail.catalog.checker import Checker
+from tutormail.catalog.checker import Checker, mapping_document
 from tutormail.catalog.entities import Company, Institution, Platform
 from tutormail.catalog.fields import INSTITUTION
 from tutormail.catalog.names import MAX_LABEL, derive_slug
 from tutormail.catalog.parse_company import parse_company
 from tutormail.catalog.parse_dns import parse_dns
 from tutormail.catalog.reputation_fields import parse_institution_reputation
-from tutormail.catalog.yaml_reader import FileProblem, read_document
 
 
 def institution_document(path: Path, chk: Checker) -> CommentedMap | None:
-    try:
-        doc = read_document(path)
-    except FileProblem as exc:
-        chk.problems.append(exc.problem(chk.file))
-        return None
-    if not isinstance(doc, CommentedMap):
-        chk.add_file(1, "(file)", "must be a YAML mapping (an institution file)")
-        return None
-    return doc
+    return mapping_document(path, chk, "an institution file")
 
 
 def _derived_slug(doc: CommentedMap, chk: Checker, name: str | None) -> str | None:

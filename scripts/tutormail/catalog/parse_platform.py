@@ -6,28 +6,19 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
 
-from tutormail.catalog.checker import Checker
-from tutormail.catalog.entities import Platform
-from tutormail.catalog.fields import PLATFORM
+from tutormail.catalog.checker import Checker, mapping_document
+from tutormail.catalog.entities import GitHub, Platform
+from tutormail.catalog.fields import GITHUB, PLATFORM
 from tutormail.catalog.names import wildcard_problem
 from tutormail.catalog.public_suffixes import is_public_suffix
 from tutormail.catalog.reputation_fields import parse_platform_reputation
-from tutormail.catalog.yaml_reader import FileProblem, read_document
 
 
 def _document(path: Path, chk: Checker) -> CommentedMap | None:
     if not path.exists() and not path.is_symlink():
         chk.add_file(0, "(file)", "the platform file is missing from the institutions directory")
         return None
-    try:
-        doc = read_document(path)
-    except FileProblem as exc:
-        chk.problems.append(exc.problem(chk.file))
-        return None
-    if not isinstance(doc, CommentedMap):
-        chk.add_file(1, "(file)", "must be a YAML mapping (the platform file)")
-        return None
-    return doc
+    return mapping_document(path, chk, "the platform file")
 
 
 def _domain(doc: CommentedMap, chk: Checker) -> str | None:
@@ -60,6 +51,20 @@ def _local_part(doc: CommentedMap, chk: Checker) -> str | None:
     return local
 
 
+def _github(doc: CommentedMap, chk: Checker) -> GitHub | None:
+    node = doc.get("github")
+    if node is None:
+        return None
+    if not isinstance(node, CommentedMap):
+        chk.add(doc, "github", "github", "must be a mapping with repository (owner/name), branch, environment")
+        return None
+    chk.unknown(node, GITHUB, "github")
+    repository = chk.text(node, GITHUB.get("repository"), "github")
+    branch = chk.text(node, GITHUB.get("branch"), "github")
+    environment = chk.text(node, GITHUB.get("environment"), "github")
+    return GitHub(repository, branch, environment) if repository and branch and environment else None
+
+
 def parse_platform(path: Path) -> tuple[Platform | None, list]:
     chk = Checker(path)
     doc = _document(path, chk)
@@ -76,6 +81,7 @@ def parse_platform(path: Path) -> tuple[Platform | None, list]:
         "dkim_window_hours": chk.integer(doc, PLATFORM.get("dkim_window_hours"), ""),
         "reputation": parse_platform_reputation(doc, chk),  # issue 14
         "smtp_key_max_age_days": chk.integer(doc, PLATFORM.get("smtp_key_max_age_days"), ""),
+        "github": _github(doc, chk),
     }
     if chk.problems:
         return None, chk.problems

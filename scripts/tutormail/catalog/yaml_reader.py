@@ -46,6 +46,8 @@ def open_regular(path: Path) -> tuple[BinaryIO, int]:
         raise FileProblem(0, "(file)", "does not exist") from None
     except OSError as exc:
         raise FileProblem(0, "(file)", f"cannot be opened: {exc.strerror}") from None
+    except ValueError:  # what os.open raises for a NUL in the name, which no file can have
+        raise FileProblem(0, "(file)", "cannot be opened: the name contains a NUL character") from None
     info = os.fstat(fd)  # before fdopen, which refuses a directory with IsADirectoryError
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)

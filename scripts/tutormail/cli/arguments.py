@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tutormail import runtime
 from tutormail.catalog.names import Address, to_ascii_domain
@@ -32,18 +32,19 @@ def _region(text: str) -> str:
     return text
 
 
-def _recipient(text: str) -> Address:
-    try:
-        return Address.parse(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
+def _naming_the_value(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The parser's own reason, prefixed with the value it refused."""
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise ValueError(f"{text!r}: {exc}") from None
+
+    return checked
 
 
-def _domain(text: str) -> str:
-    try:
-        return to_ascii_domain(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
+_recipient: Callable[[str], Address] = _naming_the_value(Address.parse)
+_domain: Callable[[str], str] = _naming_the_value(to_ascii_domain)
 
 
 def _count(low: int) -> Callable[[str], int]:
@@ -62,9 +63,16 @@ def _key_file(text: str) -> Path:
         raise ValueError(f"cannot read the TSIG key file: {exc}") from None
 
 
+def _path(text: str) -> Path:
+    # The operating system cannot take a NUL in a file name: os.open would raise ValueError, not OSError.
+    if "\x00" in text:
+        raise ValueError(f"{text!r} contains a NUL character, which no file name may")
+    return Path(text)
+
+
 def _new_file(text: str) -> Path:
     """Where a command writes a file: not a directory, and inside one (created when missing)."""
-    path = Path(text)
+    path = _path(text)
     if not text or path.is_dir():
         raise ValueError(f"{text!r} is a directory: give the path of the file to write")
     parent = next((p for p in path.absolute().parents if p.exists()), None)
@@ -74,7 +82,7 @@ def _new_file(text: str) -> Path:
 
 
 def _new_directory(text: str) -> Path:
-    path = Path(text)
+    path = _path(text)
     if not text or (path.exists() and not path.is_dir()):
         raise ValueError(f"{text!r} exists and is not a directory")
     return path

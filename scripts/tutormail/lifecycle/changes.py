@@ -29,11 +29,13 @@ class DeployedState:
 def _from_addresses(resources: dict[str, Any]) -> tuple[str, ...]:
     found: set[str] = set()
     for resource in resources.values():
-        if resource.get("Type") != "AWS::IAM::Policy":
+        if resource.get("Type") not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             continue
         for statement in resource["Properties"]["PolicyDocument"].get("Statement", []):
-            addresses = statement.get("Condition", {}).get("StringEquals", {}).get("ses:FromAddress", [])
-            found.update([addresses] if isinstance(addresses, str) else addresses)
+            # domain addresses under StringEqualsIgnoreCase, link-verified ones under StringEquals (plan/smtp_policy.py)
+            for operator in ("StringEquals", "StringEqualsIgnoreCase"):
+                addresses = statement.get("Condition", {}).get(operator, {}).get("ses:FromAddress", [])
+                found.update([addresses] if isinstance(addresses, str) else addresses)
     return tuple(sorted(found))
 
 

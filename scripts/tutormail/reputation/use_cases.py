@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import re
 from typing import Any
 
 from tutormail.aws import client as aws
@@ -20,10 +18,6 @@ class ResumeRefused(TutormailError):
     """The rate that paused the institution is still at or above the pause level: a person decides."""
 
     exit_code = Exit.ACTION_NEEDED
-
-
-def operator() -> str:
-    return re.sub(r"[^\w.@-]", "_", getpass.getuser() or "operator", flags=re.ASCII) or "operator"
 
 
 def clients(region: str) -> dict[str, Any]:
@@ -47,7 +41,7 @@ def pause_institution(catalog: Catalog, slug: str, reason: str) -> PauseMark:
     catalog.get(slug)  # an unknown slug is bad input before anything is switched
     found = clients(catalog.platform.region)
     store = ProgressStore(catalog.platform.region, found["dynamodb"])
-    return switch(found["sesv2"], store, slug, paused=True, by=operator(), reason=reason)
+    return switch(found["sesv2"], store, slug, paused=True, by=aws.caller(catalog.platform.region), reason=reason)
 
 
 def resume_institution(catalog: Catalog, slug: str, force: bool) -> PauseMark:
@@ -58,4 +52,4 @@ def resume_institution(catalog: Catalog, slug: str, force: bool) -> PauseMark:
         raise ResumeRefused("; ".join(still))
     store = ProgressStore(catalog.platform.region, found["dynamodb"])
     reason = "resumed with --force while " + "; ".join(still) if still else "rates below the pause level"
-    return switch(found["sesv2"], store, slug, paused=False, by=operator(), reason=reason)
+    return switch(found["sesv2"], store, slug, paused=False, by=aws.caller(catalog.platform.region), reason=reason)

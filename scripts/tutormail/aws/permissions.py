@@ -1,0 +1,144 @@
+"""The AWS actions each `tutormail` command calls: the one table the operator policy is built from.
+
+Each row names the command, the IAM action (as IAM spells it, not the API's name) and the kind of
+resource it acts on. `infra/platform_stack.py` groups the rows into the `tutormail-operator`
+managed policy; tests/e2e/test_iam.py fails when the end-to-end run calls an action missing from
+this table, and when the table grants an action no command calls. A new command adds its rows here.
+
+Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authorization/latest/reference/):
+- IDENTITY: SES identities of the account and region (`identity/*`: identities are named by the
+  institutions' own domains and addresses, which no prefix covers);
+- SECRET: the tutormail secrets (`tutormail/*`: SMTP keys `tutormail/<slug>/smtp` and the TSIG keys
+  the files name);
+- PROGRESS: the progress table of TutorMail-Platform (`table/tutormail-progress`; Query, Scan and
+  BatchWriteItem take DynamoDB's `table` resource type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html);
+- STACK: the tutor-mail stacks (`stack/TutorMail-*/*`; GetTemplate and DescribeStackResources take
+  CloudFormation's `stack` resource type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html);
+- ZONE: Route 53 hosted zones (`hostedzone/*`: preflight reads the platform zone and the zones the
+  institution files name, which the platform stack does not know; ListResourceRecordSets takes the
+  `hostedzone` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html);
+- SMTP_USER: the institutions' SMTP users (`user/tutormail-*-smtp`; ListAccessKeys and UpdateAccessKey
+  take IAM's `user` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html);
+- CONFIGURATION_SET: the institutions' configuration sets (`configuration-set/tutormail-*`;
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html);
+- ALARM: the institutions' reputation alarms (`alarm:tutormail-*`; DescribeAlarms takes CloudWatch's
+  `alarm` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
+- LOG_GROUP: the sending-events log group (`log-group:/aws/events/tutormail-sending-events`;
+  FilterLogEvents takes the `log-group` type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html);
+- ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
+  CloudWatch's GetMetricData (its
+  only resource type, `dataset`, is optional), SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html; and
+  DescribeStacks without a stack name, which "requires ListStacks and DescribeStacks permissions"
+  and names no stack: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
+
+sts:GetCallerIdentity (the DMARC gate names who accepted the risk) has no row: "No permissions are
+required to perform this operation", even under an explicit deny
+(https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+IDENTITY, SECRET, PROGRESS, STACK, ZONE, ANY = ("ses-identity", "tutormail-secret", "progress-table", "tutormail-stack",
+                                               "hosted-zone", "*")
+SMTP_USER, CONFIGURATION_SET = "smtp-user", "configuration-set"
+ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
+
+
+@dataclass(frozen=True)
+class Grant:
+    command: str
+    action: str
+    resource: str
+    # Called only on an institution's first read of progress, when its secret's tags migrate into
+    # the table (aws/progress_tags.py): once per institution, so a run may not call it again.
+    migration: bool = False
+
+
+# Progress marks go through aws/progress_tags.py: a Query of the institution (status: a Scan of the
+# fleet), BatchWriteItem of new marks; an institution read for the first time is migrated from its
+# secret's tags (DescribeSecret, or ListSecrets for the fleet, then BatchWriteItem of the copies).
+COMMAND_ACTIONS: tuple[Grant, ...] = (
+    Grant("dns-records", "ses:GetEmailIdentity", IDENTITY),
+    Grant("dns-publish", "ses:GetEmailIdentity", IDENTITY),
+    Grant("dns-publish", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key the file names
+    Grant("verify", "ses:GetEmailIdentity", IDENTITY),
+    Grant("verify", "ses:GetAccount", ANY),
+    Grant("verify", "dynamodb:Query", PROGRESS),
+    Grant("verify", "dynamodb:BatchWriteItem", PROGRESS),  # --auto-resend records the new link
+    Grant("verify", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("verify", "ses:VerifyEmailIdentity", ANY),  # --auto-resend
+    Grant("verify", "iam:ListAccessKeys", SMTP_USER),  # drift: the SMTP key's age
+    Grant("request-link", "ses:GetEmailIdentity", IDENTITY),
+    Grant("request-link", "ses:VerifyEmailIdentity", ANY),
+    Grant("request-link", "dynamodb:Query", PROGRESS),
+    Grant("request-link", "dynamodb:BatchWriteItem", PROGRESS),
+    Grant("request-link", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("status", "ses:ListEmailIdentities", ANY),
+    Grant("status", "ses:GetAccount", ANY),  # the SES account's state, in the report's header
+    Grant("status", "dynamodb:Scan", PROGRESS),  # the fleet's marks
+    Grant("status", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
+    Grant("status", "secretsmanager:ListSecrets", ANY, migration=True),  # the secrets' tags, in pages
+    Grant("smtp-settings", "ses:GetEmailIdentity", IDENTITY),
+    Grant("smtp-settings", "secretsmanager:GetSecretValue", SECRET),
+    Grant("smtp-settings", "dynamodb:Query", PROGRESS),
+    Grant("smtp-settings", "dynamodb:BatchWriteItem", PROGRESS),  # the "released" and DMARC gate marks
+    Grant("smtp-settings", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("send-test", "ses:GetEmailIdentity", IDENTITY),
+    Grant("send-test", "secretsmanager:GetSecretValue", SECRET),
+    Grant("send-test", "dynamodb:Query", PROGRESS),
+    Grant("send-test", "dynamodb:BatchWriteItem", PROGRESS),  # the phase-3 mark
+    Grant("send-test", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("out-of-date", "cloudformation:DescribeStacks", ANY),  # every stack: no StackName
+    Grant("out-of-date", "cloudformation:ListStacks", ANY),
+    Grant("plan-changes", "cloudformation:GetTemplate", STACK),
+    Grant("preflight", "ses:GetEmailIdentity", IDENTITY),
+    Grant("preflight", "ses:GetAccount", ANY),
+    Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
+    Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
+    # sending health (reputation/): rates, alarms, the event log, the switch, the pause marks
+    *(Grant(command, action, kind) for command in ("reputation", "status", "resume") for action, kind in (
+        ("cloudwatch:GetMetricData", ANY), ("cloudwatch:DescribeAlarms", ALARM),
+        ("logs:FilterLogEvents", LOG_GROUP), ("ses:GetConfigurationSet", CONFIGURATION_SET))),
+    Grant("reputation", "dynamodb:Scan", PROGRESS),
+    Grant("reputation", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
+    Grant("reputation", "secretsmanager:ListSecrets", ANY, migration=True),
+    Grant("resume", "dynamodb:Scan", PROGRESS),
+    *(Grant(command, action, kind) for command in ("pause", "resume") for action, kind in (
+        ("ses:PutConfigurationSetSendingOptions", CONFIGURATION_SET), ("dynamodb:PutItem", PROGRESS))),
+    # offboard (lifecycle/offboard.py), driven by tests/lifecycle/test_offboard.py, not by the onboarding run
+    Grant("offboard", "dynamodb:Query", PROGRESS),
+    Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the offboarding record, after each step
+    Grant("offboard", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("offboard", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of RFC 2136 domains
+    Grant("offboard", "ses:GetConfigurationSet", CONFIGURATION_SET),
+    Grant("offboard", "ses:PutConfigurationSetSendingOptions", CONFIGURATION_SET),
+    Grant("offboard", "iam:ListAccessKeys", SMTP_USER),
+    Grant("offboard", "iam:UpdateAccessKey", SMTP_USER),
+    Grant("offboard", "cloudformation:GetTemplate", STACK),
+    Grant("offboard", "cloudformation:DescribeStacks", STACK),  # with its StackName (and the waiter)
+    Grant("offboard", "cloudformation:DeleteStack", STACK),
+    Grant("offboard", "ses:GetEmailIdentity", IDENTITY),
+    Grant("offboard", "ses:DeleteEmailIdentity", IDENTITY),
+)
+
+
+def actions_by_resource(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> dict[str, list[str]]:
+    """Sorted, distinct actions per resource kind: one policy statement each."""
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        grouped[row.resource].add(row.action)
+    return {kind: sorted(actions) for kind, actions in sorted(grouped.items())}
+
+
+def read_only(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> tuple[Grant, ...]:
+    """The rows that only read (the CI plan job's role), never a secret's value: a pull request's job
+    must not be able to read SMTP keys or TSIG keys."""
+    return tuple(row for row in rows if row.action.split(":", 1)[1].startswith(("Get", "List", "Describe"))
+                 and row.action != "secretsmanager:GetSecretValue")

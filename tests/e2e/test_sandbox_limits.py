@@ -1,0 +1,72 @@
+"""The sandbox refuses what AWS refuses at its service limits (sandbox/limits.py), one test each."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _refused(call, code: str, fragment: str) -> None:
+    with pytest.raises(ClientError) as refused:
+        call()
+    error = refused.value.response["Error"]
+    assert error["Code"] == code and fragment in error["Message"], error
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_iam_user_name_over_64_characters(sandbox_env):
+    iam = boto3.client("iam")
+    iam.create_user(UserName=_name("u" * 55))  # 64: accepted
+    _refused(lambda: iam.create_user(UserName=_name("u" * 56)), "ValidationError", "less than or equal to 64")
+
+
+def test_inline_user_policy_over_2048_characters(sandbox_env):
+    iam = boto3.client("iam")
+    user = _name("limits-inline")
+    iam.create_user(UserName=user)
+    addresses = [f"endereco{n:03d}@escola-de-teste.com.br" for n in range(60)]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ses:SendRawEmail",
+              "Resource": "*", "Condition": {"StringEquals": {"ses:FromAddress": addresses}}}]}
+    assert len(json.dumps(policy, separators=(",", ":"))) > 2048
+    _refused(lambda: iam.put_user_policy(UserName=user, PolicyName="send", PolicyDocument=json.dumps(policy)),
+             "LimitExceeded", "2048")
+
+
+def test_a_third_access_key(sandbox_env):
+    iam = boto3.client("iam")
+    user = _name("limits-keys")
+    iam.create_user(UserName=user)
+    iam.create_access_key(UserName=user)
+    iam.create_access_key(UserName=user)
+    _refused(lambda: iam.create_access_key(UserName=user), "LimitExceeded", "AccessKeysPerUser")
+
+
+def test_configuration_set_name_over_64_characters(sandbox_env):
+    ses = boto3.client("sesv2")
+    _refused(lambda: ses.create_configuration_set(ConfigurationSetName="tutormail-" + "c" * 55),
+             "BadRequestException", "64")
+
+
+def test_more_than_50_tags_on_a_secret(sandbox_env):
+    secrets = boto3.client("secretsmanager")
+    name = _name("limits/tags")
+    secrets.create_secret(Name=name, SecretString="obviously-fake",
+                          Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)])
+    _refused(lambda: secrets.tag_resource(SecretId=name, Tags=[{"Key": "one-more", "Value": "v"}]),
+             "InvalidParameterException", "at most 50 tags")
+
+
+def test_tag_key_over_127_characters(sandbox_env):
+    secrets = boto3.client("secretsmanager")
+    name = _name("limits/key")
+    secrets.create_secret(Name=name, SecretString="obviously-fake")
+    secrets.tag_resource(SecretId=name, Tags=[{"Key": "k" * 127, "Value": "v"}])
+    _refused(lambda: secrets.tag_resource(SecretId=name, Tags=[{"Key": "k" * 128, "Value": "v"}]),
+             "InvalidParameterException", "127")
