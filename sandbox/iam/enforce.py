@@ -28,6 +28,14 @@ from .evaluator import ALLOWED, EVALUATOR
 
 # S3 operations moto names by their API name where IAM has another action.
 S3_ACTIONS = {"s3:HeadBucket": "s3:ListBucket", "s3:HeadObject": "s3:GetObject"}
+# Services moto names by their endpoint prefix where IAM's service prefix differs.
+SERVICE_PREFIXES = {"monitoring": "cloudwatch"}
+
+
+def iam_action(moto_action: str) -> str:
+    """The action as IAM spells it (https://docs.aws.amazon.com/service-authorization/latest/reference/)."""
+    service, _, name = moto_action.partition(":")
+    return S3_ACTIONS.get(moto_action, f"{SERVICE_PREFIXES.get(service, service)}:{name}")
 # Every decision, for the tests (which principal called what, and what the evaluator said).
 DECISIONS: list[dict[str, str]] = []
 _decisions_lock = threading.Lock()
@@ -222,7 +230,7 @@ def _is_json(request: access_control.IAMRequestBase) -> bool:
 
 def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -> None:
     config = SandboxConfig.from_env()
-    action = S3_ACTIONS.get(self._action, self._action)
+    action = iam_action(self._action)
     # "No permissions are required to perform this operation", even under an explicit deny:
     # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
     if action == "sts:GetCallerIdentity":
