@@ -1,0 +1,156 @@
+"""`status`'s sweep: the rows of the fleet from one listing of SES, the progress marks and one
+DMARC look-up per domain (all faked here), and the sending health beside them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from tutormail.aws.progress_tags import LINK, MIGRATED, RELEASED
+from tutormail.catalog.model import load_catalog
+from tutormail.catalog.reputation_fields import Thresholds
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.clock import FixedClock, iso
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit
+from tutormail.fleet.status import status_with_health, sweep
+from tutormail.reputation.health import Health
+from tutormail.reputation.pause import PauseMark
+
+from tests.factory import company, institution
+
+ENDPOINTS = DnsEndpoints(("127.0.0.1", 5300))
+ADDRESS = "contato@colegioteste.com.br"
+ROW_KEYS = {"institution", "company", "account", "address", "scenario", "state", "phase", "missing", "next_action",
+            "actor", "link_expires_at", "dmarc_warning", "deliverability"}
+MIGRATED_MARKS = {MIGRATED: "2026-01-01T00:00:00Z"}
+
+
+class ListingSes:
+    def __init__(self, statuses):
+        self._statuses = statuses
+
+    def statuses(self):
+        return dict(self._statuses)
+
+
+class Store:
+    """The progress table: one Scan (fleet) of marks already migrated from the old secret tags."""
+
+    def __init__(self, marks):
+        self.marks = marks
+
+    def fleet(self):
+        return {slug: {**MIGRATED_MARKS, **marks} for slug, marks in self.marks.items()}
+
+    def put(self, marks):
+        raise AssertionError("nothing to migrate")
+
+
+@pytest.fixture
+def catalog(institution_files):
+    return load_catalog(institution_files(padrao=institution("Padrão"), escola=institution(
+        "Escola", companies=[company("Escola", {"comunicacao": ADDRESS})])))
+
+
+@pytest.fixture
+def dmarc(monkeypatch):
+    """DMARC look-ups where colegioteste.com.br publishes p=reject; the endpoints they were made with."""
+    made = []
+
+    def lookups(endpoints):
+        made.append(endpoints)
+        return DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.colegioteste.com.br" else [])
+
+    monkeypatch.setattr("tutormail.fleet.status.DmarcLookups", lookups)
+    return made
+
+
+def by_account(rows):
+    return {(r["institution"], r["account"]): r for r in rows}
+
+
+def test_a_verified_address_blocked_by_dmarc_waits_on_the_institution(catalog, dmarc):
+    ses = ListingSes({ADDRESS: "SUCCESS", "escola.sistematutor.com.br": "SUCCESS"})
+    rows, code = sweep(catalog, ["escola"], ses, None, FixedClock(), endpoints=ENDPOINTS, marks={"escola": {}})
+    assert dmarc == [ENDPOINTS] and code == Exit.ACTION_NEEDED
+    row = by_account(rows)[("escola", "comunicacao")]
+    assert (row["phase"], row["actor"], row["state"]) == ("1 blocked by DMARC", "institution", "verified")
+    assert row["next_action"] == row["deliverability"]["way_out"] and "--accept-dmarc-risk" in row["next_action"]
+    assert row["missing"] == row["deliverability"]["reason"] and "p=reject" in row["dmarc_warning"]
+    news = by_account(rows)[("escola", "news")]  # the platform's domain: DKIM-aligned, never held back by DMARC
+    assert (news["phase"], news["dmarc_warning"], news["next_action"]) == (
+        "1 verified", None, "hand over the settings: tutormail smtp-settings escola --reveal")
+
+
+def test_rows_follow_ses_and_the_marks(catalog, dmarc):
+    clock = FixedClock()
+    sent = clock.now() - timedelta(hours=1)
+    ses = ListingSes({ADDRESS: "PENDING", "padrao.sistematutor.com.br": "SUCCESS"})  # escola's domain: not in SES
+    marks = {"escola": {LINK + ADDRESS: f"1 {iso(sent)}"},
+             "padrao": {RELEASED + "comunicacao@padrao.sistematutor.com.br": iso(sent)}}
+    rows, code = sweep(catalog, ["escola", "padrao"], ses, None, clock, endpoints=ENDPOINTS, marks=marks)
+    assert all(set(r) == ROW_KEYS for r in rows) and code == Exit.ACTION_NEEDED
+    rows = by_account(rows)
+    link = rows[("escola", "comunicacao")]
+    assert (link["state"], link["scenario"], link["actor"], link["company"], link["address"]) == (
+        "pending", 2, "institution", "Escola", ADDRESS)
+    expires = sent + timedelta(hours=catalog.platform.link_validity_hours)
+    assert link["link_expires_at"] == iso(expires)
+    assert link["missing"] == f"{ADDRESS} has not opened SES's verification link"
+    assert (rows[("escola", "news")]["state"], rows[("escola", "news")]["actor"]) == ("missing", "platform team")
+    assert rows[("escola", "news")]["link_expires_at"] is None
+    released = rows[("padrao", "comunicacao")]
+    assert (released["phase"], released["missing"], released["actor"]) == (
+        "2 settings released", "phase 3 test", "institution")
+    verified = rows[("padrao", "news")]
+    assert verified["deliverability"]["state"] == "ready" and verified["dmarc_warning"] is None
+
+
+def test_the_marks_are_read_from_the_progress_table_of_the_platforms_region(catalog, monkeypatch):
+    opened = []
+
+    def store(region):
+        opened.append(region)
+        return Store({"escola": {}, "padrao": {RELEASED + "comunicacao@padrao.sistematutor.com.br": "t"}})
+
+    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", store)
+    ses = ListingSes({"padrao.sistematutor.com.br": "SUCCESS"})
+    rows, _ = sweep(catalog, ["padrao"], ses, None, FixedClock(), dns_checks=False)
+    assert opened == [catalog.platform.region]
+    assert by_account(rows)[("padrao", "comunicacao")]["phase"] == "2 settings released"
+
+
+def test_a_large_fleet_logs_its_progress_every_hundred_institutions(catalog, caplog):
+    ses = ListingSes({"padrao.sistematutor.com.br": "SUCCESS"})
+    with caplog.at_level(logging.INFO, logger="tutormail"):
+        rows, _ = sweep(catalog, ["padrao"] * 250, ses, None, FixedClock(), dns_checks=False, marks={"padrao": {}})
+    assert [r.args for r in caplog.records if r.getMessage().startswith("status:")] == [(100, 250), (200, 250)]
+    assert len(rows) == 250 * 2
+
+
+def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monkeypatch):
+    marks = {"escola": {}, "padrao": {}}
+    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", lambda region: Store(marks))
+    asked = []
+
+    def fleet_health(catalog_, slugs, marks=None):
+        asked.append((slugs, marks))
+        paused = PauseMark(True, "2026-01-05T12:00:00Z", "arn:aws:iam::000000000000:user/op", "bounces")
+        return [Health("escola", Thresholds(), rates={"bounce": 0.06, "complaint": 0.0}, mark=paused),
+                Health("padrao", Thresholds(), rates={"bounce": 0.01, "complaint": None})]
+
+    monkeypatch.setattr("tutormail.fleet.status.fleet_health", fleet_health)
+    ses = ListingSes({"escola.sistematutor.com.br": "SUCCESS", ADDRESS: "SUCCESS",
+                      "padrao.sistematutor.com.br": "SUCCESS"})
+    rows, code, health = status_with_health(catalog, ses, None, FixedClock(), dns_checks=False)
+    assert asked == [(["escola", "padrao"], {slug: {} for slug in marks})]  # the marks, read once, reused
+    assert set(health) == {"escola", "padrao"} and code == Exit.ACTION_NEEDED
+    rows = by_account(rows)
+    assert rows[("escola", "news")]["bounce_rate"] == 0.06 and "bounces" in rows[("escola", "news")]["paused_why"]
+    assert (rows[("padrao", "news")]["complaint_rate"], rows[("padrao", "news")]["paused_why"]) == (None, None)
+    monkeypatch.setattr("tutormail.fleet.status.fleet_health",
+                        lambda catalog_, slugs, marks=None: [Health(s, Thresholds()) for s in slugs])
+    _, code, _ = status_with_health(catalog, ses, None, FixedClock(), dns_checks=False)
+    assert code == Exit.OK  # escola's address is verified but unchecked for DMARC: --offline never blocks
