@@ -1,0 +1,106 @@
+"""Phases 2 and 3 as use cases: which accounts they act on, what is handed to the sender and the
+secret reader, and what is recorded afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from tutormail.aws.progress_tags import DMARC_RISK, RELEASED, TESTED
+from tutormail.catalog.model import load_catalog
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.clock import FixedClock, iso
+from tutormail.plan.build import plan_for
+from tutormail.tutor_setup.gate import Gate
+from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
+from tutormail.tutor_setup.send_test import SendResult
+
+from tests.factory import company, institution
+from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, verified
+
+
+@pytest.fixture
+def ordem(institution_files):
+    """An institution whose file lists another account before send-test's default one."""
+    catalog = load_catalog(institution_files(ordem=institution("Ordem", companies=[
+        company("Ordem", {"news": "news@ordem.com.br", "comunicacao": "contato@ordem.com.br"}),
+        company("Outra", {"atendimento": "atendimento@outra.com.br"})])))
+    plan = plan_for(catalog, "ordem")
+    return plan, FakeSes({i.name: verified(i.name) for i in plan.identities})
+
+
+class Sender:
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, plan, sender, secret, to, host, port, ca_bundle, attempts):
+        self.calls.append((plan.slug, sender.company, sender.account, secret, to, host, port, ca_bundle, attempts))
+        return SendResult(True, 250, "Ok id", "", "id")
+
+
+def read_secret_of(plan):
+    def read(given):
+        assert given is plan
+        return SECRET
+
+    return read
+
+
+@pytest.mark.parametrize(("company_name", "account", "chosen"), [
+    (None, None, ("Ordem", "comunicacao")),  # no company: the default account of the first company
+    (None, "news", ("Ordem", "news")),
+    ("Outra", None, ("Outra", "comunicacao")),  # a company and no account: its first account
+    ("Outra", "atendimento", ("Outra", "atendimento")),
+])
+def test_phase_test_sends_as_the_chosen_account(ordem, company_name, account, chosen):
+    plan, ses = ordem
+    send, progress, clock = Sender(), FakeProgress(), FixedClock()
+    outcome = phase_test(plan, company_name, account, "to@example.com.br", ("smtp.test", 2587), "/ca.pem", 2, ses,
+                         progress, clock, lookups=no_dmarc(), send=send, read_secret=read_secret_of(plan))
+    assert (outcome.sender.company, outcome.sender.account) == chosen and outcome.gate.open
+    assert send.calls == [("ordem", *chosen, SECRET, "to@example.com.br", "smtp.test", 2587, "/ca.pem", 2)]
+    assert outcome.endpoint == "smtp.test:2587" and outcome.result.ok
+    assert progress.writes == [{TESTED + outcome.sender.address: iso(clock.now())}]
+
+
+def test_phase_test_refused_by_the_gate_says_where_it_would_have_sent(ordem):
+    plan, _ = ordem
+    send = Sender()
+    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, FakeSes(), FakeProgress(),
+                         FixedClock(), lookups=no_dmarc(), send=send, read_secret=read_secret_of(plan))
+    assert send.calls == [] and outcome.result is None and not outcome.gate.open
+    assert (outcome.sender.account, outcome.endpoint) == ("comunicacao", "smtp.test:2587")
+
+
+def test_phase_test_does_not_accept_a_dmarc_risk_unless_asked(ordem):
+    plan, ses = ordem
+    reject = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.ordem.com.br" else [])
+    send = Sender()
+    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, FakeProgress(),
+                         FixedClock(), lookups=reject, send=send, read_secret=read_secret_of(plan))
+    assert send.calls == [] and not outcome.gate.open
+
+
+def test_release_settings_of_one_account(plans):
+    plan = plans["escola"]
+    ses, progress = FakeSes({i.name: verified(i.name) for i in plan.identities}), FakeProgress()
+    release = release_settings(plan, "Escola Teste", "news", False, ses, progress, FixedClock(), lookups=no_dmarc(),
+                               read_secret=read_secret_of(plan))
+    assert [(s.company, s.account) for s in release.senders] == [("Escola Teste", "news")]
+    assert [(r["company"], r["account"]) for r in release.rows] == [("Escola Teste", "news")]
+    assert release.rules == [{"company": "Escola Teste", "rule": "avisos", "account": "comunicacao"}]
+
+
+def test_a_refused_release_still_names_its_senders(plans):
+    plan = plans["escola"]
+    release = release_settings(plan, "Colégio Teste", "comunicacao", True, FakeSes(), FakeProgress(), FixedClock(),
+                               lookups=no_dmarc(), read_secret=read_secret_of(plan))
+    assert [s.address for s in release.senders] == ["contato@colegioteste.com.br"] and release.rows == []
+
+
+def test_record_released_marks_every_released_sender_with_the_gates_marks(plans):
+    plan, clock, progress = plans["escola"], FixedClock(), FakeProgress()
+    senders = [s for s in plan.senders if s.company == "Colégio Teste"]
+    gate = Gate(checks={}, readiness={}, marks={DMARC_RISK + "contato@colegioteste.com.br": "accepted"})
+    record_released(progress, SettingsRelease(senders, gate), clock)
+    assert progress.writes == [{DMARC_RISK + "contato@colegioteste.com.br": "accepted",
+                                **{RELEASED + s.address: iso(clock.now()) for s in senders}}]
+    assert len(progress.writes[0]) == 3
