@@ -96,6 +96,11 @@ def test_a_conflict_writes_nothing_and_waits_for_a_person(plans, caplog):
     assert entry["result"] == "error: mail.rede.escolateste.edu.br MX: the name already has MX"
     assert [c["action"] for c in entry["changes"]] == ["add", "conflict"]  # what was found is still shown
     assert caplog.messages == [f"{REDE}: mail.rede.escolateste.edu.br MX: the name already has MX"]
+    spf = Change("mail.rede.escolateste.edu.br", "TXT", "conflict", ('"v=spf1 include:amazonses.com ~all"',),
+                 ('"v=spf1 -all"',), "another SPF record")
+    entry, _ = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(), **FakeServer([CONFLICT, spf]).seams())
+    assert entry["result"] == ("error: mail.rede.escolateste.edu.br MX: the name already has MX; "
+                               "mail.rede.escolateste.edu.br TXT: another SPF record")
 
 
 def test_a_refused_update_keeps_the_servers_exit_code(plans, caplog):

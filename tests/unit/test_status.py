@@ -19,6 +19,7 @@ from tutormail.reputation.health import Health
 from tutormail.reputation.pause import PauseMark
 
 from tests.factory import company, institution
+from tests.unit.fakes import FakeSecrets
 
 ENDPOINTS = DnsEndpoints(("127.0.0.1", 5300))
 ADDRESS = "contato@colegioteste.com.br"
@@ -125,17 +126,38 @@ def test_the_marks_are_read_from_the_progress_table_of_the_platforms_region(cata
 def test_a_large_fleet_logs_its_progress_every_hundred_institutions(catalog, caplog):
     ses = ListingSes({"padrao.sistematutor.com.br": "SUCCESS"})
     with caplog.at_level(logging.INFO, logger="tutormail"):
-        rows, _ = sweep(catalog, ["padrao"] * 250, ses, None, FixedClock(), dns_checks=False, marks={"padrao": {}})
-    assert [r.args for r in caplog.records if r.getMessage().startswith("status:")] == [(100, 250), (200, 250)]
-    assert len(rows) == 250 * 2
+        rows, _ = sweep(catalog, ["padrao"] * 199, ses, None, FixedClock(), dns_checks=False, marks={"padrao": {}})
+    assert [r.args for r in caplog.records if r.getMessage().startswith("status:")] == [(100, 199)]
+    assert len(rows) == 199 * 2
+
+
+def test_an_institution_without_marks_and_an_address_ses_gave_up_on(catalog):
+    ses = ListingSes({ADDRESS: "FAILED", "escola.sistematutor.com.br": "PENDING"})
+    rows, code = sweep(catalog, ["escola"], ses, None, FixedClock(), dns_checks=False, marks={})
+    rows = by_account(rows)
+    assert (rows[("escola", "comunicacao")]["state"], rows[("escola", "comunicacao")]["actor"]) == (
+        "expired", "platform team")  # FAILED with no link history: the link expired unopened
+    assert rows[("escola", "news")]["state"] == "pending" and code == Exit.ACTION_NEEDED
+
+
+class CountingStore(Store):
+    def __init__(self, marks):
+        super().__init__(marks)
+        self.scans = 0
+
+    def fleet(self):
+        self.scans += 1
+        return super().fleet()
 
 
 def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monkeypatch):
     marks = {"escola": {}, "padrao": {}}
-    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", lambda region: Store(marks))
+    store = CountingStore(marks)
+    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", lambda region: store)
     asked = []
 
     def fleet_health(catalog_, slugs, marks=None):
+        assert catalog_ is catalog
         asked.append((slugs, marks))
         paused = PauseMark(True, "2026-01-05T12:00:00Z", "arn:aws:iam::000000000000:user/op", "bounces")
         return [Health("escola", Thresholds(), rates={"bounce": 0.06, "complaint": 0.0}, mark=paused),
@@ -145,7 +167,7 @@ def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monk
     ses = ListingSes({"escola.sistematutor.com.br": "SUCCESS", ADDRESS: "SUCCESS",
                       "padrao.sistematutor.com.br": "SUCCESS"})
     rows, code, health = status_with_health(catalog, ses, None, FixedClock(), dns_checks=False)
-    assert asked == [(["escola", "padrao"], {slug: {} for slug in marks})]  # the marks, read once, reused
+    assert asked == [(["escola", "padrao"], {slug: {} for slug in marks})] and store.scans == 1  # read once, reused
     assert set(health) == {"escola", "padrao"} and code == Exit.ACTION_NEEDED
     rows = by_account(rows)
     assert rows[("escola", "news")]["bounce_rate"] == 0.06 and "bounces" in rows[("escola", "news")]["paused_why"]
@@ -154,3 +176,24 @@ def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monk
                         lambda catalog_, slugs, marks=None: [Health(s, Thresholds()) for s in slugs])
     _, code, _ = status_with_health(catalog, ses, None, FixedClock(), dns_checks=False)
     assert code == Exit.OK  # escola's address is verified but unchecked for DMARC: --offline never blocks
+
+
+def test_status_checks_dmarc_unless_offline_and_migrates_old_tags(catalog, dmarc, monkeypatch):
+    """By default status looks DMARC up (through the given endpoints); an institution whose marks
+    are still in its secret's tags is migrated with the secrets client it was given."""
+    store = CountingStore({"escola": {}})
+    store.fleet = lambda: {"escola": {**MIGRATED_MARKS}}  # padrao: never migrated
+    store.put = lambda marks: None
+    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", lambda region: store)
+    monkeypatch.setattr("tutormail.fleet.status.fleet_health",
+                        lambda catalog_, slugs, marks=None: [Health(s, Thresholds()) for s in slugs])
+    released = RELEASED + "comunicacao@padrao.sistematutor.com.br"
+    secrets = FakeSecrets(pages=[{"SecretList": [{"Name": "tutormail/padrao/smtp",
+                                                  "Tags": [{"Key": released, "Value": "t"}]}]}])
+    ses = ListingSes({"escola.sistematutor.com.br": "SUCCESS", ADDRESS: "PENDING",
+                      "padrao.sistematutor.com.br": "SUCCESS"})
+    rows, code, _ = status_with_health(catalog, ses, secrets, FixedClock(), endpoints=ENDPOINTS)
+    assert dmarc == [ENDPOINTS] and code == Exit.PENDING
+    rows = by_account(rows)
+    assert rows[("padrao", "comunicacao")]["phase"] == "2 settings released"
+    assert rows[("escola", "comunicacao")]["state"] == "pending"

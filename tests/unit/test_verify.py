@@ -72,6 +72,17 @@ def test_a_domain_entry_carries_ses_and_every_servers_findings(plans, monkeypatc
     assert entry["drift"] == []  # only a verified identity drifts
 
 
+def test_every_round_and_the_drift_check_ask_the_given_servers(plans, monkeypatch):
+    plan = only(plans["escola"], "escolateste.com.br")
+    servers = FakeServers(monkeypatch)
+    ses = FakeSes({"escolateste.com.br": pending("escolateste.com.br")})
+    options = VerifyOptions(wait=True)
+    verify_institution(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, options, 0, lookups=no_dmarc())
+    verify_and_drift(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, options, 0, lookups=no_dmarc(),
+                     iam=FakeIam([]))  # pending with --wait: the deadline (now) ends it
+    assert [endpoints for _, _, endpoints in servers.asked] == [ENDPOINTS, ENDPOINTS]
+
+
 def test_without_dkim_tokens_the_dns_part_does_not_decide(plans, monkeypatch):
     plan = only(plans["escola"], "escolateste.com.br")
     FakeServers(monkeypatch, status="wrong", problem="no tokens")
