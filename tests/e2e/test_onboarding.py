@@ -392,8 +392,8 @@ def test_the_operator_table_is_exactly_what_the_commands_called(env):
     """Every AWS action a command called as the operator is in its rows of the table, and every row
     was called by its command (the run above drives each onboarding command the table names), but
     the rows of the one-time migration of progress marks, which only an institution's first read
-    calls (they are asserted in tests/lifecycle/test_progress_store.py). offboard is driven by
-    tests/lifecycle/test_offboard.py, reputation/pause/resume by tests/e2e/test_reputation.py."""
+    calls (they are asserted in tests/lifecycle/test_progress_store.py). offboard is checked the same
+    way by tests/lifecycle/test_offboard.py, reputation/pause/resume by tests/e2e/test_reputation.py."""
     from tutormail.aws.permissions import COMMAND_ACTIONS
 
     others = {"offboard", "reputation", "pause", "resume"}

@@ -112,7 +112,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("resume", "dynamodb:Scan", PROGRESS),
     *(Grant(command, action, kind) for command in ("pause", "resume") for action, kind in (
         ("ses:PutConfigurationSetSendingOptions", CONFIGURATION_SET), ("dynamodb:PutItem", PROGRESS))),
-    # offboard (lifecycle/offboard.py), driven by tests/lifecycle/test_offboard.py, not by the onboarding run
+    # offboard (lifecycle/offboard.py), checked by tests/lifecycle/test_offboard.py as the operator
     Grant("offboard", "dynamodb:Query", PROGRESS),
     Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the offboarding record, after each step
     Grant("offboard", "secretsmanager:DescribeSecret", SECRET, migration=True),
