@@ -9,6 +9,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.tsig
 import pytest
+from botocore.exceptions import ClientError
+from tutormail.aws.client import ServiceError
 from tutormail.cenario1.publish import (
     Change,
     PublishError,
@@ -39,6 +41,22 @@ def rede(plan):
 
 def names_by_purpose(item):
     return {r.purpose: r.name for r in item.records}
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("only-a-name", "not three fields"),
+    ("k:hmac-sha256:c2Vj:cmV0", "the secret is not base64"),  # a colon is no base64: the secret is all after two
+    ("{not json", "not JSON with name and secret, nor three fields"),
+    ('{"name": "", "secret": "c2VjcmV0"}', "name, algorithm and secret must be non-empty strings"),
+    ("a..b:hmac-sha256:c2VjcmV0", "'a..b' is not a DNS name"),
+    ("k:hmac-nothing:c2VjcmV0", "unknown algorithm 'hmac-nothing' (one of hmac-md5.sig-alg.reg.int, hmac-sha1, "),
+    ("k:hmac-sha256:c2Vj cmV0", "the secret is not base64"),  # not skipped over: the whole secret must be base64
+])
+def test_a_bad_tsig_key_is_refused_with_its_reason(text, reason):
+    with pytest.raises(PublishError) as caught:
+        parse_key(text, "the file x.key")
+    assert str(caught.value).startswith(f"the file x.key does not hold a usable TSIG key: {reason}")
+    assert "(expected JSON {name, algorithm, secret} or name:algorithm:secret)" in str(caught.value)
 
 
 # --- decide: one (name, type) we own -----------------------------------------------------------------
@@ -74,8 +92,9 @@ def test_spf_at_the_mail_from_name_is_added_beside_other_txt_never_beside_anothe
 
 
 def test_an_mx_already_at_the_mail_from_name_is_a_conflict():
-    action, reason = decide("mail-from-mx", ("10 mx.other.",), ("10 feedback-smtp.us-east-1.amazonses.com.",), ())
-    assert action == "conflict" and "10 mx.other." in reason and "mail_from" in reason
+    action, reason = decide("mail-from-mx", ("10 mx.other.", "20 mx2.other."),
+                            ("10 feedback-smtp.us-east-1.amazonses.com.",), ())
+    assert action == "conflict" and "MX 10 mx.other., 20 mx2.other.:" in reason and "mail_from" in reason
     assert decide("mail-from-mx", (), ("10 feedback-smtp.us-east-1.amazonses.com.",), ()) == ("add", "")
 
 
@@ -107,6 +126,7 @@ def test_plan_changes_compares_without_case_for_host_names(plans, monkeypatch):
                                                  ("old.dkim.amazonses.com.",))
     assert changes[(dkim[2], "CNAME")].action == "add"
     assert changes[(names["dmarc"], "TXT")].action == "keep"
+    assert changes[(names["dmarc"], "TXT")].reason.endswith('"v=DMARC1; p=quarantine"')
     assert changes[(names["mail-from-mx"], "MX")].action == "add"
     assert {server for server, *_ in ask.asked} == {"127.0.0.1"} and {a[3] for a in ask.asked} == {5300}
     cname_questions = {name for _, name, rtype, _ in ask.asked if rtype == "CNAME"}
@@ -123,6 +143,17 @@ def test_a_server_that_fails_to_answer_stops_the_plan(plans, monkeypatch, outcom
         plan_changes(rede(plans["escola"]), "127.0.0.1", 5300)
     assert caught.value.exit_code == Exit.SERVICE_ERROR
     assert f"127.0.0.1:5300 {words}" in str(caught.value) and "the detail" in str(caught.value)
+
+
+def test_a_cname_found_at_a_name_we_write_makes_the_plan_a_conflict(plans, monkeypatch):
+    item = rede(plans["escola"])
+    dmarc = names_by_purpose(item)["dmarc"]
+    FakeAsk(monkeypatch, {(dmarc, "CNAME"): Answer("ok", ("dmarc.provider.example.",)),
+                          (dmarc, "TXT"): Answer("ok", ('"v=DMARC1; p=none"',))})
+    changes = {(c.name, c.type): c for c in plan_changes(item, "127.0.0.1", 53)}
+    conflict = changes[(dmarc, "TXT")]
+    assert conflict.action == "conflict" and "dmarc.provider.example." in conflict.reason
+    assert conflict.found == ('"v=DMARC1; p=none"',)
 
 
 def test_nodata_is_nothing_found(plans, monkeypatch):
@@ -149,7 +180,7 @@ def test_the_update_adds_our_values_only_under_the_right_prerequisites():
                     ('"x=1"',))
     nothing = Change("t3._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t3.dkim.amazonses.com.",),
                      ("t3.dkim.amazonses.com.",))
-    update = _update_message(REDE, [add, change, beside, nothing], KEY)
+    update = _update_message(REDE, [add, change, beside, nothing], parse_key("chave.teste:hmac-sha512:c2VjcmV0", "t"))
     prerequisites, updates = sections(update)
     assert str(update.zone[0].name) == f"{REDE}."
     # absent (class NONE, RFC 2136 2.4.3) for a name we add to; present (class ANY, 2.4.1) for one we replace
@@ -160,7 +191,7 @@ def test_the_update_adds_our_values_only_under_the_right_prerequisites():
                        ("t1._domainkey.rede.escolateste.edu.br.", "CNAME", 1, RECORD_TTL, ("t1.dkim.amazonses.com.",)),
                        ("t2._domainkey.rede.escolateste.edu.br.", "CNAME", 1, RECORD_TTL, ("t2.dkim.amazonses.com.",)),
                        ("t2._domainkey.rede.escolateste.edu.br.", "CNAME", 255, 0, ())]  # the old one deleted
-    assert update.keyname == dns.name.from_text("chave.teste") and str(update.keyalgorithm) == "hmac-sha256."
+    assert update.keyname == dns.name.from_text("chave.teste") and str(update.keyalgorithm) == "hmac-sha512."
 
 
 def test_a_value_already_there_is_not_added_again():
@@ -185,7 +216,7 @@ def tcp(monkeypatch):
 
     def install(answer):
         def fake(update, address, port, timeout):
-            sent.append((address, port, timeout))
+            sent.append((str(update.zone[0].name), address, port, timeout))
             if isinstance(answer, Exception):
                 raise answer
             return Response(answer)
@@ -202,7 +233,7 @@ ONE = [Change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim
 def test_an_accepted_update_goes_to_the_server_over_tcp(tcp):
     sent = tcp(dns.rcode.NOERROR)
     assert send_update(REDE, ONE, KEY, "127.0.0.1", 5300) is None
-    assert sent == [("127.0.0.1", 5300, 10)]
+    assert sent == [(f"{REDE}.", "127.0.0.1", 5300, 10)]
     update = _update_message(REDE, ONE, KEY)
     assert deliver(update, REDE, KEY, "127.0.0.1", 53, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
     tcp(dns.rcode.NXRRSET)
@@ -293,6 +324,22 @@ def test_the_key_comes_from_the_file_given_or_the_secret_named(plans, tmp_path, 
 
 def test_an_unreadable_key_is_bad_input_naming_where_it_was_read(plans, tmp_path):
     dns_entry = plans["escola"].identity(REDE).dns
+    bad = tmp_path / "bad.key"
+    bad.write_text("only-a-name")
+    with pytest.raises(PublishError) as caught:
+        load_key(dns_entry, "us-east-1", bad)
+    assert str(caught.value).startswith(f"{bad} does not hold a usable TSIG key")
+    with pytest.raises(PublishError) as caught:
+        load_key(dns_entry, "us-east-1", None, FakeSecrets("only-a-name"))
+    assert str(caught.value).startswith(f"the secret {dns_entry.tsig_key} does not hold a usable TSIG key")
+
+    class Refusing:
+        def get_secret_value(self, SecretId):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetSecretValue")
+
+    with pytest.raises(ServiceError) as caught:
+        load_key(dns_entry, "us-east-1", None, Refusing())
+    assert str(caught.value).startswith(f"Secrets Manager GetSecretValue {dns_entry.tsig_key}: AccessDenied")
     with pytest.raises(PublishError) as caught:
         load_key(dns_entry, "us-east-1", tmp_path / "none.key")
     assert caught.value.exit_code == Exit.BAD_INPUT

@@ -175,6 +175,50 @@ def test_no_answer_is_retried_and_is_a_service_error(plans, smtp, failure):
     assert result.exit_code == Exit.SERVICE_ERROR and result.explanation == explain(None, "", plan)
 
 
+def test_by_default_three_attempts_two_seconds_apart_then_doubled(plans, smtp):
+    plan, sender = sender_of(plans)
+    fake, slept = smtp(connect=OSError("connection refused"))
+    send_test(plan, sender, SECRET, TO, "email-smtp.test")
+    assert len(fake.sessions) == 3 and slept == [2.0, 4.0]
+
+
+def test_a_forwarded_recipient_and_the_message_id_as_the_last_word(plans, smtp):
+    plan, sender = sender_of(plans)
+    smtp(rcpt=(251, b"User not local; will forward"), data=(250, b"2.0.0 Ok 0100018cabcdef"))
+    result = send_test(plan, sender, SECRET, TO, "email-smtp.test")
+    assert result.ok and result.message_id == "0100018cabcdef"
+    smtp(data=(250, b""))
+    assert send_test(plan, sender, SECRET, TO, "email-smtp.test").message_id is None  # a bare 250: no id to show
+
+
+def test_a_reply_that_is_not_utf8_is_still_shown(plans, smtp):
+    plan, sender = sender_of(plans)
+    smtp(data=(554, b"rejected \xff here"))
+    assert send_test(plan, sender, SECRET, TO, "email-smtp.test").reply == "rejected \ufffd here"
+    smtp(data=(250, b"Ok \xff"))
+    assert send_test(plan, sender, SECRET, TO, "email-smtp.test").reply == "Ok \ufffd"
+    smtp(login=smtplib.SMTPAuthenticationError(535, b"bad \xff"))
+    assert send_test(plan, sender, SECRET, TO, "email-smtp.test", attempts=1).reply == "bad \ufffd"
+    smtp(starttls=smtplib.SMTPResponseException(554, b"no \xff"))
+    assert send_test(plan, sender, SECRET, TO, "email-smtp.test", attempts=1).reply == "no \ufffd"
+
+
+def test_a_recipient_refused_in_the_ses_sandbox_is_explained_as_such(plans, smtp):
+    plan, sender = sender_of(plans)
+    reply = b"Message rejected: Email address is not verified. The following identities failed the check in " \
+            b"region US-EAST-1: " + TO.encode()
+    smtp(data=(554, reply))
+    result = send_test(plan, sender, SECRET, TO, "email-smtp.test")
+    assert f"the recipient {TO}" in result.explanation
+
+
+def test_500_is_already_permanent(plans, smtp):
+    plan, sender = sender_of(plans)
+    fake, slept = smtp(mail=(500, b"syntax error"))
+    result = send_test(plan, sender, SECRET, TO, "email-smtp.test")
+    assert len(fake.sessions) == 1 and slept == [] and result.exit_code == Exit.ACTION_NEEDED
+
+
 def test_no_attempt_at_all_is_no_answer(plans, smtp):
     plan, sender = sender_of(plans)
     fake, _ = smtp()
