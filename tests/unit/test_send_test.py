@@ -8,6 +8,7 @@ import email
 import email.policy
 import smtplib
 import ssl
+import time
 
 import pytest
 from tutormail.exitcodes import Exit
@@ -268,3 +269,16 @@ def test_the_message_has_tutors_exact_from_and_the_senders_domain(plans):
     assert any(line.startswith(b"Date: ") for line in lines)
     text = email.message_from_bytes(raw, policy=email.policy.default).get_content()
     assert '"comunicacao" da empresa Colégio Teste' in text and sender.mailbox in text
+
+
+def test_the_date_is_in_utc_whatever_the_machines_zone(plans, monkeypatch):
+    _, sender = sender_of(plans)
+    monkeypatch.setenv("TZ", "America/Sao_Paulo")
+    time.tzset()
+    try:
+        raw = build_message(sender, TO, "Escola Teste")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    [date] = [line for line in raw.split(b"\r\n") if line.startswith(b"Date: ")]
+    assert date.endswith(b" -0000")
