@@ -178,12 +178,20 @@ def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monk
     assert code == Exit.OK  # escola's address is verified but unchecked for DMARC: --offline never blocks
 
 
-def test_status_checks_dmarc_unless_offline_and_migrates_old_tags(catalog, dmarc, monkeypatch):
+class HalfMigrated(Store):
+    """padrao's marks are still only in its secret's tags."""
+
+    def fleet(self):
+        return {"escola": {**MIGRATED_MARKS}}
+
+    def put(self, marks):
+        self.written = marks
+
+
+def test_status_checks_dmarc_by_default_and_migrates_old_tags(catalog, dmarc, monkeypatch):
     """By default status looks DMARC up (through the given endpoints); an institution whose marks
     are still in its secret's tags is migrated with the secrets client it was given."""
-    store = CountingStore({"escola": {}})
-    store.fleet = lambda: {"escola": {**MIGRATED_MARKS}}  # padrao: never migrated
-    store.put = lambda marks: None
+    store = HalfMigrated({})
     monkeypatch.setattr("tutormail.fleet.status.ProgressStore", lambda region: store)
     monkeypatch.setattr("tutormail.fleet.status.fleet_health",
                         lambda catalog_, slugs, marks=None: [Health(s, Thresholds()) for s in slugs])
@@ -197,3 +205,4 @@ def test_status_checks_dmarc_unless_offline_and_migrates_old_tags(catalog, dmarc
     rows = by_account(rows)
     assert rows[("padrao", "comunicacao")]["phase"] == "2 settings released"
     assert rows[("escola", "comunicacao")]["state"] == "pending"
+    assert released in store.written["padrao"]

@@ -43,7 +43,7 @@ class FakeServers:
 
     def check_domain(self, records, endpoints):
         self.asked.append((records.identity.name, records.tokens_known, endpoints))
-        return [Finding("ns1.escolateste.com.br", "127.0.0.9", f"{r.name}", r.type, self.status, (r.value,),
+        return [Finding("ns1.escolateste.com.br", "127.0.0.9", r.name, r.type, self.status, (r.value,),
                         ("other.",) if self.status == "wrong" else (), "a detail" if self.status == "wrong" else "")
                 for r in records.records[:1]], self.problem
 
