@@ -11,6 +11,16 @@ def quote_txt(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def txt_text(value: str) -> str:
+    """The text of a TXT record in presentation form (one or more quoted strings), as receivers join it."""
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+
+    rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, zone_rdata("TXT", value))
+    return "".join(part.decode(errors="replace") for part in rdata.strings)
+
+
 def zone_rdata(rtype: str, value: str) -> str:
     """Absolute targets (a relative one would get the zone appended) and quoted TXT."""
     if rtype == "CNAME":

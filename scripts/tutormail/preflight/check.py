@@ -15,12 +15,15 @@ import dns.exception
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses, account_view
+from tutormail.catalog.names import is_same_or_subdomain
 from tutormail.cenario1.publish import PublishError, decide
 from tutormail.cenario1.records import DomainRecords, records_for
-from tutormail.dnsclient.rdata import comparable
-from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, zone_of
+from tutormail.dnsclient.rdata import comparable, txt_text
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, txt_values, zone_of
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
+from tutormail.preflight.dmarc import DmarcCheck
+from tutormail.preflight.dmarc import check as dmarc_check
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,29 @@ def _dns_lookup(domain: str, endpoints: DnsEndpoints):
     return lookup
 
 
-def check_names(item: DomainRecords, route53: Any, endpoints: DnsEndpoints = SYSTEM) -> list[NameCheck]:
-    identity: Identity = item.identity
-    if identity.provider == "route53":
-        listed = Route53Names(route53, identity.hosted_zone_id)
+def name_lookup(identity: Identity, route53: Any, endpoints: DnsEndpoints = SYSTEM):
+    """lookup(name, type) -> (values, where asked): the Route 53 API for a zone of ours, else the domain's
+    authoritative servers."""
+    if identity.provider != "route53":
+        return _dns_lookup(identity.name, endpoints)
+    listed = Route53Names(route53, identity.hosted_zone_id)
+    return lambda name, rtype: (listed.get(name, rtype), "Route 53 API")
 
-        def lookup(name, rtype):
-            return listed.get(name, rtype), "Route 53 API"
-    else:
-        lookup = _dns_lookup(identity.name, endpoints)
+
+def txt_fetch(identity: Identity, lookup, endpoints: DnsEndpoints = SYSTEM):
+    """fetch(name) -> TXT strings, for the DMARC discovery: names in the identity's zone as `lookup` sees
+    them (a Route 53 record not yet served anywhere included), others through the resolver."""
+    zone = identity.zone_name if identity.provider == "route53" else identity.name
+
+    def fetch(name: str) -> list[str]:
+        if is_same_or_subdomain(name, zone):
+            return [txt_text(value) for value in lookup(name, "TXT")[0]]
+        return txt_values(name, endpoints)
+    return fetch
+
+
+def check_names(item: DomainRecords, lookup) -> list[NameCheck]:
+    identity: Identity = item.identity
     wanted: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for record in item.records:
         if record.purpose == "dkim" and not item.tokens_known:
@@ -103,7 +120,7 @@ def check_names(item: DomainRecords, route53: Any, endpoints: DnsEndpoints = SYS
         cname = lookup(name, "CNAME")[0] if rtype != "CNAME" else ()
         want = _normal(rtype, values)
         action, reason = decide(purpose, found, want, cname)
-        if identity.provider == "route53" and found and found != want:
+        if identity.provider == "route53" and found and found != want and action != "conflict":
             # The stack creates its record sets and takes over only identical ones: it would fail here.
             action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
                                           f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
@@ -142,13 +159,17 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
               endpoints: DnsEndpoints = SYSTEM) -> tuple[dict[str, Any], Exit]:
     identities = check_identities(plan, ses, cloudformation)
     names: list[NameCheck] = []
+    dmarc: list[DmarcCheck] = []
     for identity in plan.identities:
         if identity.kind == "domain":
-            names += check_names(records_for(plan, identity, ses.identity(identity.name)), route53, endpoints)
+            lookup = name_lookup(identity, route53, endpoints)
+            names += check_names(records_for(plan, identity, ses.identity(identity.name)), lookup)
+            dmarc.append(dmarc_check(identity, txt_fetch(identity, lookup, endpoints)))
     conflicts = [c.conflict for c in identities if c.conflict]
     conflicts += [f"{n.name} {n.type}: {n.reason}" for n in names if n.action == "conflict"]
+    conflicts += [f"_dmarc.{d.identity} TXT: {d.conflict}" for d in dmarc if d.conflict]
     report = {"institution": plan.slug, "identities": [asdict(c) for c in identities],
-              "names": [asdict(n) for n in names], "conflicts": conflicts}
+              "names": [asdict(n) for n in names], "dmarc": [asdict(d) for d in dmarc], "conflicts": conflicts}
     return report, Exit.ACTION_NEEDED if conflicts else Exit.OK
 
 
