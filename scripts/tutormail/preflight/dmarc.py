@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tutormail.cenario1.publish import PublishError
 from tutormail.cenario2.dmarc import POLICIES, DmarcLookups, DmarcVerdict, tag_map
+from tutormail.exitcodes import Exit
 from tutormail.plan.build import Identity, InstitutionPlan
 
 RFC = "RFC 7489"
@@ -77,6 +79,9 @@ def _note(identity: Identity, verdict: DmarcVerdict) -> str:
 def check(identity: Identity, fetch: Callable[[str], list[str]]) -> DmarcCheck:
     """`fetch(name)`: the TXT strings at a name (an exception: the look-up failed)."""
     verdict = DmarcLookups(fetch=fetch).verdict(identity.name)
+    if verdict.state == "unknown" and identity.dmarc == "publish":
+        # Whether our record would weaken the policy in force cannot be told: never taken as clear.
+        raise PublishError(f"the DMARC policy in force at {identity.name}: {verdict.reason}", Exit.SERVICE_ERROR)
     state = "unknown" if verdict.state == "unknown" else ("found" if verdict.record else "none")
     publishes = f"v=DMARC1; p={identity.dmarc_policy};" if identity.dmarc == "publish" else None
     return DmarcCheck(identity.name, identity.dmarc, verdict.record_name, verdict.record, verdict.policy, state,
