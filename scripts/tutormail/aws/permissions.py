@@ -95,6 +95,11 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "ses:GetAccount", ANY),
     Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
+    # plan runs the preflight unless --offline (cli/preflight.check_plans)
+    Grant("plan", "ses:GetEmailIdentity", IDENTITY),
+    Grant("plan", "ses:GetAccount", ANY),
+    Grant("plan", "cloudformation:DescribeStackResources", STACK),
+    Grant("plan", "route53:ListResourceRecordSets", ZONE),
     # offboard (lifecycle/offboard.py), driven by tests/lifecycle/test_offboard.py, not by the onboarding run
     Grant("offboard", "dynamodb:Query", PROGRESS),
     Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the offboarding record, after each step
