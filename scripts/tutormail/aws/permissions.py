@@ -23,8 +23,14 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   take IAM's `user` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html);
 - CONFIGURATION_SET: the institutions' configuration sets (`configuration-set/tutormail-*`;
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html);
+- ALARM: the institutions' reputation alarms (`alarm:tutormail-*`; DescribeAlarms takes CloudWatch's
+  `alarm` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
+- LOG_GROUP: the sending-events log group (`log-group:/aws/events/tutormail-sending-events`;
+  FilterLogEvents takes the `log-group` type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html);
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
-  SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
+  CloudWatch's GetMetricData (its
+  only resource type, `dataset`, is optional), SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html; and
   DescribeStacks without a stack name, which "requires ListStacks and DescribeStacks permissions"
   and names no stack: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
@@ -42,6 +48,7 @@ from dataclasses import dataclass
 IDENTITY, SECRET, PROGRESS, STACK, ZONE, ANY = ("ses-identity", "tutormail-secret", "progress-table", "tutormail-stack",
                                                "hosted-zone", "*")
 SMTP_USER, CONFIGURATION_SET = "smtp-user", "configuration-set"
+ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,17 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("plan", "ses:GetAccount", ANY),
     Grant("plan", "cloudformation:DescribeStackResources", STACK),
     Grant("plan", "route53:ListResourceRecordSets", ZONE),
-    # offboard (lifecycle/offboard.py), driven by tests/lifecycle/test_offboard.py, not by the onboarding run
+    # sending health (reputation/): rates, alarms, the event log, the switch, the pause marks
+    *(Grant(command, action, kind) for command in ("reputation", "status", "resume") for action, kind in (
+        ("cloudwatch:GetMetricData", ANY), ("cloudwatch:DescribeAlarms", ALARM),
+        ("logs:FilterLogEvents", LOG_GROUP), ("ses:GetConfigurationSet", CONFIGURATION_SET))),
+    Grant("reputation", "dynamodb:Scan", PROGRESS),
+    Grant("reputation", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
+    Grant("reputation", "secretsmanager:ListSecrets", ANY, migration=True),
+    Grant("resume", "dynamodb:Scan", PROGRESS),
+    *(Grant(command, action, kind) for command in ("pause", "resume") for action, kind in (
+        ("ses:PutConfigurationSetSendingOptions", CONFIGURATION_SET), ("dynamodb:PutItem", PROGRESS))),
+    # offboard (lifecycle/offboard.py), checked by tests/lifecycle/test_offboard.py as the operator
     Grant("offboard", "dynamodb:Query", PROGRESS),
     Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the offboarding record, after each step
     Grant("offboard", "secretsmanager:DescribeSecret", SECRET, migration=True),
