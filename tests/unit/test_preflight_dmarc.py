@@ -8,10 +8,13 @@ import dataclasses
 
 import dns.exception
 import pytest
+from tutormail.aws.ses import IdentityState
 from tutormail.catalog.model import load_catalog
 from tutormail.cenario1.publish import PublishError, decide
+from tutormail.cenario1.records import records_for
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import build_plan
+from tutormail.preflight.check import check_names
 from tutormail.preflight.dmarc import check
 
 from tests.conftest import INSTITUTIONS
@@ -97,3 +100,21 @@ def test_a_failed_look_up_is_unknown_never_clear_of_a_stronger_policy():
     with pytest.raises(PublishError, match="could not look up") as raised:
         check(ours, failing)  # whether p=none would weaken the policy in force is unknown: exit 4
     assert raised.value.exit_code == Exit.SERVICE_ERROR
+
+
+def test_the_stacks_own_record_from_an_earlier_policy_is_updated_never_taken_for_theirs():
+    plan = plan_with(dmarc_policy="quarantine")
+    own = plan.identity("instituicaoxy.com.br")
+    item = records_for(plan, own, IdentityState(own.name, exists=False))
+    there = {"_dmarc.instituicaoxy.com.br": ('"v=DMARC1; p=none;"',)}  # what the deployed stack wrote
+
+    def lookup(name, rtype):
+        return (there.get(name, ()) if rtype == "TXT" else ()), "Route 53 API"
+
+    def dmarc_action(managed):
+        [found] = [c for c in check_names(item, lookup, managed) if c.purpose == "dmarc"]
+        return found.action, found.reason
+
+    assert dmarc_action(True)[0] == "change"  # our stack's record set: the deploy updates it
+    action, reason = dmarc_action(False)  # nobody's stack: it may be theirs
+    assert action == "conflict" and "dmarc: keep" in reason and "change it by hand" in reason

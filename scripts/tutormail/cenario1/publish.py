@@ -19,12 +19,13 @@ import dns.tsigkeyring
 import dns.update
 
 from tutormail.aws import client as aws
+from tutormail.catalog.fields import DMARC_POLICIES
 from tutormail.catalog.model import DnsDomain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import DnsEndpoints, ask, resolver
 from tutormail.exitcodes import Exit, TutormailError
-from tutormail.plan.build import RECORD_TTL
+from tutormail.plan.build import RECORD_TTL, dmarc_value
 
 
 class PublishError(TutormailError):
@@ -138,6 +139,18 @@ def txt_starting(values: tuple[str, ...], tag: str) -> list[str]:
 KEEP_DMARC = "set `dmarc: keep` on this domain in the institution file (the record stays as it is, byte for byte)"
 
 
+def _dmarc_decision(found: tuple[str, ...]) -> tuple[str, str]:
+    """`dmarc: publish` where a DMARC policy is already published. RFC 7489 6.6.3: with two DMARC records no
+    policy applies, and replacing it could weaken it: a person decides, and the file then says so."""
+    existing = txt_starting(found, "v=dmarc1")
+    if not existing:
+        return "add", ""
+    ours = existing[0].strip('"') in {dmarc_value(policy) for policy in DMARC_POLICIES}
+    return "conflict", (f"a DMARC policy is already published: {existing[0]}; {KEEP_DMARC}" + (
+        "; it has the form tutor-mail writes: if it is ours from an earlier dmarc_policy, change it by hand "
+        "(a DMARC record is never replaced)" if ours else ""))
+
+
 def decide(purpose: str, found: tuple[str, ...], want: tuple[str, ...], cname: tuple[str, ...]) -> tuple[str, str]:
     """What to do at one (name, type) we own, never overwriting what someone else published there."""
     if purpose == "dmarc" and cname:
@@ -147,11 +160,7 @@ def decide(purpose: str, found: tuple[str, ...], want: tuple[str, ...], cname: t
     if found == want:
         return "nothing", ""
     if purpose == "dmarc":
-        # `dmarc: publish` met a policy already there. RFC 7489 6.6.3: with two DMARC records no policy applies,
-        # and replacing it could weaken it: a person decides, and the file then says so.
-        existing = txt_starting(found, "v=dmarc1")
-        return ("conflict", f"a DMARC policy is already published: {existing[0]}; {KEEP_DMARC}") if existing else (
-            "add", "")
+        return _dmarc_decision(found)
     if purpose == "mail-from-spf":
         if set(want) <= set(found):
             return "nothing", ""

@@ -139,8 +139,13 @@ class InstitutionPlan:
         records.append(Record(identity.name, identity.mail_from, "TXT", SPF_VALUE, "mail-from-spf"))
         if identity.dmarc == "publish":  # keep/inherit: the policy in force is someone else's, never replaced
             records.append(Record(identity.name, f"_dmarc.{identity.name}", "TXT",
-                                  f"v=DMARC1; p={identity.dmarc_policy};", "dmarc"))
+                                  dmarc_value(identity.dmarc_policy), "dmarc"))
         return tuple(records)
+
+
+def dmarc_value(policy: str) -> str:
+    """The DMARC record `dmarc: publish` writes."""
+    return f"v=DMARC1; p={policy};"
 
 
 def ascii_mailbox(display_name: str, ascii_address: str) -> str:

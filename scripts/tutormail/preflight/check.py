@@ -15,13 +15,14 @@ import dns.exception
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses, account_view
+from tutormail.catalog.fields import DMARC_POLICIES
 from tutormail.catalog.names import is_same_or_subdomain
 from tutormail.cenario1.publish import PublishError, decide
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.dnsclient.rdata import comparable, txt_text
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, txt_values, zone_of
 from tutormail.exitcodes import Exit, worst
-from tutormail.plan.build import Identity, InstitutionPlan
+from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
 from tutormail.preflight.dmarc import DmarcCheck
 from tutormail.preflight.dmarc import check as dmarc_check
 
@@ -107,26 +108,38 @@ def txt_fetch(identity: Identity, lookup, endpoints: DnsEndpoints = SYSTEM):
     return fetch
 
 
-def check_names(item: DomainRecords, lookup) -> list[NameCheck]:
-    identity: Identity = item.identity
+def _stack_dmarc(identity: Identity, purpose: str, found: tuple[str, ...], managed: bool) -> bool:
+    """The DMARC record our deployed stack wrote with an earlier dmarc_policy: the deploy updates its own
+    record set (a record the stack took over was identical to what it wrote, so it is ours as well)."""
+    ours = {(comparable("TXT", dmarc_value(policy)),) for policy in DMARC_POLICIES}
+    return identity.provider == "route53" and managed and purpose == "dmarc" and found in ours
+
+
+def _check_name(identity: Identity, name: str, rtype: str, purpose: str, values: list[str], lookup,
+                managed: bool) -> NameCheck:
+    found, source = lookup(name, rtype)
+    cname = lookup(name, "CNAME")[0] if rtype != "CNAME" else ()
+    want = _normal(rtype, values)
+    action, reason = decide(purpose, found, want, cname)
+    if _stack_dmarc(identity, purpose, found, managed) and found != want:
+        action, reason = "change", "the stack's own record, from an earlier dmarc_policy: the deploy updates it"
+    elif identity.provider == "route53" and found and found != want and action != "conflict":
+        # The stack creates its record sets and takes over only identical ones: it would fail here.
+        action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
+                                      f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
+                                      "change the record first")
+    return NameCheck(identity.name, name, rtype, purpose, source, found, action, reason)
+
+
+def check_names(item: DomainRecords, lookup, managed: bool = False) -> list[NameCheck]:
+    """`managed`: the identity is in our deployed stack, whose record sets a deploy may update."""
     wanted: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for record in item.records:
         if record.purpose == "dkim" and not item.tokens_known:
             continue  # the names come with SES's tokens: random, nobody else has them
         wanted.setdefault((record.name, record.type), (record.purpose, []))[1].append(record.value)
-    checks = []
-    for (name, rtype), (purpose, values) in wanted.items():
-        found, source = lookup(name, rtype)
-        cname = lookup(name, "CNAME")[0] if rtype != "CNAME" else ()
-        want = _normal(rtype, values)
-        action, reason = decide(purpose, found, want, cname)
-        if identity.provider == "route53" and found and found != want and action != "conflict":
-            # The stack creates its record sets and takes over only identical ones: it would fail here.
-            action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
-                                          f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
-                                          "change the record first")
-        checks.append(NameCheck(identity.name, name, rtype, purpose, source, found, action, reason))
-    return checks
+    return [_check_name(item.identity, name, rtype, purpose, values, lookup, managed)
+            for (name, rtype), (purpose, values) in wanted.items()]
 
 
 def _stack_identities(cloudformation: Any, stack_name: str) -> set[str]:
@@ -163,7 +176,8 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
     for identity in plan.identities:
         if identity.kind == "domain":
             lookup = name_lookup(identity, route53, endpoints)
-            names += check_names(records_for(plan, identity, ses.identity(identity.name)), lookup)
+            managed = any(c.identity == identity.name and c.managed_by_stack for c in identities)
+            names += check_names(records_for(plan, identity, ses.identity(identity.name)), lookup, managed)
             dmarc.append(dmarc_check(identity, txt_fetch(identity, lookup, endpoints)))
     conflicts = [c.conflict for c in identities if c.conflict]
     conflicts += [f"{n.name} {n.type}: {n.reason}" for n in names if n.action == "conflict"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from tutormail.cenario1.publish import PublishError
 from tutormail.cenario2.dmarc import POLICIES, DmarcLookups, DmarcVerdict, tag_map
 from tutormail.exitcodes import Exit
-from tutormail.plan.build import Identity, InstitutionPlan
+from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
 
 RFC = "RFC 7489"
 
@@ -83,7 +83,7 @@ def check(identity: Identity, fetch: Callable[[str], list[str]]) -> DmarcCheck:
         # Whether our record would weaken the policy in force cannot be told: never taken as clear.
         raise PublishError(f"the DMARC policy in force at {identity.name}: {verdict.reason}", Exit.SERVICE_ERROR)
     state = "unknown" if verdict.state == "unknown" else ("found" if verdict.record else "none")
-    publishes = f"v=DMARC1; p={identity.dmarc_policy};" if identity.dmarc == "publish" else None
+    publishes = dmarc_value(identity.dmarc_policy) if identity.dmarc == "publish" else None
     return DmarcCheck(identity.name, identity.dmarc, verdict.record_name, verdict.record, verdict.policy, state,
                       publishes, alignment(identity, verdict.record), _conflict(identity, verdict),
                       _note(identity, verdict))
