@@ -118,3 +118,10 @@ def test_the_stacks_own_record_from_an_earlier_policy_is_updated_never_taken_for
     assert dmarc_action(True)[0] == "change"  # our stack's record set: the deploy updates it
     action, reason = dmarc_action(False)  # nobody's stack: it may be theirs
     assert action == "conflict" and "dmarc: keep" in reason and "change it by hand" in reason
+
+
+def test_txt_in_presentation_form_is_joined_as_receivers_read_it():
+    from tutormail.dnsclient.rdata import txt_text
+
+    assert txt_text('"v=DMARC1; " "p=reject"') == "v=DMARC1; p=reject"
+    assert txt_text("v=DMARC1; p=none;") == "v=DMARC1; p=none;"

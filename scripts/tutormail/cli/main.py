@@ -60,7 +60,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     warnings = [] if args.offline else dmarc_warnings(plan, args.runtime.dns)
     # Online, the plan carries the preflight (what is already there) and its exit code: 1 a conflict, 4 AWS/DNS.
     checked, code = ({"skipped": preflight.OFFLINE}, Exit.OK) if args.offline else preflight.check_plans(
-        [plan], args.runtime.dns)
+        catalog.platform, [plan], args.runtime.dns)
     if args.output == "json":
         emit_json({**plan_data(plan), "warnings": warnings, "preflight": checked})
     else:

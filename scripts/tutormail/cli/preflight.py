@@ -8,7 +8,7 @@ from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
-from tutormail.catalog.model import load_catalog
+from tutormail.catalog.model import Platform, load_catalog
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.cli.output import emit_json, section, table
 from tutormail.dnsclient.resolver import DnsEndpoints
@@ -28,9 +28,9 @@ OFFLINE = ("skipped (--offline): nothing was read from AWS or the DNS, so record
            "policies already there, and the conflicts they make, are not shown; run `tutormail preflight SLUG`")
 
 
-def check_plans(plans: list[InstitutionPlan], endpoints: DnsEndpoints) -> tuple[dict[str, Any], Exit]:
-    """The preflight of these institutions (one platform) with the runtime's clients (`preflight`, `plan`)."""
-    platform = plans[0].platform
+def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: DnsEndpoints
+                ) -> tuple[dict[str, Any], Exit]:
+    """The preflight of these institutions with the runtime's clients (`preflight`, `plan`)."""
     data, code = run(plans, Ses(platform), aws.client("cloudformation", platform.region),
                      aws.client("route53", platform.region), endpoints)
     return {"exit_code": int(code), **data}, code
@@ -41,7 +41,7 @@ def cmd_preflight(args: argparse.Namespace) -> int:
         raise ConfigurationError([Problem("preflight", 0, "SLUG", "name institutions or use --all")])
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in catalog.institutions]
-    data, code = check_plans(plans, args.runtime.dns)
+    data, code = check_plans(catalog.platform, plans, args.runtime.dns)
     if args.output == "json":
         emit_json(data)
         return code
