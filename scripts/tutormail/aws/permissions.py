@@ -109,6 +109,12 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("offboard", "cloudformation:DeleteStack", STACK),
     Grant("offboard", "ses:GetEmailIdentity", IDENTITY),
     Grant("offboard", "ses:DeleteEmailIdentity", IDENTITY),
+    # cleanup (lifecycle/cleanup.py), driven by tests/lifecycle/test_cleanup.py
+    Grant("cleanup", "ses:ListEmailIdentities", ANY),  # the account's identities, in pages
+    Grant("cleanup", "ses:GetEmailIdentity", IDENTITY),  # its configuration set says whose it is
+    Grant("cleanup", "cloudformation:GetTemplate", STACK),  # what the stack still declares
+    Grant("cleanup", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of an RFC 2136 domain
+    Grant("cleanup", "ses:DeleteEmailIdentity", IDENTITY),
 )
 
 

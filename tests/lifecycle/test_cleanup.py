@@ -1,0 +1,195 @@
+"""`tutormail cleanup` after an edited file is deployed, on an institution of its own deployed into the
+sandbox by the real CDK CLI, its RFC 2136 domains on a BIND server started here. One edit makes the
+three changes of issue 15: a company removed (its Cenário 2 address), a domain change (the old
+domain's identity and records), and a Cenário 2 address whose domain becomes a `dns` entry. The CLI
+runs as the operator principal; a neighbour's identity and one tutor-mail never made stay."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+
+import boto3
+import dns.query
+import dns.rcode
+import dns.tsigkeyring
+import dns.update
+import pytest
+from tutormail.aws.permissions import COMMAND_ACTIONS
+from tutormail.dnsclient.resolver import ask
+
+from sandbox.bind import Named, TsigKey, Zone, free_port
+from tests.conftest import DEPLOY, INSTITUTIONS, cdk, run_cli
+
+SLUG, OLD, NEW, ADDRESS = "limpeza-teste", "limpezaantiga.com.br", "limpezanova.com.br", "127.0.0.1"
+DROPPED, PROMOTED = "contato@colegiolimpeza.com.br", f"contato@{NEW}"
+NEIGHBOUR, STRANGER = "ola@vizinhalimpeza.com.br", "alguem@semdono.com.br"
+
+
+def dns_entry(domain):
+    return (f"  - domain: {domain}\n    provider: rfc2136\n    server: {ADDRESS}\n"
+            f"    tsig_key: tutormail/{SLUG}/tsig\n")
+
+
+BEFORE = f"""name: Limpeza Teste
+slug: {SLUG}
+dns:
+{dns_entry(OLD)}companies:
+  - name: Limpeza Teste
+    accounts:
+      comunicacao: comunicacao@{OLD}
+      news: {PROMOTED}
+  - name: Colégio Limpeza
+    accounts:
+      comunicacao: {DROPPED}
+"""
+AFTER = f"""name: Limpeza Teste
+slug: {SLUG}
+dns:
+{dns_entry(NEW)}companies:
+  - name: Limpeza Teste
+    accounts:
+      comunicacao: comunicacao@{NEW}
+      news: {PROMOTED}
+"""
+NEIGHBOUR_FILE = f"""name: Vizinha Limpeza
+slug: vizinha-limpeza
+companies:
+  - name: Vizinha Limpeza
+    accounts:
+      comunicacao: {NEIGHBOUR}
+"""
+THEIR_DMARC = f"v=DMARC1; p=reject; rua=mailto:dmarc@{OLD}"
+
+
+def directory(tmp, name, text):
+    path = tmp / name
+    path.mkdir()
+    shutil.copy(INSTITUTIONS / "platform.yaml", path)
+    (path / f"{SLUG}.yaml").write_text(text)
+    (path / "vizinha-limpeza.yaml").write_text(NEIGHBOUR_FILE)
+    return path
+
+
+def deploy(env, institutions):
+    result = cdk(*DEPLOY, f"TutorMail-{SLUG}", "--exclusively", "-c", f"institutions_dir={institutions}",
+                 "-c", f"institutions={SLUG}", env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def iam_decisions(env):
+    with urllib.request.urlopen(f"{env['TUTORMAIL_SANDBOX_URL']}/_sandbox/iam-decisions") as response:  # noqa: S310
+        return json.loads(response.read())["decisions"]
+
+
+def cleanup(world, *args, previous=False):
+    extra = ("--previous", str(world["previous"])) if previous else ()
+    env = world["operator"]
+    before = len(iam_decisions(env))
+    result = run_cli("cleanup", SLUG, "--output", "json", *extra, *args, env=env)
+    world["called"].update(d["action"] for d in iam_decisions(env)[before:])
+    return result
+
+
+def items(result):
+    return {(i["kind"], i["name"]): i for i in json.loads(result.stdout)["items"]}
+
+
+@pytest.fixture(scope="module")
+def world(platform_deployed, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cleanup")
+    previous, current = directory(tmp, "before", BEFORE), directory(tmp, "after", AFTER)
+    key = TsigKey.generate("tutormail-limpeza")
+    port = free_port((ADDRESS,))
+    zones = [Zone(domain, update_keys=(key.name,), name_servers=(("ns1", ADDRESS),)) for domain in (OLD, NEW)]
+    server = Named(tmp / "bind", ADDRESS, port, zones, [key]).start()
+    ours = {"TUTORMAIL_DNS_PORT": str(port), "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
+    admin = {**platform_deployed["env"], **ours, "TUTORMAIL_INSTITUTIONS": str(previous)}
+    session = boto3.session.Session(aws_access_key_id=admin["AWS_ACCESS_KEY_ID"], region_name="us-east-1",
+                                    aws_secret_access_key=admin["AWS_SECRET_ACCESS_KEY"])
+    ses = session.client("sesv2", endpoint_url=admin["AWS_ENDPOINT_URL"])
+    session.client("secretsmanager", endpoint_url=admin["AWS_ENDPOINT_URL"]).create_secret(
+        Name=f"tutormail/{SLUG}/tsig", SecretString=key.as_text())
+    deploy(admin, previous)
+    assert run_cli("dns-publish", SLUG, env=admin).returncode == 0
+    # the neighbour's identity, wrongly pointing at our configuration set, and one nobody made with us
+    ses.create_email_identity(EmailIdentity=NEIGHBOUR, ConfigurationSetName=f"tutormail-{SLUG}")
+    ses.create_email_identity(EmailIdentity=STRANGER)
+    world = {"called": set(), "previous": previous, "server": server, "key": key, "port": port, "ses": ses,
+             "operator": {**platform_deployed["operator_env"], **ours, "TUTORMAIL_INSTITUTIONS": str(current)}}
+    world["before_deploy"] = cleanup(world)  # the edited file, not deployed yet
+    deploy({**admin, "TUTORMAIL_INSTITUTIONS": str(current)}, current)
+    assert run_cli("dns-publish", SLUG, env={**admin, "TUTORMAIL_INSTITUTIONS": str(current)}).returncode == 0
+    yield world
+    server.stop()
+
+
+def identity_names(world):
+    return {i["IdentityName"] for i in world["ses"].list_email_identities(PageSize=1000)["EmailIdentities"]}
+
+
+def values(world, name, rtype):
+    return sorted(ask(ADDRESS, name, rtype, port=world["port"]).values)
+
+
+def set_their_dmarc(world):
+    """The institution tightened the old domain's DMARC: that record is theirs now."""
+    key = world["key"]
+    update = dns.update.UpdateMessage(OLD, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
+                                      keyname=key.name, keyalgorithm=key.algorithm)
+    update.replace(f"_dmarc.{OLD}.", 1800, "TXT", f'"{THEIR_DMARC}"')
+    assert dns.query.tcp(update, ADDRESS, port=world["port"], timeout=5).rcode() == dns.rcode.NOERROR
+
+
+def test_before_the_deploy_nothing_the_stack_declares_is_touched(world):
+    result = world["before_deploy"]
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = items(result)
+    for name in (OLD, DROPPED):
+        assert found[("identity", name)]["action"] == "person" and "deploy" in found[("identity", name)]["reason"]
+    assert not [key for key in found if key[0] == "record"]
+
+
+def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
+    tokens = world["ses"].get_email_identity(EmailIdentity=OLD)["DkimAttributes"]["Tokens"]
+    dkim = [f"{t}._domainkey.{OLD}" for t in tokens]
+    new_tokens = world["ses"].get_email_identity(EmailIdentity=NEW)["DkimAttributes"]["Tokens"]
+    assert {OLD, DROPPED, PROMOTED, NEW, NEIGHBOUR, STRANGER} <= identity_names(world)
+    assert values(world, dkim[0], "CNAME") == [f"{tokens[0]}.dkim.amazonses.com."]
+    set_their_dmarc(world)
+
+    # dry run, without the file before the change: the old domain's DNS is not known to be ours to write
+    dry = cleanup(world)
+    assert dry.returncode == 1, dry.stdout + dry.stderr
+    found = items(dry)
+    assert {k for k in found if k[0] == "identity"} == {("identity", n) for n in (OLD, DROPPED, PROMOTED)}
+    assert found[("identity", DROPPED)]["action"] == found[("identity", PROMOTED)]["action"] == "remove"
+    assert found[("identity", OLD)]["action"] == "left"  # its records still name its tokens
+    assert found[("record", f"{dkim[0]} CNAME")]["action"] == "person"
+    assert ("record", f"_dmarc.{OLD} TXT") not in found  # theirs, not ours to ask about
+    assert {OLD, DROPPED, PROMOTED} <= identity_names(world)
+
+    table = run_cli("cleanup", SLUG, env=world["operator"])
+    assert table.returncode == 1 and "dry run" in table.stdout and "would remove" in table.stdout
+
+    applied = cleanup(world, "--apply", previous=True)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    found = items(applied)
+    assert {k[1] for k, i in found.items() if k[0] == "identity" and i["action"] == "removed"} == {
+        OLD, DROPPED, PROMOTED}
+    assert {f"{n} CNAME" for n in dkim} <= {k[1] for k, i in found.items() if i["action"] == "removed"}
+    assert found[("record", f"_dmarc.{OLD} TXT")]["action"] == "left"
+    for name in dkim:
+        assert values(world, name, "CNAME") == []
+    assert values(world, f"_dmarc.{OLD}", "TXT") == [f'"{THEIR_DMARC}"']
+    assert values(world, f"{new_tokens[0]}._domainkey.{NEW}", "CNAME")  # the new domain's stay
+    left = identity_names(world)
+    assert not {OLD, DROPPED, PROMOTED} & left and {NEW, NEIGHBOUR, STRANGER} <= left
+
+    again = cleanup(world, "--apply")
+    assert again.returncode == 0 and json.loads(again.stdout)["items"] == []
+    assert run_cli("cleanup", SLUG, env=world["operator"]).stdout.strip().endswith(f"nothing to clean up for {SLUG}")
+    # as the operator: exactly what its rows of the table grant (tutormail.aws.permissions)
+    assert world["called"] == {g.action for g in COMMAND_ACTIONS if g.command == "cleanup"}
+
