@@ -25,6 +25,9 @@ from tests.conftest import DEPLOY, INSTITUTIONS, cdk, run_cli
 SLUG, OLD, NEW, ADDRESS = "limpeza-teste", "limpezaantiga.com.br", "limpezanova.com.br", "127.0.0.1"
 DROPPED, PROMOTED = "contato@colegiolimpeza.com.br", f"contato@{NEW}"
 NEIGHBOUR, STRANGER = "ola@vizinhalimpeza.com.br", "alguem@semdono.com.br"
+PLATFORM_ZONE, SUBDOMAIN = "Z0123456789ABCDEFGHIJ", f"{SLUG}.sistematutor.com.br"
+STALE = f"velhotoken._domainkey.{SUBDOMAIN}"  # a DKIM CNAME of a token SES no longer uses
+SELECTOR = f"google._domainkey.{SUBDOMAIN}"  # another signer's: never ours
 
 
 def dns_entry(domain):
@@ -116,13 +119,23 @@ def world(platform_deployed, tmp_path_factory):
     # the neighbour's identity, wrongly pointing at our configuration set, and one nobody made with us
     ses.create_email_identity(EmailIdentity=NEIGHBOUR, ConfigurationSetName=f"tutormail-{SLUG}")
     ses.create_email_identity(EmailIdentity=STRANGER)
+    world_route53 = session.client("route53", endpoint_url=admin["AWS_ENDPOINT_URL"])
+    route53_change(world_route53, "CREATE")
     world = {"called": set(), "previous": previous, "server": server, "key": key, "port": port, "ses": ses,
+             "route53": world_route53,
              "operator": {**platform_deployed["operator_env"], **ours, "TUTORMAIL_INSTITUTIONS": str(current)}}
     world["before_deploy"] = cleanup(world)  # the edited file, not deployed yet
     deploy({**admin, "TUTORMAIL_INSTITUTIONS": str(current)}, current)
     assert run_cli("dns-publish", SLUG, env={**admin, "TUTORMAIL_INSTITUTIONS": str(current)}).returncode == 0
     yield world
     server.stop()
+
+
+def route53_change(route53, action, names=(STALE, SELECTOR)):
+    values = {STALE: "velhotoken.dkim.amazonses.com", SELECTOR: "google.dkim.example.net"}
+    route53.change_resource_record_sets(HostedZoneId=PLATFORM_ZONE, ChangeBatch={"Changes": [
+        {"Action": action, "ResourceRecordSet": {"Name": name, "Type": "CNAME", "TTL": 1800,
+                                                 "ResourceRecords": [{"Value": values[name]}]}} for name in names]})
 
 
 def identity_names(world):
@@ -148,7 +161,7 @@ def test_before_the_deploy_nothing_the_stack_declares_is_touched(world):
     found = items(result)
     for name in (OLD, DROPPED):
         assert found[("identity", name)]["action"] == "person" and "deploy" in found[("identity", name)]["reason"]
-    assert not [key for key in found if key[0] == "record"]
+    assert not [k for k, i in found.items() if k[0] == "record" and i["identity"] != SUBDOMAIN]
 
 
 def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
@@ -168,14 +181,17 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     assert found[("identity", OLD)]["action"] == "left"  # its records still name its tokens
     assert found[("record", f"{dkim[0]} CNAME")]["action"] == "person"
     assert ("record", f"_dmarc.{OLD} TXT") not in found  # theirs, not ours to ask about
+    assert found[("record", f"{STALE} CNAME")]["action"] == "person"
+    assert ("record", f"{SELECTOR} CNAME") not in found
     assert {OLD, DROPPED, PROMOTED} <= identity_names(world)
 
     table = run_cli("cleanup", SLUG, env=world["operator"])
     assert table.returncode == 1 and "dry run" in table.stdout and "would remove" in table.stdout
 
     applied = cleanup(world, "--apply", previous=True)
-    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert applied.returncode == 1, applied.stdout + applied.stderr  # the Route 53 CNAME is a person's
     found = items(applied)
+    assert [k for k, i in found.items() if i["action"] == "person"] == [("record", f"{STALE} CNAME")]
     assert {k[1] for k, i in found.items() if k[0] == "identity" and i["action"] == "removed"} == {
         OLD, DROPPED, PROMOTED}
     assert {f"{n} CNAME" for n in dkim} <= {k[1] for k, i in found.items() if i["action"] == "removed"}
@@ -187,6 +203,7 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     left = identity_names(world)
     assert not {OLD, DROPPED, PROMOTED} & left and {NEW, NEIGHBOUR, STRANGER} <= left
 
+    route53_change(world["route53"], "DELETE", names=(STALE,))  # the person deletes it
     again = cleanup(world, "--apply")
     assert again.returncode == 0 and json.loads(again.stdout)["items"] == []
     assert run_cli("cleanup", SLUG, env=world["operator"]).stdout.strip().endswith(f"nothing to clean up for {SLUG}")

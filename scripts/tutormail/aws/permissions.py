@@ -115,6 +115,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("cleanup", "cloudformation:GetTemplate", STACK),  # what the stack still declares
     Grant("cleanup", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of an RFC 2136 domain
     Grant("cleanup", "ses:DeleteEmailIdentity", IDENTITY),
+    Grant("cleanup", "route53:ListResourceRecordSets", ZONE),  # DKIM CNAMEs of tokens SES no longer uses
 )
 
 

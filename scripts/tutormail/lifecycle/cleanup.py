@@ -25,6 +25,13 @@ A leftover domain's records go first, while SES still knows the DKIM tokens that
 Then the identity is deleted (SES v2 DeleteEmailIdentity:
 https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DeleteEmailIdentity.html). Every step
 reads before it writes: a second run finds nothing left.
+
+DKIM CNAMEs of tokens SES no longer uses, beside an identity the file still declares: in a Route 53
+zone (the only DNS whose names can be listed: ListResourceRecordSets,
+https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html), a CNAME
+`<label>._domainkey.<domain>` pointing at `<label>.<SES signing zone>` whose label is not one of the
+identity's tokens. The operator has no Route 53 write right (the stack writes its records), so they
+are listed for a person to delete. At RFC 2136 and manual domains such names cannot be listed.
 """
 
 from __future__ import annotations
@@ -38,11 +45,13 @@ from tutormail.catalog.model import Catalog, DnsDomain, Institution
 from tutormail.catalog.names import is_same_or_subdomain
 from tutormail.cenario1.check import check_domain
 from tutormail.cenario1.records import records_for
+from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.changes import deployed_state
 from tutormail.lifecycle.offboard import CHANGED_WHILE_REMOVING, claimed_identities, remove_our_records
 from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan, build_plan
+from tutormail.preflight.check import Route53Names
 from tutormail.vocabulary import IdentityKind, Provider
 
 SCHEMA_VERSION = 1
@@ -108,7 +117,7 @@ def run(job: Cleanup) -> list[Item]:
         records = _domain_records(job, state) if "@" not in name else []
         items += records
         items.append(_identity(job, name, blocked=any(i.action == PERSON for i in records)))
-    return items
+    return items + _stale_dkim(job, ses)
 
 
 def _identity(job: Cleanup, name: str, blocked: bool) -> Item:
@@ -174,3 +183,26 @@ def _still_published(job: Cleanup, identity: Identity, state: IdentityState) -> 
                    if f.status == "found" and set(f.expected) <= set(f.found)})
     return [Item("record", f"{name} {rtype}", identity.name, PERSON,
                  f"still holds {value}; {where}: whoever runs it must remove it") for name, rtype, value in ours]
+
+
+def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
+    items: list[Item] = []
+    zones: dict[str, Route53Names] = {}
+    for identity in job.plan.identities:
+        if identity.provider != Provider.ROUTE53:
+            continue
+        state = ses.identity(identity.name)
+        if not state.dkim_tokens:
+            continue
+        if identity.hosted_zone_id not in zones:
+            zones[identity.hosted_zone_id] = Route53Names(job.client("route53"), identity.hosted_zone_id)
+        suffix, signing = f"._domainkey.{identity.name}", state.signing_hosted_zone or "dkim.amazonses.com"
+        for (name, rtype), values in sorted(zones[identity.hosted_zone_id].sets.items()):
+            label = name[:-len(suffix)]
+            if (rtype != "CNAME" or not name.endswith(suffix) or "." in label or label in state.dkim_tokens
+                    or values != (comparable("CNAME", f"{label}.{signing}"),)):
+                continue  # not a DKIM CNAME of SES's shape (another signer's selector stays), or a live one
+            items.append(Item("record", f"{name} CNAME", identity.name, PERSON,
+                              f"a DKIM CNAME of a token SES no longer uses for {identity.name}: delete it from "
+                              f"Route 53 zone {identity.hosted_zone_id} (the operator may not write zones)"))
+    return items
