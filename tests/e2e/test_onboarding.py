@@ -218,6 +218,8 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
     rows = as_json(status)["rows"]
     assert len(rows) == 12 and {r["phase"] for r in rows} == {"3 tested"}
     assert {r["next_action"] for r in rows} == {"none"}
+    drift = cli(env, "status", "--all", "--drift", "--output", "json")  # as the operator: records, DKIM, key ages
+    assert drift.returncode == 0 and {tuple(r["drift"]) for r in as_json(drift)["rows"]} == {()}, drift.stdout
 
 
 def test_one_institutions_credentials_cannot_send_as_another(env):

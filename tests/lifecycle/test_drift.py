@@ -89,6 +89,15 @@ def test_a_record_removed_after_verification_is_drift_not_verified(world):
     assert entry["drift"] == [f"{token}._domainkey.{DOMAIN} CNAME is missing at ns1.{DOMAIN} ({ADDRESS})"]
     text = run_cli("verify", SLUG, env=env)
     assert text.returncode == 1 and f"drift: {token}._domainkey.{DOMAIN} CNAME is missing" in text.stdout
+    # status reports the same drift, only when asked (--drift), on the rows of that identity's senders
+    plain = run_cli("status", SLUG, "--output", "json", env=env)
+    assert {row["drift"] for row in json.loads(plain.stdout)["rows"]} == {None}
+    status = run_cli("status", SLUG, "--drift", "--output", "json", env=env)
+    assert status.returncode == 1, status.stdout + status.stderr
+    [row] = [r for r in json.loads(status.stdout)["rows"] if r["address"] == f"comunicacao@{DOMAIN}"]
+    assert row["drift"] == entry["drift"]
+    table = run_cli("status", SLUG, "--drift", env=env)
+    assert f"drift: {SLUG} comunicacao@{DOMAIN}: {token}._domainkey.{DOMAIN} CNAME is missing" in table.stdout
 
 
 def test_an_smtp_key_older_than_the_maximum_age_is_drift(deployed, tmp_path):
@@ -101,3 +110,6 @@ def test_an_smtp_key_older_than_the_maximum_age_is_drift(deployed, tmp_path):
     [drift] = institution["smtp_key_drift"]
     assert code == 1 and "tutormail-faculdade-delta-smtp is 91 days old (more than 90)" in drift
     assert "smtp_key_generation" in drift
+    status = run_cli("status", "faculdade-delta", "--drift", "--output", "json",
+                     env={**env, "TUTORMAIL_CLOCK_FILE": str(clock)})
+    assert status.returncode == 1 and all(drift in row["drift"] for row in json.loads(status.stdout)["rows"])

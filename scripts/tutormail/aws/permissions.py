@@ -78,6 +78,8 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("status", "dynamodb:Scan", PROGRESS),  # the fleet's marks
     Grant("status", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("status", "secretsmanager:ListSecrets", ANY, migration=True),  # the secrets' tags, in pages
+    Grant("status", "ses:GetEmailIdentity", IDENTITY),  # --drift: DKIM status and tokens
+    Grant("status", "iam:ListAccessKeys", SMTP_USER),  # --drift: the SMTP key's age
     Grant("smtp-settings", "ses:GetEmailIdentity", IDENTITY),
     Grant("smtp-settings", "secretsmanager:GetSecretValue", SECRET),
     Grant("smtp-settings", "dynamodb:Query", PROGRESS),
