@@ -11,16 +11,13 @@ import shutil
 import urllib.request
 
 import boto3
-import dns.query
-import dns.rcode
-import dns.tsigkeyring
-import dns.update
 import pytest
 from tutormail.aws.permissions import COMMAND_ACTIONS
 from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
 from tests.conftest import DEPLOY, INSTITUTIONS, cdk, run_cli
+from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, OLD, NEW, ADDRESS = "limpeza-teste", "limpezaantiga.com.br", "limpezanova.com.br", "127.0.0.1"
 DROPPED, PROMOTED = "contato@colegiolimpeza.com.br", f"contato@{NEW}"
@@ -148,11 +145,8 @@ def values(world, name, rtype):
 
 def set_their_dmarc(world):
     """The institution tightened the old domain's DMARC: that record is theirs now."""
-    key = world["key"]
-    update = dns.update.UpdateMessage(OLD, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
-                                      keyname=key.name, keyalgorithm=key.algorithm)
-    update.replace(f"_dmarc.{OLD}.", 1800, "TXT", f'"{THEIR_DMARC}"')
-    assert dns.query.tcp(update, ADDRESS, port=world["port"], timeout=5).rcode() == dns.rcode.NOERROR
+    update_zone(world["key"], OLD, ADDRESS, world["port"],
+                lambda update: update.replace(f"_dmarc.{OLD}.", 1800, "TXT", f'"{THEIR_DMARC}"'))
 
 
 def test_before_the_deploy_nothing_the_stack_declares_is_touched(world):
