@@ -27,32 +27,16 @@ STALE = f"velhotoken._domainkey.{SUBDOMAIN}"  # a DKIM CNAME of a token SES no l
 SELECTOR = f"google._domainkey.{SUBDOMAIN}"  # another signer's: never ours
 
 
-def dns_entry(domain):
-    return (f"  - domain: {domain}\n    provider: rfc2136\n    server: {ADDRESS}\n"
-            f"    tsig_key: tutormail/{SLUG}/tsig\n")
+def institution_file(domain, *more_companies):
+    """Our institution with its one RFC 2136 domain, the address whose domain becomes one, and more."""
+    return (f"name: Limpeza Teste\nslug: {SLUG}\ndns:\n  - domain: {domain}\n    provider: rfc2136\n"
+            f"    server: {ADDRESS}\n    tsig_key: tutormail/{SLUG}/tsig\ncompanies:\n  - name: Limpeza Teste\n"
+            f"    accounts:\n      comunicacao: comunicacao@{domain}\n      news: {PROMOTED}\n"
+            + "".join(more_companies))
 
 
-BEFORE = f"""name: Limpeza Teste
-slug: {SLUG}
-dns:
-{dns_entry(OLD)}companies:
-  - name: Limpeza Teste
-    accounts:
-      comunicacao: comunicacao@{OLD}
-      news: {PROMOTED}
-  - name: Colégio Limpeza
-    accounts:
-      comunicacao: {DROPPED}
-"""
-AFTER = f"""name: Limpeza Teste
-slug: {SLUG}
-dns:
-{dns_entry(NEW)}companies:
-  - name: Limpeza Teste
-    accounts:
-      comunicacao: comunicacao@{NEW}
-      news: {PROMOTED}
-"""
+BEFORE = institution_file(OLD, f"  - name: Colégio Limpeza\n    accounts:\n      comunicacao: {DROPPED}\n")
+AFTER = institution_file(NEW)  # the company dropped, the domain changed, PROMOTED's domain now a dns entry
 NEIGHBOUR_FILE = f"""name: Vizinha Limpeza
 slug: vizinha-limpeza
 companies:
