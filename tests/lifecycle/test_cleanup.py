@@ -119,6 +119,12 @@ def route53_change(route53, action, names=(STALE, SELECTOR)):
                                                  "ResourceRecords": [{"Value": values[name]}]}} for name in names]})
 
 
+def cnames(world):
+    listed = world["route53"].list_resource_record_sets(HostedZoneId=PLATFORM_ZONE)["ResourceRecordSets"]
+    names = {r["Name"].rstrip(".") for r in listed if r["Type"] == "CNAME"}
+    return names & {STALE, SELECTOR}
+
+
 def identity_names(world):
     return {i["IdentityName"] for i in world["ses"].list_email_identities(PageSize=1000)["EmailIdentities"]}
 
@@ -159,7 +165,7 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     assert found[("identity", OLD)]["action"] == "left"  # its records still name its tokens
     assert found[("record", f"{dkim[0]} CNAME")]["action"] == "person"
     assert ("record", f"_dmarc.{OLD} TXT") not in found  # theirs, not ours to ask about
-    assert found[("record", f"{STALE} CNAME")]["action"] == "person"
+    assert found[("record", f"{STALE} CNAME")]["action"] == "remove"
     assert ("record", f"{SELECTOR} CNAME") not in found
     assert {OLD, DROPPED, PROMOTED} <= identity_names(world)
 
@@ -167,9 +173,10 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     assert table.returncode == 1 and "dry run" in table.stdout and "would remove" in table.stdout
 
     applied = cleanup(world, "--apply", previous=True)
-    assert applied.returncode == 1, applied.stdout + applied.stderr  # the Route 53 CNAME is a person's
+    assert applied.returncode == 0, applied.stdout + applied.stderr
     found = items(applied)
-    assert [k for k, i in found.items() if i["action"] == "person"] == [("record", f"{STALE} CNAME")]
+    assert found[("record", f"{STALE} CNAME")]["action"] == "removed"
+    assert cnames(world) == {SELECTOR}  # the stale one went, another signer's stays
     assert {k[1] for k, i in found.items() if k[0] == "identity" and i["action"] == "removed"} == {
         OLD, DROPPED, PROMOTED}
     assert {f"{n} CNAME" for n in dkim} <= {k[1] for k, i in found.items() if i["action"] == "removed"}
@@ -181,10 +188,24 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     left = identity_names(world)
     assert not {OLD, DROPPED, PROMOTED} & left and {NEW, NEIGHBOUR, STRANGER} <= left
 
-    route53_change(world["route53"], "DELETE", names=(STALE,))  # the person deletes it
     again = cleanup(world, "--apply")
     assert again.returncode == 0 and json.loads(again.stdout)["items"] == []
     assert run_cli("cleanup", SLUG, env=world["operator"]).stdout.strip().endswith(f"nothing to clean up for {SLUG}")
     # as the operator: exactly what its rows of the table grant (tutormail.aws.permissions)
     assert world["called"] == {g.action for g in COMMAND_ACTIONS if g.command == "cleanup"}
 
+
+
+def test_the_operator_may_delete_only_dkim_cnames_in_route53(world):
+    """The operator's Route 53 write (cleanup's) is a DELETE of a CNAME named *._domainkey.*, nothing else."""
+    env = world["operator"]
+    route53 = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], region_name="us-east-1",
+                                    aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]).client(
+        "route53", endpoint_url=env["AWS_ENDPOINT_URL"])
+    for action, name, rtype, value in (("CREATE", f"novo._domainkey.{SUBDOMAIN}", "CNAME", "novo.dkim.amazonses.com"),
+                                       ("DELETE", f"_dmarc.{SUBDOMAIN}", "TXT", '"v=DMARC1; p=none;"'),
+                                       ("DELETE", f"www.{SUBDOMAIN}", "CNAME", "outro.example.com")):
+        with pytest.raises(route53.exceptions.ClientError, match="AccessDenied"):
+            route53.change_resource_record_sets(HostedZoneId=PLATFORM_ZONE, ChangeBatch={"Changes": [
+                {"Action": action, "ResourceRecordSet": {"Name": name, "Type": rtype, "TTL": 1800,
+                                                         "ResourceRecords": [{"Value": value}]}}]})

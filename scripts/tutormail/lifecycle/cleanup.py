@@ -30,8 +30,9 @@ DKIM CNAMEs of tokens SES no longer uses, beside an identity the file still decl
 zone (the only DNS whose names can be listed: ListResourceRecordSets,
 https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html), a CNAME
 `<label>._domainkey.<domain>` pointing at `<label>.<SES signing zone>` whose label is not one of the
-identity's tokens. The operator has no Route 53 write right (the stack writes its records), so they
-are listed for a person to delete. At RFC 2136 and manual domains such names cannot be listed.
+identity's tokens. Each is deleted as listed (a DELETE names the exact set, so one changed since
+fails and is left): the operator may delete only CNAMEs named `*._domainkey.*` (tutormail.aws.
+permissions, CONDITIONS). At RFC 2136 and manual domains such names cannot be listed.
 """
 
 from __future__ import annotations
@@ -202,7 +203,22 @@ def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
             if (rtype != "CNAME" or not name.endswith(suffix) or "." in label or label in state.dkim_tokens
                     or values != (comparable("CNAME", f"{label}.{signing}"),)):
                 continue  # not a DKIM CNAME of SES's shape (another signer's selector stays), or a live one
-            items.append(Item("record", f"{name} CNAME", identity.name, PERSON,
-                              f"a DKIM CNAME of a token SES no longer uses for {identity.name}: delete it from "
-                              f"Route 53 zone {identity.hosted_zone_id} (the operator may not write zones)"))
+            items.append(_delete_cname(job, identity.hosted_zone_id, zones[identity.hosted_zone_id].listed[
+                (name, rtype)], identity.name))
     return items
+
+
+def _delete_cname(job: Cleanup, zone_id: str, rrset: dict, identity: str) -> Item:
+    name = f"{rrset['Name'].lower().rstrip('.')} CNAME"
+    why = "a DKIM CNAME of a token SES no longer uses"
+    if not job.apply:
+        return Item("record", name, identity, REMOVE, why)
+    try:
+        aws.call(f"Route 53 ChangeResourceRecordSets {zone_id}", job.client("route53").change_resource_record_sets,
+                 HostedZoneId=zone_id, ChangeBatch={"Comment": "tutor-mail cleanup", "Changes": [
+                     {"Action": "DELETE", "ResourceRecordSet": rrset}]})
+    except aws.ServiceError as exc:
+        if "InvalidChangeBatch" not in str(exc):
+            raise
+        return Item("record", name, identity, PERSON, f"{why}, changed since it was listed: {exc}")
+    return Item("record", name, identity, REMOVED, why)

@@ -52,12 +52,14 @@ class Route53Names:
 
     def __init__(self, client: Any, zone_id: str):
         self.sets: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.listed: dict[tuple[str, str], dict] = {}  # as listed: what a DELETE must name exactly
         kwargs: dict[str, Any] = {"HostedZoneId": zone_id}
         while True:
             page = aws.call(f"Route 53 ListResourceRecordSets {zone_id}", client.list_resource_record_sets, **kwargs)
             for rrset in page.get("ResourceRecordSets", []):
                 values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
-                self.sets[(rrset["Name"].lower().rstrip("."), rrset["Type"])] = _normal(rrset["Type"], values)
+                key = (rrset["Name"].lower().rstrip("."), rrset["Type"])
+                self.sets[key], self.listed[key] = _normal(rrset["Type"], values), rrset
             if not page.get("IsTruncated"):
                 return
             kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
