@@ -9,7 +9,7 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup test lint pytest explore demo synth bind clean mutation
+.PHONY: help setup test lint pytest explore demo synth bind chromium clean mutation
 
 help:
 	@echo "make test    ruff + pytest (sets everything up first)"
@@ -37,13 +37,22 @@ bind:
 	  else echo "named is missing: install bind9 (Debian) or BIND 9" >&2; exit 1; fi; \
 	fi
 
+# Debian's chromium renders the status page in a headless test (no browser is downloaded).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium from Debian"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install Debian's chromium package" >&2; exit 1; fi; \
+	fi
+
 setup: $(VENV)/.installed node_modules/.installed
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/actionlint -no-color
 
-pytest: setup bind
+pytest: setup bind chromium
 	$(BIN)/pytest
 
 test: lint pytest

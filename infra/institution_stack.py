@@ -6,10 +6,12 @@ from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_ses as ses
 from constructs import Construct
+from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.smtp_policy import send_statements
 
 from . import logical_ids
+from .reputation import InstitutionAlarms
 from .senders import AddressSender, DomainSender
 from .smtp_user import SmtpUser
 
@@ -32,6 +34,8 @@ class InstitutionStack(Stack):
             destination=ses.EventDestination.event_bus(
                 events.EventBus.from_event_bus_name(self, "DefaultBus", "default")),
             events=list(WATCHED_EVENTS))
+        InstitutionAlarms(self, "Reputation", slug=plan.slug, configuration_set=config,
+                          thresholds=thresholds_of(plan.institution, plan.platform))
 
         for planned in plan.identities:
             if planned.kind == "domain":

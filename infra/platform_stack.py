@@ -9,8 +9,10 @@ from tutormail.aws import permissions
 from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
 from tutormail.plan.build import stack_name
+from tutormail.reputation.names import EVENT_LOG_GROUP, PREFIX
 
 from .progress_table import ProgressTable
+from .reputation import PlatformReputation
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 
@@ -40,13 +42,19 @@ class PlatformStack(Stack):
                      permissions.SMTP_USER: self.format_arn(service="iam", region="", resource="user",
                                                             resource_name="tutormail-*-smtp"),
                      permissions.CONFIGURATION_SET: self.format_arn(service="ses", resource="configuration-set",
-                                                                    resource_name="tutormail-*")}
+                                                                    resource_name="tutormail-*"),
+                     permissions.ALARM: self.format_arn(service="cloudwatch", resource="alarm",
+                                                        resource_name=f"{PREFIX}-*",
+                                                        arn_format=ArnFormat.COLON_RESOURCE_NAME),
+                     permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
+                                                            resource_name=EVENT_LOG_GROUP,
+                                                            arn_format=ArnFormat.COLON_RESOURCE_NAME)}
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
                 permissions.PROGRESS: "ProgressTable", permissions.STACK: "TutormailStacks",
                 permissions.ZONE: "HostedZoneReads", permissions.SMTP_USER: "SmtpUsers",
-                permissions.CONFIGURATION_SET: "ConfigurationSets",
-                permissions.STALE_DKIM: "StaleDkimCnameDeletes",
+                permissions.CONFIGURATION_SET: "ConfigurationSets", permissions.ALARM: "ReputationAlarms",
+                permissions.LOG_GROUP: "SendingEventsLog", permissions.STALE_DKIM: "StaleDkimCnameDeletes",
                 permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
@@ -57,6 +65,8 @@ class PlatformStack(Stack):
                         for kind, actions in permissions.actions_by_resource().items()])
         self._acknowledge_wildcards(self.operator_policy, platform)
         CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
+        # Alarms' topic, the pause action (writes its mark in the progress table), the event log.
+        PlatformReputation(self, "Reputation", platform=platform, progress=self.progress.table)
 
         # `cdk deploy` does its work through the roles `cdk bootstrap` made (the CloudFormation
         # execution role holds the rights to create what the stacks declare); the deploy principal
@@ -111,7 +121,8 @@ class PlatformStack(Stack):
                   "tutor-mail stacks (named by institution, each with a stack id); hosted zones are only "
                   "listed (preflight), in zones the institution files name, and only DKIM CNAMEs deleted "
                   "(cleanup: DELETE of CNAME *._domainkey.*, by condition); configuration sets and SMTP users "
-                  "are those of the tutormail- prefix (offboard turns them off, verify reads key ages).")
+                  "are those of the tutormail- prefix (offboard turns them off, verify reads key ages), and so are the "
+                  "reputation alarms `reputation` reads.")
         where = f"{platform.region}:{platform.account}"
         Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
@@ -121,4 +132,5 @@ class PlatformStack(Stack):
                             f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{stack_name('*')}/*",
                             "Resource::arn:<AWS::Partition>:route53:::hostedzone/*",
                             f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/tutormail-*",
-                            f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp")))
+                            f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp",
+                            f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:tutormail-*")))

@@ -1,5 +1,5 @@
-"""python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|account [...]|verify-recipient ADDRESS
-|principal NAME POLICY... [--state DIR]"""
+"""python -m sandbox up|down|env|advance-clock HOURS|open-link ADDRESS|reputation SLUG|account [...]|
+verify-recipient ADDRESS|principal NAME POLICY... [--state DIR]"""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     clock.add_argument("hours", type=float)
     link = sub.add_parser("open-link", help="open the last verification link mailed to an address")
     link.add_argument("address")
+    health = sub.add_parser("reputation", help="set an institution's bounce/complaint rates: metrics, events, "
+                            "alarms and the pause action run as in AWS")
+    health.add_argument("slug")
+    health.add_argument("--bounce-rate", type=float)
+    health.add_argument("--complaint-rate", type=float)
+    health.add_argument("--sends", type=int, default=1000, help="messages sent in the hour (default 1000)")
+    health.add_argument("--source", help="the From of the emitted events")
     who = sub.add_parser("principal", help="an IAM user holding exactly the named managed policies; its "
                          "variables are written 0600 to STATE/principal-NAME.json (the key is never printed)")
     who.add_argument("name")
@@ -64,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "advance-clock":
             offset = launcher.advance_clock(state, args.hours)
             print(f"sandbox clock is {offset / 3600:g} h ahead", file=sys.stderr)
+        elif args.command == "reputation":
+            from .reputation import request
+
+            print(json.dumps(request(launcher.read_env(state)["TUTORMAIL_SANDBOX_URL"], args.slug, args.bounce_rate,
+                                     args.complaint_rate, args.sends, args.source), indent=2, sort_keys=True))
         elif args.command == "principal":
             path = launcher.save_principal(state, args.name, args.policies)
             print(path)

@@ -99,6 +99,15 @@ class SandboxApp:
             return _json(start_response, "200 OK", {"ok": True})
         if path == "/_sandbox/iam-decisions":
             return _json(start_response, "200 OK", {"decisions": list(enforce.DECISIONS)})
+        if path == "/_sandbox/reputation" and environ["REQUEST_METHOD"] == "POST":  # issue 14
+            from .reputation import apply
+
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                return _json(start_response, "200 OK", apply(json.loads(environ["wsgi.input"].read(size)),
+                                                              SandboxConfig.from_env()))
+            except RuntimeError as exc:
+                return _json(start_response, "409 Conflict", {"error": str(exc)})
         if path == "/_sandbox/verify":
             identity = find_identity(query.get("identity", ""))
             outcome = identity.open_link(query.get("token", "")) if identity else "invalid"

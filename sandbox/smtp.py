@@ -37,6 +37,24 @@ NON_ASCII_HEADER = ("554 Transaction failed: non-ASCII characters in the message
 NO_FROM = "554 Transaction failed: the message has no valid From address"
 
 
+# SES refuses mail whose configuration set has sending turned off (ConfigurationSetSendingPausedException:
+# https://docs.aws.amazon.com/ses/latest/APIReference/API_SendRawEmail.html#API_SendRawEmail_Errors); over
+# SMTP that is a permanent 554 refusal of the message.
+CONFIGURATION_SET_PAUSED = "554 Message rejected: Sending paused for this configuration set: {name}"
+
+
+def paused_configuration_set(config: SandboxConfig, message: email.message.Message) -> str | None:
+    """The SES reply when the From identity's default configuration set is paused (issue 14), else None."""
+    from .moto_ext.reputation import find_configuration_set, sending_enabled
+
+    identity = identity_for(getaddresses([str(value) for value in message.get_all("From", [])])[0][1])
+    name = getattr(identity, "configuration_set_name", None)
+    config_set = find_configuration_set(name, config.account, config.region) if name else None
+    if config_set is None or sending_enabled(config_set):
+        return None
+    return CONFIGURATION_SET_PAUSED.format(name=name)
+
+
 def _iam():
     config = SandboxConfig.from_env()
     return iam_backends[config.account][config.partition]
@@ -169,7 +187,7 @@ class SesSmtpHandler:
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
         refusal = (non_ascii_refusal(raw) or sender_refusal(self.config, user, message, envelope.mail_from)
-                   or account_refusal(self.config, envelope.rcpt_tos))
+                   or paused_configuration_set(self.config, message) or account_refusal(self.config, envelope.rcpt_tos))
         if refusal:
             return refusal
         message_id = f"0100{secrets.token_hex(16)}-{secrets.token_hex(4)}-000000"

@@ -59,13 +59,37 @@ def main() -> int:
         held = [f"{r['company']} / {r['account']}" for r in rows if r["phase"] == "1 blocked by DMARC"]
         summary.append(f"final status: {tested} of {len(rows)} accounts at phase 3 (tested)"
                        + (f"; stopped at blocked by DMARC: {', '.join(held)}" if held else ""))
+        page = reputation_and_page()
     finally:
         run(sys.executable, "-m", "sandbox", "--state", str(STATE), "down")
     step("summary")
     for line in summary:
         print(f"  - {line}", file=sys.stderr)
     print(f"  ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+    print(f"status page: {page}")
     return 0
+
+
+def reputation_and_page() -> Path:
+    """Day 2 (issue 14): one institution's bounces pause it alone; then the fleet as one HTML page."""
+    sandbox = (sys.executable, "-m", "sandbox", "--state", str(STATE), "reputation")
+    step("escola-padrao mails an old list: 6% bounces; its pause alarm fires and the pause action runs")
+    run(*sandbox, "escola-padrao", "--bounce-rate", "0.06", "--source", "comunicacao@escola-padrao.sistematutor.com.br")
+    run("tutormail", "reputation", "--all", ok=(1,))
+    step("escola-padrao's mail is refused with SES's reply; every other institution still sends")
+    run("tutormail", "send-test", "escola-padrao", "--to", TO, ok=(1,))
+    for other in ("faculdade-delta", "instituicao-xy"):
+        run("tutormail", "send-test", other, "--to", TO, quiet=True)
+    step("resume is refused while the rate stays at the pause level; accepted once it falls")
+    run("tutormail", "resume", "escola-padrao", ok=(1,))
+    run(*sandbox, "escola-padrao", "--bounce-rate", "0.005")
+    run("tutormail", "resume", "escola-padrao")
+    summary.append("escola-padrao paused automatically at 6% bounces, every other institution kept sending, resumed")
+    step("the fleet on one page: status --all --output html")
+    page = (STATE / "status.html").resolve()
+    run("tutormail", "status", "--all", "--output", "html", str(page), ok=(0, 1))  # 1: a sender blocked by DMARC
+    summary.append(f"status page written: {page}")
+    return page
 
 
 def principal(name: str, policy: str) -> dict[str, str]:

@@ -29,6 +29,14 @@ from .evaluator import ALLOWED, EVALUATOR
 
 # S3 operations moto names by their API name where IAM has another action.
 S3_ACTIONS = {"s3:HeadBucket": "s3:ListBucket", "s3:HeadObject": "s3:GetObject"}
+# Services moto names by their endpoint prefix where IAM's service prefix differs.
+SERVICE_PREFIXES = {"monitoring": "cloudwatch"}
+
+
+def iam_action(moto_action: str) -> str:
+    """The action as IAM spells it (https://docs.aws.amazon.com/service-authorization/latest/reference/)."""
+    service, _, name = moto_action.partition(":")
+    return S3_ACTIONS.get(moto_action, f"{SERVICE_PREFIXES.get(service, service)}:{name}")
 # Every decision, for the tests (which principal called what, and what the evaluator said).
 DECISIONS: list[dict[str, str]] = []
 _decisions_lock = threading.Lock()
@@ -133,10 +141,23 @@ def _dynamodb_tables(config: SandboxConfig, params: dict[str, Any]) -> list[str]
             f"arn:{config.partition}:dynamodb:{config.region}:{config.account}:table/{name}" for name in names]
 
 
+def _alarms(config: SandboxConfig, params: dict[str, Any]) -> list[str]:
+    """DescribeAlarms' resource type is `alarm` (required): each alarm named is authorised; a call
+    naming none (a prefix, or every alarm) is checked against `*`, which an alarm-scoped grant does
+    not match. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html"""
+    names = params.get("AlarmNames")
+    if not isinstance(names, list):  # the query protocol's AlarmNames.member.N
+        names = [v for k, v in sorted(params.items(), key=lambda kv: kv[0]) if k.startswith("AlarmNames.member.")]
+    return [f"arn:{config.partition}:cloudwatch:{config.region}:{config.account}:alarm:{name}"
+            for name in names if isinstance(name, str)]
+
+
 def resources_of(config: SandboxConfig, action: str, path: str, params: dict[str, Any]) -> list[str]:
     """The ARNs IAM checks a request against (a batch names several)."""
     if action.startswith("dynamodb:"):
         return _dynamodb_tables(config, params) or ["*"]
+    if action == "cloudwatch:DescribeAlarms":
+        return _alarms(config, params) or ["*"]
     return [resource_of(config, action, path, params)]
 
 
@@ -157,6 +178,9 @@ def resource_of(config: SandboxConfig, action: str, path: str, params: dict[str,
         return params.get("RoleArn", "*")
     if service == "cloudformation" and isinstance(params.get("StackName"), str):
         return _stack_arn(config, params["StackName"])
+    if service == "logs" and isinstance(params.get("logGroupName"), str):
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
+        return f"arn:{config.partition}:logs:{config.region}:{config.account}:log-group:{params['logGroupName']}"
     if service == "ssm" and isinstance(params.get("Name"), str):
         name = params["Name"].lstrip("/")
         return f"arn:{config.partition}:ssm:{config.region}:{config.account}:parameter/{name}"
@@ -232,7 +256,7 @@ def _is_json(request: access_control.IAMRequestBase) -> bool:
 
 def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -> None:
     config = SandboxConfig.from_env()
-    action = S3_ACTIONS.get(self._action, self._action)
+    action = iam_action(self._action)
     # "No permissions are required to perform this operation", even under an explicit deny:
     # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
     if action == "sts:GetCallerIdentity":

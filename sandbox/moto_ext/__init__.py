@@ -8,7 +8,8 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
 - address identities stay PENDING until the link SES "mails" (a file in the outbox) is opened,
   and the link expires after its validity of sandbox time;
 - records that stacks create in Route 53 are also written to the sandbox DNS;
-- a stack update keeps parameters left at their default (a second `cdk deploy`);
+- a stack update keeps parameters left at their default (a second `cdk deploy`), and does not
+  update a resource whose declaration changed only in its Metadata;
 - a resource that fails (an SES identity that already exists) rolls the stack back as
   CloudFormation does, keeping what DeletionPolicy keeps (cfn_rollback.py);
 - SES v2 GetAccount answers from the account's state (SES sandbox or production access, sending,
@@ -36,6 +37,7 @@ def install() -> None:
     ses_lifecycle.patch_backends()
     cfn_models.patch_route53()
     cfn_fixes.patch_update_parameters()
+    cfn_fixes.patch_metadata_only_changes()
     ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
     cfn_rollback.patch_create_and_delete()
     reputation_ext.patch()

@@ -11,8 +11,6 @@ import shutil
 import smtplib
 import stat
 import time
-import urllib.request
-from collections import defaultdict
 
 import boto3
 import pytest
@@ -21,24 +19,18 @@ from tutormail.tutor_setup.smtp_password import smtp_password
 
 from sandbox import launcher
 from tests.conftest import INSTITUTIONS, TEST_RECIPIENT, cdk, run_cli, smtp_login
+from tests.e2e.iam_calls import CallLog
 
 OUTPUTS: list[tuple[tuple[str, ...], str, str]] = []  # every command's output, scanned for secrets at the end
 
 
-CALLS: dict[str, set[str]] = defaultdict(set)  # command -> IAM actions its principal was decided on
-
-
-def iam_decisions(env):
-    with urllib.request.urlopen(f"{env['TUTORMAIL_SANDBOX_URL']}/_sandbox/iam-decisions") as response:  # noqa: S310
-        return json.loads(response.read())["decisions"]
+CALLS = CallLog()  # command -> IAM actions its principal was decided on
 
 
 def cli(env, *args):
-    before = len(iam_decisions(env))
-    result = run_cli(*args, env=env)
+    result = CALLS.run(env, *args)
     if "--reveal" not in args:
         OUTPUTS.append((args, result.stdout, result.stderr))
-    CALLS[args[0]].update(d["action"] for d in iam_decisions(env)[before:])
     return result
 
 
@@ -400,21 +392,14 @@ def test_no_command_printed_a_secret_without_reveal():
 
 def test_the_operator_table_is_exactly_what_the_commands_called(env):
     """Every AWS action a command called as the operator is in its rows of the table, and every row
-    was called by its command (the run above drives each command the table names), but the rows of
-    the one-time migration of progress marks, which only an institution's first read calls (they
-    are asserted in tests/lifecycle/test_progress_store.py)."""
+    was called by its command (the run above drives each onboarding command the table names), but
+    the rows of the one-time migration of progress marks, which only an institution's first read
+    calls (they are asserted in tests/lifecycle/test_progress_store.py). offboard is checked the same
+    way by tests/lifecycle/test_offboard.py, cleanup by tests/lifecycle/test_cleanup.py,
+    reputation/pause/resume by tests/e2e/test_reputation.py."""
     from tutormail.aws.permissions import COMMAND_ACTIONS
 
-    table: dict[str, set[str]] = defaultdict(set)
-    for grant in COMMAND_ACTIONS:
-        table[grant.command].add(grant.action)
-    called = {command: actions for command, actions in CALLS.items() if actions}
-    missing = {c: sorted(a - table[c]) for c, a in called.items() if a - table[c]}
+    others = {"offboard", "cleanup", "reputation", "pause", "resume"}
+    missing, unused = CALLS.differences({g.command for g in COMMAND_ACTIONS} - others)
     assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
-    once = {(g.command, g.action) for g in COMMAND_ACTIONS if g.migration}
-    # offboard is driven by tests/lifecycle/test_offboard.py, which destroys what it offboards, and
-    # cleanup by tests/lifecycle/test_cleanup.py (which checks its rows)
-    driven = {c: a for c, a in table.items() if c not in ("offboard", "cleanup")}
-    unused = {c: sorted(x for x in a - called.get(c, set()) if (c, x) not in once) for c, a in driven.items()}
-    unused = {c: a for c, a in unused.items() if a}
     assert not unused, f"granted but never called by the command: {unused}"

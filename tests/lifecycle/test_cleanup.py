@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import urllib.request
 
 import boto3
 import pytest
-from tutormail.aws.permissions import COMMAND_ACTIONS
 from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
 from tests.conftest import DEPLOY, INSTITUTIONS, cdk, run_cli
+from tests.e2e.iam_calls import CallLog
 from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, OLD, NEW, ADDRESS = "limpeza-teste", "limpezaantiga.com.br", "limpezanova.com.br", "127.0.0.1"
@@ -62,18 +61,12 @@ def deploy(env, institutions):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def iam_decisions(env):
-    with urllib.request.urlopen(f"{env['TUTORMAIL_SANDBOX_URL']}/_sandbox/iam-decisions") as response:  # noqa: S310
-        return json.loads(response.read())["decisions"]
+CALLS = CallLog()  # the CLI runs as the operator principal: IAM decides each call on tutormail-operator
 
 
 def cleanup(world, *args, previous=False):
     extra = ("--previous", str(world["previous"])) if previous else ()
-    env = world["operator"]
-    before = len(iam_decisions(env))
-    result = run_cli("cleanup", SLUG, "--output", "json", *extra, *args, env=env)
-    world["called"].update(d["action"] for d in iam_decisions(env)[before:])
-    return result
+    return CALLS.run(world["operator"], "cleanup", SLUG, "--output", "json", *extra, *args)
 
 
 def items(result):
@@ -102,7 +95,7 @@ def world(platform_deployed, tmp_path_factory):
     ses.create_email_identity(EmailIdentity=STRANGER)
     world_route53 = session.client("route53", endpoint_url=admin["AWS_ENDPOINT_URL"])
     route53_change(world_route53, "CREATE")
-    world = {"called": set(), "previous": previous, "server": server, "key": key, "port": port, "ses": ses,
+    world = {"previous": previous, "server": server, "key": key, "port": port, "ses": ses,
              "route53": world_route53,
              "operator": {**platform_deployed["operator_env"], **ours, "TUTORMAIL_INSTITUTIONS": str(current)}}
     world["before_deploy"] = cleanup(world)  # the edited file, not deployed yet
@@ -192,7 +185,8 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     assert again.returncode == 0 and json.loads(again.stdout)["items"] == []
     assert run_cli("cleanup", SLUG, env=world["operator"]).stdout.strip().endswith(f"nothing to clean up for {SLUG}")
     # as the operator: exactly what its rows of the table grant (tutormail.aws.permissions)
-    assert world["called"] == {g.action for g in COMMAND_ACTIONS if g.command == "cleanup"}
+    missing, unused = CALLS.differences({"cleanup"})
+    assert not missing and not unused, (missing, unused)
 
 
 

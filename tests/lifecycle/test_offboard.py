@@ -12,7 +12,8 @@ import pytest
 from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
-from tests.conftest import DEPLOY, INSTITUTIONS, cdk, run_cli
+from tests.conftest import DEPLOY, INSTITUTIONS, cdk
+from tests.e2e.iam_calls import CallLog
 from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, DOMAIN, ADDRESS = "saida-teste", "saidateste.com.br", "127.0.0.1"
@@ -31,6 +32,7 @@ companies:
 """
 OTHERS = ("faculdade-delta", "instituicao-xy", "escola-padrao")
 THEIR_DMARC = "v=DMARC1; p=reject; rua=mailto:dmarc@saidateste.com.br"
+CALLS = CallLog()  # the CLI runs as the operator principal: IAM decides each call on tutormail-operator
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +56,14 @@ def world(deployed, tmp_path_factory):
     result = cdk(*DEPLOY, f"TutorMail-{SLUG}", "--exclusively", "-c", f"institutions_dir={institutions}",
                  "-c", f"institutions={SLUG}", env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    state = {"env": env, "server": server, "key": key, "port": port, **clients}
+    operator = {**deployed["operator_env"], **{k: env[k] for k in env if k.startswith("TUTORMAIL_")}}
+    state = {"env": env, "operator": operator, "server": server, "key": key, "port": port, **clients}
     yield state
     server.stop()
 
 
 def cli(world, *args):
-    return run_cli(*args, env=world["env"])
+    return CALLS.run(world["operator"], *args)
 
 
 def values(world, name, rtype):
@@ -152,3 +155,11 @@ def test_offboarding_stopped_by_a_dns_server_down_then_resumed(world):
     again = cli(world, "offboard", SLUG, "--apply")
     assert again.returncode == 0 and "done at" in again.stdout and stored_record(world) == record
     assert others_state(world) == others_before  # no other institution was touched
+
+
+def test_the_operator_table_is_exactly_what_offboard_called(world):
+    """offboard ran above as the operator, through every step (stopped, resumed, re-run): each call
+    was allowed by the policy built from tutormail.aws.permissions, and each of its rows was called."""
+    missing, unused = CALLS.differences({"offboard"})
+    assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
+    assert not unused, f"granted but never called by the command: {unused}"

@@ -28,17 +28,22 @@ def edit(directory, old, new):
     path.write_text(text.replace(old, new))
 
 
-def plan_changes(deployed, directory, slug="instituicao-xy"):
+def rotate(directory, generation):
+    path = directory / XY
+    path.write_text(path.read_text() + f"smtp_key_generation: {generation}\nsmtp_key_keep_previous: true\n")
+
+
+def plan_changes(deployed, directory, slug="instituicao-xy", code=0):
     result = run_cli("plan-changes", slug, "--output", "json",
                      env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == code, result.stderr
     return json.loads(result.stdout)
 
 
 def test_unchanged_file_keeps_everything(deployed, directory):
     found = plan_changes(deployed, directory)
     assert found["deployed"] is True
-    for what in ("identities", "records", "from_addresses"):
+    for what in ("identities", "records", "from_addresses", "smtp_keys"):
         assert found[what]["created"] == [] and found[what]["removed"] == [], what
     assert "contato@colegioxy.com.br" in found["identities"]["kept"]
 
@@ -84,3 +89,18 @@ def test_an_institution_not_deployed_creates_everything(deployed, directory):
     table = run_cli("plan-changes", "nova-xy",
                     env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
     assert "TutorMail-nova-xy is not deployed" in table.stdout
+
+
+def test_a_key_rotation_one_generation_at_a_time(deployed, directory):
+    # instituicao-xy's key is never rotated by other tests: generation 1 is deployed
+    rotate(directory, 2)
+    found = plan_changes(deployed, directory)
+    assert found["smtp_keys"] == {"created": [2], "kept": [1], "removed": []} and found["problems"] == []
+
+
+def test_a_key_generation_jump_deletes_the_key_tutor_holds_so_a_person_decides(deployed, directory):
+    rotate(directory, 3)
+    found = plan_changes(deployed, directory, code=1)
+    assert found["smtp_keys"] == {"created": [2, 3], "kept": [], "removed": [1]}
+    [problem] = found["problems"]
+    assert "jumps from 1" in problem and "to 3" in problem and "smtp_key_keep_previous" in problem

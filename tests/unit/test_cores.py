@@ -334,7 +334,7 @@ def reject_at(domain):
 def test_the_shared_password_is_not_released_while_any_sibling_is_blocked_by_dmarc(plans, monkeypatch):
     """One SMTP user sends as every address of the institution: the password asked for one account
     is the password of the blocked one too."""
-    monkeypatch.setattr("tutormail.tutor_setup.gate.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    monkeypatch.setattr("tutormail.aws.client.caller", lambda region: "arn:aws:iam::000000000000:user/op")
     plan = plans["escola"]
     ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
     progress, clock = FakeProgress(), FixedClock()
@@ -355,7 +355,7 @@ def test_the_shared_password_is_not_released_while_any_sibling_is_blocked_by_dma
 
 
 def test_a_dmarc_acceptance_is_recorded_only_with_a_test_ses_accepted(plans, monkeypatch):
-    monkeypatch.setattr("tutormail.tutor_setup.gate.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    monkeypatch.setattr("tutormail.aws.client.caller", lambda region: "arn:aws:iam::000000000000:user/op")
     plan = plans["escola"]
     ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
     progress, clock = FakeProgress(), FixedClock()

@@ -53,6 +53,13 @@ def call(what: str, fn: Callable[..., T], **kwargs: Any) -> T:
         raise ServiceError(f"{what}: {exc}") from exc
 
 
+def caller(region: str) -> str:
+    """Who runs the command, as AWS knows it (recorded beside a decision a person made).
+    GetCallerIdentity needs no permission
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)."""
+    return call("STS GetCallerIdentity", client("sts", region).get_caller_identity)["Arn"]
+
+
 def is_not_found(exc: BaseException) -> bool:
     cause = exc.__cause__ if isinstance(exc, ServiceError) else exc
     return isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") in NOT_FOUND

@@ -27,8 +27,14 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   DELETE, only CNAME, only names `*._domainkey.*`, the condition keys Route 53 sets on
   ChangeResourceRecordSets (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html).
   cleanup deletes the ones of tokens SES no longer uses; every other record stays the stacks' to write;
+- ALARM: the institutions' reputation alarms (`alarm:tutormail-*`; DescribeAlarms takes CloudWatch's
+  `alarm` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
+- LOG_GROUP: the sending-events log group (`log-group:/aws/events/tutormail-sending-events`;
+  FilterLogEvents takes the `log-group` type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html);
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
-  SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
+  CloudWatch's GetMetricData (its
+  only resource type, `dataset`, is optional), SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html; and
   DescribeStacks without a stack name, which "requires ListStacks and DescribeStacks permissions"
   and names no stack: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
@@ -55,6 +61,7 @@ CONDITIONS: dict[str, dict[str, dict]] = {STALE_DKIM: {
     "ForAllValues:StringEquals": {_DKIM_KEYS[0]: ["DELETE"], _DKIM_KEYS[1]: ["CNAME"]},
     "ForAllValues:StringLike": {_DKIM_KEYS[2]: ["*._domainkey.*"]},
     "Null": dict.fromkeys(_DKIM_KEYS, "false")}}
+ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,17 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "ses:GetAccount", ANY),
     Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
-    # offboard (lifecycle/offboard.py), driven by tests/lifecycle/test_offboard.py, not by the onboarding run
+    # sending health (reputation/): rates, alarms, the event log, the switch, the pause marks
+    *(Grant(command, action, kind) for command in ("reputation", "status", "resume") for action, kind in (
+        ("cloudwatch:GetMetricData", ANY), ("cloudwatch:DescribeAlarms", ALARM),
+        ("logs:FilterLogEvents", LOG_GROUP), ("ses:GetConfigurationSet", CONFIGURATION_SET))),
+    Grant("reputation", "dynamodb:Scan", PROGRESS),
+    Grant("reputation", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
+    Grant("reputation", "secretsmanager:ListSecrets", ANY, migration=True),
+    Grant("resume", "dynamodb:Scan", PROGRESS),
+    *(Grant(command, action, kind) for command in ("pause", "resume") for action, kind in (
+        ("ses:PutConfigurationSetSendingOptions", CONFIGURATION_SET), ("dynamodb:PutItem", PROGRESS))),
+    # offboard (lifecycle/offboard.py), checked by tests/lifecycle/test_offboard.py as the operator
     Grant("offboard", "dynamodb:Query", PROGRESS),
     Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the offboarding record, after each step
     Grant("offboard", "secretsmanager:DescribeSecret", SECRET, migration=True),

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tutormail.aws import client as aws
-from tutormail.plan.build import PLATFORM_STACK
 
 TABLE = "tutormail-progress"
 PARTITION_KEY = "institution"
@@ -40,6 +39,9 @@ class ProgressStore:
             return aws.call(f"DynamoDB {what} {TABLE}", fn, **kwargs)
         except aws.ServiceError as exc:
             if aws.is_not_found(exc):
+                # Imported here: the pause Lambda carries this module without the catalogue.
+                from tutormail.plan.build import PLATFORM_STACK
+
                 raise aws.ServiceError(f"the progress table {TABLE} does not exist: deploy {PLATFORM_STACK} "
                                        f"first (cdk deploy {PLATFORM_STACK})") from exc
             raise
@@ -71,6 +73,12 @@ class ProgressStore:
         self._batch([{"PutRequest": {"Item": {PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": key},
                                                VALUE: {"S": value}}}}
                      for slug, items in sorted(marks.items()) for key, value in sorted(items.items())])
+
+    def put_item(self, slug: str, key: str, value: str) -> None:
+        """Writes (overwrites) one mark with PutItem, which, unlike BatchWriteItem, cannot delete:
+        the pause Lambda is allowed this call only (infra/reputation.py)."""
+        self._call("PutItem", self.client.put_item, TableName=TABLE,
+                   Item={PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": key}, VALUE: {"S": value}})
 
     def delete(self, slug: str, keys: Iterable[str]) -> None:
         self._batch([{"DeleteRequest": {"Key": {PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": key}}}}

@@ -13,17 +13,20 @@ A mark's key is `tutormail:<kind>:<subject>`, the subject usually an address.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.clock import Clock, iso
-from tutormail.plan.build import InstitutionPlan
+
+if TYPE_CHECKING:  # the pause Lambda carries this module without the catalogue (infra/reputation.py)
+    from tutormail.plan.build import InstitutionPlan
 
 LINK = "tutormail:link:"  # + address: "<links sent> <sending times, oldest first, comma-separated>"
 RELEASED = "tutormail:released:"  # + address: phase 2, the password was handed over
 TESTED = "tutormail:phase3:"  # + address: phase 3, a test message was accepted
 DMARC_RISK = "tutormail:dmarc-risk:"  # + address: "<when> <policy accepted> <who>" (--accept-dmarc-risk)
+PAUSED = "tutormail:paused:switch"  # "paused|resumed <when> <by> <reason>": the last pause switch (issue 14)
 OFFBOARD = "tutormail:offboard:record"  # the offboarding status record, JSON (lifecycle/offboard.py)
 MIGRATED = "tutormail:migrated"  # the secret's tags were copied into the table (when)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tutormail.catalog.names import Address
 from tutormail.catalog.problems import ConfigurationError, Problem, display_path
+from tutormail.catalog.reputation_fields import PlatformReputation, Thresholds
 
 PLATFORM_FILE = "platform.yaml"
 
@@ -31,6 +32,7 @@ class Platform:
     dkim_window_hours: int = 72
     smtp_key_max_age_days: int = 90
     source: str = PLATFORM_FILE
+    reputation: PlatformReputation = field(default_factory=PlatformReputation)  # issue 14
     github: GitHub | None = None  # the repository whose workflow deploys; none: no CI roles
 
 
@@ -78,6 +80,7 @@ class Institution:
     smtp_key_generation: int = 1
     smtp_key_keep_previous: bool = False
     source: str = ""
+    reputation: Thresholds | None = None  # issue 14: overrides of the platform's thresholds
 
     def company(self, name: str) -> Company:
         for company in self.companies:

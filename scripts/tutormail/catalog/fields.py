@@ -18,6 +18,7 @@ from typing import Any
 
 from tutormail.catalog.names import LABEL_RE, LOCAL_RE
 from tutormail.catalog.regions import SES_SMTP_REGIONS
+from tutormail.catalog.reputation_fields import platform_reputation_schema, reputation_schema
 
 PROVIDERS = ("route53", "rfc2136", "manual")
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -95,6 +96,8 @@ PLATFORM = Shape((
           default="comunicacao", description="default sender: <this>@<slug>.<platform_domain>"),
     Field("link_validity_hours", "integer", minimum=1, maximum=168, default=24),
     Field("dkim_window_hours", "integer", minimum=1, maximum=720, default=72),
+    Field("reputation", "mapping", json_schema=platform_reputation_schema,  # issue 14
+          description="sending-health thresholds, alarm subscriptions, event log retention"),
     Field("smtp_key_max_age_days", "integer", minimum=1, maximum=3650, default=90,
           description="an SMTP access key older than this is reported by verify (rotate it)"),
     Field("github", "mapping", json_schema=lambda: _github_schema(),
@@ -163,4 +166,6 @@ INSTITUTION = Shape((
     Field("companies", "list", required=True, items=COMPANY, min_items=1),
     Field("smtp_key_generation", "integer", minimum=1, maximum=10_000, default=1),
     Field("smtp_key_keep_previous", "boolean", default=False),
+    Field("reputation", "mapping", json_schema=reputation_schema,  # issue 14
+          description="this institution's warn/pause levels, overriding platform.yaml's"),
 ))

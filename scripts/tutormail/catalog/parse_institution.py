@@ -13,6 +13,7 @@ from tutormail.catalog.fields import INSTITUTION
 from tutormail.catalog.names import MAX_LABEL, derive_slug
 from tutormail.catalog.parse_company import parse_company
 from tutormail.catalog.parse_dns import parse_dns
+from tutormail.catalog.reputation_fields import parse_institution_reputation
 
 
 def institution_document(path: Path, chk: Checker) -> CommentedMap | None:
@@ -83,10 +84,12 @@ def parse_institution_document(doc: Any, path: Path, chk: Checker, platform: Pla
     dns = parse_dns(doc, chk, platform, slug)
     companies = _companies(doc, chk, slug, platform, directory)
     generation, keep_previous = _key_generation(doc, chk)
+    reputation = parse_institution_reputation(doc, chk, platform.reputation if platform else None)  # issue 14
     if chk.problems:
         return None
     return Institution(name=name, slug=slug, companies=tuple(companies), dns=tuple(dns),
-                       smtp_key_generation=generation, smtp_key_keep_previous=keep_previous, source=chk.file)
+                       smtp_key_generation=generation, smtp_key_keep_previous=keep_previous, source=chk.file,
+                       reputation=reputation)
 
 
 def parse_institution(path: Path, platform: Platform | None, directory: Path

@@ -11,6 +11,7 @@ from tutormail.catalog.entities import GitHub, Platform
 from tutormail.catalog.fields import GITHUB, PLATFORM
 from tutormail.catalog.names import wildcard_problem
 from tutormail.catalog.public_suffixes import is_public_suffix
+from tutormail.catalog.reputation_fields import parse_platform_reputation
 
 
 def _document(path: Path, chk: Checker) -> CommentedMap | None:
@@ -78,6 +79,7 @@ def parse_platform(path: Path) -> tuple[Platform | None, list]:
         "default_local_part": _local_part(doc, chk),
         "link_validity_hours": chk.integer(doc, PLATFORM.get("link_validity_hours"), ""),
         "dkim_window_hours": chk.integer(doc, PLATFORM.get("dkim_window_hours"), ""),
+        "reputation": parse_platform_reputation(doc, chk),  # issue 14
         "smtp_key_max_age_days": chk.integer(doc, PLATFORM.get("smtp_key_max_age_days"), ""),
         "github": _github(doc, chk),
     }

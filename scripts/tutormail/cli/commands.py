@@ -21,10 +21,11 @@ from tutormail.cenario1.publishing import PublishOptions, publish_institution
 from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records
 from tutormail.cenario2.dmarc import DmarcLookups, preflight
 from tutormail.cenario2.link_requests import request_links
+from tutormail.cli import status_html
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
-from tutormail.fleet.status import sweep
+from tutormail.fleet.status import status_with_health
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.tutor_setup.gate import Deliverability, deliverability_lines, plan_verdicts
 from tutormail.tutor_setup.handoff import write_handoff
@@ -204,24 +205,30 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    page = status_html.take_file(args)
     if not args.all and not args.slugs:
         raise UsageError("status: name institutions (SLUG ...) or use --all")
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     ses = Ses(catalog.platform)
-    rows, code = sweep(catalog, list(catalog.institutions), ses, aws.client("secretsmanager", catalog.platform.region),
-                       args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
+    rows, code, health = status_with_health(catalog, ses, aws.client("secretsmanager", catalog.platform.region),
+                                            args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
     code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
     account, header = account_view(catalog.platform)
-    if args.output == "json":
+    if page:
+        status_html.write(rows, page, args.runtime.clock)
+    elif args.output == "json":
         emit_json({"exit_code": int(code), "account": account, "rows": rows})
     else:
         if header:
             print(header)
         print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
-                     "link expires", "DMARC"],
+                     "link expires", "DMARC", "sending"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
-                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"]]
-                     for r in rows]))
+                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"],
+                      r["sending"]] for r in rows]))
+        for slug, found in health.items():
+            if found.paused:
+                log.warning("%s: %s", slug, found.why)
         for row in rows:
             if row["dmarc_warning"]:
                 log.warning("%s: %s", row["address"], row["dmarc_warning"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,11 +12,12 @@ from tutormail.catalog.model import load_catalog
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit
 from tutormail.lifecycle import cleanup
-from tutormail.lifecycle.changes import changes, deployed_state
+from tutormail.lifecycle.changes import changes, deployed_state, key_problems
 from tutormail.lifecycle.offboard import offboarding, run
 from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
 from tutormail.plan.build import plan_for
 
+log = logging.getLogger("tutormail")
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
 
@@ -40,17 +42,21 @@ def cmd_plan_changes(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions), only=[args.slug])
     plan = plan_for(catalog, args.slug)
     deployed = deployed_state(aws.client("cloudformation", catalog.platform.region), plan.stack_name)
-    found = changes(plan, deployed)
+    found, problems = changes(plan, deployed), key_problems(plan, deployed)
+    for problem in problems:
+        log.error("%s: %s", plan.slug, problem)
+    code = Exit.ACTION_NEEDED if problems else Exit.OK
     if args.output == "json":
-        emit_json({"institution": plan.slug, "stack": plan.stack_name, "deployed": deployed is not None, **found})
-        return Exit.OK
+        emit_json({"institution": plan.slug, "stack": plan.stack_name, "deployed": deployed is not None,
+                   "problems": problems, **found})
+        return code
     if deployed is None:
         print(f"{plan.stack_name} is not deployed: everything below is created\n")
     for what, split in found.items():
         section(what.replace("_", " "), table(["change", "name"], [[change, name] for change in
                                                                   ("created", "removed", "kept")
                                                                   for name in split[change]]))
-    return Exit.OK
+    return code
 
 
 def cmd_platform(args: argparse.Namespace) -> int:
@@ -113,7 +119,8 @@ def register(add: Add) -> None:
                 "and deployed institutions with no file")
     stale.add_argument("--cdk-out", default="cdk.out", metavar="DIR", help="cloud assembly of a full cdk synth")
     changed = add("plan-changes", cmd_plan_changes, "what an edited file creates, keeps and removes against the "
-                  "deployed stack: identities, records, addresses the SMTP user may send as")
+                  "deployed stack: identities, records, addresses the SMTP user may send as, SMTP keys; "
+                  "exit 1 when the deploy would delete the key Tutor holds without overlap")
     changed.add_argument("slug")
     offboard = add("offboard", cmd_offboard, "remove an institution: sending off, keys off, its RFC 2136 records, "
                    "its stack, its retained identities; dry run unless --apply; resumable")

@@ -14,7 +14,8 @@ from tutormail import __version__
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import arguments, commands, lifecycle_commands, preflight
+from tutormail.cli import arguments, commands, lifecycle_commands, preflight, status_html
+from tutormail.cli import reputation as reputation_cli
 from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit, TutormailError
@@ -183,8 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
     status.add_argument("--drift", action="store_true", help="also report drift as verify does (records, DKIM, "
                         "SMTP key age): per institution, reads each identity, its DNS and its keys")
+    status_html.enable(status)
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain", type=arguments.domain)
+    reputation_cli.register(add)
     lifecycle_commands.register(add)
     return parser
 

@@ -20,12 +20,35 @@ from tutormail.catalog.model import Catalog
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
-from tutormail.exitcodes import worst
+from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import InstitutionPlan, Sender, build_plan
+from tutormail.reputation.health import Health, health_columns
+from tutormail.reputation.names import secret_name
+from tutormail.reputation.use_cases import fleet_health
 from tutormail.tutor_setup.gate import UNCHECKED, deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
 
 log = logging.getLogger("tutormail")
+
+
+def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
+                store: ProgressStore | None = None) -> dict[str, dict[str, str]]:
+    """Every named institution's progress marks, read once for the sweep and the sending health."""
+    return fleet_progress({slug: secret_name(slug) for slug in slugs}, store or ProgressStore(catalog.platform.region),
+                          secrets_client)
+
+
+def status_with_health(catalog: Catalog, ses: Ses, secrets_client: Any, clock: Clock, dns_checks: bool = True,
+                       endpoints: DnsEndpoints = SYSTEM) -> tuple[list[dict[str, Any]], int, dict[str, Health]]:
+    """`status`: the sweep with each institution's sending health (issue 14) in its rows; the
+    progress marks are read once for both. A paused institution needs a person (exit 1)."""
+    slugs = list(catalog.institutions)
+    marks = fleet_marks(catalog, slugs, secrets_client)
+    rows, code = sweep(catalog, slugs, ses, None, clock, dns_checks=dns_checks, endpoints=endpoints, marks=marks)
+    health = {h.slug: h for h in fleet_health(catalog, slugs, marks=marks)}
+    for row in rows:
+        row.update(health_columns(health[row["institution"]]))
+    return rows, worst([code, *(Exit.ACTION_NEEDED for h in health.values() if h.paused)]), health
 
 
 def phase_of(plan: InstitutionPlan, sender: Sender, check: IdentityCheck, progress: dict[str, str]
@@ -44,12 +67,12 @@ def phase_of(plan: InstitutionPlan, sender: Sender, check: IdentityCheck, progre
 
 
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
-          dns_checks: bool = True, endpoints: DnsEndpoints = SYSTEM, store: ProgressStore | None = None
-          ) -> tuple[list[dict[str, Any]], int]:
+          dns_checks: bool = True, endpoints: DnsEndpoints = SYSTEM, store: ProgressStore | None = None,
+          marks: dict[str, dict[str, str]] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """`marks`: fleet_marks() when the caller needs them too (status's health columns)."""
     statuses = ses.statuses()
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
-    tags = fleet_progress({p.slug: p.secret_name for p in plans}, store or ProgressStore(catalog.platform.region),
-                          secrets_client)
+    tags = marks if marks is not None else fleet_marks(catalog, [p.slug for p in plans], secrets_client, store)
     # one query per distinct domain, concurrent
     dmarc = plan_verdicts(plans, DmarcLookups(endpoints)) if dns_checks else None
     rows, codes = [], []

@@ -24,6 +24,7 @@ from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan
 class DeployedState:
     identities: dict[str, str | None]  # name -> MAIL FROM domain (None for an address)
     from_addresses: tuple[str, ...]
+    key_generations: tuple[int, ...] = ()  # the SMTP user's access keys, by Serial (infra/smtp_user.py)
 
 
 def _from_addresses(resources: dict[str, Any]) -> tuple[str, ...]:
@@ -43,7 +44,9 @@ def parse_template(template: dict[str, Any]) -> DeployedState:
     resources = template.get("Resources", {})
     identities = {r["Properties"]["EmailIdentity"]: (r["Properties"].get("MailFromAttributes") or {}).get(
                   "MailFromDomain") for r in resources.values() if r.get("Type") == "AWS::SES::EmailIdentity"}
-    return DeployedState(identities, _from_addresses(resources))
+    keys = tuple(sorted(int(r["Properties"]["Serial"]) for r in resources.values()
+                        if r.get("Type") == "AWS::IAM::AccessKey" and "Serial" in r.get("Properties", {})))
+    return DeployedState(identities, _from_addresses(resources), keys)
 
 
 def deployed_state(cfn: Any, stack: str) -> DeployedState | None:
@@ -79,4 +82,20 @@ def changes(plan: InstitutionPlan, deployed: DeployedState | None) -> dict[str, 
             gone = Identity(name=name, kind="domain", scenario=SCENARIO_DNS, provider=None, mail_from=mail_from)
             records["removed"].extend(_records(plan, gone))
     return {"identities": identities, "records": {k: sorted(v) for k, v in records.items()},
-            "from_addresses": _split(set(plan.from_addresses), set(deployed.from_addresses))}
+            "from_addresses": _split(set(plan.from_addresses), set(deployed.from_addresses)),
+            "smtp_keys": _split(set(plan.key_generations), set(deployed.key_generations))}
+
+
+def key_problems(plan: InstitutionPlan, deployed: DeployedState | None) -> list[str]:
+    """A deploy that would delete the key Tutor holds without a generation of overlap. Keys are
+    replaced by generation (a new logical id): the one not declared any more is deleted by that
+    same deploy, so a jump of more than one, or a step back, leaves Tutor with a deleted key."""
+    if deployed is None or not deployed.key_generations:
+        return []
+    held, wanted = max(deployed.key_generations), plan.institution.smtp_key_generation
+    if wanted in (held, held + 1):
+        return []
+    step = "goes back" if wanted < held else "jumps"
+    return [f"smtp_key_generation {step} from {held} (deployed: the key Tutor holds) to {wanted}: that deploy "
+            f"deletes generation {held} with no overlap; rotate one generation at a time ({held + 1} with "
+            "smtp_key_keep_previous: true, then update Tutor)"]

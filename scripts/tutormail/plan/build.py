@@ -12,6 +12,7 @@ from email.charset import Charset
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
 from tutormail.catalog.regions import smtp_endpoint
+from tutormail.reputation import names as reputation_names
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
@@ -100,11 +101,11 @@ class InstitutionPlan:
 
     @property
     def secret_name(self) -> str:
-        return f"tutormail/{self.slug}/smtp"
+        return reputation_names.secret_name(self.slug)
 
     @property
     def configuration_set(self) -> str:
-        return f"tutormail-{self.slug}"
+        return reputation_names.configuration_set(self.slug)
 
     @property
     def smtp_endpoint(self) -> str:

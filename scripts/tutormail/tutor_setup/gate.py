@@ -137,13 +137,6 @@ def plan_verdicts(plans: Iterable[InstitutionPlan], lookups: DmarcLookups | None
     return (lookups or DmarcLookups()).verdicts(d for plan in plans for d in cenario2_domains(plan))
 
 
-def caller(region: str) -> str:
-    """Who runs the command, as AWS knows it. GetCallerIdentity needs no permission
-    (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html)."""
-    sts = aws.client("sts", region)
-    return aws.call("STS GetCallerIdentity", sts.get_caller_identity)["Arn"]
-
-
 @dataclass
 class Gate:
     checks: dict[str, IdentityCheck]
@@ -191,7 +184,7 @@ def phase_gate(plan: InstitutionPlan, senders: list[Sender], ses: Ses, progress:
             codes.append(ready.exit_code)
     gate.code = worst(codes)
     if gate.open and held:
-        who, now = caller(plan.platform.region), iso(clock.now())
+        who, now = aws.caller(plan.platform.region), iso(clock.now())
         for name in held:
             acceptance = Acceptance(now, accepted_policy(gate.readiness[name].verdict), who)
             gate.marks[DMARC_RISK + name] = acceptance.as_tag()

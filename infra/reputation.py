@@ -1,0 +1,189 @@
+"""Sending health (issue 14): per-institution alarms, and the platform's pause action and event log.
+
+- `InstitutionAlarms` (in each institution's stack): warn and pause alarms on the configuration
+  set's Reputation.BounceRate / Reputation.ComplaintRate (namespace AWS/SES, dimension
+  ses:configuration-set), counted only once the institution sent `min_volume` messages in the hour,
+  notifying the platform's SNS topic.
+  https://docs.aws.amazon.com/ses/latest/dg/reputationdashboard-cloudwatch-alarm.html
+  https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-cloudwatch.html
+- `PlatformReputation` (in the platform stack): the topic and its subscriptions, one Lambda (the
+  package's tutormail.reputation.handler) run by an EventBridge rule on pause alarms' state
+  changes, allowed only ses:PutConfigurationSetSendingOptions on configuration-set/tutormail-* and
+  PutItem on the progress table (the pause mark); and the bounce/complaint/reject log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY, VALUE
+from tutormail.catalog.model import Platform
+from tutormail.catalog.reputation_fields import Thresholds
+from tutormail.reputation import names
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+# The Lambda carries only what the handler imports (boto3 comes with the runtime), never the catalogue.
+LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/exitcodes.py", "tutormail/aws/__init__.py",
+                "tutormail/aws/client.py",
+                "tutormail/aws/progress_store.py", "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
+                "tutormail/reputation/names.py", "tutormail/reputation/pause.py",
+                "tutormail/reputation/handler.py")
+PERIOD = Duration.hours(1)
+# Events kept in the log. Recipients are never written: an input transformer can pick fields but
+# not cut an address down to its domain, so the stricter choice is to keep no recipient at all.
+LOGGED_EVENTS = ("Email Bounced", "Email Complaint Received", "Email Rejected")
+LOG_TEMPLATE = ('{"timestamp": <time>, "message": "<type> from=<source> bounce=<bounce>/<subtype> '
+                'complaint=<complaint> message_id=<id>"}')
+
+
+def volume_expression(min_volume: int) -> str:
+    """The alarm's value: the rate, or 0 while fewer than `min_volume` messages were sent.
+
+    The sandbox evaluates the same expression (sandbox/reputation.py reads it back)."""
+    return f"IF(sends >= {min_volume}, rate, 0)"
+
+
+def _log_group(scope: Construct, construct_id: str, name: str, retention_days: int) -> logs.LogGroup:
+    group = logs.LogGroup(scope, construct_id, log_group_name=name, removal_policy=RemovalPolicy.RETAIN)
+    # The days come from platform.yaml, already checked against what CloudWatch Logs accepts.
+    group.node.default_child.retention_in_days = retention_days
+    return group
+
+
+class InstitutionAlarms(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, slug: str, thresholds: Thresholds,
+                 configuration_set: ses.ConfigurationSet) -> None:
+        super().__init__(scope, construct_id)
+        name = names.configuration_set(slug)
+        # The Send count per configuration set exists only with a CloudWatch event destination.
+        configuration_set.add_event_destination(
+            "SendVolume", configuration_set_event_destination_name="send-volume",
+            destination=ses.EventDestination.cloud_watch_dimensions([ses.CloudWatchDimension(
+                name=names.DIMENSION, source=ses.CloudWatchDimensionSource.MESSAGE_TAG, default_value=name)]),
+            events=[ses.EmailSendingEvent.SEND])
+        stack = Stack.of(self)
+        topic = sns.Topic.from_topic_arn(self, "Topic", f"arn:{stack.partition}:sns:{stack.region}:{stack.account}:"
+                                         f"{names.TOPIC}")
+        dimensions = {names.DIMENSION: name}
+        sends = cloudwatch.Metric(namespace="AWS/SES", metric_name="Send", dimensions_map=dimensions,
+                                  statistic="Sum", period=PERIOD)
+        for kind in names.KINDS:
+            rate = cloudwatch.Metric(namespace="AWS/SES", metric_name=names.METRIC[kind], dimensions_map=dimensions,
+                                     statistic="Maximum", period=PERIOD)
+            value = cloudwatch.MathExpression(expression=volume_expression(thresholds.min_volume),
+                                              using_metrics={"rate": rate, "sends": sends}, period=PERIOD,
+                                              label=f"{kind} rate of {name}")
+            for level in names.LEVELS:
+                threshold = getattr(thresholds, f"{level}_{kind}_rate")
+                alarm = cloudwatch.Alarm(
+                    self, f"{level.capitalize()}{kind.capitalize()}", metric=value, threshold=threshold,
+                    alarm_name=names.alarm_name(slug, level, kind), evaluation_periods=1,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    alarm_description=f"{slug}: {kind} rate at or above {threshold:g} ({level}"
+                                      + ("; the platform pauses this institution's sending)" if level == "pause"
+                                         else ")"))
+                alarm.add_alarm_action(actions.SnsAction(topic))
+
+
+class PlatformReputation(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, platform: Platform,
+                 progress: dynamodb.ITable) -> None:
+        super().__init__(scope, construct_id)
+        settings = platform.reputation
+        retention = settings.event_retention_days
+        self.topic = sns.Topic(self, "Topic", topic_name=names.TOPIC, enforce_ssl=True,
+                               display_name="tutor-mail sending health")
+        for address in settings.notify:
+            self.topic.add_subscription(subscriptions.EmailSubscription(address))
+        Validations.of(self.topic).acknowledge(Acknowledgment(
+            id="AwsSolutions-SNS2", reason="Alarm notifications carry alarm names and rates, never mail content "
+            "or recipients; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key."))
+        self.function = self._pause_function(retention, progress)
+        events.Rule(self, "PauseAlarms", description="A pause alarm went into ALARM: stop that institution's sending",
+                    event_pattern=events.EventPattern(
+                        source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"],
+                        detail={"alarmName": [{"prefix": names.pause_alarm_prefix()}],
+                                "state": {"value": ["ALARM"]}}),
+                    targets=[targets.LambdaFunction(self.function, retry_attempts=4)])
+        self._event_log(retention)
+
+    def _pause_function(self, retention: int, progress: dynamodb.ITable) -> lambda_.Function:
+        stack = Stack.of(self)
+        log_group = _log_group(self, "PauseLog", f"/aws/lambda/{names.PAUSE_FUNCTION}", retention)
+        role = iam.Role(self, "PauseRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="tutormail pause action: one institution's configuration set, nothing else")
+        role.add_to_policy(iam.PolicyStatement(
+            sid="PauseOneInstitution", actions=["ses:PutConfigurationSetSendingOptions"],
+            resources=[f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:configuration-set/"
+                       f"{names.PREFIX}-*"]))
+        # The pause mark is one item of the progress table. IAM cannot hold the function to that item:
+        # dynamodb:LeadingKeys matches only the partition key (the slug, any institution here), no
+        # condition key matches a sort key. So: PutItem only (it cannot delete, BatchWriteItem can),
+        # on that table only, with no attribute beyond the store's three and no old item returned.
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+        # https://repost.aws/knowledge-center/dynamodb-table-restrict-attributes
+        role.add_to_policy(iam.PolicyStatement(
+            sid="RecordWhy", actions=["dynamodb:PutItem"], resources=[progress.table_arn],
+            conditions={"ForAllValues:StringEquals": {"dynamodb:Attributes": [PARTITION_KEY, SORT_KEY, VALUE]},
+                        "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}))
+        role.add_to_policy(iam.PolicyStatement(
+            sid="OwnLog", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[f"{log_group.log_group_arn}:*"]))
+        function = lambda_.Function(
+            self, "Pause", function_name=names.PAUSE_FUNCTION, runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="tutormail.reputation.handler.handler", role=role, log_group=log_group,
+            code=lambda_.Code.from_asset(str(SCRIPTS), exclude=["**", *(f"!{f}" for f in LAMBDA_FILES)]),
+            timeout=Duration.seconds(30), memory_size=128,
+            description="Turns off sending for the institution whose pause alarm fired, and records why")
+        # CDK makes the function depend on the role and its policy; the role is already referenced
+        # (Fn::GetAtt), and cfn-lint flags the redundant edge (W3005): keep only the policy's.
+        policy = role.node.find_child("DefaultPolicy").node.default_child
+        function.node.default_child.add_override("DependsOn", [stack.resolve(stack.get_logical_id(policy))])
+        where = f"{stack.region}:{stack.account}"
+        log_id = stack.resolve(stack.get_logical_id(log_group.node.default_child))
+        reason = ("The action must reach every institution's configuration set (tutormail-*); log streams of "
+                  "its own log group have generated names.")
+        Validations.of(role).acknowledge(*(
+            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{finding}]", reason=reason)
+            for finding in (f"arn:<AWS::Partition>:ses:{where}:configuration-set/{names.PREFIX}-*",
+                            f"<{log_id}.Arn>:*")))
+        return function
+
+    def _event_log(self, retention: int) -> None:
+        stack = Stack.of(self)
+        log_group = _log_group(self, "SendingEvents", names.EVENT_LOG_GROUP, retention)
+        # EventBridge writes to a log group only with a resource policy naming it.
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
+        logs.CfnResourcePolicy(self, "EventsMayWrite", policy_name="tutormail-sending-events",
+                               policy_document=stack.to_json_string({
+                                   "Version": "2012-10-17", "Statement": [{
+                                       "Sid": "EventBridgeWritesSendingEvents", "Effect": "Allow",
+                                       "Principal": {"Service": ["events.amazonaws.com",
+                                                                 "delivery.logs.amazonaws.com"]},
+                                       "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                       "Resource": f"{log_group.log_group_arn}:*"}]}))
+        paths = {"time": "$.time", "type": "$.detail.eventType", "source": "$.detail.mail.source",
+                 "id": "$.detail.mail.messageId", "bounce": "$.detail.bounce.bounceType",
+                 "subtype": "$.detail.bounce.bounceSubType", "complaint": "$.detail.complaint.complaintFeedbackType"}
+        events.CfnRule(self, "SendingEventsRule", description="Bounces, complaints and rejects of tutormail "
+                       "configuration sets, recipients left out", state="ENABLED",
+                       event_pattern={"source": ["aws.ses"], "detail-type": list(LOGGED_EVENTS), "detail": {
+                           "mail": {"tags": {names.DIMENSION: [{"prefix": f"{names.PREFIX}-"}]}}}},
+                       targets=[events.CfnRule.TargetProperty(
+                           arn=log_group.log_group_arn, id="SendingEventsLog",
+                           input_transformer=events.CfnRule.InputTransformerProperty(
+                               input_paths_map=paths, input_template=LOG_TEMPLATE))])

@@ -1,0 +1,78 @@
+"""`tutormail reputation`, `pause` and `resume`: parse, call one use case, render."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from tutormail.catalog.model import load_catalog
+from tutormail.cli.output import emit_json, table
+from tutormail.exitcodes import Exit, UsageError
+from tutormail.reputation.use_cases import ResumeRefused, fleet_health, pause_institution, resume_institution
+
+log = logging.getLogger("tutormail")
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def cmd_reputation(args: argparse.Namespace) -> int:
+    if not args.all and not args.slugs:
+        raise UsageError("reputation: name institutions (SLUG ...) or use --all")
+    catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
+    found = fleet_health(catalog, list(catalog.institutions))
+    code = Exit.ACTION_NEEDED if any(h.paused for h in found) else Exit.OK
+    if args.output == "json":
+        emit_json({"exit_code": int(code), "institutions": [h.as_dict() for h in found]})
+        return code
+    print(table(["institution", "sending", "bounce", "complaint", "alarms in ALARM", "why"],
+                [[h.slug, h.health, _rate(h.rates.get("bounce")), _rate(h.rates.get("complaint")),
+                  ", ".join(n for n, s in sorted(h.alarms.items()) if s == "ALARM") or "-", h.why or "-"]
+                 for h in found]))
+    for health in found:
+        for event in health.events:
+            print(f"{health.slug}: {event}")
+    return code
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    catalog = load_catalog(Path(args.institutions), only=[args.slug])
+    mark = pause_institution(catalog, args.slug, args.reason)
+    if args.output == "json":
+        emit_json({"institution": args.slug, "paused": True, "at": mark.at, "by": mark.by, "reason": mark.reason})
+    else:
+        print(f"{args.slug}: sending paused at {mark.at} by {mark.by}: {mark.reason}")
+    return Exit.OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    catalog = load_catalog(Path(args.institutions), only=[args.slug])
+    try:
+        mark = resume_institution(catalog, args.slug, args.force)
+    except ResumeRefused as exc:
+        log.error("%s stays paused: %s (wait for the rate to fall, or --force)", args.slug, exc)
+        if args.output == "json":
+            emit_json({"institution": args.slug, "paused": True, "refused": str(exc)})
+        return Exit.ACTION_NEEDED
+    if args.output == "json":
+        emit_json({"institution": args.slug, "paused": False, "at": mark.at, "by": mark.by, "reason": mark.reason})
+    else:
+        print(f"{args.slug}: sending resumed at {mark.at} by {mark.by}")
+    return Exit.OK
+
+
+def register(add) -> None:
+    """Adds the three commands through build_parser's `add`."""
+    health = add("reputation", cmd_reputation, "sending health: paused or not and why, bounce and complaint "
+                 "rates, alarms, last events")
+    health.add_argument("slugs", nargs="*", metavar="SLUG")
+    health.add_argument("--all", action="store_true", help="every institution in the directory")
+    pause = add("pause", cmd_pause, "turn off one institution's sending (its configuration set), recording why")
+    pause.add_argument("slug")
+    pause.add_argument("--reason", required=True)
+    resume = add("resume", cmd_resume, "turn one institution's sending back on; refused while a rate is still at "
+                 "or above the pause level")
+    resume.add_argument("slug")
+    resume.add_argument("--force", action="store_true", help="resume even above the pause level")

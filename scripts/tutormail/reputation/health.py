@@ -1,0 +1,185 @@
+"""Each institution's sending health, read for a fleet in batches.
+
+AWS calls for N institutions: CloudWatch GetMetricData, 500 queries a call and two per institution
+(bounce and complaint rates), so 4 calls per 1000; DescribeAlarms by name, 100 a call; the pause
+marks from one Scan of the progress table (shared with `status`'s sweep); SES GetConfigurationSet
+only when a few institutions are named (the fleet view trusts the pause marks); CloudWatch Logs
+FilterLogEvents on the event log, one bounded read.
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.catalog.reputation_fields import Thresholds
+from tutormail.reputation import names
+from tutormail.reputation.pause import PauseMark
+
+QUERIES_PER_CALL = 500  # GetMetricData's limit
+ALARMS_PER_CALL = 100  # DescribeAlarms' limit
+CONFIRM_WITH_SES = 20  # up to this many institutions, the sending switch is read from SES itself
+EVENTS_KEPT = 3
+
+
+@dataclass
+class Health:
+    slug: str
+    thresholds: Thresholds
+    rates: dict[str, float | None] = field(default_factory=dict)
+    alarms: dict[str, str] = field(default_factory=dict)  # alarm name -> state
+    alarm_reasons: dict[str, str] = field(default_factory=dict)
+    mark: PauseMark | None = None
+    sending_enabled: bool | None = None  # None: not read from SES
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def paused(self) -> bool:
+        if self.sending_enabled is not None:
+            return not self.sending_enabled
+        return bool(self.mark and self.mark.paused)
+
+    def above_pause_level(self) -> list[str]:
+        """Which rates (or pause alarms) still stand at or above the pause level."""
+        found = [f"{kind} rate {rate:g} >= {getattr(self.thresholds, f'pause_{kind}_rate'):g}"
+                 for kind, rate in self.rates.items()
+                 if rate is not None and rate >= getattr(self.thresholds, f"pause_{kind}_rate")]
+        found += [f"alarm {name} is in ALARM" for name, state in self.alarms.items()
+                  if state == "ALARM" and name.startswith(names.pause_alarm_prefix())]
+        return found
+
+    @property
+    def why(self) -> str:
+        if not self.paused:
+            return ""
+        if self.mark and self.mark.paused:
+            return f"paused {self.mark.at} by {self.mark.by}: {self.mark.reason}"
+        return "sending is off in SES, with no recorded reason (turned off outside tutormail?)"
+
+    @property
+    def health(self) -> str:
+        if self.paused:
+            return "paused"
+        if any(state == "ALARM" for state in self.alarms.values()):
+            return "warning"
+        return "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"institution": self.slug, "health": self.health, "paused": self.paused, "why": self.why or None,
+                "bounce_rate": self.rates.get("bounce"), "complaint_rate": self.rates.get("complaint"),
+                "alarms": dict(sorted(self.alarms.items())), "last_events": self.events,
+                "sending_source": "ses" if self.sending_enabled is not None else "pause mark",
+                "thresholds": {k: getattr(self.thresholds, k) for k in sorted(vars(self.thresholds))}}
+
+
+def read_rates(cloudwatch: Any, slugs: list[str], now: datetime) -> dict[str, dict[str, float | None]]:
+    queries = [{"Id": f"q{index}_{kind}", "ReturnData": True, "MetricStat": {
+        "Metric": {"Namespace": "AWS/SES", "MetricName": names.METRIC[kind],
+                   "Dimensions": [{"Name": names.DIMENSION, "Value": names.configuration_set(slug)}]},
+        "Period": 3600, "Stat": "Maximum"}} for index, slug in enumerate(slugs) for kind in names.KINDS]
+    rates: dict[str, dict[str, float | None]] = {slug: dict.fromkeys(names.KINDS) for slug in slugs}
+    for start in range(0, len(queries), QUERIES_PER_CALL):
+        kwargs: dict[str, Any] = {"MetricDataQueries": queries[start:start + QUERIES_PER_CALL],
+                                  "StartTime": now - timedelta(hours=1), "EndTime": now + timedelta(minutes=1),
+                                  "ScanBy": "TimestampDescending"}
+        while True:
+            page = aws.call("CloudWatch GetMetricData", cloudwatch.get_metric_data, **kwargs)
+            for result in page.get("MetricDataResults", []):
+                index, kind = result["Id"][1:].split("_", 1)
+                if result.get("Values"):
+                    rates[slugs[int(index)]][kind] = float(result["Values"][0])
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+    return rates
+
+
+def read_alarms(cloudwatch: Any, slugs: list[str]) -> dict[str, tuple[str, str]]:
+    wanted = [names.alarm_name(s, level, kind) for s in slugs for level in names.LEVELS for kind in names.KINDS]
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(wanted), ALARMS_PER_CALL):
+        page = aws.call("CloudWatch DescribeAlarms", cloudwatch.describe_alarms,
+                        AlarmNames=wanted[start:start + ALARMS_PER_CALL], MaxRecords=ALARMS_PER_CALL)
+        for alarm in page.get("MetricAlarms", []):
+            found[alarm["AlarmName"]] = (alarm["StateValue"], alarm.get("StateReason", ""))
+    return found
+
+
+def read_events(logs: Any, sources: dict[str, str], now: datetime) -> dict[str, list[str]]:
+    """The last bounces/complaints/rejects of each institution (by the From address logged)."""
+    events: dict[str, list[str]] = {}
+    try:
+        page = aws.call("CloudWatch Logs FilterLogEvents", logs.filter_log_events,
+                        logGroupName=names.EVENT_LOG_GROUP, limit=1000,
+                        startTime=int((now - timedelta(days=1)).timestamp() * 1000))
+    except aws.ServiceError as exc:
+        if aws.is_not_found(exc):
+            return events
+        raise
+    for entry in page.get("events", []):
+        text = _event_text(entry)
+        source = next((part.split("=", 1)[1] for part in text.split() if part.startswith("from=")), "")
+        slug = sources.get(source)
+        if slug:
+            events.setdefault(slug, []).append(text)
+    return {slug: found[-EVENTS_KEPT:] for slug, found in events.items()}
+
+
+def _event_text(entry: dict[str, Any]) -> str:
+    """`<time> <type> from=... bounce=... complaint=... message_id=...` from one log entry."""
+    text = entry.get("message", "")
+    try:
+        logged = json.loads(text)
+    except ValueError:
+        logged = None
+    if isinstance(logged, dict) and "message" in logged:
+        text = str(logged["message"])
+    at = datetime.fromtimestamp(entry.get("timestamp", 0) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{at} {text}"
+
+
+def health_columns(health: Health) -> dict[str, Any]:
+    """The sending-health columns `status` adds to each row."""
+    return {"sending": health.health, "bounce_rate": health.rates.get("bounce"),
+            "complaint_rate": health.rates.get("complaint"), "paused_why": health.why or None}
+
+
+def sending_enabled(sesv2: Any, slug: str) -> bool | None:
+    name = names.configuration_set(slug)
+    try:
+        found = aws.call(f"SES GetConfigurationSet {name}", sesv2.get_configuration_set, ConfigurationSetName=name)
+    except aws.ServiceError as exc:
+        if aws.is_not_found(exc):
+            return None
+        raise
+    return bool((found.get("SendingOptions") or {}).get("SendingEnabled", True))
+
+
+def read_health(thresholds: dict[str, Thresholds], sources: dict[str, str], marks: dict[str, dict[str, str]],
+                clients: dict[str, Any], now: datetime | None = None) -> list[Health]:
+    """`thresholds` by slug, `sources` (From address -> slug), progress `marks` by slug."""
+    now = now or datetime.now(UTC)
+    slugs = sorted(thresholds)
+    rates = read_rates(clients["cloudwatch"], slugs, now)
+    alarms = read_alarms(clients["cloudwatch"], slugs)
+    events = read_events(clients["logs"], sources, now)
+    result = []
+    for slug in slugs:
+        health = Health(slug, thresholds[slug], rates[slug], events=events.get(slug, []),
+                        mark=PauseMark.from_marks(marks.get(slug, {})))
+        for name in _alarm_names(slug):
+            if name in alarms:
+                health.alarms[name], health.alarm_reasons[name] = alarms[name]
+        if len(slugs) <= CONFIRM_WITH_SES:
+            health.sending_enabled = sending_enabled(clients["sesv2"], slug)
+        result.append(health)
+    return result
+
+
+def _alarm_names(slug: str) -> Iterable[str]:
+    return (names.alarm_name(slug, level, kind) for level in names.LEVELS for kind in names.KINDS)

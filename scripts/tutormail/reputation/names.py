@@ -1,0 +1,41 @@
+"""Names the pause Lambda, the stacks and the CLI agree on, made from the slug alone.
+
+Dependency-free on purpose: the Lambda package carries this module, not the catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+
+PREFIX = "tutormail"
+KINDS = ("bounce", "complaint")
+LEVELS = ("warn", "pause")
+TOPIC = "tutormail-reputation"
+EVENT_LOG_GROUP = "/aws/events/tutormail-sending-events"
+PAUSE_FUNCTION = "tutormail-reputation-pause"
+METRIC = {"bounce": "Reputation.BounceRate", "complaint": "Reputation.ComplaintRate"}
+DIMENSION = "ses:configuration-set"
+_PAUSE_ALARM = re.compile(r"^tutormail-pause-(?P<slug>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)-(?:bounce|complaint)$")
+
+
+def configuration_set(slug: str) -> str:
+    return f"{PREFIX}-{slug}"
+
+
+def secret_name(slug: str) -> str:
+    return f"{PREFIX}/{slug}/smtp"
+
+
+def alarm_name(slug: str, level: str, kind: str) -> str:
+    """`tutormail-pause-<slug>-bounce`: the level first, so one EventBridge prefix matches every
+    pause alarm and nothing else."""
+    return f"{PREFIX}-{level}-{slug}-{kind}"
+
+
+def pause_alarm_prefix() -> str:
+    return f"{PREFIX}-pause-"
+
+
+def slug_of_pause_alarm(name: str) -> str | None:
+    match = _PAUSE_ALARM.match(name or "")
+    return match.group("slug") if match else None

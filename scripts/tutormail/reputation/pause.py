@@ -1,0 +1,82 @@
+"""An institution's own pause switch: its configuration set's sending, and the record of why.
+
+The same functions serve the platform's Lambda (handler.py, on a pause alarm's state change) and
+`tutormail pause` / `resume`. Turning a configuration set off stops only mail that uses it, and
+every identity of an institution has it as its default configuration set, so one institution's
+bounces never stop another's mail:
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.aws.progress_store import ProgressStore
+from tutormail.aws.progress_tags import PAUSED
+from tutormail.reputation import names
+
+AUTOMATIC = "automatic"
+# The reason is shown in tables, logs and the status page: one line of plain characters, bounded.
+_UNSAFE = re.compile(r"[^\w .:/=+\-@]", re.ASCII)
+REASON_MAX = 200
+
+
+@dataclass(frozen=True)
+class PauseMark:
+    paused: bool
+    at: str
+    by: str
+    reason: str
+
+    def value(self) -> str:
+        """The value of the institution's PAUSED mark in the progress table."""
+        reason = " ".join(_UNSAFE.sub(" ", self.reason).split())[:REASON_MAX]
+        return f"{'paused' if self.paused else 'resumed'} {self.at} {self.by} {reason}".strip()
+
+    @classmethod
+    def from_marks(cls, marks: dict[str, str]) -> PauseMark | None:
+        parts = (marks.get(PAUSED) or "").split(" ", 3)
+        if len(parts) < 3 or parts[0] not in ("paused", "resumed"):
+            return None
+        return cls(parts[0] == "paused", parts[1], parts[2], parts[3] if len(parts) > 3 else "")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_sending(sesv2: Any, slug: str, enabled: bool) -> None:
+    name = names.configuration_set(slug)
+    aws.call(f"SES PutConfigurationSetSendingOptions {name}", sesv2.put_configuration_set_sending_options,
+             ConfigurationSetName=name, SendingEnabled=enabled)
+
+
+def switch(sesv2: Any, store: ProgressStore, slug: str, *, paused: bool, by: str, reason: str,
+           at: str | None = None) -> PauseMark:
+    """Turns the institution's sending off (or on), then records who did it and why.
+
+    Sending first: a pause that could not be recorded still protects the account; a record of a
+    pause that did not happen would mislead."""
+    set_sending(sesv2, slug, not paused)
+    mark = PauseMark(paused, at or now_iso(), by, reason)
+    store.put_item(slug, PAUSED, mark.value())
+    return mark
+
+
+def decide(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(slug, reason) when an EventBridge "CloudWatch Alarm State Change" says a pause alarm went
+    into ALARM; None for anything else (another alarm, OK, INSUFFICIENT_DATA)."""
+    detail = event.get("detail") or {}
+    if event.get("detail-type") != "CloudWatch Alarm State Change":
+        return None
+    state = detail.get("state") or {}
+    if state.get("value") != "ALARM" or (detail.get("previousState") or {}).get("value") == "ALARM":
+        return None
+    slug = names.slug_of_pause_alarm(detail.get("alarmName", ""))
+    if slug is None:
+        return None
+    return slug, f"alarm {detail['alarmName']}: {state.get('reason', 'threshold crossed')}"

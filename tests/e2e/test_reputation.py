@@ -1,0 +1,116 @@
+"""Issue 14 on the sandbox: one institution's bounces pause that institution only, automatically,
+through the deployed alarms, the deployed rule's pattern and the package's pause handler."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from tests.conftest import REPO, TEST_RECIPIENT, run_cli
+from tests.e2e.iam_calls import CallLog
+
+# instituicao-xy's comunicacao is on a Route 53 domain: verified by the stack alone. Other tests rotate
+# escola-padrao's key, so the institution that must keep sending is faculdade-delta (RFC 2136, published here).
+PAUSED = "instituicao-xy"
+OTHER = "faculdade-delta"
+TO = TEST_RECIPIENT  # verified: the sandbox account starts in the SES sandbox
+CALLS = CallLog()  # the CLI runs as the operator principal: IAM decides each call on tutormail-operator
+
+
+def sandbox_reputation(state, slug, **rates):
+    args = [sys.executable, "-m", "sandbox", "--state", str(state), "reputation", slug]
+    for name, value in rates.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+def as_json(result):
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
+
+
+def cli(env, *args):
+    return CALLS.run(env, *args)
+
+
+@pytest.fixture
+def env(deployed, monkeypatch):
+    """The operator's environment for the CLI; in-process boto3 (the tests' look behind it) is the admin."""
+    for key, value in deployed["env"].items():
+        monkeypatch.setenv(key, value)
+    yield deployed["operator_env"]
+    # Leave the shared sandbox as the other tests expect it: low rates, sending on.
+    sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.0, complaint_rate=0.0)
+    run_cli("resume", PAUSED, "--force", env=deployed["env"])
+
+
+def test_an_institution_over_its_pause_level_is_paused_alone(env, deployed):
+    assert cli(env, "dns-publish", OTHER).returncode == 0  # idempotent: a no-op after other tests
+    ready = cli(env, "verify", OTHER, "--wait", "--timeout", "60s")
+    assert ready.returncode == 0, ready.stdout[-2000:] + ready.stderr[-2000:]
+    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.06, sends=500,
+                                source="comunicacao@instituicaoxy.com.br")
+    assert played["alarms"] == {f"tutormail-{level}-{PAUSED}-{kind}": "ALARM" if kind == "bounce" else "OK"
+                                for level in ("warn", "pause") for kind in ("bounce", "complaint")}
+    assert played["paused_by_handler"] is True and played["events"] == 20
+    config_set = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=f"tutormail-{PAUSED}")
+    assert config_set["SendingOptions"]["SendingEnabled"] is False
+
+    refused = cli(env, "send-test", PAUSED, "--to", TO, "--output", "json")
+    reply = as_json(refused)
+    assert refused.returncode == 1 and reply["accepted"] is False  # SES refused: a person must act
+    assert reply["smtp_code"] == 554 and "Sending paused for this configuration set" in reply["server_reply"]
+    other = as_json(cli(env, "send-test", OTHER, "--to", TO, "--output", "json"))
+    assert other["smtp_code"] == 250 and other["accepted"] is True
+
+    health = cli(env, "reputation", PAUSED, OTHER, "--output", "json")
+    assert health.returncode == 1, health.stderr  # paused: a person must act
+    found = {i["institution"]: i for i in as_json(health)["institutions"]}
+    assert found[PAUSED]["paused"] is True and found[PAUSED]["bounce_rate"] == 0.06
+    assert f"by automatic: alarm tutormail-pause-{PAUSED}-bounce" in found[PAUSED]["why"]
+    assert found[PAUSED]["last_events"] and all("Bounce from=comunicacao@instituicaoxy.com.br" in e
+                                                for e in found[PAUSED]["last_events"])
+    assert not any("example.org" in e for e in found[PAUSED]["last_events"])  # recipients never logged
+    assert found[OTHER]["paused"] is False and found[OTHER]["health"] == "ok"
+
+    status = cli(env, "status", PAUSED, "--offline", "--output", "json")
+    assert status.returncode == 1
+    assert {(r["sending"], r["bounce_rate"]) for r in as_json(status)["rows"]} == {("paused", 0.06)}
+    assert f"alarm tutormail-pause-{PAUSED}-bounce" in as_json(status)["rows"][0]["paused_why"]
+
+    still = cli(env, "resume", PAUSED)
+    assert still.returncode == 1 and "bounce rate 0.06 >= 0.04" in still.stderr
+    sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.01, sends=500)
+    resumed = cli(env, "resume", PAUSED, "--output", "json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert as_json(cli(env, "send-test", PAUSED, "--to", TO, "--output", "json"))["smtp_code"] == 250
+
+
+def test_a_manual_pause_records_who_and_why(env):
+    paused = cli(env, "pause", PAUSED, "--reason", "old list mailed; ticket 42", "--output", "json")
+    assert paused.returncode == 0, paused.stderr
+    [found] = as_json(cli(env, "reputation", PAUSED, "--output", "json"))["institutions"]
+    assert found["paused"] is True and found["why"].endswith("old list mailed ticket 42")
+    item = boto3.client("dynamodb").get_item(TableName="tutormail-progress", Key={
+        "institution": {"S": PAUSED}, "mark": {"S": "tutormail:paused:switch"}})["Item"]
+    assert item["value"]["S"].startswith("paused ")
+    assert item["value"]["S"].split(" ")[2].endswith(":user/sandbox-operator")  # who, as AWS knows them
+
+
+def test_rates_below_the_minimum_volume_do_not_alarm(env, deployed):
+    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.5, sends=10)
+    assert set(played["alarms"].values()) == {"OK"} and played["paused_by_handler"] is False
+
+
+def test_the_operator_table_is_exactly_what_the_reputation_commands_called():
+    """reputation, pause and resume ran above as the operator: each call was allowed by the policy
+    built from tutormail.aws.permissions, and each of their rows was called."""
+    missing, unused = CALLS.differences({"reputation", "pause", "resume"})
+    assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
+    assert not unused, f"granted but never called by the command: {unused}"

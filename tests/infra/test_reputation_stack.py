@@ -1,0 +1,104 @@
+"""Issue 14 on the synthesized templates: alarms, the pause rule and action's policy, the event log."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+XY = "instituicao-xy"
+
+
+@pytest.fixture(scope="module")
+def platform_template(example_app) -> Template:
+    return Template.from_stack(example_app.node.find_child("TutorMail-Platform"))
+
+
+def _alarm(template, name):
+    [alarm] = [r["Properties"] for r in template.find_resources("AWS::CloudWatch::Alarm").values()
+               if r["Properties"]["AlarmName"] == name]
+    return alarm
+
+
+@pytest.mark.parametrize(("level", "kind", "metric", "threshold"), [
+    ("warn", "bounce", "Reputation.BounceRate", 0.02), ("pause", "bounce", "Reputation.BounceRate", 0.04),
+    ("warn", "complaint", "Reputation.ComplaintRate", 0.0005),
+    ("pause", "complaint", "Reputation.ComplaintRate", 0.0008)])
+def test_warn_and_pause_alarms_on_the_configuration_set(xy_template, level, kind, metric, threshold):
+    alarm = _alarm(xy_template, f"tutormail-{level}-{XY}-{kind}")
+    assert alarm["Threshold"] == threshold and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching" and alarm["EvaluationPeriods"] == 1
+    dimension = [{"Name": "ses:configuration-set", "Value": f"tutormail-{XY}"}]
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+    assert queries["rate"]["MetricStat"]["Metric"] == {"Namespace": "AWS/SES", "MetricName": metric,
+                                                       "Dimensions": dimension}
+    assert queries["sends"]["MetricStat"]["Metric"] == {"Namespace": "AWS/SES", "MetricName": "Send",
+                                                        "Dimensions": dimension}
+    [expression] = [q for q in alarm["Metrics"] if "Expression" in q]
+    assert expression["Expression"] == "IF(sends >= 100, rate, 0)" and expression["ReturnData"] is True
+    assert json.dumps(alarm["AlarmActions"]).endswith(':sns:us-east-1:123456789012:tutormail-reputation"]]}]')
+
+
+def test_send_volume_reaches_cloudwatch_per_configuration_set(xy_template):
+    xy_template.has_resource_properties("AWS::SES::ConfigurationSetEventDestination", {
+        "EventDestination": {"MatchingEventTypes": ["send"], "CloudWatchDestination": {"DimensionConfigurations": [
+            {"DimensionName": "ses:configuration-set", "DimensionValueSource": "messageTag",
+             "DefaultDimensionValue": f"tutormail-{XY}"}]}}})
+
+
+def test_the_pause_rule_matches_pause_alarms_only(platform_template):
+    platform_template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"],
+                         "detail": {"alarmName": [{"prefix": "tutormail-pause-"}], "state": {"value": ["ALARM"]}}},
+        "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [Match.string_like_regexp("ReputationPause"), "Arn"]}})]})
+
+
+def test_the_pause_action_may_only_pause_and_record_why(platform_template):
+    [policy] = platform_template.find_resources("AWS::IAM::Policy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_sid = {s["Sid"]: s for s in statements if "Sid" in s}
+    assert by_sid["PauseOneInstitution"]["Action"] == "ses:PutConfigurationSetSendingOptions"
+    assert json.dumps(by_sid["PauseOneInstitution"]["Resource"]).endswith(
+        ':ses:us-east-1:123456789012:configuration-set/tutormail-*"]]}')
+    assert by_sid["RecordWhy"]["Action"] == "dynamodb:PutItem"  # PutItem cannot delete a mark
+    [table_id] = platform_template.find_resources("AWS::DynamoDB::Table")
+    assert by_sid["RecordWhy"]["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert by_sid["RecordWhy"]["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["institution", "mark", "value"]},
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}
+    others = [s for s in statements if s.get("Sid") not in ("PauseOneInstitution", "RecordWhy")]
+    assert [sorted(s["Action"]) for s in others] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
+    platform_template.has_resource_properties("AWS::Lambda::Function", {
+        "FunctionName": "tutormail-reputation-pause", "Handler": "tutormail.reputation.handler.handler"})
+
+
+def test_sending_events_logged_without_recipients(platform_template):
+    platform_template.has_resource_properties("AWS::Logs::LogGroup", {
+        "LogGroupName": "/aws/events/tutormail-sending-events", "RetentionInDays": 90})
+    [rule] = [r["Properties"] for r in platform_template.find_resources("AWS::Events::Rule").values()
+              if r["Properties"]["EventPattern"]["source"] == ["aws.ses"]]
+    assert rule["EventPattern"]["detail-type"] == ["Email Bounced", "Email Complaint Received", "Email Rejected"]
+    transformer = rule["Targets"][0]["InputTransformer"]
+    paths = json.dumps(transformer["InputPathsMap"])
+    assert "destination" not in paths and "Recipients" not in paths  # no recipient ever reaches the log
+    platform_template.has_resource_properties("AWS::SNS::Subscription", {
+        "Protocol": "email", "Endpoint": "reputation-alerts@sistematutor.com.br"})
+
+
+def test_the_lambda_package_holds_only_what_the_handler_imports(tmp_path):
+    """The asset's files, imported with boto3 and nothing else of the project on the path."""
+    from infra.reputation import LAMBDA_FILES, SCRIPTS
+
+    for name in LAMBDA_FILES:
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((SCRIPTS / name).read_bytes())
+    # The project's own scripts/ (on the path through the editable install) is taken out first.
+    code = (f"import sys; sys.path = [{str(tmp_path)!r}] + [p for p in sys.path if p != {str(SCRIPTS)!r}]; "
+            "import tutormail.reputation.handler as h, tutormail; print(tutormail.__file__)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "tutormail" / "__init__.py")
