@@ -101,3 +101,19 @@ def test_a_leftover_domain_takes_mail_from_from_ses_and_dmarc_only_from_its_own_
     parent = cleanup._leftover("sub.antigo.com.br", exact, replace(state, mail_from_domain=None))
     assert (parent.dmarc_policy, parent.mail_from, parent.provider) == ("none", "mail.sub.antigo.com.br", "rfc2136")
     assert cleanup._leftover("x.com.br", None, state).provider is None
+
+
+def test_the_files_before_the_change_name_the_institution_or_it_is_new(examples, tmp_path):
+    import shutil
+
+    import pytest
+    from tutormail.exitcodes import UsageError
+
+    from tests.conftest import INSTITUTIONS
+
+    shutil.copy(INSTITUTIONS / "platform.yaml", tmp_path)
+    assert cleanup.cleanup_job(examples, SLUG, False, DnsEndpoints(), previous=tmp_path).previous is None
+    before = shutil.copytree(INSTITUTIONS, tmp_path / "before")
+    assert cleanup.cleanup_job(examples, SLUG, False, DnsEndpoints(), previous=before).previous.slug == SLUG
+    with pytest.raises(UsageError, match="--previous"):
+        cleanup.cleanup_job(examples, SLUG, False, DnsEndpoints(), previous=tmp_path / "nowhere")

@@ -97,9 +97,8 @@ CLEANUP_WORDS = {cleanup.REMOVE: "would remove", cleanup.REMOVED: "removed", cle
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    previous = load_catalog(Path(args.previous), only=[args.slug]) if args.previous else None
     job = cleanup.cleanup_job(load_catalog(Path(args.institutions)), args.slug, args.apply, args.runtime.dns,
-                              previous)
+                              Path(args.previous) if args.previous else None)
     items = cleanup.run(job)
     code = cleanup.outcome(items)
     if args.output == "json":

@@ -38,17 +38,18 @@ permissions, CONDITIONS). At RFC 2136 and manual domains such names cannot be li
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import IdentityState, Ses
-from tutormail.catalog.model import Catalog, DnsDomain, Institution
+from tutormail.catalog.model import Catalog, DnsDomain, Institution, load_catalog
 from tutormail.catalog.names import is_same_or_subdomain
 from tutormail.cenario1.check import check_domain
 from tutormail.cenario1.records import records_for
 from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import DnsEndpoints
-from tutormail.exitcodes import Exit, TutormailError
+from tutormail.exitcodes import Exit, TutormailError, UsageError
 from tutormail.lifecycle.changes import deployed_state
 from tutormail.lifecycle.offboard import CHANGED_WHILE_REMOVING, claimed_identities, remove_our_records
 from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan, build_plan
@@ -89,9 +90,14 @@ class Cleanup:
         return self.clients[service]
 
 
-def cleanup_job(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, previous: Catalog | None = None,
+def cleanup_job(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, previous: Path | None = None,
                 clients: dict[str, Any] | None = None) -> Cleanup:
-    before = previous.institutions.get(slug) if previous is not None else None
+    """`previous`: the institution files before the change; an institution with no file there is new."""
+    before = None
+    if previous is not None and not Path(previous).is_dir():
+        raise UsageError(f"--previous {previous}: not a directory (the institution files before the change)")
+    if previous is not None and any((Path(previous) / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):
+        before = load_catalog(Path(previous), only=[slug]).institutions[slug]
     return Cleanup(build_plan(catalog.get(slug), catalog.platform), claimed_identities(catalog), apply, endpoints,
                    before, clients or {})
 
