@@ -117,3 +117,34 @@ def test_the_files_before_the_change_name_the_institution_or_it_is_new(examples,
     assert cleanup.cleanup_job(examples, SLUG, False, DnsEndpoints(), previous=before).previous.slug == SLUG
     with pytest.raises(UsageError, match="--previous"):
         cleanup.cleanup_job(examples, SLUG, False, DnsEndpoints(), previous=tmp_path / "nowhere")
+
+
+class FakeRoute53:
+    """A zone listed as Route 53 lists it: names in the order of their reversed labels, 2 per page."""
+
+    def __init__(self, names):
+        self.rrsets = sorted(({"Name": f"{n}.", "Type": "CNAME", "TTL": 1800, "ResourceRecords": [{"Value": "x."}]}
+                              for n in names), key=lambda r: ".".join(reversed(r["Name"].rstrip(".").split("."))))
+        self.calls = 0
+
+    def list_resource_record_sets(self, HostedZoneId, StartRecordName=None, StartRecordType=None):
+        self.calls += 1
+        key = ".".join(reversed((StartRecordName or "").rstrip(".").split(".")))
+        rest = [r for r in self.rrsets if ".".join(reversed(r["Name"].rstrip(".").split("."))) >= key]
+        page = {"ResourceRecordSets": rest[:2], "IsTruncated": len(rest) > 2}
+        if len(rest) > 2:
+            page.update(NextRecordName=rest[2]["Name"], NextRecordType="CNAME")
+        return page
+
+
+def test_route53_names_under_one_name_read_only_that_run_of_the_zone():
+    from tutormail.preflight.check import Route53Names
+
+    base = "_domainkey.a.sistematutor.com.br"
+    zone = FakeRoute53([f"t{n}.{base}" for n in range(3)] + [base, "www.a.sistematutor.com.br",
+                        "b.sistematutor.com.br", "t9._domainkey.b.sistematutor.com.br"] +
+                       [f"x{n}.z.sistematutor.com.br" for n in range(20)])
+    listed = Route53Names(zone, "Z1", under=base)
+    assert sorted(name for name, _ in listed.sets) == sorted([base] + [f"t{n}.{base}" for n in range(3)])
+    assert zone.calls == 3  # the run's two pages and the one that leaves it, not all 14 pages
+    assert len(Route53Names(zone, "Z1").sets) == 27

@@ -194,23 +194,21 @@ def _still_published(job: Cleanup, identity: Identity, state: IdentityState) -> 
 
 def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
     items: list[Item] = []
-    zones: dict[str, Route53Names] = {}
     for identity in job.plan.identities:
         if identity.provider != Provider.ROUTE53:
             continue
         state = ses.identity(identity.name)
         if not state.dkim_tokens:
             continue
-        if identity.hosted_zone_id not in zones:
-            zones[identity.hosted_zone_id] = Route53Names(job.client("route53"), identity.hosted_zone_id)
         suffix, signing = f"._domainkey.{identity.name}", state.signing_hosted_zone or "dkim.amazonses.com"
-        for (name, rtype), values in sorted(zones[identity.hosted_zone_id].sets.items()):
+        # only the names under _domainkey.<domain>: one call, not the whole (platform) zone
+        listed = Route53Names(job.client("route53"), identity.hosted_zone_id, under=suffix[1:])
+        for (name, rtype), values in sorted(listed.sets.items()):
             label = name[:-len(suffix)]
             if (rtype != "CNAME" or not name.endswith(suffix) or "." in label or label in state.dkim_tokens
                     or values != (comparable("CNAME", f"{label}.{signing}"),)):
                 continue  # not a DKIM CNAME of SES's shape (another signer's selector stays), or a live one
-            items.append(_delete_cname(job, identity.hosted_zone_id, zones[identity.hosted_zone_id].listed[
-                (name, rtype)], identity.name))
+            items.append(_delete_cname(job, identity.hosted_zone_id, listed.listed[(name, rtype)], identity.name))
     return items
 
 
