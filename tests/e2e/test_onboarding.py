@@ -210,6 +210,8 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
     rows = as_json(status)["rows"]
     assert len(rows) == 12 and {r["phase"] for r in rows} == {"3 tested"}
     assert {r["next_action"] for r in rows} == {"none"}
+    drift = cli(env, "status", "--all", "--drift", "--output", "json")  # as the operator: records, DKIM, key ages
+    assert drift.returncode == 0 and {tuple(r["drift"]) for r in as_json(drift)["rows"]} == {()}, drift.stdout
 
 
 def test_one_institutions_credentials_cannot_send_as_another(env):
@@ -361,6 +363,10 @@ def test_preflight_and_lifecycle_commands_read_the_deployed_stacks_as_the_operat
     assert "not authorized" not in before.stdout + before.stderr, before.stdout[-3000:]
     assert "error" not in as_json(before)["account"]
     assert {r["institution"] for r in as_json(before)["institutions"]} == set(catalog.institutions)
+    # Online, plan runs the preflight: a deployed and published institution is clear (re-running is safe).
+    planned = cli(env, "plan", "instituicao-xy", "--output", "json")
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr
+    assert as_json(planned)["preflight"]["institutions"][0]["conflicts"] == []
     changes = cli(env, "plan-changes", "instituicao-xy", "--output", "json")
     assert changes.returncode == 0, changes.stderr
     assert as_json(changes)["deployed"] is True
@@ -393,10 +399,11 @@ def test_the_operator_table_is_exactly_what_the_commands_called(env):
     was called by its command (the run above drives each onboarding command the table names), but
     the rows of the one-time migration of progress marks, which only an institution's first read
     calls (they are asserted in tests/lifecycle/test_progress_store.py). offboard is checked the same
-    way by tests/lifecycle/test_offboard.py, reputation/pause/resume by tests/e2e/test_reputation.py."""
+    way by tests/lifecycle/test_offboard.py, cleanup by tests/lifecycle/test_cleanup.py,
+    reputation/pause/resume by tests/e2e/test_reputation.py."""
     from tutormail.aws.permissions import COMMAND_ACTIONS
 
-    others = {"offboard", "reputation", "pause", "resume"}
+    others = {"offboard", "cleanup", "reputation", "pause", "resume"}
     missing, unused = CALLS.differences({g.command for g in COMMAND_ACTIONS} - others)
     assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
     assert not unused, f"granted but never called by the command: {unused}"

@@ -23,6 +23,10 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   take IAM's `user` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html);
 - CONFIGURATION_SET: the institutions' configuration sets (`configuration-set/tutormail-*`;
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html);
+- STALE_DKIM: DKIM CNAMEs in Route 53 zones (`hostedzone/*`, as ZONE), under CONDITIONS: only
+  DELETE, only CNAME, only names `*._domainkey.*`, the condition keys Route 53 sets on
+  ChangeResourceRecordSets (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html).
+  cleanup deletes the ones of tokens SES no longer uses; every other record stays the stacks' to write;
 - ALARM: the institutions' reputation alarms (`alarm:tutormail-*`; DescribeAlarms takes CloudWatch's
   `alarm` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
 - LOG_GROUP: the sending-events log group (`log-group:/aws/events/tutormail-sending-events`;
@@ -48,6 +52,15 @@ from dataclasses import dataclass
 IDENTITY, SECRET, PROGRESS, STACK, ZONE, ANY = ("ses-identity", "tutormail-secret", "progress-table", "tutormail-stack",
                                                "hosted-zone", "*")
 SMTP_USER, CONFIGURATION_SET = "smtp-user", "configuration-set"
+STALE_DKIM = "stale-dkim-cname"
+_DKIM_KEYS = ("route53:ChangeResourceRecordSetsActions", "route53:ChangeResourceRecordSetsRecordTypes",
+              "route53:ChangeResourceRecordSetsNormalizedRecordNames")
+# The conditions of a kind's statement. ForAllValues holds for a request without the key, so Null
+# makes each key required (the stricter reading: Route 53 sets all three on every change).
+CONDITIONS: dict[str, dict[str, dict]] = {STALE_DKIM: {
+    "ForAllValues:StringEquals": {_DKIM_KEYS[0]: ["DELETE"], _DKIM_KEYS[1]: ["CNAME"]},
+    "ForAllValues:StringLike": {_DKIM_KEYS[2]: ["*._domainkey.*"]},
+    "Null": dict.fromkeys(_DKIM_KEYS, "false")}}
 ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
 
 
@@ -85,6 +98,8 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("status", "dynamodb:Scan", PROGRESS),  # the fleet's marks
     Grant("status", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("status", "secretsmanager:ListSecrets", ANY, migration=True),  # the secrets' tags, in pages
+    Grant("status", "ses:GetEmailIdentity", IDENTITY),  # --drift: DKIM status and tokens
+    Grant("status", "iam:ListAccessKeys", SMTP_USER),  # --drift: the SMTP key's age
     Grant("smtp-settings", "ses:GetEmailIdentity", IDENTITY),
     Grant("smtp-settings", "secretsmanager:GetSecretValue", SECRET),
     Grant("smtp-settings", "dynamodb:Query", PROGRESS),
@@ -102,6 +117,11 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "ses:GetAccount", ANY),
     Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
+    # plan runs the preflight unless --offline (cli/preflight.check_plans)
+    Grant("plan", "ses:GetEmailIdentity", IDENTITY),
+    Grant("plan", "ses:GetAccount", ANY),
+    Grant("plan", "cloudformation:DescribeStackResources", STACK),
+    Grant("plan", "route53:ListResourceRecordSets", ZONE),
     # sending health (reputation/): rates, alarms, the event log, the switch, the pause marks
     *(Grant(command, action, kind) for command in ("reputation", "status", "resume") for action, kind in (
         ("cloudwatch:GetMetricData", ANY), ("cloudwatch:DescribeAlarms", ALARM),
@@ -126,6 +146,14 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("offboard", "cloudformation:DeleteStack", STACK),
     Grant("offboard", "ses:GetEmailIdentity", IDENTITY),
     Grant("offboard", "ses:DeleteEmailIdentity", IDENTITY),
+    # cleanup (lifecycle/cleanup.py), driven by tests/lifecycle/test_cleanup.py
+    Grant("cleanup", "ses:ListEmailIdentities", ANY),  # the account's identities, in pages
+    Grant("cleanup", "ses:GetEmailIdentity", IDENTITY),  # its configuration set says whose it is
+    Grant("cleanup", "cloudformation:GetTemplate", STACK),  # what the stack still declares
+    Grant("cleanup", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of an RFC 2136 domain
+    Grant("cleanup", "ses:DeleteEmailIdentity", IDENTITY),
+    Grant("cleanup", "route53:ListResourceRecordSets", ZONE),  # DKIM CNAMEs of tokens SES no longer uses
+    Grant("cleanup", "route53:ChangeResourceRecordSets", STALE_DKIM),  # and deletes them
 )
 
 
