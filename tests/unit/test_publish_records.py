@@ -26,7 +26,7 @@ from tutormail.cenario1.publish import (
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.resolver import Answer, DnsEndpoints
 from tutormail.exitcodes import Exit
-from tutormail.plan.build import RECORD_TTL
+from tutormail.plan.build import RECORD_TTL, dmarc_value
 
 from tests.unit.fakes import FakeSecrets, pending
 
@@ -64,10 +64,11 @@ def test_a_bad_tsig_key_is_refused_with_its_reason(text, reason):
 CNAME_ELSEWHERE = ("other.example.com.br.",)
 
 
-@pytest.mark.parametrize("purpose", ["dmarc", "mail-from-mx", "mail-from-spf"])
-def test_a_cname_at_a_name_we_write_is_a_conflict(purpose):
+@pytest.mark.parametrize(("purpose", "way_out"), [("dmarc", "`dmarc: keep`"), ("mail-from-mx", "mail_from"),
+                                                   ("mail-from-spf", "mail_from")])
+def test_a_cname_at_a_name_we_write_is_a_conflict(purpose, way_out):
     action, reason = decide(purpose, (), ("x",), CNAME_ELSEWHERE)
-    assert action == "conflict" and "other.example.com.br." in reason and "mail_from" in reason
+    assert action == "conflict" and "other.example.com.br." in reason and way_out in reason
 
 
 def test_a_dkim_cname_of_ours_with_an_old_token_is_changed():
@@ -76,9 +77,12 @@ def test_a_dkim_cname_of_ours_with_an_old_token_is_changed():
     assert decide("dkim", ("t1.dkim.amazonses.com.",), ("t1.dkim.amazonses.com.",), ()) == ("nothing", "")
 
 
-def test_an_existing_dmarc_policy_is_kept_and_other_txt_do_not_count():
+def test_an_existing_dmarc_policy_is_never_replaced_and_other_txt_do_not_count():
     action, reason = decide("dmarc", ('"V=DMARC1; p=reject"',), ('"v=DMARC1; p=none;"',), ())
-    assert action == "keep" and reason.endswith('"V=DMARC1; p=reject"')  # found without regard to case
+    assert action == "conflict" and '"V=DMARC1; p=reject"' in reason  # found without regard to case
+    assert "`dmarc: keep`" in reason and "by hand" not in reason
+    action, reason = decide("dmarc", (f'"{dmarc_value("quarantine")}"',), (f'"{dmarc_value("none")}"',), ())
+    assert action == "conflict" and "by hand" in reason  # ours, from an earlier dmarc_policy
     assert decide("dmarc", ('"google-site-verification=x"',), ('"v=DMARC1; p=none;"',), ()) == ("add", "")
     assert decide("dmarc", ('"v=DMARC1; p=none;"',), ('"v=DMARC1; p=none;"',), ()) == ("nothing", "")
 
@@ -125,8 +129,8 @@ def test_plan_changes_compares_without_case_for_host_names(plans, monkeypatch):
     assert changes[(dkim[1], "CNAME")] == Change(dkim[1], "CNAME", "change", ("t2.dkim.amazonses.com.",),
                                                  ("old.dkim.amazonses.com.",))
     assert changes[(dkim[2], "CNAME")].action == "add"
-    assert changes[(names["dmarc"], "TXT")].action == "keep"
-    assert changes[(names["dmarc"], "TXT")].reason.endswith('"v=DMARC1; p=quarantine"')
+    assert changes[(names["dmarc"], "TXT")].action == "conflict"
+    assert '"v=DMARC1; p=quarantine"' in changes[(names["dmarc"], "TXT")].reason
     assert changes[(names["mail-from-mx"], "MX")].action == "add"
     assert {server for server, *_ in ask.asked} == {"127.0.0.1"} and {a[3] for a in ask.asked} == {5300}
     cname_questions = {name for _, name, rtype, _ in ask.asked if rtype == "CNAME"}

@@ -53,14 +53,14 @@ ADD = Change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim.
 CHANGE = Change("t2._domainkey.rede.escolateste.edu.br", "CNAME", "change", ("t2.dkim.amazonses.com.",), ("old.",))
 SAME = Change("t3._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t3.dkim.amazonses.com.",),
               ("t3.dkim.amazonses.com.",))
-KEEP = Change("_dmarc.rede.escolateste.edu.br", "TXT", "keep", ('"v=DMARC1; p=none"',), ('"v=DMARC1; p=reject"',),
-              "a DMARC policy is already published")
+BESIDE = Change("_dmarc.rede.escolateste.edu.br", "TXT", "nothing", ('"v=DMARC1; p=none;"',),
+                ('"v=DMARC1; p=none;"',))
 CONFLICT = Change("mail.rede.escolateste.edu.br", "MX", "conflict", ("10 feedback-smtp.x.",), ("10 mx.other.",),
                   "the name already has MX")
 
 
 def test_an_update_writes_only_the_record_sets_that_change(plans):
-    plan, server = plans["escola"], FakeServer([ADD, CHANGE, SAME, KEEP])
+    plan, server = plans["escola"], FakeServer([ADD, CHANGE, SAME, BESIDE])
     entry, code = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(), **server.seams())
     assert code == Exit.OK
     assert server.compared == [(REDE, "127.0.0.1", 5353)]
@@ -70,8 +70,7 @@ def test_an_update_writes_only_the_record_sets_that_change(plans):
     assert entry["result"].startswith("updated: 2 record set(s)")
     assert entry["changes"][0] == {"name": ADD.name, "type": "CNAME", "action": "add",
                                    "wanted": ["t1.dkim.amazonses.com."], "found": [], "reason": None}
-    assert entry["changes"][3]["reason"] == "a DMARC policy is already published"
-    assert [c["action"] for c in entry["changes"]] == ["add", "change", "nothing", "keep"]
+    assert [c["action"] for c in entry["changes"]] == ["add", "change", "nothing", "nothing"]
 
 
 def test_a_dry_run_or_nothing_to_do_sends_no_update(plans, tmp_path):
@@ -80,7 +79,7 @@ def test_a_dry_run_or_nothing_to_do_sends_no_update(plans, tmp_path):
     entry, code = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(dry_run=True), **server.seams())
     assert code == Exit.OK and entry["result"].startswith("dry run: 1 record set(s)") and server.updates == []
     assert server.loaded == []  # no key is read for a dry run
-    server = FakeServer([SAME, KEEP])
+    server = FakeServer([SAME, BESIDE])
     entry, code = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(key_file=tmp_path / "k"), **server.seams())
     assert code == Exit.OK and entry["result"].startswith("nothing to do") and server.updates == []
     server = FakeServer([ADD])
@@ -95,6 +94,8 @@ def test_a_conflict_writes_nothing_and_waits_for_a_person(plans, caplog):
     assert code == Exit.ACTION_NEEDED and server.updates == [] and server.loaded == []
     assert entry["result"] == "error: mail.rede.escolateste.edu.br MX: the name already has MX"
     assert [c["action"] for c in entry["changes"]] == ["add", "conflict"]  # what was found is still shown
+    assert entry["changes"][1]["reason"] == "the name already has MX" and entry["changes"][1]["found"] == [
+        "10 mx.other."]
     assert caplog.messages == [f"{REDE}: mail.rede.escolateste.edu.br MX: the name already has MX"]
     spf = Change("mail.rede.escolateste.edu.br", "TXT", "conflict", ('"v=spf1 include:amazonses.com ~all"',),
                  ('"v=spf1 -all"',), "another SPF record")
