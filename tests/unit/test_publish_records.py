@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from tutormail.aws.client import ServiceError
 from tutormail.cenario1.publish import (
+    KEEP_DMARC,
     Change,
     PublishError,
     _update_message,
@@ -24,6 +25,7 @@ from tutormail.cenario1.publish import (
     server_address,
 )
 from tutormail.cenario1.records import DomainRecords
+from tutormail.dnsclient.rdata import txt_text
 from tutormail.dnsclient.resolver import Answer, DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import RECORD_TTL, dmarc_value
@@ -59,6 +61,10 @@ def test_a_bad_tsig_key_is_refused_with_its_reason(text, reason):
     assert "(expected JSON {name, algorithm, secret} or name:algorithm:secret)" in str(caught.value)
 
 
+def test_a_txt_string_that_is_not_utf8_is_still_read():
+    assert txt_text('"v=DMARC1; p=\\255" "none"') == "v=DMARC1; p=\ufffdnone"
+
+
 # --- decide: one (name, type) we own -----------------------------------------------------------------
 
 CNAME_ELSEWHERE = ("other.example.com.br.",)
@@ -80,7 +86,7 @@ def test_a_dkim_cname_of_ours_with_an_old_token_is_changed():
 def test_an_existing_dmarc_policy_is_never_replaced_and_other_txt_do_not_count():
     action, reason = decide("dmarc", ('"V=DMARC1; p=reject"',), ('"v=DMARC1; p=none;"',), ())
     assert action == "conflict" and '"V=DMARC1; p=reject"' in reason  # found without regard to case
-    assert "`dmarc: keep`" in reason and "by hand" not in reason
+    assert reason == f'a DMARC policy is already published: "V=DMARC1; p=reject"; {KEEP_DMARC}'  # not ours
     action, reason = decide("dmarc", (f'"{dmarc_value("quarantine")}"',), (f'"{dmarc_value("none")}"',), ())
     assert action == "conflict" and "by hand" in reason  # ours, from an earlier dmarc_policy
     assert decide("dmarc", ('"google-site-verification=x"',), ('"v=DMARC1; p=none;"',), ()) == ("add", "")
