@@ -162,7 +162,8 @@ class PlatformReputation(Construct):
                         description="tutormail event record: writes its own log group, nothing else")
         function, log_group = _function(
             self, "SendingEvents", names.EVENT_LOG_FUNCTION, "tutormail.reputation.event_log.handler", role, retention,
-            "Keeps each bounce, complaint and reject of tutormail configuration sets, recipients masked to their domain")
+            "Keeps each bounce, complaint and reject of tutormail configuration sets, recipients masked to "
+            "their domain")
         # The record itself: a new logical id would replace the log group and lose its history.
         log_group.node.default_child.override_logical_id(logical_ids.SENDING_EVENTS_LOG)
         # The rule adds the function's resource-based permission for events.amazonaws.com, for this
