@@ -1,7 +1,7 @@
 """`python -m sandbox reputation SLUG --bounce-rate 0.06`: play SES and CloudWatch for one institution.
 
 In the emulator process (`/_sandbox/reputation`): the institution's Reputation.* and Send metrics
-go into moto's CloudWatch, its bounces and complaints onto EventBridge's default bus, its alarms
+go into moto's CloudWatch, its bounces and complaints become SES's EventBridge events, its alarms
 are evaluated from those metrics with their own metric-math definition, and a pause alarm that goes
 into ALARM becomes the EventBridge event CloudWatch would emit. moto does not invoke Lambda targets,
 so the sandbox plays EventBridge and Lambda for the package's two handlers (the same code as in
@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -198,17 +199,14 @@ def ses_event(config: SandboxConfig, slug: str, kind: str, source: str, recipien
 
 def _emit_events(config: SandboxConfig, slug: str, rates: dict[str, float], sends: int,
                  source: str) -> tuple[int, int]:
-    """SES's bounce and complaint events for the rates given, onto the default bus; each one the
-    deployed event-record rule matches runs the event-log handler. (emitted, recorded)."""
+    """SES's bounce and complaint events for the rates given, delivered as the default bus would: each
+    one the deployed event-record rule matches runs the event-log handler. (moto's PutEvents cannot
+    deliver to a Lambda target: it raises NotImplementedError.) Returns (emitted, recorded)."""
     from tutormail.reputation.event_log import handler
 
     found = [ses_event(config, slug, kind, source, f"student{number}@example.org")
              for kind, rate in rates.items()
              for number in range(min(round(rate * sends), 20))]  # enough to read, not the whole volume
-    bus = events_backends[config.account][config.region]
-    for start in range(0, len(found), 10):  # PutEvents takes 10 entries a call
-        bus.put_events([{"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"]),
-                         "EventBusName": "default"} for e in found[start:start + 10]])
     recorded = 0
     for event in found:
         for _ in _rules_matching(config, event, names.EVENT_LOG_FUNCTION):
@@ -234,5 +232,9 @@ def request(base_url: str, slug: str, bounce_rate: float | None, complaint_rate:
                        "source": source}).encode()
     req = urllib.request.Request(f"{base_url}/_sandbox/reputation", data=body, method="POST",  # noqa: S310
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310 (loopback only)
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310 (loopback only)
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # the emulator says why (409: not deployed, or not playable)
+        reason = exc.read().decode(errors="replace")
+        raise RuntimeError(f"sandbox reputation {slug}: HTTP {exc.code}: {reason}") from exc
