@@ -32,10 +32,12 @@ from tutormail.aws.progress_store import ProgressStore  # noqa: E402
 from tutormail.aws.progress_tags import PAUSED  # noqa: E402
 from tutormail.catalog.model import load_catalog  # noqa: E402
 from tutormail.reputation import names  # noqa: E402
+from tutormail.reputation.event_log import record  # noqa: E402
 from tutormail.reputation.use_cases import fleet_health  # noqa: E402
 
 from sandbox import launcher  # noqa: E402
 from sandbox.progress_table import ensure_progress_table  # noqa: E402
+from sandbox.reputation import ses_event  # noqa: E402
 
 SERVICES = ("cloudwatch", "logs", "sesv2", "dynamodb")
 
@@ -65,7 +67,9 @@ def populate(slugs: list[str], region: str) -> None:
     logs.create_log_stream(logGroupName=names.EVENT_LOG_GROUP, logStreamName="bench")
     now = int(time.time() * 1000)
     logs.put_log_events(logGroupName=names.EVENT_LOG_GROUP, logStreamName="bench", logEvents=[
-        {"timestamp": now, "message": json.dumps({"message": f"Bounce from=comunicacao@bench{n}.example.edu.br"})}
+        {"timestamp": now, "message": json.dumps(record(ses_event("123456789012", region, slugs[n], "bounce",
+                                                                  f"comunicacao@bench{n}.example.edu.br",
+                                                                  f"aluno{n}@example.org")))}
         for n in range(0, len(slugs), 10)])
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.utils import utcnow
@@ -137,12 +138,16 @@ def _write_function_log(session: boto3.session.Session, function_name: str, requ
     https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html"""
     group, stream = f"/aws/lambda/{function_name}", f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
     logs = session.client("logs")
-    logs.create_log_stream(logGroupName=group, logStreamName=stream)
     now = int(time.time() * 1000)
     messages = [f"START RequestId: {request_id} Version: $LATEST", *lines, f"END RequestId: {request_id}",
                 f"REPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\tMemory Size: 128 MB"]
-    logs.put_log_events(logGroupName=group, logStreamName=stream,
-                        logEvents=[{"timestamp": now, "message": message} for message in messages])
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": now, "message": message} for message in messages])
+    except ClientError as exc:
+        # AWS would lose these lines without a word; the sandbox says why instead.
+        raise RuntimeError(f"Lambda could not write {function_name}'s log with its role: {exc}") from exc
 
 
 def _pause(config: SandboxConfig, event: dict[str, Any]) -> bool:
@@ -177,7 +182,7 @@ def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
     return result
 
 
-def ses_event(config: SandboxConfig, slug: str, kind: str, source: str, recipient: str) -> dict[str, Any]:
+def ses_event(account: str, region: str, slug: str, kind: str, source: str, recipient: str) -> dict[str, Any]:
     """One bounce or complaint as SES publishes it to EventBridge: the event record of
     https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html as the
     `detail`, the configuration set in the `ses:configuration-set` tag."""
@@ -185,7 +190,7 @@ def ses_event(config: SandboxConfig, slug: str, kind: str, source: str, recipien
     now = datetime.now(UTC)
     detail: dict[str, Any] = {"eventType": event_type, "mail": {
         "timestamp": now.isoformat(), "source": source, "messageId": f"sandbox-{uuid.uuid4()}",
-        "sendingAccountId": config.account, "destination": [recipient],
+        "sendingAccountId": account, "destination": [recipient],
         "tags": {names.DIMENSION: [names.configuration_set(slug)]}}}
     if kind == "bounce":
         detail["bounce"] = {"bounceType": "Permanent", "bounceSubType": "General",
@@ -193,7 +198,7 @@ def ses_event(config: SandboxConfig, slug: str, kind: str, source: str, recipien
     else:
         detail["complaint"] = {"complaintFeedbackType": "abuse", "complainedRecipients": [{"emailAddress": recipient}]}
     return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": "aws.ses",
-            "account": config.account, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": config.region,
+            "account": account, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
             "resources": [], "detail": detail}
 
 
@@ -204,7 +209,7 @@ def _emit_events(config: SandboxConfig, slug: str, rates: dict[str, float], send
     deliver to a Lambda target: it raises NotImplementedError.) Returns (emitted, recorded)."""
     from tutormail.reputation.event_log import handler
 
-    found = [ses_event(config, slug, kind, source, f"student{number}@example.org")
+    found = [ses_event(config.account, config.region, slug, kind, source, f"student{number}@example.org")
              for kind, rate in rates.items()
              for number in range(min(round(rate * sends), 20))]  # enough to read, not the whole volume
     recorded = 0
