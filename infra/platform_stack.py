@@ -38,6 +38,7 @@ class PlatformStack(Stack):
         resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets,
                      permissions.PROGRESS: progress, permissions.STACK: stacks,
                      permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*",
+                     permissions.STALE_DKIM: f"arn:{self.partition}:route53:::hostedzone/*",
                      permissions.SMTP_USER: self.format_arn(service="iam", region="", resource="user",
                                                             resource_name="tutormail-*-smtp"),
                      permissions.CONFIGURATION_SET: self.format_arn(service="ses", resource="configuration-set",
@@ -53,13 +54,14 @@ class PlatformStack(Stack):
                 permissions.PROGRESS: "ProgressTable", permissions.STACK: "TutormailStacks",
                 permissions.ZONE: "HostedZoneReads", permissions.SMTP_USER: "SmtpUsers",
                 permissions.CONFIGURATION_SET: "ConfigurationSets", permissions.ALARM: "ReputationAlarms",
-                permissions.LOG_GROUP: "SendingEventsLog",
+                permissions.LOG_GROUP: "SendingEventsLog", permissions.STALE_DKIM: "StaleDkimCnameDeletes",
                 permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
             self, "OperatorPolicy", managed_policy_name="tutormail-operator",
             description="What the tutormail CLI calls: SES identities, tutormail secrets, progress table, stacks",
-            statements=[iam.PolicyStatement(sid=sids[kind], actions=actions, resources=[resources[kind]])
+            statements=[iam.PolicyStatement(sid=sids[kind], actions=actions, resources=[resources[kind]],
+                                            conditions=permissions.CONDITIONS.get(kind))
                         for kind, actions in permissions.actions_by_resource().items()])
         self._acknowledge_wildcards(self.operator_policy, platform)
         CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
@@ -117,7 +119,8 @@ class PlatformStack(Stack):
                   "ARNs are scoped to SES identities of this account and region (named by the institutions' "
                   "own domains, which no prefix covers), to the tutormail/ secret prefix and to the "
                   "tutor-mail stacks (named by institution, each with a stack id); hosted zones are only "
-                  "listed (preflight), in zones the institution files name; configuration sets and SMTP users "
+                  "listed (preflight), in zones the institution files name, and only DKIM CNAMEs deleted "
+                  "(cleanup: DELETE of CNAME *._domainkey.*, by condition); configuration sets and SMTP users "
                   "are those of the tutormail- prefix (offboard turns them off, verify reads key ages), and so are the "
                   "reputation alarms `reputation` reads; the event record's log group is named in full (the "
                   "trailing :* is the form IAM policies take for a log group's ARN).")

@@ -16,6 +16,7 @@ import re
 import threading
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+from xml.etree import ElementTree
 
 from moto import settings
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
@@ -226,6 +227,31 @@ def _global_context(config: SandboxConfig, request: access_control.IAMRequestBas
             "aws:PrincipalArn": principal, "aws:RequestedRegion": request._region}
 
 
+def _normalized_name(name: str) -> str:
+    """As Route 53 normalizes a record name for its condition key: lower case, no trailing dot, any
+    character but a-z, 0-9, `-`, `_` and `.` as a backslash and three octal digits."""
+    return "".join(c if re.fullmatch(r"[a-z0-9_.-]", c) else f"\\{ord(c):03o}" for c in name.lower().rstrip("."))
+
+
+def _request_context(action: str, request: access_control.IAMRequestBase) -> dict[str, Any]:
+    """The condition keys a request sets about itself. Route 53 sets three on ChangeResourceRecordSets,
+    from the change batch: its actions, record types and normalized record names
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html)."""
+    if action != "route53:ChangeResourceRecordSets":
+        return {}
+    body = request._body.decode() if isinstance(request._body, bytes) else (request._body or "")
+    # The caller's own XML on loopback, parsed by the sandbox only.
+    root = ElementTree.fromstring(body)  # noqa: S314
+    found: dict[str, set[str]] = {"Action": set(), "Type": set(), "Name": set()}
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag in found and element.text:
+            found[tag].add(_normalized_name(element.text) if tag == "Name" else element.text.strip())
+    return {"route53:ChangeResourceRecordSetsActions": sorted(found["Action"]),
+            "route53:ChangeResourceRecordSetsRecordTypes": sorted(found["Type"]),
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": sorted(found["Name"])}
+
+
 def _denial(principal: str, action: str, resource: str, answer: dict[str, Any]) -> str:
     decision = answer.get("decision")
     why = {"ExplicitlyDenied": "with an explicit deny in an identity-based policy",
@@ -261,7 +287,8 @@ def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -
 def _authorise(self: access_control.IAMRequestBase, config: SandboxConfig, action: str, resource: str) -> None:
     policies = [policy_document(policy) for policy in self._access_key.collect_policies()]
     answer = EVALUATOR.decide(action=action, principal=self._access_key.arn, resource=resource,
-                              account=config.account, policies=policies, context=_global_context(config, self),
+                              account=config.account, policies=policies,
+                              context={**_global_context(config, self), **_request_context(action, self)},
                               resource_policy=_trust_policy(self, action, resource))
     decision = answer.get("decision", "Error")
     with _decisions_lock:

@@ -6,7 +6,9 @@ a `RetainExceptOnCreate` resource with its stack. CloudFormation instead:
   created, keeping a resource whose DeletionPolicy is `Retain` (or `Snapshot`), deleting one with
   `RetainExceptOnCreate`, and leaves the stack in ROLLBACK_COMPLETE, which a retry must delete
   before creating it again (the CDK CLI does);
-- keeps `Retain` and `RetainExceptOnCreate` resources when the stack is deleted.
+- keeps `Retain` and `RetainExceptOnCreate` resources when the stack is deleted, and when an update
+  removes them from the template ("This capability also applies to stack update operations that
+  lead to resources being deleted from stacks"): moto's update deleted them.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stack-failure-options.html
 
@@ -26,6 +28,7 @@ logging.basicConfig()  # the emulator's stderr is .sandbox/aws.log
 KEPT_ON_ROLLBACK = ("Retain", "Snapshot")
 KEPT_ON_DELETE = ("Retain", "RetainExceptOnCreate", "Snapshot")
 MOTO_DELETE = ResourceMap.delete
+MOTO_UPDATE = ResourceMap.update
 
 
 def _let_go(resource_map: ResourceMap, kept: tuple[str, ...]) -> None:
@@ -68,5 +71,13 @@ def patch_create_and_delete() -> None:
         _let_go(self, KEPT_ON_DELETE)
         MOTO_DELETE(self)
 
+    def update_keeping_retained(self: ResourceMap, template: dict, parameters: dict | None = None) -> None:
+        removed = set(self.build_resource_diff(template, parameters)["Remove"])
+        for logical_id in removed:  # no longer the stack's: moto's update then skips it
+            if self._resource_json_map[logical_id].get("DeletionPolicy") in KEPT_ON_DELETE:
+                self._parsed_resources.pop(logical_id, None)
+        MOTO_UPDATE(self, template, parameters)
+
     Stack.create_resources = create_with_rollback
     ResourceMap.delete = delete_keeping_retained
+    ResourceMap.update = update_keeping_retained

@@ -210,6 +210,8 @@ def test_send_test_for_every_account_of_every_company(env, deployed):
     rows = as_json(status)["rows"]
     assert len(rows) == 12 and {r["phase"] for r in rows} == {"3 tested"}
     assert {r["next_action"] for r in rows} == {"none"}
+    drift = cli(env, "status", "--all", "--drift", "--output", "json")  # as the operator: records, DKIM, key ages
+    assert drift.returncode == 0 and {tuple(r["drift"]) for r in as_json(drift)["rows"]} == {()}, drift.stdout
 
 
 def test_one_institutions_credentials_cannot_send_as_another(env):
@@ -393,10 +395,11 @@ def test_the_operator_table_is_exactly_what_the_commands_called(env):
     was called by its command (the run above drives each onboarding command the table names), but
     the rows of the one-time migration of progress marks, which only an institution's first read
     calls (they are asserted in tests/lifecycle/test_progress_store.py). offboard is checked the same
-    way by tests/lifecycle/test_offboard.py, reputation/pause/resume by tests/e2e/test_reputation.py."""
+    way by tests/lifecycle/test_offboard.py, cleanup by tests/lifecycle/test_cleanup.py,
+    reputation/pause/resume by tests/e2e/test_reputation.py."""
     from tutormail.aws.permissions import COMMAND_ACTIONS
 
-    others = {"offboard", "reputation", "pause", "resume"}
+    others = {"offboard", "cleanup", "reputation", "pause", "resume"}
     missing, unused = CALLS.differences({g.command for g in COMMAND_ACTIONS} - others)
     assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
     assert not unused, f"granted but never called by the command: {unused}"

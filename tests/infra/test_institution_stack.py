@@ -190,6 +190,11 @@ def test_operator_policy_is_built_from_the_table_of_what_commands_call(example_a
         s["Action"], str) else s["Action"]))
     assert granted == sorted(a for actions in actions_by_resource().values() for a in actions)
     assert not any(a.endswith("*") for a in granted)
-    assert [a for a in granted if a.startswith("route53:")] == ["route53:ListResourceRecordSets"]  # reads only
+    # Route 53: reads, and a DELETE of DKIM CNAMEs only (cleanup), by condition
+    assert [a for a in granted if a.startswith("route53:")] == ["route53:ChangeResourceRecordSets",
+                                                                "route53:ListResourceRecordSets"]
+    [write] = [s for s in policies["tutormail-operator"] if s["Action"] == "route53:ChangeResourceRecordSets"]
+    assert write["Condition"]["ForAllValues:StringEquals"] == {"route53:ChangeResourceRecordSetsActions": ["DELETE"],
+                                                               "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"]}
     [deploy] = policies["tutormail-deploy"]
     assert deploy["Action"] == "sts:AssumeRole" and len(deploy["Resource"]) == 3

@@ -9,14 +9,11 @@ import shutil
 import urllib.request
 
 import boto3
-import dns.query
-import dns.rcode
-import dns.tsigkeyring
-import dns.update
 import pytest
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
 from tests.conftest import INSTITUTIONS, run_cli
+from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, DOMAIN, ADDRESS = "deriva-teste", "derivateste.com.br", "127.0.0.1"
 FILE = f"""name: Deriva Teste
@@ -78,17 +75,24 @@ def test_a_record_removed_after_verification_is_drift_not_verified(world):
     code, institution = verify(env, SLUG)
     assert code == 0 and all(entry["drift"] == [] for entry in institution["identities"])
     token = world["ses"].get_email_identity(EmailIdentity=DOMAIN)["DkimAttributes"]["Tokens"][0]
-    key = world["key"]
-    update = dns.update.UpdateMessage(DOMAIN, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
-                                      keyname=key.name, keyalgorithm=key.algorithm)
-    update.delete(f"{token}._domainkey.{DOMAIN}.", "CNAME")  # someone at the institution removed it
-    assert dns.query.tcp(update, ADDRESS, port=world["port"], timeout=5).rcode() == dns.rcode.NOERROR
+    # someone at the institution removed it
+    update_zone(world["key"], DOMAIN, ADDRESS, world["port"],
+                lambda update: update.delete(f"{token}._domainkey.{DOMAIN}.", "CNAME"))
     code, institution = verify(env, SLUG)
     entry = next(e for e in institution["identities"] if e["identity"] == DOMAIN)
     assert code == 1 and entry["verified"] is True
     assert entry["drift"] == [f"{token}._domainkey.{DOMAIN} CNAME is missing at ns1.{DOMAIN} ({ADDRESS})"]
     text = run_cli("verify", SLUG, env=env)
     assert text.returncode == 1 and f"drift: {token}._domainkey.{DOMAIN} CNAME is missing" in text.stdout
+    # status reports the same drift, only when asked (--drift), on the rows of that identity's senders
+    plain = run_cli("status", SLUG, "--output", "json", env=env)
+    assert {row["drift"] for row in json.loads(plain.stdout)["rows"]} == {None}
+    status = run_cli("status", SLUG, "--drift", "--output", "json", env=env)
+    assert status.returncode == 1, status.stdout + status.stderr
+    [row] = [r for r in json.loads(status.stdout)["rows"] if r["address"] == f"comunicacao@{DOMAIN}"]
+    assert row["drift"] == entry["drift"]
+    table = run_cli("status", SLUG, "--drift", env=env)
+    assert f"drift: {SLUG} comunicacao@{DOMAIN}: {token}._domainkey.{DOMAIN} CNAME is missing" in table.stdout
 
 
 def test_an_smtp_key_older_than_the_maximum_age_is_drift(deployed, tmp_path):
@@ -101,3 +105,6 @@ def test_an_smtp_key_older_than_the_maximum_age_is_drift(deployed, tmp_path):
     [drift] = institution["smtp_key_drift"]
     assert code == 1 and "tutormail-faculdade-delta-smtp is 91 days old (more than 90)" in drift
     assert "smtp_key_generation" in drift
+    status = run_cli("status", "faculdade-delta", "--drift", "--output", "json",
+                     env={**env, "TUTORMAIL_CLOCK_FILE": str(clock)})
+    assert status.returncode == 1 and all(drift in row["drift"] for row in json.loads(status.stdout)["rows"])

@@ -8,16 +8,13 @@ import json
 import shutil
 
 import boto3
-import dns.query
-import dns.rcode
-import dns.tsigkeyring
-import dns.update
 import pytest
 from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
 from tests.conftest import DEPLOY, INSTITUTIONS, cdk
 from tests.e2e.iam_calls import CallLog
+from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, DOMAIN, ADDRESS = "saida-teste", "saidateste.com.br", "127.0.0.1"
 FILE = f"""name: Saída Teste
@@ -95,11 +92,8 @@ def identity_names(world):
 
 def set_their_dmarc(world):
     """The institution tightened its DMARC after onboarding: that record is theirs now."""
-    key = world["key"]
-    update = dns.update.UpdateMessage(DOMAIN, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
-                                      keyname=key.name, keyalgorithm=key.algorithm)
-    update.replace(f"_dmarc.{DOMAIN}.", 1800, "TXT", f'"{THEIR_DMARC}"')
-    assert dns.query.tcp(update, ADDRESS, port=world["port"], timeout=5).rcode() == dns.rcode.NOERROR
+    update_zone(world["key"], DOMAIN, ADDRESS, world["port"],
+                lambda update: update.replace(f"_dmarc.{DOMAIN}.", 1800, "TXT", f'"{THEIR_DMARC}"'))
 
 
 def others_state(world):

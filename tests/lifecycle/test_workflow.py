@@ -32,3 +32,15 @@ def test_every_input_of_a_template_triggers_it_and_the_region_comes_from_platfor
     assert workflow["jobs"]["offboard"]["environment"] == "offboarding"
     offboard_steps = " ".join(step.get("run", "") for step in workflow["jobs"]["offboard"]["steps"])
     assert "tutormail offboard" in offboard_steps and "--apply" in offboard_steps
+
+
+def test_cleanup_follows_an_approved_deploy_and_the_schedule_reports_drift():
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    jobs = workflow["jobs"]
+    assert jobs["cleanup"]["needs"] == "deploy" and jobs["cleanup"]["environment"] == "offboarding"
+    cleanup = " ".join(step.get("run", "") for step in jobs["cleanup"]["steps"])
+    assert "tutormail cleanup" in cleanup and "--apply" in cleanup and "--previous" in cleanup
+    assert "deployed" in jobs["deploy"]["outputs"]
+    assert "schedule" in workflow["on"] and "schedule" in jobs["watch"]["if"]
+    watch = " ".join(step.get("run", "") for step in jobs["watch"]["steps"])
+    assert "status --all --drift" in watch and "failures.txt" in watch

@@ -23,6 +23,10 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   take IAM's `user` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html);
 - CONFIGURATION_SET: the institutions' configuration sets (`configuration-set/tutormail-*`;
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html);
+- STALE_DKIM: DKIM CNAMEs in Route 53 zones (`hostedzone/*`, as ZONE), under CONDITIONS: only
+  DELETE, only CNAME, only names `*._domainkey.*`, the condition keys Route 53 sets on
+  ChangeResourceRecordSets (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html).
+  cleanup deletes the ones of tokens SES no longer uses; every other record stays the stacks' to write;
 - ALARM: the institutions' reputation alarms (`alarm:tutormail-*`; DescribeAlarms takes CloudWatch's
   `alarm` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
 - LOG_GROUP: the event record's log group (`log-group:/aws/lambda/tutormail-sending-events:*`;
@@ -49,6 +53,15 @@ from dataclasses import dataclass
 IDENTITY, SECRET, PROGRESS, STACK, ZONE, ANY = ("ses-identity", "tutormail-secret", "progress-table", "tutormail-stack",
                                                "hosted-zone", "*")
 SMTP_USER, CONFIGURATION_SET = "smtp-user", "configuration-set"
+STALE_DKIM = "stale-dkim-cname"
+_DKIM_KEYS = ("route53:ChangeResourceRecordSetsActions", "route53:ChangeResourceRecordSetsRecordTypes",
+              "route53:ChangeResourceRecordSetsNormalizedRecordNames")
+# The conditions of a kind's statement. ForAllValues holds for a request without the key, so Null
+# makes each key required (the stricter reading: Route 53 sets all three on every change).
+CONDITIONS: dict[str, dict[str, dict]] = {STALE_DKIM: {
+    "ForAllValues:StringEquals": {_DKIM_KEYS[0]: ["DELETE"], _DKIM_KEYS[1]: ["CNAME"]},
+    "ForAllValues:StringLike": {_DKIM_KEYS[2]: ["*._domainkey.*"]},
+    "Null": dict.fromkeys(_DKIM_KEYS, "false")}}
 ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
 
 
@@ -86,6 +99,8 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("status", "dynamodb:Scan", PROGRESS),  # the fleet's marks
     Grant("status", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("status", "secretsmanager:ListSecrets", ANY, migration=True),  # the secrets' tags, in pages
+    Grant("status", "ses:GetEmailIdentity", IDENTITY),  # --drift: DKIM status and tokens
+    Grant("status", "iam:ListAccessKeys", SMTP_USER),  # --drift: the SMTP key's age
     Grant("smtp-settings", "ses:GetEmailIdentity", IDENTITY),
     Grant("smtp-settings", "secretsmanager:GetSecretValue", SECRET),
     Grant("smtp-settings", "dynamodb:Query", PROGRESS),
@@ -127,6 +142,14 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("offboard", "cloudformation:DeleteStack", STACK),
     Grant("offboard", "ses:GetEmailIdentity", IDENTITY),
     Grant("offboard", "ses:DeleteEmailIdentity", IDENTITY),
+    # cleanup (lifecycle/cleanup.py), driven by tests/lifecycle/test_cleanup.py
+    Grant("cleanup", "ses:ListEmailIdentities", ANY),  # the account's identities, in pages
+    Grant("cleanup", "ses:GetEmailIdentity", IDENTITY),  # its configuration set says whose it is
+    Grant("cleanup", "cloudformation:GetTemplate", STACK),  # what the stack still declares
+    Grant("cleanup", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of an RFC 2136 domain
+    Grant("cleanup", "ses:DeleteEmailIdentity", IDENTITY),
+    Grant("cleanup", "route53:ListResourceRecordSets", ZONE),  # DKIM CNAMEs of tokens SES no longer uses
+    Grant("cleanup", "route53:ChangeResourceRecordSets", STALE_DKIM),  # and deletes them
 )
 
 

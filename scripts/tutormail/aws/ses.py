@@ -23,6 +23,7 @@ class IdentityState:
     signing_hosted_zone: str | None = None
     mail_from_domain: str | None = None
     mail_from_status: str | None = None
+    configuration_set: str | None = None  # the default configuration set: ours is tutormail-<slug>
 
 
 class Ses:
@@ -46,7 +47,8 @@ class Ses:
             dkim_status=dkim.get("Status"), dkim_tokens=tuple(dkim.get("Tokens") or ()),
             signing_hosted_zone=dkim.get("SigningHostedZone"),
             mail_from_domain=mail_from.get("MailFromDomain") or None,
-            mail_from_status=mail_from.get("MailFromDomainStatus"))
+            mail_from_status=mail_from.get("MailFromDomainStatus"),
+            configuration_set=raw.get("ConfigurationSetName") or None)
 
     def statuses(self) -> dict[str, str]:
         """Every identity's verification status, a page of up to 1000 per call (botocore has no

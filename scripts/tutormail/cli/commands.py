@@ -24,6 +24,7 @@ from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit, UsageError, worst
+from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.tutor_setup.gate import Deliverability, deliverability_lines, plan_verdicts
@@ -211,6 +212,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ses = Ses(catalog.platform)
     rows, code, health = status_with_health(catalog, ses, aws.client("secretsmanager", catalog.platform.region),
                                             args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
+    code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
     account, header = account_view(catalog.platform)
     if page:
         status_html.write(rows, page, args.runtime.clock)
@@ -230,6 +232,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         for row in rows:
             if row["dmarc_warning"]:
                 log.warning("%s: %s", row["address"], row["dmarc_warning"])
+        for line in drift_lines(rows):  # --drift
+            print(line)
     return code
 
 

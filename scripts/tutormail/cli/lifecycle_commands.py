@@ -11,6 +11,7 @@ from tutormail.aws import client as aws
 from tutormail.catalog.model import load_catalog
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit
+from tutormail.lifecycle import cleanup
 from tutormail.lifecycle.changes import changes, deployed_state, key_problems
 from tutormail.lifecycle.offboard import offboarding, run
 from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
@@ -91,6 +92,27 @@ def cmd_offboard(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+CLEANUP_WORDS = {cleanup.REMOVE: "would remove", cleanup.REMOVED: "removed", cleanup.LEFT: "left",
+                 cleanup.PERSON: "a person must act", cleanup.GONE: "already gone"}
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    job = cleanup.cleanup_job(load_catalog(Path(args.institutions)), args.slug, args.apply, args.runtime.dns,
+                              Path(args.previous) if args.previous else None)
+    items = cleanup.run(job)
+    code = cleanup.outcome(items)
+    if args.output == "json":
+        emit_json({"schema_version": cleanup.SCHEMA_VERSION, "institution": args.slug, "applied": args.apply,
+                   "items": [i.as_dict() for i in items], "exit_code": int(code)})
+        return code
+    if not args.apply:
+        print(f"dry run: nothing is changed; pass --apply to remove what {args.slug}'s files no longer declare")
+    print(table(["action", "what", "name", "identity", "why"],
+                [[CLEANUP_WORDS[i.action], i.kind, i.name, i.identity, i.reason] for i in items])
+          if items else f"nothing to clean up for {args.slug}")
+    return code
+
+
 def register(add: Add) -> None:
     stale = add("out-of-date", cmd_out_of_date, "stacks whose synthesized template differs from what is deployed, "
                 "and deployed institutions with no file")
@@ -103,4 +125,10 @@ def register(add: Add) -> None:
                    "its stack, its retained identities; dry run unless --apply; resumable")
     offboard.add_argument("slug")
     offboard.add_argument("--apply", action="store_true", help="do it (default: print what would be done)")
+    clean = add("cleanup", cmd_cleanup, "after a deploy, remove what the files no longer declare: retained "
+                "identities no file claims and their records; dry run unless --apply")
+    clean.add_argument("slug")
+    clean.add_argument("--apply", action="store_true", help="do it (default: print what would be removed)")
+    clean.add_argument("--previous", metavar="DIR", help="the institution files as they were before the change "
+                       "(e.g. a checkout of the previous commit): where removed domains' DNS servers were")
     add("platform", cmd_platform, "the platform file's account, region, domain and zone (for pipelines)")

@@ -182,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("slugs", nargs="*", metavar="SLUG")
     status.add_argument("--all", action="store_true", help="every institution in the directory")
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
+    status.add_argument("--drift", action="store_true", help="also report drift as verify does (records, DKIM, "
+                        "SMTP key age): per institution, reads each identity, its DNS and its keys")
     status_html.enable(status)
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain", type=arguments.domain)

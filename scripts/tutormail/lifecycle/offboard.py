@@ -37,7 +37,7 @@ import dns.update
 
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import OFFBOARD, Progress
-from tutormail.aws.ses import Ses
+from tutormail.aws.ses import IdentityState, Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
 from tutormail.cenario1.publish import deliver, load_key, plan_changes, server_address
@@ -45,9 +45,10 @@ from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.lifecycle.changes import deployed_state
-from tutormail.plan.build import OWNER_RFC2136, InstitutionPlan, build_plan
+from tutormail.plan.build import OWNER_RFC2136, Identity, InstitutionPlan, build_plan
 
 SCHEMA_VERSION = 1
+CHANGED_WHILE_REMOVING = "changed at the server while we removed it"
 STEPS = ("sending-off", "keys-off", "dns-records", "stack", "identities")
 # CloudFormation deletes a stack in minutes; wait up to 30 of them, asking every 5 seconds.
 STACK_WAIT = {"Delay": 5, "MaxAttempts": 360}
@@ -75,12 +76,16 @@ class Offboarding:
         return self.clients[service]
 
 
+def claimed_identities(catalog: Catalog, but: str | None = None) -> frozenset[str]:
+    """The identities the files claim (all of them, or all but one institution's): never touched."""
+    return frozenset(i.name for other in catalog.institutions.values() if other.slug != but
+                     for i in build_plan(other, catalog.platform).identities)
+
+
 def offboarding(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, clock: Clock,
                 clients: dict[str, Any] | None = None) -> Offboarding:
-    others = frozenset(i.name for other in catalog.institutions.values() if other.slug != slug
-                       for i in build_plan(other, catalog.platform).identities)
-    return Offboarding(build_plan(catalog.get(slug), catalog.platform), others, apply, clients or {}, endpoints,
-                       clock)
+    return Offboarding(build_plan(catalog.get(slug), catalog.platform), claimed_identities(catalog, but=slug), apply,
+                       clients or {}, endpoints, clock)
 
 
 def _absent_on_not_found(what: str, fn: Callable[..., dict], **kwargs: Any) -> dict | None:
@@ -151,30 +156,42 @@ def _ours(change: Any) -> str:
     return "ours" if set(change.wanted) <= set(change.found) else "theirs"
 
 
+def remove_our_records(plan: InstitutionPlan, identity: Identity, state: IdentityState, apply: bool,
+                       endpoints: DnsEndpoints, secrets: Any) -> StepResult:
+    """The records of one domain identity at its RFC 2136 server, each set removed only while it
+    holds our values (dry run: what would go). Offboarding and cleanup share it."""
+    result = StepResult()
+    if not state.dkim_tokens:  # the names of its DKIM records are lost with the tokens
+        result.left.append(f"{identity.name}: SES has no DKIM tokens for it; its records cannot be named")
+    address, port = server_address(identity.dns, endpoints)
+    ours = [r for r in records_for(plan, identity, state).records if state.dkim_tokens or r.purpose != "dkim"]
+    changes = plan_changes(DomainRecords(identity, state, tuple(ours)), address, port)
+    key = load_key(identity.dns, plan.platform.region, None, secrets) \
+        if apply and any(_ours(c) == "ours" for c in changes) else None
+    for change in changes:
+        label, whose = f"{change.name} {change.type}", _ours(change)
+        if whose == "absent":
+            result.absent.append(label)
+        elif whose == "theirs":
+            result.left.append(f"{label}: holds {', '.join(change.found)}, not our values")
+        elif key is None or _remove(change, identity.name, key, address, port):
+            result.done.append(label)
+        else:
+            result.left.append(f"{label}: {CHANGED_WHILE_REMOVING}")
+    return result
+
+
 def dns_records(job: Offboarding, record: dict) -> StepResult:
     result = StepResult()
     ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
     for identity in job.plan.identities:
         if identity.owner != OWNER_RFC2136 or identity.name not in record["identities"]:
             continue
-        state = ses.identity(identity.name)
-        if not state.dkim_tokens:  # the names of its DKIM records are lost with the tokens
-            result.left.append(f"{identity.name}: SES has no DKIM tokens for it; its records cannot be named")
-        address, port = server_address(identity.dns, job.endpoints)
-        ours = [r for r in records_for(job.plan, identity, state).records if state.dkim_tokens or r.purpose != "dkim"]
-        changes = plan_changes(DomainRecords(identity, state, tuple(ours)), address, port)
-        key = load_key(identity.dns, job.plan.platform.region, None, job.client("secretsmanager")) \
-            if job.apply and any(_ours(c) == "ours" for c in changes) else None
-        for change in changes:
-            label, whose = f"{change.name} {change.type}", _ours(change)
-            if whose == "absent":
-                result.absent.append(label)
-            elif whose == "theirs":
-                result.left.append(f"{label}: holds {', '.join(change.found)}, not our values")
-            elif key is None or _remove(change, identity.name, key, address, port):
-                result.done.append(label)
-            else:
-                result.left.append(f"{label}: changed at the server while we removed it")
+        found = remove_our_records(job.plan, identity, ses.identity(identity.name), job.apply, job.endpoints,
+                                   job.client("secretsmanager"))
+        result.done += found.done
+        result.left += found.left
+        result.absent += found.absent
     return result
 
 

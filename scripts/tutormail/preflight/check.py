@@ -47,17 +47,28 @@ def _normal(rtype: str, values) -> tuple[str, ...]:
     return tuple(sorted(comparable(rtype, v) for v in values))
 
 
-class Route53Names:
-    """Record sets of one hosted zone, as its API lists them."""
+def _labels_reversed(name: str) -> str:
+    return ".".join(reversed(name.split(".")))
 
-    def __init__(self, client: Any, zone_id: str):
+
+class Route53Names:
+    """Record sets of one hosted zone, as its API lists them; with `under`, only the names at and
+    below that name: Route 53 lists in the order of names with their labels reversed, so they are
+    one run starting at StartRecordName=under, read until a name leaves it
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html)."""
+
+    def __init__(self, client: Any, zone_id: str, under: str | None = None):
         self.sets: dict[tuple[str, str], tuple[str, ...]] = {}
-        kwargs: dict[str, Any] = {"HostedZoneId": zone_id}
+        self.listed: dict[tuple[str, str], dict] = {}  # as listed: what a DELETE must name exactly
+        kwargs: dict[str, Any] = {"HostedZoneId": zone_id, **({"StartRecordName": under} if under else {})}
         while True:
             page = aws.call(f"Route 53 ListResourceRecordSets {zone_id}", client.list_resource_record_sets, **kwargs)
             for rrset in page.get("ResourceRecordSets", []):
+                key = (rrset["Name"].lower().rstrip("."), rrset["Type"])
+                if under and not _labels_reversed(key[0]).startswith(_labels_reversed(under)):
+                    return  # past the run of names under `under`
                 values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
-                self.sets[(rrset["Name"].lower().rstrip("."), rrset["Type"])] = _normal(rrset["Type"], values)
+                self.sets[key], self.listed[key] = _normal(rrset["Type"], values), rrset
             if not page.get("IsTruncated"):
                 return
             kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])

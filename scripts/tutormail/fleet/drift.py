@@ -1,0 +1,79 @@
+"""`status --drift`: the drift `verify` reports (verification/drift.py), for each institution that
+`status` names, as a `drift` field of every row.
+
+Opt-in, because it is what the batched sweep avoids: per institution one SES GetEmailIdentity per
+identity (DKIM status and tokens), one IAM ListAccessKeys (the SMTP key's age), and the records of
+every verified domain asked of each of its authoritative servers. A row's drift is that of its
+sender's identity plus the institution's SMTP key (the key sends for every account).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.aws.ses import Ses
+from tutormail.aws.smtp_keys import access_keys
+from tutormail.catalog.model import Catalog
+from tutormail.cenario1.check import check_domain
+from tutormail.cenario1.records import records_for
+from tutormail.clock import Clock
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit, worst
+from tutormail.plan.build import InstitutionPlan, build_plan
+from tutormail.verification.drift import identity_drift, key_drift
+from tutormail.verification.identity_check import check_identity
+from tutormail.vocabulary import IdentityKind
+
+SMTP_KEY = "smtp_key"
+
+
+def institution_drift(plan: InstitutionPlan, ses: Ses, iam: Any, endpoints: DnsEndpoints, clock: Clock
+                      ) -> dict[str, list[str]]:
+    """Drift lines by identity name, and the SMTP key's under SMTP_KEY."""
+    found: dict[str, list[str]] = {}
+    for identity in plan.identities:
+        state = ses.identity(identity.name)
+        verified = check_identity(plan, identity.name, state, clock, {}).verified
+        findings: list[dict] = []
+        if verified and identity.kind == IdentityKind.DOMAIN:
+            findings = [asdict(f) for f in check_domain(records_for(plan, identity, state), endpoints)[0]]
+        found[identity.name] = identity_drift(verified, state.dkim_status, findings)
+    found[SMTP_KEY] = key_drift(plan, access_keys(plan, iam) or [], clock.now())
+    return found
+
+
+def add_drift(catalog: Catalog, rows: list[dict[str, Any]], ses: Ses, endpoints: DnsEndpoints, clock: Clock,
+              checked: bool, iam: Any = None) -> Exit:
+    """Fills each status row's `drift` (None when not `checked`); exit 1 when any row has some (a
+    person must act)."""
+    if not checked:
+        for row in rows:
+            row["drift"] = None
+        return Exit.OK
+    iam = iam or aws.client("iam", catalog.platform.region)
+    plans: dict[str, InstitutionPlan] = {}
+    drift: dict[str, dict[str, list[str]]] = {}
+    codes = []
+    for row in rows:
+        slug = row["institution"]
+        if slug not in plans:
+            plans[slug] = build_plan(catalog.institutions[slug], catalog.platform)
+            drift[slug] = institution_drift(plans[slug], ses, iam, endpoints, clock)
+        sender = next(s for s in plans[slug].senders if (s.company, s.account) == (row["company"], row["account"]))
+        row["drift"] = drift[slug][sender.identity] + drift[slug][SMTP_KEY]
+        codes.append(Exit.ACTION_NEEDED if row["drift"] else Exit.OK)
+    return worst(codes)
+
+
+
+def drift_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The rows' drift as lines under the table: each finding once per address."""
+    lines: list[str] = []
+    for row in rows:
+        for line in row["drift"] or ():
+            text = f"drift: {row['institution']} {row['address']}: {line}"
+            if text not in lines:
+                lines.append(text)
+    return lines

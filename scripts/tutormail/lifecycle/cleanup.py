@@ -1,0 +1,228 @@
+"""After a deploy: remove what an institution's stack no longer declares.
+
+Identities are `RetainExceptOnCreate` (infra/senders.py), and CloudFormation keeps a retained
+resource also when an update removes it from the template
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html),
+so a dropped company, a changed domain or a Cenário 2 address whose domain became a `dns` entry
+leaves its SES identity behind; a leftover address identity even keeps settings that override
+its domain's (https://docs.aws.amazon.com/ses/latest/dg/creating-identities.html).
+
+Which leftovers are this institution's: an identity no file claims (tenants never cross), that
+the deployed stack no longer declares (GetTemplate; one it still declares waits for the deploy),
+whose default configuration set is the institution's `tutormail-<slug>`: every identity its stack
+made names it (SES v2 GetEmailIdentity `ConfigurationSetName`:
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetEmailIdentity.html). The account's
+identities come from ListEmailIdentities pages; only the unclaimed ones are read one by one.
+
+A leftover domain's records go first, while SES still knows the DKIM tokens that name them:
+- at an RFC 2136 server (the `dns` entry covering the domain in the current file, or in the file as
+  it was before the change, `--previous`): removed by offboarding's update, each record set only
+  while it holds exactly our values (RFC 2136 section 2.4.2);
+- anywhere else (Route 53, whose records the stack already took; manual; a domain the files no
+  longer place): looked up on every authoritative server, and what still holds our values is
+  printed for whoever runs that DNS. The identity stays until they are gone, so a later run can
+  still name them.
+Then the identity is deleted (SES v2 DeleteEmailIdentity:
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DeleteEmailIdentity.html). Every step
+reads before it writes: a second run finds nothing left.
+
+DKIM CNAMEs of tokens SES no longer uses, beside an identity the file still declares: in a Route 53
+zone (the only DNS whose names can be listed: ListResourceRecordSets,
+https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html), a CNAME
+`<label>._domainkey.<domain>` pointing at `<label>.<SES signing zone>` whose label is not one of the
+identity's tokens. Each is deleted as listed (a DELETE names the exact set, so one changed since
+fails and is left): the operator may delete only CNAMEs named `*._domainkey.*` (tutormail.aws.
+permissions, CONDITIONS). At RFC 2136 and manual domains such names cannot be listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.aws.ses import IdentityState, Ses
+from tutormail.catalog.model import Catalog, DnsDomain, Institution, load_catalog
+from tutormail.catalog.names import is_same_or_subdomain
+from tutormail.cenario1.check import check_domain
+from tutormail.cenario1.records import records_for
+from tutormail.dnsclient.rdata import comparable
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit, TutormailError, UsageError
+from tutormail.lifecycle.changes import deployed_state
+from tutormail.lifecycle.offboard import CHANGED_WHILE_REMOVING, claimed_identities, remove_our_records
+from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan, build_plan
+from tutormail.preflight.check import Route53Names
+from tutormail.vocabulary import IdentityKind, Provider
+
+SCHEMA_VERSION = 1
+# What happened to one item. "remove" is a dry run's "would remove"; "person" is for someone to do.
+REMOVE, REMOVED, LEFT, PERSON, GONE = "remove", "removed", "left", "person", "already-gone"
+SERVER_TROUBLE = ("unreachable", "refused", "servfail", "error")
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # identity | record
+    name: str  # the identity, or "NAME TYPE"
+    identity: str  # the identity it belongs to
+    action: str
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name, "identity": self.identity, "action": self.action,
+                "reason": self.reason}
+
+
+@dataclass
+class Cleanup:
+    plan: InstitutionPlan
+    claimed: frozenset[str]  # every identity some file claims, this institution's included
+    apply: bool
+    endpoints: DnsEndpoints
+    previous: Institution | None = None  # the file before the change: where removed domains' DNS was
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = aws.client(service, self.plan.platform.region)
+        return self.clients[service]
+
+
+def cleanup_job(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, previous: Path | None = None,
+                clients: dict[str, Any] | None = None) -> Cleanup:
+    """`previous`: the institution files before the change; an institution with no file there is new."""
+    before = None
+    if previous is not None and not Path(previous).is_dir():
+        raise UsageError(f"--previous {previous}: not a directory (the institution files before the change)")
+    if previous is not None and any((Path(previous) / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):
+        before = load_catalog(Path(previous), only=[slug]).institutions[slug]
+    return Cleanup(build_plan(catalog.get(slug), catalog.platform), claimed_identities(catalog), apply, endpoints,
+                   before, clients or {})
+
+
+def outcome(items: list[Item]) -> Exit:
+    """0 when nothing is left to do; 1 when a person must act (remove a record, deploy, or run
+    again with --apply to do what a dry run listed)."""
+    return Exit.ACTION_NEEDED if any(i.action in (PERSON, REMOVE) for i in items) else Exit.OK
+
+
+def run(job: Cleanup) -> list[Item]:
+    ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
+    deployed = deployed_state(job.client("cloudformation"), job.plan.stack_name)
+    declared = set(deployed.identities) if deployed else set()
+    items: list[Item] = []
+    for name in sorted(set(ses.statuses()) - job.claimed):
+        state = ses.identity(name)
+        if not state.exists or state.configuration_set != job.plan.configuration_set:
+            continue  # another institution's, or not made by tutor-mail: never touched
+        if name in declared:
+            items.append(Item("identity", name, name, PERSON, f"{job.plan.stack_name} still declares it: deploy "
+                                                              "the stack, then run cleanup again"))
+            continue
+        records = _domain_records(job, state) if "@" not in name else []
+        items += records
+        items.append(_identity(job, name, blocked=any(i.action == PERSON for i in records)))
+    return items + _stale_dkim(job, ses)
+
+
+def _identity(job: Cleanup, name: str, blocked: bool) -> Item:
+    if blocked:
+        return Item("identity", name, name, LEFT, "kept while records naming its DKIM tokens remain (above)")
+    if job.apply:
+        try:
+            aws.call(f"SES DeleteEmailIdentity {name}", job.client("sesv2").delete_email_identity,
+                     EmailIdentity=name)
+        except aws.ServiceError as exc:
+            if not aws.is_not_found(exc):
+                raise
+            return Item("identity", name, name, GONE)
+    return Item("identity", name, name, REMOVED if job.apply else REMOVE, "no file claims it")
+
+
+def _dns_entry(job: Cleanup, domain: str) -> DnsDomain | None:
+    """Where the domain's DNS is: the file before the change first (it placed the records), then now."""
+    for institution in (job.previous, job.plan.institution):
+        for entry in sorted(institution.dns if institution else (), key=lambda d: -len(d.domain)):
+            if is_same_or_subdomain(domain, entry.domain):
+                return entry
+    return None
+
+
+def _leftover(domain: str, entry: DnsDomain | None, state: IdentityState) -> Identity:
+    exact = entry is not None and entry.domain == domain
+    # Every domain identity our stacks made has a custom MAIL FROM (infra/senders.py), so SES names it.
+    mail_from = state.mail_from_domain or (entry.mail_from if exact else f"mail.{domain}")
+    return Identity(name=domain, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS,
+                    provider=entry.provider if entry else None, mail_from=mail_from,
+                    dmarc_policy=entry.dmarc_policy if exact else "none", dns=entry)
+
+
+def _domain_records(job: Cleanup, state: IdentityState) -> list[Item]:
+    entry = _dns_entry(job, state.name)
+    identity = _leftover(state.name, entry, state)
+    if entry is not None and entry.provider == Provider.RFC2136:
+        found = remove_our_records(job.plan, identity, state, job.apply, job.endpoints, job.client("secretsmanager"))
+        return ([Item("record", label, state.name, REMOVED if job.apply else REMOVE) for label in found.done]
+                + [Item("record", label.split(":")[0], state.name,
+                        PERSON if label.endswith(CHANGED_WHILE_REMOVING) else LEFT, label) for label in found.left]
+                + [Item("record", label, state.name, GONE) for label in found.absent])
+    return _still_published(job, identity, state)
+
+
+def _still_published(job: Cleanup, identity: Identity, state: IdentityState) -> list[Item]:
+    """Records we cannot write: what still holds our values on any authoritative server."""
+    where = (f"its DNS is {identity.provider}" if identity.provider else "no file says where its DNS is (pass "
+             "--previous with the files before the change to remove RFC 2136 records)")
+    if not state.dkim_tokens:
+        return [Item("record", f"*._domainkey.{identity.name} CNAME", identity.name, LEFT,
+                     "SES has no DKIM tokens for it; its records cannot be named")]
+    findings, problem = check_domain(records_for(job.plan, identity, state), job.endpoints)
+    if problem:
+        return [Item("record", identity.name, identity.name, PERSON, f"{problem}: check its records by hand")]
+    trouble = [f for f in findings if f.status in SERVER_TROUBLE]
+    if trouble:
+        raise TutormailError(f"cannot check the records of {identity.name}: {trouble[0].server} "
+                             f"({trouble[0].address}) {trouble[0].status} {trouble[0].detail}".rstrip(),
+                             Exit.SERVICE_ERROR)
+    ours = sorted({(f.record, f.type, " ".join(f.expected)) for f in findings
+                   if f.status == "found" and set(f.expected) <= set(f.found)})
+    return [Item("record", f"{name} {rtype}", identity.name, PERSON,
+                 f"still holds {value}; {where}: whoever runs it must remove it") for name, rtype, value in ours]
+
+
+def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
+    items: list[Item] = []
+    for identity in job.plan.identities:
+        if identity.provider != Provider.ROUTE53:
+            continue
+        state = ses.identity(identity.name)
+        if not state.dkim_tokens:
+            continue
+        suffix, signing = f"._domainkey.{identity.name}", state.signing_hosted_zone or "dkim.amazonses.com"
+        # only the names under _domainkey.<domain>: one call, not the whole (platform) zone
+        listed = Route53Names(job.client("route53"), identity.hosted_zone_id, under=suffix[1:])
+        for (name, rtype), values in sorted(listed.sets.items()):
+            label = name[:-len(suffix)]
+            if (rtype != "CNAME" or not name.endswith(suffix) or "." in label or label in state.dkim_tokens
+                    or values != (comparable("CNAME", f"{label}.{signing}"),)):
+                continue  # not a DKIM CNAME of SES's shape (another signer's selector stays), or a live one
+            items.append(_delete_cname(job, identity.hosted_zone_id, listed.listed[(name, rtype)], identity.name))
+    return items
+
+
+def _delete_cname(job: Cleanup, zone_id: str, rrset: dict, identity: str) -> Item:
+    name = f"{rrset['Name'].lower().rstrip('.')} CNAME"
+    why = "a DKIM CNAME of a token SES no longer uses"
+    if not job.apply:
+        return Item("record", name, identity, REMOVE, why)
+    try:
+        aws.call(f"Route 53 ChangeResourceRecordSets {zone_id}", job.client("route53").change_resource_record_sets,
+                 HostedZoneId=zone_id, ChangeBatch={"Comment": "tutor-mail cleanup", "Changes": [
+                     {"Action": "DELETE", "ResourceRecordSet": rrset}]})
+    except aws.ServiceError as exc:
+        if "InvalidChangeBatch" not in str(exc):
+            raise
+        return Item("record", name, identity, PERSON, f"{why}, changed since it was listed: {exc}")
+    return Item("record", name, identity, REMOVED, why)

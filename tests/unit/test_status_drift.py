@@ -1,0 +1,86 @@
+"""`status --drift` without AWS: each row gets its identity's drift and the institution's SMTP key
+drift; without --drift the field is null and nothing is read (the sandbox run: tests/lifecycle/test_drift.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tutormail.aws.ses import IdentityState
+from tutormail.cenario1.check import Finding
+from tutormail.clock import Clock
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit
+from tutormail.fleet import drift
+from tutormail.plan.build import plan_for
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+class FixedClock(Clock):
+    def now(self):
+        return NOW
+
+
+class FakeSes:
+    def __init__(self, states):
+        self.states = states
+
+    def identity(self, name):
+        return self.states.get(name, IdentityState(name, exists=False))
+
+
+class FakeIam:
+    def __init__(self, age_days):
+        self.age = age_days
+
+    def list_access_keys(self, UserName):
+        return {"AccessKeyMetadata": [{"AccessKeyId": "AKIAFAKEFAKEFAKE0001", "Status": "Active",
+                                       "CreateDate": NOW - timedelta(days=self.age)}]}
+
+
+def rows_of(plan):
+    return [{"institution": plan.slug, "company": s.company, "account": s.account, "address": s.address_display}
+            for s in plan.senders]
+
+
+def test_rows_get_their_identitys_drift_and_the_keys(examples, monkeypatch):
+    plan = plan_for(examples, "faculdade-delta")
+    domain = next(i for i in plan.identities if i.provider == "rfc2136")
+    missing = Finding("ns1", "127.0.0.1", f"t1._domainkey.{domain.name}", "CNAME", "missing", ("x",))
+    monkeypatch.setattr(drift, "check_domain", lambda item, endpoints: (
+        [missing] if item.identity.name == domain.name else [], None))
+    states = {i.name: IdentityState(i.name, True, "SUCCESS", True, dkim_status="SUCCESS", dkim_tokens=("t1",))
+              for i in plan.identities}
+    states[domain.name] = IdentityState(domain.name, True, "SUCCESS", True, dkim_status="FAILED", dkim_tokens=("t1",))
+    rows = rows_of(plan)
+    code = drift.add_drift(examples, rows, FakeSes(states), DnsEndpoints(), FixedClock(), checked=True,
+                           iam=FakeIam(age_days=120))
+    assert code == Exit.ACTION_NEEDED
+    for row, sender in zip(rows, plan.senders, strict=True):
+        key = [line for line in row["drift"] if "SMTP access key" in line]
+        assert len(key) == 1 and "120 days old" in key[0]
+        on_domain = [line for line in row["drift"] if "SMTP access key" not in line]
+        if sender.identity == domain.name:
+            assert any("is missing at ns1" in line for line in on_domain)
+            assert any("DKIM FAILED" in line for line in on_domain)
+        else:
+            assert not any(domain.name in line for line in on_domain)
+    lines = drift.drift_lines(rows)
+    assert len(lines) == len(set(lines)) and all(line.startswith("drift: faculdade-delta ") for line in lines)
+
+
+def test_fresh_keys_and_records_in_place_are_no_drift(examples, monkeypatch):
+    plan = plan_for(examples, "faculdade-delta")
+    monkeypatch.setattr(drift, "check_domain", lambda item, endpoints: ([], None))
+    states = {i.name: IdentityState(i.name, True, "SUCCESS", True, dkim_status="SUCCESS", dkim_tokens=("t1",))
+              for i in plan.identities}
+    rows = rows_of(plan)
+    assert drift.add_drift(examples, rows, FakeSes(states), DnsEndpoints(), FixedClock(), checked=True,
+                           iam=FakeIam(age_days=10)) == Exit.OK
+    assert all(row["drift"] == [] for row in rows)
+
+
+def test_without_drift_the_field_is_null_and_nothing_is_read(examples):
+    rows = rows_of(plan_for(examples, "faculdade-delta"))
+    assert drift.add_drift(examples, rows, None, DnsEndpoints(), FixedClock(), checked=False) == Exit.OK
+    assert {row["drift"] for row in rows} == {None} and drift.drift_lines(rows) == []
