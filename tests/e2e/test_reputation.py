@@ -3,6 +3,7 @@ through the deployed alarms, the deployed rule's pattern and the package's pause
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import boto3
 import pytest
 
+from sandbox import launcher
 from tests.conftest import REPO, TEST_RECIPIENT, run_cli
 from tests.e2e.iam_calls import CallLog
 
@@ -136,3 +138,32 @@ def test_the_operator_table_is_exactly_what_the_reputation_commands_called():
     missing, unused = CALLS.differences({"reputation", "pause", "resume"})
     assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
     assert not unused, f"granted but never called by the command: {unused}"
+
+
+@pytest.mark.parametrize("form", ["bare", "star"])
+def test_a_log_group_grant_counts_only_in_its_trailing_star_form(platform_deployed, form):
+    """IAM policies name a log group as `log-group:NAME:*` for its actions (CloudWatch Logs' ARN
+    page); a grant on the bare ARN matches none, here as in AWS. The event record's function role
+    and the operator's FilterLogEvents rely on the difference."""
+    admin = platform_deployed["env"]
+    group = "/aws/lambda/tutormail-sending-events"
+    resource = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}" + (":*" if form == "star" else "")
+    where = {"endpoint_url": admin["AWS_ENDPOINT_URL"], "region_name": admin["AWS_REGION"]}
+    iam = boto3.session.Session(aws_access_key_id=admin["AWS_ACCESS_KEY_ID"],
+                                aws_secret_access_key=admin["AWS_SECRET_ACCESS_KEY"]).client("iam", **where)
+    name = f"logs-probe-{form}"
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_policy(PolicyName=name, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:FilterLogEvents"], "Resource": resource}]}))
+    probe = launcher.principal(admin, name, [name])
+    logs = boto3.session.Session(aws_access_key_id=probe["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=probe["AWS_SECRET_ACCESS_KEY"]).client("logs", **where)
+    calls = (lambda: logs.create_log_stream(logGroupName=group, logStreamName=f"probe-{form}"),
+             lambda: logs.filter_log_events(logGroupName=group, limit=1))
+    for call in calls:
+        if form == "star":
+            call()
+        else:
+            with pytest.raises(logs.exceptions.ClientError) as refused:
+                call()
+            assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
