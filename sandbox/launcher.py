@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import trustme
 from tutormail.catalog.model import load_catalog
@@ -39,7 +41,8 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def _zones_and_seed(institutions_dir: Path) -> tuple[list[Zone], list[TsigKey], dict]:
+def _zones_and_seed(institutions_dir: Path, hosted_zones: Mapping[str, Zone] = MappingProxyType({})
+                    ) -> tuple[list[Zone], list[TsigKey], dict]:
     catalog = load_catalog(institutions_dir)
     platform = catalog.platform
     update = TsigKey.generate(UPDATE_KEY)
@@ -47,6 +50,9 @@ def _zones_and_seed(institutions_dir: Path) -> tuple[list[Zone], list[TsigKey], 
     servers = (("ns1", PRIMARY), ("ns2", SECONDARY))
     zones = {platform.platform_domain: Zone(platform.platform_domain, update_keys=(UPDATE_KEY,), name_servers=servers)}
     seed: dict = {"hosted_zones": {platform.hosted_zone_id: platform.platform_domain}, "secrets": {}}
+    for zone_id, zone in hosted_zones.items():  # Route 53 zones no file names yet, served like the others
+        zones[zone.name] = Zone(zone.name, records=zone.records, update_keys=(UPDATE_KEY,), name_servers=servers)
+        seed["hosted_zones"][zone_id] = zone.name
     for institution in catalog.institutions.values():
         plan = build_plan(institution, platform)
         for identity in plan.identities:
@@ -85,7 +91,10 @@ def _wait_http(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"the AWS emulator did not answer {url} in time")
 
 
-def up(state_dir: Path, institutions_dir: Path) -> dict[str, str]:
+def up(state_dir: Path, institutions_dir: Path, hosted_zones: Mapping[str, Zone] = MappingProxyType({})
+       ) -> dict[str, str]:
+    """`hosted_zones`: more Route 53 zones (id -> zone with its records in the sandbox DNS) than the files
+    name, as an account holds zones before an institution's file names one (tests)."""
     state_dir = Path(state_dir).resolve()
     if (state_dir / "pids.json").exists():
         down(state_dir)
@@ -97,7 +106,7 @@ def up(state_dir: Path, institutions_dir: Path) -> dict[str, str]:
     cert.cert_chain_pems[0].write_to_path(str(state_dir / "tls" / "smtp.pem"))
     _write_private(state_dir / "tls" / "smtp.key", cert.private_key_pem.bytes())
 
-    zones, keys, seed = _zones_and_seed(institutions_dir)
+    zones, keys, seed = _zones_and_seed(institutions_dir, hosted_zones)
     _write_private(state_dir / "seed.json", json.dumps(seed).encode())
     dns_port = free_port((PRIMARY, SECONDARY))
     primary = Named(state_dir / "bind-primary", PRIMARY, dns_port, zones, keys, notify=(SECONDARY,)).start()

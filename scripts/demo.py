@@ -120,7 +120,8 @@ def flow(slugs: list[str]) -> list[str]:
     summary.append(f"SES account without production access: test recipient {TO} verified (SES sandbox rule)")
     for slug in slugs:
         plan = json.loads(run("tutormail", "plan", slug, "--offline", "--output", "json", quiet=True))
-        step(f"{slug}: plan (with the DMARC pre-flight of Cenário 2 addresses)")
+        step(f"{slug}: plan, with the preflight (what is there now, the DMARC policy in force) and the DMARC "
+             "pre-flight of Cenário 2 addresses")
         run("tutormail", "plan", slug)
         step(f"{slug}: Cenário 1, the records to publish, with the real DKIM tokens from SES")
         run("tutormail", "dns-records", slug, "--format", "zone")

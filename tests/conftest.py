@@ -34,6 +34,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The sandbox's SES account starts in the SES sandbox, like a new account: mail goes only to verified
 # recipients, so the `deployed` fixture verifies this one as an operator would.
 TEST_RECIPIENT = "teste@exemplo.com.br"
+# An institution's own Route 53 zone, there before its file is: a strict DMARC policy and a CNAME at the
+# default MAIL FROM name (tests/e2e/test_existing_zone.py, issue 12). In the sandbox DNS from the start;
+# the test writes the same records through the Route 53 API, which the sandbox does not mirror.
+EXISTING_ZONE_ID, EXISTING_ZONE = "Z0ESCOLAESTRITA00001", "escolaestrita.com.br"
+EXISTING_RECORDS = (("_dmarc", 300, "TXT", '"v=DMARC1; p=reject; rua=mailto:dmarc@escolaestrita.com.br"'),
+                    ("bounce", 300, "CNAME", "webmail.provedor.example."))
 
 
 def cdk_context() -> dict:
@@ -54,9 +60,10 @@ def examples():
 def sandbox(tmp_path_factory):
     """The sandbox of `make demo` with the example institutions: a missing part fails, never skips."""
     from sandbox import launcher
+    from sandbox.bind import Zone
 
     state = tmp_path_factory.mktemp("sandbox")
-    exports = launcher.up(state, INSTITUTIONS)
+    exports = launcher.up(state, INSTITUTIONS, {EXISTING_ZONE_ID: Zone(EXISTING_ZONE, records=list(EXISTING_RECORDS))})
     try:
         yield {"state": state, "env": exports}
     finally:

@@ -25,7 +25,7 @@ PRIMARY, SECONDARY, OTHER_PRIMARY, NOBODY = "127.0.0.1", "127.0.0.3", "127.0.0.4
 
 
 @pytest.fixture(scope="module")
-def world(sandbox, tmp_path_factory):
+def world(sandbox, platform_deployed, tmp_path_factory):  # verify keeps marks in its progress table
     """Two zones: dnsteste (a primary and a secondary) and dnsduplo (two independent primaries and
     a third name server that does not answer)."""
     tmp = tmp_path_factory.mktemp("cenario1")

@@ -73,9 +73,12 @@ def test_a_first_deploy_failing_on_an_existing_identity_deploys_on_retry(deploy)
     assert {PLATFORM_IDENTITY, ADDRESS} <= identities(ses)  # kept when the stack goes
 
 
-def dmarc_change(action: str, value: str) -> dict:
+MAIL_FROM = f"bounce.{PLATFORM_IDENTITY}"
+
+
+def spf_change(action: str, value: str) -> dict:
     return {"Changes": [{"Action": action, "ResourceRecordSet": {
-        "Name": f"_dmarc.{PLATFORM_IDENTITY}.", "Type": "TXT", "TTL": 1800, "ResourceRecords": [{"Value": value}]}}]}
+        "Name": f"{MAIL_FROM}.", "Type": "TXT", "TTL": 1800, "ResourceRecords": [{"Value": value}]}}]}
 
 
 # Route 53 CREATE fails on an existing record set; CloudFormation takes over an identical one:
@@ -85,20 +88,20 @@ def test_a_record_that_exists_with_another_value_fails_the_deploy_and_is_left_as
     env = deployed["env"]
     route53 = boto3.client("route53")
     zone = "Z0123456789ABCDEFGHIJ"
-    strict = '"v=DMARC1; p=reject; rua=mailto:dmarc@sistematutor.com.br"'
-    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=dmarc_change("CREATE", strict))
+    theirs = '"v=spf1 ip4:192.0.2.1 -all"'  # another SPF record at the MAIL FROM name
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=spf_change("CREATE", theirs))
     preflight = run_cli("preflight", SLUG, "--output", "json", "--institutions", str(institutions), env=env)
     assert preflight.returncode == 1, preflight.stdout + preflight.stderr
     [report] = json.loads(preflight.stdout)["institutions"]
-    assert any(c.startswith(f"_dmarc.{PLATFORM_IDENTITY} TXT") for c in report["conflicts"])
+    assert any(c.startswith(f"{MAIL_FROM} TXT") for c in report["conflicts"])
     failed = deploy()
     assert failed.returncode != 0 and "already exists" in failed.stdout + failed.stderr
-    found = route53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=f"_dmarc.{PLATFORM_IDENTITY}.",
+    found = route53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=f"{MAIL_FROM}.",
                                               StartRecordType="TXT", MaxItems="1")["ResourceRecordSets"]
-    assert found[0]["ResourceRecords"] == [{"Value": strict}]  # byte for byte
+    assert found[0]["ResourceRecords"] == [{"Value": theirs}]  # byte for byte
 
-    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=dmarc_change("DELETE", strict))
-    identical = '"v=DMARC1; p=none;"'  # exactly what the stack writes, same TTL
-    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=dmarc_change("CREATE", identical))
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=spf_change("DELETE", theirs))
+    identical = '"v=spf1 include:amazonses.com ~all"'  # exactly what the stack writes, same TTL
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch=spf_change("CREATE", identical))
     retried = deploy()
     assert retried.returncode == 0, retried.stderr[-3000:]

@@ -363,6 +363,10 @@ def test_preflight_and_lifecycle_commands_read_the_deployed_stacks_as_the_operat
     assert "not authorized" not in before.stdout + before.stderr, before.stdout[-3000:]
     assert "error" not in as_json(before)["account"]
     assert {r["institution"] for r in as_json(before)["institutions"]} == set(catalog.institutions)
+    # Online, plan runs the preflight: a deployed and published institution is clear (re-running is safe).
+    planned = cli(env, "plan", "instituicao-xy", "--output", "json")
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr
+    assert as_json(planned)["preflight"]["institutions"][0]["conflicts"] == []
     changes = cli(env, "plan-changes", "instituicao-xy", "--output", "json")
     assert changes.returncode == 0, changes.stderr
     assert as_json(changes)["deployed"] is True

@@ -52,7 +52,7 @@ def test_domain_identities_use_easy_dkim_2048_and_mail_from(xy_template):
             "EmailIdentity": name,
             "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
             "DkimAttributes": {"SigningEnabled": True},
-            "MailFromAttributes": {"MailFromDomain": f"mail.{name}", "BehaviorOnMxFailure": "USE_DEFAULT_VALUE"},
+            "MailFromAttributes": {"MailFromDomain": f"bounce.{name}", "BehaviorOnMxFailure": "USE_DEFAULT_VALUE"},
         })
 
 
@@ -75,14 +75,33 @@ def test_route53_domains_get_three_dkim_cnames_mail_from_and_dmarc(xy_template):
         assert [c["ResourceRecords"] for c in cnames] == [
             [{"Fn::GetAtt": [identity_id, f"DkimDNSTokenValue{n}"]}] for n in (1, 2, 3)]
         by_type = {(r["Type"], r["Name"]): r["ResourceRecords"] for r in records if r["Type"] != "CNAME"}
-        assert by_type == {
-            ("MX", f"mail.{domain}"): ["10 feedback-smtp.us-east-1.amazonses.com"],
-            ("TXT", f"mail.{domain}"): ['"v=spf1 include:amazonses.com ~all"'],
-            ("TXT", f"_dmarc.{domain}"): ['"v=DMARC1; p=none;"'],
+        expected = {
+            ("MX", f"bounce.{domain}"): ["10 feedback-smtp.us-east-1.amazonses.com"],
+            ("TXT", f"bounce.{domain}"): ['"v=spf1 include:amazonses.com ~all"'],
         }
+        # The platform subdomain inherits the platform domain's policy (RFC 7489 6.6.3): no record of its own.
+        if zone == own_zone:
+            expected[("TXT", f"_dmarc.{domain}")] = ['"v=DMARC1; p=none;"']
+        assert by_type == expected
     # uni-xy.edu.br is rfc2136: its records are published by `tutormail dns-publish`, not the stack.
     assert len(resources(xy_template, "AWS::Route53::RecordSetGroup")) == 2
     assert not resources(xy_template, "AWS::Route53::RecordSet")
+
+
+def _dmarc_records(catalog, slug):
+    template = Template.from_stack(synthesize(catalog, nag=False).node.find_child(f"TutorMail-{slug}"))
+    groups = resources(template, "AWS::Route53::RecordSetGroup").values()
+    return {r["Name"]: r["ResourceRecords"] for group in groups for r in group["Properties"]["RecordSets"]
+            if isinstance(r["Name"], str) and r["Name"].startswith("_dmarc.")}
+
+
+def test_dmarc_keep_writes_no_record_and_platform_dmarc_publishes_the_named_policy():
+    catalog = load_catalog(INSTITUTIONS, only=["instituicao-xy"])
+    xy = catalog.institutions["instituicao-xy"]
+    kept = dataclasses.replace(xy, platform_dmarc="reject", dns=tuple(
+        dataclasses.replace(d, dmarc="keep") if d.provider == "route53" else d for d in xy.dns))
+    found = _dmarc_records(dataclasses.replace(catalog, institutions={"instituicao-xy": kept}), "instituicao-xy")
+    assert found == {"_dmarc.instituicao-xy.sistematutor.com.br": ['"v=DMARC1; p=reject;"']}
 
 
 def test_smtp_user_may_only_send_raw_email_as_its_addresses(xy_template):

@@ -18,7 +18,8 @@ WORDS = ["name", "slug", "dns", "companies", "domain", "provider", "route53", "r
          "rules", "email", "display_name", "logo", "comunicacao", "news", "avisos", "smtp_key_generation",
          "smtp_key_keep_previous", "escola.com.br", "instituicaoxy.com.br", "comunicacao@escola.com.br",
          "a@instituicaoxy.com.br", "tutormail/sorteio/tsig", "Z0987654321ZYXWVUTSRQ", "logos/instituicao-xy.png",
-         "../platform.yaml", "sistematutor.com.br", "x*@escola.com.br", "\u202e", "\u2028", "sorteio"]
+         "../platform.yaml", "sistematutor.com.br", "x*@escola.com.br", "\u202e", "\u2028", "sorteio",
+         "dmarc", "keep", "publish", "platform_dmarc", "inherit"]
 SCALARS = st.one_of(st.sampled_from(WORDS), st.text(max_size=12), st.integers(-3, 70_000), st.booleans(),
                     st.none(), st.floats(allow_nan=True))
 KEYS = st.one_of(st.sampled_from(WORDS), st.text(max_size=6), st.integers(0, 3))

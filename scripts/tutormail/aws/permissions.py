@@ -118,6 +118,11 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "ses:GetAccount", ANY),
     Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
+    # plan runs the preflight unless --offline (cli/preflight.check_plans)
+    Grant("plan", "ses:GetEmailIdentity", IDENTITY),
+    Grant("plan", "ses:GetAccount", ANY),
+    Grant("plan", "cloudformation:DescribeStackResources", STACK),
+    Grant("plan", "route53:ListResourceRecordSets", ZONE),
     # sending health (reputation/): rates, alarms, the event log, the switch, the pause marks
     *(Grant(command, action, kind) for command in ("reputation", "status", "resume") for action, kind in (
         ("cloudwatch:GetMetricData", ANY), ("cloudwatch:DescribeAlarms", ALARM),

@@ -42,6 +42,7 @@ class DnsDomain:
     provider: str  # route53 | rfc2136 | manual
     mail_from: str  # full MAIL FROM domain, A-labels
     dmarc_policy: str = "none"
+    dmarc: str = "publish"  # publish: we write _dmarc.<domain>; keep: the domain's own record stays, we write none
     hosted_zone_id: str | None = None  # route53
     zone_name: str | None = None  # route53: the zone's apex, the domain itself unless set
     server: str | None = None  # rfc2136: host
@@ -80,6 +81,7 @@ class Institution:
     smtp_key_generation: int = 1
     smtp_key_keep_previous: bool = False
     source: str = ""
+    platform_dmarc: str = "inherit"  # the platform subdomain's DMARC: inherit, or the p= we publish there
     reputation: Thresholds | None = None  # issue 14: overrides of the platform's thresholds
 
     def company(self, name: str) -> Company:

@@ -22,6 +22,12 @@ from tutormail.catalog.reputation_fields import platform_reputation_schema, repu
 
 PROVIDERS = ("route53", "rfc2136", "manual")
 DMARC_POLICIES = ("none", "quarantine", "reject")
+# Whether the product writes `_dmarc.<domain>`. RFC 7489 6.6.3: with two DMARC records no policy applies,
+# and synthesis reads no DNS, so the file decides; `tutormail preflight` names a `publish` that meets a
+# record already there a conflict (a deploy would fail on it, dns-publish refuses it).
+DMARC_MODES = ("publish", "keep")
+# A platform subdomain inherits the platform domain's policy (RFC 7489 6.6.3 step 3) unless one is named.
+PLATFORM_DMARC = ("inherit", *DMARC_POLICIES)
 ZONE_ID_RE = re.compile(r"^Z[A-Z0-9]{4,32}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
@@ -125,8 +131,13 @@ def _github_schema() -> dict[str, Any]:
 _DNS_COMMON = (
     Field("domain", "domain", required=True),
     Field("provider", "text", required=True, choices=PROVIDERS),
-    Field("mail_from", "domain", description="MAIL FROM domain, under domain (default mail.<domain>)"),
-    Field("dmarc_policy", "text", choices=DMARC_POLICIES, default="none"),
+    Field("mail_from", "domain", description="MAIL FROM domain, under domain (default bounce.<domain>); it must "
+          "receive no mail (SES writes its one MX there)"),
+    Field("dmarc", "text", choices=DMARC_MODES, default="publish",
+          description="publish: we write _dmarc.<domain> (p=dmarc_policy), where none exists; keep: the domain's "
+          "own DMARC record stays as it is and we write none"),
+    Field("dmarc_policy", "text", choices=DMARC_POLICIES, default="none",
+          description="the p= of the record written with dmarc: publish"),
 )
 DNS_ENTRY = Shape(_DNS_COMMON, discriminator="provider", variants={
     "route53": (
@@ -166,6 +177,9 @@ INSTITUTION = Shape((
     Field("companies", "list", required=True, items=COMPANY, min_items=1),
     Field("smtp_key_generation", "integer", minimum=1, maximum=10_000, default=1),
     Field("smtp_key_keep_previous", "boolean", default=False),
+    Field("platform_dmarc", "text", choices=PLATFORM_DMARC, default="inherit",
+          description="DMARC of <slug>.<platform_domain>: inherit the platform domain's policy (no record "
+          "written), or publish _dmarc.<slug>.<platform_domain> with this p= (never weaker than the inherited one)"),
     Field("reputation", "mapping", json_schema=reputation_schema,  # issue 14
           description="this institution's warn/pause levels, overriding platform.yaml's"),
 ))

@@ -27,6 +27,13 @@ def tsig_prefix(slug: str) -> str:
     return f"tutormail/{slug}/"
 
 
+def default_mail_from(domain: str) -> str:
+    """A sub-domain mail is unlikely to use already (`mail.` often is webmail or a receiving host): SES
+    publishes exactly one MX there and the MAIL FROM domain must not receive mail
+    (https://docs.aws.amazon.com/ses/latest/dg/mail-from.html)."""
+    return f"bounce.{domain}"
+
+
 def overlaps(a: str, b: str) -> bool:
     """One domain is the other or under it (both A-labels)."""
     return is_same_or_subdomain(a, b) or is_same_or_subdomain(b, a)
@@ -62,12 +69,20 @@ class _Entry:
         if domain is None:
             return None
         if "mail_from" not in self.node:
-            return f"mail.{domain}"
+            return default_mail_from(domain)
         raw = self.chk.domain(self.node, DNS_ENTRY.get("mail_from"), self.prefix)
         if raw is not None and not raw.endswith("." + domain):
-            self.add("mail_from", f"must be a subdomain of {domain} (e.g. mail.{domain})")
+            self.add("mail_from", f"must be a subdomain of {domain} (e.g. {default_mail_from(domain)})")
             return None
         return raw
+
+    def dmarc(self) -> tuple[str | None, str | None]:
+        mode = self.chk.text(self.node, DNS_ENTRY.get("dmarc"), self.prefix)
+        policy = self.chk.text(self.node, DNS_ENTRY.get("dmarc_policy"), self.prefix)
+        if mode == "keep" and "dmarc_policy" in self.node:
+            self.add("dmarc_policy", "with dmarc: keep no DMARC record is written, so no policy applies here: "
+                     "remove dmarc_policy, or set dmarc: publish")
+        return mode, policy
 
     def route53(self, domain: str | None) -> dict[str, Any]:
         zone = self.chk.text(self.node, DNS_ENTRY.get("hosted_zone_id", "route53"), self.prefix)
@@ -116,13 +131,14 @@ def parse_dns_entry(entries: list, index: int, chk: Checker, platform: Platform 
     before = len(chk.problems)
     entry = _Entry(node, index, chk, platform)
     domain, provider = entry.domain(), entry.provider()
-    policy = chk.text(node, DNS_ENTRY.get("dmarc_policy"), entry.prefix)
+    mode, policy = entry.dmarc()
     mail_from = entry.mail_from(domain)
     values = {"route53": lambda: entry.route53(domain), "rfc2136": lambda: entry.rfc2136(slug)}.get(
         provider, dict)()
     if len(chk.problems) > before or not domain or not provider:
         return None
-    return DnsDomain(domain=domain, provider=provider, mail_from=mail_from, dmarc_policy=policy, **values)
+    return DnsDomain(domain=domain, provider=provider, mail_from=mail_from, dmarc_policy=policy, dmarc=mode,
+                     **values)
 
 
 def _zone_names_agree(parsed: Sequence[tuple[int, DnsDomain]], raw: Any, chk: Checker) -> None:

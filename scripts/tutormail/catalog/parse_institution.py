@@ -84,12 +84,13 @@ def parse_institution_document(doc: Any, path: Path, chk: Checker, platform: Pla
     dns = parse_dns(doc, chk, platform, slug)
     companies = _companies(doc, chk, slug, platform, directory)
     generation, keep_previous = _key_generation(doc, chk)
+    platform_dmarc = chk.text(doc, INSTITUTION.get("platform_dmarc"), "")
     reputation = parse_institution_reputation(doc, chk, platform.reputation if platform else None)  # issue 14
     if chk.problems:
         return None
     return Institution(name=name, slug=slug, companies=tuple(companies), dns=tuple(dns),
                        smtp_key_generation=generation, smtp_key_keep_previous=keep_previous, source=chk.file,
-                       reputation=reputation)
+                       platform_dmarc=platform_dmarc, reputation=reputation)
 
 
 def parse_institution(path: Path, platform: Platform | None, directory: Path

@@ -73,7 +73,7 @@ SES_MEANING = {
     "MISSING": "the identity does not exist in SES (deploy the stack)",
 }
 MAIL_FROM_MEANING = {
-    "SUCCESS": "the MAIL FROM MX is in place: bounces go through mail.<domain>",
+    "SUCCESS": "the MAIL FROM MX is in place: bounces go through the MAIL FROM domain (bounce.<domain> by default)",
     "PENDING": "SES has not seen the MAIL FROM MX yet; mail uses amazonses.com as MAIL FROM meanwhile",
     "FAILED": "the MAIL FROM MX is missing; SES falls back to amazonses.com (SPF then aligns with SES, not you)",
     "TEMPORARY_FAILURE": "SES could not check the MAIL FROM MX for a while; it retries",

@@ -19,12 +19,13 @@ import dns.tsigkeyring
 import dns.update
 
 from tutormail.aws import client as aws
+from tutormail.catalog.fields import DMARC_POLICIES
 from tutormail.catalog.model import DnsDomain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import DnsEndpoints, ask, resolver
 from tutormail.exitcodes import Exit, TutormailError
-from tutormail.plan.build import RECORD_TTL
+from tutormail.plan.build import RECORD_TTL, dmarc_value
 
 
 class PublishError(TutormailError):
@@ -103,7 +104,7 @@ def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: A
 class Change:
     name: str
     type: str
-    action: str  # add | change | nothing | keep (an existing DMARC policy) | conflict (a person decides)
+    action: str  # add | change | nothing | conflict (a person decides)
     wanted: tuple[str, ...]
     found: tuple[str, ...]
     reason: str = ""
@@ -135,23 +136,39 @@ def txt_starting(values: tuple[str, ...], tag: str) -> list[str]:
     return [v for v in values if v.strip('"').lower().startswith(tag)]
 
 
+KEEP_DMARC = "set `dmarc: keep` on this domain in the institution file (the record stays as it is, byte for byte)"
+
+
+def _dmarc_decision(found: tuple[str, ...]) -> tuple[str, str]:
+    """`dmarc: publish` where a DMARC policy is already published. RFC 7489 6.6.3: with two DMARC records no
+    policy applies, and replacing it could weaken it: a person decides, and the file then says so."""
+    existing = txt_starting(found, "v=dmarc1")
+    if not existing:
+        return "add", ""
+    ours = existing[0].strip('"') in {dmarc_value(policy) for policy in DMARC_POLICIES}
+    return "conflict", (f"a DMARC policy is already published: {existing[0]}; {KEEP_DMARC}" + (
+        "; it has the form tutor-mail writes: if it is ours from an earlier dmarc_policy, change it by hand "
+        "(a DMARC record is never replaced)" if ours else ""))
+
+
 def decide(purpose: str, found: tuple[str, ...], want: tuple[str, ...], cname: tuple[str, ...]) -> tuple[str, str]:
     """What to do at one (name, type) we own, never overwriting what someone else published there."""
+    if purpose == "dmarc" and cname:
+        return "conflict", f"the name is a CNAME to {cname[0]} (a DMARC policy kept elsewhere): {KEEP_DMARC}"
     if purpose != "dkim" and cname:
         return "conflict", f"the name is a CNAME to {cname[0]}: choose another mail_from or remove the CNAME"
     if found == want:
         return "nothing", ""
     if purpose == "dmarc":
-        # RFC 7489 6.6.3: with two DMARC records no policy applies; the existing one is never weakened.
-        existing = txt_starting(found, "v=dmarc1")
-        return ("keep", f"a DMARC policy is already published: {existing[0]}") if existing else ("add", "")
+        return _dmarc_decision(found)
     if purpose == "mail-from-spf":
         if set(want) <= set(found):
             return "nothing", ""
         other = txt_starting(found, "v=spf1")  # RFC 7208 3.2: two SPF records are a permanent error
         return ("conflict", f"another SPF record is published there: {other[0]}") if other else ("add", "")
     if purpose == "mail-from-mx":
-        # SES requires exactly one MX at the MAIL FROM domain, which must not receive mail.
+        # SES requires exactly one MX at the MAIL FROM domain, which must not receive mail
+        # (https://docs.aws.amazon.com/ses/latest/dg/mail-from.html).
         return ("conflict", f"the name already has MX {', '.join(found)}: it receives mail, choose another "
                             "mail_from") if found else ("add", "")
     return ("change" if found else "add"), ""

@@ -89,6 +89,11 @@ def _tags(record: str) -> list[tuple[str, str]]:
     return [(pair[0].strip().lower(), pair[1].strip() if len(pair) == 2 else "") for pair in pairs]
 
 
+def tag_map(record: str) -> dict[str, str]:
+    """A DMARC record's tags by lower-case name (section 6.3), the last of a repeated tag winning."""
+    return dict(_tags(record))
+
+
 def is_dmarc(record: str) -> bool:
     """Section 6.6.3 steps 2 and 4: only records whose first tag is v=DMARC1 count. The version's
     case is forgiven here: a reading that finds more policies is the safe one for readiness."""

@@ -58,11 +58,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     catalog = load_catalog(_institutions_dir(args), only=[args.slug])
     plan = plan_for(catalog, args.slug)
     warnings = [] if args.offline else dmarc_warnings(plan, args.runtime.dns)
+    # Online, the plan carries the preflight (what is already there) and its exit code: 1 a conflict, 4 AWS/DNS.
+    checked, code = ({"skipped": preflight.OFFLINE}, Exit.OK) if args.offline else preflight.check_plans(
+        catalog.platform, [plan], args.runtime.dns)
     if args.output == "json":
-        emit_json({**plan_data(plan), "warnings": warnings})
+        emit_json({**plan_data(plan), "warnings": warnings, "preflight": checked})
     else:
-        print_plan(plan, sys.stdout, warnings)
-    return Exit.OK
+        print_plan(plan, sys.stdout, warnings, checked)
+    return code
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -110,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan = add("plan", cmd_plan, "what will exist for an institution: identities, records, SMTP user, "
                "accounts, rules")
     plan.add_argument("slug")
-    plan.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
+    plan.add_argument("--offline", action="store_true",
+                      help="read nothing from AWS or the DNS: no preflight, no DMARC look-ups")
     add("schema", cmd_schema, "print the JSON Schema of an institution file")
     preflight.add_parser(add)
 

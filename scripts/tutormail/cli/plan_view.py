@@ -6,10 +6,12 @@ from typing import Any, TextIO
 
 from tutormail.cenario2.dmarc import DmarcLookups, domain_of
 from tutormail.cli.output import section, table
+from tutormail.cli.preflight import report_text
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.plan.build import InstitutionPlan
 
 SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
+DMARC_TEXT = {"publish": "we publish _dmarc", "keep": "theirs, kept", "inherit": "the platform domain's"}
 
 
 def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
@@ -20,6 +22,7 @@ def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
             "name": identity.name, "display": identity.display, "kind": identity.kind,
             "scenario": identity.scenario, "provider": identity.provider,
             "records_published_by": identity.owner, "mail_from": identity.mail_from,
+            "dmarc": identity.dmarc if identity.kind == "domain" else None,
         })
         records.extend({"identity": r.identity, "name": r.name, "type": r.type, "value": r.value,
                         "purpose": r.purpose, "ttl": r.ttl, "published_by": identity.owner}
@@ -61,15 +64,16 @@ def dmarc_warnings(plan: InstitutionPlan, endpoints: DnsEndpoints) -> list[dict[
     return found
 
 
-def print_plan(plan: InstitutionPlan, out: TextIO, warnings: list[dict[str, Any]] = ()) -> None:
+def print_plan(plan: InstitutionPlan, out: TextIO, warnings: list[dict[str, Any]] = (),
+               checked: dict[str, Any] | None = None) -> None:
     data = plan_data(plan)
     inst = data["institution"]
     out.write(f"Institution {inst['name']} ({inst['slug']}), stack {data['stack']}, "
               f"region {data['region']}\n\n")
     section("Identities (SES)", table(
-        ["identity", "kind", "verified by", "records published by"],
-        [[i["display"], i["kind"], SCENARIO_TEXT[i["scenario"]], i["records_published_by"] or "-"]
-         for i in data["identities"]]), out)
+        ["identity", "kind", "verified by", "records published by", "DMARC"],
+        [[i["display"], i["kind"], SCENARIO_TEXT[i["scenario"]], i["records_published_by"] or "-",
+          DMARC_TEXT.get(i["dmarc"], "-")] for i in data["identities"]]), out)
     section("DNS records (DKIM tokens are known after deploy)", table(
         ["name", "type", "value", "published by"],
         [[r["name"], r["type"], r["value"], r["published_by"]] for r in data["records"]]), out)
@@ -88,3 +92,7 @@ def print_plan(plan: InstitutionPlan, out: TextIO, warnings: list[dict[str, Any]
                 ["Tutor rule", "account"], sorted(company["rules"].items())), out)
     for warning in warnings:
         section(f"WARNING {warning['identity']}", warning["warning"], out)
+    if checked is not None:
+        reports = checked.get("institutions", [])
+        section("Preflight (what is there now)", "\n".join(
+            [checked["skipped"]] if "skipped" in checked else [report_text(r) for r in reports]), out)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
-from tutormail.catalog.model import load_catalog
+from tutormail.catalog.model import Platform, load_catalog
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.cli.output import emit_json, section, table
-from tutormail.plan.build import build_plan
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit
+from tutormail.plan.build import InstitutionPlan, build_plan
 from tutormail.preflight.check import run
 
 
@@ -21,24 +24,52 @@ def add_parser(add) -> None:
     parser.add_argument("--all", action="store_true", help="every institution in the directory")
 
 
+OFFLINE = ("skipped (--offline): nothing was read from AWS or the DNS, so records, identities and DMARC "
+           "policies already there, and the conflicts they make, are not shown; run `tutormail preflight SLUG`")
+
+
+def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: DnsEndpoints
+                ) -> tuple[dict[str, Any], Exit]:
+    """The preflight of these institutions with the runtime's clients (`preflight`, `plan`)."""
+    data, code = run(plans, Ses(platform), aws.client("cloudformation", platform.region),
+                     aws.client("route53", platform.region), endpoints)
+    return {"exit_code": int(code), **data}, code
+
+
 def cmd_preflight(args: argparse.Namespace) -> int:
     if not args.all and not args.slugs:
         raise ConfigurationError([Problem("preflight", 0, "SLUG", "name institutions or use --all")])
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
-    platform = catalog.platform
-    plans = [build_plan(catalog.institutions[slug], platform) for slug in catalog.institutions]
-    data, code = run(plans, Ses(platform), aws.client("cloudformation", platform.region),
-                     aws.client("route53", platform.region), args.runtime.dns)
+    plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in catalog.institutions]
+    data, code = check_plans(catalog.platform, plans, args.runtime.dns)
     if args.output == "json":
-        emit_json({"exit_code": int(code), **data})
+        emit_json(data)
         return code
     if data["account_summary"]:
         print(data["account_summary"])
     for report in data["institutions"]:
-        rows = [[n["name"], n["type"], n["source"], " ".join(n["found"]) or "-", n["action"], n["reason"]]
-                for n in report.get("names", [])]
-        body = table(["name", "type", "asked", "there now", "action", "why"], rows) if rows else ""
-        problems = report["conflicts"] or ([report["error"]] if "error" in report else [])
-        body += "\n" + ("\n".join(f"CONFLICT: {c}" for c in problems) if problems else "clear: nothing in the way")
-        section(report["institution"], body)
+        section(report["institution"], report_text(report))
     return code
+
+
+def _dmarc_line(check: dict[str, Any]) -> str:
+    if check["state"] == "unknown":
+        in_force = "unknown"
+    elif check["record"]:
+        in_force = f"{check['policy'] or 'no DMARC processing'} ({check['record_name']}: {check['record']})"
+    else:
+        in_force = "none (no DMARC record)"
+    ours = f"we publish {check['publishes']}" if check["publishes"] else "we publish nothing"
+    lines = [f"DMARC of {check['identity']} (dmarc: {check['mode']}): in force {in_force}; {ours}",
+             f"  alignment: {check['alignment']}"]
+    return "\n".join(lines + ([f"  note: {check['note']}"] if check["note"] else []))
+
+
+def report_text(report: dict[str, Any]) -> str:
+    """One institution's preflight for people: the names, the DMARC policies, the conflicts."""
+    rows = [[n["name"], n["type"], n["source"], " ".join(n["found"]) or "-", n["action"], n["reason"]]
+            for n in report.get("names", [])]
+    body = table(["name", "type", "asked", "there now", "action", "why"], rows) if rows else ""
+    body += "".join("\n" + _dmarc_line(check) for check in report.get("dmarc", []))
+    problems = report["conflicts"] or ([report["error"]] if "error" in report else [])
+    return body + "\n" + ("\n".join(f"CONFLICT: {c}" for c in problems) if problems else "clear: nothing in the way")

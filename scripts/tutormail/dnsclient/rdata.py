@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
 
 def fqdn(name: str) -> str:
     return name if name.endswith(".") else name + "."
@@ -9,6 +13,12 @@ def fqdn(name: str) -> str:
 
 def quote_txt(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def txt_text(value: str) -> str:
+    """The text of a TXT record in presentation form (one or more quoted strings), as receivers join it."""
+    rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, zone_rdata("TXT", value))
+    return "".join(part.decode(errors="replace") for part in rdata.strings)
 
 
 def zone_rdata(rtype: str, value: str) -> str:

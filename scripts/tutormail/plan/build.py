@@ -11,6 +11,7 @@ from email.charset import Charset
 
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
+from tutormail.catalog.parse_dns import default_mail_from
 from tutormail.catalog.regions import smtp_endpoint
 from tutormail.reputation import names as reputation_names
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
@@ -37,6 +38,7 @@ class Identity:
     provider: str | None  # route53 | rfc2136 | manual for domains; None for addresses
     mail_from: str | None = None
     dmarc_policy: str = "none"
+    dmarc: str = "publish"  # publish | keep (the domain's own record) | inherit (the platform domain's)
     hosted_zone_id: str | None = None
     zone_name: str | None = None
     dns: DnsDomain | None = None
@@ -135,9 +137,15 @@ class InstitutionPlan:
         records.append(Record(identity.name, identity.mail_from, "MX",
                               f"10 feedback-smtp.{self.platform.region}.amazonses.com", "mail-from-mx"))
         records.append(Record(identity.name, identity.mail_from, "TXT", SPF_VALUE, "mail-from-spf"))
-        records.append(Record(identity.name, f"_dmarc.{identity.name}", "TXT",
-                              f"v=DMARC1; p={identity.dmarc_policy};", "dmarc"))
+        if identity.dmarc == "publish":  # keep/inherit: the policy in force is someone else's, never replaced
+            records.append(Record(identity.name, f"_dmarc.{identity.name}", "TXT",
+                                  dmarc_value(identity.dmarc_policy), "dmarc"))
         return tuple(records)
+
+
+def dmarc_value(policy: str) -> str:
+    """The DMARC record `dmarc: publish` writes."""
+    return f"v=DMARC1; p={policy};"
 
 
 def ascii_mailbox(display_name: str, ascii_address: str) -> str:
@@ -184,15 +192,25 @@ def _identity_for(address_domain: str, address: str, institution: Institution, p
     return Identity(name=address, kind=IdentityKind.EMAIL, scenario=SCENARIO_LINK, provider=None)
 
 
-def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
+def _platform_identity(institution: Institution, platform: Platform) -> Identity:
+    """<slug>.<platform domain>. Its own `_dmarc` record, even p=none, would override the platform domain's
+    policy for it (RFC 7489 6.6.3: the organisational domain's record applies only where the subdomain has
+    none), so none is written unless the file names a policy (`platform_dmarc`)."""
     sub = platform_subdomain(institution, platform)
-    platform_identity = Identity(name=sub, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS, provider=Provider.ROUTE53,
-                                 mail_from=f"mail.{sub}", hosted_zone_id=platform.hosted_zone_id,
-                                 zone_name=platform.platform_domain, is_platform=True)
+    chosen = institution.platform_dmarc
+    return Identity(name=sub, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS, provider=Provider.ROUTE53,
+                    mail_from=default_mail_from(sub), hosted_zone_id=platform.hosted_zone_id,
+                    dmarc="inherit" if chosen == "inherit" else "publish",
+                    dmarc_policy="none" if chosen == "inherit" else chosen,
+                    zone_name=platform.platform_domain, is_platform=True)
+
+
+def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
+    platform_identity = _platform_identity(institution, platform)
     # Longest domain first, so an address under a more specific entry goes to that entry.
     dns_identities = [
         Identity(name=d.domain, kind=IdentityKind.DOMAIN, scenario=SCENARIO_DNS, provider=d.provider,
-                 mail_from=d.mail_from, dmarc_policy=d.dmarc_policy, hosted_zone_id=d.hosted_zone_id,
+                 mail_from=d.mail_from, dmarc_policy=d.dmarc_policy, dmarc=d.dmarc, hosted_zone_id=d.hosted_zone_id,
                  zone_name=d.zone_name, dns=d)
         for d in sorted(institution.dns, key=lambda d: -len(d.domain))
     ]

@@ -15,12 +15,16 @@ import dns.exception
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses, account_view
+from tutormail.catalog.fields import DMARC_POLICIES
+from tutormail.catalog.names import is_same_or_subdomain
 from tutormail.cenario1.publish import PublishError, decide
 from tutormail.cenario1.records import DomainRecords, records_for
-from tutormail.dnsclient.rdata import comparable
-from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, zone_of
+from tutormail.dnsclient.rdata import comparable, txt_text
+from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, txt_values, zone_of
 from tutormail.exitcodes import Exit, worst
-from tutormail.plan.build import Identity, InstitutionPlan
+from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
+from tutormail.preflight.dmarc import DmarcCheck
+from tutormail.preflight.dmarc import check as dmarc_check
 
 
 @dataclass(frozen=True)
@@ -94,33 +98,59 @@ def _dns_lookup(domain: str, endpoints: DnsEndpoints):
     return lookup
 
 
-def check_names(item: DomainRecords, route53: Any, endpoints: DnsEndpoints = SYSTEM) -> list[NameCheck]:
-    identity: Identity = item.identity
-    if identity.provider == "route53":
-        listed = Route53Names(route53, identity.hosted_zone_id)
+def name_lookup(identity: Identity, route53: Any, endpoints: DnsEndpoints = SYSTEM):
+    """lookup(name, type) -> (values, where asked): the Route 53 API for a zone of ours, else the domain's
+    authoritative servers."""
+    if identity.provider != "route53":
+        return _dns_lookup(identity.name, endpoints)
+    listed = Route53Names(route53, identity.hosted_zone_id)
+    return lambda name, rtype: (listed.get(name, rtype), "Route 53 API")
 
-        def lookup(name, rtype):
-            return listed.get(name, rtype), "Route 53 API"
-    else:
-        lookup = _dns_lookup(identity.name, endpoints)
+
+def txt_fetch(identity: Identity, lookup, endpoints: DnsEndpoints = SYSTEM):
+    """fetch(name) -> TXT strings, for the DMARC discovery: names in the identity's zone as `lookup` sees
+    them (a Route 53 record not yet served anywhere included), others through the resolver."""
+    zone = identity.zone_name if identity.provider == "route53" else identity.name
+
+    def fetch(name: str) -> list[str]:
+        if is_same_or_subdomain(name, zone):
+            return [txt_text(value) for value in lookup(name, "TXT")[0]]
+        return txt_values(name, endpoints)
+    return fetch
+
+
+def _stack_dmarc(identity: Identity, purpose: str, found: tuple[str, ...], managed: bool) -> bool:
+    """The DMARC record our deployed stack wrote with an earlier dmarc_policy: the deploy updates its own
+    record set (a record the stack took over was identical to what it wrote, so it is ours as well)."""
+    ours = {(comparable("TXT", dmarc_value(policy)),) for policy in DMARC_POLICIES}
+    return identity.provider == "route53" and managed and purpose == "dmarc" and found in ours
+
+
+def _check_name(identity: Identity, name: str, rtype: str, purpose: str, values: list[str], lookup,
+                managed: bool) -> NameCheck:
+    found, source = lookup(name, rtype)
+    cname = lookup(name, "CNAME")[0] if rtype != "CNAME" else ()
+    want = _normal(rtype, values)
+    action, reason = decide(purpose, found, want, cname)
+    if _stack_dmarc(identity, purpose, found, managed) and found != want:
+        action, reason = "change", "the stack's own record, from an earlier dmarc_policy: the deploy updates it"
+    elif identity.provider == "route53" and found and found != want and action != "conflict":
+        # The stack creates its record sets and takes over only identical ones: it would fail here.
+        action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
+                                      f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
+                                      "change the record first")
+    return NameCheck(identity.name, name, rtype, purpose, source, found, action, reason)
+
+
+def check_names(item: DomainRecords, lookup, managed: bool = False) -> list[NameCheck]:
+    """`managed`: the identity is in our deployed stack, whose record sets a deploy may update."""
     wanted: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for record in item.records:
         if record.purpose == "dkim" and not item.tokens_known:
             continue  # the names come with SES's tokens: random, nobody else has them
         wanted.setdefault((record.name, record.type), (record.purpose, []))[1].append(record.value)
-    checks = []
-    for (name, rtype), (purpose, values) in wanted.items():
-        found, source = lookup(name, rtype)
-        cname = lookup(name, "CNAME")[0] if rtype != "CNAME" else ()
-        want = _normal(rtype, values)
-        action, reason = decide(purpose, found, want, cname)
-        if identity.provider == "route53" and found and found != want:
-            # The stack creates its record sets and takes over only identical ones: it would fail here.
-            action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
-                                          f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
-                                          "change the record first")
-        checks.append(NameCheck(identity.name, name, rtype, purpose, source, found, action, reason))
-    return checks
+    return [_check_name(item.identity, name, rtype, purpose, values, lookup, managed)
+            for (name, rtype), (purpose, values) in wanted.items()]
 
 
 def _stack_identities(cloudformation: Any, stack_name: str) -> set[str]:
@@ -153,13 +183,18 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
               endpoints: DnsEndpoints = SYSTEM) -> tuple[dict[str, Any], Exit]:
     identities = check_identities(plan, ses, cloudformation)
     names: list[NameCheck] = []
+    dmarc: list[DmarcCheck] = []
     for identity in plan.identities:
         if identity.kind == "domain":
-            names += check_names(records_for(plan, identity, ses.identity(identity.name)), route53, endpoints)
+            lookup = name_lookup(identity, route53, endpoints)
+            managed = any(c.identity == identity.name and c.managed_by_stack for c in identities)
+            names += check_names(records_for(plan, identity, ses.identity(identity.name)), lookup, managed)
+            dmarc.append(dmarc_check(identity, txt_fetch(identity, lookup, endpoints)))
     conflicts = [c.conflict for c in identities if c.conflict]
     conflicts += [f"{n.name} {n.type}: {n.reason}" for n in names if n.action == "conflict"]
+    conflicts += [f"_dmarc.{d.identity} TXT: {d.conflict}" for d in dmarc if d.conflict]
     report = {"institution": plan.slug, "identities": [asdict(c) for c in identities],
-              "names": [asdict(n) for n in names], "conflicts": conflicts}
+              "names": [asdict(n) for n in names], "dmarc": [asdict(d) for d in dmarc], "conflicts": conflicts}
     return report, Exit.ACTION_NEEDED if conflicts else Exit.OK
 
 
