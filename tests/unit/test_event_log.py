@@ -117,3 +117,35 @@ def test_reputation_reads_each_institutions_lines_and_skips_lambdas_own():
     assert found["instituicao-xy"][-1].endswith(
         " Bounce from=comunicacao@instituicaoxy.com.br bounce=Permanent/General message_id=0100-abc "
         "recipients=*@example.org")
+
+
+class _PagedLogs:
+    """FilterLogEvents over several pages, oldest first, as CloudWatch Logs returns a window."""
+
+    def __init__(self, pages):
+        self.pages, self.calls = pages, []
+
+    def filter_log_events(self, **kwargs):
+        self.calls.append(kwargs)
+        index = int(kwargs.get("nextToken", 0))
+        page = {"events": [{"timestamp": 1_795_000_000_000 + index * 10 + n, "message": m}
+                           for n, m in enumerate(self.pages[index])]}
+        return {**page, "nextToken": str(index + 1)} if index + 1 < len(self.pages) else page
+
+
+def test_the_last_events_come_from_the_last_page_of_the_window():
+    old = json.dumps(record(_bounce(["old@old.example"])))
+    new = json.dumps(record(_bounce(["new@new.example"])))
+    logs = _PagedLogs([[old] * 3, [old] * 3, [new] * 2])
+    found = read_events(logs, ["instituicao-xy"], datetime.now(UTC))
+    assert [c.get("nextToken") for c in logs.calls] == [None, "1", "2"]  # the last hour had events: one window
+    assert found["instituicao-xy"][-2:] == [found["instituicao-xy"][-1]] * 2
+    assert found["instituicao-xy"][-1].endswith("recipients=*@new.example")
+    assert found["instituicao-xy"][0].endswith("recipients=*@old.example")  # three kept: the newest two and one before
+
+
+def test_an_institution_without_events_in_the_last_hour_is_looked_for_in_the_day():
+    logs = _PagedLogs([[json.dumps(record(_bounce(["a@example.org"])))]])
+    read_events(logs, ["instituicao-xy", "faculdade-delta"], datetime.now(UTC))
+    hour, day = (c["startTime"] for c in logs.calls)
+    assert len(logs.calls) == 2 and hour - day == 23 * 3600 * 1000

@@ -24,6 +24,7 @@ from tutormail.reputation.pause import PauseMark
 QUERIES_PER_CALL = 500  # GetMetricData's limit
 ALARMS_PER_CALL = 100  # DescribeAlarms' limit
 CONFIRM_WITH_SES = 20  # up to this many institutions, the sending switch is read from SES itself
+EVENT_PAGES = 20  # 20,000 log lines: a bound on one command's reads
 EVENTS_KEPT = 3
 
 
@@ -113,22 +114,35 @@ def read_alarms(cloudwatch: Any, slugs: list[str]) -> dict[str, tuple[str, str]]
 def read_events(logs: Any, slugs: Iterable[str], now: datetime) -> dict[str, list[str]]:
     """The last bounces/complaints/rejects of each institution, from the event record: one JSON line
     per event (event_log.handler), attributed by its configuration set. Lambda's own lines in the
-    same log group (START, END, REPORT) are not events and are skipped."""
+    same log group (START, END, REPORT) are not events and are skipped.
+
+    FilterLogEvents returns the window oldest first, a page at a time
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html):
+    the newest are on the last page, so the pages are read to the end (at most EVENT_PAGES of them,
+    newest window first: the last hour, then the last day)."""
     wanted = set(slugs)
     events: dict[str, list[str]] = {}
-    try:
-        page = aws.call("CloudWatch Logs FilterLogEvents", logs.filter_log_events,
-                        logGroupName=names.EVENT_LOG_GROUP, limit=1000,
-                        startTime=int((now - timedelta(days=1)).timestamp() * 1000))
-    except aws.ServiceError as exc:
-        if aws.is_not_found(exc):
-            return events
-        raise
-    for entry in page.get("events", []):
-        logged = _logged_event(entry.get("message", ""))
-        slug = names.slug_of_configuration_set(logged.get("configuration_set")) if logged else None
-        if slug in wanted:
-            events.setdefault(slug, []).append(_event_text(entry.get("timestamp", 0), logged))
+    for window in (timedelta(hours=1), timedelta(days=1)):
+        kwargs: dict[str, Any] = {"logGroupName": names.EVENT_LOG_GROUP, "limit": 1000,
+                                  "startTime": int((now - window).timestamp() * 1000)}
+        events = {}
+        for _ in range(EVENT_PAGES):
+            try:
+                page = aws.call("CloudWatch Logs FilterLogEvents", logs.filter_log_events, **kwargs)
+            except aws.ServiceError as exc:
+                if aws.is_not_found(exc):
+                    return {}
+                raise
+            for entry in page.get("events", []):
+                logged = _logged_event(entry.get("message", ""))
+                slug = names.slug_of_configuration_set(logged.get("configuration_set")) if logged else None
+                if slug in wanted:
+                    events.setdefault(slug, []).append(_event_text(entry.get("timestamp", 0), logged))
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        if wanted <= set(events):  # every institution asked about has events in the last hour
+            break
     return {slug: found[-EVENTS_KEPT:] for slug, found in events.items()}
 
 
