@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -43,7 +44,10 @@ SERVICES = ("cloudwatch", "logs", "sesv2", "dynamodb")
 
 
 def populate(slugs: list[str], region: str) -> None:
-    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    # botocore gzips a large PutMetricData body; moto cannot read it and answers SignatureDoesNotMatch.
+    # Only the bench's own seeding sends it (the product never puts metrics).
+    cloudwatch = boto3.client("cloudwatch", region_name=region,
+                              config=Config(disable_request_compression=True))
     ensure_progress_table(region)  # what TutorMail-Platform does
     sesv2 = boto3.client("sesv2", region_name=region)
     data = []
