@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -32,16 +33,21 @@ from tutormail.aws.progress_store import ProgressStore  # noqa: E402
 from tutormail.aws.progress_tags import PAUSED  # noqa: E402
 from tutormail.catalog.model import load_catalog  # noqa: E402
 from tutormail.reputation import names  # noqa: E402
+from tutormail.reputation.event_log import record  # noqa: E402
 from tutormail.reputation.use_cases import fleet_health  # noqa: E402
 
 from sandbox import launcher  # noqa: E402
 from sandbox.progress_table import ensure_progress_table  # noqa: E402
+from sandbox.reputation import ses_event  # noqa: E402
 
 SERVICES = ("cloudwatch", "logs", "sesv2", "dynamodb")
 
 
 def populate(slugs: list[str], region: str) -> None:
-    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    # botocore gzips a large PutMetricData body; moto cannot read it and answers SignatureDoesNotMatch.
+    # Only the bench's own seeding sends it (the product never puts metrics).
+    cloudwatch = boto3.client("cloudwatch", region_name=region,
+                              config=Config(disable_request_compression=True))
     ensure_progress_table(region)  # what TutorMail-Platform does
     sesv2 = boto3.client("sesv2", region_name=region)
     data = []
@@ -65,7 +71,9 @@ def populate(slugs: list[str], region: str) -> None:
     logs.create_log_stream(logGroupName=names.EVENT_LOG_GROUP, logStreamName="bench")
     now = int(time.time() * 1000)
     logs.put_log_events(logGroupName=names.EVENT_LOG_GROUP, logStreamName="bench", logEvents=[
-        {"timestamp": now, "message": json.dumps({"message": f"Bounce from=comunicacao@bench{n}.example.edu.br"})}
+        {"timestamp": now, "message": json.dumps(record(ses_event("123456789012", region, slugs[n], "bounce",
+                                                                  f"comunicacao@bench{n}.example.edu.br",
+                                                                  f"aluno{n}@example.org")))}
         for n in range(0, len(slugs), 10)])
 
 

@@ -11,6 +11,7 @@ SMTP_USER = "SmtpUser"
 SMTP_SECRET = "SmtpSecret"  # noqa: S105 (a logical id, not a secret)
 CONFIGURATION_SET = "ConfigurationSet"
 PROGRESS_TABLE = "ProgressTable"
+SENDING_EVENTS_LOG = "SendingEventsLog"  # the event record (issue 14): its retained log group
 
 
 def identity(name: str) -> str:

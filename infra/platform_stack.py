@@ -47,7 +47,7 @@ class PlatformStack(Stack):
                                                         resource_name=f"{PREFIX}-*",
                                                         arn_format=ArnFormat.COLON_RESOURCE_NAME),
                      permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
-                                                            resource_name=EVENT_LOG_GROUP,
+                                                            resource_name=f"{EVENT_LOG_GROUP}:*",
                                                             arn_format=ArnFormat.COLON_RESOURCE_NAME)}
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
@@ -122,7 +122,8 @@ class PlatformStack(Stack):
                   "listed (preflight), in zones the institution files name, and only DKIM CNAMEs deleted "
                   "(cleanup: DELETE of CNAME *._domainkey.*, by condition); configuration sets and SMTP users "
                   "are those of the tutormail- prefix (offboard turns them off, verify reads key ages), and so are the "
-                  "reputation alarms `reputation` reads.")
+                  "reputation alarms `reputation` reads; the event record's log group is named in full (the "
+                  "trailing :* is the form IAM policies take for a log group's ARN).")
         where = f"{platform.region}:{platform.account}"
         Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
@@ -133,4 +134,5 @@ class PlatformStack(Stack):
                             "Resource::arn:<AWS::Partition>:route53:::hostedzone/*",
                             f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/tutormail-*",
                             f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp",
-                            f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:tutormail-*")))
+                            f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:tutormail-*",
+                            f"Resource::arn:<AWS::Partition>:logs:{where}:log-group:{EVENT_LOG_GROUP}:*")))

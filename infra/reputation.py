@@ -9,7 +9,9 @@
 - `PlatformReputation` (in the platform stack): the topic and its subscriptions, one Lambda (the
   package's tutormail.reputation.handler) run by an EventBridge rule on pause alarms' state
   changes, allowed only ses:PutConfigurationSetSendingOptions on configuration-set/tutormail-* and
-  PutItem on the progress table (the pause mark); and the bounce/complaint/reject log.
+  PutItem on the progress table (the pause mark); and the event record: a second handler of the
+  same package (tutormail.reputation.event_log) run by a rule on SES's bounces, complaints and
+  rejects, writing one line per event, recipients masked to their domain, into its own log group.
 """
 
 from __future__ import annotations
@@ -34,19 +36,18 @@ from tutormail.catalog.model import Platform
 from tutormail.catalog.reputation_fields import Thresholds
 from tutormail.reputation import names
 
+from . import logical_ids
+
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-# The Lambda carries only what the handler imports (boto3 comes with the runtime), never the catalogue.
+# The Lambdas carry only what their handlers import (boto3 comes with the runtime), never the catalogue.
 LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/exitcodes.py", "tutormail/aws/__init__.py",
                 "tutormail/aws/client.py",
                 "tutormail/aws/progress_store.py", "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
                 "tutormail/reputation/names.py", "tutormail/reputation/pause.py",
-                "tutormail/reputation/handler.py")
+                "tutormail/reputation/handler.py", "tutormail/reputation/event_log.py")
 PERIOD = Duration.hours(1)
-# Events kept in the log. Recipients are never written: an input transformer can pick fields but
-# not cut an address down to its domain, so the stricter choice is to keep no recipient at all.
+# SES's events kept in the record (https://docs.aws.amazon.com/ses/latest/dg/monitoring-eventbridge.html).
 LOGGED_EVENTS = ("Email Bounced", "Email Complaint Received", "Email Rejected")
-LOG_TEMPLATE = ('{"timestamp": <time>, "message": "<type> from=<source> bounce=<bounce>/<subtype> '
-                'complaint=<complaint> message_id=<id>"}')
 
 
 def volume_expression(min_volume: int) -> str:
@@ -54,6 +55,11 @@ def volume_expression(min_volume: int) -> str:
 
     The sandbox evaluates the same expression (sandbox/reputation.py reads it back)."""
     return f"IF(sends >= {min_volume}, rate, 0)"
+
+
+def _code() -> lambda_.Code:
+    """One asset for both handlers: the files of LAMBDA_FILES, nothing else of the project."""
+    return lambda_.Code.from_asset(str(SCRIPTS), exclude=["**", *(f"!{f}" for f in LAMBDA_FILES)])
 
 
 def _log_group(scope: Construct, construct_id: str, name: str, retention_days: int) -> logs.LogGroup:
@@ -123,7 +129,6 @@ class PlatformReputation(Construct):
 
     def _pause_function(self, retention: int, progress: dynamodb.ITable) -> lambda_.Function:
         stack = Stack.of(self)
-        log_group = _log_group(self, "PauseLog", f"/aws/lambda/{names.PAUSE_FUNCTION}", retention)
         role = iam.Role(self, "PauseRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="tutormail pause action: one institution's configuration set, nothing else")
         role.add_to_policy(iam.PolicyStatement(
@@ -140,50 +145,61 @@ class PlatformReputation(Construct):
             sid="RecordWhy", actions=["dynamodb:PutItem"], resources=[progress.table_arn],
             conditions={"ForAllValues:StringEquals": {"dynamodb:Attributes": [PARTITION_KEY, SORT_KEY, VALUE]},
                         "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}))
-        role.add_to_policy(iam.PolicyStatement(
-            sid="OwnLog", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[f"{log_group.log_group_arn}:*"]))
-        function = lambda_.Function(
-            self, "Pause", function_name=names.PAUSE_FUNCTION, runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="tutormail.reputation.handler.handler", role=role, log_group=log_group,
-            code=lambda_.Code.from_asset(str(SCRIPTS), exclude=["**", *(f"!{f}" for f in LAMBDA_FILES)]),
-            timeout=Duration.seconds(30), memory_size=128,
-            description="Turns off sending for the institution whose pause alarm fired, and records why")
-        # CDK makes the function depend on the role and its policy; the role is already referenced
-        # (Fn::GetAtt), and cfn-lint flags the redundant edge (W3005): keep only the policy's.
-        policy = role.node.find_child("DefaultPolicy").node.default_child
-        function.node.default_child.add_override("DependsOn", [stack.resolve(stack.get_logical_id(policy))])
-        where = f"{stack.region}:{stack.account}"
-        log_id = stack.resolve(stack.get_logical_id(log_group.node.default_child))
-        reason = ("The action must reach every institution's configuration set (tutormail-*); log streams of "
-                  "its own log group have generated names.")
-        Validations.of(role).acknowledge(*(
-            Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{finding}]", reason=reason)
-            for finding in (f"arn:<AWS::Partition>:ses:{where}:configuration-set/{names.PREFIX}-*",
-                            f"<{log_id}.Arn>:*")))
+        Validations.of(role).acknowledge(Acknowledgment(
+            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:{stack.region}:{stack.account}:"
+               f"configuration-set/{names.PREFIX}-*]",
+            reason="The action must reach every institution's configuration set (tutormail-*)."))
+        function, _ = _function(self, "Pause", names.PAUSE_FUNCTION, "tutormail.reputation.handler.handler", role,
+                                retention, "Turns off sending for the institution whose pause alarm fired, and "
+                                "records why")
         return function
 
-    def _event_log(self, retention: int) -> None:
-        stack = Stack.of(self)
-        log_group = _log_group(self, "SendingEvents", names.EVENT_LOG_GROUP, retention)
-        # EventBridge writes to a log group only with a resource policy naming it.
-        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
-        logs.CfnResourcePolicy(self, "EventsMayWrite", policy_name="tutormail-sending-events",
-                               policy_document=stack.to_json_string({
-                                   "Version": "2012-10-17", "Statement": [{
-                                       "Sid": "EventBridgeWritesSendingEvents", "Effect": "Allow",
-                                       "Principal": {"Service": ["events.amazonaws.com",
-                                                                 "delivery.logs.amazonaws.com"]},
-                                       "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                                       "Resource": f"{log_group.log_group_arn}:*"}]}))
-        paths = {"time": "$.time", "type": "$.detail.eventType", "source": "$.detail.mail.source",
-                 "id": "$.detail.mail.messageId", "bounce": "$.detail.bounce.bounceType",
-                 "subtype": "$.detail.bounce.bounceSubType", "complaint": "$.detail.complaint.complaintFeedbackType"}
-        events.CfnRule(self, "SendingEventsRule", description="Bounces, complaints and rejects of tutormail "
-                       "configuration sets, recipients left out", state="ENABLED",
-                       event_pattern={"source": ["aws.ses"], "detail-type": list(LOGGED_EVENTS), "detail": {
-                           "mail": {"tags": {names.DIMENSION: [{"prefix": f"{names.PREFIX}-"}]}}}},
-                       targets=[events.CfnRule.TargetProperty(
-                           arn=log_group.log_group_arn, id="SendingEventsLog",
-                           input_transformer=events.CfnRule.InputTransformerProperty(
-                               input_paths_map=paths, input_template=LOG_TEMPLATE))])
+    def _event_log(self, retention: int) -> lambda_.Function:
+        """SES's bounces, complaints and rejects of tutormail configuration sets, one line each with the
+        recipients masked to their domain (an input transformer can pick fields but cannot cut an
+        address down to its domain, so the record is written by the package's own handler)."""
+        role = iam.Role(self, "SendingEventsRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="tutormail event record: writes its own log group, nothing else")
+        function, log_group = _function(
+            self, "SendingEvents", names.EVENT_LOG_FUNCTION, "tutormail.reputation.event_log.handler", role, retention,
+            "Keeps each bounce, complaint and reject of tutormail configuration sets, recipients masked to "
+            "their domain")
+        # The record itself: a new logical id would replace the log group and lose its history.
+        log_group.node.default_child.override_logical_id(logical_ids.SENDING_EVENTS_LOG)
+        # The rule adds the function's resource-based permission for events.amazonaws.com, for this
+        # rule's ARN only: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-lambda-permissions
+        events.Rule(self, "SendingEventsRule", description="Bounces, complaints and rejects of tutormail "
+                    "configuration sets, to the event record (recipients masked to their domain)",
+                    event_pattern=events.EventPattern(
+                        source=["aws.ses"], detail_type=list(LOGGED_EVENTS),
+                        detail={"mail": {"tags": {names.DIMENSION: [{"prefix": f"{names.PREFIX}-"}]}}}),
+                    targets=[targets.LambdaFunction(function, retry_attempts=4)])
+        return function
+
+
+def _function(scope: Construct, construct_id: str, name: str, handler: str, role: iam.Role, retention: int,
+              description: str) -> tuple[lambda_.Function, logs.LogGroup]:
+    """A handler of the package, with its own role, which may write its own log group and nothing more.
+
+    The log group has Lambda's default name, /aws/lambda/<function name>, made here to hold the
+    retention: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html"""
+    stack = Stack.of(scope)
+    log_group_name = f"/aws/lambda/{name}"
+    log_group = _log_group(scope, f"{construct_id}Log", log_group_name, retention)
+    # Lambda writes the function's output with the function's role; the log-group ARN ending in :* is the
+    # form IAM policies take for these actions, and log streams have generated names
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).
+    own_log = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{log_group_name}:*"
+    role.add_to_policy(iam.PolicyStatement(sid="OwnLog", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                           resources=[own_log]))
+    function = lambda_.Function(
+        scope, construct_id, function_name=name, runtime=lambda_.Runtime.PYTHON_3_14, handler=handler, role=role,
+        log_group=log_group, code=_code(), timeout=Duration.seconds(30), memory_size=128, description=description)
+    # CDK makes the function depend on the role and its policy; the role is already referenced
+    # (Fn::GetAtt), and cfn-lint flags the redundant edge (W3005): keep only the policy's.
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    function.node.default_child.add_override("DependsOn", [stack.resolve(stack.get_logical_id(policy))])
+    Validations.of(role).acknowledge(Acknowledgment(
+        id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{own_log.replace(stack.partition, '<AWS::Partition>', 1)}]",
+        reason="Log streams of the function's own log group have generated names."))
+    return function, log_group

@@ -1,23 +1,33 @@
 """`python -m sandbox reputation SLUG --bounce-rate 0.06`: play SES and CloudWatch for one institution.
 
 In the emulator process (`/_sandbox/reputation`): the institution's Reputation.* and Send metrics
-go into moto's CloudWatch, its bounces and complaints onto EventBridge's default bus (the deployed
-rule writes them to the event log), its alarms are evaluated from those metrics with their own
-metric-math definition, and a pause alarm that goes into ALARM becomes the EventBridge event the
-deployed rule matches, handed to the package's Lambda handler (the same code as in AWS).
+go into moto's CloudWatch, its bounces and complaints become SES's EventBridge events, its alarms
+are evaluated from those metrics with their own metric-math definition, and a pause alarm that goes
+into ALARM becomes the EventBridge event CloudWatch would emit. moto does not invoke Lambda targets,
+so the sandbox plays EventBridge and Lambda for the package's two handlers (the same code as in
+AWS): each deployed rule that targets the function and whose pattern matches the event (moto's own
+matcher) runs the handler once, with a session of the function's own role, and what the handler
+prints is written into the function's log group as Lambda writes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
+import threading
+import time
+import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.utils import utcnow
@@ -77,34 +87,77 @@ def _alarm_event(config: SandboxConfig, alarm: Any, previous: str) -> dict[str, 
                        "previousState": {"value": previous}}}
 
 
-def _pause_rules_matching(config: SandboxConfig, event: dict[str, Any]) -> list[Any]:
-    """The deployed rules that target the pause function and match the event (moto's own matcher)."""
+def _rules_matching(config: SandboxConfig, event: dict[str, Any], function_name: str) -> list[Any]:
+    """The deployed rules that target the function and match the event (moto's own matcher)."""
     bus = events_backends[config.account][config.region].event_buses["default"]
     return [rule for rule in bus.rules.values()
-            if any(t["Arn"].endswith(f":function:{names.PAUSE_FUNCTION}") for t in rule.targets)
+            if any(t["Arn"].endswith(f":function:{function_name}") for t in rule.targets)
             and rule.event_pattern.matches_event(event)]
 
 
-def _function_session(config: SandboxConfig) -> boto3.session.Session:
+def _function_session(config: SandboxConfig, function_name: str) -> boto3.session.Session:
     """Credentials of the deployed function's own role, as Lambda hands them to its code: a session of
     that role, so the sandbox's IAM decides the handler's calls on the role's policy (the same
     statements as in AWS). Made here, as Lambda makes them: the trust policy allows only
     lambda.amazonaws.com, which no sandbox caller is."""
-    function = lambda_backends[config.account][config.region].get_function(names.PAUSE_FUNCTION)
+    function = lambda_backends[config.account][config.region].get_function(function_name)
     session = sts_backends[config.account][config.partition].assume_role(
-        region_name=config.region, role_session_name=names.PAUSE_FUNCTION, role_arn=function.role,
+        region_name=config.region, role_session_name=function_name, role_arn=function.role,
         policy="", duration=900, external_id="")
     return boto3.session.Session(aws_access_key_id=session.access_key_id,
                                  aws_secret_access_key=session.secret_access_key,
                                  aws_session_token=session.session_token, region_name=config.region)
 
 
-def _run_handler(event: dict[str, Any], config: SandboxConfig) -> dict[str, Any]:
-    from tutormail.reputation.handler import handler
+# stdout is the process's: one invocation at a time captures it.
+_CAPTURE = threading.Lock()
 
+
+def _invoke(config: SandboxConfig, function_name: str, run: Callable[[boto3.session.Session], dict[str, Any]],
+            ) -> dict[str, Any]:
+    """One Lambda invocation of the package's handler (`run` calls it with the role's session)."""
     # The handler talks to "AWS" like the Lambda would: here, this emulator over loopback.
     os.environ["AWS_ENDPOINT_URL"] = config.base_url
-    return handler(event, session=_function_session(config))
+    session = _function_session(config, function_name)
+    request_id, started, output = str(uuid.uuid4()), time.monotonic(), io.StringIO()
+    try:
+        with _CAPTURE, contextlib.redirect_stdout(output):
+            return run(session)
+    finally:
+        _write_function_log(session, function_name, request_id, output.getvalue().splitlines(),
+                            time.monotonic() - started)
+
+
+def _write_function_log(session: boto3.session.Session, function_name: str, request_id: str, lines: list[str],
+                        seconds: float) -> None:
+    """What Lambda writes for one invocation: its START/END/REPORT lines around each line the code
+    printed, into /aws/lambda/<function name>, in a stream `YYYY/MM/DD/[$LATEST]<environment id>`,
+    with the function's role (its policy must allow CreateLogStream and PutLogEvents there). The
+    sandbox starts a new execution environment, so a new stream, for every invocation.
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html
+    https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html"""
+    group, stream = f"/aws/lambda/{function_name}", f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+    logs = session.client("logs")
+    now = int(time.time() * 1000)
+    messages = [f"START RequestId: {request_id} Version: $LATEST", *lines, f"END RequestId: {request_id}",
+                f"REPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\tMemory Size: 128 MB"]
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+                            logEvents=[{"timestamp": now, "message": message} for message in messages])
+    except ClientError as exc:
+        # AWS would lose these lines without a word; the sandbox says why instead.
+        raise RuntimeError(f"Lambda could not write {function_name}'s log with its role: {exc}") from exc
+
+
+def _pause(config: SandboxConfig, event: dict[str, Any]) -> bool:
+    from tutormail.reputation.handler import handler
+
+    paused = False
+    for _ in _rules_matching(config, event, names.PAUSE_FUNCTION):
+        result = _invoke(config, names.PAUSE_FUNCTION, lambda session: handler(event, session=session))
+        paused = paused or bool(result.get("paused"))
+    return paused
 
 
 def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
@@ -123,34 +176,48 @@ def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
                 alarm.update_state(f"Threshold Crossed: {kind} rate {value if value is not None else 'n/a'} "
                                    f"{'at or above' if breaching else 'below'} {float(alarm.threshold):g}", "{}",
                                    state)
-                event = _alarm_event(config, alarm, previous)
-                if _pause_rules_matching(config, event):
-                    result["paused_by_handler"] = bool(_run_handler(event, config).get("paused"))
+                if _pause(config, _alarm_event(config, alarm, previous)):
+                    result["paused_by_handler"] = True
             result["alarms"][alarm.name] = state
     return result
 
 
-def _emit_events(config: SandboxConfig, slug: str, rates: dict[str, float], sends: int, source: str) -> int:
-    """SES's bounce and complaint events for the rates given, onto the default bus."""
-    entries = []
-    for kind, rate in rates.items():
-        event_type, detail_type = EVENT_TYPES[kind]
-        for number in range(min(round(rate * sends), 20)):  # enough to read, not the whole volume
-            detail = {"eventType": event_type, "mail": {
-                "timestamp": datetime.now(UTC).isoformat(), "source": source, "messageId": f"sandbox-{uuid.uuid4()}",
-                "destination": [f"student{number}@example.org"],
-                "tags": {names.DIMENSION: [names.configuration_set(slug)]}}}
-            if kind == "bounce":
-                detail["bounce"] = {"bounceType": "Permanent", "bounceSubType": "General",
-                                    "bouncedRecipients": [{"emailAddress": f"student{number}@example.org"}]}
-            else:
-                detail["complaint"] = {"complaintFeedbackType": "abuse",
-                                       "complainedRecipients": [{"emailAddress": f"student{number}@example.org"}]}
-            entries.append({"Source": "aws.ses", "DetailType": detail_type, "Detail": json.dumps(detail),
-                            "EventBusName": "default"})
-    for start in range(0, len(entries), 10):  # PutEvents takes 10 entries a call
-        events_backends[config.account][config.region].put_events(entries[start:start + 10])
-    return len(entries)
+def ses_event(account: str, region: str, slug: str, kind: str, source: str, recipient: str) -> dict[str, Any]:
+    """One bounce or complaint as SES publishes it to EventBridge: the event record of
+    https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html as the
+    `detail`, the configuration set in the `ses:configuration-set` tag."""
+    event_type, detail_type = EVENT_TYPES[kind]
+    now = datetime.now(UTC)
+    detail: dict[str, Any] = {"eventType": event_type, "mail": {
+        "timestamp": now.isoformat(), "source": source, "messageId": f"sandbox-{uuid.uuid4()}",
+        "sendingAccountId": account, "destination": [recipient],
+        "tags": {names.DIMENSION: [names.configuration_set(slug)]}}}
+    if kind == "bounce":
+        detail["bounce"] = {"bounceType": "Permanent", "bounceSubType": "General",
+                            "bouncedRecipients": [{"emailAddress": recipient, "action": "failed", "status": "5.1.1"}]}
+    else:
+        detail["complaint"] = {"complaintFeedbackType": "abuse", "complainedRecipients": [{"emailAddress": recipient}]}
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": "aws.ses",
+            "account": account, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
+            "resources": [], "detail": detail}
+
+
+def _emit_events(config: SandboxConfig, slug: str, rates: dict[str, float], sends: int,
+                 source: str) -> tuple[int, int]:
+    """SES's bounce and complaint events for the rates given, delivered as the default bus would: each
+    one the deployed event-record rule matches runs the event-log handler. (moto's PutEvents cannot
+    deliver to a Lambda target: it raises NotImplementedError.) Returns (emitted, recorded)."""
+    from tutormail.reputation.event_log import handler
+
+    found = [ses_event(config.account, config.region, slug, kind, source, f"student{number}@example.org")
+             for kind, rate in rates.items()
+             for number in range(min(round(rate * sends), 20))]  # enough to read, not the whole volume
+    recorded = 0
+    for event in found:
+        for _ in _rules_matching(config, event, names.EVENT_LOG_FUNCTION):
+            _invoke(config, names.EVENT_LOG_FUNCTION, lambda _session, event=event: handler(event))
+            recorded += 1
+    return len(found), recorded
 
 
 def apply(body: dict[str, Any], config: SandboxConfig) -> dict[str, Any]:
@@ -160,8 +227,8 @@ def apply(body: dict[str, Any], config: SandboxConfig) -> dict[str, Any]:
     sends = int(body.get("sends", 1000))
     now = utcnow()
     _put_metrics(config, slug, rates, sends)
-    emitted = _emit_events(config, slug, rates, sends, body.get("source") or f"comunicacao@{slug}.invalid")
-    return {"institution": slug, "events": emitted, **evaluate(slug, now, config)}
+    emitted, recorded = _emit_events(config, slug, rates, sends, body.get("source") or f"comunicacao@{slug}.invalid")
+    return {"institution": slug, "events": emitted, "recorded": recorded, **evaluate(slug, now, config)}
 
 
 def request(base_url: str, slug: str, bounce_rate: float | None, complaint_rate: float | None, sends: int,
@@ -170,5 +237,9 @@ def request(base_url: str, slug: str, bounce_rate: float | None, complaint_rate:
                        "source": source}).encode()
     req = urllib.request.Request(f"{base_url}/_sandbox/reputation", data=body, method="POST",  # noqa: S310
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310 (loopback only)
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310 (loopback only)
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # the emulator says why (409: not deployed, or not playable)
+        reason = exc.read().decode(errors="replace")
+        raise RuntimeError(f"sandbox reputation {slug}: HTTP {exc.code}: {reason}") from exc

@@ -161,6 +161,18 @@ def resources_of(config: SandboxConfig, action: str, path: str, params: dict[str
     return [resource_of(config, action, path, params)]
 
 
+def _log_resource(config: SandboxConfig, action: str, params: dict[str, Any]) -> str:
+    """A log stream's actions are checked against its own ARN; a log group's against the group's ARN
+    ending in `:*`, the form IAM policies take for every action but tagging (which names the group by
+    resourceArn, not logGroupName), so a grant on the bare group ARN is refused as in AWS.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html"""
+    group = f"arn:{config.partition}:logs:{config.region}:{config.account}:log-group:{params['logGroupName']}"
+    if action in ("logs:PutLogEvents", "logs:GetLogEvents") and isinstance(params.get("logStreamName"), str):
+        return f"{group}:log-stream:{params['logStreamName']}"
+    return f"{group}:*"
+
+
 def resource_of(config: SandboxConfig, action: str, path: str, params: dict[str, Any]) -> str:
     """The ARN IAM checks a request against; `*` for actions without a resource (List*, Get*Account)."""
     service = action.split(":", 1)[0]
@@ -179,8 +191,7 @@ def resource_of(config: SandboxConfig, action: str, path: str, params: dict[str,
     if service == "cloudformation" and isinstance(params.get("StackName"), str):
         return _stack_arn(config, params["StackName"])
     if service == "logs" and isinstance(params.get("logGroupName"), str):
-        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
-        return f"arn:{config.partition}:logs:{config.region}:{config.account}:log-group:{params['logGroupName']}"
+        return _log_resource(config, action, params)
     if service == "ssm" and isinstance(params.get("Name"), str):
         name = params["Name"].lstrip("/")
         return f"arn:{config.partition}:ssm:{config.region}:{config.account}:parameter/{name}"

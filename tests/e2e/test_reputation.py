@@ -3,13 +3,16 @@ through the deployed alarms, the deployed rule's pattern and the package's pause
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import subprocess
 import sys
 
 import boto3
 import pytest
 
+from sandbox import launcher
 from tests.conftest import REPO, TEST_RECIPIENT, run_cli
 from tests.e2e.iam_calls import CallLog
 
@@ -58,7 +61,7 @@ def test_an_institution_over_its_pause_level_is_paused_alone(env, deployed):
                                 source="comunicacao@instituicaoxy.com.br")
     assert played["alarms"] == {f"tutormail-{level}-{PAUSED}-{kind}": "ALARM" if kind == "bounce" else "OK"
                                 for level in ("warn", "pause") for kind in ("bounce", "complaint")}
-    assert played["paused_by_handler"] is True and played["events"] == 20
+    assert played["paused_by_handler"] is True and played["events"] == played["recorded"] == 20
     config_set = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=f"tutormail-{PAUSED}")
     assert config_set["SendingOptions"]["SendingEnabled"] is False
 
@@ -74,9 +77,10 @@ def test_an_institution_over_its_pause_level_is_paused_alone(env, deployed):
     found = {i["institution"]: i for i in as_json(health)["institutions"]}
     assert found[PAUSED]["paused"] is True and found[PAUSED]["bounce_rate"] == 0.06
     assert f"by automatic: alarm tutormail-pause-{PAUSED}-bounce" in found[PAUSED]["why"]
-    assert found[PAUSED]["last_events"] and all("Bounce from=comunicacao@instituicaoxy.com.br" in e
-                                                for e in found[PAUSED]["last_events"])
-    assert not any("example.org" in e for e in found[PAUSED]["last_events"])  # recipients never logged
+    assert len(found[PAUSED]["last_events"]) == 3
+    for event in found[PAUSED]["last_events"]:  # the event record: each recipient masked to its domain
+        assert " Bounce from=comunicacao@instituicaoxy.com.br bounce=Permanent/General message_id=sandbox-" in event
+        assert event.endswith(" recipients=*@example.org") and "student" not in event  # never a local part
     assert found[OTHER]["paused"] is False and found[OTHER]["health"] == "ok"
 
     status = cli(env, "status", PAUSED, "--offline", "--output", "json")
@@ -90,6 +94,26 @@ def test_an_institution_over_its_pause_level_is_paused_alone(env, deployed):
     resumed = cli(env, "resume", PAUSED, "--output", "json")
     assert resumed.returncode == 0, resumed.stderr
     assert as_json(cli(env, "send-test", PAUSED, "--to", TO, "--output", "json"))["smtp_code"] == 250
+
+
+def test_the_event_record_is_what_lambda_wrote_with_the_functions_role(env, deployed):
+    """The event-log handler ran as the deployed function (its role's session, checked by the sandbox's
+    IAM): its log group holds Lambda's own lines around each record, and no recipient's local part."""
+    played = sandbox_reputation(deployed["state"], PAUSED, complaint_rate=0.0004, sends=5000)  # 2, below warn
+    assert played["recorded"] == 2 and played["paused_by_handler"] is False
+    logs = boto3.client("logs")
+    group = "/aws/lambda/tutormail-sending-events"
+    [stream, *_] = sorted(logs.describe_log_streams(logGroupName=group)["logStreams"],
+                          key=lambda s: s["creationTime"], reverse=True)
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", stream["logStreamName"])
+    lines = [e["message"] for e in logs.get_log_events(logGroupName=group,
+                                                       logStreamName=stream["logStreamName"])["events"]]
+    assert lines[0].startswith("START RequestId: ") and lines[2].startswith("END RequestId: ")
+    assert json.loads(lines[1]) | {"message_id": None} == {
+        "event": "Complaint", "from": f"comunicacao@{PAUSED}.invalid", "bounce": None, "complaint": "abuse",
+        "reject": None, "message_id": None, "configuration_set": f"tutormail-{PAUSED}", "recipients": ["*@example.org"]}
+    everything = logs.filter_log_events(logGroupName=group)["events"]
+    assert everything and not any("student" in e["message"] for e in everything)
 
 
 def test_a_manual_pause_records_who_and_why(env):
@@ -114,3 +138,32 @@ def test_the_operator_table_is_exactly_what_the_reputation_commands_called():
     missing, unused = CALLS.differences({"reputation", "pause", "resume"})
     assert not missing, f"called but not in tutormail.aws.permissions: {missing}"
     assert not unused, f"granted but never called by the command: {unused}"
+
+
+@pytest.mark.parametrize("form", ["bare", "star"])
+def test_a_log_group_grant_counts_only_in_its_trailing_star_form(platform_deployed, form):
+    """IAM policies name a log group as `log-group:NAME:*` for its actions (CloudWatch Logs' ARN
+    page); a grant on the bare ARN matches none, here as in AWS. The event record's function role
+    and the operator's FilterLogEvents rely on the difference."""
+    admin = platform_deployed["env"]
+    group = "/aws/lambda/tutormail-sending-events"
+    resource = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}" + (":*" if form == "star" else "")
+    where = {"endpoint_url": admin["AWS_ENDPOINT_URL"], "region_name": admin["AWS_REGION"]}
+    iam = boto3.session.Session(aws_access_key_id=admin["AWS_ACCESS_KEY_ID"],
+                                aws_secret_access_key=admin["AWS_SECRET_ACCESS_KEY"]).client("iam", **where)
+    name = f"logs-probe-{form}"
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_policy(PolicyName=name, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:FilterLogEvents"], "Resource": resource}]}))
+    probe = launcher.principal(admin, name, [name])
+    logs = boto3.session.Session(aws_access_key_id=probe["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=probe["AWS_SECRET_ACCESS_KEY"]).client("logs", **where)
+    calls = (lambda: logs.create_log_stream(logGroupName=group, logStreamName=f"probe-{form}"),
+             lambda: logs.filter_log_events(logGroupName=group, limit=1))
+    for call in calls:
+        if form == "star":
+            call()
+        else:
+            with pytest.raises(logs.exceptions.ClientError) as refused:
+                call()
+            assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

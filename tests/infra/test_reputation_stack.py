@@ -9,6 +9,8 @@ import sys
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from infra import logical_ids
+
 XY = "instituicao-xy"
 
 
@@ -56,9 +58,20 @@ def test_the_pause_rule_matches_pause_alarms_only(platform_template):
         "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [Match.string_like_regexp("ReputationPause"), "Arn"]}})]})
 
 
+def _policy_of(template, role_id_part):
+    [policy] = [p["Properties"] for p in template.find_resources("AWS::IAM::Policy").values()
+                if role_id_part in p["Properties"]["Roles"][0]["Ref"]]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def _own_log(name):
+    """Lambda's log streams of its own log group, in the `:*` form IAM policies take."""
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                              f":logs:us-east-1:123456789012:log-group:/aws/lambda/{name}:*"]]}
+
+
 def test_the_pause_action_may_only_pause_and_record_why(platform_template):
-    [policy] = platform_template.find_resources("AWS::IAM::Policy").values()
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    statements = _policy_of(platform_template, "PauseRole")
     by_sid = {s["Sid"]: s for s in statements if "Sid" in s}
     assert by_sid["PauseOneInstitution"]["Action"] == "ses:PutConfigurationSetSendingOptions"
     assert json.dumps(by_sid["PauseOneInstitution"]["Resource"]).endswith(
@@ -70,20 +83,51 @@ def test_the_pause_action_may_only_pause_and_record_why(platform_template):
         "ForAllValues:StringEquals": {"dynamodb:Attributes": ["institution", "mark", "value"]},
         "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}
     others = [s for s in statements if s.get("Sid") not in ("PauseOneInstitution", "RecordWhy")]
-    assert [sorted(s["Action"]) for s in others] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
+    assert [(sorted(s["Action"]), s["Resource"]) for s in others] == [
+        (["logs:CreateLogStream", "logs:PutLogEvents"], _own_log("tutormail-reputation-pause"))]
     platform_template.has_resource_properties("AWS::Lambda::Function", {
         "FunctionName": "tutormail-reputation-pause", "Handler": "tutormail.reputation.handler.handler"})
 
 
-def test_sending_events_logged_without_recipients(platform_template):
-    platform_template.has_resource_properties("AWS::Logs::LogGroup", {
-        "LogGroupName": "/aws/events/tutormail-sending-events", "RetentionInDays": 90})
-    [rule] = [r["Properties"] for r in platform_template.find_resources("AWS::Events::Rule").values()
-              if r["Properties"]["EventPattern"]["source"] == ["aws.ses"]]
-    assert rule["EventPattern"]["detail-type"] == ["Email Bounced", "Email Complaint Received", "Email Rejected"]
-    transformer = rule["Targets"][0]["InputTransformer"]
-    paths = json.dumps(transformer["InputPathsMap"])
-    assert "destination" not in paths and "Recipients" not in paths  # no recipient ever reaches the log
+def test_sending_events_go_to_the_event_record_function(platform_template):
+    [(rule_id, rule)] = [(k, r["Properties"]) for k, r in platform_template.find_resources("AWS::Events::Rule").items()
+                         if r["Properties"]["EventPattern"]["source"] == ["aws.ses"]]
+    assert rule["EventPattern"] == {
+        "source": ["aws.ses"], "detail-type": ["Email Bounced", "Email Complaint Received", "Email Rejected"],
+        "detail": {"mail": {"tags": {"ses:configuration-set": [{"prefix": "tutormail-"}]}}}}
+    [target] = rule["Targets"]
+    assert "InputTransformer" not in target and "RoleArn" not in target  # the whole event; a resource policy
+    [function_id] = platform_template.find_resources("AWS::Lambda::Function", {"Properties": {
+        "FunctionName": "tutormail-sending-events", "Handler": "tutormail.reputation.event_log.handler",
+        "Runtime": "python3.14", "LoggingConfig": {"LogGroup": {"Ref": "SendingEventsLog"}}}})
+    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    # Only EventBridge, and only for this rule, may invoke it.
+    platform_template.has_resource_properties("AWS::Lambda::Permission", {
+        "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+        "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]}, "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}})
+
+
+def test_the_event_record_is_its_own_retained_log_group(platform_template):
+    # Pinned: the record's history is in this log group; a new logical id would replace it.
+    found = platform_template.to_json()["Resources"][logical_ids.SENDING_EVENTS_LOG]
+    assert logical_ids.SENDING_EVENTS_LOG == "SendingEventsLog"
+    assert found["Type"] == "AWS::Logs::LogGroup" and found["DeletionPolicy"] == "Retain"
+    assert found["Properties"] == {"LogGroupName": "/aws/lambda/tutormail-sending-events", "RetentionInDays": 90}
+    assert not platform_template.find_resources("AWS::Logs::ResourcePolicy")  # nothing else writes to it
+
+
+def test_the_event_record_function_may_only_write_its_own_log(platform_template):
+    assert _policy_of(platform_template, "SendingEventsRole") == [{
+        "Sid": "OwnLog", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": _own_log("tutormail-sending-events")}]
+    [role] = [r["Properties"] for k, r in platform_template.find_resources("AWS::IAM::Role").items()
+              if "SendingEventsRole" in k]
+    assert "ManagedPolicyArns" not in role and "Policies" not in role
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}]
+
+
+def test_alarm_notifications_reach_the_platform_team(platform_template):
     platform_template.has_resource_properties("AWS::SNS::Subscription", {
         "Protocol": "email", "Endpoint": "reputation-alerts@sistematutor.com.br"})
 
@@ -98,7 +142,7 @@ def test_the_lambda_package_holds_only_what_the_handler_imports(tmp_path):
         target.write_bytes((SCRIPTS / name).read_bytes())
     # The project's own scripts/ (on the path through the editable install) is taken out first.
     code = (f"import sys; sys.path = [{str(tmp_path)!r}] + [p for p in sys.path if p != {str(SCRIPTS)!r}]; "
-            "import tutormail.reputation.handler as h, tutormail; print(tutormail.__file__)")
+            "import tutormail.reputation.handler, tutormail.reputation.event_log, tutormail; print(tutormail.__file__)")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "tutormail" / "__init__.py")

@@ -29,9 +29,10 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   cleanup deletes the ones of tokens SES no longer uses; every other record stays the stacks' to write;
 - ALARM: the institutions' reputation alarms (`alarm:tutormail-*`; DescribeAlarms takes CloudWatch's
   `alarm` resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
-- LOG_GROUP: the sending-events log group (`log-group:/aws/events/tutormail-sending-events`;
-  FilterLogEvents takes the `log-group` type:
-  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html);
+- LOG_GROUP: the event record's log group (`log-group:/aws/lambda/tutormail-sending-events:*`;
+  FilterLogEvents takes the `log-group` type, whose ARN in IAM policies ends in `:*`:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
+  https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
   CloudWatch's GetMetricData (its
   only resource type, `dataset`, is optional), SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;

@@ -24,6 +24,7 @@ from tutormail.reputation.pause import PauseMark
 QUERIES_PER_CALL = 500  # GetMetricData's limit
 ALARMS_PER_CALL = 100  # DescribeAlarms' limit
 CONFIRM_WITH_SES = 20  # up to this many institutions, the sending switch is read from SES itself
+EVENT_PAGES = 20  # 20,000 log lines: a bound on one command's reads
 EVENTS_KEPT = 3
 
 
@@ -110,37 +111,57 @@ def read_alarms(cloudwatch: Any, slugs: list[str]) -> dict[str, tuple[str, str]]
     return found
 
 
-def read_events(logs: Any, sources: dict[str, str], now: datetime) -> dict[str, list[str]]:
-    """The last bounces/complaints/rejects of each institution (by the From address logged)."""
+def read_events(logs: Any, slugs: Iterable[str], now: datetime) -> dict[str, list[str]]:
+    """The last bounces/complaints/rejects of each institution, from the event record: one JSON line
+    per event (event_log.handler), attributed by its configuration set. Lambda's own lines in the
+    same log group (START, END, REPORT) are not events and are skipped.
+
+    FilterLogEvents returns the window oldest first, a page at a time
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html):
+    the newest are on the last page, so the pages are read to the end (at most EVENT_PAGES of them,
+    newest window first: the last hour, then the last day)."""
+    wanted = set(slugs)
     events: dict[str, list[str]] = {}
-    try:
-        page = aws.call("CloudWatch Logs FilterLogEvents", logs.filter_log_events,
-                        logGroupName=names.EVENT_LOG_GROUP, limit=1000,
-                        startTime=int((now - timedelta(days=1)).timestamp() * 1000))
-    except aws.ServiceError as exc:
-        if aws.is_not_found(exc):
-            return events
-        raise
-    for entry in page.get("events", []):
-        text = _event_text(entry)
-        source = next((part.split("=", 1)[1] for part in text.split() if part.startswith("from=")), "")
-        slug = sources.get(source)
-        if slug:
-            events.setdefault(slug, []).append(text)
+    for window in (timedelta(hours=1), timedelta(days=1)):
+        kwargs: dict[str, Any] = {"logGroupName": names.EVENT_LOG_GROUP, "limit": 1000,
+                                  "startTime": int((now - window).timestamp() * 1000)}
+        events = {}
+        for _ in range(EVENT_PAGES):
+            try:
+                page = aws.call("CloudWatch Logs FilterLogEvents", logs.filter_log_events, **kwargs)
+            except aws.ServiceError as exc:
+                if aws.is_not_found(exc):
+                    return {}
+                raise
+            for entry in page.get("events", []):
+                logged = _logged_event(entry.get("message", ""))
+                slug = names.slug_of_configuration_set(logged.get("configuration_set")) if logged else None
+                if slug in wanted:
+                    events.setdefault(slug, []).append(_event_text(entry.get("timestamp", 0), logged))
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        if wanted <= set(events):  # every institution asked about has events in the last hour
+            break
     return {slug: found[-EVENTS_KEPT:] for slug, found in events.items()}
 
 
-def _event_text(entry: dict[str, Any]) -> str:
-    """`<time> <type> from=... bounce=... complaint=... message_id=...` from one log entry."""
-    text = entry.get("message", "")
+def _logged_event(message: str) -> dict[str, Any] | None:
     try:
-        logged = json.loads(text)
+        logged = json.loads(message)
     except ValueError:
-        logged = None
-    if isinstance(logged, dict) and "message" in logged:
-        text = str(logged["message"])
-    at = datetime.fromtimestamp(entry.get("timestamp", 0) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{at} {text}"
+        return None
+    return logged if isinstance(logged, dict) and "event" in logged else None
+
+
+def _event_text(timestamp: int, logged: dict[str, Any]) -> str:
+    """`<time> <type> from=... [bounce=...|complaint=...|reject=...] message_id=... recipients=*@domain,...`"""
+    at = datetime.fromtimestamp(timestamp / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = [at, str(logged.get("event")), f"from={logged.get('from') or ''}"]
+    parts += [f"{key}={logged[key]}" for key in ("bounce", "complaint", "reject") if logged.get(key)]
+    recipients = logged.get("recipients") if isinstance(logged.get("recipients"), list) else []
+    parts += [f"message_id={logged.get('message_id') or ''}", "recipients=" + ",".join(map(str, recipients))]
+    return " ".join(parts)
 
 
 def health_columns(health: Health) -> dict[str, Any]:
@@ -160,14 +181,14 @@ def sending_enabled(sesv2: Any, slug: str) -> bool | None:
     return bool((found.get("SendingOptions") or {}).get("SendingEnabled", True))
 
 
-def read_health(thresholds: dict[str, Thresholds], sources: dict[str, str], marks: dict[str, dict[str, str]],
-                clients: dict[str, Any], now: datetime | None = None) -> list[Health]:
-    """`thresholds` by slug, `sources` (From address -> slug), progress `marks` by slug."""
+def read_health(thresholds: dict[str, Thresholds], marks: dict[str, dict[str, str]], clients: dict[str, Any],
+                now: datetime | None = None) -> list[Health]:
+    """`thresholds` and progress `marks` by slug."""
     now = now or datetime.now(UTC)
     slugs = sorted(thresholds)
     rates = read_rates(clients["cloudwatch"], slugs, now)
     alarms = read_alarms(clients["cloudwatch"], slugs)
-    events = read_events(clients["logs"], sources, now)
+    events = read_events(clients["logs"], slugs, now)
     result = []
     for slug in slugs:
         health = Health(slug, thresholds[slug], rates[slug], events=events.get(slug, []),

@@ -11,8 +11,11 @@ PREFIX = "tutormail"
 KINDS = ("bounce", "complaint")
 LEVELS = ("warn", "pause")
 TOPIC = "tutormail-reputation"
-EVENT_LOG_GROUP = "/aws/events/tutormail-sending-events"
 PAUSE_FUNCTION = "tutormail-reputation-pause"
+EVENT_LOG_FUNCTION = "tutormail-sending-events"
+# The event record is the event-log function's own log group, under Lambda's default name
+# (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html).
+EVENT_LOG_GROUP = f"/aws/lambda/{EVENT_LOG_FUNCTION}"
 METRIC = {"bounce": "Reputation.BounceRate", "complaint": "Reputation.ComplaintRate"}
 DIMENSION = "ses:configuration-set"
 _PAUSE_ALARM = re.compile(r"^tutormail-pause-(?P<slug>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)-(?:bounce|complaint)$")
@@ -20,6 +23,14 @@ _PAUSE_ALARM = re.compile(r"^tutormail-pause-(?P<slug>[a-z0-9](?:[a-z0-9-]{0,61}
 
 def configuration_set(slug: str) -> str:
     return f"{PREFIX}-{slug}"
+
+
+def slug_of_configuration_set(name: str) -> str | None:
+    """The institution a configuration set belongs to; None for one tutormail did not name."""
+    prefix = f"{PREFIX}-"
+    if not isinstance(name, str) or not name.startswith(prefix):
+        return None
+    return name[len(prefix):] or None
 
 
 def secret_name(slug: str) -> str:

@@ -31,10 +31,9 @@ def fleet_health(catalog: Catalog, slugs: list[str], found: dict[str, Any] | Non
     found = found or clients(catalog.platform.region)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
     thresholds = {p.slug: thresholds_of(p.institution, p.platform) for p in plans}
-    sources = {address: p.slug for p in plans for address in p.from_addresses}
     if marks is None:
         marks = ProgressStore(catalog.platform.region, found["dynamodb"]).fleet()
-    return read_health(thresholds, sources, marks, found)
+    return read_health(thresholds, marks, found)
 
 
 def pause_institution(catalog: Catalog, slug: str, reason: str) -> PauseMark:
