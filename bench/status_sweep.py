@@ -35,6 +35,7 @@ from tutormail.cenario2.dmarc import preflight  # noqa: E402
 from tutormail.clock import Clock  # noqa: E402
 from tutormail.fleet.status import sweep  # noqa: E402
 from tutormail.plan.build import build_plan  # noqa: E402
+from tutormail.runtime import Runtime  # noqa: E402
 from tutormail.verification.identity_check import check_identity  # noqa: E402
 
 from sandbox import launcher  # noqa: E402
@@ -72,7 +73,7 @@ def populate(catalog, region: str) -> None:
                    "Value": "2026-01-01T00:00:00Z"}])
 
 
-def baseline(catalog, ses_client, clock) -> int:
+def baseline(catalog, ses_client, clock, endpoints) -> int:
     """One GetEmailIdentity per identity, DNS look-ups one after another (progress tags not read:
 the baseline is given that for free)."""
     ses = Ses(catalog.platform, sesv2=ses_client)
@@ -83,7 +84,7 @@ the baseline is given that for free)."""
             state = ses.identity(identity.name)
             check_identity(plan, identity.name, state, clock, {})
             if identity.kind == "email":
-                preflight(identity.name.split("@", 1)[1])
+                preflight(identity.name.split("@", 1)[1], endpoints)
         rows += len(plan.senders)
     return rows
 
@@ -106,6 +107,8 @@ def main() -> int:
             print(f"populated {args.institutions} institutions in {time.perf_counter() - started:.1f} s",
                   file=sys.stderr)
             clock = Clock()
+            # The sandbox's DNS, as the CLI reads it (runtime.py): never the machine's resolver.
+            endpoints = Runtime.from_environ(os.environ).dns
             results = {}
             for name in ("baseline", "migrate", "sweep", "table"):
                 calls: dict[str, int] = {}
@@ -118,10 +121,10 @@ def main() -> int:
                     count = len(fleet_progress(names, store, secrets_client))
                 elif name != "baseline":
                     rows, _ = sweep(catalog, list(catalog.institutions), Ses(catalog.platform, sesv2=ses_client),
-                                    secrets_client, clock, store=store)
+                                    secrets_client, clock, endpoints=endpoints, store=store)
                     count = len(rows)
                 else:
-                    count = baseline(catalog, ses_client, clock)
+                    count = baseline(catalog, ses_client, clock, endpoints)
                 results[name] = (time.perf_counter() - started, calls, count)
         finally:
             launcher.down(state)
