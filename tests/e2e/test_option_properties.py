@@ -2,8 +2,8 @@
 ends with an exit code of the contract (0, 1, 2 or 3 here, where every service answers; `dmarc`
 may also say 4, a DMARC look-up the sandbox's DNS refuses being unknown) and never with a
 traceback. Commands that change state (request-link, send-test, --reveal, dns-publish
-without --dry-run, add-company without --dry-run) are left out so the sandbox stays as other tests
-expect it."""
+without --dry-run, add-company without --dry-run, cleanup --apply, pause, resume) are left out
+so the sandbox stays as other tests expect it."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ COMMANDS = {
     "dns-records": (SLUG.map(lambda s: [s]), {"--format": VALUE, "--domain": VALUE}, []),
     "dns-publish": (st.lists(SLUG, min_size=1, max_size=2), {}, ["--dry-run"]),
     "verify": (st.lists(SLUG, min_size=1, max_size=2), {"--timeout": VALUE, "--max-resends": VALUE}, []),
-    "status": (st.lists(SLUG, max_size=2), {"--all": None}, ["--offline"]),
+    "status": (st.lists(SLUG, max_size=2), {"--all": None, "--drift": None}, ["--offline"]),
+    "reputation": (st.lists(SLUG, max_size=2), {"--all": None}, []),
+    "cleanup": (SLUG.map(lambda s: [s]), {"--previous": VALUE}, []),  # a dry run without --apply
     "smtp-settings": (SLUG.map(lambda s: [s]), {"--company": VALUE, "--account": VALUE, "--format": VALUE,
                                                  "--out": VALUE}, []),
     "handoff": (SLUG.map(lambda s: [s]), {"--out": VALUE}, []),

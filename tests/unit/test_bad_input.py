@@ -88,6 +88,9 @@ BAD_OPTIONS = [
     (["validate", "--institutions", "{tmp}/clock-nan"], "--institutions"),
     (["status"], "--all"),
     (["dns-publish", "instituicao-xy", "--tsig-key-file", "{tmp}/nowhere.key"], "TSIG key file"),
+    (["validate", "--output", "html"], "--output"),  # only status writes a page
+    (["reputation", "--all", "--output", "html"], "--output"),
+    (["status", "--all", "--output", "html", "instituicao-xy"], ".html"),  # the FILE, not a slug
 ]
 
 

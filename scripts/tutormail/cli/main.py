@@ -89,9 +89,6 @@ def _common_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    _common_options(common, defaults=False)
-
     parser = argparse.ArgumentParser(
         prog="tutormail",
         description="A verified, least-privilege Amazon SES sender for every Tutor institution.",
@@ -103,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        # A parent of its own: argparse shares a parent's actions, and status widens its --output.
+        common = argparse.ArgumentParser(add_help=False)
+        _common_options(common, defaults=False)
         command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         command.set_defaults(func=func)
         return command
