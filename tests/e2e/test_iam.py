@@ -50,6 +50,19 @@ def test_an_operator_policy_missing_one_action_fails_with_access_denied_naming_i
     assert "AccessDenied" in refused.stderr and f"not authorized to perform: {MISSING}" in refused.stderr
 
 
+def test_a_key_the_account_never_issued_is_refused_from_the_first_request(admin):
+    """moto checks no request at all by default (INITIAL_NO_AUTH_ACTION_COUNT is infinite); the
+    sandbox sets it to 0 (sandbox/iam/enforce.py), so a key the account never issued is refused, as
+    AWS refuses it: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html"""
+    stranger = boto3.session.Session(aws_access_key_id="FAKE-TEST-UNKNOWN-01",
+                                     aws_secret_access_key="obviously-fake-not-a-secret")
+    for service, call in (("secretsmanager", "list_secrets"), ("sesv2", "list_email_identities")):
+        client = stranger.client(service)
+        with pytest.raises(client.exceptions.ClientError) as refused:
+            getattr(client, call)()
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] in (401, 403), refused.value.response
+
+
 def test_the_operator_cannot_do_what_no_command_does(admin, deployed):
     operator = boto3.session.Session(aws_access_key_id=deployed["operator_env"]["AWS_ACCESS_KEY_ID"],
                                      aws_secret_access_key=deployed["operator_env"]["AWS_SECRET_ACCESS_KEY"])

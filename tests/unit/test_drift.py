@@ -34,11 +34,11 @@ def test_dkim_failed_on_a_verified_identity_drifts():
 
 def test_only_active_keys_older_than_the_maximum_are_reported(examples):
     plan = build_plan(examples.get("instituicao-xy"), replace(examples.platform, smtp_key_max_age_days=90))
-    keys = [{"AccessKeyId": "AKIAOLDACTIVE", "Status": "Active", "CreateDate": NOW - timedelta(days=91)},
-            {"AccessKeyId": "AKIAOLDINACTIVE", "Status": "Inactive", "CreateDate": NOW - timedelta(days=400)},
-            {"AccessKeyId": "AKIAYOUNG", "Status": "Active", "CreateDate": NOW - timedelta(days=90)}]
+    keys = [{"AccessKeyId": "FAKE-OLD-ACTIVE", "Status": "Active", "CreateDate": NOW - timedelta(days=91)},
+            {"AccessKeyId": "FAKE-OLD-INACTIVE", "Status": "Inactive", "CreateDate": NOW - timedelta(days=400)},
+            {"AccessKeyId": "FAKE-YOUNG", "Status": "Active", "CreateDate": NOW - timedelta(days=90)}]
     [drift] = key_drift(plan, keys, NOW)
-    assert "AKIAOLDACTIVE" in drift and "91 days old (more than 90)" in drift
+    assert "FAKE-OLD-ACTIVE" in drift and "91 days old (more than 90)" in drift
     assert f"smtp_key_generation: {plan.institution.smtp_key_generation + 1}" in drift
 
 

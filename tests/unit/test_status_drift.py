@@ -34,7 +34,7 @@ class FakeIam:
         self.age = age_days
 
     def list_access_keys(self, UserName):
-        return {"AccessKeyMetadata": [{"AccessKeyId": "AKIAFAKEFAKEFAKE0001", "Status": "Active",
+        return {"AccessKeyMetadata": [{"AccessKeyId": "FAKE-TEST-KEY-ID-0001", "Status": "Active",
                                        "CreateDate": NOW - timedelta(days=self.age)}]}
 
 

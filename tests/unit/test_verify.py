@@ -233,13 +233,13 @@ class FakeIam:
 @pytest.mark.parametrize(("age", "code"), [(90, Exit.OK), (91, Exit.ACTION_NEEDED)])
 def test_verify_and_drift_reports_an_old_smtp_key(plans, age, code):
     plan, clock = only(plans["escola"], ADDRESS), FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
-    iam = FakeIam([{"AccessKeyId": "AKIAFAKEOLDKEY000001", "Status": "Active",
+    iam = FakeIam([{"AccessKeyId": "FAKE-TEST-OLD-KEY-01", "Status": "Active",
                     "CreateDate": clock.now() - timedelta(days=age)}])
     entries, worst, drift = verify_and_drift(plan, FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), clock,
                                              ENDPOINTS, VerifyOptions(), 0, lookups=no_dmarc(), iam=iam)
     assert iam.asked == [plan.smtp_user_name] and [e["identity"] for e in entries] == [ADDRESS]
     assert worst == code and set(drift) == {"smtp_key_drift"}
-    assert [k.split(" ")[3] for k in drift["smtp_key_drift"]] == (["AKIAFAKEOLDKEY000001"] if age > 90 else [])
+    assert [k.split(" ")[3] for k in drift["smtp_key_drift"]] == (["FAKE-TEST-OLD-KEY-01"] if age > 90 else [])
     _, worst, _ = verify_and_drift(plan, FakeSes({ADDRESS: IdentityState(ADDRESS, True, "PENDING")}),
                                    FakeProgress(), clock, ENDPOINTS, VerifyOptions(), 0, lookups=no_dmarc(), iam=iam)
     assert worst == (Exit.PENDING if age == 90 else Exit.ACTION_NEEDED)
