@@ -12,22 +12,14 @@ import boto3
 import pytest
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
+from tests import factory
 from tests.conftest import INSTITUTIONS, run_cli
 from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, DOMAIN, ADDRESS = "deriva-teste", "derivateste.com.br", "127.0.0.1"
-FILE = f"""name: Deriva Teste
-slug: {SLUG}
-dns:
-  - domain: {DOMAIN}
-    provider: rfc2136
-    server: {ADDRESS}
-    tsig_key: tutormail/{SLUG}/tsig
-companies:
-  - name: Deriva Teste
-    accounts:
-      comunicacao: comunicacao@{DOMAIN}
-"""
+FILE = factory.to_yaml(factory.institution(
+    "Deriva Teste", slug=SLUG, dns=[factory.rfc2136(DOMAIN, ADDRESS, SLUG)],
+    companies=[factory.company("Deriva Teste", {"comunicacao": f"comunicacao@{DOMAIN}"})]))
 
 
 def force(env, identity, status):

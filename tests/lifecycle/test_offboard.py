@@ -12,24 +12,16 @@ import pytest
 from tutormail.dnsclient.resolver import ask
 
 from sandbox.bind import Named, TsigKey, Zone, free_port
+from tests import factory
 from tests.conftest import DEPLOY, INSTITUTIONS, cdk
 from tests.e2e.iam_calls import CallLog
 from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, DOMAIN, ADDRESS = "saida-teste", "saidateste.com.br", "127.0.0.1"
-FILE = f"""name: Saída Teste
-slug: {SLUG}
-dns:
-  - domain: {DOMAIN}
-    provider: rfc2136
-    server: {ADDRESS}
-    tsig_key: tutormail/{SLUG}/tsig
-companies:
-  - name: Saída Teste
-    accounts:
-      comunicacao: comunicacao@{DOMAIN}
-      avisos: avisos@saida-outra.com.br
-"""
+FILE = factory.to_yaml(factory.institution(
+    "Saída Teste", slug=SLUG, dns=[factory.rfc2136(DOMAIN, ADDRESS, SLUG)],
+    companies=[factory.company("Saída Teste", {"comunicacao": f"comunicacao@{DOMAIN}",
+                                               "avisos": "avisos@saida-outra.com.br"})]))
 OTHERS = ("faculdade-delta", "instituicao-xy", "escola-padrao")
 THEIR_DMARC = "v=DMARC1; p=reject; rua=mailto:dmarc@saidateste.com.br"
 CALLS = CallLog()  # the CLI runs as the operator principal: IAM decides each call on tutormail-operator
