@@ -73,7 +73,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
-def _common_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+def _common_options(parser: argparse.ArgumentParser, defaults: bool,
+                    outputs: tuple[str, ...] = ("table", "json")) -> None:
     """The options every command takes, before or after the command's name. After it they leave
     no default behind (SUPPRESS), so `tutormail --institutions DIR validate` keeps DIR."""
     def default(value):
@@ -82,7 +83,7 @@ def _common_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument("--institutions", metavar="DIR", type=arguments.directory, default=default(None),
                         help="directory of institution files (default: ./institutions, or "
                              "$TUTORMAIL_INSTITUTIONS)")
-    parser.add_argument("--output", choices=("table", "json"), default=default("table"),
+    parser.add_argument("--output", choices=outputs, default=default("table"),
                         help="table for people, json (stable keys, schema_version) for pipelines")
     parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
                         help="debug logs on stderr")
@@ -99,10 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tutormail {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        # A parent of its own: argparse shares a parent's actions, and status widens its --output.
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
+            outputs: tuple[str, ...] = ("table", "json")) -> argparse.ArgumentParser:
+        # A parent of its own: argparse shares a parent's actions, and status has its own outputs.
         common = argparse.ArgumentParser(add_help=False)
-        _common_options(common, defaults=False)
+        _common_options(common, defaults=False, outputs=outputs)
         command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         command.set_defaults(func=func)
         return command
@@ -182,13 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     company.add_argument("--logo", help="logo path, relative to the institutions directory")
     company.add_argument("--dry-run", action="store_true", help="show the diff only")
     status = add("status", commands.cmd_status, "one row per institution, company and account: phase, what is "
-                 "missing, next action and who takes it")
+                 "missing, next action and who takes it",
+                 outputs=("table", "json", "html"))
     status.add_argument("slugs", nargs="*", metavar="SLUG")
     status.add_argument("--all", action="store_true", help="every institution in the directory")
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
     status.add_argument("--drift", action="store_true", help="also report drift as verify does (records, DKIM, "
                         "SMTP key age): per institution, reads each identity, its DNS and its keys")
-    status_html.enable(status)
+    status.epilog = status_html.EPILOG
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain", type=arguments.domain)
     reputation_cli.register(add)

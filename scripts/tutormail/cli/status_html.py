@@ -9,13 +9,7 @@ from tutormail.clock import Clock, iso
 from tutormail.exitcodes import UsageError
 from tutormail.fleet.html_page import render
 
-
-def enable(status: argparse.ArgumentParser) -> None:
-    """Only `status` renders HTML: its --output (shared with every command) gains the choice here."""
-    for action in status._actions:
-        if "--output" in action.option_strings:
-            action.choices = (*action.choices, "html")
-    status.epilog = "With --output html, the last argument is the FILE to write: status --all --output html FILE"
+EPILOG = "With --output html, the last argument is the FILE to write: status --all --output html FILE"
 
 
 def take_file(args: argparse.Namespace) -> Path | None:
