@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from tutormail.catalog.model import Catalog, check_files
+from tutormail.catalog.names import canonical_name
 from tutormail.catalog.problems import ConfigurationError, Problem, display_path
 
 
@@ -34,7 +35,8 @@ def add_company(catalog: Catalog, slug: str, source: str, name: str, email: str 
     yaml = _yaml()
     doc = yaml.load(original)
     companies = doc["companies"]
-    template = next((c for c in companies if c.get("name") == source), None)
+    template = next((c for c in companies if isinstance(c.get("name"), str)
+                     and canonical_name(c["name"]) == canonical_name(source)), None)
     if template is None:
         known = ", ".join(str(c.get("name")) for c in companies)
         raise ConfigurationError([Problem(institution.source, 0, "--from",

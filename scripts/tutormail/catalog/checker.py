@@ -9,7 +9,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from tutormail.catalog.fields import Field, Shape, text_problem
-from tutormail.catalog.names import check_display_name, to_ascii_domain
+from tutormail.catalog.names import canonical_name, check_display_name, to_ascii_domain
 from tutormail.catalog.problems import Problem, display_path
 from tutormail.catalog.yaml_reader import FileProblem, line_of, read_document
 
@@ -77,7 +77,7 @@ class Checker:
         if value is not None and (reason := check_display_name(value)):
             self.add(node, spec.name, where(prefix, spec.name), reason)
             return None
-        return value
+        return None if value is None else canonical_name(value)
 
     def domain(self, node: Mapping, spec: Field, prefix: str) -> str | None:
         value = self.text(node, spec, prefix)

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import idna
+from confusable_homoglyphs import confusables
 
 MAX_LABEL = 63
 LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -19,6 +20,16 @@ LOCAL_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/
 _TRANSLIT = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe",
                            "Œ": "oe", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "þ": "th"})
 _APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
+
+
+# A host name to connect to (RFC 1123 2.1: letters, digits and hyphens; no empty label, no hyphen at
+# either end of one); case is kept, as a resolver ignores it.
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                         r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+
+
+def is_host_name(text: str) -> bool:
+    return bool(HOSTNAME_RE.fullmatch(text))
 
 
 def is_dns_label(text: str) -> bool:
@@ -142,7 +153,26 @@ def check_display_name(name: str) -> str | None:
             return f"must not contain control characters (U+{ord(char):04X} is {what})"
     if len(name) > 200:
         return "is longer than 200 characters"
-    return None
+    return confusable_problem(name)
+
+
+def canonical_name(text: str) -> str:
+    """The one spelling names are kept and compared in: NFC, so "Colégio" typed with a combining
+    accent (NFD, as some systems and keyboards send it) is the same company as the composed one."""
+    return unicodedata.normalize("NFC", text)
+
+
+def confusable_problem(name: str) -> str | None:
+    """A name that mixes scripts with a letter that reads as a Latin one ("Instituiçãо XY" with a
+    Cyrillic о) would show, in De/Remetente and on the status page, as another tenant's name.
+    Decided on Unicode's confusables data (UTS #39, https://www.unicode.org/reports/tr39/) as the
+    confusable-homoglyphs package ships it; a name in one script only (all Cyrillic) is its own."""
+    found = confusables.is_confusable(name, preferred_aliases=["latin", "common"], greedy=False)
+    if not found or not confusables.is_dangerous(name, preferred_aliases=["latin", "common"]):
+        return None
+    char = found[0]["character"]
+    return (f"mixes scripts: U+{ord(char):04X} ({unicodedata.name(char, '?')}) reads as a Latin letter, so the "
+            "name would look like another one (Unicode confusables, UTS #39): write it in one script")
 
 
 def wildcard_problem(local: str) -> str | None:

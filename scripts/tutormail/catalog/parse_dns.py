@@ -11,8 +11,9 @@ from ruamel.yaml.comments import CommentedMap
 from tutormail.catalog.checker import Checker, where
 from tutormail.catalog.entities import DnsDomain, Platform
 from tutormail.catalog.fields import DNS_ENTRY, HOST_RE, PROVIDERS
-from tutormail.catalog.names import is_same_or_subdomain
+from tutormail.catalog.names import is_host_name, is_same_or_subdomain
 from tutormail.catalog.public_suffixes import is_public_suffix
+from tutormail.reputation.names import secret_name
 
 
 def looks_like_key_material(value: str) -> bool:
@@ -22,9 +23,40 @@ def looks_like_key_material(value: str) -> bool:
         and any(c.islower() for c in value))
 
 
+def server_host_problem(host: str) -> str | None:
+    """Why an RFC 2136 server cannot be reached as written, or None. The publisher takes an IPv4
+    address as it is and looks any other name up as an A record (cenario1/publish.py
+    server_address), so an IPv6 literal would be looked up as a name and never reached: refused
+    here rather than parsed into something the client cannot use."""
+    if host.startswith("["):
+        return (f"{host} is an IPv6 address: the RFC 2136 client reaches servers over IPv4 (an address "
+                "or a name with an A record)")
+    if not is_host_name(host):
+        return f"{host!r} is not a host name (labels of a-z, 0-9 and '-', no empty label, no '-' at their ends)"
+    return None
+
+
 def tsig_prefix(slug: str) -> str:
     """Every secret an institution names lives under this prefix, which its policies are scoped to."""
     return f"tutormail/{slug}/"
+
+
+def tsig_key_problem(secret: str, slug: str) -> str | None:
+    """Why a secret name cannot hold the institution's TSIG key, or None. Under its own prefix (the
+    only one its policies reach), with no empty, `.` or `..` part (a name that reads as another
+    path), and not a name tutor-mail makes there itself: the SMTP secret holds the SMTP key, and
+    dns-publish would read it as a TSIG key."""
+    prefix = tsig_prefix(slug)
+    if not secret.startswith(prefix):
+        return (f"{secret!r} is outside {prefix}: an institution's secrets live under its own prefix, the only "
+                "one its policies reach")
+    if any(part in ("", ".", "..") for part in secret.split("/")[2:]):
+        return f"{secret!r} has an empty, '.' or '..' part: name the secret plainly, e.g. {prefix}tsig"
+    reserved = secret_name(slug)
+    if secret == reserved or secret.startswith(reserved + "/"):
+        return (f"{secret!r} is the institution's SMTP secret, which tutor-mail writes: keep the TSIG key in a "
+                f"secret of its own, e.g. {prefix}tsig")
+    return None
 
 
 def default_mail_from(domain: str) -> str:
@@ -104,9 +136,11 @@ class _Entry:
         if server is not None:
             match = HOST_RE.fullmatch(server)
             port = int(match.group(1)) if match.group(1) else 53
-            host = (server.rsplit(":", 1)[0] if match.group(1) else server).strip("[]")
+            host = server.rsplit(":", 1)[0] if match.group(1) else server
             if not 1 <= port <= 65535:
                 self.add("server", "must be host[:port] (port 1-65535)")
+            elif reason := server_host_problem(host):
+                self.add("server", reason)
         return {"server": host, "port": port, "tsig_key": self._tsig_key(slug)}
 
     def _tsig_key(self, slug: str | None) -> str | None:
@@ -116,9 +150,9 @@ class _Entry:
                      "holding the key, never the key itself")
             return None
         secret = self.chk.text(self.node, DNS_ENTRY.get("tsig_key", "rfc2136"), self.prefix)
-        if secret and slug and not secret.startswith(tsig_prefix(slug)):
-            self.add("tsig_key", f"{secret!r} is outside {tsig_prefix(slug)}: an institution's secrets "
-                     "live under its own prefix, the only one its policies reach")
+        if secret and slug and (reason := tsig_key_problem(secret, slug)):
+            self.add("tsig_key", reason)
+            return None
         return secret
 
 

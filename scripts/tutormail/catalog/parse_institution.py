@@ -42,7 +42,25 @@ def _slug(doc: CommentedMap, chk: Checker, name: str | None, path: Path) -> str 
     if slug is not None and slug != path.stem:
         chk.add(doc, "slug" if "slug" in doc else "name", "slug",
                 f"slug {slug!r} must equal the file name ({slug}.yaml, not {path.name})")
+    if slug is not None and (reason := reserved_slug_problem(slug)):
+        chk.add(doc, "slug" if "slug" in doc else "name", "slug", reason)
+        return None
     return slug
+
+
+def reserved_slug_problem(slug: str) -> str | None:
+    """A slug that would read as something else: the platform's stack (CloudFormation stack names
+    are matched ignoring case by people and by `cdk deploy TutorMail-*` globs alike, so the stricter
+    reading), or a label with '-' in its third and fourth places, which RFC 5891 4.2.3.1 reserves:
+    `xn--` is punycode, and `xn--...` can decode to another tenant's name in other letters."""
+    from tutormail.plan.build import PLATFORM_STACK, stack_name  # the plan is built on this package
+
+    if stack_name(slug).casefold() == PLATFORM_STACK.casefold():
+        return f"slug {slug!r} would name the stack {stack_name(slug)}, which is the platform's ({PLATFORM_STACK})"
+    if slug[2:4] == "--":
+        return (f"slug {slug!r} has '--' in its third and fourth places, which DNS reserves for encoded labels "
+                "(xn-- is punycode, RFC 5891 4.2.3.1): choose a plain slug")
+    return None
 
 
 def _companies(doc: CommentedMap, chk: Checker, slug: str | None, platform: Platform | None,
