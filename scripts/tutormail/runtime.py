@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tutormail.catalog.names import is_host_name
 from tutormail.clock import Clock, read_offset
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import UsageError
 
-HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                         r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 LONGEST_WAIT = 7 * 86400  # SES gives up on DKIM after 72 h: a longer wait is a typo
 
@@ -50,7 +49,7 @@ def parse_host_port(text: str, default_port: int | None = None) -> tuple[str, in
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if not HOSTNAME_RE.match(host):
+        if not is_host_name(host):
             raise ValueError(f"{host!r} in {text!r} is neither an IP address nor a host name") from None
     return host, number
 
@@ -86,6 +85,18 @@ def readable_file(text: str) -> Path:
             handle.read(1)
     except OSError as exc:
         raise ValueError(f"cannot read {text!r}: {exc.strerror}") from None
+    return path
+
+
+def ca_bundle(text: str) -> Path:
+    """A file of PEM CA certificates that TLS can load (the check send-test's handshake would make,
+    made before anything is sent)."""
+    path = readable_file(text)
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        raise ValueError(f"{text!r} holds no CA certificate TLS can load (PEM expected): "
+                         f"{getattr(exc, 'reason', None) or exc}") from None
     return path
 
 
@@ -135,7 +146,7 @@ class Runtime:
             institutions=value("TUTORMAIL_INSTITUTIONS", directory),
             dns=DnsEndpoints(resolver=resolver, direct_port=value("TUTORMAIL_DNS_PORT", parse_port) or 53),
             smtp_endpoint=value("TUTORMAIL_SMTP_ENDPOINT", parse_host_port),
-            smtp_ca_bundle=value("TUTORMAIL_SMTP_CA_BUNDLE", readable_file),
+            smtp_ca_bundle=value("TUTORMAIL_SMTP_CA_BUNDLE", ca_bundle),
             clock=Clock(offset or timedelta(0)))
 
 

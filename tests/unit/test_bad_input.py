@@ -24,6 +24,7 @@ def files(tmp_path_factory):
     (tmp / "clock-huge").write_text("1e300\n")
     (tmp / "binary").write_bytes(b"\xff\xfe\x00garbage")
     (tmp / "a-directory").mkdir()
+    (tmp / "a-directory.html").mkdir()
     (tmp / "not-pem").write_text("not a certificate\n")
     return tmp
 
@@ -46,6 +47,8 @@ BAD_VARIABLES = [
     ("TUTORMAIL_SMTP_ENDPOINT", "bad host:587"),
     ("TUTORMAIL_SMTP_CA_BUNDLE", "{tmp}/nowhere.pem"),
     ("TUTORMAIL_SMTP_CA_BUNDLE", "{tmp}/a-directory"),
+    ("TUTORMAIL_SMTP_CA_BUNDLE", "{tmp}/not-pem"),
+    ("TUTORMAIL_SMTP_CA_BUNDLE", "{tmp}/binary"),
     ("TUTORMAIL_CLOCK_FILE", "{tmp}/nowhere"),
     ("TUTORMAIL_CLOCK_FILE", "{tmp}/a-directory"),
     ("TUTORMAIL_CLOCK_FILE", "{tmp}/clock-nan"),
@@ -80,6 +83,8 @@ BAD_OPTIONS = [
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--attempts", "0"], "--attempts"),
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--ca-bundle", "{tmp}/nowhere.pem"], "--ca-bundle"),
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--ca-bundle", "{tmp}/a-directory"], "--ca-bundle"),
+    (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--ca-bundle", "{tmp}/not-pem"], "--ca-bundle"),
+    (["status", "--all", "--output", "html", "{tmp}/a-directory.html"], "is a directory"),
     (["smtp-settings", "instituicao-xy", "--out", "{tmp}/a-directory"], "--out"),
     (["smtp-settings", "instituicao-xy", "--out", "{tmp}/clock-nan/inside"], "--out"),
     (["handoff", "instituicao-xy", "--out", "{tmp}/clock-nan"], "--out"),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tutormail import runtime
-from tutormail.catalog.names import Address, to_ascii_domain
+from tutormail.catalog.names import Address, canonical_name, to_ascii_domain
 from tutormail.catalog.regions import SES_SMTP_REGIONS
 
 T = TypeVar("T")
@@ -94,9 +94,11 @@ recipient = _type(_recipient, "address")
 domain = _type(_domain, "domain")
 endpoint = _type(runtime.parse_host_port, "HOST:PORT")
 readable_file = _type(runtime.readable_file, "file")
+ca_bundle = _type(runtime.ca_bundle, "file")
 tsig_key_file = _type(_key_file, "file")
 directory = _type(runtime.directory, "directory")
 attempts = _type(_count(1), "count")
 resends = _type(_count(0), "count")
+company_name = _type(canonical_name, "company")  # compared with the file's names, kept NFC
 output_file = _type(_new_file, "file")
 output_directory = _type(_new_directory, "directory")

@@ -46,6 +46,10 @@ def load_plan(args: argparse.Namespace) -> InstitutionPlan:
 
 def cmd_dns_records(args: argparse.Namespace) -> int:
     plan = load_plan(args)
+    domains = [i.name for i in plan.identities if i.kind == "domain"]
+    if args.domain is not None and args.domain not in domains:
+        raise UsageError(f"dns-records: --domain {args.domain} is not a domain of {plan.slug} "
+                         f"(its domains: {', '.join(domains)})")
     found = domain_records(plan, Ses(plan.platform), args.domain)
     if args.format == "zone":
         sys.stdout.write(as_zone(found))

@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                   "the records to publish, with the real DKIM tokens from SES (zone, json or csv)")
     records.add_argument("slug")
     records.add_argument("--format", choices=("zone", "json", "csv"), default="zone")
-    records.add_argument("--domain", help="only this domain")
+    records.add_argument("--domain", type=arguments.domain, help="only this domain")
     publish = add("dns-publish", commands.cmd_dns_publish,
                   "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
     publish.add_argument("slugs", nargs="+", metavar="SLUG")
@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="upper bound of links sent per address")
     link = add("request-link", commands.cmd_request_link, "Cenário 2: make SES mail the verification link again")
     link.add_argument("slug")
-    link.add_argument("--company")
+    link.add_argument("--company", type=arguments.company_name)
     link.add_argument("--account")
     link.add_argument("--force", action="store_true", help="send even while the last link is still valid")
     password = add("smtp-password", commands.cmd_smtp_password,
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings = add("smtp-settings", commands.cmd_smtp_settings,
                    "the fields of Tutor's Contas de E-mail; the password only with --reveal, once verified")
     settings.add_argument("slug")
-    settings.add_argument("--company")
+    settings.add_argument("--company", type=arguments.company_name)
     settings.add_argument("--account")
     settings.add_argument("--format", choices=("table", "json", "env"), default=None)
     settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
@@ -162,11 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
     test.add_argument("slug")
     test.add_argument("--to", required=True, type=arguments.recipient)
-    test.add_argument("--company")
+    test.add_argument("--company", type=arguments.company_name)
     test.add_argument("--account")
     test.add_argument("--endpoint", metavar="HOST:PORT", type=arguments.endpoint,
                       help="SMTP endpoint (default: the region's; $TUTORMAIL_SMTP_ENDPOINT)")
-    test.add_argument("--ca-bundle", metavar="FILE", type=arguments.readable_file,
+    test.add_argument("--ca-bundle", metavar="FILE", type=arguments.ca_bundle,
                       help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
     test.add_argument("--attempts", type=arguments.attempts, default=3, help="tries for timeouts and 535 (default 3)")
     test.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     company = add("add-company", commands.cmd_add_company,
                   "Duplicar Configurações: a new company copied from an existing one, in the file")
     company.add_argument("slug")
-    company.add_argument("--from", dest="source", required=True, metavar="COMPANY")
+    company.add_argument("--from", dest="source", required=True, metavar="COMPANY", type=arguments.company_name)
     company.add_argument("--name", required=True)
     company.add_argument("--email", help="the new company's comunicacao address")
     company.add_argument("--logo", help="logo path, relative to the institutions directory")

@@ -104,11 +104,11 @@ def env_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _cannot_write(path: Path, exc: OSError) -> ConfigurationError:
-    return ConfigurationError([Problem(str(path), 0, "--out", f"cannot write here: {exc.strerror or exc}")])
+def _cannot_write(path: Path, exc: OSError, option: str) -> ConfigurationError:
+    return ConfigurationError([Problem(str(path), 0, option, f"cannot write here: {exc.strerror or exc}")])
 
 
-def write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str, option: str = "--out") -> None:
     """A file that may hold a password, readable by its owner only from its first byte.
 
     The text goes to a new file made with O_EXCL in the same directory, which is then renamed over
@@ -122,7 +122,7 @@ def write_private(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # O_EXCL|O_NOFOLLOW, 0600
     except OSError as exc:
-        raise _cannot_write(path, exc) from None
+        raise _cannot_write(path, exc, option) from None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -132,4 +132,4 @@ def write_private(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise _cannot_write(path, exc) from None
+        raise _cannot_write(path, exc, option) from None
