@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import shutil
 import socket
@@ -139,12 +140,20 @@ class Named:
                          + (f" also-notify {{ {also} }};" if also else "") + " };")
         return "\n".join(lines) + "\n"
 
+    def write_config(self) -> Path:
+        """named.conf holds the TSIG secrets: readable by its owner only (named runs as this user)."""
+        conf = self.workdir / "named.conf"
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self._config())
+        return conf
+
     def start(self, timeout: float = 20.0, ready: tuple[str, ...] | None = None) -> Named:
         """Returns once every zone (or those in `ready`) answers its SOA."""
         ensure_loopback_address(self.address)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        conf = self.workdir / "named.conf"
-        conf.write_text(self._config())
+        conf = self.write_config()
         log = open(self.workdir / "named.log", "wb")
         self.process = subprocess.Popen([named_binary(), "-g", "-c", str(conf)], stdout=log,
                                         stderr=subprocess.STDOUT, cwd=self.workdir)

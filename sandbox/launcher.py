@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import math
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ from types import MappingProxyType
 
 import trustme
 from tutormail.catalog.model import load_catalog
+from tutormail.clock import is_real_offset, read_offset
 from tutormail.plan.build import build_plan
 
 from .bind import Named, TsigKey, Zone, free_port
@@ -228,8 +230,18 @@ def down(state_dir: Path) -> None:
 
 
 def advance_clock(state_dir: Path, hours: float) -> float:
+    """Moves the running sandbox's clock forward. The new offset is checked as every command will
+    read it (tutormail.clock.read_offset), so a refused step leaves the clock as it was."""
+    read_env(state_dir)  # a sandbox is up
+    if not (math.isfinite(hours) and hours > 0):
+        raise RuntimeError(f"advance-clock: {hours!r} is not a positive number of hours (time only moves forward)")
     clock = Path(state_dir) / "clock-offset"
-    offset = float(clock.read_text() or 0) + hours * 3600
+    try:
+        offset = read_offset(clock).total_seconds() + hours * 3600
+    except ValueError as exc:
+        raise RuntimeError(f"advance-clock: {exc}") from None
+    if not is_real_offset(offset):
+        raise RuntimeError(f"advance-clock: {hours:g} h would put the clock more than a century ahead")
     clock.write_text(str(offset))
     return offset
 

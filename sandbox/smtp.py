@@ -1,6 +1,8 @@
 """The stand-in for email-smtp.<region>.amazonaws.com: STARTTLS, AUTH with the SES SMTP password of
 an IAM access key, and SES's refusals: raw non-ASCII (no SMTPUTF8), any From/Sender/Return-Path
-address not allowed by the user's policy or not verified, and the account's state (paused, SES
+address not allowed by the user's policy or not verified, a configuration set (the
+X-SES-CONFIGURATION-SET header's, else the identity's default) the policy does not allow or that is
+paused, and the account's state (paused, SES
 sandbox recipients, 24-hour quota).
 
 Which addresses must be authorised (addresses_to_authorise) is kept apart from whether the user's
@@ -41,18 +43,44 @@ NO_FROM = "554 Transaction failed: the message has no valid From address"
 # https://docs.aws.amazon.com/ses/latest/APIReference/API_SendRawEmail.html#API_SendRawEmail_Errors); over
 # SMTP that is a permanent 554 refusal of the message.
 CONFIGURATION_SET_PAUSED = "554 Message rejected: Sending paused for this configuration set: {name}"
+# ConfigurationSetDoesNotExistException, same page; the SMTP words are ours.
+NO_CONFIGURATION_SET = "554 Configuration set does not exist: Configuration set <{name}> does not exist."
+# Over SMTP a message names its configuration set in this header
+# (https://docs.aws.amazon.com/ses/latest/dg/using-configuration-sets-in-email.html); without it SES uses
+# the From identity's default configuration set.
+CONFIGURATION_SET_HEADER = "X-SES-CONFIGURATION-SET"
 
 
-def paused_configuration_set(config: SandboxConfig, message: email.message.Message) -> str | None:
-    """The SES reply when the From identity's default configuration set is paused (issue 14), else None."""
+def configuration_sets_named(message: email.message.Message) -> list[str]:
+    """The configuration sets a message uses: every X-SES-CONFIGURATION-SET header (each one is
+    authorised, the stricter reading when a client writes two), else the From identity's default."""
+    named = [str(value).strip() for value in message.get_all(CONFIGURATION_SET_HEADER, [])]
+    if named:
+        return named
+    identity = identity_for(getaddresses([str(value) for value in message.get_all("From", [])])[0][1])
+    default = getattr(identity, "configuration_set_name", None)
+    return [default] if default else []
+
+
+def configuration_set_refusal(config: SandboxConfig, user, message: email.message.Message) -> str | None:
+    """ses:SendRawEmail is authorised on each resource the request uses: the identity and the
+    configuration set (the action's resource types in
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html),
+    so the user's policy must allow the configuration set too, as the From address. Then the set must
+    exist and have sending on (issue 14)."""
     from .moto_ext.reputation import find_configuration_set, sending_enabled
 
-    identity = identity_for(getaddresses([str(value) for value in message.get_all("From", [])])[0][1])
-    name = getattr(identity, "configuration_set_name", None)
-    config_set = find_configuration_set(name, config.account, config.region) if name else None
-    if config_set is None or sending_enabled(config_set):
-        return None
-    return CONFIGURATION_SET_PAUSED.format(name=name)
+    from_address = getaddresses([str(value) for value in message.get_all("From", [])])[0][1]
+    for name in configuration_sets_named(message):
+        arn = f"arn:{config.partition}:ses:{config.region}:{config.account}:configuration-set/{name}"
+        if not may_send(config, user, from_address, arn):
+            return NOT_AUTHORIZED.format(arn=user.arn, resource=arn)
+        config_set = find_configuration_set(name, config.account, config.region)
+        if config_set is None:
+            return NO_CONFIGURATION_SET.format(name=name)
+        if not sending_enabled(config_set):
+            return CONFIGURATION_SET_PAUSED.format(name=name)
+    return None
 
 
 def _iam():
@@ -187,7 +215,8 @@ class SesSmtpHandler:
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
         refusal = (non_ascii_refusal(raw) or sender_refusal(self.config, user, message, envelope.mail_from)
-                   or paused_configuration_set(self.config, message) or account_refusal(self.config, envelope.rcpt_tos))
+                   or configuration_set_refusal(self.config, user, message)
+                   or account_refusal(self.config, envelope.rcpt_tos))
         if refusal:
             return refusal
         message_id = f"0100{secrets.token_hex(16)}-{secrets.token_hex(4)}-000000"

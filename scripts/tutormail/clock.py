@@ -34,11 +34,15 @@ def read_offset(path: Path) -> timedelta:
         seconds = float(text or 0)
     except ValueError:
         raise ValueError(f"{path} must hold a number of seconds, not {text[:40]!r}") from None
-    # timedelta holds about 2.7 million years; a finite offset within a century is a real shift.
-    if not math.isfinite(seconds) or abs(seconds) > 100 * 365 * 86400:
+    if not is_real_offset(seconds):
         raise ValueError(f"{path} holds {text[:40]!r}: an offset must be a finite number of seconds "
                          "within a century")
     return timedelta(seconds=seconds)
+
+
+def is_real_offset(seconds: float) -> bool:
+    """timedelta holds about 2.7 million years; a finite offset within a century is a real shift."""
+    return math.isfinite(seconds) and abs(seconds) <= 100 * 365 * 86400
 
 
 class FileClock(Clock):

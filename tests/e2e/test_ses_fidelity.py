@@ -181,3 +181,16 @@ def test_status_and_verify_show_the_account_state(env):
     assert verify["account"]["production_access"] is True and verify["account"]["paused"] is True
     header = run_cli("verify", "escola-padrao", env=env).stdout.splitlines()[0]
     assert "production access" in header and "sending PAUSED" in header
+
+
+# Over SMTP the X-SES-CONFIGURATION-SET header chooses the configuration set, and IAM authorises
+# ses:SendRawEmail on it as on the identity (sandbox/smtp.py cites both pages).
+def test_a_configuration_set_header_must_name_the_users_own_set(smtp):
+    other_set = "tutormail-escola-padrao"  # another institution's, deployed beside ours
+    code, text = refusal(smtp, OWN, [TEST_RECIPIENT], message(f"From: {OWN}\nX-SES-CONFIGURATION-SET: {other_set}"))
+    assert code == 554 and b"not authorized" in text and f"configuration-set/{other_set}".encode() in text
+    code, text = refusal(smtp, OWN, [TEST_RECIPIENT], message(
+        f"From: {OWN}\nX-SES-CONFIGURATION-SET: tutormail-instituicao-xy\nX-SES-CONFIGURATION-SET: {other_set}"))
+    assert code == 554 and f"configuration-set/{other_set}".encode() in text
+    own = message(f"From: {OWN}\nX-SES-CONFIGURATION-SET: tutormail-instituicao-xy")
+    assert smtp.sendmail(OWN, [TEST_RECIPIENT], own) == {}
