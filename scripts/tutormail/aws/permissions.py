@@ -108,6 +108,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("smtp-settings", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("send-test", "ses:GetEmailIdentity", IDENTITY),
     Grant("send-test", "secretsmanager:GetSecretValue", SECRET),
+    Grant("send-test", "iam:ListAccessKeys", SMTP_USER),  # after a 535: is the secret's key Inactive?
     Grant("send-test", "dynamodb:Query", PROGRESS),
     Grant("send-test", "dynamodb:BatchWriteItem", PROGRESS),  # the phase-3 mark
     Grant("send-test", "secretsmanager:DescribeSecret", SECRET, migration=True),

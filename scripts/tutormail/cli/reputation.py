@@ -9,6 +9,7 @@ from pathlib import Path
 from tutormail.catalog.model import load_catalog
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import Exit, UsageError
+from tutormail.reputation.pause import plain_reason
 from tutormail.reputation.use_cases import ResumeRefused, fleet_health, pause_institution, resume_institution
 
 log = logging.getLogger("tutormail")
@@ -16,6 +17,12 @@ log = logging.getLogger("tutormail")
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"
+
+
+def _reason(text: str) -> str:
+    if not plain_reason(text):
+        raise argparse.ArgumentTypeError("give a reason in words: it is recorded and shown with the pause")
+    return text
 
 
 def cmd_reputation(args: argparse.Namespace) -> int:
@@ -71,7 +78,7 @@ def register(add) -> None:
     health.add_argument("--all", action="store_true", help="every institution in the directory")
     pause = add("pause", cmd_pause, "turn off one institution's sending (its configuration set), recording why")
     pause.add_argument("slug")
-    pause.add_argument("--reason", required=True)
+    pause.add_argument("--reason", required=True, type=_reason, help="why, kept and shown as plain text")
     resume = add("resume", cmd_resume, "turn one institution's sending back on; refused while a rate is still at "
                  "or above the pause level")
     resume.add_argument("slug")

@@ -17,12 +17,19 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.aws.progress_tags import PAUSED
+from tutormail.exitcodes import Exit, TutormailError
 from tutormail.reputation import names
 
 AUTOMATIC = "automatic"
 # The reason is shown in tables, logs and the status page: one line of plain characters, bounded.
 _UNSAFE = re.compile(r"[^\w .:/=+\-@]", re.ASCII)
 REASON_MAX = 200
+
+
+def plain_reason(reason: str) -> str:
+    """The reason as it is kept and shown: one line of plain characters, bounded (escape sequences
+    and other control characters become spaces, so nothing reaches a terminal as a command)."""
+    return " ".join(_UNSAFE.sub(" ", reason).split())[:REASON_MAX]
 
 
 @dataclass(frozen=True)
@@ -34,8 +41,7 @@ class PauseMark:
 
     def value(self) -> str:
         """The value of the institution's PAUSED mark in the progress table."""
-        reason = " ".join(_UNSAFE.sub(" ", self.reason).split())[:REASON_MAX]
-        return f"{'paused' if self.paused else 'resumed'} {self.at} {self.by} {reason}".strip()
+        return f"{'paused' if self.paused else 'resumed'} {self.at} {self.by} {plain_reason(self.reason)}".strip()
 
     @classmethod
     def from_marks(cls, marks: dict[str, str]) -> PauseMark | None:
@@ -50,9 +56,17 @@ def now_iso() -> str:
 
 
 def set_sending(sesv2: Any, slug: str, enabled: bool) -> None:
+    """NotFoundException (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html)
+    means the institution is not deployed: no retry will change it, a person must deploy first."""
     name = names.configuration_set(slug)
-    aws.call(f"SES PutConfigurationSetSendingOptions {name}", sesv2.put_configuration_set_sending_options,
-             ConfigurationSetName=name, SendingEnabled=enabled)
+    try:
+        aws.call(f"SES PutConfigurationSetSendingOptions {name}", sesv2.put_configuration_set_sending_options,
+                 ConfigurationSetName=name, SendingEnabled=enabled)
+    except aws.ServiceError as exc:
+        if aws.is_not_found(exc):
+            raise TutormailError(f"{slug} is not deployed: its configuration set {name} does not exist "
+                                 f"(deploy TutorMail-{slug} first)", Exit.ACTION_NEEDED) from exc
+        raise
 
 
 def switch(sesv2: Any, store: ProgressStore, slug: str, *, paused: bool, by: str, reason: str,
@@ -62,7 +76,7 @@ def switch(sesv2: Any, store: ProgressStore, slug: str, *, paused: bool, by: str
     Sending first: a pause that could not be recorded still protects the account; a record of a
     pause that did not happen would mislead."""
     set_sending(sesv2, slug, not paused)
-    mark = PauseMark(paused, at or now_iso(), by, reason)
+    mark = PauseMark(paused, at or now_iso(), by, plain_reason(reason))
     store.put_item(slug, PAUSED, mark.value())
     return mark
 

@@ -9,11 +9,12 @@ the file or on stdout, "tested" once SES accepted the message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
 from tutormail.aws.ses import Ses
+from tutormail.aws.smtp_keys import access_keys
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
 from tutormail.plan.build import InstitutionPlan, Sender
@@ -53,6 +54,19 @@ def record_released(progress: Progress, release: SettingsRelease, clock: Clock) 
     progress.write({**release.gate.marks, **{RELEASED + s.address: iso(clock.now()) for s in release.senders}})
 
 
+def _with_key_state(plan: InstitutionPlan, secret: SmtpSecret, result: SendResult, keys: list[dict] | None
+                    ) -> SendResult:
+    """A 535 is a service error while the key may still be reaching SES; a key IAM holds as Inactive
+    (offboarding, or a rotation that deactivated it) stays refused, so a person must act."""
+    status = next((k.get("Status") for k in keys or [] if k.get("AccessKeyId") == secret.access_key_id), None)
+    if status != "Inactive":
+        return result
+    return replace(result, key_inactive=True, explanation=(
+        f"SES refused the credentials (535): the secret's access key is Inactive in IAM (offboarded, or "
+        f"deactivated by a rotation); no retry will change that. Deploy {plan.stack_name} again to issue "
+        f"a key, then read it with tutormail smtp-settings {plan.slug} --reveal."))
+
+
 @dataclass(frozen=True)
 class TestOutcome:
     sender: Sender
@@ -65,7 +79,8 @@ def phase_test(plan: InstitutionPlan, company: str | None, account: str | None, 
                ca_bundle: str | None, attempts: int, ses: Ses, progress: Progress, clock: Clock,
                accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None,
                send: Callable[..., SendResult] = send_test,
-               read_secret: Callable[[InstitutionPlan], SmtpSecret] = read_smtp_secret) -> TestOutcome:
+               read_secret: Callable[[InstitutionPlan], SmtpSecret] = read_smtp_secret,
+               key_states: Callable[[InstitutionPlan], list[dict] | None] = access_keys) -> TestOutcome:
     """Phase 3 for one account: refused before any SMTP traffic unless the gate is open; recorded
     only when SES accepted the message."""
     sender = select_senders(plan, company, account or (TEST_ACCOUNT if not company else None))[0]
@@ -73,7 +88,10 @@ def phase_test(plan: InstitutionPlan, company: str | None, account: str | None, 
     host, port = endpoint
     if not gate.open:
         return TestOutcome(sender, gate, f"{host}:{port}", None)
-    result = send(plan, sender, read_secret(plan), to, host, port, ca_bundle, attempts=attempts)
+    secret = read_secret(plan)
+    result = send(plan, sender, secret, to, host, port, ca_bundle, attempts=attempts)
+    if result.code == 535:
+        result = _with_key_state(plan, secret, result, key_states(plan))
     if result.ok:  # the DMARC-risk acceptance, like phase 3, is recorded only once the step is done
         progress.write({**gate.marks, TESTED + sender.address: iso(clock.now())})
     return TestOutcome(sender, gate, f"{host}:{port}", result)

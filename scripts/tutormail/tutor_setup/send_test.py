@@ -23,13 +23,17 @@ class SendResult:
     reply: str
     explanation: str
     message_id: str | None = None
+    key_inactive: bool = False  # IAM holds the secret's key as Inactive: no retry will change a 535
 
     @property
     def exit_code(self) -> Exit:
         """SES refusing the message (5xx) needs a person; no answer, a temporary refusal (4xx) or credentials
-        still refused (535: a new key takes a while to reach SES) after retries are service errors."""
+        still refused (535: a new key takes a while to reach SES) after retries are service errors, unless
+        the key is Inactive, which nothing but a person undoes."""
         if self.ok:
             return Exit.OK
+        if self.key_inactive:
+            return Exit.ACTION_NEEDED
         refused = self.code is not None and 500 <= self.code < 600 and self.code != 535
         return Exit.ACTION_NEEDED if refused else Exit.SERVICE_ERROR
 

@@ -1,0 +1,158 @@
+"""Issue 20's hostile inputs that end in a command, not in a file of the corpus: each ends with its
+exit code and a message, never a traceback, and leaves nothing half changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import unicodedata
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from tutormail.catalog.model import load_catalog
+from tutormail.cli.status_html import write as write_page
+from tutormail.clock import FixedClock
+from tutormail.exitcodes import Exit, TutormailError
+from tutormail.plan.build import plan_for
+from tutormail.reputation.pause import switch
+from tutormail.tutor_setup.phase_gate import phase_test
+from tutormail.tutor_setup.send_test import SendResult
+from tutormail.tutor_setup.smtp_settings import select_senders
+
+from sandbox import __main__ as sandbox_cli
+from sandbox.bind import Named, TsigKey, Zone
+from tests.conftest import INSTITUTIONS, run_cli
+from tests.factory import company, institution
+from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, verified
+
+# --- the sandbox -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def state(tmp_path):
+    """A state directory as `python -m sandbox up` leaves it, as far as advance-clock reads it."""
+    (tmp_path / "env.json").write_text(json.dumps({"TUTORMAIL_CLOCK_FILE": str(tmp_path / "clock-offset")}))
+    (tmp_path / "clock-offset").write_text("3600")
+    return tmp_path
+
+
+@pytest.mark.parametrize("hours", ["nan", "inf", "-inf", "1e308", "-2", "0"])
+def test_advance_clock_refuses_what_is_not_a_step_forward_and_keeps_the_clock(state, hours, capsys):
+    assert sandbox_cli.main(["--state", str(state), "advance-clock", "--", hours]) == 2
+    assert (state / "clock-offset").read_text() == "3600"
+    assert "advance-clock" in capsys.readouterr().err
+
+
+def test_advance_clock_moves_a_running_sandbox_forward(state):
+    assert sandbox_cli.main(["--state", str(state), "advance-clock", "25"]) == 0
+    assert float((state / "clock-offset").read_text()) == 3600 + 25 * 3600
+
+
+def test_advance_clock_without_a_sandbox_is_exit_2_saying_so(tmp_path, capsys):
+    assert sandbox_cli.main(["--state", str(tmp_path / "none"), "advance-clock", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no sandbox is up" in err and "Traceback" not in err
+
+
+def test_named_conf_with_the_tsig_secrets_is_owner_only(tmp_path):
+    (tmp_path / "named.conf").write_text("old")
+    os.chmod(tmp_path / "named.conf", 0o644)
+    key = TsigKey("update-key", "ZmFrZS10c2lnLXNlY3JldC1mb3ItdGVzdHMtb25seQ==")
+    conf = Named(tmp_path, "127.0.0.1", 5300, [Zone("escola.com.br", update_keys=(key.name,))], [key]).write_config()
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600 and key.secret in conf.read_text()
+
+
+# --- exit codes where nothing changes by itself ----------------------------------------------------
+
+
+def test_pause_of_an_institution_not_deployed_is_exit_1(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEKEYIDFORTESTS001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    sesv2 = boto3.client("sesv2", region_name="us-east-1")
+    with Stubber(sesv2) as stub:
+        stub.add_client_error("put_configuration_set_sending_options", "NotFoundException",
+                              "Configuration set <tutormail-nada> does not exist.")
+        with pytest.raises(TutormailError) as raised:
+            switch(sesv2, None, "nada", paused=True, by="ana", reason="test")
+    assert raised.value.exit_code == Exit.ACTION_NEEDED and "not deployed" in str(raised.value)
+
+
+class Store:
+    def __init__(self):
+        self.items = []
+
+    def put_item(self, slug, mark, value):
+        self.items.append((slug, mark, value))
+
+
+class Sesv2:
+    def put_configuration_set_sending_options(self, **kwargs):
+        return {}
+
+
+def test_a_pause_reason_reaches_no_terminal_with_control_characters():
+    store = Store()
+    mark = switch(Sesv2(), store, "escola", paused=True, by="ana", reason="list\x1b[2J\x1b]0;owned\x07 bad\r\n")
+    assert mark.reason == "list 2J 0 owned bad" and store.items[0][2].endswith(mark.reason)
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\x1b[\x07\r\n"])
+def test_pause_without_a_reason_in_words_is_exit_2(reason):
+    result = run_cli("pause", "escola-padrao", "--reason", reason, "--institutions", str(INSTITUTIONS))
+    assert result.returncode == 2 and "--reason" in result.stderr and "Traceback" not in result.stderr
+    assert "\x1b" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def ordem(institution_files):
+    catalog = load_catalog(institution_files(ordem=institution("Ordem", companies=[
+        company("Ordem", {"comunicacao": "contato@ordem.com.br"})])))
+    plan = plan_for(catalog, "ordem")
+    return plan, FakeSes({i.name: verified(i.name) for i in plan.identities})
+
+
+def _refused(*_, **__):
+    return SendResult(False, 535, "Authentication Credentials Invalid", "refused")
+
+
+@pytest.mark.parametrize(("status", "code"), [("Inactive", Exit.ACTION_NEEDED), ("Active", Exit.SERVICE_ERROR)])
+def test_send_test_with_an_inactive_key_is_exit_1_not_run_again(ordem, status, code):
+    plan, ses = ordem
+    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, FakeProgress(),
+                         FixedClock(), lookups=no_dmarc(), send=_refused, read_secret=lambda _: SECRET,
+                         key_states=lambda _: [{"AccessKeyId": SECRET.access_key_id, "Status": status}])
+    assert outcome.result.exit_code == code
+    assert ("Inactive" in outcome.result.explanation) == (status == "Inactive")
+
+
+def test_dns_records_of_a_domain_the_institution_does_not_have_is_exit_2():
+    result = run_cli("dns-records", "instituicao-xy", "--domain", "dona.com.br", "--institutions", str(INSTITUTIONS))
+    assert result.returncode == 2 and "not a domain of instituicao-xy" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+# --- the status page file --------------------------------------------------------------------------
+
+
+def test_the_status_page_replaces_a_symlink_instead_of_following_it(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    page = tmp_path / "status.html"
+    page.symlink_to(victim)
+    write_page([], page, FixedClock())
+    assert victim.read_text() == "keep me" and not page.is_symlink() and "<html" in page.read_text().lower()
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+
+
+# --- names compared in one normal form -------------------------------------------------------------
+
+
+def test_a_company_name_in_nfd_is_the_company_of_its_nfc_spelling(institution_files):
+    nfd = unicodedata.normalize("NFD", "Colégio Ação")
+    catalog = load_catalog(institution_files(colegio=institution("Colégio", companies=[
+        company(nfd, {"comunicacao": "contato@colegio.com.br"})])))
+    plan = plan_for(catalog, "colegio")
+    [sender] = select_senders(plan, "Colégio Ação", "comunicacao")
+    assert sender.company == "Colégio Ação" and plan.institution.company("Colégio Ação")
