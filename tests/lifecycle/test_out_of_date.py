@@ -82,3 +82,28 @@ def test_no_assembly_is_bad_input(tmp_path, directory):
     result = run_cli("out-of-date", "--cdk-out", str(tmp_path / "nowhere"),
                      env={"TUTORMAIL_INSTITUTIONS": str(directory)})
     assert result.returncode == 2 and "not a cloud assembly" in result.stderr
+
+
+def _assembly(root, template_file: str, template_text: str | None = None):
+    out = root / "cdk.out"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"artifacts": {"TutorMail-Platform": {
+        "type": "aws:cloudformation:stack", "properties": {"templateFile": template_file}}}}))
+    if template_text is not None:
+        (out / "TutorMail-Platform.template.json").write_text(template_text)
+    return out
+
+
+@pytest.mark.parametrize(("template_file", "text", "said"), [
+    ("TutorMail-Platform.template.json", "{not json", "cannot be read as JSON"),
+    ("TutorMail-Platform.template.json", "[1, 2]", "not a JSON object"),
+    ("../secret.json", None, "points outside the assembly"),
+    ("/etc/hostname", None, "points outside the assembly"),
+    ("link.json", None, "points outside the assembly"),
+])
+def test_a_corrupt_or_escaping_assembly_is_bad_input(tmp_path, directory, template_file, text, said):
+    (tmp_path / "secret.json").write_text("{}")
+    out = _assembly(tmp_path, template_file, text)
+    (out / "link.json").symlink_to(tmp_path / "secret.json")
+    result = run_cli("out-of-date", "--cdk-out", str(out), env={"TUTORMAIL_INSTITUTIONS": str(directory)})
+    assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr

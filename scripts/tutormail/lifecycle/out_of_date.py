@@ -47,18 +47,45 @@ def template_hash(template: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(template, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def _not_an_assembly(manifest_file: Path, reason: str) -> ConfigurationError:
+    return ConfigurationError([Problem(str(manifest_file), 0, "--cdk-out", reason)])
+
+
+def _template(directory: Path, manifest_file: Path, name: str, artifact: dict) -> dict:
+    """A stack's template, read only from inside the assembly: a manifest is input, and one whose
+    templateFile climbs out (`../`, an absolute path, a symlink) would have us hash any file."""
+    relative = (artifact.get("properties") or {}).get("templateFile")
+    if not isinstance(relative, str) or not relative:
+        raise _not_an_assembly(manifest_file, f"stack {name} names no templateFile")
+    root = directory.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise _not_an_assembly(manifest_file, f"stack {name}: templateFile {relative!r} points outside the "
+                               "assembly (run cdk synth again)")
+    try:
+        template = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _not_an_assembly(manifest_file, f"stack {name}: template {relative} cannot be read as JSON "
+                               f"(run cdk synth again): {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(template, dict):
+        raise _not_an_assembly(manifest_file, f"stack {name}: template {relative} is not a JSON object")
+    return template
+
+
 def assembly_hashes(directory: Path) -> dict[str, str]:
     """sha256 of every stack's template in a cloud assembly, by stack name."""
     manifest_file = Path(directory) / "manifest.json"
     try:
         manifest = json.loads(manifest_file.read_text())
     except (OSError, ValueError) as exc:
-        raise ConfigurationError([Problem(str(manifest_file), 0, "--cdk-out", f"not a cloud assembly (run cdk "
-                                          f"synth first): {exc}")]) from None
+        raise _not_an_assembly(manifest_file, f"not a cloud assembly (run cdk synth first): {exc}") from None
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    if not isinstance(artifacts, dict):
+        raise _not_an_assembly(manifest_file, "not a cloud assembly (no artifacts; run cdk synth first)")
     hashes = {}
-    for name, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") == "aws:cloudformation:stack":
-            template = json.loads((Path(directory) / artifact["properties"]["templateFile"]).read_text())
+    for name, artifact in artifacts.items():
+        if isinstance(artifact, dict) and artifact.get("type") == "aws:cloudformation:stack":
+            template = _template(Path(directory), manifest_file, name, artifact)
             hashes[artifact.get("displayName", name)] = template_hash(template)
     return hashes
 
