@@ -15,6 +15,7 @@ from tutormail.catalog.model import load_catalog
 from tutormail.cli.status_html import write as write_page
 from tutormail.clock import FixedClock
 from tutormail.exitcodes import Exit, TutormailError
+from tutormail.lifecycle.offboard import stored_record
 from tutormail.plan.build import plan_for
 from tutormail.reputation.pause import switch
 from tutormail.tutor_setup.phase_gate import phase_test
@@ -156,3 +157,20 @@ def test_a_company_name_in_nfd_is_the_company_of_its_nfc_spelling(institution_fi
     plan = plan_for(catalog, "colegio")
     [sender] = select_senders(plan, "Colégio Ação", "comunicacao")
     assert sender.company == "Colégio Ação" and plan.institution.company("Colégio Ação")
+
+
+# --- a stored record that tutormail did not write ---------------------------------------------------
+
+
+@pytest.mark.parametrize("stored", ["{", "[]", '"text"', '{"steps": 5, "identities": []}',
+                                    '{"steps": {"stack": "done"}, "identities": []}',
+                                    '{"steps": {}, "identities": "escola.com.br"}'])
+def test_a_corrupt_offboarding_record_is_exit_1_naming_it(stored):
+    with pytest.raises(TutormailError) as raised:
+        stored_record(stored, "escola")
+    assert raised.value.exit_code == Exit.ACTION_NEEDED and "tutormail:offboard:record" in str(raised.value)
+
+
+def test_a_record_tutormail_wrote_is_read_back():
+    record = {"steps": {"sending-off": {"at": "t"}}, "identities": ["escola.com.br"], "finished": None}
+    assert stored_record(json.dumps(record), "escola") == record

@@ -44,6 +44,7 @@ from tutormail.cenario1.publish import deliver, load_key, plan_changes, server_a
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.changes import deployed_state
 from tutormail.plan.build import OWNER_RFC2136, Identity, InstitutionPlan, build_plan
 
@@ -240,12 +241,30 @@ def _new_record(job: Offboarding) -> dict:
             if deployed else [], "steps": {}}
 
 
+def stored_record(stored: str, slug: str) -> dict:
+    """The record kept in the progress table, or exit 1 when it is not one this code wrote: a
+    record read wrongly would skip or repeat deletions, so a person looks at it first."""
+    try:
+        record = json.loads(stored)
+    except ValueError:
+        record = None
+    valid = (isinstance(record, dict) and isinstance(record.get("steps"), dict)
+             and all(isinstance(entry, dict) for entry in record["steps"].values())
+             and isinstance(record.get("identities"), list)
+             and all(isinstance(name, str) for name in record["identities"]))
+    if not valid:
+        raise TutormailError(f"{slug}: the offboarding record ({OFFBOARD} in the progress table) is not one "
+                             "tutormail wrote; look at it, delete that item, and run offboard again",
+                             Exit.ACTION_NEEDED)
+    return record
+
+
 def run(job: Offboarding, on_step: Callable[[str, dict], None] = lambda step, entry: None) -> dict:
     """Runs (or, without apply, describes) every step not done yet; returns the record. With apply
     the record is written after each step, and names the step that failed."""
     progress = Progress(job.plan, job.client("dynamodb"), job.client("secretsmanager"))
     stored = progress.read().get(OFFBOARD)
-    record = json.loads(stored) if stored else _new_record(job)
+    record = stored_record(stored, job.plan.slug) if stored else _new_record(job)
     for step in STEPS:
         if step in record["steps"]:
             on_step(step, {**record["steps"][step], "earlier": True})
