@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 import unicodedata
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 from tutormail.catalog.model import load_catalog
+from tutormail.cli.start import INTERRUPTED
 from tutormail.cli.status_html import write as write_page
 from tutormail.clock import FixedClock
 from tutormail.exitcodes import Exit, TutormailError
@@ -174,3 +180,19 @@ def test_a_corrupt_offboarding_record_is_exit_1_naming_it(stored):
 def test_a_record_tutormail_wrote_is_read_back():
     record = {"steps": {"sending-off": {"at": "t"}}, "identities": ["escola.com.br"], "finished": None}
     assert stored_record(json.dumps(record), "escola") == record
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("after", [0.1, 0.3, 0.6])
+def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback(after):
+    """SIGINT a moment after the start lands in the imports (boto3 and the library), before main()."""
+    command = Path(sys.executable).parent / "tutormail"
+    process = subprocess.Popen([str(command), "validate", "--institutions", str(INSTITUTIONS)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == Exit.INTERRUPTED == INTERRUPTED, err
+    assert "Traceback" not in err and "interrupted" in err

@@ -1,0 +1,21 @@
+"""The installed `tutormail` command's entry point. Ctrl-C can come while Python is still importing
+boto3 and the CDK-free library (a second or more on a busy runner), before `main` and its own
+KeyboardInterrupt handler exist: here it ends as it does later, exit 130 and one line, no traceback.
+Nothing but the standard library is imported before the handler is in place."""
+
+from __future__ import annotations
+
+import sys
+
+INTERRUPTED = 130  # tutormail.exitcodes.Exit.INTERRUPTED, not imported: importing is what may be cut short
+
+
+def run() -> None:
+    try:
+        from tutormail.cli.main import main
+
+        code = main()
+    except KeyboardInterrupt:
+        print("ERROR tutormail: interrupted", file=sys.stderr)
+        code = INTERRUPTED
+    sys.exit(code)
