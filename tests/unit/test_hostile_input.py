@@ -3,6 +3,7 @@ exit code and a message, never a traceback, and leaves nothing half changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -22,7 +23,7 @@ from tutormail.cli.status_html import write as write_page
 from tutormail.clock import FixedClock
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.offboard import stored_record
-from tutormail.plan.build import plan_for
+from tutormail.plan.build import build_plan, plan_for
 from tutormail.reputation.pause import switch
 from tutormail.tutor_setup.phase_gate import phase_test
 from tutormail.tutor_setup.send_test import SendResult
@@ -196,3 +197,32 @@ def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback(after):
     _, err = process.communicate(timeout=60)
     assert process.returncode == Exit.INTERRUPTED == INTERRUPTED, err
     assert "Traceback" not in err and "interrupted" in err
+
+
+# --- preflight: each zone id is the zone of its name -----------------------------------------------
+
+
+def test_preflight_finds_files_that_swap_their_route53_zone_ids(monkeypatch):
+    from moto import mock_aws
+    from tutormail.preflight.check import check_zones
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEKEYIDFORTESTS001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    catalog = load_catalog(INSTITUTIONS, only=["instituicao-xy"])
+    xy = catalog.institutions["instituicao-xy"]
+    with mock_aws():
+        route53 = boto3.client("route53", region_name="us-east-1")
+        ids = {name: route53.create_hosted_zone(Name=f"{name}.", CallerReference=name)["HostedZone"]["Id"]
+               .split("/")[-1] for name in ("sistematutor.com.br", "instituicaoxy.com.br", "dona.com.br")}
+        platform = dataclasses.replace(catalog.platform, hosted_zone_id=ids["sistematutor.com.br"])
+
+        def plan(zone_id):
+            dns = tuple(dataclasses.replace(d, hosted_zone_id=zone_id) if d.provider == "route53" else d
+                        for d in xy.dns)
+            return build_plan(dataclasses.replace(xy, dns=dns), platform)
+
+        assert check_zones(plan(ids["instituicaoxy.com.br"]), route53) == []
+        [swapped] = check_zones(plan(ids["dona.com.br"]), route53)
+        assert "is dona.com.br, not instituicaoxy.com.br" in swapped
+        [missing] = check_zones(plan("Z0000000000000000MISS"), route53)
+        assert "does not exist" in missing

@@ -119,11 +119,13 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "ses:GetAccount", ANY),
     Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
+    Grant("preflight", "route53:GetHostedZone", ZONE),  # each zone id is the zone of its name
     # plan runs the preflight unless --offline (cli/preflight.check_plans)
     Grant("plan", "ses:GetEmailIdentity", IDENTITY),
     Grant("plan", "ses:GetAccount", ANY),
     Grant("plan", "cloudformation:DescribeStackResources", STACK),
     Grant("plan", "route53:ListResourceRecordSets", ZONE),
+    Grant("plan", "route53:GetHostedZone", ZONE),
     # sending health (reputation/): rates, alarms, the event log, the switch, the pause marks
     *(Grant(command, action, kind) for command in ("reputation", "status", "resume") for action, kind in (
         ("cloudwatch:GetMetricData", ANY), ("cloudwatch:DescribeAlarms", ALARM),

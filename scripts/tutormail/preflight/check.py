@@ -179,8 +179,33 @@ def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> li
     return checks
 
 
+def check_zones(plan: InstitutionPlan, route53: Any) -> list[str]:
+    """Each Route 53 zone id the files name must be the zone of that name: two files that swap their
+    ids would pass every record check (each zone is listed, just the wrong one) and the deploy would
+    then write DKIM records into the other zone or fail. GetHostedZone gives the zone's name, fully
+    qualified, with a trailing dot (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html);
+    names compare in lower case (RFC 4343)."""
+    conflicts = []
+    zones = sorted({(i.hosted_zone_id, i.zone_name) for i in plan.identities if i.provider == "route53"})
+    for zone_id, zone_name in zones:
+        try:
+            found = aws.call(f"Route 53 GetHostedZone {zone_id}", route53.get_hosted_zone, Id=zone_id)
+        except aws.ServiceError as exc:
+            if getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code") != "NoSuchHostedZone":
+                raise
+            conflicts.append(f"hosted zone {zone_id}: does not exist in this account; set the id of the zone "
+                             f"{zone_name}")
+            continue
+        name = found["HostedZone"]["Name"].rstrip(".").lower()
+        if name != zone_name:
+            conflicts.append(f"hosted zone {zone_id} is {name}, not {zone_name}: set the id of the zone "
+                             f"{zone_name} in the file (is it another file's?)")
+    return conflicts
+
+
 def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any,
               endpoints: DnsEndpoints = SYSTEM) -> tuple[dict[str, Any], Exit]:
+    zones = check_zones(plan, route53)
     identities = check_identities(plan, ses, cloudformation)
     names: list[NameCheck] = []
     dmarc: list[DmarcCheck] = []
@@ -190,7 +215,7 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
             managed = any(c.identity == identity.name and c.managed_by_stack for c in identities)
             names += check_names(records_for(plan, identity, ses.identity(identity.name)), lookup, managed)
             dmarc.append(dmarc_check(identity, txt_fetch(identity, lookup, endpoints)))
-    conflicts = [c.conflict for c in identities if c.conflict]
+    conflicts = zones + [c.conflict for c in identities if c.conflict]
     conflicts += [f"{n.name} {n.type}: {n.reason}" for n in names if n.action == "conflict"]
     conflicts += [f"_dmarc.{d.identity} TXT: {d.conflict}" for d in dmarc if d.conflict]
     report = {"institution": plan.slug, "identities": [asdict(c) for c in identities],
