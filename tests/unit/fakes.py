@@ -36,6 +36,12 @@ class FakeProgress:
         self.writes.append(tags)
         self.tags.update(tags)
 
+    def write_if(self, key, value, expected):
+        if self.tags.get(key) != expected:
+            return False
+        self.write({key: value})
+        return True
+
 
 def no_dmarc():
     """DMARC look-ups that find no record (ready), without asking any DNS server."""

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
@@ -33,7 +34,7 @@ from sandbox import __main__ as sandbox_cli
 from sandbox.bind import Named, TsigKey, Zone
 from tests.conftest import INSTITUTIONS, run_cli
 from tests.factory import company, institution
-from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, verified
+from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, pending, verified
 
 # --- the sandbox -----------------------------------------------------------------------------------
 
@@ -226,3 +227,44 @@ def test_preflight_finds_files_that_swap_their_route53_zone_ids(monkeypatch):
         assert "is dona.com.br, not instituicaoxy.com.br" in swapped
         [missing] = check_zones(plan("Z0000000000000000MISS"), route53)
         assert "does not exist" in missing
+
+
+# --- two request-link --force at once ---------------------------------------------------------------
+
+
+def test_parallel_request_link_force_records_every_link_sent(monkeypatch, institution_files):
+    """Run B starts and finishes while run A is between reading the marks and recording its link
+    (inside A's SES call): both links were mailed, so both are counted (DynamoDB in moto)."""
+    from moto import mock_aws
+    from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY, TABLE
+    from tutormail.aws.progress_tags import Progress
+    from tutormail.cenario2 import link_requests
+    from tutormail.cenario2.links import link_state
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEKEYIDFORTESTS001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    monkeypatch.setattr(link_requests, "DmarcLookups", lambda endpoints: no_dmarc())
+    address = "secretaria@gmail-like.com.br"
+    catalog = load_catalog(institution_files(ordem=institution("Ordem", companies=[
+        company("Ordem", {"comunicacao": address, "news": address})])))
+    plan = plan_for(catalog, "ordem")
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST", KeySchema=[
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"}, {"AttributeName": SORT_KEY, "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                                  {"AttributeName": SORT_KEY, "AttributeType": "S"}])
+        clocks = iter([FixedClock(), FixedClock(FixedClock().now() + timedelta(seconds=5))])
+
+        def run(ses):
+            return link_requests.request_links(plan, ses, Progress(plan), next(clocks), None, None, None, force=True)
+
+        class Racing(FakeSes):
+            def resend_link(self, name):
+                super().resend_link(name)
+                if len(self.links) == 1:  # A has read the marks and SES is mailing its link: B runs now
+                    run(FakeSes({address: pending(address)}))
+
+        run(Racing({address: pending(address)}))
+        state = link_state(Progress(plan).read(), address, 24)
+    assert state.count == 2 and len(set(state.history)) == 2

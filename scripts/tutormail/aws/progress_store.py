@@ -80,6 +80,22 @@ class ProgressStore:
         self._call("PutItem", self.client.put_item, TableName=TABLE,
                    Item={PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": key}, VALUE: {"S": value}})
 
+    def put_if(self, slug: str, key: str, value: str, expected: str | None) -> bool:
+        """Writes one mark only if it still holds `expected` (None: absent); False when another
+        writer changed it first. A conditional PutItem: DynamoDB checks the condition and writes in
+        one step (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html),
+        so two runs appending to one mark never overwrite each other."""
+        condition = {"ConditionExpression": "attribute_not_exists(#v)"} if expected is None else {
+            "ConditionExpression": "#v = :old", "ExpressionAttributeValues": {":old": {"S": expected}}}
+        try:
+            self._call("PutItem", self.client.put_item, TableName=TABLE, ExpressionAttributeNames={"#v": VALUE},
+                       Item={PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": key}, VALUE: {"S": value}}, **condition)
+        except aws.ServiceError as exc:
+            if getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def delete(self, slug: str, keys: Iterable[str]) -> None:
         self._batch([{"DeleteRequest": {"Key": {PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": key}}}}
                      for key in sorted(keys)])

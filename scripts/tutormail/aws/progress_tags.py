@@ -51,6 +51,9 @@ class Progress:
     def write(self, marks: dict[str, str]) -> None:
         self.store.put({self.plan.slug: marks})
 
+    def write_if(self, key: str, value: str, expected: str | None) -> bool:
+        return self.store.put_if(self.plan.slug, key, value, expected)
+
     def _secret_tags(self) -> dict[str, str]:
         client = self._secrets or aws.client("secretsmanager", self.plan.platform.region)
         try:

@@ -9,7 +9,7 @@ from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.cenario2.dmarc import DmarcLookups, domain_of
-from tutormail.cenario2.links import LinkRefused, request_link
+from tutormail.cenario2.links import LinkRefused, link_state, record_link, request_link
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
@@ -29,13 +29,13 @@ def _request_one(plan: InstitutionPlan, ses: Ses, progress: Progress, recorded: 
     if state.verified_for_sending:
         return {"identity": name, "result": "already verified: no link needed", "sent": False}, Exit.OK
     try:
-        link, tag = request_link(ses, recorded, name, plan.platform.link_validity_hours, clock, force=force)
+        link, _ = request_link(ses, recorded, name, plan.platform.link_validity_hours, clock, force=force)
     except LinkRefused as exc:
         return {"identity": name, "result": f"not sent: {exc}", "sent": False}, Exit.PENDING
-    progress.write(tag)
-    recorded.update(tag)
+    written = record_link(progress, recorded, name, iso(link.sent_at))
+    count = link_state(written, name, plan.platform.link_validity_hours).count
     return {"identity": name, "sent": True, "sent_at": iso(link.sent_at), "expires_at": iso(link.expires_at),
-            "links_sent": link.count, "dmarc_warning": warning,
+            "links_sent": count, "dmarc_warning": warning,
             "result": f"SES mailed a new link to {name}; it must be opened before {iso(link.expires_at)}"}, \
         Exit.PENDING
 

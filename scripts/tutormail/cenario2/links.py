@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tutormail.aws.client import ServiceError
 from tutormail.aws.progress_tags import LINK
 from tutormail.aws.ses import Ses
 from tutormail.clock import Clock, iso, parse_iso
@@ -54,3 +55,24 @@ def request_link(ses: Ses, progress: dict[str, str], address: str, validity_hour
     history = (*current.history, iso(now))[-HISTORY_KEPT:]
     state = LinkState(now, now + timedelta(hours=validity_hours), current.count + 1, history)
     return state, {LINK + address: f"{state.count} {','.join(history)}"}
+
+
+RECORD_ATTEMPTS = 5
+
+
+def record_link(progress, recorded: dict[str, str], address: str, sent_at: str) -> dict[str, str]:
+    """Adds one sending time to the address's mark, conditioned on the mark being what was read:
+    when another run (a parallel `request-link --force`) wrote first, its value is read again and
+    ours appended to it, so every link SES mailed is counted. Returns the mark as written."""
+    key = LINK + address
+    for _ in range(RECORD_ATTEMPTS):
+        before = recorded.get(key)
+        current = link_state(recorded, address, 0)
+        history = (*current.history, sent_at)[-HISTORY_KEPT:]
+        value = f"{current.count + 1} {','.join(history)}"
+        if progress.write_if(key, value, before):
+            recorded[key] = value
+            return {key: value}
+        recorded.update(progress.read())
+    raise ServiceError(f"the link sent to {address} at {sent_at} could not be recorded: its mark kept changing "
+                       f"under {RECORD_ATTEMPTS} attempts (other runs writing it); run request-link again")

@@ -22,7 +22,7 @@ from tutormail.aws.smtp_keys import access_keys
 from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain
 from tutormail.cenario1.records import records_for
 from tutormail.cenario2.dmarc import DmarcLookups
-from tutormail.cenario2.links import LINK_MEANING, link_state, request_link
+from tutormail.cenario2.links import LINK_MEANING, link_state, record_link, request_link
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
@@ -65,9 +65,8 @@ def _resend_if_expired(plan: InstitutionPlan, ses: Ses, progress: Progress, reco
     link = link_state(recorded, identity.name, plan.platform.link_validity_hours)
     if check.state != "expired" or link.count >= options.max_resends:
         return state
-    _, tag = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours, clock, force=True)
-    progress.write(tag)
-    recorded.update(tag)
+    sent, _ = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours, clock, force=True)
+    record_link(progress, recorded, identity.name, iso(sent.sent_at))
     log.info("%s: the link had expired; a new one was sent (%d of at most %d)", identity.name, link.count + 1,
              options.max_resends)
     return ses.identity(identity.name)
