@@ -290,6 +290,21 @@ def test_wrong_credentials_get_the_535_explanation_and_exit_4(env):
     assert bad_to.returncode == 2 and "--to" in bad_to.stderr and "Traceback" not in bad_to.stderr
 
 
+def test_an_inactive_key_is_exit_1_not_a_service_error(env):
+    """The sandbox refuses an Inactive key at AUTH (535), as SES does; IAM says it is Inactive, and
+    nothing but a person undoes that, so send-test asks a person to act instead of to run again."""
+    key_id = json.loads(boto3.client("secretsmanager").get_secret_value(
+        SecretId="tutormail/escola-padrao/smtp")["SecretString"])["access_key_id"]
+    iam = boto3.client("iam")
+    iam.update_access_key(UserName="tutormail-escola-padrao-smtp", AccessKeyId=key_id, Status="Inactive")
+    try:
+        result = cli(env, "send-test", "escola-padrao", "--to", "x@exemplo.com.br", "--attempts", "1")
+    finally:
+        iam.update_access_key(UserName="tutormail-escola-padrao-smtp", AccessKeyId=key_id, Status="Active")
+    assert result.returncode == 1, result.stderr
+    assert "535" in result.stderr and "Inactive in IAM" in result.stderr
+
+
 def test_key_rotation_keeps_the_old_key_until_the_next_deploy(env, deployed, tmp_path):
     deployer = deployed["deploy_env"]
     directory = tmp_path / "institutions"

@@ -85,7 +85,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("verify", "ses:GetEmailIdentity", IDENTITY),
     Grant("verify", "ses:GetAccount", ANY),
     Grant("verify", "dynamodb:Query", PROGRESS),
-    Grant("verify", "dynamodb:BatchWriteItem", PROGRESS),
+    Grant("verify", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("verify", "dynamodb:PutItem", PROGRESS),  # --auto-resend records the new link, conditioned
     Grant("verify", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("verify", "ses:VerifyEmailIdentity", ANY),  # --auto-resend
@@ -93,7 +93,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("request-link", "ses:GetEmailIdentity", IDENTITY),
     Grant("request-link", "ses:VerifyEmailIdentity", ANY),
     Grant("request-link", "dynamodb:Query", PROGRESS),
-    Grant("request-link", "dynamodb:BatchWriteItem", PROGRESS),
+    Grant("request-link", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("request-link", "dynamodb:PutItem", PROGRESS),  # the link mark, conditioned on what was read
     Grant("request-link", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("status", "ses:ListEmailIdentities", ANY),
