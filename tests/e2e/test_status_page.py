@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections import Counter
 from html.parser import HTMLParser
+
+import pytest
 
 from tests.conftest import run_cli
 
@@ -90,3 +93,38 @@ def test_the_status_page_counts_phases_and_filters_rows(deployed, tmp_path):
     screenshot = tmp_path / "status.png"
     chromium(f"--screenshot={screenshot}", "--window-size=1280,900", f"{page.as_uri()}#q=escola", tmp_path=tmp_path)
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _page_of(rows, tmp_path, measure: bool = False):
+    """A page rendered from these rows; with `measure`, a script of the test's own writes how wide
+    the document is into <body data-width> once the page's script has run."""
+    from tutormail.fleet.html_page import render
+
+    html = render(rows, "2026-01-05T12:00:00Z")
+    if measure:
+        html = html.replace("</body>", "<script>document.body.dataset.width ="
+                            " document.documentElement.scrollWidth;</script></body>")
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+ROW = {"institution": "escola-padrao", "company": "Escola Padrão", "account": "comunicacao",
+       "address": "comunicacao@escola-padrao.sistematutor.com.br", "phase": "2", "next_action": "smtp-settings",
+       "actor": "operator", "link_expires_at": None, "sending": "enabled", "bounce_rate": 0.01,
+       "complaint_rate": 0.0}
+
+
+@pytest.mark.parametrize("fragment", ["q=%E0%A4%A", "q=%", "q=%zz&x", "q"])
+def test_a_malformed_fragment_still_counts_the_rows(tmp_path, fragment):
+    page = _page_of([ROW, {**ROW, "institution": "faculdade-delta"}], tmp_path)
+    dom = _Dom()
+    dom.feed(chromium("--dump-dom", f"{page.as_uri()}#{fragment}", tmp_path=tmp_path))
+    assert dom.status_text.endswith("of 2 rows shown"), dom.status_text
+
+
+def test_a_long_unbroken_name_does_not_push_the_columns_off_screen(tmp_path):
+    page = _page_of([ROW, {**ROW, "company": "Escola" + "X" * 300}], tmp_path, measure=True)
+    dom = chromium("--dump-dom", "--window-size=1280,900", page.as_uri(), tmp_path=tmp_path)
+    width = int(re.search(r'data-width="(\d+)"', dom).group(1))
+    assert width <= 1280, f"the page is {width} px wide in a 1280 px window"

@@ -29,7 +29,7 @@ input{font:inherit;padding:.3rem .5rem;border:2px solid #444;border-radius:.3rem
 input:focus{outline:3px solid #0b5fff;outline-offset:2px}
 table{border-collapse:collapse;margin-top:1rem;width:100%}
 caption{text-align:left;font-weight:600;padding:.4rem 0}
-th,td{border-bottom:1px solid #bbb;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #bbb;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f0f0f0}
 tr[data-sending=paused] td{background:#fde8e8}
 tr[data-sending=warning] td{background:#fff4d6}
@@ -51,9 +51,13 @@ SCRIPT = """
     });
     shown.textContent = count + ' of ' + rows.length + ' rows shown';
   }
+  function decoded(text) {
+    // A fragment anyone can type: a malformed %-escape is taken as written, not thrown.
+    try { return decodeURIComponent(text); } catch (error) { return text; }
+  }
   function fromFragment() {
     var match = /(?:^|&)q=([^&]*)/.exec(location.hash.slice(1));
-    if (match) { input.value = decodeURIComponent(match[1].replace(/\\+/g, ' ')); }
+    if (match) { input.value = decoded(match[1].replace(/\\+/g, ' ')); }
     apply();
   }
   input.addEventListener('input', apply);
