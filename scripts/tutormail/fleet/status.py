@@ -21,9 +21,9 @@ from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
 from tutormail.exitcodes import Exit, worst
+from tutormail.names import secret_name
 from tutormail.plan.build import InstitutionPlan, Sender, build_plan
 from tutormail.reputation.health import Health, health_columns
-from tutormail.reputation.names import secret_name
 from tutormail.reputation.use_cases import fleet_health
 from tutormail.tutor_setup.gate import UNCHECKED, deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
