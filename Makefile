@@ -50,6 +50,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/actionlint -no-color
 
 pytest: setup bind chromium
