@@ -53,8 +53,11 @@ lint: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/actionlint -no-color
 
+# One worker per core (PYTEST_WORKERS=0 runs serially); a test file stays on one worker, so its
+# module fixtures (a BIND, a deployed stack) are made once (docs/TESTING.md).
+PYTEST_WORKERS ?= auto
 pytest: setup bind chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint pytest
 
