@@ -12,10 +12,17 @@ CDK := $(CURDIR)/node_modules/.bin/cdk
 .PHONY: help setup test lint pytest explore demo synth bind chromium clean mutation
 
 help:
-	@echo "make test    ruff + pytest (sets everything up first)"
-	@echo "make demo    validate, synthesize and plan the example institutions"
-	@echo "make synth   cdk synth with the pinned CDK CLI (offline, no credentials)"
+	@echo "make test      lint, then pytest on every core (PYTEST_WORKERS=0: serially); sets everything up first"
+	@echo "make lint      ruff, the import layers (lint-imports) and actionlint"
+	@echo "make pytest    the whole test suite only (installs BIND and chromium from Debian when missing)"
+	@echo "make explore   the property tests with new random examples (make test repeats the same ones)"
+	@echo "make demo      the example institutions on the sandbox: validate, deploy, publish, verify, phases 2-3, pause, status page"
+	@echo "make synth     cdk synth with the pinned CDK CLI (offline, no credentials)"
 	@echo "make mutation  mutmut over the modules where a bug hurts users (slow; not part of make test)"
+	@echo "make setup     .venv (requirements-dev.txt, the package editable) and node_modules (pinned CDK CLI)"
+	@echo "make bind      install Debian's bind9 when named is missing (as root)"
+	@echo "make chromium  install Debian's chromium when it is missing (as root)"
+	@echo "make clean     remove cdk.out, build/ and the tools' caches"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +57,14 @@ setup: $(VENV)/.installed node_modules/.installed
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/actionlint -no-color
 
+# One worker per core (PYTEST_WORKERS=0 runs serially); a test file stays on one worker, so its
+# module fixtures (a BIND, a deployed stack) are made once (docs/TESTING.md).
+PYTEST_WORKERS ?= auto
 pytest: setup bind chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint pytest
 

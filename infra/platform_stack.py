@@ -8,8 +8,8 @@ from constructs import Construct
 from tutormail.aws import permissions
 from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
+from tutormail.names import EVENT_LOG_GROUP, PREFIX
 from tutormail.plan.build import stack_name
-from tutormail.reputation.names import EVENT_LOG_GROUP, PREFIX
 
 from .progress_table import ProgressTable
 from .reputation import PlatformReputation

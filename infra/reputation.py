@@ -31,10 +31,10 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+from tutormail import names
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY, VALUE
 from tutormail.catalog.model import Platform
 from tutormail.catalog.reputation_fields import Thresholds
-from tutormail.reputation import names
 
 from . import logical_ids
 
@@ -43,7 +43,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/exitcodes.py", "tutormail/aws/__init__.py",
                 "tutormail/aws/client.py",
                 "tutormail/aws/progress_store.py", "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
-                "tutormail/reputation/names.py", "tutormail/reputation/pause.py",
+                "tutormail/names.py", "tutormail/reputation/pause.py",
                 "tutormail/reputation/handler.py", "tutormail/reputation/event_log.py")
 PERIOD = Duration.hours(1)
 # SES's events kept in the record (https://docs.aws.amazon.com/ses/latest/dg/monitoring-eventbridge.html).

@@ -33,7 +33,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.utils import utcnow
 from moto.events.models import events_backends
 from moto.sts.models import sts_backends
-from tutormail.reputation import names
+from tutormail import names
 
 from .config import SandboxConfig
 

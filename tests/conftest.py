@@ -89,12 +89,17 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path = REPO):
                           text=True, timeout=180, check=False)
 
 
+# Each pytest-xdist worker synthesizes into its own cloud assembly: two deploys writing one cdk.out
+# at once would read each other's half-written templates.
+CDK_OUT = REPO / "build" / f"cdk.out-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
 def cdk(*args: str, env: dict, cwd: Path = REPO):
-    import os
     import subprocess
 
-    return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--no-notices"], cwd=cwd,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=240, check=False)
+    return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--output", str(CDK_OUT),
+                           "--no-notices"], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=240, check=False)
 
 
 # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).

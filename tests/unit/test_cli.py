@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 from tutormail.cli.main import main
+from tutormail.exitcodes import MEANING, Exit, markdown_table
 
 from tests.conftest import FIXTURES, INSTITUTIONS, REPO
 
@@ -103,6 +104,22 @@ def test_schema_accepts_the_examples_and_rejects_a_bad_shape(capsys):
             jsonschema.validate(yaml.load(path.read_text()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"name": "X", "companies": [{"name": "A", "colour": "red"}]}, schema)
+
+
+def test_readme_exit_code_table_is_the_one_made_from_the_enum():
+    lines = (REPO / "README.md").read_text().splitlines()
+    start = lines.index("| exit | name | meaning |")
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    assert "\n".join(lines[start:end]) == markdown_table()
+
+
+def test_help_lists_every_exit_code_with_its_meaning(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert set(MEANING) == set(Exit)
+    for code in Exit:
+        assert f"{int(code)} {MEANING[code]}" in text
 
 
 def test_readme_starts_with_the_two_commands():

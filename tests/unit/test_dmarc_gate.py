@@ -1,4 +1,4 @@
-"""The readiness rules of tutor_setup/gate.py on verdicts made by hand (DNS is tested on BIND in
+"""The readiness rules of verification/deliverability.py on verdicts made by hand (DNS is tested on BIND in
 tests/cenario2/test_dmarc_policy.py)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from tutormail.catalog.model import load_catalog
 from tutormail.cenario2.dmarc import DmarcVerdict, judge
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
-from tutormail.tutor_setup.gate import Acceptance, deliverability, readiness_code
 from tutormail.tutor_setup.handoff import render_markdown
+from tutormail.verification.deliverability import Acceptance, deliverability, readiness_code
 from tutormail.verification.identity_check import IdentityCheck
 
 from tests.conftest import INSTITUTIONS

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from tutormail.reputation import names
+from tutormail import names
 from tutormail.reputation.event_log import NO_DOMAIN, handler, mask, masked_recipients, record
 from tutormail.reputation.health import read_events
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from tutormail import names
 from tutormail.aws.progress_tags import PAUSED, is_mark
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.reputation_fields import Thresholds, thresholds_of
-from tutormail.reputation import names
 from tutormail.reputation.health import Health
 from tutormail.reputation.pause import PauseMark, decide
 

@@ -12,12 +12,12 @@ from botocore.exceptions import ClientError
 from tutormail.aws.client import ServiceError
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.exitcodes import UsageError
+from tutormail.plan.selection import select_senders
 from tutormail.tutor_setup.smtp_settings import (
     MASK,
     SMTP_PORT,
     env_lines,
     read_smtp_secret,
-    select_senders,
     settings_rows,
     write_private,
 )

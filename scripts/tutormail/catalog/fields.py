@@ -38,7 +38,7 @@ LOGO_RE = re.compile(r"^.+\.(png|jpe?g|PNG|JPE?G)$")
 
 # kinds: text (pattern/choices), display (a name shown in e-mail headers), domain, email, integer,
 # boolean, list (of `items`), names (mapping of NAME_RE keys to `items`), account (email or mapping),
-# mapping (a nested mapping read by its own module, which gives its schema as `json_schema`).
+# mapping (a nested mapping: `items`, a Shape of this module, or, read by its own module, `json_schema`).
 KINDS = ("text", "display", "domain", "email", "integer", "boolean", "list", "names", "account", "mapping")
 
 
@@ -56,11 +56,12 @@ class Field:
     default: Any = None
     items: Shape | Field | None = None  # list: each item; names: each value; account: the mapping form
     min_items: int = 0
-    json_schema: Callable[[], dict[str, Any]] | None = None  # mapping: the schema of the nested mapping
+    json_schema: Callable[[], dict[str, Any]] | None = None  # mapping without `items`: its schema
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
-        assert (self.kind == "mapping") == (self.json_schema is not None), self.name
+        assert self.json_schema is None or self.kind == "mapping", self.name
+        assert self.kind != "mapping" or (self.json_schema is None) == isinstance(self.items, Shape), self.name
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,19 @@ def text_problem(spec: Field, value: str) -> str | None:
     return None
 
 
+# Parts of GitHub's OIDC subjects (repo:OWNER/NAME:environment:ENV, ...:ref:refs/heads/BRANCH), which the
+# CI roles' trust policies compare with StringEquals: no colon, and no IAM wildcard.
+GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+GITHUB_NAME_RE = re.compile(r"^[^:*?\\\s]+$")
+GITHUB = Shape((
+    Field("repository", "text", required=True, pattern=GITHUB_REPOSITORY_RE, reason="must be owner/name"),
+    Field("branch", "text", pattern=GITHUB_NAME_RE, default="main",
+          reason="may not contain a colon, *, ?, a backslash or a space"),
+    Field("environment", "text", pattern=GITHUB_NAME_RE, default="production",
+          reason="may not contain a colon, *, ?, a backslash or a space"),
+))
+
+
 PLATFORM = Shape((
     Field("platform_domain", "domain", required=True, description="the platform's domain, e.g. sistematutor.com.br"),
     Field("hosted_zone_id", "text", required=True, pattern=ZONE_ID_RE,
@@ -106,27 +120,10 @@ PLATFORM = Shape((
           description="sending-health thresholds, alarm subscriptions, event log retention"),
     Field("smtp_key_max_age_days", "integer", minimum=1, maximum=3650, default=90,
           description="an SMTP access key older than this is reported by verify (rotate it)"),
-    Field("github", "mapping", json_schema=lambda: _github_schema(),
+    Field("github", "mapping", items=GITHUB,
           description="the repository whose GitHub Actions may assume the CI roles (absent: no CI roles)"),
 ))
 
-# Parts of GitHub's OIDC subjects (repo:OWNER/NAME:environment:ENV, ...:ref:refs/heads/BRANCH), which the
-# CI roles' trust policies compare with StringEquals: no colon, and no IAM wildcard.
-GITHUB_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-GITHUB_NAME_RE = re.compile(r"^[^:*?\\\s]+$")
-GITHUB = Shape((
-    Field("repository", "text", required=True, pattern=GITHUB_REPOSITORY_RE, reason="must be owner/name"),
-    Field("branch", "text", pattern=GITHUB_NAME_RE, default="main",
-          reason="may not contain a colon, *, ?, a backslash or a space"),
-    Field("environment", "text", pattern=GITHUB_NAME_RE, default="production",
-          reason="may not contain a colon, *, ?, a backslash or a space"),
-))
-
-
-def _github_schema() -> dict[str, Any]:
-    from tutormail.catalog.schema import shape_schema  # the schema is built from this module
-
-    return shape_schema(GITHUB)
 
 _DNS_COMMON = (
     Field("domain", "domain", required=True),

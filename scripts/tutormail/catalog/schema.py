@@ -55,7 +55,7 @@ _BY_KIND = {
     "list": _list,
     "names": _names,
     "account": lambda spec: {"oneOf": [field_schema(spec.items.get("email")), shape_schema(spec.items)]},
-    "mapping": lambda spec: spec.json_schema(),
+    "mapping": lambda spec: shape_schema(spec.items) if spec.items is not None else spec.json_schema(),
 }
 
 

@@ -14,7 +14,7 @@ from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import InstitutionPlan
-from tutormail.tutor_setup.smtp_settings import select_senders
+from tutormail.plan.selection import select_senders
 from tutormail.vocabulary import Scenario
 
 log = logging.getLogger("tutormail")

@@ -27,11 +27,11 @@ from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
 from tutormail.plan.build import InstitutionPlan, plan_for
-from tutormail.tutor_setup.gate import Deliverability, deliverability_lines, plan_verdicts
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, TUTOR_FIELDS, env_lines, write_private
+from tutormail.verification.deliverability import Deliverability, deliverability_lines, plan_verdicts
 from tutormail.verification.verify import VerifyOptions, verify_and_drift
 
 log = logging.getLogger("tutormail")

@@ -18,7 +18,7 @@ from tutormail.cli import arguments, commands, lifecycle_commands, preflight, st
 from tutormail.cli import reputation as reputation_cli
 from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
-from tutormail.exitcodes import Exit, TutormailError
+from tutormail.exitcodes import Exit, TutormailError, help_text
 from tutormail.plan.build import plan_for
 from tutormail.runtime import Runtime
 
@@ -93,9 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutormail",
         description="A verified, least-privilege Amazon SES sender for every Tutor institution.",
-        epilog="Exit codes: 0 done/verified; 1 a person must act (failed or expired); 2 bad input "
-               "or configuration; 3 still pending; 4 AWS, DNS or SMTP error after retries; "
-               "130 interrupted.")
+        epilog=help_text())
     _common_options(parser, defaults=True)
     parser.add_argument("--version", action="version", version=f"tutormail {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

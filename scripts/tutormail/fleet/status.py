@@ -4,7 +4,7 @@ AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and a Scan of 
 progress table (a page per 1 MB: links sent, phases 2 and 3; see aws/progress_tags.py), plus
 ListSecrets pages only while some institution's old secret tags are not migrated. Nothing is
 read per identity. DMARC look-ups: one per distinct domain, concurrently (cenario2/dmarc.py); a
-verified sender blocked by DMARC stands at "1 blocked by DMARC" (tutor_setup/gate.py).
+verified sender blocked by DMARC stands at "1 blocked by DMARC" (verification/deliverability.py).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
 from tutormail.exitcodes import Exit, worst
+from tutormail.names import secret_name
 from tutormail.plan.build import InstitutionPlan, Sender, build_plan
 from tutormail.reputation.health import Health, health_columns
-from tutormail.reputation.names import secret_name
 from tutormail.reputation.use_cases import fleet_health
-from tutormail.tutor_setup.gate import UNCHECKED, deliverability, plan_verdicts, readiness_code
+from tutormail.verification.deliverability import UNCHECKED, deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
 
 log = logging.getLogger("tutormail")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.charset import Charset
 
+from tutormail import names
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
 from tutormail.catalog.parse_dns import default_mail_from
 from tutormail.catalog.regions import smtp_endpoint
-from tutormail.reputation import names as reputation_names
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
@@ -103,11 +103,11 @@ class InstitutionPlan:
 
     @property
     def secret_name(self) -> str:
-        return reputation_names.secret_name(self.slug)
+        return names.secret_name(self.slug)
 
     @property
     def configuration_set(self) -> str:
-        return reputation_names.configuration_set(self.slug)
+        return names.configuration_set(self.slug)
 
     @property
     def smtp_endpoint(self) -> str:

@@ -19,7 +19,7 @@ import re
 from email.utils import parseaddr
 from typing import Any
 
-from tutormail.reputation import names
+from tutormail import names
 
 # What is written when a recipient has no domain that can be shown: the address is never echoed.
 NO_DOMAIN = "*@?"

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tutormail import names
 from tutormail.aws import client as aws
 from tutormail.catalog.reputation_fields import Thresholds
-from tutormail.reputation import names
 from tutormail.reputation.pause import PauseMark
 
 QUERIES_PER_CALL = 500  # GetMetricData's limit

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tutormail import names
 from tutormail.aws import client as aws
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.aws.progress_tags import PAUSED
 from tutormail.exitcodes import Exit, TutormailError
-from tutormail.reputation import names
 
 AUTOMATIC = "automatic"
 # The reason is shown in tables, logs and the status page: one line of plain characters, bounded.

@@ -18,9 +18,10 @@ from tutormail.aws.smtp_keys import access_keys
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
 from tutormail.plan.build import InstitutionPlan, Sender
+from tutormail.plan.selection import select_senders
 from tutormail.tutor_setup.gate import Gate, phase_gate
 from tutormail.tutor_setup.send_test import SendResult, send_test
-from tutormail.tutor_setup.smtp_settings import SmtpSecret, read_smtp_secret, select_senders, settings_rows
+from tutormail.tutor_setup.smtp_settings import SmtpSecret, read_smtp_secret, settings_rows
 
 TEST_ACCOUNT = "comunicacao"  # send-test's default account when no company is chosen
 

@@ -48,18 +48,6 @@ def read_smtp_secret(plan: InstitutionPlan, client: Any = None) -> SmtpSecret:
                       int(data.get("key_generation", 1)))
 
 
-def select_senders(plan: InstitutionPlan, company: str | None, account: str | None) -> list[Sender]:
-    chosen = [s for s in plan.senders if (company is None or s.company == company)
-              and (account is None or s.account == account)]
-    if not chosen:
-        companies = sorted({s.company for s in plan.senders})
-        accounts = sorted({s.account for s in plan.senders if company is None or s.company == company})
-        raise ConfigurationError([Problem(plan.institution.source, 0, "--company/--account",
-                                          f"no such account (companies: {', '.join(companies)}; "
-                                          f"accounts: {', '.join(accounts)})")])
-    return chosen
-
-
 def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str, IdentityCheck],
                   secret: SmtpSecret | None, reveal: bool) -> list[dict[str, Any]]:
     """One row per company and account, fields in the screen's order."""

@@ -27,7 +27,7 @@ from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
-from tutormail.tutor_setup.gate import deliverability, plan_verdicts, readiness_code
+from tutormail.verification.deliverability import deliverability, plan_verdicts, readiness_code
 from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import IdentityCheck, check_identity
 from tutormail.vocabulary import IdentityKind

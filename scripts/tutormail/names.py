@@ -1,4 +1,4 @@
-"""Names the pause Lambda, the stacks and the CLI agree on, made from the slug alone.
+"""Names the pause Lambda, the stacks, the plan and the CLI agree on, made from the slug alone.
 
 Dependency-free on purpose: the Lambda package carries this module, not the catalogue.
 """

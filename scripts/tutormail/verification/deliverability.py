@@ -1,0 +1,140 @@
+"""What a sender's readiness is made of, beside SES's verification: whether receivers will take
+its mail (DMARC, Cenário 2), and a person's recorded acceptance of that risk.
+
+A Cenário 2 address at a domain whose DMARC policy rejects or quarantines unaligned mail, or at a
+free-mail domain, is "blocked by DMARC" (cenario2/dmarc.py). Only a person who accepts that risk,
+with `--accept-dmarc-risk`, opens the phase gate (tutor_setup/gate.py); the acceptance is a
+progress mark (who, when, and the policy accepted: a stricter policy published later needs a new
+acceptance). A DMARC look-up that failed is "unknown": never ready, and the same override applies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from tutormail.aws.progress_tags import DMARC_RISK
+from tutormail.catalog.model import platform_default_address
+from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcLookups, DmarcVerdict, domain_of
+from tutormail.exitcodes import Exit, worst
+from tutormail.plan.build import InstitutionPlan
+from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck
+from tutormail.vocabulary import Scenario
+
+ACCEPTED, UNCHECKED = "accepted", "unchecked"
+# Secrets Manager tag values: at most 256 characters, letters, digits, spaces and + - = . _ : / @
+# (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html).
+TAG_VALUE_UNSAFE = re.compile(r"[^\w +\-=.:/@]")
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    at: str
+    policy: str
+    who: str
+
+    @classmethod
+    def parse(cls, value: str | None) -> Acceptance | None:
+        parts = (value or "").split(" ", 2)
+        return cls(*parts) if len(parts) == 3 else None
+
+    def as_tag(self) -> str:
+        return TAG_VALUE_UNSAFE.sub("_", f"{self.at} {self.policy} {self.who}")[:256]
+
+
+def accepted_policy(verdict: DmarcVerdict) -> str:
+    """What an acceptance is of: the policy receivers apply, free mail, or an unknown policy."""
+    if verdict.state == UNKNOWN:
+        return "unknown"
+    return verdict.policy or "free-mail"
+
+
+@dataclass(frozen=True)
+class Deliverability:
+    """Whether receivers will take a sender's mail: ready | blocked | unknown | accepted | unchecked."""
+
+    state: str
+    verdict: DmarcVerdict | None = None
+    accepted: Acceptance | None = None
+    way_out: str | None = None
+
+    @property
+    def holds_back(self) -> bool:
+        return self.state in (BLOCKED, UNKNOWN)
+
+    @property
+    def exit_code(self) -> Exit:
+        return {BLOCKED: Exit.ACTION_NEEDED, UNKNOWN: Exit.SERVICE_ERROR}.get(self.state, Exit.OK)
+
+    @property
+    def phase(self) -> str:
+        return "1 blocked by DMARC" if self.state == BLOCKED else "1 DMARC unknown"
+
+    @property
+    def actor(self) -> str:
+        return INSTITUTION if self.state == BLOCKED else PLATFORM
+
+    @property
+    def summary(self) -> str:
+        if self.state == ACCEPTED and self.accepted:
+            return f"risk accepted by {self.accepted.who} at {self.accepted.at}"
+        return {BLOCKED: "blocked by DMARC", UNKNOWN: "DMARC unknown", UNCHECKED: "not checked"}.get(self.state, "ok")
+
+    def as_dict(self) -> dict[str, Any]:
+        verdict = self.verdict.as_dict() if self.verdict else {}
+        return {"state": self.state, "summary": self.summary, "way_out": self.way_out,
+                "reason": verdict.get("reason") or None, "record": verdict.get("record"),
+                "record_name": verdict.get("record_name"), "policy": verdict.get("policy"),
+                "note": verdict.get("note"),
+                "accepted_by": self.accepted.who if self.accepted else None,
+                "accepted_at": self.accepted.at if self.accepted else None}
+
+
+def way_out(plan: InstitutionPlan, verdict: DmarcVerdict) -> str:
+    accept = f"or, knowing the risk: tutormail smtp-settings {plan.slug} --reveal --accept-dmarc-risk"
+    if verdict.state == UNKNOWN:
+        return f"run again once DNS answers (tutormail dmarc {verdict.domain}); {accept}"
+    default = platform_default_address(plan.slug, plan.platform)
+    return f"{verdict.way_out} (e.g. the platform default {default}); {accept}"
+
+
+def deliverability(plan: InstitutionPlan, identity: str, scenario: int, verdicts: dict[str, DmarcVerdict] | None,
+                   recorded: dict[str, str]) -> Deliverability:
+    if scenario != Scenario.LINK:
+        return Deliverability(READY)  # SES signs with DKIM as the domain itself: aligned (RFC 7489 3.1)
+    if verdicts is None:
+        return Deliverability(UNCHECKED)
+    verdict = verdicts[domain_of(identity)]
+    if verdict.state == READY:
+        return Deliverability(READY, verdict)
+    acceptance = Acceptance.parse(recorded.get(DMARC_RISK + identity))
+    if acceptance and acceptance.policy == accepted_policy(verdict):
+        return Deliverability(ACCEPTED, verdict, acceptance)
+    return Deliverability(verdict.state, verdict, way_out=way_out(plan, verdict))
+
+
+def readiness_code(check: IdentityCheck, ready: Deliverability) -> Exit:
+    """A sender still in phase 1 keeps its verification code; a verified one is ready only if
+    receivers will take its mail."""
+    return worst([check.exit_code, ready.exit_code]) if check.verified else check.exit_code
+
+
+def cenario2_domains(plan: InstitutionPlan) -> list[str]:
+    return sorted({domain_of(i.name) for i in plan.identities if i.kind == "email"})
+
+
+def plan_verdicts(plans: Iterable[InstitutionPlan], lookups: DmarcLookups | None = None) -> dict[str, DmarcVerdict]:
+    """Every Cenário 2 domain of these institutions, looked up together (one query per name)."""
+    return (lookups or DmarcLookups()).verdicts(d for plan in plans for d in cenario2_domains(plan))
+
+
+def deliverability_lines(data: dict[str, Any]) -> list[str]:
+    """The deliverability of a sender in words, for the tables of verify and status."""
+    if data["state"] in (READY, UNCHECKED):
+        return [f"DMARC note: {data['note']}"] if data.get("note") else []
+    lines = [f"deliverability: {data['summary']}" + (f": {data['reason']}" if data["reason"] else "")]
+    if data["way_out"]:
+        lines.append(f"way out: {data['way_out']}")
+    return lines
