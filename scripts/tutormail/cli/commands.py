@@ -291,4 +291,4 @@ def cmd_dmarc(args: argparse.Namespace) -> int:
         emit_json(data)
     else:
         print(table(["field", "value"], [[k, v or "-"] for k, v in data.items()]))
-    return Deliverability(finding.state).exit_code
+    return Deliverability(finding.state, finding).exit_code

@@ -72,7 +72,14 @@ class Deliverability:
         return self.state in (BLOCKED, UNKNOWN)
 
     @property
+    def unreadable(self) -> bool:
+        """Unknown because the published record cannot be read: asking again will not change it."""
+        return self.state == UNKNOWN and self.verdict is not None and self.verdict.record is not None
+
+    @property
     def exit_code(self) -> Exit:
+        if self.unreadable:
+            return Exit.ACTION_NEEDED
         return {BLOCKED: Exit.ACTION_NEEDED, UNKNOWN: Exit.SERVICE_ERROR}.get(self.state, Exit.OK)
 
     @property
@@ -81,7 +88,7 @@ class Deliverability:
 
     @property
     def actor(self) -> str:
-        return INSTITUTION if self.state == BLOCKED else PLATFORM
+        return INSTITUTION if self.state == BLOCKED or self.unreadable else PLATFORM
 
     @property
     def summary(self) -> str:
@@ -101,6 +108,9 @@ class Deliverability:
 
 def way_out(plan: InstitutionPlan, verdict: DmarcVerdict) -> str:
     accept = f"or, knowing the risk: tutormail smtp-settings {plan.slug} --reveal --accept-dmarc-risk"
+    if verdict.state == UNKNOWN and verdict.record is not None:
+        return (f"the owner of {verdict.domain} corrects {verdict.record_name} (RFC 7489 6.3), or move the address "
+                f"to Cenário 1 or another address; {accept}")
     if verdict.state == UNKNOWN:
         return f"run again once DNS answers (tutormail dmarc {verdict.domain}); {accept}"
     default = platform_default_address(plan.slug, plan.platform)
