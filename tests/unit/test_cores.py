@@ -339,10 +339,10 @@ def test_offline_status_never_advises_releasing_an_unchecked_cenario2_sender(ins
 # --- exact output -----------------------------------------------------------------------------------
 
 def test_env_names_are_unique_or_refused():
-    row = {"from": "f", "from_label": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
+    row = {"from": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
            "tls": "SES"}
     lines = env_lines([{**row, "company": "Escola A", "account": "news"}, {**row, "company": "B", "account": "news"}])
-    assert len(lines) == len(set(lines)) == 16
+    assert len(lines) == len(set(lines)) == 14
     with pytest.raises(UsageError) as caught:
         env_lines([{**row, "company": "Escola Á", "account": "news"},
                    {**row, "company": "Escola A", "account": "news"}])
@@ -366,7 +366,7 @@ def test_handoff_markdown_keeps_columns_with_hostile_names(institution_files):
     assert "### Empresa: Empresa \\| Um" in text
     for line in text.splitlines():
         if line.startswith("| comunicacao"):
-            assert line.replace("\\|", "").count("|") == 10  # nine cells: no column shifted
+            assert line.replace("\\|", "").count("|") == 9  # eight cells: no column shifted
 
 
 @pytest.mark.parametrize(("name", "bom", "newline"), [("escola.yml", False, "\n"), ("escola.yaml", True, "\r\n"),

@@ -155,10 +155,13 @@ def wildcard_problem(local: str) -> str | None:
 
 
 def render_mailbox(display_name: str, address: Address) -> str:
-    """`"Nome" <email>` exactly as Tutor's De/Remetente field takes it.
+    """`"Nome" <email>` exactly as the help article has Tutor's De/Remetente field typed.
 
-    Always a quoted-string, with backslash and double quote escaped (RFC 5322 quoted-pair), so
-    any name is safe; non-ASCII stays as UTF-8 (RFC 6532), which Tutor encodes when it sends.
+    The name stays readable, always a quoted-string with backslash and double quote escaped (RFC
+    5322 quoted-pair), so any name is safe; the address is in the ASCII form SES accepts (no
+    SMTPUTF8: the domain in punycode). Tutor encodes a non-ASCII name when it sends, as the
+    article implies (its example name has accents); `send-test` does the same with Python's
+    `email` package (an RFC 2047 encoded word outside any quoted string).
     """
     quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{quoted}" <{address.display}>'
+    return f'"{quoted}" <{address.ascii}>'

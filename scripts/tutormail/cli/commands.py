@@ -251,7 +251,7 @@ def cmd_send_test(args: argparse.Namespace) -> int:
             log.error("%s", problem)
         return outcome.gate.code
     data = {"institution": plan.slug, "company": sender.company, "account": sender.account,
-            "from": sender.mailbox_ascii, "from_label": sender.mailbox,
+            "from": sender.mailbox,
             "to": args.to.ascii, "endpoint": outcome.endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
     if args.output == "json":

@@ -47,12 +47,15 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
         ("p", "Para cada empresa e cada conta abaixo, abra Módulo Administrativo > Contas de E-mail, clique em "
               "Alterar (ou em Incluir uma nova conta de e-mail, para uma conta nova) e preencha os campos nesta "
               "ordem. Faça isso para as contas Comunicação e News."),
+        ("p", 'Digite o De/Remetente exatamente como mostrado, no formato "Nome da Instituição" <e-mail>, com '
+              "aspas e acentos: o Tutor codifica o nome ao enviar. O endereço aparece na forma que o serviço de "
+              "envio (Amazon SES) aceita: um domínio com acentos aparece convertido (xn--...), o que é esperado."),
     ]
     for company in inst.companies:
         blocks.append(("h3", ("Empresa: ", Name(company.name))))
         rows = []
         for sender in (s for s in plan.senders if s.company == company.name):
-            values = {"from": sender.mailbox_ascii, "from_label": sender.mailbox, "smtp": plan.smtp_endpoint,
+            values = {"from": sender.mailbox, "smtp": plan.smtp_endpoint,
                       "port": str(SMTP_PORT), "user": "informado pelo suporte", "password": "solicitar ao suporte",
                       "ssl": SSL_VALUE, "tls": TLS_VALUE}
             rows.append([sender.account, *(values[key] for key, _, _ in TUTOR_FIELDS)])
