@@ -66,3 +66,17 @@ def test_handoff_explains_each_blocked_account_with_both_ways_out(plan):
     assert "Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)" in text
     assert "caixa de spam" in text and "três registros CNAME" in text and "Usar outro endereço" in text
     assert "DMARC" not in render_markdown(plan, verdicts("v=DMARC1; p=none"))
+
+
+def test_a_blocked_account_is_left_out_of_the_fill_in_table_and_listed_in_its_own_section(plan):
+    """Issue 21: an account not to configure yet is not in the table people copy from."""
+    text = render_markdown(plan, verdicts("v=DMARC1; p=reject"))
+    tables, _, section = text.partition("## Contas que ainda não devem ser configuradas")
+    assert section and "contato@colegioxy.com.br" in section
+    assert "contato@colegioxy.com.br" not in tables
+    assert "| news | ` \"Colégio XY\" <comunicacao@instituicao-xy.sistematutor.com.br> ` |" in tables
+    unreadable = render_markdown(plan, verdicts("v=DMARC1; p=reject; pct=\u00b2"))
+    assert "não pode ser lido" in unreadable and "contato@colegioxy.com.br" not in unreadable.partition(
+        "## Contas que ainda")[0]
+    ready = render_markdown(plan, verdicts("v=DMARC1; p=none"))
+    assert "| comunicacao | ` \"Colégio XY\" <contato@colegioxy.com.br> ` |" in ready

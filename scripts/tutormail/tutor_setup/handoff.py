@@ -12,7 +12,7 @@ from pathlib import Path
 from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import DmarcVerdict
 from tutormail.plan.build import InstitutionPlan
-from tutormail.tutor_setup.handoff_dmarc import dmarc_blocks
+from tutormail.tutor_setup.handoff_dmarc import dmarc_blocks, held_back
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SSL_VALUE, TLS_VALUE, TUTOR_FIELDS
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table", content)
@@ -51,15 +51,19 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
               "aspas e acentos: o Tutor codifica o nome ao enviar. O endereço aparece na forma que o serviço de "
               "envio (Amazon SES) aceita: um domínio com acentos aparece convertido (xn--...), o que é esperado."),
     ]
+    held = held_back(plan, verdicts)
     for company in inst.companies:
         blocks.append(("h3", ("Empresa: ", Name(company.name))))
         rows = []
-        for sender in (s for s in plan.senders if s.company == company.name):
+        for sender in (s for s in plan.senders if s.company == company.name and (s.company, s.account) not in held):
             values = {"from": sender.mailbox, "smtp": plan.smtp_endpoint,
                       "port": str(SMTP_PORT), "user": "informado pelo suporte", "password": "solicitar ao suporte",
                       "ssl": SSL_VALUE, "tls": TLS_VALUE}
             rows.append([sender.account, *(values[key] for key, _, _ in TUTOR_FIELDS)])
-        blocks.append(("table", (["Conta", *(label for _, label, _ in TUTOR_FIELDS)], rows)))
+        if rows:
+            blocks.append(("table", (["Conta", *(label for _, label, _ in TUTOR_FIELDS)], rows)))
+        else:
+            blocks.append(("p", "Nenhuma conta desta empresa deve ser configurada ainda (veja abaixo)."))
         if company.rules:
             blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
             blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))

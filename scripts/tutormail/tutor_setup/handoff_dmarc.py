@@ -37,7 +37,28 @@ def _blocked(plan: InstitutionPlan, sender: Sender, verdict: DmarcVerdict) -> li
                     "pelo domínio e são entregues normalmente.", other])]
 
 
+def held_back(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> set[tuple[str, str]]:
+    """(company, account) of the senders not to configure yet: blocked by DMARC, or DMARC unknown."""
+    if not verdicts:
+        return set()
+    return {(s.company, s.account) for s in plan.senders
+            if s.scenario == 2 and verdicts[domain_of(s.identity)].state in (BLOCKED, UNKNOWN)}
+
+
+def _unknown(sender: Sender, verdict: DmarcVerdict) -> list[tuple]:
+    if verdict.record is not None:
+        text = (f"O registro DMARC de {verdict.domain} ({verdict.record_name}: {verdict.record}) não pode ser lido "
+                "sem ambiguidade: alguns provedores de e-mail podem tratá-lo como recusa. Peça ao responsável pelo "
+                "DNS do domínio que o corrija, ou use outro endereço nesta conta.")
+    else:
+        text = (f"Não foi possível consultar a política DMARC de {verdict.domain} agora. Ela será consultada de "
+                "novo antes da liberação da senha; se ela recusar mensagens não assinadas pelo domínio, entraremos "
+                "em contato com as saídas possíveis.")
+    return [("h3", _account(sender)), ("p", text)]
+
+
 def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> list[tuple]:
+    """The section of the accounts not to configure yet (they are left out of the fill-in tables)."""
     if not verdicts:
         return []
     blocks: list[tuple] = []
@@ -46,13 +67,11 @@ def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None
         if verdict.state == BLOCKED:
             blocks += _blocked(plan, sender, verdict)
         elif verdict.state == UNKNOWN:
-            blocks += [("h3", _account(sender)),
-                       ("p", f"Não foi possível consultar a política DMARC de {verdict.domain} agora. Ela será "
-                             "consultada de novo antes da liberação da senha; se ela recusar mensagens não "
-                             "assinadas pelo domínio, entraremos em contato com as saídas possíveis.")]
+            blocks += _unknown(sender, verdict)
     if not blocks:
         return []
-    return [("h2", "Atenção: contas cujos e-mails não chegariam (DMARC)"),
-            ("p", "Não configure as contas abaixo no Tutor antes de escolher uma das saídas indicadas. A senha "
-                  "SMTP é uma só para todas as contas da instituição, por isso ela só é liberada depois disso, ou "
-                  "se a instituição aceitar expressamente o risco."), *blocks]
+    return [("h2", "Contas que ainda não devem ser configuradas"),
+            ("p", "As contas abaixo ficaram fora das tabelas de preenchimento: os e-mails enviados com elas não "
+                  "chegariam (DMARC). Não as configure no Tutor antes de escolher uma das saídas indicadas; até "
+                  "lá, elas continuam com o e-mail padrão do Tutor. As demais contas podem ser configuradas "
+                  "normalmente."), *blocks]
