@@ -12,7 +12,7 @@ from pathlib import Path
 from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import DmarcVerdict
 from tutormail.plan.build import InstitutionPlan
-from tutormail.tutor_setup.handoff_dmarc import dmarc_blocks, held_back
+from tutormail.tutor_setup.handoff_dmarc import alignment_blocks, dmarc_blocks, held_back
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SSL_VALUE, TLS_VALUE, TUTOR_FIELDS
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table", content)
@@ -68,6 +68,7 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
             blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
             blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))
     blocks += dmarc_blocks(plan, verdicts)
+    blocks += alignment_blocks(plan, verdicts)
     blocks += [
         ("h2", "Usuário e senha"),
         ("p", "O Usuário (ID da chave de acesso SMTP) e a Senha são entregues pela equipe de suporte, a pedido, "
