@@ -336,7 +336,10 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
     for text in ("Empresa: Instituição XY", "Empresa: Colégio XY", "Módulo Administrativo > Contas de E-mail",
                  "não tem caixa", "continua aberto", "solicitar ao suporte"):
         assert text in markdown
-    assert '<html lang="pt-BR">' in page and "&quot;Colégio XY&quot; &lt;contato@colegioxy.com.br&gt;" in page
+    assert '<html lang="pt-BR">' in page
+    assert "&quot;Instituição XY&quot; &lt;comunicacao@instituicaoxy.com.br&gt;" in page
+    # the blocked account is not in the fill-in tables: no De/Remetente of it to copy (issue 21)
+    assert "&quot;Colégio XY&quot; &lt;contato@colegioxy.com.br&gt;" not in page
     for text in ("Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)", "_dmarc.colegioxy.com.br",
                  "não chegariam", "três registros CNAME", "comunicacao@instituicao-xy.sistematutor.com.br"):
         assert text in markdown and text in page
