@@ -149,9 +149,18 @@ def flow(slugs: list[str]) -> list[str]:
             summary.append(f"{slug}: {address} stops at blocked by DMARC ({why['record_name']}: {why['record']}); "
                            f"way out: {why['way_out'].split('; or, knowing')[0]}")
         held += blocked
-        step(f"{slug}: phase 2, the settings for Tutor's Contas de E-mail (password masked)")
-        run("tutormail", "smtp-settings", slug)
-        summary.append(f"{slug}: settings shown, password masked")
+        step(f"{slug}: phase 2, the settings for Tutor's Contas de E-mail (password masked), per account")
+        held_back = (1,) if blocked else (0,)
+        run("tutormail", "smtp-settings", slug, ok=held_back)
+        step(f"{slug}: the password released for the ready accounts (into a 0600 file, never on the screen)")
+        out = STATE / "settings" / f"{slug}.json"
+        run("tutormail", "smtp-settings", slug, "--reveal", "--format", "json", "--out", str(out), ok=held_back)
+        released = json.loads(out.read_text())
+        summary.append(f"{slug}: settings with the password released for {len(released['accounts'])} ready accounts "
+                       f"({out}, mode 0600)")
+        for entry in released["not_ready"]:
+            summary.append(f"{slug}: {entry['company']} / {entry['account']} ({entry['address']}) not to configure "
+                           f"yet: {entry['state']}")
         step(f"{slug}: phase 3, one test message per company and account through the SMTP endpoint")
         sent = 0
         for company in plan["companies"]:

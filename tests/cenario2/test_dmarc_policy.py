@@ -31,6 +31,12 @@ RECORDS = {
     "fora-de-ordem.com.br": [("_dmarc", "p=reject; v=DMARC1")],
     "duplo.com.br": [("_dmarc", "v=DMARC1; p=reject"), ("_dmarc", "v=DMARC1; p=none")],
     "sem-registro.com.br": [],
+    # digits int() refuses or reads as none a receiver sees (RFC 7489 6.4: 1*3DIGIT, ASCII), a policy
+    # given twice, and a policy name OpenDMARC reads by its left match
+    "sobrescrito.com.br": [("_dmarc", "v=DMARC1; p=reject; pct=\u00b2")],
+    "arabe.com.br": [("_dmarc", "v=DMARC1; p=quarantine; pct=\u0660")],
+    "repetido.com.br": [("_dmarc", "v=DMARC1; p=reject; p=none")],
+    "prefixo.com.br": [("_dmarc", "v=DMARC1; p=rej")],
 }
 
 
@@ -66,6 +72,10 @@ def resolver_env(bind, monkeypatch):
     ("fora-de-ordem.com.br", "ready", None, None, "not a DMARC record"),
     ("duplo.com.br", "ready", None, "_dmarc.duplo.com.br", "2 DMARC records"),
     ("sem-registro.com.br", "ready", None, None, None),
+    ("sobrescrito.com.br", "unknown", None, "_dmarc.sobrescrito.com.br", "cannot be read"),
+    ("arabe.com.br", "unknown", None, "_dmarc.arabe.com.br", "cannot be read"),
+    ("repetido.com.br", "blocked", "reject", "_dmarc.repetido.com.br", "rejected"),
+    ("prefixo.com.br", "blocked", "reject", "_dmarc.prefixo.com.br", "rejected"),
 ])
 def test_policy_discovery(resolver_env, domain, state, policy, decided_at, words):
     verdict = DmarcLookups(Runtime.from_environ(os.environ).dns).verdict(domain)
@@ -156,3 +166,14 @@ def test_dmarc_command_exit_codes_and_json(resolver_env):
     assert ready.returncode == 0 and "ready" in ready.stdout
     unknown = run_cli("dmarc", "nao-servido.com.br", env=resolver_env)
     assert unknown.returncode == 4 and "unknown" in unknown.stdout
+
+
+@pytest.mark.parametrize("domain", ["sobrescrito.com.br", "arabe.com.br"])
+def test_an_unreadable_published_record_is_unknown_and_no_traceback(resolver_env, domain):
+    """pct=\u00b2 passed str.isdigit() and ended every command in int()'s ValueError; pct=\u0660 read as 0."""
+    result = run_cli("dmarc", domain, "--output", "json", env=resolver_env)
+    data = json.loads(result.stdout)
+    assert "Traceback" not in result.stderr, result.stderr
+    # the record is there and cannot be read: asking again changes nothing, a person must act
+    assert result.returncode == 1 and data["state"] == "unknown" and "cannot be read" in data["warning"]
+    assert data["record_name"] == f"_dmarc.{domain}"

@@ -103,15 +103,18 @@ def test_cenario2_link_expires_then_a_new_one_verifies(env, deployed):
     link = next(i for i in identities(pending) if i["identity"] == "contato@colegioxy.com.br")
     assert link["state"] == "pending" and link["actor"] == "institution"
 
-    # phase 2 is gated: everything shown masked, the password refused while a sender is pending
-    settings = cli(env, "smtp-settings", "instituicao-xy", "--output", "json")
-    assert settings.returncode == 0
+    # phase 2 is gated per account: the pending sender is not to configure yet, the others are ready
+    settings = run_cli("smtp-settings", "instituicao-xy", "--output", "json", env=env)
+    assert settings.returncode == 3, settings.stderr
     rows = as_json(settings)["accounts"]
-    assert len(rows) == 5 and {r["password"] for r in rows} == {"********"}
-    assert {(r["company"], r["account"]) for r in rows if not r["verified"]} == {("Colégio XY", "comunicacao")}
-    refused = run_cli("smtp-settings", "instituicao-xy", "--reveal", env=env)
-    assert refused.returncode == 1 and "contato@colegioxy.com.br is not verified" in refused.stderr
-    assert "Senha" not in refused.stdout and refused.stdout == ""
+    assert len(rows) == 4 and {r["password"] for r in rows} == {"********"} and all(r["verified"] for r in rows)
+    [held] = as_json(settings)["not_ready"]
+    assert (held["company"], held["account"], held["state"]) == ("Colégio XY", "comunicacao", "pending")
+    partly = run_cli("smtp-settings", "instituicao-xy", "--reveal", env=env)
+    assert partly.returncode == 3 and "contato@colegioxy.com.br: not verified for sending" in partly.stderr
+    released, _, rest = partly.stdout.partition("not to configure yet")
+    assert "Senha" in released and "contato@colegioxy.com.br" not in released and "********" not in released
+    assert "contato@colegioxy.com.br" in rest and "pending" in rest
 
     sent = cli(env, "request-link", "instituicao-xy", "--output", "json")
     assert sent.returncode == 3 and as_json(sent)["links"][0]["sent"] is True
@@ -154,9 +157,19 @@ def test_dmarc_gate_refuses_a_blocked_sender_until_the_risk_is_accepted(env, dep
     table = cli(env, "status", "instituicao-xy")
     assert "1 blocked by DMARC" in table.stdout and "p=reject" in table.stderr
 
-    refused = cli(env, "smtp-settings", "instituicao-xy", "--reveal")
-    assert refused.returncode == 1 and refused.stdout == ""
-    assert "contato@colegioxy.com.br: blocked by DMARC: _dmarc.colegioxy.com.br publishes" in refused.stderr
+    # one company's blocked address holds back only itself (issue 21)
+    partly = cli(env, "smtp-settings", "instituicao-xy", "--reveal", "--output", "json")
+    assert partly.returncode == 1
+    assert "contato@colegioxy.com.br: blocked by DMARC: _dmarc.colegioxy.com.br publishes" in partly.stderr
+    released = as_json(partly)["accounts"]
+    assert len(released) == 4 and "********" not in {r["password"] for r in released}
+    [held] = as_json(partly)["not_ready"]
+    assert (held["address"], held["state"]) == ("contato@colegioxy.com.br", "blocked")
+    assert "Cenário 1" in held["way_out"]
+    assert "tutormail:dmarc-risk:contato@colegioxy.com.br" not in _phase_tags("instituicao-xy")
+    assert "tutormail:released:contato@colegioxy.com.br" not in _phase_tags("instituicao-xy")
+    ready = cli(env, "smtp-settings", "instituicao-xy", "--company", "Instituição XY", "--output", "json")
+    assert ready.returncode == 0 and as_json(ready)["not_ready"] == []
     mails = len(list((deployed["state"] / "mailbox").glob("*.eml")))
     test = ("send-test", "instituicao-xy", "--company", "Colégio XY", "--to", "teste@exemplo.com.br")
     blocked = cli(env, *test)
@@ -188,8 +201,7 @@ def test_settings_released_once_verified_and_written_0600(env, tmp_path):
     secret = secret_of("instituicao-xy")
     assert row["password"] == smtp_password(secret["secret_access_key"], secret["region"])
     assert row["user"] == secret["access_key_id"] and row["port"] == 587 and row["ssl"] == "Não"
-    assert row["from"] == "=?utf-8?q?Institui=C3=A7=C3=A3o_XY?= <comunicacao@instituicaoxy.com.br>"
-    assert row["from_label"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>'
+    assert row["from"] == '"Instituição XY" <comunicacao@instituicaoxy.com.br>' and "from_label" not in row
 
 
 def test_send_test_for_every_account_of_every_company(env, deployed):
@@ -339,7 +351,10 @@ def test_handoff_for_two_companies_without_the_password(env, tmp_path):
     for text in ("Empresa: Instituição XY", "Empresa: Colégio XY", "Módulo Administrativo > Contas de E-mail",
                  "não tem caixa", "continua aberto", "solicitar ao suporte"):
         assert text in markdown
-    assert '<html lang="pt-BR">' in page and "&quot;Colégio XY&quot; &lt;contato@colegioxy.com.br&gt;" in page
+    assert '<html lang="pt-BR">' in page
+    assert "&quot;Instituição XY&quot; &lt;comunicacao@instituicaoxy.com.br&gt;" in page
+    # the blocked account is not in the fill-in tables: no De/Remetente of it to copy (issue 21)
+    assert "&quot;Colégio XY&quot; &lt;contato@colegioxy.com.br&gt;" not in page
     for text in ("Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)", "_dmarc.colegioxy.com.br",
                  "não chegariam", "três registros CNAME", "comunicacao@instituicao-xy.sistematutor.com.br"):
         assert text in markdown and text in page

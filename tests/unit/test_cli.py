@@ -38,8 +38,8 @@ def test_validate_three_problems_through_the_installed_command(tmp_path):
     assert lines == [
         "three-problems.yaml:3: slug: must be a DNS label: a-z, 0-9 and '-', 1-63 characters, no '-' at "
         "either end",
-        "three-problems.yaml:7: companies[0].accounts.comunicacao: 'not-an-address': must contain exactly "
-        "one '@'",
+        "three-problems.yaml:7: companies[0].accounts.comunicacao: 'not-an-address': An email address must "
+        "have an @-sign.",  # email-validator's words
         "three-problems.yaml:9: companies[0].rules.avisos: points at account 'atendimento', which this "
         "company does not have (accounts: comunicacao, news)",
     ]

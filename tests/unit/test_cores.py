@@ -229,13 +229,20 @@ def test_settings_are_released_only_for_verified_senders(plans):
     plan = plans["escola"]
     states = {i.name: verified(i.name) for i in plan.identities if i.kind == "domain"}
     ses, progress, clock = FakeSes(states), FakeProgress(), FixedClock()
-    blocked = release_settings(plan, None, None, True, ses, progress, clock, lookups=no_dmarc(),
-                               read_secret=lambda _: SECRET)
-    assert blocked.gate.code == Exit.ACTION_NEEDED and blocked.rows == []
-    assert [p.split(" ")[0] for p in blocked.gate.problems] == ["contato@colegioteste.com.br"]
+    partly = release_settings(plan, None, None, True, ses, progress, clock, lookups=no_dmarc(),
+                              read_secret=lambda _: SECRET)
+    # readiness is per account: the four verified ones get their settings, the missing one is listed
+    assert partly.gate.code == Exit.ACTION_NEEDED and len(partly.rows) == 4
+    assert "contato@colegioteste.com.br" not in {r["from"].split("<")[1].rstrip(">") for r in partly.rows}
+    assert {r["password"] for r in partly.rows} != {"********"}
+    [held] = partly.not_ready
+    assert (held["address"], held["state"]) == ("contato@colegioteste.com.br", "missing")
+    assert "cdk deploy" in held["way_out"] and held["exit_code"] == 1
+    assert [s.address for s in partly.released] == [r["from"].split("<")[1].rstrip(">") for r in partly.rows]
     masked = release_settings(plan, None, None, False, ses, progress, clock, lookups=no_dmarc(),
                               read_secret=lambda _: SECRET)
-    assert {r["password"] for r in masked.rows} == {"********"} and len(masked.rows) == 5
+    assert {r["password"] for r in masked.rows} == {"********"} and len(masked.rows) == 4
+    assert [e["address"] for e in masked.not_ready] == ["contato@colegioteste.com.br"]
     one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock, lookups=no_dmarc(),
                            read_secret=lambda _: SECRET)
     assert one.rows[0]["password"].startswith("B") and one.rows[0]["password"] != "********"
@@ -272,22 +279,27 @@ def reject_at(domain):
     return DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == f"_dmarc.{domain}" else [])
 
 
-def test_the_shared_password_is_not_released_while_any_sibling_is_blocked_by_dmarc(plans, monkeypatch):
-    """One SMTP user sends as every address of the institution: the password asked for one account
-    is the password of the blocked one too."""
+def test_a_sibling_blocked_by_dmarc_holds_back_only_itself(plans, monkeypatch):
+    """Readiness is per account (issue 21): one company's blocked address no longer keeps the
+    institution's other accounts from their settings, and an acceptance is of the address chosen."""
     monkeypatch.setattr("tutormail.aws.client.caller", lambda region: "arn:aws:iam::000000000000:user/op")
     plan = plans["escola"]
     ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
     progress, clock = FakeProgress(), FixedClock()
-    shut = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
-                            lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
-    assert shut.gate.code == Exit.ACTION_NEEDED and shut.rows == []
-    [problem] = shut.gate.problems
-    assert problem.startswith("contato@colegioteste.com.br: blocked by DMARC") and "one SMTP user" in problem
-    masked = release_settings(plan, "Escola Teste", "comunicacao", False, ses, progress, clock,
-                              lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
-    assert masked.gate.open and {r["password"] for r in masked.rows} == {"********"}
-    accepted = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
+    one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
+                           lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    assert one.gate.code == Exit.OK and one.rows[0]["password"] != "********" and one.not_ready == []
+    every = release_settings(plan, None, None, True, ses, progress, clock, lookups=reject_at("colegioteste.com.br"),
+                             read_secret=lambda _: SECRET)
+    assert every.gate.code == Exit.ACTION_NEEDED and len(every.rows) == 4
+    [held] = every.not_ready
+    assert (held["address"], held["state"]) == ("contato@colegioteste.com.br", "blocked")
+    assert "--accept-dmarc-risk" in held["way_out"] and "blocked by DMARC" in held["reason"]
+    # accepting the risk while asking for another company's account records nothing for this address
+    other = release_settings(plan, "Escola Teste", None, True, ses, progress, clock, accept_dmarc_risk=True,
+                             lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    assert other.gate.marks == {}
+    accepted = release_settings(plan, "Colégio Teste", "comunicacao", True, ses, progress, clock,
                                 accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"),
                                 read_secret=lambda _: SECRET)
     assert accepted.gate.open and accepted.rows[0]["password"] != "********"
@@ -339,10 +351,10 @@ def test_offline_status_never_advises_releasing_an_unchecked_cenario2_sender(ins
 # --- exact output -----------------------------------------------------------------------------------
 
 def test_env_names_are_unique_or_refused():
-    row = {"from": "f", "from_label": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
+    row = {"from": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
            "tls": "SES"}
     lines = env_lines([{**row, "company": "Escola A", "account": "news"}, {**row, "company": "B", "account": "news"}])
-    assert len(lines) == len(set(lines)) == 16
+    assert len(lines) == len(set(lines)) == 14
     with pytest.raises(UsageError) as caught:
         env_lines([{**row, "company": "Escola Á", "account": "news"},
                    {**row, "company": "Escola A", "account": "news"}])
@@ -366,7 +378,7 @@ def test_handoff_markdown_keeps_columns_with_hostile_names(institution_files):
     assert "### Empresa: Empresa \\| Um" in text
     for line in text.splitlines():
         if line.startswith("| comunicacao"):
-            assert line.replace("\\|", "").count("|") == 10  # nine cells: no column shifted
+            assert line.replace("\\|", "").count("|") == 9  # eight cells: no column shifted
 
 
 @pytest.mark.parametrize(("name", "bom", "newline"), [("escola.yml", False, "\n"), ("escola.yaml", True, "\r\n"),

@@ -14,6 +14,7 @@ from tutormail.verification.deliverability import Acceptance, deliverability, re
 from tutormail.verification.identity_check import IdentityCheck
 
 from tests.conftest import INSTITUTIONS
+from tests.factory import company, institution
 
 ADDRESS = "contato@colegioxy.com.br"
 
@@ -65,4 +66,42 @@ def test_handoff_explains_each_blocked_account_with_both_ways_out(plan):
     text = render_markdown(plan, verdicts("v=DMARC1; p=quarantine"))
     assert "Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)" in text
     assert "caixa de spam" in text and "três registros CNAME" in text and "Usar outro endereço" in text
-    assert "DMARC" not in render_markdown(plan, verdicts("v=DMARC1; p=none"))
+    assert "não devem ser configuradas" not in render_markdown(plan, verdicts("v=DMARC1; p=none"))
+
+
+def test_a_blocked_account_is_left_out_of_the_fill_in_table_and_listed_in_its_own_section(plan):
+    """Issue 21: an account not to configure yet is not in the table people copy from."""
+    text = render_markdown(plan, verdicts("v=DMARC1; p=reject"))
+    tables, _, section = text.partition("## Contas que ainda não devem ser configuradas")
+    assert section and "contato@colegioxy.com.br" in section
+    assert "contato@colegioxy.com.br" not in tables
+    assert "| news | ` \"Colégio XY\" <comunicacao@instituicao-xy.sistematutor.com.br> ` |" in tables
+    unreadable = render_markdown(plan, verdicts("v=DMARC1; p=reject; pct=\u00b2"))
+    assert "não pode ser lido" in unreadable and "contato@colegioxy.com.br" not in unreadable.partition(
+        "## Contas que ainda")[0]
+    ready = render_markdown(plan, verdicts("v=DMARC1; p=none"))
+    assert "| comunicacao | ` \"Colégio XY\" <contato@colegioxy.com.br> ` |" in ready
+
+
+def test_a_cenario2_sender_at_p_none_is_ready_not_aligned_and_the_handoff_says_what_it_means(plan):
+    none = verdicts("v=DMARC1; p=none")
+    ready = deliverability(plan, ADDRESS, 2, none, {})
+    assert (ready.state, ready.summary, ready.aligned) == ("ready", "ready, not aligned", False)
+    assert "5,000 messages a day" in ready.alignment and "Cenário 1" in ready.alignment
+    assert ready.as_dict()["aligned"] is False and ready.exit_code == Exit.OK
+    aligned = deliverability(plan, "instituicaoxy.com.br", 1, none, {})
+    assert (aligned.summary, aligned.aligned, aligned.alignment) == ("ok", True, None)
+    text = render_markdown(plan, none)
+    section = text.partition("## Contas prontas, mas sem alinhamento DMARC")[2]
+    assert "contato@colegioxy.com.br" in section and "5.000 mensagens por dia" in section
+    assert "Gmail e o Yahoo" in section and "três registros CNAME" in section
+    assert "sem alinhamento" not in render_markdown(plan, verdicts("v=DMARC1; p=reject"))
+
+
+def test_a_news_account_at_a_cenario2_address_is_told_it_is_the_bulk_one(institution_files):
+    directory = institution_files(noticias=institution("Escola Noticias", companies=[company(
+        "Escola", {"comunicacao": "contato@colegionews.com.br", "news": "contato@colegionews.com.br"})]))
+    plan = plan_for(load_catalog(directory), "noticias")
+    text = render_markdown(plan, {"colegionews.com.br": judge("colegionews.com.br", [])})
+    section = text.partition("## Contas prontas, mas sem alinhamento DMARC")[2]
+    assert "conta news (contato@colegionews.com.br)" in section and "Esta é uma conta News" in section

@@ -81,7 +81,10 @@ def test_handoff_is_rendered_offline_for_both_companies(tmp_path, capsys):
     markdown = (tmp_path / "instituicao-xy.md").read_text()
     assert markdown.index("Empresa: Instituição XY") < markdown.index("Empresa: Colégio XY")
     assert "| requerimentos | atendimento |" in markdown
-    assert "| Conta | De/Remetente | (lê-se) | SMTP | Porta | Usuário | Senha | SSL | TLS |" in markdown  # screen order
+    assert "| Conta | De/Remetente | SMTP | Porta | Usuário | Senha | SSL | TLS |" in markdown  # screen order
+    # the article's "Nome da Instituição" <e-mail>, one value, typed as it is shown
+    assert '| comunicacao | ` "Instituição XY" <comunicacao@instituicaoxy.com.br> ` |' in markdown
+    assert "=?utf-8" not in markdown
     assert "comunicacao@instituicao-xy.sistematutor.com.br (domínio do Tutor) serve apenas para envio" in markdown
 
 

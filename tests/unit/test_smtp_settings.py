@@ -25,7 +25,7 @@ from tutormail.verification.identity_check import IdentityCheck
 
 from tests.unit.fakes import SECRET, FakeSecrets
 
-ROW_KEYS = {"company", "account", "from", "from_label", "smtp", "port", "user", "password", "ssl", "tls", "verified",
+ROW_KEYS = {"company", "account", "from", "smtp", "port", "user", "password", "ssl", "tls", "verified",
             "missing", "rules"}
 
 
@@ -71,14 +71,14 @@ def test_settings_rows_without_a_secret_mask_everything(plans):
 
 
 def row(company, account, **values):
-    base = {"from": "f", "from_label": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
+    base = {"from": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
             "tls": "SES"}
     return {**base, **values, "company": company, "account": account}
 
 
 def test_env_lines_quote_for_the_shell():
-    lines = env_lines([row("Escola", "news", from_label="D'Ávila <d@x.br>")])
-    assert "TUTOR_SMTP_ESCOLA_NEWS_FROM_LABEL='D'\\''Ávila <d@x.br>'" in lines
+    lines = env_lines([row("Escola", "news", **{"from": "\"D'Ávila\" <d@x.br>"})])
+    assert "TUTOR_SMTP_ESCOLA_NEWS_FROM='\"D'\\''Ávila\" <d@x.br>'" in lines
 
 
 def test_env_lines_name_both_accounts_that_collide():

@@ -23,8 +23,8 @@ from tests.unit.fakes import FakeSecrets
 
 ENDPOINTS = DnsEndpoints(("127.0.0.1", 5300))
 ADDRESS = "contato@colegioteste.com.br"
-ROW_KEYS = {"institution", "company", "account", "address", "scenario", "state", "phase", "missing", "next_action",
-            "actor", "link_expires_at", "dmarc_warning", "deliverability"}
+ROW_KEYS = {"tutor", "institution", "company", "account", "address", "scenario", "state", "phase", "missing",
+            "next_action", "actor", "link_expires_at", "dmarc_warning", "deliverability"}
 MIGRATED_MARKS = {MIGRATED: "2026-01-01T00:00:00Z"}
 
 
@@ -83,6 +83,8 @@ def test_a_verified_address_blocked_by_dmarc_waits_on_the_institution(catalog, d
     news = by_account(rows)[("escola", "news")]  # the platform's domain: DKIM-aligned, never held back by DMARC
     assert (news["phase"], news["dmarc_warning"], news["next_action"]) == (
         "1 verified", None, "hand over the settings: tutormail smtp-settings escola --reveal")
+    # readiness is per account: the blocked one is not to configure yet, its sibling is ready
+    assert (row["tutor"], news["tutor"]) == ("not to configure yet", "configure")
 
 
 def test_rows_follow_ses_and_the_marks(catalog, dmarc):

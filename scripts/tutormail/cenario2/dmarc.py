@@ -15,9 +15,11 @@ is "unknown", never "ready": RFC 7489 section 6.6.3 leaves DNS errors to the rec
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import dns.exception
 
@@ -101,10 +103,60 @@ def is_dmarc(record: str) -> bool:
     return bool(tags) and tags[0][0] == "v" and tags[0][1].upper() == "DMARC1"
 
 
-def _pct(tags: dict[str, str]) -> int:
-    value = tags.get("pct", "100")
-    # An unreadable pct counts as the default 100: the reading under which the policy applies in full.
-    return int(value) if value.isdigit() and int(value) <= 100 else 100
+# RFC 7489 section 6.4: pct = 1*3DIGIT, and DIGIT is ASCII 0-9 (RFC 5234 appendix B.1). str.isdigit()
+# would also take "²" or "٠", which int() refuses or reads as a number no receiver sees.
+PCT = re.compile(r"[0-9]{1,3}")
+
+
+@dataclass(frozen=True)
+class PolicyTags:
+    """A DMARC record's p=, sp= and pct= as the strictest receiver reads them."""
+
+    p: str | None  # None: no p= tag
+    sp: str | None
+    pct: int
+    unreadable: tuple[str, ...] = ()  # tags present whose value no reading agrees on
+    repeated: tuple[str, ...] = ()
+
+
+def policy_value(value: str) -> str | None:
+    """A p=/sp= value as OpenDMARC reads it: any case-insensitive left match of a policy name
+    ("r", "rej", "QUAR"), so a receiver running it rejects on `p=rej`. libopendmarc's
+    opendmarc_policy_parse_dmarc compares with strncasecmp(value, "reject", strlen(value))
+    (https://github.com/trusteddomainproject/OpenDMARC, libopendmarc/opendmarc_policy.c); the three
+    names begin with different letters, so a prefix names one policy. None: not readable."""
+    if not value or not value.isascii():  # before lower(): "\u212a".lower() is an ASCII "k"
+        return None
+    value = value.lower()
+    return next((policy for policy in ("reject", "quarantine", "none") if policy.startswith(value)), None)
+
+
+def _pct_value(value: str) -> int | None:
+    return int(value) if PCT.fullmatch(value) and int(value) <= 100 else None
+
+
+def read_policy(record: str) -> PolicyTags:
+    """p=, sp= and pct=; a repeated tag counts at its strictest (RFC 7489 section 6.3 gives a tag
+    once; parsers differ on which copy wins, OpenDMARC takes the last), so no receiver applies a
+    stricter one than we read. A value that is not readable makes the record unknown."""
+    values: dict[str, list[str]] = {}
+    for key, value in _tags(record):
+        values.setdefault(key, []).append(value)
+    unreadable: list[str] = []
+
+    def strictest(key: str, read: Callable[[str], Any], order: Callable[[Any], int]) -> Any:
+        found = values.get(key, [])
+        readings = [read(value) for value in found]
+        unreadable.extend(f"{key}={value!r}" for value, reading in zip(found, readings, strict=True)
+                          if reading is None)
+        readings = [r for r in readings if r is not None]
+        return max(readings, key=order) if readings else None
+
+    p = strictest("p", policy_value, POLICIES.index)
+    sp = strictest("sp", policy_value, POLICIES.index)
+    pct = strictest("pct", _pct_value, int)
+    repeated = tuple(sorted(key for key in ("p", "sp", "pct") if len(values.get(key, [])) > 1))
+    return PolicyTags(p, sp, 100 if pct is None else pct, tuple(unreadable), repeated)
 
 
 def _sampled(policy: str, pct: int) -> str:
@@ -132,30 +184,44 @@ def judge(domain: str, own: list[str], organisational: tuple[str, list[str]] | N
         return DmarcVerdict(domain, READY, " | ".join(records), name, reason="", note=(
             f"{name} publishes {len(records)} DMARC records, so receivers apply none ({RFC} 6.6.3 step 5); "
             "once the owner removes one, the other's policy applies"))
-    record = records[0]
-    tags = dict(_tags(record))
+    return _judge_record(domain, records[0], name)
+
+
+def _unreadable(domain: str, record: str, name: str, tags: PolicyTags) -> DmarcVerdict:
+    return DmarcVerdict(domain, UNKNOWN, record, name, reason=(
+        f"{name} publishes {record!r}, whose {', '.join(tags.unreadable)} cannot be read ({RFC} 6.3: p= and sp= "
+        "are none, quarantine or reject, pct= is 0 to 100 in ASCII digits); receivers may read it as anything "
+        "up to reject, so it is never taken as ready"))
+
+
+def _judge_record(domain: str, record: str, name: str) -> DmarcVerdict:
+    tags = read_policy(record)
+    if tags.unreadable:
+        return _unreadable(domain, record, name, tags)
     subdomain = name != f"_dmarc.{domain}"
-    key = "sp" if subdomain and "sp" in tags else "p"
-    valid = tags.get("p", "").lower() in POLICIES and tags.get("sp", "none").lower() in POLICIES
-    if not valid:
-        fallback = "none" if "rua" in tags else None
+    if tags.p is None:
+        fallback = "none" if "rua" in tag_map(record) else None
         return DmarcVerdict(domain, READY, record, name, fallback, "", (
-            f"{name} has a malformed DMARC record ({record!r}): without a valid p= (and sp=) receivers apply "
+            f"{name} has a malformed DMARC record ({record!r}): without a valid p= receivers apply "
             f"{'p=none' if fallback else 'no DMARC policy'} ({RFC} 6.6.3 step 6); once it is fixed, its policy "
             "applies"))
-    requested, pct = tags[key].lower(), _pct(tags)
+    key = "sp" if subdomain and tags.sp else "p"
+    requested, pct = (tags.sp if key == "sp" else tags.p), tags.pct
     policy = _sampled(requested, pct)
     which = f"{key}={requested}" + (f" with pct={pct}" if pct < 100 else "")
-    inherited = f" (inherited by {domain} from its organisational domain, {RFC} 6.6.3 step 3)" if subdomain else ""
+    repeated = (f"{name} repeats {', '.join(tags.repeated)}: read at the strictest copy, as the strictest "
+                "receiver may") if tags.repeated else None
     if policy == "none":
         note = (f"{name} asks for {which}, so receivers do not enforce it today ({RFC} 6.6.4); if the owner raises "
-                "pct, this address stops delivering") if requested != "none" else None
+                "pct, this address stops delivering") if requested != "none" else repeated
         return DmarcVerdict(domain, READY, record, name, policy, "", note)
+    inherited = f" (inherited by {domain} from its organisational domain, {RFC} 6.6.3 step 3)" if subdomain else ""
     effect = "rejected (bounced)" if policy == "reject" else "sent to spam (quarantined)"
     return DmarcVerdict(domain, BLOCKED, record, name, policy, (
         f"{name} publishes {record!r}{inherited}; {which} means mail sent from {domain} through "
         f"SES, which signs with its own domain and so fails DMARC alignment ({RFC} 3.1), is {effect}"
-        + (f" (outside the pct sample, reject becomes quarantine: {RFC} 6.6.4)" if requested != policy else "")))
+        + (f" (outside the pct sample, reject becomes quarantine: {RFC} 6.6.4)" if requested != policy else "")),
+        repeated)
 
 
 def free_mail(domain: str) -> DmarcVerdict | None:

@@ -171,31 +171,46 @@ def cmd_smtp_password(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+NOT_READY_HEADERS = ["empresa", "conta", "endereço", "estado", "motivo", "saída"]
+
+
+def _not_ready_cells(entry: dict) -> list[str]:
+    return [entry["company"], entry["account"], entry["address"], entry["state"], entry["reason"], entry["way_out"]]
+
+
 def _settings_text(plan: InstitutionPlan, release: SettingsRelease, form: str) -> str:
     if form == "json":
         buffer = io.StringIO()
-        emit_json({"institution": plan.slug, "accounts": release.rows, "rules": release.rules}, buffer)
+        emit_json({"institution": plan.slug, "accounts": release.rows, "not_ready": release.not_ready,
+                   "rules": release.rules}, buffer)
         return buffer.getvalue()
     if form == "env":
-        return "\n".join(env_lines(release.rows)) + "\n"
+        # Shell comments, one line each: the accounts not to configure yet carry no variables.
+        held = [f"# not to configure yet: {e['company']} / {e['account']} ({e['address']}): {e['state']}: "
+                f"{e['reason']}; way out: {e['way_out']}".replace("\n", " ") for e in release.not_ready]
+        return "\n".join([*env_lines(release.rows), *held]) + "\n"
     text = table(["empresa", "conta", *(label for _, label, _ in TUTOR_FIELDS), "validado"],
                  [[r["company"], r["account"], *(r[key] for key, _, _ in TUTOR_FIELDS),
                    "sim" if r["verified"] else "não"] for r in release.rows])
+    if release.not_ready:
+        text += "\n\nnot to configure yet (não configurar ainda):\n" + table(
+            NOT_READY_HEADERS, [_not_ready_cells(e) for e in release.not_ready])
     return text + "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
                                                                 for r in release.rules]) + "\n"
 
 
 def cmd_smtp_settings(args: argparse.Namespace) -> int:
+    """Exit 0 when every selected account is ready; otherwise the worst code of those held back (1 blocked
+    or expired, 3 pending, 4 a look-up failed), the ready accounts' settings written all the same."""
     plan = load_plan(args)
     progress = Progress(plan)
     release = release_settings(plan, args.company, args.account, args.reveal, Ses(plan.platform), progress,
                                args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns))
-    if args.reveal and not release.gate.open:
-        for problem in release.gate.problems:
-            log.error("%s", problem)
-        log.error("the password is released only once every selected sender is verified and deliverable "
-                  "(phase 1 before phase 2)")
-        return release.gate.code
+    for problem in release.gate.problems:
+        log.error("not to configure yet: %s", problem)
+    if args.reveal and not release.rows:
+        log.error("no selected account is ready: the password is released only for a sender verified and "
+                  "deliverable (phase 1 before phase 2)")
     text = _settings_text(plan, release, args.format)
     if args.out:
         write_private(args.out, text)
@@ -203,9 +218,9 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
-    if args.reveal:  # phase 2 recorded only once the password reached the person (where `status` reads it)
+    if args.reveal and release.rows:  # phase 2 recorded only once the password reached the person
         record_released(progress, release, args.runtime.clock)
-    return Exit.OK
+    return release.gate.code
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -225,9 +240,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         if header:
             print(header)
-        print(table(["institution", "company", "account", "address", "scen.", "phase", "next action", "who",
+        print(table(["institution", "company", "account", "address", "scen.", "phase", "Tutor", "next action", "who",
                      "link expires", "DMARC", "sending"],
-                    [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"],
+                    [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"], r["tutor"],
                       r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"],
                       r["sending"]] for r in rows]))
         for slug, found in health.items():
@@ -255,7 +270,7 @@ def cmd_send_test(args: argparse.Namespace) -> int:
             log.error("%s", problem)
         return outcome.gate.code
     data = {"institution": plan.slug, "company": sender.company, "account": sender.account,
-            "from": sender.mailbox_ascii, "from_label": sender.mailbox,
+            "from": sender.mailbox,
             "to": args.to.ascii, "endpoint": outcome.endpoint, "accepted": result.ok, "smtp_code": result.code,
             "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
     if args.output == "json":
@@ -295,4 +310,4 @@ def cmd_dmarc(args: argparse.Namespace) -> int:
         emit_json(data)
     else:
         print(table(["field", "value"], [[k, v or "-"] for k, v in data.items()]))
-    return Deliverability(finding.state).exit_code
+    return Deliverability(finding.state, finding).exit_code

@@ -29,6 +29,7 @@ from tutormail.verification.deliverability import UNCHECKED, deliverability, pla
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
 
 log = logging.getLogger("tutormail")
+CONFIGURE, NOT_YET = "configure", "not to configure yet"
 
 
 def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
@@ -101,6 +102,9 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
                 "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
                 "dmarc_warning": ready.verdict.warning if ready.verdict else None,
                 "deliverability": ready.as_dict(),
+                # Readiness is per account: configure this one in Tutor now, or not yet (phase and next action say why)
+                "tutor": CONFIGURE if check.verified and not ready.holds_back and ready.state != UNCHECKED
+                else NOT_YET,
             })
             codes.append(readiness_code(check, ready))
     return rows, worst(codes)

@@ -7,7 +7,6 @@ identity, a record, the SMTP user or the secret is named in exactly one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.charset import Charset
 
 from tutormail import names
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
@@ -19,7 +18,6 @@ from tutormail.vocabulary import IdentityKind, Provider, Scenario
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
 RECORD_TTL = 1800
-ENCODED_WORD_MAX = 75
 
 SCENARIO_DNS = Scenario.DNS
 SCENARIO_LINK = Scenario.LINK
@@ -75,8 +73,7 @@ class Sender:
     address: str  # A-label form, what SES and IAM see
     address_display: str
     display_name: str
-    mailbox: str  # De/Remetente as people read it (Unicode): shown beside mailbox_ascii as its label
-    mailbox_ascii: str  # De/Remetente as SES accepts it, what Tutor is given (ascii_mailbox)
+    mailbox: str  # De/Remetente as Tutor is given it: "Nome" <address in A-labels> (names.render_mailbox)
     identity: str
     scenario: int
     is_platform_default: bool
@@ -148,33 +145,6 @@ def dmarc_value(policy: str) -> str:
     return f"v=DMARC1; p={policy};"
 
 
-def ascii_mailbox(display_name: str, ascii_address: str) -> str:
-    """The From that SES accepts: SES does not support SMTPUTF8, so the address is 7-bit ASCII with
-    the domain in punycode, and a Unicode display name is an RFC 2047 encoded-word
-    (https://docs.aws.amazon.com/ses/latest/APIReference/API_Destination.html). An ASCII name is
-    always a quoted-string (as in catalog.names.render_mailbox), so runs of spaces and specials
-    survive the reader."""
-    if display_name.isascii():
-        quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{quoted}" <{ascii_address}>'
-    return f"{_encoded_words(display_name)} <{ascii_address}>"
-
-
-def _encoded_words(text: str) -> str:
-    """Encoded-words of at most 75 characters (RFC 2047 section 2). The space between two encoded-
-    words is not part of the text (section 6.2), so the name may be cut between any two characters:
-    its own spaces stay inside the words."""
-    charset = Charset("utf-8")
-    words, chunk = [], ""
-    for character in text:
-        if chunk and len(charset.header_encode(chunk + character)) > ENCODED_WORD_MAX:
-            words.append(charset.header_encode(chunk))
-            chunk = ""
-        chunk += character
-    words.append(charset.header_encode(chunk))
-    return " ".join(words)
-
-
 def stack_name(slug: str) -> str:
     return f"TutorMail-{slug}"
 
@@ -226,7 +196,6 @@ def build_plan(institution: Institution, platform: Platform) -> InstitutionPlan:
                                   address=account.address.ascii, address_display=account.address.display,
                                   display_name=account.display_name,
                                   mailbox=render_mailbox(account.display_name, account.address),
-                                  mailbox_ascii=ascii_mailbox(account.display_name, account.address.ascii),
                                   identity=identity.name, scenario=identity.scenario,
                                   is_platform_default=account.is_platform_default))
     ordered = sorted(identities.values(), key=lambda i: (not i.is_platform, i.kind, i.name))

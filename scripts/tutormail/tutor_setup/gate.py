@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import DMARC_RISK, Progress
@@ -32,56 +33,77 @@ from tutormail.vocabulary import Scenario
 log = logging.getLogger("tutormail")
 
 
+@dataclass(frozen=True)
+class Hold:
+    """Why one sender is not to be configured in Tutor yet, and the way out."""
+
+    code: Exit
+    state: str  # pending | expired | failed | missing | blocked | unknown
+    reason: str
+    way_out: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "reason": self.reason, "way_out": self.way_out, "exit_code": int(self.code)}
+
+
 @dataclass
 class Gate:
+    """The phase gate of each selected sender: `held` names the ones not ready, the others may be
+    configured. `code` is the worst code of the held ones (0 when none is)."""
+
     checks: dict[str, IdentityCheck]
     readiness: dict[str, Deliverability]
+    held: dict[str, Hold] = field(default_factory=dict)
     code: Exit = Exit.OK
-    problems: list[str] = field(default_factory=list)
     marks: dict[str, str] = field(default_factory=dict)  # progress marks to record once the step is done
 
     @property
     def open(self) -> bool:
-        return self.code == Exit.OK
+        return not self.held
+
+    def is_ready(self, identity: str) -> bool:
+        return identity in self.checks and identity not in self.held
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{name}: {hold.reason}; way out: {hold.way_out}" for name, hold in sorted(self.held.items())]
+
+
+def _hold(check: IdentityCheck, ready: Deliverability, accept_dmarc_risk: bool) -> Hold | None:
+    if not check.verified:
+        return Hold(check.exit_code, check.state, f"not verified for sending: {check.missing}", check.next_action)
+    if ready.holds_back and not accept_dmarc_risk:
+        return Hold(ready.exit_code, ready.state, f"{ready.summary}: {ready.verdict.reason}", ready.way_out)
+    return None
 
 
 def phase_gate(plan: InstitutionPlan, senders: list[Sender], ses: Ses, progress: Progress, clock: Clock,
-               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None,
-               shared_with: list[Sender] | None = None) -> Gate:
-    """Whether the selected senders may have their password released or a test sent.
+               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None) -> Gate:
+    """Whether each selected sender may have its settings released or a test sent: verified by
+    SES, and receivers take its mail (or a person accepts the DMARC risk of that address).
 
-    `shared_with`: the other senders that the same credential can send as. The institution has one
-    SMTP user whose policy allows every address of its file, so the password of one account is the
-    password of all: releasing it is deliverable only if none of them is held back by DMARC."""
+    The institution has one SMTP user, so the password released for a ready account could also
+    send as a held one: docs/ARCHITECTURE.md ("Readiness is per account") says why that is
+    acceptable. A DMARC acceptance is recorded for the selected addresses only."""
     recorded = progress.read()
     names = sorted({s.identity for s in senders})
     checks = {name: check_identity(plan, name, ses.identity(name), clock, recorded) for name in names}
-    scenarios = {i.name: i.scenario for i in plan.identities} | {n: checks[n].scenario for n in names}
-    covered = sorted({*names, *(s.identity for s in shared_with or [])})
-    verdicts = (lookups or DmarcLookups()).verdicts(domain_of(n) for n in covered if scenarios[n] == Scenario.LINK)
-    gate = Gate(checks, {n: deliverability(plan, n, scenarios[n], verdicts, recorded) for n in covered})
-    codes, held = [], []
+    verdicts = (lookups or DmarcLookups()).verdicts(
+        domain_of(n) for n in names if checks[n].scenario == Scenario.LINK)
+    gate = Gate(checks, {n: deliverability(plan, n, checks[n].scenario, verdicts, recorded) for n in names})
     for name in names:
-        check = checks[name]
-        if not check.verified:
-            gate.problems.append(f"{name} is not verified for sending: {check.missing}; next: {check.next_action}")
-            codes.append(Exit.ACTION_NEEDED)
-    for name in covered:
-        ready = gate.readiness[name]
-        shared = "" if name in names else (f" (the password asked for is also the password of {name}: one SMTP "
-                                           f"user sends as every address of {plan.slug})")
-        if ready.state == ACCEPTED:
-            log.warning("%s: %s (%s)", name, ready.summary, ready.verdict.reason)
-        elif ready.holds_back and accept_dmarc_risk:
-            held.append(name)
-        elif ready.holds_back:
-            gate.problems.append(f"{name}: {ready.summary}: {ready.verdict.reason}; way out: {ready.way_out}{shared}")
-            codes.append(ready.exit_code)
-    gate.code = worst(codes)
-    if gate.open and held:
+        hold = _hold(checks[name], gate.readiness[name], accept_dmarc_risk)
+        if hold:
+            gate.held[name] = hold
+    gate.code = worst([hold.code for hold in gate.held.values()])
+    accepting = [n for n in names if n not in gate.held and gate.readiness[n].holds_back]
+    if accepting:
         who, now = aws.caller(plan.platform.region), iso(clock.now())
-        for name in held:
+        for name in accepting:
             acceptance = Acceptance(now, accepted_policy(gate.readiness[name].verdict), who)
             gate.marks[DMARC_RISK + name] = acceptance.as_tag()
             log.warning("%s: DMARC risk accepted by %s: %s", name, who, gate.readiness[name].verdict.reason)
+    for name in names:
+        if gate.readiness[name].state == ACCEPTED:
+            log.warning("%s: %s (%s)", name, gate.readiness[name].summary, gate.readiness[name].verdict.reason)
     return gate

@@ -12,10 +12,10 @@ from pathlib import Path
 from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import DmarcVerdict
 from tutormail.plan.build import InstitutionPlan
-from tutormail.tutor_setup.handoff_dmarc import dmarc_blocks
+from tutormail.tutor_setup.handoff_dmarc import alignment_blocks, dmarc_blocks, held_back
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SSL_VALUE, TLS_VALUE, TUTOR_FIELDS
 
-Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table", content)
+Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table"|"fields", content); fields: one account a row
 # Characters that change what Markdown (CommonMark with GFM tables) shows; a backslash makes each
 # one literal, so a display name is shown as written and never becomes a tag, a link or a column.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
@@ -47,20 +47,28 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
         ("p", "Para cada empresa e cada conta abaixo, abra Módulo Administrativo > Contas de E-mail, clique em "
               "Alterar (ou em Incluir uma nova conta de e-mail, para uma conta nova) e preencha os campos nesta "
               "ordem. Faça isso para as contas Comunicação e News."),
+        ("p", 'Digite o De/Remetente exatamente como mostrado, no formato "Nome da Instituição" <e-mail>, com '
+              "aspas e acentos: o Tutor codifica o nome ao enviar. O endereço aparece na forma que o serviço de "
+              "envio (Amazon SES) aceita: um domínio com acentos aparece convertido (xn--...), o que é esperado."),
     ]
+    held = held_back(plan, verdicts)
     for company in inst.companies:
         blocks.append(("h3", ("Empresa: ", Name(company.name))))
         rows = []
-        for sender in (s for s in plan.senders if s.company == company.name):
-            values = {"from": sender.mailbox_ascii, "from_label": sender.mailbox, "smtp": plan.smtp_endpoint,
+        for sender in (s for s in plan.senders if s.company == company.name and (s.company, s.account) not in held):
+            values = {"from": sender.mailbox, "smtp": plan.smtp_endpoint,
                       "port": str(SMTP_PORT), "user": "informado pelo suporte", "password": "solicitar ao suporte",
                       "ssl": SSL_VALUE, "tls": TLS_VALUE}
             rows.append([sender.account, *(values[key] for key, _, _ in TUTOR_FIELDS)])
-        blocks.append(("table", (["Conta", *(label for _, label, _ in TUTOR_FIELDS)], rows)))
+        if rows:
+            blocks.append(("fields", (["Conta", *(label for _, label, _ in TUTOR_FIELDS)], rows)))
+        else:
+            blocks.append(("p", "Nenhuma conta desta empresa deve ser configurada ainda (veja abaixo)."))
         if company.rules:
             blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
             blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))
     blocks += dmarc_blocks(plan, verdicts)
+    blocks += alignment_blocks(plan, verdicts)
     blocks += [
         ("h2", "Usuário e senha"),
         ("p", "O Usuário (ID da chave de acesso SMTP) e a Senha são entregues pela equipe de suporte, a pedido, "
@@ -106,23 +114,46 @@ def render_markdown(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | N
             out.append(_markdown(content))
         elif kind == "ul":
             out.append("\n".join(f"- {item}" for item in content))
-        else:
+        else:  # table, fields: a Markdown table either way
             headers, rows = content
             out.append("\n".join(["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
                                   *("| " + " | ".join(_markdown_cell(v) for v in row) + " |" for row in rows)]))
     return "\n\n".join(out) + "\n"
 
 
+# Read at 1024 px without a horizontal scroll and printed on A4: long values (a mailbox, the SMTP host)
+# wrap anywhere, and each account's fields are a two-column table of its own, kept on one page.
+PAGE_STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.4}"
+              "table{border-collapse:collapse;max-width:100%;margin:.5em 0}"
+              "td,th{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top;"
+              "overflow-wrap:anywhere}"
+              "table.fields{width:100%;table-layout:fixed}table.fields th{width:9em}"
+              "table.fields td{font-family:monospace}caption{text-align:left;font-weight:bold;padding:.3em 0}"
+              "@page{size:A4;margin:15mm}"
+              "@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}"
+              "table,h3{break-inside:avoid}h2,h3{break-after:avoid}}")
+
+
+def _fields_html(headers: list[str], rows: list[list[str]]) -> str:
+    """Tutor's fields of each account, one field a line, in the screen's order."""
+    return "".join(
+        f'<table class="fields"><caption>{html.escape(headers[0])}: {html.escape(row[0])}</caption>'
+        + "".join(f"<tr><th>{html.escape(h)}</th><td>{html.escape(v)}</td></tr>" for h, v in zip(headers[1:], row[1:],
+                                                                                               strict=True))
+        + "</table>" for row in rows)
+
+
 def render_html(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> str:
     out = ['<!DOCTYPE html>', '<html lang="pt-BR"><head><meta charset="utf-8">',
            f"<title>{html.escape(plan.institution.name)}: configuração de e-mail</title>",
-           "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
-           "td,th{border:1px solid #999;padding:.3em .6em;text-align:left}</style></head><body>"]
+           f"<style>{PAGE_STYLE}</style></head><body>"]
     for kind, content in _blocks(plan, verdicts):
         if kind in ("h1", "h2", "h3", "p"):
             out.append(f"<{kind}>{html.escape(_plain(content))}</{kind}>")
         elif kind == "ul":
             out.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in content) + "</ul>")
+        elif kind == "fields":
+            out.append(_fields_html(*content))
         else:
             headers, rows = content
             out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"

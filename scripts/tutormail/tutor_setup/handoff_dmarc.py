@@ -4,7 +4,7 @@ DMARC (cenario2/dmarc.py), with the two ways out, or whose DMARC could not be lo
 from __future__ import annotations
 
 from tutormail.catalog.model import platform_default_address
-from tutormail.cenario2.dmarc import BLOCKED, UNKNOWN, DmarcVerdict, domain_of
+from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcVerdict, domain_of
 from tutormail.plan.build import InstitutionPlan, Sender
 
 EFFECT = {"reject": "seriam recusadas pelos provedores de e-mail: a redefinição de senha, por exemplo, não chegaria",
@@ -37,7 +37,28 @@ def _blocked(plan: InstitutionPlan, sender: Sender, verdict: DmarcVerdict) -> li
                     "pelo domínio e são entregues normalmente.", other])]
 
 
+def held_back(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> set[tuple[str, str]]:
+    """(company, account) of the senders not to configure yet: blocked by DMARC, or DMARC unknown."""
+    if not verdicts:
+        return set()
+    return {(s.company, s.account) for s in plan.senders
+            if s.scenario == 2 and verdicts[domain_of(s.identity)].state in (BLOCKED, UNKNOWN)}
+
+
+def _unknown(sender: Sender, verdict: DmarcVerdict) -> list[tuple]:
+    if verdict.record is not None:
+        text = (f"O registro DMARC de {verdict.domain} ({verdict.record_name}: {verdict.record}) não pode ser lido "
+                "sem ambiguidade: alguns provedores de e-mail podem tratá-lo como recusa. Peça ao responsável pelo "
+                "DNS do domínio que o corrija, ou use outro endereço nesta conta.")
+    else:
+        text = (f"Não foi possível consultar a política DMARC de {verdict.domain} agora. Ela será consultada de "
+                "novo antes da liberação da senha; se ela recusar mensagens não assinadas pelo domínio, entraremos "
+                "em contato com as saídas possíveis.")
+    return [("h3", _account(sender)), ("p", text)]
+
+
 def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> list[tuple]:
+    """The section of the accounts not to configure yet (they are left out of the fill-in tables)."""
     if not verdicts:
         return []
     blocks: list[tuple] = []
@@ -46,13 +67,46 @@ def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None
         if verdict.state == BLOCKED:
             blocks += _blocked(plan, sender, verdict)
         elif verdict.state == UNKNOWN:
-            blocks += [("h3", _account(sender)),
-                       ("p", f"Não foi possível consultar a política DMARC de {verdict.domain} agora. Ela será "
-                             "consultada de novo antes da liberação da senha; se ela recusar mensagens não "
-                             "assinadas pelo domínio, entraremos em contato com as saídas possíveis.")]
+            blocks += _unknown(sender, verdict)
     if not blocks:
         return []
-    return [("h2", "Atenção: contas cujos e-mails não chegariam (DMARC)"),
-            ("p", "Não configure as contas abaixo no Tutor antes de escolher uma das saídas indicadas. A senha "
-                  "SMTP é uma só para todas as contas da instituição, por isso ela só é liberada depois disso, ou "
-                  "se a instituição aceitar expressamente o risco."), *blocks]
+    return [("h2", "Contas que ainda não devem ser configuradas"),
+            ("p", "As contas abaixo ficaram fora das tabelas de preenchimento: os e-mails enviados com elas não "
+                  "chegariam (DMARC). Não as configure no Tutor antes de escolher uma das saídas indicadas; até "
+                  "lá, elas continuam com o e-mail padrão do Tutor. As demais contas podem ser configuradas "
+                  "normalmente."), *blocks]
+
+
+# Gmail's and Yahoo's 2024 rules for senders of more than 5,000 messages a day: DMARC must pass with
+# the From's domain aligned (https://support.google.com/mail/answer/81126,
+# https://senders.yahooinc.com/best-practices/).
+BULK_RULES = ("Desde 2024, o Gmail e o Yahoo exigem de quem envia mais de 5.000 mensagens por dia para os seus "
+              "usuários que o domínio do remetente esteja alinhado (DMARC): a mensagem precisa sair assinada pelo "
+              "próprio domínio do endereço.")
+
+
+def _unaligned_account(sender: Sender, domain: str) -> list[tuple]:
+    news = (" Esta é uma conta News, usada para envios em massa: é a que mais chega a esse volume."
+            if sender.account == "news" else "")
+    return [("h3", _account(sender)),
+            ("p", f"Pronta para configurar, mas sem alinhamento: as mensagens saem assinadas pelo serviço de envio "
+                  f"(Amazon SES) e não por {domain}, porque não temos acesso ao DNS de {domain} (Cenário 2). "
+                  f"{BULK_RULES} Acima desse volume, as mensagens desta conta podem ir para o spam ou ser "
+                  f"recusadas por esses provedores.{news}"),
+            ("ul", [f"Para alinhar: a equipe de TI publica no DNS de {domain} três registros CNAME que enviaremos "
+                    f"(Cenário 1); a partir daí as mensagens saem assinadas por {domain}, sem mudar nada no Tutor.",
+                    "Abaixo desse volume, a conta funciona como está."])]
+
+
+def alignment_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> list[tuple]:
+    """The accounts ready to configure whose mail is not aligned (Cenário 2), and what it means in bulk."""
+    if not verdicts:
+        return []
+    blocks: list[tuple] = []
+    for sender in (s for s in plan.senders if s.scenario == 2):
+        verdict = verdicts[domain_of(sender.identity)]
+        if verdict.state == READY:
+            blocks += _unaligned_account(sender, verdict.domain)
+    if not blocks:
+        return []
+    return [("h2", "Contas prontas, mas sem alinhamento DMARC"), *blocks]

@@ -30,29 +30,38 @@ TEST_ACCOUNT = "comunicacao"  # send-test's default account when no company is c
 class SettingsRelease:
     senders: list[Sender]
     gate: Gate
-    rows: list[dict[str, Any]] = field(default_factory=list)  # empty when --reveal found the gate shut
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the accounts ready to configure
     rules: list[dict[str, str]] = field(default_factory=list)
+    not_ready: list[dict[str, Any]] = field(default_factory=list)  # not to configure yet: reason and way out
+
+    @property
+    def released(self) -> list[Sender]:
+        return [s for s in self.senders if self.gate.is_ready(s.identity)]
 
 
 def release_settings(plan: InstitutionPlan, company: str | None, account: str | None, reveal: bool, ses: Ses,
                      progress: Progress, clock: Clock, accept_dmarc_risk: bool = False,
                      lookups: DmarcLookups | None = None,
                      read_secret: Callable[[InstitutionPlan], SmtpSecret] = read_smtp_secret) -> SettingsRelease:
-    """The Contas de E-mail fields of the selected accounts. With `reveal`, the gate must be open
-    for every selected sender, or nothing is released and `gate.problems` says why."""
+    """The Contas de E-mail fields of the selected accounts that are ready (verified, and deliverable
+    or their DMARC risk accepted), the password only with `reveal`; every other selected account is
+    listed as not to configure yet, with its reason and way out (`gate.held`)."""
     senders = select_senders(plan, company, account)
-    gate = phase_gate(plan, senders, ses, progress, clock, accept_dmarc_risk, lookups,
-                      shared_with=plan.senders if reveal else None)
-    if reveal and not gate.open:
-        return SettingsRelease(senders, gate)
+    gate = phase_gate(plan, senders, ses, progress, clock, accept_dmarc_risk, lookups)
+    ready = [s for s in senders if gate.is_ready(s.identity)]
+    not_ready = [{"company": s.company, "account": s.account, "address": s.address, "from": s.mailbox,
+                  **gate.held[s.identity].as_dict()} for s in senders if not gate.is_ready(s.identity)]
     rules = [{"company": c.name, "rule": rule, "account": target}
              for c in plan.institution.companies for rule, target in c.rules]
-    return SettingsRelease(senders, gate, settings_rows(plan, senders, gate.checks, read_secret(plan), reveal),
-                           rules)
+    if not ready:
+        return SettingsRelease(senders, gate, [], rules, not_ready)
+    return SettingsRelease(senders, gate, settings_rows(plan, ready, gate.checks, read_secret(plan), reveal),
+                           rules, not_ready)
 
 
 def record_released(progress: Progress, release: SettingsRelease, clock: Clock) -> None:
-    progress.write({**release.gate.marks, **{RELEASED + s.address: iso(clock.now()) for s in release.senders}})
+    """Phase 2 of the accounts whose settings went out, and the DMARC acceptances given for them."""
+    progress.write({**release.gate.marks, **{RELEASED + s.address: iso(clock.now()) for s in release.released}})
 
 
 def _with_key_state(plan: InstitutionPlan, secret: SmtpSecret, result: SendResult, keys: list[dict] | None

@@ -7,6 +7,7 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -86,10 +87,13 @@ def explain(code: int | None, reply: str, plan: InstitutionPlan, to: str | None 
 
 
 def build_message(sender: Sender, to: str, institution: str) -> bytes:
-    """The test message, with exactly the From that Tutor is given (sender.mailbox_ascii): a test
-    that re-encoded the From could pass while Tutor's own mail is refused."""
+    """The test message, its From built from the two parts of De/Remetente (sender.mailbox) the way a
+    standard mailer builds it: the name as an RFC 2047 encoded word outside any quoted string
+    (RFC 2047 section 5 forbids one inside), the address in A-labels (SES has no SMTPUTF8), so
+    the message SES receives is what Tutor's would be."""
     message = EmailMessage()
     domain = sender.address.partition("@")[2]
+    message["From"] = Address(display_name=sender.display_name, addr_spec=sender.address)
     message["To"] = to
     message["Subject"] = f"Teste de envio (fase 3) - {institution}"
     message["Date"] = formatdate(localtime=False)
@@ -97,7 +101,7 @@ def build_message(sender: Sender, to: str, institution: str) -> bytes:
     message.set_content(
         f"Este é um teste de envio da conta \"{sender.account}\" da empresa {sender.company}.\n"
         f"Se você recebeu esta mensagem com o remetente {sender.mailbox}, a configuração está correta.\n")
-    return f"From: {sender.mailbox_ascii}\r\n".encode("ascii") + message.as_bytes(policy=email.policy.SMTP)
+    return message.as_bytes(policy=email.policy.SMTP)
 
 
 def send_test(plan: InstitutionPlan, sender: Sender, secret: SmtpSecret, to: str, host: str, port: int = SMTP_PORT,

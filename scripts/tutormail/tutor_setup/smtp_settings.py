@@ -22,8 +22,8 @@ SMTP_PORT = 587
 MASK = "********"
 SSL_VALUE, TLS_VALUE = "Não", "SES"  # Tutor's choices: no implicit TLS; STARTTLS as SES wants it
 # Tutor's "Contas de E-mail" fields in the screen's order: (row key, label on the screen, env suffix).
-# "(lê-se)" is the Unicode reading of the ASCII From beside it: SES accepts only the ASCII form (no SMTPUTF8).
-TUTOR_FIELDS = (("from", "De/Remetente", "FROM"), ("from_label", "(lê-se)", "FROM_LABEL"), ("smtp", "SMTP", "HOST"),
+# De/Remetente is the article's `"Nome" <e-mail>` (catalog.names.render_mailbox).
+TUTOR_FIELDS = (("from", "De/Remetente", "FROM"), ("smtp", "SMTP", "HOST"),
                 ("port", "Porta", "PORT"), ("user", "Usuário", "USER"), ("password", "Senha", "PASSWORD"),
                 ("ssl", "SSL", "SSL"), ("tls", "TLS", "TLS"))
 
@@ -57,7 +57,7 @@ def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str
         released = reveal and check.verified and secret is not None
         rows.append({
             "company": sender.company, "account": sender.account,
-            "from": sender.mailbox_ascii, "from_label": sender.mailbox,
+            "from": sender.mailbox,
             "smtp": plan.smtp_endpoint, "port": SMTP_PORT,
             "user": secret.access_key_id if secret else None,
             "password": smtp_password(secret.secret_access_key, plan.platform.region) if released else MASK,

@@ -59,13 +59,21 @@ class Deliverability:
     verdict: DmarcVerdict | None = None
     accepted: Acceptance | None = None
     way_out: str | None = None
+    aligned: bool = True  # False for Cenário 2: SES signs as amazonses.com, never as the From's domain
 
     @property
     def holds_back(self) -> bool:
         return self.state in (BLOCKED, UNKNOWN)
 
     @property
+    def unreadable(self) -> bool:
+        """Unknown because the published record cannot be read: asking again will not change it."""
+        return self.state == UNKNOWN and self.verdict is not None and self.verdict.record is not None
+
+    @property
     def exit_code(self) -> Exit:
+        if self.unreadable:
+            return Exit.ACTION_NEEDED
         return {BLOCKED: Exit.ACTION_NEEDED, UNKNOWN: Exit.SERVICE_ERROR}.get(self.state, Exit.OK)
 
     @property
@@ -74,26 +82,43 @@ class Deliverability:
 
     @property
     def actor(self) -> str:
-        return INSTITUTION if self.state == BLOCKED else PLATFORM
+        return INSTITUTION if self.state == BLOCKED or self.unreadable else PLATFORM
 
     @property
     def summary(self) -> str:
         if self.state == ACCEPTED and self.accepted:
             return f"risk accepted by {self.accepted.who} at {self.accepted.at}"
+        if self.state == READY and not self.aligned:
+            return "ready, not aligned"
         return {BLOCKED: "blocked by DMARC", UNKNOWN: "DMARC unknown", UNCHECKED: "not checked"}.get(self.state, "ok")
+
+    @property
+    def alignment(self) -> str | None:
+        """What an unaligned sender means for bulk mail, or None when aligned."""
+        if self.aligned or self.verdict is None:
+            return None
+        domain = self.verdict.domain
+        return (f"not aligned: SES signs mail from {domain} as amazonses.com (Cenário 2), so DMARC passes only "
+                "where the domain asks for no policy; Gmail and Yahoo require DMARC alignment from senders of "
+                "more than 5,000 messages a day (https://support.google.com/mail/answer/81126, "
+                f"https://senders.yahooinc.com/best-practices/); a dns entry for {domain} (Cenário 1, Easy DKIM "
+                f"signs as {domain}) aligns it")
 
     def as_dict(self) -> dict[str, Any]:
         verdict = self.verdict.as_dict() if self.verdict else {}
         return {"state": self.state, "summary": self.summary, "way_out": self.way_out,
                 "reason": verdict.get("reason") or None, "record": verdict.get("record"),
                 "record_name": verdict.get("record_name"), "policy": verdict.get("policy"),
-                "note": verdict.get("note"),
+                "note": verdict.get("note"), "aligned": self.aligned, "alignment": self.alignment,
                 "accepted_by": self.accepted.who if self.accepted else None,
                 "accepted_at": self.accepted.at if self.accepted else None}
 
 
 def way_out(plan: InstitutionPlan, verdict: DmarcVerdict) -> str:
     accept = f"or, knowing the risk: tutormail smtp-settings {plan.slug} --reveal --accept-dmarc-risk"
+    if verdict.state == UNKNOWN and verdict.record is not None:
+        return (f"the owner of {verdict.domain} corrects {verdict.record_name} (RFC 7489 6.3), or move the address "
+                f"to Cenário 1 or another address; {accept}")
     if verdict.state == UNKNOWN:
         return f"run again once DNS answers (tutormail dmarc {verdict.domain}); {accept}"
     default = platform_default_address(plan.slug, plan.platform)
@@ -105,14 +130,14 @@ def deliverability(plan: InstitutionPlan, identity: str, scenario: int, verdicts
     if scenario != Scenario.LINK:
         return Deliverability(READY)  # SES signs with DKIM as the domain itself: aligned (RFC 7489 3.1)
     if verdicts is None:
-        return Deliverability(UNCHECKED)
+        return Deliverability(UNCHECKED, aligned=False)
     verdict = verdicts[domain_of(identity)]
     if verdict.state == READY:
-        return Deliverability(READY, verdict)
+        return Deliverability(READY, verdict, aligned=False)
     acceptance = Acceptance.parse(recorded.get(DMARC_RISK + identity))
     if acceptance and acceptance.policy == accepted_policy(verdict):
-        return Deliverability(ACCEPTED, verdict, acceptance)
-    return Deliverability(verdict.state, verdict, way_out=way_out(plan, verdict))
+        return Deliverability(ACCEPTED, verdict, acceptance, aligned=False)
+    return Deliverability(verdict.state, verdict, way_out=way_out(plan, verdict), aligned=False)
 
 
 def readiness_code(check: IdentityCheck, ready: Deliverability) -> Exit:
@@ -133,7 +158,8 @@ def plan_verdicts(plans: Iterable[InstitutionPlan], lookups: DmarcLookups | None
 def deliverability_lines(data: dict[str, Any]) -> list[str]:
     """The deliverability of a sender in words, for the tables of verify and status."""
     if data["state"] in (READY, UNCHECKED):
-        return [f"DMARC note: {data['note']}"] if data.get("note") else []
+        return ([f"DMARC note: {data['note']}"] if data.get("note") else []) + (
+            [f"alignment: {data['alignment']}"] if data.get("alignment") else [])
     lines = [f"deliverability: {data['summary']}" + (f": {data['reason']}" if data["reason"] else "")]
     if data["way_out"]:
         lines.append(f"way out: {data['way_out']}")
