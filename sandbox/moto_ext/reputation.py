@@ -1,8 +1,13 @@
 """What moto 5.2 lacks for issue 14: SES v2 PutConfigurationSetSendingOptions, a configuration set
-that reports its sending state as a boolean, and CloudFormation's AWS::CloudWatch::Alarm.
+that reports its sending state as a boolean, CloudFormation's AWS::CloudWatch::Alarm, and its
+AWS::SNS::TopicPolicy (moto skips the type, so a topic kept SNS's default policy whatever the
+template said; the policy now replaces it, as in AWS, and decides whether an alarm may publish) and
+AWS::SNS::Subscription (skipped too: the topic had no subscriber).
 
 https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topicpolicy.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-subscription.html
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from moto.ses.exceptions import NotFoundException
 from moto.sesv2 import urls as sesv2_urls
 from moto.sesv2.models import sesv2_backends
 from moto.sesv2.responses import SESV2Response
+from moto.sns.models import sns_backends
 
 
 def sending_enabled(config_set: Any) -> bool:
@@ -102,6 +108,93 @@ class SandboxAlarm(CloudFormationModel):
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
                                         account_id: str, region_name: str) -> None:
         cloudwatch_backends[account_id][region_name].alarms.pop(resource_name, None)
+
+
+class SandboxTopicPolicy(CloudFormationModel):
+    """AWS::SNS::TopicPolicy: the document becomes each listed topic's whole policy (it replaces the
+    default one); deleting it gives the topics SNS's default policy back."""
+
+    def __init__(self, name: str, topics: list[str]):
+        self.name, self.topics = name, topics
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::TopicPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SandboxTopicPolicy:
+        props = cloudformation_json["Properties"]
+        document = props["PolicyDocument"]
+        backend = sns_backends[account_id][region_name]
+        for arn in props["Topics"]:
+            backend.get_topic(arn).policy = document if isinstance(document, str) else json.dumps(document)
+        return cls(resource_name, list(props["Topics"]))
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SandboxTopicPolicy, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SandboxTopicPolicy:
+        return cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id,
+                                                   region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        backend = sns_backends[account_id][region_name]
+        for arn in cloudformation_json["Properties"]["Topics"]:
+            topic = backend.topics.get(arn)
+            if topic is not None:
+                topic._policy_json = topic._create_default_topic_policy(region_name, account_id, topic.name)
+
+
+class SandboxSubscription(CloudFormationModel):
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SandboxSubscription:
+        props = cloudformation_json["Properties"]
+        subscription = sns_backends[account_id][region_name].subscribe(props["TopicArn"], props["Endpoint"],
+                                                                       props["Protocol"])
+        return cls(subscription.arn)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SandboxSubscription, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SandboxSubscription:
+        sns_backends[account_id][region_name].unsubscribe(original_resource.arn)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        props = cloudformation_json["Properties"]
+        backend = sns_backends[account_id][region_name]
+        found = backend._find_subscription(props["TopicArn"], props["Endpoint"], props["Protocol"])
+        if found is not None:
+            backend.unsubscribe(found.arn)
 
 
 _narrowed = threading.local()
