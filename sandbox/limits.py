@@ -8,6 +8,9 @@
   (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_CreateConfigurationSet.html).
 - Secrets Manager: 50 tags per secret, 127 characters per tag key
   (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html).
+- CloudFormation DescribeStackResources: "Only the first 100 resources will be returned"
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackResources.html);
+  moto returned all. (moto's ListStackResources still answers in one page; AWS pages it.)
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import functools
 import re
 from typing import Any
 
+from moto.cloudformation.models import CloudFormationBackend
 from moto.core.exceptions import ServiceException
 from moto.iam import models as iam_models
 from moto.iam.exceptions import LimitExceededException, ValidationError
@@ -26,6 +30,7 @@ from moto.sesv2 import models as sesv2_models
 IAM_NAME_MAX = 64
 INLINE_USER_POLICY_MAX = 2048
 CONFIGURATION_SET_NAME_MAX = 64
+DESCRIBE_STACK_RESOURCES_MAX = 100
 SECRET_TAGS_MAX = 50
 TAG_KEY_MAX = 127
 
@@ -84,7 +89,16 @@ def _configuration_set(self, configuration_set_name: str, *args: Any, **kwargs: 
                                   f"{CONFIGURATION_SET_NAME_MAX} characters")
 
 
+def _first_resources(original):
+    @functools.wraps(original)
+    def describe_stack_resources(self, stack_name: str, logical_resource_id: str) -> tuple[Any, list]:
+        stack, resources = original(self, stack_name, logical_resource_id)
+        return stack, list(resources)[:DESCRIBE_STACK_RESOURCES_MAX]
+    return describe_stack_resources
+
+
 def install() -> None:
+    CloudFormationBackend.describe_stack_resources = _first_resources(CloudFormationBackend.describe_stack_resources)
     _before(iam_models.IAMBackend, "create_user", _user_name)
     _before(iam_models.IAMBackend, "put_user_policy", _inline_policy)
     _before(secrets_models.SecretsManagerBackend, "create_secret", _create_secret)

@@ -70,3 +70,19 @@ def test_tag_key_over_127_characters(sandbox_env):
     secrets.tag_resource(SecretId=name, Tags=[{"Key": "k" * 127, "Value": "v"}])
     _refused(lambda: secrets.tag_resource(SecretId=name, Tags=[{"Key": "k" * 128, "Value": "v"}]),
              "InvalidParameterException", "127")
+
+
+def test_describe_stack_resources_returns_only_the_first_100(sandbox_env):
+    """And the product's path (preflight's stack_physical_ids, ListStackResources) reads every resource."""
+    from tutormail.preflight.check import stack_physical_ids
+
+    cloudformation = boto3.client("cloudformation")
+    name = _name("limits-resources")
+    template = {"Resources": {f"Topic{n:03d}": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": f"{name}-{n}"}}
+                              for n in range(105)}}
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    try:
+        assert len(cloudformation.describe_stack_resources(StackName=name)["StackResources"]) == 100
+        assert len(stack_physical_ids(cloudformation, name, "AWS::SNS::Topic")) == 105
+    finally:
+        cloudformation.delete_stack(StackName=name)
