@@ -8,7 +8,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.plan.build import InstitutionPlan
-from tutormail.plan.smtp_policy import send_statements
+from tutormail.plan.smtp_policy import send_policies
 
 from . import logical_ids
 from .reputation import InstitutionAlarms
@@ -50,7 +50,7 @@ class InstitutionStack(Stack):
                         region=plan.platform.region,
                         # ARNs as text (tutormail.plan.smtp_policy), not format_arn: each jsii call costs
                         # about a millisecond, and synthesis of hundreds of stacks is measured.
-                        send_statements=send_statements(plan, Aws.PARTITION),
+                        send_policies=send_policies(plan, Aws.PARTITION),
                         generations=plan.key_generations)
         CfnOutput(self, "SmtpSecretArn", value=smtp.secret.secret_arn,
                   description="Secrets Manager secret holding the SMTP key (read it, never print it)")
