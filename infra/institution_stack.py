@@ -26,8 +26,13 @@ class InstitutionStack(Stack):
         self.plan = plan
         Tags.of(self).add("tutormail:institution", plan.slug)
 
+        # No SendingOptions: the sending switch is `pause`'s, `resume`'s, `offboard`'s and the pause
+        # action's (PutConfigurationSetSendingOptions). Whether an update re-applies a declared
+        # SendingEnabled is not documented (the property is optional, "Update requires: No interruption":
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-sendingoptions.html);
+        # a stack that declared it could switch a paused institution back on, so it does not own it.
         config = ses.ConfigurationSet(self, "ConfigurationSet", configuration_set_name=plan.configuration_set,
-                                      reputation_metrics=True, sending_enabled=True)
+                                      reputation_metrics=True)
         config.node.default_child.override_logical_id(logical_ids.CONFIGURATION_SET)
         config.add_event_destination(
             "Events", configuration_set_event_destination_name="reputation-events",

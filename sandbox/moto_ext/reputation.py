@@ -18,6 +18,7 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import unquote
 
+from moto.cloudformation.parsing import ResourceMap
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.ses import models as ses_models
@@ -146,14 +147,20 @@ class SandboxTopicPolicy(CloudFormationModel):
         return cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id,
                                                    region_name)
 
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str) -> None:
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Called by moto's stack deletion and rollback with the resolved topics (its fallback,
+        delete_from_cloudformation_json, gets the template's unresolved Refs)."""
         backend = sns_backends[account_id][region_name]
-        for arn in cloudformation_json["Properties"]["Topics"]:
+        for arn in self.topics:
             topic = backend.topics.get(arn)
             if topic is not None:
                 topic._policy_json = topic._create_default_topic_policy(region_name, account_id, topic.name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        cls(resource_name, [t for t in cloudformation_json["Properties"]["Topics"] if isinstance(t, str)]).delete(
+            account_id, region_name)
 
 
 class SandboxSubscription(CloudFormationModel):
@@ -187,14 +194,13 @@ class SandboxSubscription(CloudFormationModel):
         sns_backends[account_id][region_name].unsubscribe(original_resource.arn)
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
+    def delete(self, account_id: str, region_name: str) -> None:
+        sns_backends[account_id][region_name].unsubscribe(self.arn)
+
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
                                         account_id: str, region_name: str) -> None:
-        props = cloudformation_json["Properties"]
-        backend = sns_backends[account_id][region_name]
-        found = backend._find_subscription(props["TopicArn"], props["Endpoint"], props["Protocol"])
-        if found is not None:
-            backend.unsubscribe(found.arn)
+        cls(resource_name).delete(account_id, region_name)  # moto passes the physical id, the ARN
 
 
 _narrowed = threading.local()
@@ -235,7 +241,32 @@ def _indexed_get_metric_data(original):
     return get_metric_data
 
 
+def _declared_sending(resource: dict[str, Any]) -> bool | None:
+    if resource.get("Type") != "AWS::SES::ConfigurationSet":
+        return None
+    declared = (resource.get("Properties") or {}).get("SendingOptions", {}).get("SendingEnabled")
+    return None if declared is None else str(declared).lower() == "true"
+
+
+def _reapplying_sending_options(update):
+    """Whether CloudFormation re-applies an unchanged SendingOptions.SendingEnabled on a stack update is
+    not documented (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ses-configurationset.html):
+    the sandbox takes the stricter reading, every update of a stack sets each configuration set it
+    declares a SendingEnabled for back to that value, so a stack that owns the switch undoes a pause."""
+    def update_reapplying(self, template: dict, parameters: dict | None = None) -> None:
+        update(self, template, parameters)
+        for resource in (template.get("Resources") or {}).values():
+            declared = _declared_sending(resource)
+            name = (resource.get("Properties") or {}).get("Name")
+            config_set = find_configuration_set(name, self._account_id, self._region_name) if isinstance(
+                name, str) else None
+            if declared is not None and config_set is not None:
+                config_set.enabled = declared
+    return update_reapplying
+
+
 def patch() -> None:
+    ResourceMap.update = _reapplying_sending_options(ResourceMap.update)
     CloudWatchBackend.get_metric_data = _indexed_get_metric_data(CloudWatchBackend.get_metric_data)
     # moto's "/v2/.*" catch-all becomes a literal werkzeug rule: the operation needs its own path.
     sesv2_urls.url_paths["{0}/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/sending$"] = (

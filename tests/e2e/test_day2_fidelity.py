@@ -1,4 +1,5 @@
-"""Issue 23: an alarm's notification reaches a person, and only because the topic's policy allows it.
+"""Issue 23 on one deployed institution: an alarm's notification reaches a person, and only because the
+topic's policy allows it; a pause survives a deploy of the institution's stack.
 
 CloudWatch publishes an alarm's SNS action as the principal cloudwatch.amazonaws.com; a topic whose
 policy does not allow it refuses ("is not authorized to perform: SNS:Publish") and nobody is told
@@ -11,11 +12,12 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import shutil
 
 import boto3
 import pytest
 
-from tests.conftest import DEPLOY, cdk
+from tests.conftest import DEPLOY, INSTITUTIONS, cdk, run_cli
 from tests.e2e.test_reputation import sandbox_reputation
 
 SLUG = "escola-padrao"
@@ -23,14 +25,18 @@ WARN = f"tutormail-warn-{SLUG}-bounce"
 TEAM = "reputation-alerts@sistematutor.com.br"  # institutions/platform.yaml reputation.notify
 
 
+def _deploy(env, *context):
+    result = cdk(*DEPLOY, f"TutorMail-{SLUG}", "--exclusively", *context, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def one_institution(platform_deployed):
     from sandbox import launcher
 
     deployer = launcher.principal(platform_deployed["env"], "deployer", ["tutormail-deploy"])
-    result = cdk(*DEPLOY, f"TutorMail-{SLUG}", "--exclusively", env=deployer)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return platform_deployed
+    _deploy(deployer)
+    return {**platform_deployed, "deploy_env": deployer}
 
 
 @pytest.fixture
@@ -80,3 +86,23 @@ def test_a_topic_policy_without_the_cloudwatch_principal_reaches_nobody(admin):
         assert len(_notifications(admin["state"], WARN)) == before
     finally:
         sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=deployed_policy)
+
+
+def test_a_paused_institution_stays_paused_across_a_deploy_of_its_stack(admin, tmp_path):
+    """The sandbox takes the stricter reading of an undocumented point: every stack update re-applies a
+    declared SendingEnabled (sandbox/moto_ext/reputation.py). The stack declares none, so the pause stays."""
+    env = admin["env"]
+    paused = run_cli("pause", SLUG, "--reason", "issue 23 deploy check", env=env)
+    assert paused.returncode == 0, paused.stderr
+    try:
+        directory = tmp_path / "institutions"
+        shutil.copytree(INSTITUTIONS, directory)
+        path = directory / f"{SLUG}.yaml"
+        path.write_text(path.read_text() + "reputation:\n  warn_bounce_rate: 0.025\n")  # an update of the stack
+        _deploy(admin["deploy_env"], "-c", f"institutions_dir={directory}")
+        alarm = boto3.client("cloudwatch").describe_alarms(AlarmNames=[WARN])["MetricAlarms"][0]
+        assert alarm["Threshold"] == 0.025  # the deploy did update the stack
+        config_set = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=f"tutormail-{SLUG}")
+        assert config_set["SendingOptions"]["SendingEnabled"] is False
+    finally:
+        assert run_cli("resume", SLUG, "--force", env=env).returncode == 0
