@@ -42,3 +42,21 @@ def test_validate_reports_them_with_the_quota_to_raise():
                                           "Route 53: Records per hosted zone"}
     table = run_cli("validate", "--institutions", str(INSTITUTIONS))
     assert "institutions left" in table.stdout and "Route 53: Records per hosted zone" in table.stdout
+
+
+def test_status_all_shows_the_headroom(monkeypatch, capsys):
+    """status --all (the whole fleet) carries the caps and names the first to bite; AWS is faked away."""
+    from tutormail.cli import commands
+    from tutormail.cli.main import main
+    from tutormail.exitcodes import Exit
+
+    monkeypatch.setattr(commands, "status_with_health", lambda *a, **k: ([], Exit.OK, {}))
+    monkeypatch.setattr(commands, "add_drift", lambda *a, **k: Exit.OK)
+    monkeypatch.setattr(commands, "account_view", lambda platform: ({}, ""))
+    assert main(["status", "--all", "--output", "json", "--institutions", str(INSTITUTIONS)]) == 0
+    caps = json.loads(capsys.readouterr().out)["caps"]
+    assert first_to_bite(caps)["quota"] == "IAM: Customer managed policies per account"
+    assert main(["status", "--all", "--institutions", str(INSTITUTIONS)]) == 0
+    assert "headroom: 1493 more institution(s) before customer managed policies" in capsys.readouterr().out
+    assert main(["status", "escola-padrao", "--output", "json", "--institutions", str(INSTITUTIONS)]) == 0
+    assert json.loads(capsys.readouterr().out)["caps"] == []  # named institutions: no fleet to count
