@@ -8,7 +8,7 @@ from aws_cdk import aws_ses as ses
 from constructs import Construct
 from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.plan.build import InstitutionPlan
-from tutormail.plan.smtp_policy import send_statements
+from tutormail.plan.smtp_policy import send_policies
 
 from . import logical_ids
 from .reputation import InstitutionAlarms
@@ -26,8 +26,13 @@ class InstitutionStack(Stack):
         self.plan = plan
         Tags.of(self).add("tutormail:institution", plan.slug)
 
+        # No SendingOptions: the sending switch is `pause`'s, `resume`'s, `offboard`'s and the pause
+        # action's (PutConfigurationSetSendingOptions). Whether an update re-applies a declared
+        # SendingEnabled is not documented (the property is optional, "Update requires: No interruption":
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-sendingoptions.html);
+        # a stack that declared it could switch a paused institution back on, so it does not own it.
         config = ses.ConfigurationSet(self, "ConfigurationSet", configuration_set_name=plan.configuration_set,
-                                      reputation_metrics=True, sending_enabled=True)
+                                      reputation_metrics=True)
         config.node.default_child.override_logical_id(logical_ids.CONFIGURATION_SET)
         config.add_event_destination(
             "Events", configuration_set_event_destination_name="reputation-events",
@@ -50,7 +55,7 @@ class InstitutionStack(Stack):
                         region=plan.platform.region,
                         # ARNs as text (tutormail.plan.smtp_policy), not format_arn: each jsii call costs
                         # about a millisecond, and synthesis of hundreds of stacks is measured.
-                        send_statements=send_statements(plan, Aws.PARTITION),
+                        send_policies=send_policies(plan, Aws.PARTITION),
                         generations=plan.key_generations)
         CfnOutput(self, "SmtpSecretArn", value=smtp.secret.secret_arn,
                   description="Secrets Manager secret holding the SMTP key (read it, never print it)")

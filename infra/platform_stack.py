@@ -88,8 +88,7 @@ class PlatformStack(Stack):
         https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
         https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"""
         github = platform.github
-        provider = iam.CfnOIDCProvider(self, "GitHubOidc", url=f"https://{GITHUB_ISSUER}",
-                                       client_id_list=["sts.amazonaws.com"])
+        provider_arn = self._github_provider(github.oidc_provider)
         read_only = iam.ManagedPolicy(
             self, "PlanPolicy", managed_policy_name="tutormail-plan",
             description="tutormail plan and cdk diff: reads only",
@@ -105,13 +104,24 @@ class PlatformStack(Stack):
             role = iam.Role(self, f"{name}Role", role_name=f"tutormail-ci-{name.lower()}",
                             description=f"GitHub Actions {name.lower()} job of {github.repository}",
                             managed_policies=policies, max_session_duration=Duration.hours(1),
-                            assumed_by=iam.FederatedPrincipal(provider.attr_arn, {"StringEquals": {
+                            assumed_by=iam.FederatedPrincipal(provider_arn, {"StringEquals": {
                                 f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
                                 f"{GITHUB_ISSUER}:sub": f"repo:{github.repository}:{subject}"}},
                                 "sts:AssumeRoleWithWebIdentity"))
             CfnOutput(self, f"{name}RoleArn", value=role.role_arn,
                       description=f"vars.TUTORMAIL_{'OPERATOR' if name == 'Watch' else name.upper()}_ROLE_ARN")
 
+
+    def _github_provider(self, how: str) -> str:
+        """IAM holds one OIDC provider per URL and refuses a second (EntityAlreadyExists), and an
+        account that already uses GitHub Actions has it: `existing` trusts that one, named by the
+        ARN IAM gives every provider (oidc-provider/<URL without https://>).
+        https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns"""
+        if how == "existing":
+            return f"arn:{self.partition}:iam::{self.account}:oidc-provider/{GITHUB_ISSUER}"
+        return iam.CfnOIDCProvider(self, "GitHubOidc", url=f"https://{GITHUB_ISSUER}",
+                                   client_id_list=["sts.amazonaws.com"]).attr_arn
 
     @staticmethod
     def _acknowledge_wildcards(policy: iam.ManagedPolicy, platform: Platform) -> None:

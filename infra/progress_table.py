@@ -23,5 +23,8 @@ class ProgressTable(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
-            removal_policy=RemovalPolicy.RETAIN)
+            # Kept with the stack gone; deleted only if the deploy that created it rolls back, or every
+            # retry of a first deploy would fail "already exists" (RetainExceptOnCreate,
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html).
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         self.table.node.default_child.override_logical_id(logical_ids.PROGRESS_TABLE)

@@ -63,7 +63,10 @@ def _code() -> lambda_.Code:
 
 
 def _log_group(scope: Construct, construct_id: str, name: str, retention_days: int) -> logs.LogGroup:
-    group = logs.LogGroup(scope, construct_id, log_group_name=name, removal_policy=RemovalPolicy.RETAIN)
+    # RetainExceptOnCreate: kept, except by the rollback of the deploy that created it (a kept group
+    # would fail every retry "already exists"): see infra/progress_table.py.
+    group = logs.LogGroup(scope, construct_id, log_group_name=name,
+                          removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
     # The days come from platform.yaml, already checked against what CloudWatch Logs accepts.
     group.node.default_child.retention_in_days = retention_days
     return group
@@ -115,6 +118,7 @@ class PlatformReputation(Construct):
                                display_name="tutor-mail sending health")
         for address in settings.notify:
             self.topic.add_subscription(subscriptions.EmailSubscription(address))
+        self._allow_alarms(self.topic)
         Validations.of(self.topic).acknowledge(Acknowledgment(
             id="AwsSolutions-SNS2", reason="Alarm notifications carry alarm names and rates, never mail content "
             "or recipients; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key."))
@@ -126,6 +130,22 @@ class PlatformReputation(Construct):
                                 "state": {"value": ["ALARM"]}}),
                     targets=[targets.LambdaFunction(self.function, retry_attempts=4)])
         self._event_log(retention)
+
+    @staticmethod
+    def _allow_alarms(topic: sns.Topic) -> None:
+        """`enforce_ssl` makes CDK write the topic's policy, which replaces SNS's default one: without
+        this statement CloudWatch's alarm actions fail "is not authorized to perform: SNS:Publish" and
+        no warn nor pause notification reaches anyone. Only tutor-mail alarms of this account and
+        region may publish (aws:SourceArn, aws:SourceAccount: the confused-deputy guard).
+        https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
+        https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html"""
+        stack = Stack.of(topic)
+        topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="TutormailAlarmsPublish", actions=["sns:Publish"], resources=[topic.topic_arn],
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            conditions={"ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:"
+                                                      f"{stack.account}:alarm:{names.PREFIX}-*"},
+                        "StringEquals": {"aws:SourceAccount": stack.account}}))
 
     def _pause_function(self, retention: int, progress: dynamodb.ITable) -> lambda_.Function:
         stack = Stack.of(self)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import CfnOutput, Fn, RemovalPolicy
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_ses as ses
 from constructs import Construct
@@ -62,6 +62,11 @@ class DomainSender(Construct):
         route53.CfnRecordSetGroup(self, "Records", hosted_zone_id=identity.hosted_zone_id,
                                   comment=f"tutor-mail: DKIM, MAIL FROM and DMARC of {identity.name}",
                                   record_sets=record_sets)
+        # The DKIM CNAMEs this group holds, as resolved at the stack's last deploy: when SES's tokens
+        # change outside CloudFormation, cleanup must leave these (the group's next update deletes
+        # them itself, and fails if they are already gone).
+        CfnOutput(self, "DkimRecords", value=Fn.join(",", list(tokens)),
+                  description=f"DKIM CNAMEs this stack wrote for {identity.name}")
 
 
 class AddressSender(Construct):

@@ -22,16 +22,19 @@ class SmtpUser(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, user_name: str, secret_name: str,
-                 region: str, send_statements: Sequence[dict], generations: Sequence[int]) -> None:
+                 region: str, send_policies: Sequence[Sequence[dict]], generations: Sequence[int]) -> None:
         super().__init__(scope, construct_id)
         self.user = iam.User(self, "User", user_name=user_name)
         self.user.node.default_child.override_logical_id(logical_ids.SMTP_USER)
-        # A customer managed policy (6,144 characters) rather than an inline one (2,048): an
-        # institution with many addresses still fits; tutormail.plan.limits checks the size first.
+        # Customer managed policies (6,144 characters each) rather than an inline one (2,048), as many
+        # as the addresses need (tutormail.plan.smtp_policy.send_policies; limits checks the count
+        # against the 10 a user may hold). The first keeps its construct id: no replacement.
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
-        iam.ManagedPolicy(self, "SendPolicy", users=[self.user],
-                          description=f"{user_name}: ses:SendRawEmail only as the institution's addresses",
-                          statements=[iam.PolicyStatement.from_json(s) for s in send_statements])
+        for number, statements in enumerate(send_policies, start=1):
+            iam.ManagedPolicy(self, "SendPolicy" if number == 1 else f"SendPolicy{number}", users=[self.user],
+                              description=f"{user_name}: ses:SendRawEmail only as the institution's addresses"
+                                          + (f" ({number} of {len(send_policies)})" if len(send_policies) > 1 else ""),
+                              statements=[iam.PolicyStatement.from_json(s) for s in statements])
         keys = {}
         for generation in sorted(generations):
             key = iam.AccessKey(self, f"KeyGen{generation}", user=self.user, serial=generation)

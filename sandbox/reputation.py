@@ -7,7 +7,13 @@ into ALARM becomes the EventBridge event CloudWatch would emit. moto does not in
 so the sandbox plays EventBridge and Lambda for the package's two handlers (the same code as in
 AWS): each deployed rule that targets the function and whose pattern matches the event (moto's own
 matcher) runs the handler once, with a session of the function's own role, and what the handler
-prints is written into the function's log group as Lambda writes it.
+prints is written into the function's log group as Lambda writes it. An alarm's SNS action is
+carried out as CloudWatch does it: as the principal cloudwatch.amazonaws.com, with the alarm as
+aws:SourceArn, decided on the topic's own policy (the sandbox's IAM evaluator); allowed, the
+notification reaches each e-mail subscriber as a file in the outbox; refused, the alarm's history
+keeps CloudWatch's "Failed to execute action" and nobody is told
+(https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger). The sandbox does not
+model the e-mail subscription's confirmation: every e-mail subscriber receives the notification.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import boto3
@@ -32,10 +39,12 @@ from moto.awslambda.models import lambda_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.utils import utcnow
 from moto.events.models import events_backends
+from moto.sns.models import sns_backends
 from moto.sts.models import sts_backends
 from tutormail import names
 
 from .config import SandboxConfig
+from .iam.evaluator import ALLOWED, EVALUATOR
 
 _EXPRESSION = re.compile(r"^IF\(sends >= (\d+), rate, 0\)$")
 _COMPARE = {"GreaterThanOrEqualToThreshold": float.__ge__, "GreaterThanThreshold": float.__gt__}
@@ -160,9 +169,54 @@ def _pause(config: SandboxConfig, event: dict[str, Any]) -> bool:
     return paused
 
 
+def _may_publish(config: SandboxConfig, alarm: Any, topic: Any) -> bool:
+    """CloudWatch publishes as its service principal, over TLS, for the alarm (aws:SourceArn) of this
+    account (aws:SourceAccount, and SNS's older AWS:SourceOwner that its default policy names)."""
+    context = {"aws:SourceArn": alarm.alarm_arn, "aws:SourceAccount": config.account,
+               "aws:SourceOwner": config.account, "aws:SecureTransport": "true"}
+    answer = EVALUATOR.decide(action="sns:Publish", principal="cloudwatch.amazonaws.com", resource=topic.arn,
+                              account=config.account, policies=[], context=context,
+                              resource_policy=json.loads(topic.policy))
+    return answer["decision"] == ALLOWED
+
+
+def _mail_notification(config: SandboxConfig, alarm: Any, topic: Any, address: str) -> None:
+    message = EmailMessage()
+    message["From"] = f"{topic.display_name or 'AWS Notifications'} <no-reply@sns.amazonaws.com>"
+    message["To"] = address
+    message["Subject"] = f'{alarm.state_value}: "{alarm.name}" in {config.region}'
+    message.set_content(f"Alarm {alarm.name} is now {alarm.state_value}.\n\n{alarm.description}\n\n"
+                        f"Reason: {alarm.state_reason}\nTopic: {topic.arn}\n")
+    config.outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    (config.outbox / f"{stamp}-sns-{uuid.uuid4().hex[:8]}-{address}.eml").write_bytes(bytes(message))
+
+
+def notify(config: SandboxConfig, alarm: Any) -> list[str]:
+    """The alarm's actions for its new state, as CloudWatch carries out SNS actions; returns one line
+    per action (delivered to whom, or CloudWatch's failure)."""
+    actions = alarm.alarm_actions if alarm.state_value == "ALARM" else alarm.ok_actions
+    backend = sns_backends[config.account][config.region]
+    done = []
+    for arn in actions or []:
+        topic = backend.topics.get(arn)
+        if topic is None or not _may_publish(config, alarm, topic):
+            failure = (f"Failed to execute action {arn}. Received error: \"Resource: {alarm.alarm_arn} is not "
+                       f"authorized to perform: SNS:Publish on resource: {arn}\"")
+            alarm.history.append(("Action", failure, "{}", alarm.state_value, utcnow()))
+            done.append(failure)
+            continue
+        subscribers = [s.endpoint for s in backend.subscriptions.values()
+                       if s.topic.arn == arn and s.protocol in ("email", "email-json")]
+        for address in subscribers:
+            _mail_notification(config, alarm, topic, address)
+        done.append(f"Published to {arn}: {', '.join(subscribers) or 'no e-mail subscriber'}")
+    return done
+
+
 def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
     backend = cloudwatch_backends[config.account][config.region]
-    result: dict[str, Any] = {"alarms": {}, "paused_by_handler": False}
+    result: dict[str, Any] = {"alarms": {}, "paused_by_handler": False, "notifications": {}}
     for kind in names.KINDS:
         for level in names.LEVELS:
             alarm = backend.alarms.get(names.alarm_name(slug, level, kind))
@@ -176,6 +230,7 @@ def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
                 alarm.update_state(f"Threshold Crossed: {kind} rate {value if value is not None else 'n/a'} "
                                    f"{'at or above' if breaching else 'below'} {float(alarm.threshold):g}", "{}",
                                    state)
+                result["notifications"][alarm.name] = notify(config, alarm)
                 if _pause(config, _alarm_event(config, alarm, previous)):
                     result["paused_by_handler"] = True
             result["alarms"][alarm.name] = state

@@ -9,6 +9,9 @@
   (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeletePolicy.html).
 - AWS::IAM::OIDCProvider (TutorMail-Platform's GitHub provider): moto's CloudFormation has no such
   type (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-oidcprovider.html).
+  IAM holds one provider per URL: creating one for a URL the account already has fails
+  EntityAlreadyExists, and the stack rolls back; CloudFormation never adopts it
+  (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 from moto.iam import models as iam_models
+from moto.iam.exceptions import EntityAlreadyExists
 from moto.utilities.utils import get_partition
 
 
@@ -52,8 +56,9 @@ class OidcProvider(CloudFormationModel):
         properties = cloudformation_json.get("Properties", {})
         backend = iam_models.iam_backends[account_id][get_partition(region_name)]
         url = properties["Url"]
-        existing = [p for p in backend.open_id_providers.values() if p.url == url.removeprefix("https://")]
-        provider = existing[0] if existing else backend.create_open_id_connect_provider(
+        if any(p.url == url.removeprefix("https://") for p in backend.open_id_providers.values()):
+            raise EntityAlreadyExists(f"Provider with url {url} already exists.")
+        provider = backend.create_open_id_connect_provider(
             url, properties.get("ThumbprintList") or [], properties.get("ClientIdList") or [],
             properties.get("Tags") or [])
         return cls(provider.arn)

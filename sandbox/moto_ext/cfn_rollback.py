@@ -52,6 +52,11 @@ def _roll_back(stack: Stack, error: Exception) -> None:
         return
     for logical_id in resource_map._resource_json_map:  # pseudo parameters stay
         resource_map._parsed_resources.pop(logical_id, None)
+    # The rolled-back stack holds nothing and has no outputs: moto's maps would otherwise create a
+    # resource again the first time a read (ListStackResources) iterates over them, or fail
+    # DescribeStacks on an output naming a deleted resource.
+    resource_map._resource_json_map = {}
+    stack.output_map._output_json_map, stack.output_map._parsed_outputs = {}, {}
     stack.status = "ROLLBACK_COMPLETE"
     stack._add_stack_event("ROLLBACK_COMPLETE")
 

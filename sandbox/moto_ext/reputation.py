@@ -1,8 +1,13 @@
 """What moto 5.2 lacks for issue 14: SES v2 PutConfigurationSetSendingOptions, a configuration set
-that reports its sending state as a boolean, and CloudFormation's AWS::CloudWatch::Alarm.
+that reports its sending state as a boolean, CloudFormation's AWS::CloudWatch::Alarm, and its
+AWS::SNS::TopicPolicy (moto skips the type, so a topic kept SNS's default policy whatever the
+template said; the policy now replaces it, as in AWS, and decides whether an alarm may publish) and
+AWS::SNS::Subscription (skipped too: the topic had no subscriber).
 
 https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topicpolicy.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-subscription.html
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import unquote
 
+from moto.cloudformation.parsing import ResourceMap
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.ses import models as ses_models
@@ -20,6 +26,7 @@ from moto.ses.exceptions import NotFoundException
 from moto.sesv2 import urls as sesv2_urls
 from moto.sesv2.models import sesv2_backends
 from moto.sesv2.responses import SESV2Response
+from moto.sns.models import sns_backends
 
 
 def sending_enabled(config_set: Any) -> bool:
@@ -104,6 +111,98 @@ class SandboxAlarm(CloudFormationModel):
         cloudwatch_backends[account_id][region_name].alarms.pop(resource_name, None)
 
 
+class SandboxTopicPolicy(CloudFormationModel):
+    """AWS::SNS::TopicPolicy: the document becomes each listed topic's whole policy (it replaces the
+    default one); deleting it gives the topics SNS's default policy back."""
+
+    def __init__(self, name: str, topics: list[str]):
+        self.name, self.topics = name, topics
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::TopicPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SandboxTopicPolicy:
+        props = cloudformation_json["Properties"]
+        document = props["PolicyDocument"]
+        backend = sns_backends[account_id][region_name]
+        for arn in props["Topics"]:
+            backend.get_topic(arn).policy = document if isinstance(document, str) else json.dumps(document)
+        return cls(resource_name, list(props["Topics"]))
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SandboxTopicPolicy, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SandboxTopicPolicy:
+        return cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id,
+                                                   region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Called by moto's stack deletion and rollback with the resolved topics (its fallback,
+        delete_from_cloudformation_json, gets the template's unresolved Refs)."""
+        backend = sns_backends[account_id][region_name]
+        for arn in self.topics:
+            topic = backend.topics.get(arn)
+            if topic is not None:
+                topic._policy_json = topic._create_default_topic_policy(region_name, account_id, topic.name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        cls(resource_name, [t for t in cloudformation_json["Properties"]["Topics"] if isinstance(t, str)]).delete(
+            account_id, region_name)
+
+
+class SandboxSubscription(CloudFormationModel):
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SandboxSubscription:
+        props = cloudformation_json["Properties"]
+        subscription = sns_backends[account_id][region_name].subscribe(props["TopicArn"], props["Endpoint"],
+                                                                       props["Protocol"])
+        return cls(subscription.arn)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SandboxSubscription, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SandboxSubscription:
+        sns_backends[account_id][region_name].unsubscribe(original_resource.arn)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        sns_backends[account_id][region_name].unsubscribe(self.arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        cls(resource_name).delete(account_id, region_name)  # moto passes the physical id, the ARN
+
+
 _narrowed = threading.local()
 
 
@@ -142,7 +241,32 @@ def _indexed_get_metric_data(original):
     return get_metric_data
 
 
+def _declared_sending(resource: dict[str, Any]) -> bool | None:
+    if resource.get("Type") != "AWS::SES::ConfigurationSet":
+        return None
+    declared = (resource.get("Properties") or {}).get("SendingOptions", {}).get("SendingEnabled")
+    return None if declared is None else str(declared).lower() == "true"
+
+
+def _reapplying_sending_options(update):
+    """Whether CloudFormation re-applies an unchanged SendingOptions.SendingEnabled on a stack update is
+    not documented (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ses-configurationset.html):
+    the sandbox takes the stricter reading, every update of a stack sets each configuration set it
+    declares a SendingEnabled for back to that value, so a stack that owns the switch undoes a pause."""
+    def update_reapplying(self, template: dict, parameters: dict | None = None) -> None:
+        update(self, template, parameters)
+        for resource in (template.get("Resources") or {}).values():
+            declared = _declared_sending(resource)
+            name = (resource.get("Properties") or {}).get("Name")
+            config_set = find_configuration_set(name, self._account_id, self._region_name) if isinstance(
+                name, str) else None
+            if declared is not None and config_set is not None:
+                config_set.enabled = declared
+    return update_reapplying
+
+
 def patch() -> None:
+    ResourceMap.update = _reapplying_sending_options(ResourceMap.update)
     CloudWatchBackend.get_metric_data = _indexed_get_metric_data(CloudWatchBackend.get_metric_data)
     # moto's "/v2/.*" catch-all becomes a literal werkzeug rule: the operation needs its own path.
     sesv2_urls.url_paths["{0}/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/sending$"] = (

@@ -33,6 +33,13 @@ def slug_of_configuration_set(name: str) -> str | None:
     return name[len(prefix):] or None
 
 
+PLATFORM_STACK = "TutorMail-Platform"  # what institutions share: operator policy, progress table
+
+
+def stack_name(slug: str) -> str:
+    return f"TutorMail-{slug}"
+
+
 def secret_name(slug: str) -> str:
     return f"{PREFIX}/{slug}/smtp"
 

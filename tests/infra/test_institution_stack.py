@@ -155,6 +155,12 @@ def test_configuration_set_sends_reputation_events_to_eventbridge(xy_template):
         }})
 
 
+def test_the_stack_does_not_own_the_sending_switch(xy_template):
+    """pause, resume, offboard and the pause action own it: a deploy must never switch sending back on."""
+    [config_set] = xy_template.find_resources("AWS::SES::ConfigurationSet").values()
+    assert "SendingOptions" not in config_set["Properties"]
+
+
 def test_outputs_name_what_the_scripts_need_and_never_a_secret(xy_template):
     outputs = xy_template.to_json()["Outputs"]
     values = [o["Value"] for o in outputs.values()]
@@ -162,6 +168,17 @@ def test_outputs_name_what_the_scripts_need_and_never_a_secret(xy_template):
     assert ("instituicao-xy.sistematutor.com.br,instituicaoxy.com.br,uni-xy.edu.br,contato@colegioxy.com.br"
             in values)
     assert "SecretAccessKey" not in str(outputs)
+
+
+def test_the_dkim_cnames_a_route53_domain_got_are_outputs_for_cleanup(xy_template):
+    """Resolved at each deploy: cleanup leaves these to the stack when SES's tokens change (issue 23)."""
+    dkim = [o for o in xy_template.to_json()["Outputs"].values()
+            if o.get("Description", "").startswith("DKIM CNAMEs this stack wrote for ")]
+    assert sorted(o["Description"].rsplit(" ", 1)[1] for o in dkim) == [  # its domains in Route 53 zones
+        "instituicao-xy.sistematutor.com.br", "instituicaoxy.com.br"]
+    for joined in dkim:
+        assert [part["Fn::GetAtt"][1] for part in joined["Value"]["Fn::Join"][1]] == [
+            f"DkimDNSTokenName{n}" for n in (1, 2, 3)]
 
 
 def test_platform_default_institution_has_only_the_platform_identity(example_app):
@@ -217,3 +234,23 @@ def test_operator_policy_is_built_from_the_table_of_what_commands_call(example_a
                                                                "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"]}
     [deploy] = policies["tutormail-deploy"]
     assert deploy["Action"] == "sts:AssumeRole" and len(deploy["Resource"]) == 3
+
+
+def test_many_addresses_get_several_send_policies_on_the_one_user(tmp_path):
+    """Issue 23: split by tutormail.plan.smtp_policy.send_policies, the first keeping its logical id."""
+    import shutil
+
+    from tutormail.catalog.model import load_catalog
+
+    from tests.conftest import INSTITUTIONS
+    from tests.infra.conftest import synthesize
+
+    shutil.copy(INSTITUTIONS / "platform.yaml", tmp_path / "platform.yaml")
+    accounts = "".join(f"      conta{n}: contato{n}@escola-muitas-{n}.com.br\n" for n in range(60))
+    (tmp_path / "escola-muitas.yaml").write_text(
+        f"name: Escola Muitas\ncompanies:\n  - name: Escola Muitas\n    accounts:\n{accounts}")
+    app = synthesize(load_catalog(tmp_path), nag=False)
+    policies = Template.from_stack(app.node.find_child("TutorMail-escola-muitas")).find_resources(
+        "AWS::IAM::ManagedPolicy")
+    assert len(policies) > 1 and any(k.startswith("SmtpSendPolicy") and "SendPolicy2" not in k for k in policies)
+    assert all(p["Properties"]["Users"] == [{"Ref": "SmtpUser"}] for p in policies.values())

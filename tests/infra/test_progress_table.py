@@ -12,7 +12,7 @@ def test_progress_table_is_keyed_by_institution_and_mark_and_kept(example_app):
     table = found[logical_ids.PROGRESS_TABLE]  # pinned: a new logical id would replace the table and its history
     assert logical_ids.PROGRESS_TABLE == "ProgressTable"
     assert table["Type"] == "AWS::DynamoDB::Table"
-    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate" and table["UpdateReplacePolicy"] == "Retain"
     properties = table["Properties"]
     assert properties["TableName"] == TABLE
     assert properties["KeySchema"] == [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"},

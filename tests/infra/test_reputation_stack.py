@@ -111,7 +111,7 @@ def test_the_event_record_is_its_own_retained_log_group(platform_template):
     # Pinned: the record's history is in this log group; a new logical id would replace it.
     found = platform_template.to_json()["Resources"][logical_ids.SENDING_EVENTS_LOG]
     assert logical_ids.SENDING_EVENTS_LOG == "SendingEventsLog"
-    assert found["Type"] == "AWS::Logs::LogGroup" and found["DeletionPolicy"] == "Retain"
+    assert found["Type"] == "AWS::Logs::LogGroup" and found["DeletionPolicy"] == "RetainExceptOnCreate"
     assert found["Properties"] == {"LogGroupName": "/aws/lambda/tutormail-sending-events", "RetentionInDays": 90}
     assert not platform_template.find_resources("AWS::Logs::ResourcePolicy")  # nothing else writes to it
 
@@ -130,6 +130,16 @@ def test_the_event_record_function_may_only_write_its_own_log(platform_template)
 def test_alarm_notifications_reach_the_platform_team(platform_template):
     platform_template.has_resource_properties("AWS::SNS::Subscription", {
         "Protocol": "email", "Endpoint": "reputation-alerts@sistematutor.com.br"})
+
+
+def test_cloudwatch_alarms_of_tutormail_may_publish_to_the_topic(platform_template):
+    """enforce_ssl replaces SNS's default policy: the CloudWatch principal must be allowed explicitly."""
+    [policy] = [r["Properties"] for r in platform_template.find_resources("AWS::SNS::TopicPolicy").values()]
+    [allow] = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1][-1] == (
+        ":cloudwatch:us-east-1:123456789012:alarm:tutormail-*")
 
 
 def test_the_lambda_package_holds_only_what_the_handler_imports(tmp_path):

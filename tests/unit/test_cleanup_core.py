@@ -148,3 +148,37 @@ def test_route53_names_under_one_name_read_only_that_run_of_the_zone():
     assert sorted(name for name, _ in listed.sets) == sorted([base] + [f"t{n}.{base}" for n in range(3)])
     assert zone.calls == 3  # the run's two pages and the one that leaves it, not all 14 pages
     assert len(Route53Names(zone, "Z1").sets) == 27
+
+
+class DkimSes(FakeSes):
+    def get_email_identity(self, EmailIdentity):
+        return {"IdentityType": "DOMAIN", "ConfigurationSetName": f"tutormail-{SLUG}",
+                "DkimAttributes": {"Status": "SUCCESS", "Tokens": ["novo1", "novo2", "novo3"]}}
+
+
+class OutputsCfn(FakeCfn):
+    def __init__(self, outputs):
+        super().__init__([])
+        self.outputs = outputs
+
+    def describe_stacks(self, StackName):
+        return {"Stacks": [{"StackName": StackName, "Outputs": self.outputs}]}
+
+
+def test_a_stale_looking_dkim_cname_the_stack_wrote_is_left_to_the_stack(examples):
+    """SES's tokens changed outside CloudFormation (issue 23): the CNAMEs the deployed stack wrote (its
+    outputs) are the record-set group's, whose next update would fail if cleanup had deleted them."""
+    domain = "instituicaoxy.com.br"
+    base = f"_domainkey.{domain}"
+    zone = FakeRoute53([f"velho{n}.{base}" for n in range(1, 4)] + [f"solto.{base}"])
+    for rrset in zone.rrsets:
+        label = rrset["Name"].split(".")[0]
+        rrset["ResourceRecords"] = [{"Value": f"{label}.dkim.amazonses.com"}]
+    stack_wrote = ",".join(f"velho{n}.{base}" for n in range(1, 4))
+    clients = {"sesv2": DkimSes({}), "route53": zone,
+               "cloudformation": OutputsCfn([{"OutputKey": "DkimRecords", "OutputValue": stack_wrote}])}
+    dry = cleanup.cleanup_job(examples, SLUG, False, DnsEndpoints(), clients=clients)
+    found = {i.name: i for i in cleanup._stale_dkim(dry, cleanup.Ses(dry.plan.platform, sesv2=clients["sesv2"]))
+             if i.identity == domain}
+    assert {n for n, i in found.items() if i.action == cleanup.LEFT} == {f"velho{n}.{base} CNAME" for n in (1, 2, 3)}
+    assert found[f"solto.{base} CNAME"].action == cleanup.REMOVE  # nobody's: cleanup's to delete

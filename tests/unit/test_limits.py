@@ -8,8 +8,14 @@ import shutil
 import pytest
 from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import build_plan
-from tutormail.plan.limits import MANAGED_POLICY_MAX
-from tutormail.plan.smtp_policy import policy_size, send_statements
+from tutormail.plan.smtp_policy import (
+    MANAGED_POLICIES_PER_USER,
+    MANAGED_POLICY_MAX,
+    document_size,
+    policy_size,
+    send_policies,
+    send_statements,
+)
 
 from tests.conftest import INSTITUTIONS, run_cli
 
@@ -42,12 +48,35 @@ def _many_addresses(count: int) -> str:
     return f"name: Escola Muitas\ncompanies:\n  - name: Escola Muitas\n    accounts:\n{accounts}"
 
 
-def test_too_many_addresses_for_the_policy_are_refused(directory):
+def test_many_addresses_are_split_over_several_policies_within_the_size(directory, examples):
+    """Issue 23: 60 link-verified addresses (one identity each) once made one 7,000-character policy and
+    validate refused the file; IAM lets a user hold 10 managed policies of 6,144 characters."""
     (directory / "escola-muitas.yaml").write_text(_many_addresses(60))
+    result = run_cli("validate", "--institutions", str(directory))
+    assert result.returncode == 0, result.stdout + result.stderr
+    catalog = load_catalog(directory)
+    plan = build_plan(catalog.institutions["escola-muitas"], catalog.platform)
+    documents = send_policies(plan)
+    assert 1 < len(documents) <= MANAGED_POLICIES_PER_USER
+    assert all(document_size(d) <= MANAGED_POLICY_MAX for d in documents)
+    def addresses(statement):
+        [condition] = statement["Condition"].values()
+        return condition["ses:FromAddress"]
+
+    allowed = [a for d in documents for s in d for a in addresses(s)]
+    assert sorted(allowed) == sorted({s.address for s in plan.senders})  # each address exactly once
+    for document in documents:  # each statement names only the identities of its own addresses
+        [statement] = document
+        named = {arn.rsplit("/", 1)[1] for arn in statement["Resource"] if ":identity/" in arn}
+        assert named == {s.identity for s in plan.senders if s.address in addresses(statement)}
+
+
+def test_more_policies_than_a_user_may_hold_are_refused(directory):
+    (directory / "escola-muitas.yaml").write_text(_many_addresses(700))
     result = run_cli("validate", "--institutions", str(directory))
     assert result.returncode == 2
     said = result.stdout + result.stderr
-    assert f"IAM allows {MANAGED_POLICY_MAX}" in said
+    assert "Managed policies per user" in said and f"at most {MANAGED_POLICY_MAX} characters" in said
     assert "Secrets Manager" not in said  # progress marks live in the table, not in the secret's tags
 
 

@@ -125,3 +125,29 @@ def test_txt_in_presentation_form_is_joined_as_receivers_read_it():
 
     assert txt_text('"v=DMARC1; " "p=reject"') == "v=DMARC1; p=reject"
     assert txt_text("v=DMARC1; p=none;") == "v=DMARC1; p=none;"
+
+
+def test_our_values_with_another_ttl_in_route53_are_a_conflict_before_a_first_deploy():
+    """CloudFormation's CREATE takes over only an identical record set, TTL included (issue 23)."""
+    from tutormail.dnsclient.rdata import comparable
+
+    plan = plan_with()
+    own = plan.identity("instituicaoxy.com.br")
+    item = records_for(plan, own, IdentityState(own.name, exists=False))
+    [mx] = [r for r in item.records if r.purpose == "mail-from-mx"]
+    ttls = {(mx.name, "MX"): mx.ttl}
+
+    def lookup(name, rtype):
+        # As Route 53 lists it, compared in normal form (preflight.check.Route53Names)
+        return ((comparable("MX", mx.value),) if (name, rtype) == (mx.name, "MX") else ()), "Route 53 API"
+    lookup.ttl = lambda name, rtype: ttls.get((name, rtype))
+
+    def mx_check(managed=False):
+        [found] = [c for c in check_names(item, lookup, managed) if (c.name, c.type) == (mx.name, "MX")]
+        return found
+
+    assert mx_check().action != "conflict"  # identical: the stack takes it over
+    ttls[(mx.name, "MX")] = mx.ttl + 60
+    found = mx_check()
+    assert found.action == "conflict" and f"TTL {mx.ttl + 60}" in found.reason and f"TTL {mx.ttl}" in found.reason
+    assert mx_check(managed=True).action != "conflict"  # the deployed stack's own record set: it updates it

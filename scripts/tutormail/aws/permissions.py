@@ -13,7 +13,7 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
 - PROGRESS: the progress table of TutorMail-Platform (`table/tutormail-progress`; Query, Scan and
   BatchWriteItem take DynamoDB's `table` resource type:
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html);
-- STACK: the tutor-mail stacks (`stack/TutorMail-*/*`; GetTemplate and DescribeStackResources take
+- STACK: the tutor-mail stacks (`stack/TutorMail-*/*`; GetTemplate and ListStackResources take
   CloudFormation's `stack` resource type:
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html);
 - ZONE: Route 53 hosted zones (`hostedzone/*`: preflight reads the platform zone and the zones the
@@ -119,13 +119,13 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("plan-changes", "cloudformation:GetTemplate", STACK),
     Grant("preflight", "ses:GetEmailIdentity", IDENTITY),
     Grant("preflight", "ses:GetAccount", ANY),
-    Grant("preflight", "cloudformation:DescribeStackResources", STACK),  # identities the stack holds
+    Grant("preflight", "cloudformation:ListStackResources", STACK),  # identities the stack holds, every page
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
     Grant("preflight", "route53:GetHostedZone", ZONE),  # each zone id is the zone of its name
     # plan runs the preflight unless --offline (cli/preflight.check_plans)
     Grant("plan", "ses:GetEmailIdentity", IDENTITY),
     Grant("plan", "ses:GetAccount", ANY),
-    Grant("plan", "cloudformation:DescribeStackResources", STACK),
+    Grant("plan", "cloudformation:ListStackResources", STACK),
     Grant("plan", "route53:ListResourceRecordSets", ZONE),
     Grant("plan", "route53:GetHostedZone", ZONE),
     # sending health (reputation/): rates, alarms, the event log, the switch, the pause marks
@@ -156,6 +156,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("cleanup", "ses:ListEmailIdentities", ANY),  # the account's identities, in pages
     Grant("cleanup", "ses:GetEmailIdentity", IDENTITY),  # its configuration set says whose it is
     Grant("cleanup", "cloudformation:GetTemplate", STACK),  # what the stack still declares
+    Grant("cleanup", "cloudformation:DescribeStacks", STACK),  # its outputs: the DKIM CNAMEs it wrote
     Grant("cleanup", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of an RFC 2136 domain
     Grant("cleanup", "ses:DeleteEmailIdentity", IDENTITY),
     Grant("cleanup", "route53:ListResourceRecordSets", ZONE),  # DKIM CNAMEs of tokens SES no longer uses

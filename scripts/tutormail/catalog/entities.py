@@ -19,6 +19,7 @@ class GitHub:
     repository: str  # owner/name
     branch: str = "main"
     environment: str = "production"
+    oidc_provider: str = "create"  # or "existing": the account's provider for GitHub's URL is used
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from tutormail.catalog.entities import DnsDomain, Platform
 from tutormail.catalog.fields import DNS_ENTRY, HOST_RE, PROVIDERS
 from tutormail.catalog.names import is_host_name, is_same_or_subdomain
 from tutormail.catalog.public_suffixes import is_public_suffix
-from tutormail.reputation.names import secret_name
+from tutormail.names import secret_name
 
 
 def looks_like_key_material(value: str) -> bool:

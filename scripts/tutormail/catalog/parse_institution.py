@@ -14,6 +14,7 @@ from tutormail.catalog.names import MAX_LABEL, derive_slug
 from tutormail.catalog.parse_company import parse_company
 from tutormail.catalog.parse_dns import parse_dns
 from tutormail.catalog.reputation_fields import parse_institution_reputation
+from tutormail.names import PLATFORM_STACK, stack_name
 
 
 def institution_document(path: Path, chk: Checker) -> CommentedMap | None:
@@ -53,8 +54,6 @@ def reserved_slug_problem(slug: str) -> str | None:
     are matched ignoring case by people and by `cdk deploy TutorMail-*` globs alike, so the stricter
     reading), or a label with '-' in its third and fourth places, which RFC 5891 4.2.3.1 reserves:
     `xn--` is punycode, and `xn--...` can decode to another tenant's name in other letters."""
-    from tutormail.plan.build import PLATFORM_STACK, stack_name  # the plan is built on this package
-
     if stack_name(slug).casefold() == PLATFORM_STACK.casefold():
         return f"slug {slug!r} would name the stack {stack_name(slug)}, which is the platform's ({PLATFORM_STACK})"
     if slug[2:4] == "--":

@@ -62,7 +62,10 @@ def _github(doc: CommentedMap, chk: Checker) -> GitHub | None:
     repository = chk.text(node, GITHUB.get("repository"), "github")
     branch = chk.text(node, GITHUB.get("branch"), "github")
     environment = chk.text(node, GITHUB.get("environment"), "github")
-    return GitHub(repository, branch, environment) if repository and branch and environment else None
+    provider = chk.text(node, GITHUB.get("oidc_provider"), "github")
+    if not (repository and branch and environment and provider):
+        return None
+    return GitHub(repository, branch, environment, provider)
 
 
 def parse_platform(path: Path) -> tuple[Platform | None, list]:

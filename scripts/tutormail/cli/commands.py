@@ -27,6 +27,7 @@ from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
 from tutormail.plan.build import InstitutionPlan, plan_for
+from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -223,6 +224,14 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     return release.gate.code
 
 
+def print_headroom(caps: list[dict[str, Any]]) -> None:
+    """The fleet's first quota to bite (plan/fleet_caps.py), under status --all's table header."""
+    if caps:
+        tight = first_to_bite(caps)
+        print(f"headroom: {tight['institutions_left']} more institution(s) before {tight['cap']} reach the "
+              f"default quota ({tight['quota']}); `tutormail validate` lists every cap")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     page = status_html.take_file(args)
     if not args.all and not args.slugs:
@@ -233,13 +242,15 @@ def cmd_status(args: argparse.Namespace) -> int:
                                             args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
     code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
     account, header = account_view(catalog.platform)
+    caps = fleet_caps(catalog) if args.all else []  # the whole fleet's headroom (validate lists every cap)
     if page:
         status_html.write(rows, page, args.runtime.clock)
     elif args.output == "json":
-        emit_json({"exit_code": int(code), "account": account, "rows": rows})
+        emit_json({"exit_code": int(code), "account": account, "rows": rows, "caps": caps})
     else:
         if header:
             print(header)
+        print_headroom(caps)
         print(table(["institution", "company", "account", "address", "scen.", "phase", "Tutor", "next action", "who",
                      "link expires", "DMARC", "sending"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"], r["tutor"],

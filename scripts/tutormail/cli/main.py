@@ -16,10 +16,11 @@ from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
 from tutormail.cli import arguments, commands, lifecycle_commands, preflight, status_html
 from tutormail.cli import reputation as reputation_cli
-from tutormail.cli.output import emit_json
+from tutormail.cli.output import emit_json, table
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit, TutormailError, help_text
 from tutormail.plan.build import plan_for
+from tutormail.plan.fleet_caps import fleet_caps
 from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")
@@ -40,14 +41,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if len(parents) == 1 and not args.institutions_given:
             directory = files[0].parent
     catalog, problems = check_files(directory, files)
+    # The account's quotas, counted from the whole directory (not when only some files are checked).
+    caps = fleet_caps(catalog) if catalog and not problems and not files else []
     if args.output == "json":
         emit_json({"valid": not problems, "problems": [p.as_dict() for p in problems],
-                   "institutions": sorted(catalog.institutions) if catalog else []})
+                   "institutions": sorted(catalog.institutions) if catalog else [], "caps": caps})
     else:
         for problem in problems:
             print(problem)
         if not problems:
             print(f"{len(catalog.institutions)} institution(s) valid: {', '.join(catalog.institutions)}")
+        if caps:
+            print(table(["cap", "used", "default quota", "institutions left", "quota to raise"],
+                        [[c["cap"], c["used"], c["default"], c["institutions_left"], c["quota"]] for c in caps]))
     if problems:
         log.error("%d problem(s) found; nothing may be deployed until they are fixed", len(problems))
         return Exit.BAD_INPUT

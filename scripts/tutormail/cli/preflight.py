@@ -15,6 +15,7 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import InstitutionPlan, build_plan
 from tutormail.preflight.check import run
+from tutormail.preflight.platform import check_platform
 
 
 def add_parser(add) -> None:
@@ -22,6 +23,8 @@ def add_parser(add) -> None:
                  "write, identities already in SES, the SES account's state; conflicts with the action to take")
     parser.add_argument("slugs", nargs="*", metavar="SLUG")
     parser.add_argument("--all", action="store_true", help="every institution in the directory")
+    parser.add_argument("--platform", action="store_true", help="before TutorMail-Platform's first deploy (run by "
+                        "its deployer): GitHub's OIDC provider, the progress table, the functions' log groups")
 
 
 OFFLINE = ("skipped (--offline): nothing was read from AWS or the DNS, so records, identities and DMARC "
@@ -36,7 +39,22 @@ def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: Dns
     return {"exit_code": int(code), **data}, code
 
 
+def _platform_preflight(args: argparse.Namespace) -> int:
+    platform = load_catalog(Path(args.institutions), only=[]).platform
+    clients = {service: aws.client(service, platform.region) for service in ("cloudformation", "iam", "dynamodb",
+                                                                              "logs")}
+    data, code = check_platform(platform, clients)
+    if args.output == "json":
+        emit_json({"exit_code": int(code), **data})
+        return code
+    rows = [[c["what"], c["name"], "yes" if c["exists"] else "no", c["conflict"] or "clear"] for c in data["checks"]]
+    section(data["stack"], table(["what", "name", "exists", "conflict"], rows))
+    return code
+
+
 def cmd_preflight(args: argparse.Namespace) -> int:
+    if args.platform:
+        return _platform_preflight(args)
     if not args.all and not args.slugs:
         raise ConfigurationError([Problem("preflight", 0, "SLUG", "name institutions or use --all")])
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)

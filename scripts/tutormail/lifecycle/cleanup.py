@@ -192,8 +192,24 @@ def _still_published(job: Cleanup, identity: Identity, state: IdentityState) -> 
                  f"still holds {value}; {where}: whoever runs it must remove it") for name, rtype, value in ours]
 
 
+def _stack_dkim_names(job: Cleanup) -> set[str]:
+    """The DKIM CNAMEs the deployed stack's record-set groups wrote, from its outputs (infra/senders.py),
+    resolved at its last deploy: one of them looks stale when SES's tokens changed outside
+    CloudFormation, yet the group's next update deletes it, and that update fails if it is gone."""
+    try:
+        described = aws.call(f"CloudFormation DescribeStacks {job.plan.stack_name}",
+                             job.client("cloudformation").describe_stacks, StackName=job.plan.stack_name)
+    except aws.ServiceError as exc:
+        if "does not exist" in str(exc):
+            return set()
+        raise
+    return {name.lower().rstrip(".") for stack in described.get("Stacks", []) for output in stack.get("Outputs", [])
+            for name in str(output.get("OutputValue", "")).split(",") if "._domainkey." in name}
+
+
 def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
     items: list[Item] = []
+    owned: set[str] | None = None  # read once, when a candidate is found
     for identity in job.plan.identities:
         if identity.provider != Provider.ROUTE53:
             continue
@@ -208,6 +224,12 @@ def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
             if (rtype != "CNAME" or not name.endswith(suffix) or "." in label or label in state.dkim_tokens
                     or values != (comparable("CNAME", f"{label}.{signing}"),)):
                 continue  # not a DKIM CNAME of SES's shape (another signer's selector stays), or a live one
+            owned = _stack_dkim_names(job) if owned is None else owned
+            if name in owned:
+                items.append(Item("record", f"{name} CNAME", identity.name, LEFT, f"{job.plan.stack_name}'s own "
+                                  "record (SES's tokens changed outside CloudFormation): the stack's next update of "
+                                  "its records replaces it"))
+                continue
             items.append(_delete_cname(job, identity.hosted_zone_id, listed.listed[(name, rtype)], identity.name))
     return items
 

@@ -13,6 +13,7 @@ from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, p
 from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_unicode_domain
 from tutormail.catalog.parse_dns import default_mail_from
 from tutormail.catalog.regions import smtp_endpoint
+from tutormail.names import PLATFORM_STACK, stack_name  # noqa: F401  (the plan's names, re-exported)
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
@@ -143,13 +144,6 @@ class InstitutionPlan:
 def dmarc_value(policy: str) -> str:
     """The DMARC record `dmarc: publish` writes."""
     return f"v=DMARC1; p={policy};"
-
-
-def stack_name(slug: str) -> str:
-    return f"TutorMail-{slug}"
-
-
-PLATFORM_STACK = "TutorMail-Platform"  # what institutions share: operator policy, progress table
 
 
 def _identity_for(address_domain: str, address: str, institution: Institution, platform: Platform,

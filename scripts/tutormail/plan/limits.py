@@ -2,7 +2,9 @@
 
 - IAM user names: 64 characters
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html);
-- customer managed policy documents: 6,144 characters, white space not counted (same page);
+- customer managed policy documents: 6,144 characters, white space not counted, and 10 managed
+  policies per user (same page; raisable to 20): the send permissions are split over as many
+  policies as they need (tutormail.plan.smtp_policy.send_policies), up to that count;
 - SES configuration set names: 64 characters
   (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_CreateConfigurationSet.html);
 Progress marks are no longer tags on the SMTP secret (they live in the progress table, whose keys
@@ -14,10 +16,9 @@ from __future__ import annotations
 from tutormail.catalog.model import Institution, Platform
 from tutormail.catalog.problems import Problem
 from tutormail.plan.build import build_plan
-from tutormail.plan.smtp_policy import policy_size
+from tutormail.plan.smtp_policy import MANAGED_POLICIES_PER_USER, MANAGED_POLICY_MAX, policy_size, send_policies
 
 IAM_USER_NAME_MAX = 64
-MANAGED_POLICY_MAX = 6144
 CONFIGURATION_SET_NAME_MAX = 64
 
 
@@ -30,9 +31,14 @@ def check_limits(institution: Institution, platform: Platform) -> list[Problem]:
         if len(name) > limit:
             problems.append(Problem(file, 1, "slug", f"the {what} {name!r} would have {len(name)} characters; AWS "
                                     f"allows {limit}: choose a slug of at most {len(plan.slug) - len(name) + limit}"))
-    size = policy_size(plan)
-    if size > MANAGED_POLICY_MAX:
+    count, size = len(send_policies(plan)), policy_size(plan)
+    if count > MANAGED_POLICIES_PER_USER:
+        problems.append(Problem(file, 1, "companies", f"the SMTP user's send permissions need {count} managed "
+                                f"policies of at most {MANAGED_POLICY_MAX} characters; IAM attaches "
+                                f"{MANAGED_POLICIES_PER_USER} to a user by default (quota \"Managed policies per "
+                                "user\", raisable to 20): use fewer distinct addresses or put them under a domain "
+                                "of the file's dns"))
+    elif size > MANAGED_POLICY_MAX:  # one address whose statement alone is too long
         problems.append(Problem(file, 1, "companies", f"the SMTP user's send policy would have {size} characters; "
-                                f"IAM allows {MANAGED_POLICY_MAX}: use fewer distinct addresses or put them under a "
-                                "domain of the file's dns"))
+                                f"IAM allows {MANAGED_POLICY_MAX}: shorten the address"))
     return problems

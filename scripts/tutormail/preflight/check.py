@@ -63,6 +63,7 @@ class Route53Names:
 
     def __init__(self, client: Any, zone_id: str, under: str | None = None):
         self.sets: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.ttls: dict[tuple[str, str], int | None] = {}
         self.listed: dict[tuple[str, str], dict] = {}  # as listed: what a DELETE must name exactly
         kwargs: dict[str, Any] = {"HostedZoneId": zone_id, **({"StartRecordName": under} if under else {})}
         while True:
@@ -73,6 +74,7 @@ class Route53Names:
                     return  # past the run of names under `under`
                 values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
                 self.sets[key], self.listed[key] = _normal(rrset["Type"], values), rrset
+                self.ttls[key] = rrset.get("TTL")
             if not page.get("IsTruncated"):
                 return
             kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
@@ -104,7 +106,12 @@ def name_lookup(identity: Identity, route53: Any, endpoints: DnsEndpoints = SYST
     if identity.provider != "route53":
         return _dns_lookup(identity.name, endpoints)
     listed = Route53Names(route53, identity.hosted_zone_id)
-    return lambda name, rtype: (listed.get(name, rtype), "Route 53 API")
+
+    def lookup(name: str, rtype: str) -> tuple[tuple[str, ...], str]:
+        return listed.get(name, rtype), "Route 53 API"
+    # The stack takes over a record set only if it is identical, TTL included (_check_name).
+    lookup.ttl = lambda name, rtype: listed.ttls.get((name.lower().rstrip("."), rtype))
+    return lookup
 
 
 def txt_fetch(identity: Identity, lookup, endpoints: DnsEndpoints = SYSTEM):
@@ -126,8 +133,19 @@ def _stack_dmarc(identity: Identity, purpose: str, found: tuple[str, ...], manag
     return identity.provider == "route53" and managed and purpose == "dmarc" and found in ours
 
 
-def _check_name(identity: Identity, name: str, rtype: str, purpose: str, values: list[str], lookup,
+def _other_ttl(lookup, name: str, rtype: str, ttl: int, found: tuple[str, ...], managed: bool) -> int | None:
+    """The TTL of a Route 53 record set with our values but another TTL, which a first deploy cannot
+    take over: CloudFormation's CREATE takes over only an identical record set, TTL included
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html,
+    sandbox/moto_ext/route53_conflicts.py). The deployed stack's own record sets it updates."""
+    ttl_of = getattr(lookup, "ttl", None)
+    there = ttl_of(name, rtype) if ttl_of is not None and found and not managed else None
+    return there if there is not None and int(there) != ttl else None
+
+
+def _check_name(identity: Identity, name: str, rtype: str, wanted: tuple[str, list[str], int], lookup,
                 managed: bool) -> NameCheck:
+    purpose, values, ttl = wanted
     found, source = lookup(name, rtype)
     cname = lookup(name, "CNAME")[0] if rtype != "CNAME" else ()
     want = _normal(rtype, values)
@@ -139,6 +157,11 @@ def _check_name(identity: Identity, name: str, rtype: str, purpose: str, values:
         action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
                                       f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
                                       "change the record first")
+    elif identity.provider == "route53" and found == want and (
+            there := _other_ttl(lookup, name, rtype, ttl, found, managed)) is not None:
+        action, reason = "conflict", (f"the same values are published with TTL {there} and the stack writes TTL "
+                                      f"{ttl}: the deploy fails (Route 53 CREATE takes over only an identical "
+                                      f"record set); set the record's TTL to {ttl} or remove it first")
     return NameCheck(identity.name, name, rtype, purpose, source, found, action, reason)
 
 
@@ -148,25 +171,35 @@ def check_names(item: DomainRecords, lookup, managed: bool = False) -> list[Name
     for record in item.records:
         if record.purpose == "dkim" and not item.tokens_known:
             continue  # the names come with SES's tokens: random, nobody else has them
-        wanted.setdefault((record.name, record.type), (record.purpose, []))[1].append(record.value)
-    return [_check_name(item.identity, name, rtype, purpose, values, lookup, managed)
-            for (name, rtype), (purpose, values) in wanted.items()]
+        wanted.setdefault((record.name, record.type), (record.purpose, [], record.ttl))[1].append(record.value)
+    return [_check_name(item.identity, name, rtype, want, lookup, managed) for (name, rtype), want in wanted.items()]
 
 
-def _stack_identities(cloudformation: Any, stack_name: str) -> set[str]:
-    try:
-        found = aws.call(f"CloudFormation DescribeStackResources {stack_name}",
-                         cloudformation.describe_stack_resources, StackName=stack_name)
-    except aws.ServiceError as exc:
-        if "does not exist" in str(exc):
-            return set()
-        raise
-    return {r.get("PhysicalResourceId") for r in found.get("StackResources", [])
-            if r.get("ResourceType") == "AWS::SES::EmailIdentity"}
+def stack_physical_ids(cloudformation: Any, stack_name: str, resource_type: str | None = None) -> set[str]:
+    """Physical ids of a stack's resources (of one type), every page: DescribeStackResources returns
+    only the first 100, ListStackResources pages with NextToken
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackResources.html,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ListStackResources.html).
+    A stack that does not exist holds nothing."""
+    found: set[str] = set()
+    kwargs: dict[str, Any] = {"StackName": stack_name}
+    while True:
+        try:
+            page = aws.call(f"CloudFormation ListStackResources {stack_name}", cloudformation.list_stack_resources,
+                            **kwargs)
+        except aws.ServiceError as exc:
+            if "does not exist" in str(exc):
+                return found
+            raise
+        found.update(r.get("PhysicalResourceId") for r in page.get("StackResourceSummaries", [])
+                     if resource_type is None or r.get("ResourceType") == resource_type)
+        if not page.get("NextToken"):
+            return found
+        kwargs["NextToken"] = page["NextToken"]
 
 
 def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> list[IdentityCheck]:
-    managed = _stack_identities(cloudformation, plan.stack_name)
+    managed = stack_physical_ids(cloudformation, plan.stack_name, "AWS::SES::EmailIdentity")
     checks = []
     for identity in plan.identities:
         exists = ses.identity(identity.name).exists

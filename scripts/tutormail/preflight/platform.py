@@ -1,0 +1,78 @@
+"""`tutormail preflight --platform`: before TutorMail-Platform's first deploy, what it would create
+that the account already holds.
+
+CloudFormation creates and never adopts: an IAM OIDC provider for a URL the account already has
+fails EntityAlreadyExists (one provider per URL), a table or log group of the same name fails
+"already exists", and the stack rolls back
+(https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html,
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html,
+https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html).
+What the stack already holds is no conflict. Run by the administrator who deploys the platform:
+the operator's policy is one of the things this stack creates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tutormail import names
+from tutormail.aws import client as aws
+from tutormail.aws.progress_store import TABLE
+from tutormail.catalog.model import Platform
+from tutormail.exitcodes import Exit
+from tutormail.preflight.check import stack_physical_ids
+
+PLATFORM_STACK = "TutorMail-Platform"
+GITHUB_PROVIDER = "oidc-provider/token.actions.githubusercontent.com"
+LOG_GROUPS = (f"/aws/lambda/{names.PAUSE_FUNCTION}", names.EVENT_LOG_GROUP)
+
+
+def _github_provider(platform: Platform, iam: Any, owned: set[str]) -> dict[str, Any] | None:
+    if platform.github is None:
+        return None
+    listed = aws.call("IAM ListOpenIDConnectProviders", iam.list_open_id_connect_providers)
+    found = [p["Arn"] for p in listed.get("OpenIDConnectProviderList", []) if p["Arn"].endswith(f":{GITHUB_PROVIDER}")]
+    how = platform.github.oidc_provider
+    conflict = ""
+    if how == "create" and found and found[0] not in owned:
+        conflict = (f"GitHub's OIDC provider {found[0]} already exists and IAM holds one per URL: the deploy would "
+                    "fail EntityAlreadyExists; set `github.oidc_provider: existing` in platform.yaml")
+    elif how == "existing" and not found:
+        conflict = ("platform.yaml says `github.oidc_provider: existing` but the account has no provider for "
+                    "token.actions.githubusercontent.com: set `oidc_provider: create`")
+    return {"what": "GitHub OIDC provider", "name": GITHUB_PROVIDER, "exists": bool(found), "setting": how,
+            "conflict": conflict}
+
+
+def _table(dynamodb: Any, owned: set[str]) -> dict[str, Any]:
+    try:
+        aws.call(f"DynamoDB DescribeTable {TABLE}", dynamodb.describe_table, TableName=TABLE)
+        exists = True
+    except aws.ServiceError as exc:
+        if not aws.is_not_found(exc):
+            raise
+        exists = False
+    conflict = (f"the table {TABLE} exists outside {PLATFORM_STACK}: the deploy would fail \"already exists\"; "
+                "it holds every sender's progress: export it, delete it, deploy, import it back"
+                if exists and TABLE not in owned else "")
+    return {"what": "progress table", "name": TABLE, "exists": exists, "conflict": conflict}
+
+
+def _log_group(logs: Any, name: str, owned: set[str]) -> dict[str, Any]:
+    listed = aws.call(f"CloudWatch Logs DescribeLogGroups {name}", logs.describe_log_groups, logGroupNamePrefix=name)
+    exists = any(g["logGroupName"] == name for g in listed.get("logGroups", []))
+    conflict = (f"the log group {name} exists outside {PLATFORM_STACK} (Lambda makes it on a first invocation): "
+                "the deploy would fail \"already exists\"; delete it (its lines are lost) before deploying"
+                if exists and name not in owned else "")
+    return {"what": "log group", "name": name, "exists": exists, "conflict": conflict}
+
+
+def check_platform(platform: Platform, clients: dict[str, Any]) -> tuple[dict[str, Any], Exit]:
+    """`clients`: cloudformation, iam, dynamodb, logs (boto3 clients of the platform's region)."""
+    owned = stack_physical_ids(clients["cloudformation"], PLATFORM_STACK)
+    checks = [c for c in (_github_provider(platform, clients["iam"], owned),) if c is not None]
+    checks.append(_table(clients["dynamodb"], owned))
+    checks.extend(_log_group(clients["logs"], name, owned) for name in LOG_GROUPS)
+    conflicts = [c["conflict"] for c in checks if c["conflict"]]
+    return ({"stack": PLATFORM_STACK, "checks": checks, "conflicts": conflicts},
+            Exit.ACTION_NEEDED if conflicts else Exit.OK)
