@@ -156,22 +156,24 @@ def test_dns_that_cannot_be_checked_is_exit_4_never_verified_nor_no_drift(world,
     assert verify(env, SLUG)[0] == 0
     update_zone(world["key"], DOMAIN, ADDRESS, world["port"], lambda update: update.replace(
         f"bounce.{DOMAIN}.", 300, "MX", "10 mx.elsewhere.example."))
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((ADDRESS, 0))
-        if server == "garbage":
-            threading.Thread(target=_garbage, args=(sock,), daemon=True).start()
-        port = str(sock.getsockname()[1])
-        broken = {**env, "TUTORMAIL_DNS_PORT": port, "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
-        _, institution = verify(broken, SLUG, codes=(4,))
-        entry = next(e for e in institution["identities"] if e["identity"] == DOMAIN)
-        assert entry["exit_code"] == 4 and entry["dns"]["problem"], entry["dns"]
-        status = run_cli("status", SLUG, "--drift", "--output", "json", env=broken)
-        assert status.returncode == 4, status.stdout + status.stderr
-        [row] = [r for r in json.loads(status.stdout)["rows"] if r["address"] == f"comunicacao@{DOMAIN}"]
-        assert row["drift_unchecked"] and "cannot find the authoritative servers" in row["drift_unchecked"][0]
-        table = run_cli("status", SLUG, "--drift", env=broken)
-        assert table.returncode == 4 and f"drift not checked: {SLUG} comunicacao@{DOMAIN}" in table.stdout
-    # with DNS back, the wrong MX is found; then ours is put back
-    assert verify(env, SLUG)[0] == 1
-    update_zone(world["key"], DOMAIN, ADDRESS, world["port"], lambda update: update.delete(f"bounce.{DOMAIN}.", "MX"))
-    assert run_cli("dns-publish", SLUG, env=env).returncode == 0
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((ADDRESS, 0))
+            if server == "garbage":
+                threading.Thread(target=_garbage, args=(sock,), daemon=True).start()
+            port = str(sock.getsockname()[1])
+            broken = {**env, "TUTORMAIL_DNS_PORT": port, "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
+            _, institution = verify(broken, SLUG, codes=(4,))
+            entry = next(e for e in institution["identities"] if e["identity"] == DOMAIN)
+            assert entry["exit_code"] == 4 and entry["dns"]["problem"], entry["dns"]
+            status = run_cli("status", SLUG, "--drift", "--output", "json", env=broken)
+            assert status.returncode == 4, status.stdout + status.stderr
+            [row] = [r for r in json.loads(status.stdout)["rows"] if r["address"] == f"comunicacao@{DOMAIN}"]
+            assert row["drift_unchecked"] and "cannot find the authoritative servers" in row["drift_unchecked"][0]
+            table = run_cli("status", SLUG, "--drift", env=broken)
+            assert table.returncode == 4 and f"drift not checked: {SLUG} comunicacao@{DOMAIN}" in table.stdout
+        assert verify(env, SLUG)[0] == 1  # with DNS back, the wrong MX is found
+    finally:  # ours put back, whatever happened above
+        update_zone(world["key"], DOMAIN, ADDRESS, world["port"],
+                    lambda update: update.delete(f"bounce.{DOMAIN}.", "MX"))
+        assert run_cli("dns-publish", SLUG, env=env).returncode == 0
