@@ -47,7 +47,8 @@ class InstitutionStack(Stack):
                 DomainSender(self, f"Domain-{planned.name}", plan=plan, identity=planned,
                              configuration_set=config)
             else:
-                AddressSender(self, f"Address-{planned.name}", identity=planned, configuration_set=config)
+                AddressSender(self, f"Address-{planned.name}", identity=planned, configuration_set=config,
+                              slug=plan.slug)
         CfnOutput(self, "IdentityNames", value=",".join(i.name for i in plan.identities),
                   description="SES identities of the institution, comma-separated")
 

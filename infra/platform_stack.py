@@ -35,8 +35,8 @@ class PlatformStack(Stack):
         # The table's fixed name, not a GetAtt: moto's stack updates lose the table's attributes.
         progress = self.format_arn(service="dynamodb", resource="table", resource_name=TABLE)
         stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
-        resources = {permissions.IDENTITY: identities, permissions.SECRET: secrets,
-                     permissions.PROGRESS: progress, permissions.STACK: stacks,
+        resources = {permissions.IDENTITY: identities, permissions.OWN_IDENTITY: identities,
+                     permissions.SECRET: secrets, permissions.PROGRESS: progress, permissions.STACK: stacks,
                      permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*",
                      permissions.STALE_DKIM: f"arn:{self.partition}:route53:::hostedzone/*",
                      permissions.SMTP_USER: self.format_arn(service="iam", region="", resource="user",
@@ -50,7 +50,8 @@ class PlatformStack(Stack):
                                                             resource_name=f"{EVENT_LOG_GROUP}:*",
                                                             arn_format=ArnFormat.COLON_RESOURCE_NAME)}
         self._resources = resources
-        sids = {permissions.IDENTITY: "SesIdentities", permissions.SECRET: "TutormailSecrets",
+        sids = {permissions.IDENTITY: "SesIdentities", permissions.OWN_IDENTITY: "OwnSesIdentityDeletes",
+                permissions.SECRET: "TutormailSecrets",
                 permissions.PROGRESS: "ProgressTable", permissions.STACK: "TutormailStacks",
                 permissions.ZONE: "HostedZoneReads", permissions.SMTP_USER: "SmtpUsers",
                 permissions.CONFIGURATION_SET: "ConfigurationSets", permissions.ALARM: "ReputationAlarms",

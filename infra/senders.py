@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Fn, RemovalPolicy
+from aws_cdk import CfnOutput, Fn, RemovalPolicy, Tags
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_ses as ses
 from constructs import Construct
+from tutormail.aws.permissions import IDENTITY_TAG
 from tutormail.dnsclient.rdata import quote_txt
 from tutormail.plan.build import RECORD_TTL, InstitutionPlan
 from tutormail.plan.build import Identity as PlannedIdentity
@@ -13,7 +14,7 @@ from tutormail.plan.build import Identity as PlannedIdentity
 from . import logical_ids
 
 
-def _retain(identity: ses.EmailIdentity, name: str) -> None:
+def _retain(identity: ses.EmailIdentity, name: str, slug: str) -> None:
     # Deleting an identity breaks live mail and loses its DKIM keys: keep it with the stack gone or
     # replaced. Except when the deploy that created it rolls back: a kept identity would make every
     # retry fail with "already exists" (RetainExceptOnCreate,
@@ -21,6 +22,8 @@ def _retain(identity: ses.EmailIdentity, name: str) -> None:
     identity.apply_removal_policy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
     cfn = identity.node.default_child
     cfn.override_logical_id(logical_ids.identity(name))
+    # The mark IAM checks before the operator may delete it (tutormail.aws.permissions, OWN_IDENTITY).
+    Tags.of(cfn).add(IDENTITY_TAG, slug)
 
 
 class DomainSender(Construct):
@@ -42,7 +45,7 @@ class DomainSender(Construct):
             mail_from_domain=identity.mail_from,
             mail_from_behavior_on_mx_failure=ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
         )
-        _retain(self.email_identity, identity.name)
+        _retain(self.email_identity, identity.name, plan.slug)
         if identity.provider != "route53":
             return
         # One record-set group per domain: Route 53 applies it as one change batch, and the zone is
@@ -73,8 +76,8 @@ class AddressSender(Construct):
     """An e-mail-address identity (Cenário 2): creating it makes SES mail the verification link."""
 
     def __init__(self, scope: Construct, construct_id: str, *, identity: PlannedIdentity,
-                 configuration_set: ses.IConfigurationSet) -> None:
+                 configuration_set: ses.IConfigurationSet, slug: str) -> None:
         super().__init__(scope, construct_id)
         self.email_identity = ses.EmailIdentity(
             self, "Identity", identity=ses.Identity.email(identity.name), configuration_set=configuration_set)
-        _retain(self.email_identity, identity.name)
+        _retain(self.email_identity, identity.name, slug)

@@ -252,6 +252,19 @@ def _request_context(action: str, request: access_control.IAMRequestBase) -> dic
             "route53:ChangeResourceRecordSetsNormalizedRecordNames": sorted(found["Name"])}
 
 
+def _resource_context(resource: str) -> dict[str, str]:
+    """aws:ResourceTag/<key> of the SES identity a request acts on, from its tags: the condition key
+    of SES v2's `identity` resource type (e.g. DeleteEmailIdentity,
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html;
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourcetag).
+    Other resource types' tags are not set yet (no policy of the product tests them)."""
+    from ..moto_ext.ses_lifecycle import find_identity  # the SES extension is installed after IAM
+
+    match = re.match(r"arn:[^:]+:ses:[^:]*:\d+:identity/(.+)$", resource)
+    identity = find_identity(match.group(1)) if match else None
+    return {f"aws:ResourceTag/{key}": value for key, value in identity.resource_tags().items()} if identity else {}
+
+
 def _denial(principal: str, action: str, resource: str, answer: dict[str, Any]) -> str:
     decision = answer.get("decision")
     why = {"ExplicitlyDenied": "with an explicit deny in an identity-based policy",
@@ -288,7 +301,8 @@ def _authorise(self: access_control.IAMRequestBase, config: SandboxConfig, actio
     policies = [policy_document(policy) for policy in self._access_key.collect_policies()]
     answer = EVALUATOR.decide(action=action, principal=self._access_key.arn, resource=resource,
                               account=config.account, policies=policies,
-                              context={**_global_context(config, self), **_request_context(action, self)},
+                              context={**_global_context(config, self), **_request_context(action, self),
+                                       **_resource_context(resource)},
                               resource_policy=_trust_policy(self, action, resource))
     decision = answer.get("decision", "Error")
     with _decisions_lock:

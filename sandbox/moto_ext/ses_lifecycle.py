@@ -155,6 +155,9 @@ class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
         self.refresh()
         return super().list_response_object
 
+    def resource_tags(self) -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in self._tags()}
+
     def _tags(self) -> list[dict[str, str]]:
         backend = _owning_backend(self)
         if backend is None:
@@ -201,7 +204,14 @@ class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
             email_identity=name, tags=None, dkim_signing_attributes=props.get("DkimSigningAttributes") or {},
             configuration_set_name=None)
         identity.apply_properties(props)
+        identity.tag(props.get("Tags") or [], backend.core_backend)
         return identity
+
+    def tag(self, tags: list[dict[str, str]], backend: Any) -> None:
+        """The template's Tags, on the identity's own ARN (where TagResource and IAM's
+        aws:ResourceTag find them)."""
+        if tags:
+            backend.tagger.tag_resource(self.arn(backend.region_name, backend.account_id), tags)
 
     def apply_properties(self, props: dict[str, Any]) -> None:
         self.configuration_set_name = (props.get("ConfigurationSetAttributes") or {}).get("ConfigurationSetName")
@@ -213,7 +223,9 @@ class SandboxIdentity(ses_models.EmailIdentity, CloudFormationModel):
     def update_from_cloudformation_json(cls, original_resource: SandboxIdentity, new_resource_name: str,
                                         cloudformation_json: dict[str, Any], account_id: str,
                                         region_name: str) -> SandboxIdentity:
-        original_resource.apply_properties(cloudformation_json.get("Properties", {}))
+        props = cloudformation_json.get("Properties", {})
+        original_resource.apply_properties(props)
+        original_resource.tag(props.get("Tags") or [], sesv2_backends[account_id][region_name].core_backend)
         return original_resource
 
     @classmethod

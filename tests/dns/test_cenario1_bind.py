@@ -20,6 +20,7 @@ from tutormail.dnsclient.resolver import ask
 from sandbox.bind import Named, TsigKey, Zone, free_port, named_binary
 from tests.conftest import run_cli
 from tests.factory import institution, rfc2136, write_institutions
+from tests.lifecycle.rfc2136 import publish_platform_records
 
 PRIMARY, SECONDARY, OTHER_PRIMARY, NOBODY = "127.0.0.1", "127.0.0.3", "127.0.0.4", "127.0.0.5"
 
@@ -38,8 +39,9 @@ def world(sandbox, platform_deployed, tmp_path_factory):  # verify keeps marks i
     teste = Zone("dnsteste.com.br", update_keys=(key.name,), name_servers=(("ns1", PRIMARY), ("ns2", SECONDARY)))
     duplo = Zone("dnsduplo.com.br", update_keys=(key.name,),
                  name_servers=(("ns1", PRIMARY), ("ns2", OTHER_PRIMARY), ("ns3", NOBODY)))
+    platform = Zone("sistematutor.com.br", update_keys=(key.name,))  # what the stacks write there: below
     servers = [
-        Named(tmp / "primary", PRIMARY, port, [teste, duplo], [key, other], notify=(SECONDARY,)).start(),
+        Named(tmp / "primary", PRIMARY, port, [teste, duplo, platform], [key, other], notify=(SECONDARY,)).start(),
         Named(tmp / "secondary", SECONDARY, port, [teste], [key, other], primary=(PRIMARY, port)).start(),
         Named(tmp / "other", OTHER_PRIMARY, port, [duplo], [key, other]).start(),
     ]
@@ -57,6 +59,7 @@ def world(sandbox, platform_deployed, tmp_path_factory):  # verify keeps marks i
         force(state, f"{slug}.sistematutor.com.br", "SUCCESS")
         secrets.create_secret(Name=f"tutormail/{slug}/tsig", SecretString=json.dumps(
             {"name": key.name, "algorithm": key.algorithm, "secret": key.secret}))
+        publish_platform_records(env, slug, key, PRIMARY, port)
     yield state
     for server in servers:
         server.stop()

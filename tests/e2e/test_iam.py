@@ -73,6 +73,26 @@ def test_the_operator_cannot_do_what_no_command_does(admin, deployed):
     assert "secretsmanager:PutSecretValue" in refused.value.response["Error"]["Message"]
 
 
+def test_the_operator_may_delete_only_identities_tutor_mail_made(admin, deployed):
+    """ses:DeleteEmailIdentity is scoped to identities carrying the tutormail:institution tag, which the
+    stacks put on every identity they make (issue 20): another application's identity is refused."""
+    foreign = "outra-aplicacao.com.br"
+    boto3.client("sesv2").create_email_identity(EmailIdentity=foreign)  # made by another application
+    ours = boto3.client("sesv2").get_email_identity(EmailIdentity="instituicao-xy.sistematutor.com.br")
+    assert {"Key": "tutormail:institution", "Value": "instituicao-xy"} in ours["Tags"]
+    operator = boto3.session.Session(aws_access_key_id=deployed["operator_env"]["AWS_ACCESS_KEY_ID"],
+                                     aws_secret_access_key=deployed["operator_env"]["AWS_SECRET_ACCESS_KEY"])
+    sesv2 = operator.client("sesv2")
+    try:
+        with pytest.raises(sesv2.exceptions.ClientError) as refused:
+            sesv2.delete_email_identity(EmailIdentity=foreign)
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert "ses:DeleteEmailIdentity" in refused.value.response["Error"]["Message"]
+        assert sesv2.get_email_identity(EmailIdentity=foreign)["IdentityType"] == "DOMAIN"  # still there
+    finally:
+        boto3.client("sesv2").delete_email_identity(EmailIdentity=foreign)
+
+
 @pytest.fixture
 def smtp_key(admin):
     """A key of the institution's SMTP user, made for the test and deleted after it (the secret's

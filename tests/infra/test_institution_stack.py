@@ -44,6 +44,8 @@ def test_one_identity_per_sender_kept_on_deletion_but_not_on_a_failed_create(xy_
         assert resource["DeletionPolicy"] == "RetainExceptOnCreate" and resource["UpdateReplacePolicy"] == "Retain"
         assert resource["Properties"]["ConfigurationSetAttributes"] == {
             "ConfigurationSetName": {"Ref": "ConfigurationSet"}}
+        # the mark IAM checks before the operator may delete it (issue 20)
+        assert {"Key": "tutormail:institution", "Value": "instituicao-xy"} in resource["Properties"]["Tags"]
 
 
 def test_domain_identities_use_easy_dkim_2048_and_mail_from(xy_template):

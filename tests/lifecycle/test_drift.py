@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import threading
 import urllib.request
 
 import boto3
@@ -14,11 +16,11 @@ import pytest
 from sandbox.bind import Named, TsigKey, Zone, free_port
 from tests import factory
 from tests.conftest import INSTITUTIONS, run_cli
-from tests.lifecycle.rfc2136 import update_zone
+from tests.lifecycle.rfc2136 import publish_platform_records, update_zone
 
 SLUG, DOMAIN, ADDRESS = "deriva-teste", "derivateste.com.br", "127.0.0.1"
 FILE = factory.to_yaml(factory.institution(
-    "Deriva Teste", slug=SLUG, dns=[factory.rfc2136(DOMAIN, ADDRESS, SLUG)],
+    "Deriva Teste", slug=SLUG, dns=[{**factory.rfc2136(DOMAIN, ADDRESS, SLUG), "dmarc_policy": "quarantine"}],
     companies=[factory.company("Deriva Teste", {"comunicacao": f"comunicacao@{DOMAIN}"})]))
 
 
@@ -38,7 +40,8 @@ def world(platform_deployed, tmp_path_factory):
     (institutions / f"{SLUG}.yaml").write_text(FILE)
     key = TsigKey.generate("tutormail-deriva")
     port = free_port((ADDRESS,))
-    server = Named(tmp / "bind", ADDRESS, port, [Zone(DOMAIN, update_keys=(key.name,))], [key]).start()
+    zones = [Zone(DOMAIN, update_keys=(key.name,)), Zone("sistematutor.com.br", update_keys=(key.name,))]
+    server = Named(tmp / "bind", ADDRESS, port, zones, [key]).start()
     env = {**platform_deployed["env"], "TUTORMAIL_INSTITUTIONS": str(institutions), "TUTORMAIL_DNS_PORT": str(port),
            "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
     session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], region_name="us-east-1",
@@ -48,13 +51,15 @@ def world(platform_deployed, tmp_path_factory):
         ses.create_email_identity(EmailIdentity=identity)
     session.client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"]).create_secret(
         Name=f"tutormail/{SLUG}/tsig", SecretString=key.as_text())
+    publish_platform_records(env, SLUG, key, ADDRESS, port)  # what the stack writes into the platform zone
     yield {"env": env, "key": key, "port": port, "ses": ses}
     server.stop()
 
 
-def verify(env, slug):
+def verify(env, slug, codes=(0, 1, 3)):
     result = run_cli("verify", slug, "--output", "json", env=env)
-    assert result.returncode in (0, 1, 3), result.stderr
+    assert result.returncode in codes, [(e["identity"], e["exit_code"], e.get("dns", {}).get("problem"))
+                                        for i in json.loads(result.stdout)["institutions"] for e in i["identities"]]
     [institution] = json.loads(result.stdout)["institutions"]
     return result.returncode, institution
 
@@ -100,3 +105,75 @@ def test_an_smtp_key_older_than_the_maximum_age_is_drift(deployed, tmp_path):
     status = run_cli("status", "faculdade-delta", "--drift", "--output", "json",
                      env={**env, "TUTORMAIL_CLOCK_FILE": str(clock)})
     assert status.returncode == 1 and all(drift in row["drift"] for row in json.loads(status.stdout)["rows"])
+
+
+def set_dmarc(world, value):
+    update_zone(world["key"], DOMAIN, ADDRESS, world["port"],
+                lambda update: update.replace(f"_dmarc.{DOMAIN}.", 300, "TXT", f'"{value}"'))
+
+
+def test_a_dmarc_record_weaker_than_the_file_is_wrong_not_found(world):
+    """The file says quarantine; someone at the institution lowered it to p=none (issue 20). Their
+    own stronger record still passes: it is theirs, and no weaker."""
+    env = world["env"]
+    assert run_cli("dns-publish", SLUG, env=env).returncode == 0
+    for identity in (DOMAIN, f"{SLUG}.sistematutor.com.br"):
+        force(env, identity, "SUCCESS")
+    try:
+        set_dmarc(world, "v=DMARC1; p=none; rua=mailto:d@derivateste.com.br")
+        code, institution = verify(env, SLUG)
+        entry = next(e for e in institution["identities"] if e["identity"] == DOMAIN)
+        [finding] = [f for f in entry["dns"]["findings"] if f["record"] == f"_dmarc.{DOMAIN}"]
+        assert code == 1 and finding["status"] == "wrong", finding
+        assert "weaker than the file's p=quarantine" in finding["detail"] and "dns-publish" in finding["detail"]
+        assert any(f"_dmarc.{DOMAIN} TXT is wrong" in d for d in entry["drift"])
+        set_dmarc(world, "v=DMARC1; p=reject; rua=mailto:d@derivateste.com.br")
+        code, institution = verify(env, SLUG)
+        entry = next(e for e in institution["identities"] if e["identity"] == DOMAIN)
+        assert code == 0 and entry["drift"] == [], entry
+    finally:
+        set_dmarc(world, "v=DMARC1; p=quarantine;")
+
+
+def _garbage(sock):
+    """Answers every question with a DNS header cut short (dnspython: ShortHeader)."""
+    try:
+        while True:
+            query, peer = sock.recvfrom(4096)
+            sock.sendto(query[:2] + b"\x84", peer)
+    except OSError:
+        return
+
+
+@pytest.mark.parametrize("server", ["hangs", "garbage"])
+def test_dns_that_cannot_be_checked_is_exit_4_never_verified_nor_no_drift(world, server):
+    """The resolver and the servers hang (or answer garbage) while a wrong MX is in place: verify and
+    status --drift cannot check the records, so they say so and exit 4 (issue 20)."""
+    env = world["env"]
+    assert run_cli("dns-publish", SLUG, env=env).returncode == 0
+    for identity in (DOMAIN, f"{SLUG}.sistematutor.com.br"):
+        force(env, identity, "SUCCESS")
+    assert verify(env, SLUG)[0] == 0
+    update_zone(world["key"], DOMAIN, ADDRESS, world["port"], lambda update: update.replace(
+        f"bounce.{DOMAIN}.", 300, "MX", "10 mx.elsewhere.example."))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((ADDRESS, 0))
+            if server == "garbage":
+                threading.Thread(target=_garbage, args=(sock,), daemon=True).start()
+            port = str(sock.getsockname()[1])
+            broken = {**env, "TUTORMAIL_DNS_PORT": port, "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
+            _, institution = verify(broken, SLUG, codes=(4,))
+            entry = next(e for e in institution["identities"] if e["identity"] == DOMAIN)
+            assert entry["exit_code"] == 4 and entry["dns"]["problem"], entry["dns"]
+            status = run_cli("status", SLUG, "--drift", "--output", "json", env=broken)
+            assert status.returncode == 4, status.stdout + status.stderr
+            [row] = [r for r in json.loads(status.stdout)["rows"] if r["address"] == f"comunicacao@{DOMAIN}"]
+            assert row["drift_unchecked"] and "cannot find the authoritative servers" in row["drift_unchecked"][0]
+            table = run_cli("status", SLUG, "--drift", env=broken)
+            assert table.returncode == 4 and f"drift not checked: {SLUG} comunicacao@{DOMAIN}" in table.stdout
+        assert verify(env, SLUG)[0] == 1  # with DNS back, the wrong MX is found
+    finally:  # ours put back, whatever happened above
+        update_zone(world["key"], DOMAIN, ADDRESS, world["port"],
+                    lambda update: update.delete(f"bounce.{DOMAIN}.", "MX"))
+        assert run_cli("dns-publish", SLUG, env=env).returncode == 0

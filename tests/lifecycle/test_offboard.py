@@ -49,7 +49,8 @@ def world(deployed, tmp_path_factory):
                  "-c", f"institutions={SLUG}", env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     operator = {**deployed["operator_env"], **{k: env[k] for k in env if k.startswith("TUTORMAIL_")}}
-    state = {"env": env, "operator": operator, "server": server, "key": key, "port": port, **clients}
+    state = {"env": env, "operator": operator, "server": server, "key": key, "port": port,
+             "institutions": institutions, **clients}
     yield state
     server.stop()
 
@@ -146,6 +147,57 @@ def test_offboarding_stopped_by_a_dns_server_down_then_resumed(world):
     again = cli(world, "offboard", SLUG, "--apply")
     assert again.returncode == 0 and "done at" in again.stdout and stored_record(world) == record
     assert others_state(world) == others_before  # no other institution was touched
+
+
+def deploy(world, slug):
+    result = cdk(*DEPLOY, f"TutorMail-{slug}", "--exclusively", "-c", f"institutions_dir={world['institutions']}",
+                 "-c", f"institutions={slug}", env=world["env"])
+    return result.returncode, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def stack_status(world, slug):
+    stacks = [s for s in world["cloudformation"].describe_stacks()["Stacks"]
+              if s["StackName"] == f"TutorMail-{slug}" and s["StackStatus"] != "DELETE_COMPLETE"]
+    return stacks[0]["StackStatus"] if stacks else None
+
+
+def test_offboarded_then_deployed_again_is_offboarded_anew(world):
+    """The finished record above was for the stack that is gone; after a new deploy, offboard --apply
+    must not replay it ("removed ..." with the old time, nothing removed): it plans and runs a new
+    offboarding of the stack there now (issue 20)."""
+    old = stored_record(world)
+    assert old and old["finished"]
+    code, output = deploy(world, SLUG)
+    assert code == 0, output
+    assert sending_enabled(world, SLUG) and key_states(world, SLUG) == {"Active"}
+    dry = cli(world, "offboard", SLUG)
+    assert dry.returncode == 0 and "done at" not in dry.stdout and "earlier" not in dry.stdout, dry.stdout
+    assert "another deployment" in dry.stderr and stored_record(world) == old  # a dry run writes nothing
+    applied = cli(world, "offboard", SLUG, "--apply", "--output", "json")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    record = json.loads(applied.stdout)["record"]
+    assert record["started"] != old["started"] and record["finished"] and record == stored_record(world)
+    assert record["deployment"]["stack_id"] != old["deployment"]["stack_id"]
+    assert stack_status(world, SLUG) is None
+    assert not {DOMAIN, f"{SLUG}.sistematutor.com.br", "avisos@saida-outra.com.br"} & identity_names(world)
+
+
+def test_an_identity_made_by_hand_that_rolled_the_first_deploy_back_is_never_deleted(world):
+    """Someone made an SES identity by hand; the institution's first deploy then rolls back ("already
+    exists"). The rolled-back template names the identity, but tutor-mail never made it: offboard
+    takes the failed stack away and leaves the identity (issue 20)."""
+    slug, domain = "feito-teste", "feitoamao.com.br"
+    (world["institutions"] / f"{slug}.yaml").write_text(factory.to_yaml(factory.institution(
+        "Feito Teste", slug=slug, dns=[factory.manual(domain)])))
+    world["sesv2"].create_email_identity(EmailIdentity=domain)  # by hand, outside tutor-mail
+    code, output = deploy(world, slug)
+    assert code != 0 and stack_status(world, slug) == "ROLLBACK_COMPLETE", output
+    assert domain in identity_names(world)
+    applied = cli(world, "offboard", slug, "--apply", "--output", "json")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    record = json.loads(applied.stdout)["record"]
+    assert domain not in record["identities"] and stack_status(world, slug) is None
+    assert domain in identity_names(world)  # not ours: still there
 
 
 def test_the_operator_table_is_exactly_what_offboard_called(world):

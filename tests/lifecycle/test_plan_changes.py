@@ -28,9 +28,10 @@ def edit(directory, old, new):
     path.write_text(text.replace(old, new))
 
 
-def rotate(directory, generation):
+def rotate(directory, generation, keep_previous=True):
     path = directory / XY
-    path.write_text(path.read_text() + f"smtp_key_generation: {generation}\nsmtp_key_keep_previous: true\n")
+    path.write_text(path.read_text() + f"smtp_key_generation: {generation}\n"
+                    + ("smtp_key_keep_previous: true\n" if keep_previous else ""))
 
 
 def plan_changes(deployed, directory, slug="instituicao-xy", code=0):
@@ -102,5 +103,17 @@ def test_a_key_generation_jump_deletes_the_key_tutor_holds_so_a_person_decides(d
     rotate(directory, 3)
     found = plan_changes(deployed, directory, code=1)
     assert found["smtp_keys"] == {"created": [2, 3], "kept": [], "removed": [1]}
+    jump, third = found["problems"]
+    assert "jumps from 1" in jump and "to 3" in jump and "smtp_key_keep_previous" in jump
+    assert "3 access keys at once" in third
+
+
+def test_a_rotation_without_keep_previous_deletes_the_key_tutor_holds_so_a_person_decides(deployed, directory):
+    """README: one more generation *with* smtp_key_keep_previous; without it the deploy deletes the
+    key Tutor holds before Tutor has the new one (issue 20)."""
+    rotate(directory, 2, keep_previous=False)
+    found = plan_changes(deployed, directory, code=1)
+    assert found["smtp_keys"] == {"created": [2], "kept": [], "removed": [1]}
     [problem] = found["problems"]
-    assert "jumps from 1" in problem and "to 3" in problem and "smtp_key_keep_previous" in problem
+    assert "from 1 (deployed: the key Tutor holds) to 2 without smtp_key_keep_previous" in problem
+    assert "2 with smtp_key_keep_previous: true" in problem

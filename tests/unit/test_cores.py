@@ -150,7 +150,9 @@ def finding(status):
     (["found", "refused"], None, Exit.SERVICE_ERROR),
     (["found", "servfail"], None, Exit.SERVICE_ERROR),
     (["error"], None, Exit.SERVICE_ERROR),
-    ([], "cannot find the authoritative servers", Exit.OK),
+    # the resolver timed out: nothing was checked, which is never "verified" (issue 20)
+    ([], "cannot find the authoritative servers", Exit.SERVICE_ERROR),
+    (["found"], "cannot find the authoritative servers", Exit.SERVICE_ERROR),
 ])
 def test_dns_exit_code(statuses, problem, code):
     assert dns_exit_code([finding(s) for s in statuses], problem) == code
@@ -484,3 +486,27 @@ def test_sweep_rows_and_code(plans, institution_files):
     link = by[("escola", "comunicacao")]
     assert (link["phase"], link["scenario"], link["state"], link["dmarc_warning"]) == ("1 pending", 2, "pending", None)
     assert [r["institution"] for r in rows] == ["escola", "escola", "padrao", "padrao"]
+
+
+@pytest.mark.parametrize(("held", "problem"), [
+    (['"v=DMARC1; p=quarantine; rua=mailto:d@x.com.br"'], ""),
+    (['"v=DMARC1; p=reject"'], ""),  # theirs and stronger: kept
+    (['"v=DMARC1; p=none"'], "holds p=none, weaker than the file's p=quarantine"),
+    (['"v=DMARC1; p=quarantine; pct=10"'], "holds p=quarantine pct=10, weaker"),
+    (['"v=DMARC1; rua=mailto:d@x.com.br"'], "holds p=(none valid), weaker"),
+    (['"v=DMARC1; p=reject"', '"v=DMARC1; p=quarantine"'], "2 DMARC records, so receivers apply none"),
+])
+def test_a_dmarc_record_weaker_than_the_file_declares_is_named(held, problem):
+    from tutormail.cenario1.check import dmarc_weakened
+
+    found = dmarc_weakened("_dmarc.x.com.br", ('"v=DMARC1; p=quarantine;"',), tuple(held))
+    assert (problem in found) if problem else found == ""
+    if problem:
+        assert "_dmarc.x.com.br" in found
+
+
+def test_policy_strength_order():
+    from tutormail.cenario1.check import weaker
+
+    assert weaker("none", "quarantine") and weaker("quarantine", "reject") and weaker(None, "none")
+    assert not weaker("reject", "quarantine") and not weaker("NONE", "none") and weaker("bogus", "none")

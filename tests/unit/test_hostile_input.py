@@ -172,7 +172,8 @@ def test_a_company_name_in_nfd_is_the_company_of_its_nfc_spelling(institution_fi
 
 @pytest.mark.parametrize("stored", ["{", "[]", '"text"', '{"steps": 5, "identities": []}',
                                     '{"steps": {"stack": "done"}, "identities": []}',
-                                    '{"steps": {}, "identities": "escola.com.br"}'])
+                                    '{"steps": {}, "identities": "escola.com.br"}',
+                                    '{"steps": {}, "identities": [], "deployment": "stack"}'])
 def test_a_corrupt_offboarding_record_is_exit_1_naming_it(stored):
     with pytest.raises(TutormailError) as raised:
         stored_record(stored, "escola")

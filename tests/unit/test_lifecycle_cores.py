@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from tutormail.catalog.problems import ConfigurationError
-from tutormail.lifecycle.changes import DeployedState, changes, parse_template
+from tutormail.lifecycle.changes import DeployedState, changes, key_problems, parse_template
 from tutormail.lifecycle.out_of_date import NOT_RECORDED, Deployed, compare, template_hash
 from tutormail.plan.build import plan_for
 
@@ -65,3 +67,29 @@ def test_parse_template_reads_identities_and_the_from_address_condition():
     state = parse_template(template)
     assert state.identities == {"a.com.br": "m.a.com.br", "x@b.com.br": None}
     assert state.from_addresses == ("x@b.com.br", "y@a.com.br")
+
+
+def keyed(examples, generation, keep_previous):
+    plan = plan_for(examples, "instituicao-xy")
+    institution = replace(plan.institution, smtp_key_generation=generation, smtp_key_keep_previous=keep_previous)
+    return type(plan)(institution, plan.platform, plan.identities, plan.senders)
+
+
+@pytest.mark.parametrize(("deployed_keys", "generation", "keep_previous", "wanted"), [
+    ((1,), 1, False, []),
+    ((1,), 2, True, []),  # README's step 1: the new key beside the old
+    ((1, 2), 2, False, []),  # step 3: the old key goes, Tutor holds the new one
+    ((1, 2), 2, True, []),
+    ((1,), 2, False, ["without smtp_key_keep_previous"]),  # the held key deleted with no overlap (issue 20)
+    ((2,), 1, False, ["goes back from 2"]),
+    ((1,), 3, True, ["jumps from 1", "3 access keys at once"]),
+    ((1, 2), 3, True, ["3 access keys at once"]),  # a third key: IAM refuses it, the deploy rolls back (issue 23)
+    ((1, 2), 3, False, ["without smtp_key_keep_previous", "3 access keys at once"]),
+])
+def test_key_rotations_that_delete_the_held_key_or_need_a_third_are_refused(examples, deployed_keys, generation,
+                                                                           keep_previous, wanted):
+    plan = keyed(examples, generation, keep_previous)
+    problems = key_problems(plan, DeployedState({}, (), deployed_keys))
+    assert len(problems) == len(wanted) and all(w in p for w, p in zip(wanted, problems, strict=True)), problems
+    for problem in problems:  # each names the way out
+        assert "smtp_key_keep_previous" in problem and "then" in problem

@@ -84,3 +84,38 @@ def test_without_drift_the_field_is_null_and_nothing_is_read(examples):
     rows = rows_of(plan_for(examples, "faculdade-delta"))
     assert drift.add_drift(examples, rows, None, DnsEndpoints(), FixedClock(), checked=False) == Exit.OK
     assert {row["drift"] for row in rows} == {None} and drift.drift_lines(rows) == []
+
+
+def test_records_that_could_not_be_checked_are_exit_4_never_no_drift(examples, monkeypatch):
+    """The resolver timed out for one institution's domain, a server answered garbage for another's:
+    each row says why (4), and an institution whose check ran is still judged on its own."""
+    delta, xy = plan_for(examples, "faculdade-delta"), plan_for(examples, "instituicao-xy")
+    hung = next(i.name for i in delta.identities if i.provider == "rfc2136")
+    garbage = next(i.name for i in xy.identities if i.kind == "domain" and not i.is_platform)
+    bad = Finding("ns1", "127.0.0.1", f"t1._domainkey.{garbage}", "CNAME", "error", ("x",),
+                  detail="malformed answer (ShortHeader)")
+
+    def check_domain(item, endpoints):
+        if item.identity.name == hung:
+            return [], f"cannot find the authoritative servers of {hung}: LifetimeTimeout"
+        return ([bad] if item.identity.name == garbage else []), None
+
+    monkeypatch.setattr(drift, "check_domain", check_domain)
+    states = {i.name: IdentityState(i.name, True, "SUCCESS", True, dkim_status="SUCCESS", dkim_tokens=("t1",))
+              for plan in (delta, xy) for i in plan.identities}
+    rows = rows_of(delta) + rows_of(xy)
+    code = drift.add_drift(examples, rows, FakeSes(states), DnsEndpoints(), FixedClock(), checked=True,
+                           iam=FakeIam(age_days=10))
+    assert code == Exit.SERVICE_ERROR
+    by_identity = {s.address_display: s.identity for plan in (delta, xy) for s in plan.senders}
+    for row in rows:
+        identity = by_identity[row["address"]]
+        assert row["drift"] == []
+        if identity == hung:
+            assert row["drift_unchecked"] == [f"cannot find the authoritative servers of {hung}: LifetimeTimeout"]
+        elif identity == garbage:
+            assert row["drift_unchecked"] == [f"t1._domainkey.{garbage} CNAME not checked at ns1 (127.0.0.1): "
+                                              "error, malformed answer (ShortHeader)"]
+        else:
+            assert row["drift_unchecked"] == []
+    assert any(line.startswith("drift not checked: instituicao-xy ") for line in drift.drift_lines(rows))

@@ -33,6 +33,12 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   FilterLogEvents takes the `log-group` type, whose ARN in IAM policies ends in `:*`:
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
+- OWN_IDENTITY: SES identities tutor-mail's stacks made (`identity/*`, as IDENTITY, under CONDITIONS: the
+  identity carries the `tutormail:institution` tag, which the stacks put on every identity,
+  infra/senders.py). DeleteEmailIdentity takes the `identity` resource type and the
+  `aws:ResourceTag/${TagKey}` condition key
+  (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html),
+  so offboard and cleanup cannot delete another application's identity, whatever its name;
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
   CloudWatch's GetMetricData (its
   only resource type, `dataset`, is optional), SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
@@ -54,6 +60,8 @@ IDENTITY, SECRET, PROGRESS, STACK, ZONE, ANY = ("ses-identity", "tutormail-secre
                                                "hosted-zone", "*")
 SMTP_USER, CONFIGURATION_SET = "smtp-user", "configuration-set"
 STALE_DKIM = "stale-dkim-cname"
+OWN_IDENTITY = "tutormail-identity"
+IDENTITY_TAG = "tutormail:institution"  # its value: the institution's slug
 _DKIM_KEYS = ("route53:ChangeResourceRecordSetsActions", "route53:ChangeResourceRecordSetsRecordTypes",
               "route53:ChangeResourceRecordSetsNormalizedRecordNames")
 # The conditions of a kind's statement. ForAllValues holds for a request without the key, so Null
@@ -61,7 +69,8 @@ _DKIM_KEYS = ("route53:ChangeResourceRecordSetsActions", "route53:ChangeResource
 CONDITIONS: dict[str, dict[str, dict]] = {STALE_DKIM: {
     "ForAllValues:StringEquals": {_DKIM_KEYS[0]: ["DELETE"], _DKIM_KEYS[1]: ["CNAME"]},
     "ForAllValues:StringLike": {_DKIM_KEYS[2]: ["*._domainkey.*"]},
-    "Null": dict.fromkeys(_DKIM_KEYS, "false")}}
+    "Null": dict.fromkeys(_DKIM_KEYS, "false")},
+    OWN_IDENTITY: {"Null": {f"aws:ResourceTag/{IDENTITY_TAG}": "false"}}}
 ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
 
 
@@ -151,14 +160,14 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("offboard", "cloudformation:DescribeStacks", STACK),  # with its StackName (and the waiter)
     Grant("offboard", "cloudformation:DeleteStack", STACK),
     Grant("offboard", "ses:GetEmailIdentity", IDENTITY),
-    Grant("offboard", "ses:DeleteEmailIdentity", IDENTITY),
+    Grant("offboard", "ses:DeleteEmailIdentity", OWN_IDENTITY),
     # cleanup (lifecycle/cleanup.py), driven by tests/lifecycle/test_cleanup.py
     Grant("cleanup", "ses:ListEmailIdentities", ANY),  # the account's identities, in pages
     Grant("cleanup", "ses:GetEmailIdentity", IDENTITY),  # its configuration set says whose it is
     Grant("cleanup", "cloudformation:GetTemplate", STACK),  # what the stack still declares
     Grant("cleanup", "cloudformation:DescribeStacks", STACK),  # its outputs: the DKIM CNAMEs it wrote
     Grant("cleanup", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of an RFC 2136 domain
-    Grant("cleanup", "ses:DeleteEmailIdentity", IDENTITY),
+    Grant("cleanup", "ses:DeleteEmailIdentity", OWN_IDENTITY),
     Grant("cleanup", "route53:ListResourceRecordSets", ZONE),  # DKIM CNAMEs of tokens SES no longer uses
     Grant("cleanup", "route53:ChangeResourceRecordSets", STALE_DKIM),  # and deletes them
 )

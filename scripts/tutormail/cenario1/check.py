@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import dns.exception
 
+from tutormail.catalog.fields import DMARC_POLICIES
 from tutormail.cenario1.publish import txt_starting
 from tutormail.cenario1.records import DomainRecords
-from tutormail.dnsclient.rdata import comparable
+from tutormail.cenario2.dmarc import tag_map
+from tutormail.dnsclient.rdata import comparable, txt_text
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, zone_of
 
 
@@ -24,6 +26,8 @@ class Finding:
     detail: str = ""
 
 
+# A server that did not answer, refused, failed or answered garbage: the record was not checked there.
+NOT_CHECKED = frozenset({"unreachable", "refused", "servfail", "error"})
 STATUS_OF = {"ok": "found", "nxdomain": "missing", "nodata": "missing", "timeout": "unreachable",
              "unreachable": "unreachable", "refused": "refused", "servfail": "servfail", "error": "error"}
 
@@ -57,10 +61,54 @@ def check_domain(item: DomainRecords, endpoints: DnsEndpoints = SYSTEM) -> tuple
             found = tuple(sorted(comparable(rtype, v) for v in answer.values))
             if status == "found" and not set(expected) <= set(found):
                 status = "wrong"
-            if status == "wrong" and (name, rtype) in dmarc and txt_starting(found, "v=dmarc1"):
-                status = "found"  # the domain's own DMARC policy: kept, never replaced (dns-publish)
-            findings.append(Finding(ns, address, name, rtype, status, expected, found, answer.detail))
+            detail = answer.detail
+            if status in ("found", "wrong") and (name, rtype) in dmarc and txt_starting(found, "v=dmarc1"):
+                # the domain's own DMARC policy is kept, never replaced (dns-publish); as strong as ours passes
+                detail = dmarc_weakened(name, expected, found)
+                status = "wrong" if detail else "found"
+            findings.append(Finding(ns, address, name, rtype, status, expected, found, detail))
     return findings, None
+
+
+def weaker(policy: str | None, than: str) -> bool:
+    """DMARC policies from weakest to strongest: none, quarantine, reject (RFC 7489 6.3); a record
+    without a valid one (None, or unknown) is weaker than any, since receivers then apply none (6.6.3)."""
+    rank = {p: n for n, p in enumerate(DMARC_POLICIES)}
+    return rank.get((policy or "").lower(), -1) < rank[than.lower()]
+
+
+def _policy(value: str) -> tuple[str | None, int]:
+    tags = tag_map(txt_text(value))
+    pct = tags.get("pct", "100")
+    return tags.get("p"), int(pct) if pct.isdigit() else 100
+
+
+def dmarc_weakened(name: str, expected: tuple[str, ...], found: tuple[str, ...]) -> str:
+    """Why the DMARC record at `name` is weaker than the one the file declares ("" when it is not):
+    a weaker p=, a pct= below 100 (RFC 7489 6.6.4: only a sample gets the policy), or several
+    DMARC records (6.6.3 step 5: receivers apply none)."""
+    ours, _ = _policy(expected[0])
+    records = txt_starting(found, "v=dmarc1")
+    if len(records) > 1:
+        return f"{name} holds {len(records)} DMARC records, so receivers apply none (RFC 7489 6.6.3)"
+    held, pct = _policy(records[0])
+    if not weaker(held, ours or "none") and (pct == 100 or ours == "none"):
+        return ""
+    return (f"{name} holds p={held or '(none valid)'}" + (f" pct={pct}" if pct < 100 else "") + f", weaker "
+            f"than the file's p={ours}: publish the file's record again (dns-publish) or, if the weaker policy "
+            "is meant, set dmarc_policy (or dmarc: keep) in the institution file")
+
+
+def not_checked(findings: list[Finding], problem: str | None) -> list[str]:
+    """Why some record could not be checked: the zone's servers not found, or a server that gave no
+    usable answer. A check that could not run is never a check that passed (exit 4, not 0)."""
+    reasons = [problem] if problem else []
+    for f in findings:
+        reason = f"{f.record} {f.type} not checked at {f.server} ({f.address or 'no address'}): {f.status}" + (
+            f", {f.detail}" if f.detail else "")
+        if f.status in NOT_CHECKED and reason not in reasons:
+            reasons.append(reason)
+    return reasons
 
 
 # {hours}: the platform's dkim_window_hours.

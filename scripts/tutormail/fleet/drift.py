@@ -5,6 +5,10 @@ Opt-in, because it is what the batched sweep avoids: per institution one SES Get
 identity (DKIM status and tokens), one IAM ListAccessKeys (the SMTP key's age), and the records of
 every verified domain asked of each of its authoritative servers. A row's drift is that of its
 sender's identity plus the institution's SMTP key (the key sends for every account).
+
+A record that could not be checked (the resolver or a server hung, refused, failed or answered
+garbage) is not "no drift": the row's `drift_unchecked` says why and that institution's code is 4;
+the other institutions are still checked.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
-from tutormail.cenario1.check import check_domain
+from tutormail.cenario1.check import check_domain, not_checked
 from tutormail.cenario1.records import records_for
 from tutormail.clock import Clock
 from tutormail.dnsclient.resolver import DnsEndpoints
@@ -30,50 +34,57 @@ SMTP_KEY = "smtp_key"
 
 
 def institution_drift(plan: InstitutionPlan, ses: Ses, iam: Any, endpoints: DnsEndpoints, clock: Clock
-                      ) -> dict[str, list[str]]:
-    """Drift lines by identity name, and the SMTP key's under SMTP_KEY."""
+                      ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Drift lines by identity name, and the SMTP key's under SMTP_KEY; and by identity name, why
+    its records could not be checked."""
     found: dict[str, list[str]] = {}
+    unchecked: dict[str, list[str]] = {}
     for identity in plan.identities:
         state = ses.identity(identity.name)
         verified = check_identity(plan, identity.name, state, clock, {}).verified
         findings: list[dict] = []
         if verified and identity.kind == IdentityKind.DOMAIN:
-            findings = [asdict(f) for f in check_domain(records_for(plan, identity, state), endpoints)[0]]
+            checked, problem = check_domain(records_for(plan, identity, state), endpoints)
+            findings = [asdict(f) for f in checked]
+            unchecked[identity.name] = not_checked(checked, problem)
         found[identity.name] = identity_drift(verified, state.dkim_status, findings)
     found[SMTP_KEY] = key_drift(plan, access_keys(plan, iam) or [], clock.now())
-    return found
+    return found, unchecked
+
+
+def _code(row: dict[str, Any]) -> Exit:
+    return Exit.SERVICE_ERROR if row["drift_unchecked"] else Exit.ACTION_NEEDED if row["drift"] else Exit.OK
 
 
 def add_drift(catalog: Catalog, rows: list[dict[str, Any]], ses: Ses, endpoints: DnsEndpoints, clock: Clock,
               checked: bool, iam: Any = None) -> Exit:
-    """Fills each status row's `drift` (None when not `checked`); exit 1 when any row has some (a
-    person must act)."""
+    """Fills each status row's `drift` and `drift_unchecked` (None when not `checked`); exit 1 when
+    any row has drift (a person must act), 4 when some record could not be checked."""
     if not checked:
         for row in rows:
-            row["drift"] = None
+            row["drift"] = row["drift_unchecked"] = None
         return Exit.OK
     iam = iam or aws.client("iam", catalog.platform.region)
     plans: dict[str, InstitutionPlan] = {}
-    drift: dict[str, dict[str, list[str]]] = {}
-    codes = []
+    drift: dict[str, tuple[dict[str, list[str]], dict[str, list[str]]]] = {}
     for row in rows:
         slug = row["institution"]
         if slug not in plans:
             plans[slug] = build_plan(catalog.institutions[slug], catalog.platform)
             drift[slug] = institution_drift(plans[slug], ses, iam, endpoints, clock)
         sender = next(s for s in plans[slug].senders if (s.company, s.account) == (row["company"], row["account"]))
-        row["drift"] = drift[slug][sender.identity] + drift[slug][SMTP_KEY]
-        codes.append(Exit.ACTION_NEEDED if row["drift"] else Exit.OK)
-    return worst(codes)
-
+        found, unchecked = drift[slug]
+        row["drift"] = found[sender.identity] + found[SMTP_KEY]
+        row["drift_unchecked"] = unchecked.get(sender.identity, [])
+    return worst(_code(row) for row in rows)
 
 
 def drift_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """The rows' drift as lines under the table: each finding once per address."""
+    """The rows' drift, and what could not be checked, as lines under the table: each once per address."""
     lines: list[str] = []
     for row in rows:
-        for line in row["drift"] or ():
-            text = f"drift: {row['institution']} {row['address']}: {line}"
-            if text not in lines:
-                lines.append(text)
+        texts = [f"drift: {row['institution']} {row['address']}: {line}" for line in row["drift"] or ()]
+        texts += [f"drift not checked: {row['institution']} {row['address']}: {line}"
+                  for line in row.get("drift_unchecked") or ()]
+        lines += [text for text in texts if text not in lines]
     return lines

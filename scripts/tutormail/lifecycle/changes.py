@@ -87,15 +87,31 @@ def changes(plan: InstitutionPlan, deployed: DeployedState | None) -> dict[str, 
 
 
 def key_problems(plan: InstitutionPlan, deployed: DeployedState | None) -> list[str]:
-    """A deploy that would delete the key Tutor holds without a generation of overlap. Keys are
-    replaced by generation (a new logical id): the one not declared any more is deleted by that
-    same deploy, so a jump of more than one, or a step back, leaves Tutor with a deleted key."""
+    """A deploy that would delete the key Tutor holds without overlap, or need a third key. Keys are
+    replaced by generation (a new logical id). The newest deployed generation is the one the secret,
+    so Tutor, holds: a deploy that does not declare it any more deletes it. CloudFormation creates
+    what an update adds before its clean-up deletes what it drops
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-monitor-stack.html),
+    so the kept, dropped and new keys exist together, and IAM refuses a user a third access key
+    (LimitExceeded; "Access keys assigned to an IAM user: 2",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
     if deployed is None or not deployed.key_generations:
         return []
     held, wanted = max(deployed.key_generations), plan.institution.smtp_key_generation
-    if wanted in (held, held + 1):
-        return []
-    step = "goes back" if wanted < held else "jumps"
-    return [f"smtp_key_generation {step} from {held} (deployed: the key Tutor holds) to {wanted}: that deploy "
-            f"deletes generation {held} with no overlap; rotate one generation at a time ({held + 1} with "
-            "smtp_key_keep_previous: true, then update Tutor)"]
+    problems = []
+    if held not in plan.key_generations:
+        how = "goes back" if wanted < held else "jumps" if wanted > held + 1 else "goes"
+        problems.append(
+            f"smtp_key_generation {how} from {held} (deployed: the key Tutor holds) to {wanted}"
+            + (" without smtp_key_keep_previous" if wanted == held + 1 else "") + ": that deploy deletes "
+            f"generation {held} with no overlap; rotate one generation at a time ({held + 1} with "
+            "smtp_key_keep_previous: true, then update Tutor)")
+    together = sorted(set(deployed.key_generations) | set(plan.key_generations))
+    if len(together) > 2:
+        previous = ", ".join(map(str, sorted(deployed.key_generations)))
+        problems.append(
+            f"that deploy needs {len(together)} access keys at once (deployed generations {previous}, new "
+            f"{', '.join(str(g) for g in together if g not in deployed.key_generations)}); IAM allows two per "
+            f"user, so it would roll back: first drop the previous key (smtp_key_generation: {held} without "
+            "smtp_key_keep_previous, deploy, with Tutor on the new password), then rotate")
+    return problems

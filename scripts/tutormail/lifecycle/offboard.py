@@ -17,14 +17,24 @@ https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DeleteEmailIdentity.h
 
 Every step reads before it writes, so it can run again; the record (a progress mark of the
 institution, JSON) says which steps are done, so a run after a failure resumes at the first step
-not done. The identities are taken from the deployed stack's template when the record is first
-made, since the template goes with the stack. An identity another institution's file claims is
+not done. A record of something done is valid only for the deployment it was done to: it names the
+stack it was made for (its StackId, new at every creation, its creation time and its TemplateHash
+parameter), and a record made for another deployment than the one there now (the institution was
+offboarded, then deployed again) is stale: a new offboarding is planned and run. With no stack
+there now, the record stands (finished, or resumed where it stopped).
+
+Which identities are ours is decided when the record is made, from what is deployed and from SES:
+those the deployed template declares (none when the stack's creation rolled back: then nothing of
+its template exists, and an identity of that name was there before, made by someone else), whose
+default configuration set is the institution's `tutormail-<slug>` (the stack sets it on every
+identity it makes; cleanup keeps the same rule). An identity another institution's file claims is
 never touched.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,10 +55,13 @@ from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, TutormailError
-from tutormail.lifecycle.changes import deployed_state
+from tutormail.lifecycle.changes import DeployedState, deployed_state
 from tutormail.plan.build import OWNER_RFC2136, Identity, InstitutionPlan, build_plan
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the record names the deployment it was made for
+log = logging.getLogger("tutormail")
+# A stack whose creation failed and rolled back holds none of its template's resources.
+NOTHING_CREATED = frozenset({"ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE"})
 CHANGED_WHILE_REMOVING = "changed at the server while we removed it"
 STEPS = ("sending-off", "keys-off", "dns-records", "stack", "identities")
 # CloudFormation deletes a stack in minutes; wait up to 30 of them, asking every 5 seconds.
@@ -215,6 +228,7 @@ def stack(job: Offboarding, record: dict) -> StepResult:
 def identities(job: Offboarding, record: dict) -> StepResult:
     result = StepResult()
     sesv2 = job.client("sesv2")
+    result.left += [f"identity {name}: {why}" for name, why in sorted(record.get("not_ours", {}).items())]
     for name in record["identities"]:
         if name in job.claimed_elsewhere:
             result.left.append(f"identity {name}: another institution's file claims it")
@@ -234,11 +248,56 @@ STEP_FUNCTIONS: dict[str, Callable[[Offboarding, dict], StepResult]] = {
     "identities": identities}
 
 
-def _new_record(job: Offboarding) -> dict:
-    deployed = deployed_state(job.client("cloudformation"), job.plan.stack_name)
+def deployment(cfn: Any, stack: str) -> dict | None:
+    """The deployment there now, as a record names it; None when no stack exists
+    (DescribeStacks: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html)."""
+    try:
+        described = aws.call(f"CloudFormation DescribeStacks {stack}", cfn.describe_stacks, StackName=stack)
+    except aws.ServiceError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    for found in described.get("Stacks", []):
+        if found["StackStatus"] != "DELETE_COMPLETE":
+            parameters = {p["ParameterKey"]: p.get("ParameterValue") for p in found.get("Parameters", [])}
+            return {"stack_id": found["StackId"], "created": iso(found["CreationTime"]),
+                    "template_hash": parameters.get("TemplateHash"), "status": found["StackStatus"]}
+    return None
+
+
+def _same(record: dict, now: dict | None) -> bool:
+    """Whether a stored record still speaks for what is deployed (the rule in the module's docstring)."""
+    if now is None:
+        return True
+    made_for = record.get("deployment") or {}
+    return all(made_for.get(k) == now[k] for k in ("stack_id", "created", "template_hash"))
+
+
+def owned_identities(job: Offboarding, now: dict | None) -> tuple[list[str], dict[str, str]]:
+    """The identities to delete, and the others the template names with why they are left."""
+    deployed = deployed_state(job.client("cloudformation"), job.plan.stack_name) if now else None
+    if now and now["status"] in NOTHING_CREATED:
+        deployed = DeployedState({}, ())
+    ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
+    ours, others = [], {}
+    for name in sorted(deployed.identities if deployed else []):
+        if name in job.claimed_elsewhere:
+            others[name] = "another institution's file claims it"
+            continue
+        found = ses.identity(name)
+        if not found.exists or found.configuration_set == job.plan.configuration_set:
+            ours.append(name)  # one gone already is reported so by the identities step
+        else:
+            others[name] = (f"its default configuration set is {found.configuration_set or 'none'}, not "
+                            f"{job.plan.configuration_set}: not made by tutor-mail's stack, left")
+    return ours, others
+
+
+def _new_record(job: Offboarding, now: dict | None) -> dict:
+    ours, others = owned_identities(job, now)
     return {"schema_version": SCHEMA_VERSION, "institution": job.plan.slug, "stack": job.plan.stack_name,
-            "started": iso(job.clock.now()), "finished": None, "identities": sorted(deployed.identities)
-            if deployed else [], "steps": {}}
+            "deployment": {k: v for k, v in (now or {}).items() if k != "status"} or None,
+            "started": iso(job.clock.now()), "finished": None, "identities": ours, "not_ours": others, "steps": {}}
 
 
 def stored_record(stored: str, slug: str) -> dict:
@@ -251,7 +310,8 @@ def stored_record(stored: str, slug: str) -> dict:
     valid = (isinstance(record, dict) and isinstance(record.get("steps"), dict)
              and all(isinstance(entry, dict) for entry in record["steps"].values())
              and isinstance(record.get("identities"), list)
-             and all(isinstance(name, str) for name in record["identities"]))
+             and all(isinstance(name, str) for name in record["identities"])
+             and isinstance(record.get("deployment") or {}, dict))
     if not valid:
         raise TutormailError(f"{slug}: the offboarding record ({OFFBOARD} in the progress table) is not one "
                              "tutormail wrote; look at it, delete that item, and run offboard again",
@@ -264,7 +324,14 @@ def run(job: Offboarding, on_step: Callable[[str, dict], None] = lambda step, en
     the record is written after each step, and names the step that failed."""
     progress = Progress(job.plan, job.client("dynamodb"), job.client("secretsmanager"))
     stored = progress.read().get(OFFBOARD)
-    record = stored_record(stored, job.plan.slug) if stored else _new_record(job)
+    now = deployment(job.client("cloudformation"), job.plan.stack_name)
+    record = stored_record(stored, job.plan.slug) if stored else None
+    if record is not None and not _same(record, now):
+        log.warning("%s: the offboarding record (started %s, finished %s) was made for another deployment than "
+                    "%s there now (%s, created %s): a new offboarding", job.plan.slug, record.get("started"),
+                    record.get("finished"), job.plan.stack_name, now["stack_id"], now["created"])
+        record = None
+    record = record or _new_record(job, now)
     for step in STEPS:
         if step in record["steps"]:
             on_step(step, {**record["steps"][step], "earlier": True})

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tutormail.cenario1.check import weaker
 from tutormail.cenario1.publish import PublishError
 from tutormail.cenario2.dmarc import POLICIES, DmarcLookups, DmarcVerdict, tag_map
 from tutormail.exitcodes import Exit
@@ -49,7 +50,7 @@ def alignment(identity: Identity, record: str | None) -> str:
 
 
 def _weakens(ours: str, inherited: str | None) -> bool:
-    return inherited in POLICIES and POLICIES.index(ours) < POLICIES.index(inherited)
+    return inherited in POLICIES and weaker(ours, inherited)
 
 
 def _fix(identity: Identity, inherited: str) -> str:

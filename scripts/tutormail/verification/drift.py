@@ -27,6 +27,7 @@ def identity_drift(verified: bool, dkim_status: str | None, findings: Iterable[d
         return []
     drift = [f"{f['record']} {f['type']} is {f['status']} at {f['server']} ({f['address']})"
              + (f": holds {' '.join(f['found'])}" if f["status"] == "wrong" else "")
+             + (f" ({f['detail']})" if f["status"] == "wrong" and f.get("detail") else "")
              for f in findings if f["status"] in DRIFTED]
     if dkim_status == "FAILED":
         drift.append("SES reports DKIM FAILED: it no longer signs for this identity")

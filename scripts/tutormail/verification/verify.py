@@ -4,8 +4,9 @@ authoritative DNS server, with the link re-requested when asked and a bounded wa
 The exit code of an identity is the worst of what SES says and what the DNS says (README,
 "verify's exit code"): a record whose value differs on any authoritative server is not success
 (1: someone must fix it), a record still missing on one of them is pending (3: not published or
-not yet transferred to a secondary), and a server that does not answer is a DNS failure (4). When
-the zone's name servers cannot be found at all, the reason is shown and SES's state decides.
+not yet transferred to a secondary), and a server that does not answer, or answers garbage, is a DNS
+failure (4). When the zone's name servers cannot be found at all (the resolver timed out or failed),
+the records were not checked: that is 4 too, with the reason, never "verified".
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.aws.smtp_keys import access_keys
-from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain
+from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain, not_checked
 from tutormail.cenario1.records import records_for
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cenario2.links import LINK_MEANING, link_state, record_link, request_link
@@ -34,7 +35,6 @@ from tutormail.vocabulary import IdentityKind
 
 log = logging.getLogger("tutormail")
 FIRST_DELAY, LONGEST_DELAY = 1.0, 60.0  # --wait: back-off between rounds, doubling
-DNS_FAILURES = frozenset({"unreachable", "refused", "servfail", "error"})
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,13 @@ class VerifyOptions:
 
 def dns_exit_code(findings: list[Finding], problem: str | None) -> Exit:
     """What the authoritative servers say, as an exit code (the rule in the module's docstring)."""
-    statuses = {f.status for f in findings}
-    if statuses & DNS_FAILURES:
+    if not_checked(findings, problem):  # a check that could not run is not one that passed
         return Exit.SERVICE_ERROR
+    statuses = {f.status for f in findings}
     if "wrong" in statuses:
         return Exit.ACTION_NEEDED
     if "missing" in statuses:
         return Exit.PENDING
-    # No server to ask (the zone's name servers cannot be found): `problem` says so, SES decides.
     return Exit.OK
 
 
