@@ -156,3 +156,123 @@ def test_a_configuration_set_name_of_65_characters_is_refused():
     limits._configuration_set(None, "c" * 64)
     with pytest.raises(limits.BadRequestException, match="longer than 64"):
         limits._configuration_set(None, "c" * 65)
+
+
+# --- each request decided on its own (check_action_permitted, as moto calls it) -----------------------
+
+class Key:
+    """moto's access key of the caller: its ARN and its policies."""
+
+    def __init__(self, arn, *statements):
+        self.arn, self.statements = arn, list(statements)
+
+    def collect_policies(self):
+        return [{"Version": "2012-10-17", "Statement": self.statements}]
+
+
+class Request:
+    """What moto's IAMRequestBase holds of a request, as check_action_permitted reads it."""
+
+    def __init__(self, action, key, path="/", data=None, body=b"", headers=None):
+        self._action, self._access_key, self._path, self._data = action, key, path, data or {}
+        self._body, self._headers, self._region = body, headers or {}, REGION
+
+    check = enforce.check_action_permitted
+
+
+OPERATOR = f"arn:aws:iam::{ACCOUNT}:user/sandbox-operator"
+ZONES = "arn:aws:route53:::hostedzone/*"
+KEYS = ("route53:ChangeResourceRecordSetsActions", "route53:ChangeResourceRecordSetsRecordTypes",
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames")
+STALE_DKIM = {"Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": ZONES, "Condition": {
+    "ForAllValues:StringEquals": {KEYS[0]: ["DELETE"], KEYS[1]: ["CNAME"]},
+    "ForAllValues:StringLike": {KEYS[2]: ["*._domainkey.*"]}, "Null": dict.fromkeys(KEYS, "false")}}
+
+
+@pytest.fixture
+def sandbox_config(monkeypatch):
+    monkeypatch.setenv("TUTORMAIL_SANDBOX_CONFIG", CONFIG.to_env()["TUTORMAIL_SANDBOX_CONFIG"])
+
+
+def change_batch(action, rtype, name):
+    return (f'<?xml version="1.0"?><ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/'
+            f'2013-04-01/"><ChangeBatch><Changes><Change><Action>{action}</Action><ResourceRecordSet><Name>{name}'
+            f"</Name><Type>{rtype}</Type><TTL>1800</TTL></ResourceRecordSet></Change></Changes></ChangeBatch>"
+            "</ChangeResourceRecordSetsRequest>").encode()
+
+
+@pytest.mark.parametrize(("action", "rtype", "name", "allowed"), [
+    ("DELETE", "CNAME", "tok1._domainkey.escola.edu.br.", True),
+    ("UPSERT", "CNAME", "tok1._domainkey.escola.edu.br.", False),  # only the action differs
+    ("DELETE", "TXT", "tok1._domainkey.escola.edu.br.", False),  # only the type
+    ("DELETE", "CNAME", "www.escola.edu.br.", False),  # only the name
+])
+def test_a_route53_change_is_refused_by_its_conditions_alone(sandbox_config, action, rtype, name, allowed):
+    """Same zone (the resource matches), same principal: only the change batch's condition keys decide."""
+    request = Request("route53:ChangeResourceRecordSets", Key(OPERATOR, STALE_DKIM),
+                      path="/2013-04-01/hostedzone/Z0123/rrset", body=change_batch(action, rtype, name))
+    if allowed:
+        request.check("*")
+        return
+    with pytest.raises(enforce.AccessDeniedRestXml) as refused:
+        request.check("*")
+    assert (f"User: {OPERATOR} is not authorized to perform: route53:ChangeResourceRecordSets on resource: "
+            "arn:aws:route53:::hostedzone/Z0123 because no identity-based policy allows") in refused.value.message
+
+
+def test_the_condition_keys_of_a_change_batch_are_its_actions_types_and_normalized_names():
+    request = Request("route53:ChangeResourceRecordSets", None, body=change_batch("DELETE", "CNAME", "A.Escola.br."))
+    assert enforce._request_context("route53:ChangeResourceRecordSets", request) == {
+        KEYS[0]: ["DELETE"], KEYS[1]: ["CNAME"], KEYS[2]: ["a.escola.br"]}
+    assert enforce._request_context("route53:ListResourceRecordSets", request) == {}
+
+
+def test_an_ses_v2_refusal_names_the_identity_and_answers_json(sandbox_config):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "ses:GetEmailIdentity",
+                         "Resource": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/escola.edu.br"})
+    Request("ses:GetEmailIdentity", key, path="/v2/email/identities/escola.edu.br").check("*")
+    before = len(enforce.DECISIONS)
+    with pytest.raises(enforce.AccessDeniedJson) as refused:
+        Request("ses:GetEmailIdentity", key, path="/v2/email/identities/outra.edu.br").check("*")
+    assert f"on resource: arn:aws:ses:{REGION}:{ACCOUNT}:identity/outra.edu.br" in refused.value.message
+    assert enforce.DECISIONS[before:] == [{"principal": OPERATOR, "action": "ses:GetEmailIdentity", "errors": "",
+                                           "resource": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/outra.edu.br",
+                                           "decision": "ImplicitlyDenied"}]
+
+
+def test_a_query_api_refusal_is_access_denied_and_an_arn_given_by_moto_is_checked_as_is(sandbox_config):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "iam:ListAccessKeys",
+                         "Resource": f"arn:aws:iam::{ACCOUNT}:user/tutormail-*-smtp"})
+    Request("iam:ListAccessKeys", key, path="/?Action=ListAccessKeys&UserName=tutormail-e-smtp").check("*")
+    with pytest.raises(enforce.AccessDenied) as refused:
+        Request("iam:ListAccessKeys", key, data={"UserName": ["admin"]}).check("*")
+    assert type(refused.value) is enforce.AccessDenied and "user/admin" in refused.value.message
+    with pytest.raises(enforce.AccessDenied):  # moto's own resource wins over the parameters
+        Request("iam:ListAccessKeys", key, data={"UserName": "tutormail-e-smtp"}).check(
+            f"arn:aws:iam::{ACCOUNT}:user/x")
+
+
+def test_describe_stacks_of_every_stack_also_needs_list_stacks(sandbox_config):
+    describe = {"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": "*"}
+    with pytest.raises(enforce.AccessDenied, match="cloudformation:ListStacks"):
+        Request("cloudformation:DescribeStacks", Key(OPERATOR, describe)).check("*")
+    both = Key(OPERATOR, describe, {**describe, "Action": "cloudformation:ListStacks"})
+    Request("cloudformation:DescribeStacks", both).check("*")
+
+
+def test_get_caller_identity_needs_no_permission_and_a_json_body_is_read(sandbox_config):
+    Request("sts:GetCallerIdentity", Key(OPERATOR)).check("*")
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "dynamodb:Query",
+                         "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tutormail-progress"})
+    Request("dynamodb:Query", key, body=b'{"TableName": "tutormail-progress"}',
+            headers={"X-Amz-Target": "DynamoDB_20120810.Query"}).check("*")
+    with pytest.raises(enforce.AccessDeniedJson):
+        Request("dynamodb:Query", key, body=b'{"TableName": "other"}', headers={"X-Amz-Target": "x"}).check("*")
+
+
+def test_the_global_keys_name_the_account_region_and_a_sessions_role():
+    session = Key(f"arn:aws:sts::{ACCOUNT}:assumed-role/cdk-deploy/session-1")
+    assert enforce._global_context(CONFIG, Request("x:Y", session)) == {
+        "aws:ResourceAccount": ACCOUNT, "aws:PrincipalAccount": ACCOUNT, "aws:RequestedRegion": REGION,
+        "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/cdk-deploy"}
+    assert enforce._global_context(CONFIG, Request("x:Y", Key(OPERATOR)))["aws:PrincipalArn"] == OPERATOR

@@ -86,3 +86,23 @@ def test_a_sender_header_outside_the_policy_is_refused_though_from_is_allowed(wo
     message = email.message_from_bytes(b"From: comunicacao@sul.edu.br\r\nSender: outro@sul.edu.br\r\n\r\nb\r\n")
     assert smtp.sender_refusal(world["config"], world["user"], message, "comunicacao@sul.edu.br") == \
         smtp.NOT_AUTHORIZED.format(arn=world["user"].arn, resource=f"{IDENTITY_ARN}sul.edu.br")
+
+
+def test_raw_8_bit_bytes_in_the_header_are_refused_in_the_body_they_are_not():
+    assert smtp.non_ascii_refusal("From: Fulano <a@sul.edu.br>\r\nSubject: Olá\r\n\r\nb".encode()) == \
+        smtp.NON_ASCII_HEADER
+    assert smtp.non_ascii_refusal("From: a@sul.edu.br\nSubject: =?utf-8?q?Ol=C3=A1?=\n\nOlá".encode()) is None
+    assert smtp.non_ascii_refusal("From: a@sul.edu.br\r\n\r\nOlá\r\nX-Not-A-Header: é".encode()) is None
+
+
+def test_every_address_ses_authorises_is_collected_once_and_a_missing_from_is_refused(world):
+    message = email.message_from_bytes(b"From: A <a@sul.edu.br>, b@sul.edu.br\r\nSender: s@sul.edu.br\r\n"
+                                       b"Return-Path: <r@sul.edu.br>\r\n\r\nb")
+    assert smtp.addresses_to_authorise(message, "a@sul.edu.br") == [
+        "a@sul.edu.br", "b@sul.edu.br", "s@sul.edu.br", "r@sul.edu.br"]
+    assert smtp.addresses_to_authorise(message, None) == ["a@sul.edu.br", "b@sul.edu.br", "s@sul.edu.br",
+                                                          "r@sul.edu.br"]
+    no_from = email.message_from_bytes(b"Subject: s\r\n\r\nb")
+    assert smtp.sender_refusal(world["config"], world["user"], no_from, "comunicacao@sul.edu.br") == smtp.NO_FROM
+    broken = email.message_from_bytes(b"From: <>\r\n\r\nb")
+    assert smtp.sender_refusal(world["config"], world["user"], broken, None) == smtp.NO_FROM
