@@ -83,7 +83,7 @@ demo: setup bind
 MUTATION := $(CURDIR)/build/mutation
 mutation: setup
 	rm -rf $(MUTATION) && mkdir -p $(MUTATION)
-	for part in tests sandbox institutions cdk.json README.md; do ln -s $(CURDIR)/$$part $(MUTATION)/$$part; done
+	for part in tests sandbox node_modules institutions cdk.json README.md; do ln -s $(CURDIR)/$$part $(MUTATION)/$$part; done
 	ln -s $(CURDIR)/scripts/tutormail $(MUTATION)/tutormail
 	cp tests/mutation/setup.cfg $(MUTATION)/setup.cfg
 	cd $(MUTATION) && $(BIN)/mutmut run --max-children 2 && $(BIN)/mutmut results > survivors.txt

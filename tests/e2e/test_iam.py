@@ -126,3 +126,33 @@ def test_mixed_case_link_verified_address_is_refused_by_the_policy(admin, smtp_k
         smtp.sendmail(sender, ["teste@exemplo.com.br"], f"From: {sender}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
     assert refused.value.smtp_code == 554
     assert b"not authorized to perform `ses:SendRawEmail'" in refused.value.smtp_error
+
+
+def test_an_address_under_an_allowed_identity_is_refused_by_the_from_address_condition(admin, smtp_key):
+    """The resource matches (identity/instituicaoxy.com.br is in the policy's Resource list) and only
+    the ses:FromAddress condition refuses: the file lists comunicacao@ and atendimento@ there."""
+    key_id, secret = smtp_key("instituicao-xy")
+    with smtp_login(admin, key_id, smtp_password(secret, admin["AWS_REGION"])) as smtp:
+        for allowed in ("atendimento@instituicaoxy.com.br", "Comunicacao@InstituicaoXY.com.br"):
+            try:
+                smtp.sendmail(allowed, ["teste@exemplo.com.br"],
+                              f"From: {allowed}\r\nSubject: caixa\r\n\r\nteste\r\n".encode())
+            except smtplib.SMTPDataError as refused:  # the identity's verification may still be under way
+                assert b"not authorized" not in refused.smtp_error, refused.smtp_error
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            smtp.sendmail("outro@instituicaoxy.com.br", ["teste@exemplo.com.br"],
+                          b"From: outro@instituicaoxy.com.br\r\nSubject: caixa\r\n\r\nteste\r\n")
+    assert refused.value.smtp_code == 554
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    assert (f"not authorized to perform `ses:SendRawEmail' on resource `arn:aws:ses:{admin['AWS_REGION']}:"
+            f"{account}:identity/instituicaoxy.com.br'").encode() in refused.value.smtp_error
+
+
+def test_an_inactive_key_is_refused_at_auth_with_its_right_password(admin, smtp_key):
+    key_id, secret = smtp_key("escola-padrao")
+    smtp_login(admin, key_id, smtp_password(secret, admin["AWS_REGION"])).quit()  # the password is right
+    boto3.client("iam").update_access_key(UserName="tutormail-escola-padrao-smtp", AccessKeyId=key_id,
+                                          Status="Inactive")
+    with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+        smtp_login(admin, key_id, smtp_password(secret, admin["AWS_REGION"]))
+    assert refused.value.smtp_code == 535

@@ -125,3 +125,55 @@ def test_help_lists_every_exit_code_with_its_meaning(capsys):
 def test_readme_starts_with_the_two_commands():
     head = (REPO / "README.md").read_text().split("\n## ")[0]
     assert "make demo" in head and "make test" in head
+
+
+class Captured:
+    """A use case replaced by one that records what the command handed it."""
+
+    def __init__(self, result):
+        self.calls, self.result = [], result
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self.result
+
+
+@pytest.fixture
+def offline_account(monkeypatch):
+    monkeypatch.setattr("tutormail.cli.commands.account_view", lambda platform: ({"region": platform.region}, None))
+
+
+@pytest.mark.parametrize(("given", "expected", "seconds"), [
+    ([], (False, 5, False), 600),  # the defaults: no resend, 5 links, no wait, 10 minutes
+    (["--auto-resend", "--max-resends", "2", "--wait", "--timeout", "90s"], (True, 2, True), 90),
+    (["--max-resends", "0", "--timeout", "2h"], (False, 0, False), 7200),
+])
+def test_verify_hands_its_options_to_the_use_case(capsys, monkeypatch, offline_account, given, expected, seconds):
+    import time
+
+    verify = Captured(([], 0))
+    monkeypatch.setattr("tutormail.cli.commands.verify_and_drift", verify)
+    before = time.monotonic()
+    code, _, err = run(["verify", "escola-padrao", "instituicao-xy", *given, "--output", "json"], capsys)
+    assert code == 0, err
+    assert [args[0].slug for args, _ in verify.calls] == ["escola-padrao", "instituicao-xy"]
+    for args, _ in verify.calls:
+        options, deadline = args[5], args[6]
+        assert (options.auto_resend, options.max_resends, options.wait) == expected
+        assert before + seconds <= deadline <= time.monotonic() + seconds
+
+
+def test_send_test_hands_the_account_recipient_endpoint_and_attempts_to_phase_3(capsys, monkeypatch):
+    from tutormail.tutor_setup.gate import Gate
+
+    phase_test = Captured(type("Outcome", (), {"sender": None, "result": None,
+                                               "gate": Gate({}, {}, code=1, problems=["shut"])})())
+    monkeypatch.setattr("tutormail.cli.commands.phase_test", phase_test)
+    code, _, err = run(["send-test", "instituicao-xy", "--company", "Colégio XY", "--account", "comunicacao",
+                        "--to", "pessoa@exemplo.com.br", "--endpoint", "127.0.0.1:2587", "--attempts", "3",
+                        "--accept-dmarc-risk"], capsys)
+    assert code == 1, err  # the gate's code
+    [(args, _)] = phase_test.calls
+    assert args[0].slug == "instituicao-xy" and args[1:5] == ("Colégio XY", "comunicacao", "pessoa@exemplo.com.br",
+                                                             ("127.0.0.1", 2587))
+    assert args[6] == 3 and args[10] is True

@@ -5,10 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from botocore.exceptions import ClientError
+from tutormail.catalog.model import load_catalog
 from tutormail.catalog.problems import ConfigurationError
+from tutormail.clock import FixedClock
+from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.lifecycle.changes import DeployedState, changes, key_problems, parse_template
+from tutormail.lifecycle.offboard import identities as offboard_identities
+from tutormail.lifecycle.offboard import offboarding
 from tutormail.lifecycle.out_of_date import NOT_RECORDED, Deployed, compare, template_hash
 from tutormail.plan.build import plan_for
+
+from tests.factory import company, institution
 
 
 def deployed(name, value, status="UPDATE_COMPLETE"):
@@ -93,3 +101,40 @@ def test_key_rotations_that_delete_the_held_key_or_need_a_third_are_refused(exam
     assert len(problems) == len(wanted) and all(w in p for w, p in zip(wanted, problems, strict=True)), problems
     for problem in problems:  # each names the way out
         assert "smtp_key_keep_previous" in problem and "then" in problem
+
+
+class IdentitySes:
+    """SES v2 holding some identities: which were read and which deleted."""
+
+    def __init__(self, names):
+        self.names, self.deleted = set(names), []
+
+    def get_email_identity(self, EmailIdentity):
+        if EmailIdentity not in self.names:
+            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "gone"}}, "GetEmailIdentity")
+        return {"IdentityType": "DOMAIN"}
+
+    def delete_email_identity(self, EmailIdentity):
+        self.deleted.append(EmailIdentity)
+        self.names.discard(EmailIdentity)
+
+
+@pytest.mark.parametrize("apply", [True, False])
+def test_offboard_leaves_an_identity_another_file_claims_now(institution_files, apply):
+    """The stack of `saida` was deployed with avisos@compartilhada.com.br; since then that address
+    moved to `outra`'s file: offboarding `saida` must not delete what `outra` sends as."""
+    catalog = load_catalog(institution_files(
+        saida=institution("Saída", companies=[company("Saída", {"comunicacao": "comunicacao@saida.com.br"})]),
+        outra=institution("Outra", companies=[company("Outra", {"comunicacao": "avisos@compartilhada.com.br"})])))
+    job = offboarding(catalog, "saida", apply, DnsEndpoints(), FixedClock(), clients={})
+    assert "avisos@compartilhada.com.br" in job.claimed_elsewhere
+    assert "comunicacao@saida.com.br" not in job.claimed_elsewhere  # its own file's are not "elsewhere"
+    ses = IdentitySes({"comunicacao@saida.com.br", "avisos@compartilhada.com.br"})
+    job.clients["sesv2"] = ses
+    record = {"identities": ["avisos@compartilhada.com.br", "comunicacao@saida.com.br", "ja-removida@saida.com.br"]}
+    result = offboard_identities(job, record)
+    assert result.left == ["identity avisos@compartilhada.com.br: another institution's file claims it"]
+    assert result.done == ["identity comunicacao@saida.com.br"]
+    assert result.absent == ["identity ja-removida@saida.com.br"]
+    assert ses.deleted == (["comunicacao@saida.com.br"] if apply else [])
+    assert "avisos@compartilhada.com.br" in ses.names

@@ -8,6 +8,7 @@ from tutormail.catalog.model import LOGO_MAX_BYTES, check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 
 from tests.conftest import FIXTURES, INSTITUTIONS
+from tests.factory import institution, to_yaml, write_institutions
 
 INVALID = FIXTURES / "invalid"
 # Each case is checked in a directory of its own: the fixtures' platform.yaml, logos/, the valid
@@ -99,8 +100,17 @@ def test_examples_load():
     assert dict(xy.company("Instituição XY").rules) == {"avisos": "comunicacao", "requerimentos": "atendimento"}
 
 
-def test_slug_is_derived_when_absent(examples):
-    assert examples.get("escola-padrao").name == "Escola Padrão"
+def test_slug_is_derived_when_absent(examples, tmp_path):
+    padrao = examples.get("escola-padrao")  # its file has no slug
+    assert (padrao.name, padrao.slug) == ("Escola Padrão", "escola-padrao")
+    # The brief's example, with no slug written (not through write_institutions, which derives one
+    # itself): accents folded, the space to "-".
+    directory = write_institutions(tmp_path / "institutions", {})
+    (directory / "instituicao-xy.yaml").write_text(to_yaml(institution("Instituição XY")), encoding="utf-8")
+    assert "slug" not in (directory / "instituicao-xy.yaml").read_text()
+    catalog = load_catalog(directory)
+    [xy] = catalog.institutions.values()
+    assert xy.slug == "instituicao-xy" and list(catalog.institutions) == ["instituicao-xy"]
 
 
 def test_missing_platform_file_is_a_problem(tmp_path):

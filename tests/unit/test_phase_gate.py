@@ -3,6 +3,7 @@ secret reader, and what is recorded afterwards."""
 
 from __future__ import annotations
 
+import dns.exception
 import pytest
 from tutormail.aws.progress_tags import DMARC_RISK, RELEASED, TESTED
 from tutormail.catalog.model import load_catalog
@@ -107,3 +108,40 @@ def test_record_released_marks_every_released_sender_with_the_gates_marks(plans)
     # a sender held back (not to configure yet) is not marked released
     assert progress.writes == [{DMARC_RISK + "contato@colegioteste.com.br": "accepted",
                                 RELEASED + senders[0].address: iso(clock.now())}]
+
+
+
+
+def failing_at(domain):
+    """DMARC look-ups where `domain`'s `_dmarc` name times out (the server hangs) and nothing else has a record."""
+    def fetch(name):
+        if name == f"_dmarc.{domain}":
+            raise dns.exception.Timeout()
+        return []
+
+    return DmarcLookups(fetch=fetch)
+
+
+def test_a_dmarc_look_up_that_failed_keeps_the_gate_shut_for_phase_3(ordem):
+    plan, ses = ordem
+    send, progress = Sender(), FakeProgress()
+    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, progress,
+                         FixedClock(), lookups=failing_at("ordem.com.br"), send=send, read_secret=read_secret_of(plan))
+    assert send.calls == [] and outcome.result is None and not outcome.gate.open
+    assert outcome.gate.code == Exit.SERVICE_ERROR  # a check that could not run: 4, "run again"
+    [problem] = outcome.gate.problems
+    assert problem.startswith("contato@ordem.com.br: DMARC unknown: could not look up _dmarc.ordem.com.br")
+    assert "tutormail dmarc ordem.com.br" in problem and progress.writes == []
+
+
+def test_a_dmarc_risk_accepted_while_the_look_up_failed_is_of_an_unknown_policy(ordem, monkeypatch):
+    monkeypatch.setattr("tutormail.aws.client.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    plan, ses = ordem
+    send, progress, clock = Sender(), FakeProgress(), FixedClock()
+    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, progress, clock,
+                         accept_dmarc_risk=True, lookups=failing_at("ordem.com.br"), send=send,
+                         read_secret=read_secret_of(plan))
+    assert outcome.gate.open and len(send.calls) == 1
+    assert progress.writes == [{DMARC_RISK + "contato@ordem.com.br":
+                                f"{iso(clock.now())} unknown arn:aws:iam::000000000000:user/op",
+                                TESTED + "contato@ordem.com.br": iso(clock.now())}]

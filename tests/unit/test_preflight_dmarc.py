@@ -151,3 +151,33 @@ def test_our_values_with_another_ttl_in_route53_are_a_conflict_before_a_first_de
     found = mx_check()
     assert found.action == "conflict" and f"TTL {mx.ttl + 60}" in found.reason and f"TTL {mx.ttl}" in found.reason
     assert mx_check(managed=True).action != "conflict"  # the deployed stack's own record set: it updates it
+
+
+def test_another_value_at_a_route53_name_is_a_conflict_where_a_dns_server_would_take_the_change():
+    """The stack creates its Route 53 record sets (CREATE fails where one exists) and takes over only
+    identical ones, so another value at one of its names fails the deploy; dns-publish (RFC 2136)
+    changes the DKIM CNAME and adds beside a TXT that is not SPF instead."""
+    from tutormail.dnsclient.rdata import comparable
+
+    plan = plan_with()
+    there = {("t1._domainkey.{}", "CNAME"): (comparable("CNAME", "old-token.dkim.amazonses.com"),),
+             ("bounce.{}", "TXT"): (comparable("TXT", '"google-site-verification=obviously-fake"'),)}
+
+    def actions(domain, plan=plan):
+        identity = plan.identity(domain)
+        item = records_for(plan, identity, IdentityState(domain, True, "PENDING", dkim_tokens=("t1", "t2", "t3")))
+
+        def lookup(name, rtype):
+            return there.get((name.replace(domain, "{}"), rtype), ()), "asked"
+
+        return {(c.name.replace(domain, "{}"), c.type): (c.action, c.reason) for c in check_names(item, lookup)}
+
+    route53 = actions("instituicaoxy.com.br")
+    for name, rtype in there:
+        action, reason = route53[(name, rtype)]
+        assert action == "conflict" and "is published there and the stack would write" in reason, reason
+        assert "the deploy fails (Route 53 CREATE)" in reason and there[(name, rtype)][0] in reason
+    assert {a for key, (a, _) in route53.items() if key not in there} == {"add"}
+    for other in (actions("uni-xy.edu.br"), actions("instituicaoxy.com.br", plan_with(provider="manual"))):
+        assert other[("t1._domainkey.{}", "CNAME")] == ("change", "")
+        assert other[("bounce.{}", "TXT")] == ("add", "")

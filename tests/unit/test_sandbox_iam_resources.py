@@ -1,0 +1,278 @@
+"""What the sandbox's IAM checks each request against (sandbox/iam/enforce.py), in-process so that
+mutation testing reaches it: the action as IAM spells it, the resource ARN per service (a wrong ARN
+lets a policy scoped to another resource through, or refuses what AWS allows), and the limits the
+emulated services enforce (sandbox/limits.py). tests/e2e/ drives the same code through requests."""
+
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+from moto.iam.exceptions import LimitExceededException, ValidationError
+from moto.secretsmanager.exceptions import InvalidParameterException
+
+from sandbox import limits
+from sandbox.config import SandboxConfig
+from sandbox.iam import enforce
+
+ACCOUNT, REGION = "210987654321", "sa-east-1"
+CONFIG = SandboxConfig(state_dir="", account=ACCOUNT, region=REGION)
+GOV = SandboxConfig(state_dir="", account=ACCOUNT, region="us-gov-west-1")
+
+
+@pytest.mark.parametrize(("moto", "iam"), [
+    ("s3:HeadBucket", "s3:ListBucket"), ("s3:HeadObject", "s3:GetObject"), ("s3:GetObject", "s3:GetObject"),
+    ("monitoring:DescribeAlarms", "cloudwatch:DescribeAlarms"), ("ses:SendRawEmail", "ses:SendRawEmail"),
+])
+def test_actions_are_named_as_iam_spells_them(moto, iam):
+    assert enforce.iam_action(moto) == iam
+
+
+@pytest.mark.parametrize(("action", "path", "params", "arn"), [
+    ("ses:GetEmailIdentity", "/v2/email/identities/escola.edu.br", {},
+     f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/escola.edu.br"),
+    ("ses:GetEmailIdentity", "/v2/email/identities/contato%40escola.edu.br?x=1", {},
+     f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/contato@escola.edu.br"),
+    ("ses:GetConfigurationSet", "/v2/email/configuration-sets/tutormail-escola", {},
+     f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/tutormail-escola"),
+    ("ses:VerifyEmailIdentity", "/", {"EmailAddress": "a@escola.edu.br"},
+     f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/a@escola.edu.br"),
+    ("ses:VerifyDomainIdentity", "/", {"Domain": "escola.edu.br"},
+     f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/escola.edu.br"),
+    ("ses:GetIdentityVerificationAttributes", "/", {"Identity": "x.edu.br"},
+     f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/x.edu.br"),
+    ("ses:ListEmailIdentities", "/v2/email/identities", {}, "*"),
+    ("ses:GetAccount", "/v2/email/account", {}, "*"),
+    ("route53:ListResourceRecordSets", "/2013-04-01/hostedzone/Z0123/rrset?type=A", {},
+     "arn:aws:route53:::hostedzone/Z0123"),
+    ("route53:GetChange", "/2013-04-01/change/C42", {}, "arn:aws:route53:::change/C42"),
+    ("route53:ListHostedZones", "/2013-04-01/hostedzone", {}, "*"),
+    ("sts:AssumeRole", "/", {"RoleArn": "arn:aws:iam::210987654321:role/r"}, "arn:aws:iam::210987654321:role/r"),
+    ("sts:TagSession", "/", {}, "*"),
+    ("sts:GetCallerIdentity", "/", {"RoleArn": "arn:aws:iam::210987654321:role/r"}, "*"),
+    ("logs:FilterLogEvents", "/", {"logGroupName": "/aws/lambda/g"},
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/g:*"),
+    ("logs:PutLogEvents", "/", {"logGroupName": "g", "logStreamName": "s"},
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:g:log-stream:s"),
+    ("logs:GetLogEvents", "/", {"logGroupName": "g", "logStreamName": "s"},
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:g:log-stream:s"),
+    ("logs:DescribeLogStreams", "/", {"logGroupName": "g", "logStreamName": "s"},
+     f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:g:*"),
+    ("ssm:GetParameter", "/", {"Name": "/cdk-bootstrap/hnb659fds/version"},
+     f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/cdk-bootstrap/hnb659fds/version"),
+    ("iam:ListAccessKeys", "/", {"UserName": "tutormail-escola-smtp"},
+     f"arn:aws:iam::{ACCOUNT}:user/tutormail-escola-smtp"),
+    ("iam:GetRole", "/", {"RoleName": "r"}, f"arn:aws:iam::{ACCOUNT}:role/r"),
+    ("iam:GetGroup", "/", {"GroupName": "g"}, f"arn:aws:iam::{ACCOUNT}:group/g"),
+    ("iam:GetPolicy", "/", {"PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/p"}, f"arn:aws:iam::{ACCOUNT}:policy/p"),
+    ("iam:ListUsers", "/", {}, "*"),
+    ("secretsmanager:GetSecretValue", "/", {"SecretId": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:x-AbCdEf"},
+     f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:x-AbCdEf"),
+    ("secretsmanager:ListSecrets", "/", {}, "*"),
+    ("cloudformation:DescribeStacks", "/", {"StackName": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/S/1"},
+     f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/S/1"),
+    ("cloudformation:ListStacks", "/", {}, "*"),
+])
+def test_each_request_is_checked_against_the_resource_iam_names(action, path, params, arn):
+    assert enforce.resource_of(CONFIG, action, path, params) == arn
+    assert enforce.resources_of(CONFIG, action, path, params) == [arn]
+
+
+def test_arns_take_the_partition_of_the_region():
+    assert enforce.resource_of(GOV, "ses:GetEmailIdentity", "/v2/email/identities/a.br", {}) == \
+        f"arn:aws-us-gov:ses:us-gov-west-1:{ACCOUNT}:identity/a.br"
+    assert enforce.resource_of(GOV, "route53:GetChange", "/2013-04-01/change/C1", {}) == \
+        "arn:aws-us-gov:route53:::change/C1"
+    assert enforce.resource_of(GOV, "iam:GetUser", "/", {"UserName": "u"}) == f"arn:aws-us-gov:iam::{ACCOUNT}:user/u"
+
+
+def test_secrets_and_stacks_not_yet_created_get_the_arn_they_will_have():
+    with mock_aws():
+        assert enforce.resource_of(CONFIG, "secretsmanager:CreateSecret", "/", {"Name": "tutormail/e/smtp"}) == \
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:tutormail/e/smtp-XXXXXX"
+        assert enforce.resource_of(CONFIG, "secretsmanager:DescribeSecret", "/", {"SecretId": "tutormail/e/smtp"}) == \
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:tutormail/e/smtp-XXXXXX"
+        assert enforce.resource_of(CONFIG, "cloudformation:DescribeStacks", "/", {"StackName": "TutorMail-e"}) == \
+            f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/TutorMail-e/new"
+
+
+def test_batches_and_alarms_authorise_each_resource_they_name():
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
+    assert enforce.resources_of(CONFIG, "dynamodb:Query", "/", {"TableName": "tutormail-progress"}) == [
+        table + "tutormail-progress"]
+    assert enforce.resources_of(CONFIG, "dynamodb:BatchWriteItem", "/", {"RequestItems": {"b": [], "a": []}}) == [
+        table + "a", table + "b"]
+    assert enforce.resources_of(CONFIG, "dynamodb:Query", "/", {"TableName": table + "x"}) == [table + "x"]
+    assert enforce.resources_of(CONFIG, "dynamodb:ListTables", "/", {}) == ["*"]
+    alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    assert enforce.resources_of(CONFIG, "cloudwatch:DescribeAlarms", "/", {"AlarmNames": ["a1", "a2"]}) == [
+        alarm + "a1", alarm + "a2"]
+    query = {"AlarmNames.member.2": "z", "AlarmNames.member.1": "y", "AlarmNamePrefix": "tutormail-"}
+    assert enforce.resources_of(CONFIG, "cloudwatch:DescribeAlarms", "/", query) == [alarm + "y", alarm + "z"]
+    assert enforce.resources_of(CONFIG, "cloudwatch:DescribeAlarms", "/", {"AlarmNamePrefix": "tutormail-"}) == ["*"]
+
+
+def test_record_names_are_normalized_as_route53_sets_its_condition_key():
+    assert enforce._normalized_name("Abc._DomainKey.Escola.edu.br.") == "abc._domainkey.escola.edu.br"
+    assert enforce._normalized_name("*.escola.br") == "\\052.escola.br"
+    assert enforce._normalized_name("a b") == "a\\040b"
+
+
+def test_a_denial_says_why_as_aws_does():
+    base = "User: U is not authorized to perform: ses:X on resource: R "
+    assert enforce._denial("U", "ses:X", "R", {"decision": "ImplicitlyDenied"}) == \
+        base + "because no identity-based policy allows the ses:X action"
+    assert enforce._denial("U", "ses:X", "R", {"decision": "ExplicitlyDenied"}) == \
+        base + "with an explicit deny in an identity-based policy"
+    assert "refused the request" in enforce._denial("U", "ses:X", "R", {"decision": "Error", "errors": ["e"]})
+
+
+# --- service limits (sandbox/limits.py) -------------------------------------------------------------
+
+def test_an_iam_user_name_of_65_characters_is_refused_64_accepted():
+    limits._user_name(None, REGION, "u" * 64)
+    with pytest.raises(ValidationError, match="less than or equal to 64"):
+        limits._user_name(None, REGION, "u" * 65)
+
+
+def test_an_inline_user_policy_counts_characters_without_white_space():
+    limits._inline_policy(None, "u", "p", "x" * 2048 + " \n\t" * 100)
+    with pytest.raises(LimitExceededException, match="2048"):
+        limits._inline_policy(None, "u", "p", "x" * 2049)
+
+
+def test_a_secret_takes_50_tags_of_127_characters():
+    limits._tags({f"k{i}" for i in range(50)})
+    with pytest.raises(InvalidParameterException, match="at most 50 tags"):
+        limits._tags({f"k{i}" for i in range(49)}, [{"Key": "old1"}, {"Key": "old2"}])
+    limits._tags({"k0"}, [{"Key": "k0"}])  # a key already there is not counted twice
+    limits._tags({"k" * 127})
+    with pytest.raises(InvalidParameterException, match="128 characters"):
+        limits._tags({"k" * 128})
+    with pytest.raises(InvalidParameterException, match="at most 50 tags"):
+        limits._create_secret(None, "s", tags=[{"Key": f"k{i}", "Value": ""} for i in range(51)])
+
+
+def test_a_configuration_set_name_of_65_characters_is_refused():
+    limits._configuration_set(None, "c" * 64)
+    with pytest.raises(limits.BadRequestException, match="longer than 64"):
+        limits._configuration_set(None, "c" * 65)
+
+
+# --- each request decided on its own (check_action_permitted, as moto calls it) -----------------------
+
+class Key:
+    """moto's access key of the caller: its ARN and its policies."""
+
+    def __init__(self, arn, *statements):
+        self.arn, self.statements = arn, list(statements)
+
+    def collect_policies(self):
+        return [{"Version": "2012-10-17", "Statement": self.statements}]
+
+
+class Request:
+    """What moto's IAMRequestBase holds of a request, as check_action_permitted reads it."""
+
+    def __init__(self, action, key, path="/", data=None, body=b"", headers=None):
+        self._action, self._access_key, self._path, self._data = action, key, path, data or {}
+        self._body, self._headers, self._region = body, headers or {}, REGION
+
+    check = enforce.check_action_permitted
+
+
+OPERATOR = f"arn:aws:iam::{ACCOUNT}:user/sandbox-operator"
+ZONES = "arn:aws:route53:::hostedzone/*"
+KEYS = ("route53:ChangeResourceRecordSetsActions", "route53:ChangeResourceRecordSetsRecordTypes",
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames")
+STALE_DKIM = {"Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": ZONES, "Condition": {
+    "ForAllValues:StringEquals": {KEYS[0]: ["DELETE"], KEYS[1]: ["CNAME"]},
+    "ForAllValues:StringLike": {KEYS[2]: ["*._domainkey.*"]}, "Null": dict.fromkeys(KEYS, "false")}}
+
+
+@pytest.fixture
+def sandbox_config(monkeypatch):
+    monkeypatch.setenv("TUTORMAIL_SANDBOX_CONFIG", CONFIG.to_env()["TUTORMAIL_SANDBOX_CONFIG"])
+
+
+def change_batch(action, rtype, name):
+    return (f'<?xml version="1.0"?><ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/'
+            f'2013-04-01/"><ChangeBatch><Changes><Change><Action>{action}</Action><ResourceRecordSet><Name>{name}'
+            f"</Name><Type>{rtype}</Type><TTL>1800</TTL></ResourceRecordSet></Change></Changes></ChangeBatch>"
+            "</ChangeResourceRecordSetsRequest>").encode()
+
+
+@pytest.mark.parametrize(("action", "rtype", "name", "allowed"), [
+    ("DELETE", "CNAME", "tok1._domainkey.escola.edu.br.", True),
+    ("UPSERT", "CNAME", "tok1._domainkey.escola.edu.br.", False),  # only the action differs
+    ("DELETE", "TXT", "tok1._domainkey.escola.edu.br.", False),  # only the type
+    ("DELETE", "CNAME", "www.escola.edu.br.", False),  # only the name
+])
+def test_a_route53_change_is_refused_by_its_conditions_alone(sandbox_config, action, rtype, name, allowed):
+    """Same zone (the resource matches), same principal: only the change batch's condition keys decide."""
+    request = Request("route53:ChangeResourceRecordSets", Key(OPERATOR, STALE_DKIM),
+                      path="/2013-04-01/hostedzone/Z0123/rrset", body=change_batch(action, rtype, name))
+    if allowed:
+        request.check("*")
+        return
+    with pytest.raises(enforce.AccessDeniedRestXml) as refused:
+        request.check("*")
+    assert (f"User: {OPERATOR} is not authorized to perform: route53:ChangeResourceRecordSets on resource: "
+            "arn:aws:route53:::hostedzone/Z0123 because no identity-based policy allows") in refused.value.message
+
+
+def test_the_condition_keys_of_a_change_batch_are_its_actions_types_and_normalized_names():
+    request = Request("route53:ChangeResourceRecordSets", None, body=change_batch("DELETE", "CNAME", "A.Escola.br."))
+    assert enforce._request_context("route53:ChangeResourceRecordSets", request) == {
+        KEYS[0]: ["DELETE"], KEYS[1]: ["CNAME"], KEYS[2]: ["a.escola.br"]}
+    assert enforce._request_context("route53:ListResourceRecordSets", request) == {}
+
+
+def test_an_ses_v2_refusal_names_the_identity_and_answers_json(sandbox_config):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "ses:GetEmailIdentity",
+                         "Resource": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/escola.edu.br"})
+    Request("ses:GetEmailIdentity", key, path="/v2/email/identities/escola.edu.br").check("*")
+    before = len(enforce.DECISIONS)
+    with pytest.raises(enforce.AccessDeniedJson) as refused:
+        Request("ses:GetEmailIdentity", key, path="/v2/email/identities/outra.edu.br").check("*")
+    assert f"on resource: arn:aws:ses:{REGION}:{ACCOUNT}:identity/outra.edu.br" in refused.value.message
+    assert enforce.DECISIONS[before:] == [{"principal": OPERATOR, "action": "ses:GetEmailIdentity", "errors": "",
+                                           "resource": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/outra.edu.br",
+                                           "decision": "ImplicitlyDenied"}]
+
+
+def test_a_query_api_refusal_is_access_denied_and_an_arn_given_by_moto_is_checked_as_is(sandbox_config):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "iam:ListAccessKeys",
+                         "Resource": f"arn:aws:iam::{ACCOUNT}:user/tutormail-*-smtp"})
+    Request("iam:ListAccessKeys", key, path="/?Action=ListAccessKeys&UserName=tutormail-e-smtp").check("*")
+    with pytest.raises(enforce.AccessDenied) as refused:
+        Request("iam:ListAccessKeys", key, data={"UserName": ["admin"]}).check("*")
+    assert type(refused.value) is enforce.AccessDenied and "user/admin" in refused.value.message
+    with pytest.raises(enforce.AccessDenied):  # moto's own resource wins over the parameters
+        Request("iam:ListAccessKeys", key, data={"UserName": "tutormail-e-smtp"}).check(
+            f"arn:aws:iam::{ACCOUNT}:user/x")
+
+
+def test_describe_stacks_of_every_stack_also_needs_list_stacks(sandbox_config):
+    describe = {"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": "*"}
+    with pytest.raises(enforce.AccessDenied, match="cloudformation:ListStacks"):
+        Request("cloudformation:DescribeStacks", Key(OPERATOR, describe)).check("*")
+    both = Key(OPERATOR, describe, {**describe, "Action": "cloudformation:ListStacks"})
+    Request("cloudformation:DescribeStacks", both).check("*")
+
+
+def test_get_caller_identity_needs_no_permission_and_a_json_body_is_read(sandbox_config):
+    Request("sts:GetCallerIdentity", Key(OPERATOR)).check("*")
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "dynamodb:Query",
+                         "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tutormail-progress"})
+    Request("dynamodb:Query", key, body=b'{"TableName": "tutormail-progress"}',
+            headers={"X-Amz-Target": "DynamoDB_20120810.Query"}).check("*")
+    with pytest.raises(enforce.AccessDeniedJson):
+        Request("dynamodb:Query", key, body=b'{"TableName": "other"}', headers={"X-Amz-Target": "x"}).check("*")
+
+
+def test_the_global_keys_name_the_account_region_and_a_sessions_role():
+    session = Key(f"arn:aws:sts::{ACCOUNT}:assumed-role/cdk-deploy/session-1")
+    assert enforce._global_context(CONFIG, Request("x:Y", session)) == {
+        "aws:ResourceAccount": ACCOUNT, "aws:PrincipalAccount": ACCOUNT, "aws:RequestedRegion": REGION,
+        "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/cdk-deploy"}
+    assert enforce._global_context(CONFIG, Request("x:Y", Key(OPERATOR)))["aws:PrincipalArn"] == OPERATOR
