@@ -19,6 +19,7 @@ class GitHub:
     repository: str  # owner/name
     branch: str = "main"
     environment: str = "production"
+    offboarding_environment: str = "offboarding"  # the offboard and cleanup jobs'
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ GITHUB = Shape((
           reason="may not contain a colon, *, ?, a backslash or a space"),
     Field("environment", "text", pattern=GITHUB_NAME_RE, default="production",
           reason="may not contain a colon, *, ?, a backslash or a space"),
+    Field("offboarding_environment", "text", pattern=GITHUB_NAME_RE, default="offboarding",
+          reason="may not contain a colon, *, ?, a backslash or a space",
+          description="the environment of the offboard and cleanup jobs (approved by a person)"),
 ))
 
 

@@ -62,7 +62,9 @@ def _github(doc: CommentedMap, chk: Checker) -> GitHub | None:
     repository = chk.text(node, GITHUB.get("repository"), "github")
     branch = chk.text(node, GITHUB.get("branch"), "github")
     environment = chk.text(node, GITHUB.get("environment"), "github")
-    return GitHub(repository, branch, environment) if repository and branch and environment else None
+    offboarding = chk.text(node, GITHUB.get("offboarding_environment"), "github")
+    return GitHub(repository, branch, environment, offboarding) if repository and branch and environment \
+        and offboarding else None
 
 
 def parse_platform(path: Path) -> tuple[Platform | None, list]:
