@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
-from tutormail.lifecycle.out_of_date import deployed_stacks
+from tutormail.lifecycle.out_of_date import UNSETTLED, deployed_stacks
 
 log = logging.getLogger("tutormail")
 # How long one stack update may take in the account, for sizing waves (bench/pipeline.py models the
@@ -99,26 +99,54 @@ def _why(cfn: Any, stack: str) -> str:
     return f"{status}: {reason}" if reason else status
 
 
+def _settle(cfn: Any, target: Target, wave: list[str], wanted: dict[str, str], code: int, log_file: Path,
+            result: Deployment) -> list[str]:
+    """What the wave did, read back from CloudFormation; the stacks the CLI never started (it stops
+    scheduling new stacks once one fails) are returned to go in the next wave."""
+    now = deployed_stacks(cfn)
+    untouched = []
+    for stack in wave:
+        found = now.get(stack)
+        if found and found.template_hash == wanted[stack] and found.status.endswith("_COMPLETE") \
+                and "ROLLBACK" not in found.status:
+            result.deployed.append(stack)
+        elif found is None or found.status not in UNSETTLED:
+            untouched.append(stack)
+        else:
+            result.failed[stack] = f"CloudFormation: {_why(cfn, stack)}{_cdk_says(log_file, stack)}"
+    if untouched and len(untouched) == len(wave):  # no progress: the CLI itself failed
+        for stack in untouched:
+            result.failed[stack] = f"cdk deploy exited {code} without deploying it{_cdk_says(log_file, stack)}"
+        return []
+    return untouched
+
+
+def _cdk_says(log_file: Path, stack: str) -> str:
+    """The CLI's own error line about the stack, when it printed one."""
+    try:
+        lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    said = [line.strip() for line in lines if stack in line and ("failed" in line.lower() or "error" in line.lower())]
+    return f" (cdk: {said[-1][:300]})" if said else ""
+
+
 def deploy(target: Target, todo: list[dict[str, str]], credentials, *, concurrency: int = CONCURRENCY,
            operation: timedelta = STACK_OPERATION, logs: Path = Path("pipeline-logs"),
            runner: Callable[[list[str], Path], int] = run_cdk) -> Deployment:
     """`todo`: out-of-date entries (stack, template_hash, parameter). Waves run one after the other;
-    a failed stack never stops the next wave."""
+    a failed stack never stops the others: those the CLI did not start go in the next wave."""
     wanted = {entry["stack"]: entry["template_hash"] for entry in todo}
     parameters = {entry["stack"]: entry["parameter"] for entry in todo}
     result = Deployment()
-    for number, wave in enumerate(waves(list(wanted), concurrency, operation, credentials.lifetime()), 1):
+    pending = list(wanted)
+    while pending:
+        wave, *rest = waves(pending, concurrency, operation, credentials.lifetime())
         credentials.ensure(wave_time(len(wave), concurrency, operation))
-        log_file = logs / f"deploy-wave-{number}.log"
-        log.info("wave %d: %d stack(s), %d at a time", number, len(wave), concurrency)
+        log_file = logs / f"deploy-wave-{len(result.waves) + 1}.log"
+        log.info("wave %d: %d stack(s), %d at a time", len(result.waves) + 1, len(wave), concurrency)
         code = runner(cdk_command(target, wave, parameters, concurrency), log_file)
         result.waves.append(WaveResult(wave, code, log_file))
-        cfn = aws.client("cloudformation", target.region)
-        now = deployed_stacks(cfn)
-        for stack in wave:
-            if stack in now and now[stack].template_hash == wanted[stack] and now[stack].status.endswith("COMPLETE") \
-                    and "ROLLBACK" not in now[stack].status:
-                result.deployed.append(stack)
-            else:
-                result.failed[stack] = f"cdk deploy exited {code}; CloudFormation: {_why(cfn, stack)}"
+        untouched = _settle(aws.client("cloudformation", target.region), target, wave, wanted, code, log_file, result)
+        pending = untouched + [stack for later in rest for stack in later]
     return result

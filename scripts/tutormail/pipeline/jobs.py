@@ -112,9 +112,9 @@ def _after_deploy(job: Job, slugs: list[str]) -> None:
                                                        VerifyOptions(), deadline, lookups=lookups)[1])]
         for name, step in steps:
             try:
-                job.report.step(slug, name, step())
+                job.report.step(plan.stack_name, name, step())
             except TutormailError as exc:
-                job.report.step(slug, name, exc.exit_code, str(exc))
+                job.report.step(plan.stack_name, name, exc.exit_code, str(exc))
 
 
 def _handoff(job: Job, plan: InstitutionPlan) -> Exit:
