@@ -6,9 +6,9 @@ takes: each CreateStack, UpdateStack and DeleteStack then moves the sandbox cloc
 operations are charged one after the other, even when the CDK CLI runs them concurrently: the
 stricter reading (more time passes than in AWS, never less).
 
-A test may instead have CloudFormation stall once: after the Nth stack operation from now, the clock
-jumps ahead (`stall_after` operations, `stall_seconds`), as when a region is slow; credentials taken
-before it may then run out in the middle of a run.
+A test may instead have CloudFormation stall: at the Nth stack operation from now the clock jumps
+ahead (`stalls`: {N: seconds}), as when a region is slow; credentials taken before it may then run
+out in the middle of a run.
 
 A test may also make the next update of a stack fail: the stack is left UPDATE_ROLLBACK_COMPLETE
 with its previous template and parameters, as CloudFormation leaves a failed update that rolled
@@ -26,28 +26,25 @@ from typing import Any
 from moto.cloudformation.models import CloudFormationBackend
 
 _lock = threading.Lock()
-SETTINGS: dict[str, Any] = {"seconds_per_operation": 0.0, "fail_next_update": {}, "stall_after": 0,
-                            "stall_seconds": 0.0}
+SETTINGS: dict[str, Any] = {"seconds_per_operation": 0.0, "fail_next_update": {}, "stalls": {}, "operations": 0}
 
 
 def configure(body: dict[str, Any]) -> dict[str, Any]:
     with _lock:
         if "seconds_per_operation" in body:
             SETTINGS["seconds_per_operation"] = float(body["seconds_per_operation"])
-        if "stall_after" in body:
-            SETTINGS["stall_after"], SETTINGS["stall_seconds"] = int(body["stall_after"]), float(body["stall_seconds"])
+        if "stalls" in body:
+            SETTINGS["stalls"] = {int(n): float(seconds) for n, seconds in body["stalls"].items()}
+            SETTINGS["operations"] = 0
         SETTINGS["fail_next_update"].update(body.get("fail_next_update") or {})
-        return {**SETTINGS, "fail_next_update": dict(SETTINGS["fail_next_update"])}
+        return {**SETTINGS, "fail_next_update": dict(SETTINGS["fail_next_update"]), "stalls": dict(SETTINGS["stalls"])}
 
 
 def _elapse() -> None:
     clock = os.environ.get("TUTORMAIL_CLOCK_FILE")
     with _lock:
-        seconds = SETTINGS["seconds_per_operation"]
-        if SETTINGS["stall_after"]:
-            SETTINGS["stall_after"] -= 1
-            if not SETTINGS["stall_after"]:
-                seconds += SETTINGS["stall_seconds"]
+        SETTINGS["operations"] += 1
+        seconds = SETTINGS["seconds_per_operation"] + SETTINGS["stalls"].pop(SETTINGS["operations"], 0.0)
         if seconds and clock:
             path = Path(clock)
             path.write_text(str(float(path.read_text() or 0) + seconds))

@@ -53,7 +53,7 @@ def fleet(tmp_path_factory):
 def synth(directory: Path, out: Path) -> Path:
     """What the deploy job's `cdk synth` step writes (in process: the CDK CLI would take minutes)."""
     app = App(outdir=str(out), context=cdk_context())
-    build_app(app, load_catalog(directory))
+    build_app(app, load_catalog(directory), nag=False)  # cdk-nag's findings are tests/infra's
     app.synth()
     return out
 
@@ -106,7 +106,7 @@ def test_thirty_institutions_then_a_change_to_every_stack(fleet):
     assert (root / "artifacts.1" / "handoff" / slug(1)).is_dir()
     assert f"deployed={','.join(report['deployed'])}" in (root / "output.txt").read_text()
 
-    # --- every template changes; one institution is refused, one fails, CloudFormation stalls once ---
+    # --- every template changes; one institution is refused, one fails, CloudFormation stalls twice ---
     platform = directory / "platform.yaml"
     platform.write_text(platform.read_text().replace("min_volume: 100", "min_volume: 150"))
     (directory / f"{REFUSED}.yaml").write_text(to_yaml(institution("Escola 07", slug=REFUSED, companies=[
@@ -118,7 +118,9 @@ def test_thirty_institutions_then_a_change_to_every_stack(fleet):
     second = synth(directory, root / "cdk.out.2")
     launcher.cloudformation(fleet["state"], fail_next_update={f"TutorMail-{FAILING}": "Resource handler returned "
                                                               "message: injected failure"},
-                            stall_after=3, stall_seconds=59 * 60)
+                            # 52 minutes at the 3rd update: the session of the run's start ends soon after;
+                            # 15 more at the last (in the wave the CLI starts after the failure)
+                            stalls={3: 52 * 60, COUNT - 1: 15 * 60})
     before = len(decisions(fleet))
 
     result, report = run_deploy_job(fleet, deploy_job_env(fleet, claims), second, root / "artifacts.2")
@@ -156,3 +158,33 @@ def decisions(fleet) -> list[dict]:
 
 def sandbox_now(fleet) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=float((fleet["state"] / "clock-offset").read_text() or 0))
+
+
+def job_command(name: str, variable: str, role: str) -> list[str]:
+    """A job's pipeline step as the workflow has it, the repository variable's value put in."""
+    step = next(s["run"] for s in YAML(typ="safe").load(WORKFLOW.read_text())["jobs"][name]["steps"]
+                if "pipeline" in s.get("run", ""))
+    step = step.replace(f"${{{{ vars.{variable} }}}}", f"arn:aws:iam::{ACCOUNT}:role/{role}")
+    step = re.sub(r"\$\{\{ (needs|github)\.[^}]+\}\}", "", step)  # what the runs before would give
+    return shlex.split(step)[1:]
+
+
+@pytest.mark.parametrize(("name", "variable", "role", "expected"), [
+    ("plan", "TUTORMAIL_PLAN_ROLE_ARN", "tutormail-ci-plan", {"would deploy", "up to date", "refused"}),
+    ("watch", "TUTORMAIL_OPERATOR_ROLE_ARN", "tutormail-ci-watch", {"pending", "verified"}),
+])
+def test_the_other_jobs_run_as_their_roles(fleet, name, variable, role, expected):
+    """Each job's command, with a token of that job's `sub`, as the role it assumes: the role can do
+    all the job runs (an AccessDenied would fail it with exit 4)."""
+    github = load_catalog(fleet["institutions"], only=[]).platform.github
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    env = deploy_job_env(fleet, {"sub": github_subject(workflow, name, github.repository, github.branch)})
+    out = fleet["root"] / "cdk.out.2"
+    result = run_cli(*job_command(name, variable, role), "--cdk-out", str(out), "--artifacts",
+                     str(fleet["root"] / f"artifacts.{name}"), "--output", "json", env=env)
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert {e["outcome"] for e in report["entries"]} <= expected, report["counts"]
+    assert "AccessDenied" not in result.stdout + result.stderr
+    denied = [d for d in decisions(fleet) if role in d["principal"] and d["decision"] != "Allowed"]
+    assert denied == []

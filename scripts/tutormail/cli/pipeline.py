@@ -13,6 +13,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from tutormail.aws import client as aws
 from tutormail.catalog.model import load_catalog
 from tutormail.cli import arguments
 from tutormail.cli.output import emit_json
@@ -57,6 +58,7 @@ def register(add) -> None:
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions))
+    aws.reuse_clients()
     runtime = args.runtime
     clock = FileClock(runtime.clock_file) if runtime.clock_file else runtime.clock
     job = jobs.Job(catalog=catalog, runtime=runtime, credentials=credentials(args.role_arn, catalog.platform.region,

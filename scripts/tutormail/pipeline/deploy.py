@@ -30,8 +30,8 @@ from tutormail.lifecycle.out_of_date import UNSETTLED, deployed_stacks
 log = logging.getLogger("tutormail")
 # How long one stack update may take in the account, for sizing waves (bench/pipeline.py models the
 # same figure); a wave never starts unless every one of its rounds fits in the session.
-STACK_OPERATION = timedelta(minutes=10)
-CONCURRENCY = 10
+STACK_OPERATION = timedelta(minutes=5)
+CONCURRENCY = 40
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class Job:
     concurrency: int = waves.CONCURRENCY
     operation: timedelta = waves.STACK_OPERATION
     report: Report = field(default_factory=lambda: Report("job"))
+    runner: Callable[[list[str], Path], int] = waves.run_cdk  # the CDK CLI (a stand-in in bench/pipeline.py)
 
     @property
     def region(self) -> str:
@@ -148,7 +149,7 @@ def deploy_job(job: Job) -> Report:
     deployed: list[str] = []
     for batch in ordered:
         result = waves.deploy(job.target, batch, job.credentials, concurrency=job.concurrency,
-                              operation=job.operation, logs=job.artifacts / "logs")
+                              operation=job.operation, logs=job.artifacts / "logs", runner=job.runner)
         reasons = {entry["stack"]: entry["reason"] for entry in batch}
         for stack in result.deployed:
             report.outcome(stack, DEPLOYED, reason=reasons[stack])
