@@ -7,8 +7,8 @@ operations are charged one after the other, even when the CDK CLI runs them conc
 stricter reading (more time passes than in AWS, never less).
 
 A test may instead have CloudFormation stall: at the Nth stack operation from now the clock jumps
-ahead (`stalls`: {N: seconds}), as when a region is slow; credentials taken before it may then run
-out in the middle of a run.
+ahead (`stalls`: {N: seconds}), or at the next GetTemplate (`stall_on_read`: seconds), as when a
+region is slow; credentials taken before it may then run out in the middle of a run.
 
 A test may also make the next update of a stack fail: the stack is left UPDATE_ROLLBACK_COMPLETE
 with its previous template and parameters, as CloudFormation leaves a failed update that rolled
@@ -26,7 +26,8 @@ from typing import Any
 from moto.cloudformation.models import CloudFormationBackend
 
 _lock = threading.Lock()
-SETTINGS: dict[str, Any] = {"seconds_per_operation": 0.0, "fail_next_update": {}, "stalls": {}, "operations": 0}
+SETTINGS: dict[str, Any] = {"seconds_per_operation": 0.0, "fail_next_update": {}, "stalls": {}, "operations": 0,
+                            "stall_on_read": 0.0}
 
 
 def configure(body: dict[str, Any]) -> dict[str, Any]:
@@ -36,15 +37,19 @@ def configure(body: dict[str, Any]) -> dict[str, Any]:
         if "stalls" in body:
             SETTINGS["stalls"] = {int(n): float(seconds) for n, seconds in body["stalls"].items()}
             SETTINGS["operations"] = 0
+        SETTINGS["stall_on_read"] = float(body.get("stall_on_read", SETTINGS["stall_on_read"]))
         SETTINGS["fail_next_update"].update(body.get("fail_next_update") or {})
         return {**SETTINGS, "fail_next_update": dict(SETTINGS["fail_next_update"]), "stalls": dict(SETTINGS["stalls"])}
 
 
-def _elapse() -> None:
+def _elapse(read: bool = False) -> None:
     clock = os.environ.get("TUTORMAIL_CLOCK_FILE")
     with _lock:
-        SETTINGS["operations"] += 1
-        seconds = SETTINGS["seconds_per_operation"] + SETTINGS["stalls"].pop(SETTINGS["operations"], 0.0)
+        if read:
+            seconds, SETTINGS["stall_on_read"] = SETTINGS["stall_on_read"], 0.0
+        else:
+            SETTINGS["operations"] += 1
+            seconds = SETTINGS["seconds_per_operation"] + SETTINGS["stalls"].pop(SETTINGS["operations"], 0.0)
         if seconds and clock:
             path = Path(clock)
             path.write_text(str(float(path.read_text() or 0) + seconds))
@@ -58,6 +63,11 @@ def _failure(name: str) -> str | None:
 def patch() -> None:
     create, update, delete = (CloudFormationBackend.create_stack, CloudFormationBackend.update_stack,
                               CloudFormationBackend.delete_stack)
+    get_template = CloudFormationBackend.get_template
+
+    def read_template(self, *args, **kwargs):
+        _elapse(read=True)
+        return get_template(self, *args, **kwargs)
 
     def create_stack(self, *args, **kwargs):
         _elapse()
@@ -82,3 +92,4 @@ def patch() -> None:
     CloudFormationBackend.create_stack = create_stack
     CloudFormationBackend.update_stack = update_stack
     CloudFormationBackend.delete_stack = delete_stack
+    CloudFormationBackend.get_template = read_template

@@ -118,9 +118,9 @@ def test_thirty_institutions_then_a_change_to_every_stack(fleet):
     second = synth(directory, root / "cdk.out.2")
     launcher.cloudformation(fleet["state"], fail_next_update={f"TutorMail-{FAILING}": "Resource handler returned "
                                                               "message: injected failure"},
-                            # 52 minutes at the 3rd update: the session of the run's start ends soon after;
-                            # 15 more at the last (in the wave the CLI starts after the failure)
-                            stalls={3: 52 * 60, COUNT - 1: 15 * 60})
+                            # 52 minutes while the checks read the templates: the run's first session has
+                            # 8 left, too few for a wave; 15 more at the 3rd update: it ends mid-wave
+                            stall_on_read=52 * 60, stalls={3: 15 * 60})
     before = len(decisions(fleet))
 
     result, report = run_deploy_job(fleet, deploy_job_env(fleet, claims), second, root / "artifacts.2")
@@ -186,5 +186,9 @@ def test_the_other_jobs_run_as_their_roles(fleet, name, variable, role, expected
     report = json.loads(result.stdout)
     assert {e["outcome"] for e in report["entries"]} <= expected, report["counts"]
     assert "AccessDenied" not in result.stdout + result.stderr
-    denied = [d for d in decisions(fleet) if role in d["principal"] and d["decision"] != "Allowed"]
+    # `cdk diff` first tries the bootstrap deploy and file-publishing roles, which only the deploy job
+    # may assume, then reads the template with the job's own credentials; nothing else may be refused
+    denied = [d for d in decisions(fleet) if role in d["principal"] and d["decision"] != "Allowed"
+              and not (d["action"] == "sts:AssumeRole" and re.search(
+                  r":role/cdk-hnb659fds-(deploy|file-publishing)-role-", d["resource"]))]
     assert denied == []
