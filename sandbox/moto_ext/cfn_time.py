@@ -26,6 +26,10 @@ from typing import Any
 from moto.cloudformation.models import CloudFormationBackend
 
 _lock = threading.Lock()
+# moto's CloudFormation is not safe for concurrent requests ("dictionary changed size during
+# iteration" when the CDK CLI creates stacks `--concurrency N` at once): stack operations and the
+# reads of the stacks' map take turns here. CloudFormation itself runs them in parallel.
+_stacks = threading.RLock()
 SETTINGS: dict[str, Any] = {"seconds_per_operation": 0.0, "fail_next_update": {}, "stalls": {}, "operations": 0,
                             "stall_on_read": 0.0}
 
@@ -67,17 +71,26 @@ def patch() -> None:
 
     def read_template(self, *args, **kwargs):
         _elapse(read=True)
-        return get_template(self, *args, **kwargs)
+        with _stacks:
+            return get_template(self, *args, **kwargs)
+
+    describe = CloudFormationBackend.describe_stacks
+
+    def describe_stacks(self, *args, **kwargs):
+        with _stacks:
+            return list(describe(self, *args, **kwargs))
 
     def create_stack(self, *args, **kwargs):
         _elapse()
-        return create(self, *args, **kwargs)
+        with _stacks:
+            return create(self, *args, **kwargs)
 
     def update_stack(self, name: str, *args, **kwargs):
         _elapse()
         reason = _failure(name)
         if reason is None:
-            return update(self, name, *args, **kwargs)
+            with _stacks:
+                return update(self, name, *args, **kwargs)
         stack = self.get_stack(name)
         stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
         stack._add_stack_event("UPDATE_FAILED", resource_status_reason=reason)
@@ -87,9 +100,11 @@ def patch() -> None:
 
     def delete_stack(self, *args, **kwargs):
         _elapse()
-        return delete(self, *args, **kwargs)
+        with _stacks:
+            return delete(self, *args, **kwargs)
 
     CloudFormationBackend.create_stack = create_stack
     CloudFormationBackend.update_stack = update_stack
     CloudFormationBackend.delete_stack = delete_stack
     CloudFormationBackend.get_template = read_template
+    CloudFormationBackend.describe_stacks = describe_stacks

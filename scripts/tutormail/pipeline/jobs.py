@@ -186,8 +186,11 @@ def plan_job(job: Job, before: Callable[[str], Path | None]) -> Report:
 
 
 def cdk_diff(job: Job, stacks: list[str]) -> str:
-    """One `cdk diff` of every stack to deploy (one process for the job)."""
-    command = [str(job.target.cdk), "diff", *stacks, "--app", str(job.target.cdk_out), "--no-notices"]
+    """One `cdk diff` of every stack to deploy (one process for the job), templates against the deployed
+    ones through the bootstrap lookup role, the one the plan role may assume: a change-set diff would
+    need the deploy role (https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-diff.html)."""
+    command = [str(job.target.cdk), "diff", *stacks, "--app", str(job.target.cdk_out), "--method", "template",
+               "--no-notices"]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     path = job.artifacts / "diff.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
