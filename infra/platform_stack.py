@@ -9,6 +9,7 @@ from tutormail.aws import permissions
 from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
 from tutormail.names import EVENT_LOG_GROUP, PREFIX
+from tutormail.pipeline.credentials import AUDIENCE, SESSION_SECONDS
 from tutormail.plan.build import stack_name
 
 from .progress_table import ProgressTable
@@ -90,23 +91,30 @@ class PlatformStack(Stack):
         https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html"""
         github = platform.github
         provider_arn = self._github_provider(github.oidc_provider)
+        # The plan job's reads only (out-of-date, preflight, plan-changes, the offboarding dry run),
+        # from the same table as the operator's policy: never a write, never a secret's value.
         read_only = iam.ManagedPolicy(
             self, "PlanPolicy", managed_policy_name="tutormail-plan",
-            description="tutormail plan and cdk diff: reads only",
+            description="tutormail pipeline plan and cdk diff: reads only",
             statements=[iam.PolicyStatement(sid="CdkLookupRole", actions=["sts:AssumeRole"], resources=[lookup_role]),
                         *(iam.PolicyStatement(sid=f"Read{n}", actions=actions, resources=[self._resources[kind]])
                           for n, (kind, actions) in enumerate(permissions.actions_by_resource(
-                              permissions.read_only()).items()))])
+                              permissions.read_only(permissions.job_rows("plan"))).items()))])
         self._acknowledge_wildcards(read_only, platform)
+        # GitHub puts the job's environment in `sub` when it has one, else the pull_request event or
+        # the ref (https://docs.github.com/en/actions/reference/security/oidc): one role per subject.
         subjects = {"Plan": ("pull_request", [read_only]),
                     "Deploy": (f"environment:{github.environment}", [self.deploy_policy, self.operator_policy]),
+                    "Offboard": (f"environment:{github.offboarding_environment}", [self.operator_policy]),
                     "Watch": (f"ref:refs/heads/{github.branch}", [self.operator_policy])}
         for name, (subject, policies) in subjects.items():
+            # The pipeline renews its session before each stack operation (tutormail/pipeline/credentials.py)
+            # and asks for exactly this long.
             role = iam.Role(self, f"{name}Role", role_name=f"tutormail-ci-{name.lower()}",
                             description=f"GitHub Actions {name.lower()} job of {github.repository}",
-                            managed_policies=policies, max_session_duration=Duration.hours(1),
+                            managed_policies=policies, max_session_duration=Duration.seconds(SESSION_SECONDS),
                             assumed_by=iam.FederatedPrincipal(provider_arn, {"StringEquals": {
-                                f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
+                                f"{GITHUB_ISSUER}:aud": AUDIENCE,
                                 f"{GITHUB_ISSUER}:sub": f"repo:{github.repository}:{subject}"}},
                                 "sts:AssumeRoleWithWebIdentity"))
             CfnOutput(self, f"{name}RoleArn", value=role.role_arn,
@@ -122,7 +130,7 @@ class PlatformStack(Stack):
         if how == "existing":
             return f"arn:{self.partition}:iam::{self.account}:oidc-provider/{GITHUB_ISSUER}"
         return iam.CfnOIDCProvider(self, "GitHubOidc", url=f"https://{GITHUB_ISSUER}",
-                                   client_id_list=["sts.amazonaws.com"]).attr_arn
+                                   client_id_list=[AUDIENCE]).attr_arn
 
     @staticmethod
     def _acknowledge_wildcards(policy: iam.ManagedPolicy, platform: Platform) -> None:

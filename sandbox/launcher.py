@@ -153,6 +153,8 @@ def up(state_dir: Path, institutions_dir: Path, hosted_zones: Mapping[str, Zone]
         "TUTORMAIL_CLOCK_FILE": str(config.clock_file),
         "TUTORMAIL_SANDBOX_URL": config.base_url,
         "TUTORMAIL_SANDBOX_STATE": str(state_dir),
+        # moto's change sets do not survive a second deploy of a stack: the pipeline deploys directly
+        "TUTORMAIL_CDK_METHOD": "direct",
     }
     (state_dir / "env.json").write_text(json.dumps(exports, indent=2, sort_keys=True))
     return exports
@@ -277,6 +279,20 @@ def _sandbox_request(state_dir: Path, path: str, body: dict | None = None) -> di
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         raise RuntimeError(json.loads(exc.read() or b"{}").get("error", str(exc))) from exc
+
+
+def github_job(state_dir: Path, claims: dict) -> dict[str, str]:
+    """The variables GitHub gives a job with `id-token: write`, for a job with these claims (its
+    `sub` ...): the pipeline fetches its OIDC tokens from the sandbox's issuer with them."""
+    token = _sandbox_request(state_dir, "/_sandbox/oidc/jobs", {"claims": claims})["request_token"]
+    return {"ACTIONS_ID_TOKEN_REQUEST_URL": read_env(state_dir)["TUTORMAIL_SANDBOX_URL"] + "/_sandbox/oidc/token",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": token}
+
+
+def cloudformation(state_dir: Path, **settings) -> dict:
+    """How long each stack operation takes on the sandbox clock, and stacks whose next update fails
+    (sandbox/moto_ext/cfn_time.py)."""
+    return _sandbox_request(state_dir, "/_sandbox/cloudformation", settings)
 
 
 def account(state_dir: Path, **changes) -> dict:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from . import limits
 from .config import SandboxConfig
-from .iam import cfn_iam, enforce
+from .iam import cfn_iam, enforce, web_identity
 from .moto_ext import install
 
 install()  # before moto parses any template
@@ -31,7 +31,7 @@ from moto.route53.models import route53_backends  # noqa: E402
 from moto.secretsmanager.models import secretsmanager_backends  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from .moto_ext import ses_account  # noqa: E402
+from .moto_ext import cfn_time, ses_account  # noqa: E402
 from .moto_ext.ses_lifecycle import CLOCK, find_identity  # noqa: E402
 from .smtp import start_smtp  # noqa: E402
 
@@ -136,7 +136,29 @@ class SandboxApp:
                 "tokens": identity.tokens, "links_sent": identity.links_sent})
         if path == "/_sandbox/account":
             return _account(environ, start_response)
+        if path.startswith("/_sandbox/oidc/"):
+            return _oidc(path, environ, query, start_response)
+        if path == "/_sandbox/cloudformation" and environ["REQUEST_METHOD"] == "POST":
+            return _json(start_response, "200 OK", cfn_time.configure(_body(environ)))
         return _json(start_response, "404 Not Found", {"error": f"unknown {path}"})
+
+
+def _body(environ) -> dict:
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    return json.loads(environ["wsgi.input"].read(size) or b"{}")
+
+
+def _oidc(path: str, environ, query: dict, start_response) -> list[bytes]:
+    """GitHub's side of OIDC (sandbox/iam/web_identity.py): jobs a test registers, and their tokens."""
+    if path == "/_sandbox/oidc/jobs" and environ["REQUEST_METHOD"] == "POST":
+        return _json(start_response, "200 OK", {"request_token": web_identity.register_job(_body(environ)["claims"])})
+    if path == "/_sandbox/oidc/token":
+        bearer = environ.get("HTTP_AUTHORIZATION", "").partition(" ")[2]
+        token = web_identity.issue(bearer, query.get("audience", ""), CLOCK.now())
+        if token is None:
+            return _json(start_response, "401 Unauthorized", {"message": "Bad credentials"})
+        return _json(start_response, "200 OK", {"value": token})
+    return _json(start_response, "404 Not Found", {"error": f"unknown {path}"})
 
 
 def _account(environ, start_response) -> list[bytes]:

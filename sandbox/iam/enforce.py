@@ -14,17 +14,22 @@ from __future__ import annotations
 import json
 import re
 import threading
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 from xml.etree import ElementTree
 
 from moto import settings
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.iam import access_control
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import Policy
+from moto.utilities.utils import get_partition
 
 from ..config import SandboxConfig
+from ..moto_ext.ses_lifecycle import CLOCK
+from . import web_identity
 from .evaluator import ALLOWED, EVALUATOR
 
 # S3 operations moto names by their API name where IAM has another action.
@@ -278,14 +283,33 @@ def _is_json(request: access_control.IAMRequestBase) -> bool:
     return "x-amz-target" in headers or urlparse(request._path).path.startswith("/v2/")
 
 
+def _session_expired(request: access_control.IAMRequestBase) -> bool:
+    """A role session past its Expiration on the sandbox clock (every call refuses it, even
+    GetCallerIdentity)."""
+    if not isinstance(request._access_key, access_control.AssumedRoleAccessKey):
+        return False
+    from moto.sts.models import sts_backends
+
+    session = sts_backends[request.account_id][get_partition(request._region)].get_assumed_role_from_access_key(
+        request._access_key._access_key_id)
+    return session is not None and web_identity.sandbox_now(CLOCK) >= session.expiration
+
+
 def check_action_permitted(self: access_control.IAMRequestBase, resource: str) -> None:
     config = SandboxConfig.from_env()
     action = iam_action(self._action)
+    if _session_expired(self):
+        message = "The security token included in the request is expired"
+        if _is_json(self):
+            raise web_identity.JsonError("ExpiredTokenException", message)
+        raise web_identity.StsError("ExpiredToken", message)
     # "No permissions are required to perform this operation", even under an explicit deny:
     # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
     if action == "sts:GetCallerIdentity":
         return
     params = _params(self)
+    if action == "sts:AssumeRole":
+        web_identity.check_duration(isinstance(self._access_key, access_control.AssumedRoleAccessKey), params)
     resources = [resource] if resource != "*" and resource.startswith("arn:") else resources_of(
         config, action, self._path, params)
     checks = [(action, r) for r in resources]
@@ -330,6 +354,50 @@ def _create_aws_request(self: access_control.IAMRequestBase):
     return request
 
 
+def _record(principal: str, action: str, resource: str, decision: str, errors: str = "") -> None:
+    with _decisions_lock:
+        DECISIONS.append({"principal": principal, "action": action, "resource": resource, "decision": decision,
+                          "errors": errors})
+
+
+def _decide_web_identity(config: SandboxConfig, principal: str, role_arn: str, trust: Any,
+                         context: dict[str, str]) -> str:
+    answer = EVALUATOR.decide(action="sts:AssumeRoleWithWebIdentity", principal=principal, resource=role_arn,
+                              account=config.account, policies=[], context=context,
+                              resource_policy=policy_document(trust) if trust else None)
+    decision = answer.get("decision", "Error")
+    _record(principal, "sts:AssumeRoleWithWebIdentity", role_arn, decision, json.dumps(answer.get("errors", "")))
+    return decision
+
+
+_moto_authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+def _authenticate(self, iam_request_cls: type, resource: str = "*") -> None:
+    """AssumeRoleWithWebIdentity is not signed: the token and the role's trust decide (web_identity.py)."""
+    if self._get_action() == "AssumeRoleWithWebIdentity" and "Authorization" not in self.headers:
+        from moto.iam.models import iam_backends
+
+        config = SandboxConfig.from_env()
+        params = {key: self._get_param(key) for key in ("WebIdentityToken", "RoleArn", "DurationSeconds")}
+        web_identity.authorise(params, iam_backends[config.account][config.partition], CLOCK.now(),
+                               lambda *args: _decide_web_identity(config, *args))
+        return
+    _moto_authenticate(self, iam_request_cls, resource)
+
+
+def _sessions_on_the_sandbox_clock() -> None:
+    from moto.sts.models import STSBackend
+
+    assume_role = STSBackend.assume_role
+
+    def assume(self, **kwargs):
+        session = assume_role(self, **kwargs)
+        session.expiration = web_identity.sandbox_now(CLOCK) + timedelta(seconds=int(kwargs["duration"]))
+        return session
+    STSBackend.assume_role = assume
+
+
 def install() -> None:
     """Every request from the first one is authenticated (signature) and authorised (policies)."""
     # A tightening, not a loosening: moto's default is float("inf"), i.e. no request is ever checked
@@ -338,3 +406,5 @@ def install() -> None:
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     access_control.IAMRequestBase.check_action_permitted = check_action_permitted
     access_control.IAMRequestBase._create_aws_request = _create_aws_request
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate
+    _sessions_on_the_sandbox_clock()

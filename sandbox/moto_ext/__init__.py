@@ -13,7 +13,9 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
 - a resource that fails (an SES identity that already exists) rolls the stack back as
   CloudFormation does, keeping what DeletionPolicy keeps (cfn_rollback.py);
 - SES v2 GetAccount answers from the account's state (SES sandbox or production access, sending,
-  enforcement, quota), which the SMTP stand-in enforces.
+  enforcement, quota), which the SMTP stand-in enforces;
+- on a test's request, stack operations move the sandbox clock and a stack's next update fails
+  (cfn_time.py).
 The CDK CLI deploys to the sandbox with `--method direct`: moto's change sets do not survive a
 second deploy of the same stack.
 """
@@ -31,7 +33,7 @@ def install() -> None:
                            "re-check every extension against the new version before changing the pin")
     # Imported for their effect: moto builds its CloudFormation type map from the direct
     # subclasses of CloudFormationModel the first time a stack is parsed.
-    from . import cfn_fixes, cfn_models, cfn_rollback, ses_account, ses_lifecycle
+    from . import cfn_fixes, cfn_models, cfn_rollback, cfn_time, ses_account, ses_lifecycle
     from . import reputation as reputation_ext  # issue 14: sending switch, CloudWatch alarms
 
     ses_lifecycle.patch_backends()
@@ -41,3 +43,4 @@ def install() -> None:
     ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
     cfn_rollback.patch_create_and_delete()
     reputation_ext.patch()
+    cfn_time.patch()

@@ -127,6 +127,8 @@ class Runtime:
     smtp_endpoint: tuple[str, int] | None = None  # None: the region's SES endpoint
     smtp_ca_bundle: Path | None = None  # None: the system's CA certificates
     clock: Clock = field(default_factory=Clock)
+    clock_file: Path | None = None  # the sandbox's: a long run (the pipeline) follows it as it moves
+    cdk_method: str | None = None  # `cdk deploy --method` of the pipeline; None: the CLI's default
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Runtime:
@@ -147,9 +149,19 @@ class Runtime:
             dns=DnsEndpoints(resolver=resolver, direct_port=value("TUTORMAIL_DNS_PORT", parse_port) or 53),
             smtp_endpoint=value("TUTORMAIL_SMTP_ENDPOINT", parse_host_port),
             smtp_ca_bundle=value("TUTORMAIL_SMTP_CA_BUNDLE", ca_bundle),
-            clock=Clock(offset or timedelta(0)))
+            clock=Clock(offset or timedelta(0)),
+            clock_file=value("TUTORMAIL_CLOCK_FILE", Path),
+            cdk_method=value("TUTORMAIL_CDK_METHOD", cdk_method))
 
 
 # Every variable the CLI reads, for README and the table-driven test.
 VARIABLES = ("AWS_ENDPOINT_URL", "TUTORMAIL_INSTITUTIONS", "TUTORMAIL_RESOLVER", "TUTORMAIL_DNS_PORT",
-             "TUTORMAIL_SMTP_ENDPOINT", "TUTORMAIL_SMTP_CA_BUNDLE", "TUTORMAIL_CLOCK_FILE")
+             "TUTORMAIL_SMTP_ENDPOINT", "TUTORMAIL_SMTP_CA_BUNDLE", "TUTORMAIL_CLOCK_FILE", "TUTORMAIL_CDK_METHOD")
+CDK_METHODS = ("change-set", "direct", "prepare-change-set")
+
+
+def cdk_method(text: str) -> str:
+    """How `cdk deploy` updates a stack (https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-deploy.html)."""
+    if text not in CDK_METHODS:
+        raise ValueError(f"{text!r} is not one of {', '.join(CDK_METHODS)}")
+    return text

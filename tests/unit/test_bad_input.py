@@ -55,6 +55,7 @@ BAD_VARIABLES = [
     ("TUTORMAIL_CLOCK_FILE", "{tmp}/clock-text"),
     ("TUTORMAIL_CLOCK_FILE", "{tmp}/clock-huge"),
     ("TUTORMAIL_CLOCK_FILE", "{tmp}/binary"),
+    ("TUTORMAIL_CDK_METHOD", "changeset"),
 ]
 
 

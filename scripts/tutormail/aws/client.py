@@ -6,6 +6,7 @@ the sandbox.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,8 +32,25 @@ class ServiceError(TutormailError):
     exit_code = Exit.SERVICE_ERROR
 
 
+# A long run (the pipeline, one process for a whole fleet) keeps one client per service and set of
+# credentials instead of building one per institution (a boto3 session and its service model each
+# time): renewed credentials in the environment make new clients.
+_REUSED: dict[tuple[str, ...], Any] | None = None
+
+
+def reuse_clients() -> None:
+    global _REUSED
+    _REUSED = {} if _REUSED is None else _REUSED
+
+
 def client(service: str, region: str) -> Any:
-    return boto3.session.Session().client(service, region_name=region, config=RETRIES)
+    if _REUSED is None:
+        return boto3.session.Session().client(service, region_name=region, config=RETRIES)
+    key = (service, region, *(os.environ.get(name, "") for name in (
+        "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")))
+    if key not in _REUSED:
+        _REUSED[key] = boto3.session.Session().client(service, region_name=region, config=RETRIES)
+    return _REUSED[key]
 
 
 def call(what: str, fn: Callable[..., T], **kwargs: Any) -> T:

@@ -181,8 +181,19 @@ def actions_by_resource(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> dict[str, 
     return {kind: sorted(actions) for kind, actions in sorted(grouped.items())}
 
 
+# The commands each CI job runs (`tutormail pipeline JOB`, tutormail/pipeline/jobs.py); the plan job's
+# role gets their reads only (offboard runs there as a dry run).
+JOB_COMMANDS = {"plan": ("out-of-date", "preflight", "plan-changes", "offboard")}
+
+
+def job_rows(job: str) -> tuple[Grant, ...]:
+    return tuple(row for row in COMMAND_ACTIONS if row.command in JOB_COMMANDS[job])
+
+
 def read_only(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> tuple[Grant, ...]:
     """The rows that only read (the CI plan job's role), never a secret's value: a pull request's job
-    must not be able to read SMTP keys or TSIG keys."""
-    return tuple(row for row in rows if row.action.split(":", 1)[1].startswith(("Get", "List", "Describe"))
+    must not be able to read SMTP keys or TSIG keys. DynamoDB's Query and Scan read
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html)."""
+    return tuple(row for row in rows if row.action.split(":", 1)[1].startswith(("Get", "List", "Describe",
+                                                                                "Query", "Scan"))
                  and row.action != "secretsmanager:GetSecretValue")

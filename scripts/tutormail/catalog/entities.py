@@ -20,6 +20,7 @@ class GitHub:
     branch: str = "main"
     environment: str = "production"
     oidc_provider: str = "create"  # or "existing": the account's provider for GitHub's URL is used
+    offboarding_environment: str = "offboarding"  # the offboard and cleanup jobs'
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,9 @@ GITHUB = Shape((
           reason="may not contain a colon, *, ?, a backslash or a space"),
     Field("environment", "text", pattern=GITHUB_NAME_RE, default="production",
           reason="may not contain a colon, *, ?, a backslash or a space"),
+    Field("offboarding_environment", "text", pattern=GITHUB_NAME_RE, default="offboarding",
+          reason="may not contain a colon, *, ?, a backslash or a space",
+          description="the environment of the offboard and cleanup jobs (approved by a person)"),
     Field("oidc_provider", "text", choices=("create", "existing"), default="create",
           description="create: TutorMail-Platform creates GitHub's OIDC provider; existing: the account already "
           "has it (IAM holds one provider per URL) and the roles trust that one"),

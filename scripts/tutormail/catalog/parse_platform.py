@@ -62,10 +62,11 @@ def _github(doc: CommentedMap, chk: Checker) -> GitHub | None:
     repository = chk.text(node, GITHUB.get("repository"), "github")
     branch = chk.text(node, GITHUB.get("branch"), "github")
     environment = chk.text(node, GITHUB.get("environment"), "github")
+    offboarding = chk.text(node, GITHUB.get("offboarding_environment"), "github")
     provider = chk.text(node, GITHUB.get("oidc_provider"), "github")
-    if not (repository and branch and environment and provider):
+    if not (repository and branch and environment and offboarding and provider):
         return None
-    return GitHub(repository, branch, environment, provider)
+    return GitHub(repository, branch, environment, oidc_provider=provider, offboarding_environment=offboarding)
 
 
 def parse_platform(path: Path) -> tuple[Platform | None, list]:

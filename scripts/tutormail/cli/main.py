@@ -14,7 +14,7 @@ from tutormail import __version__
 from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import arguments, commands, lifecycle_commands, preflight, status_html
+from tutormail.cli import arguments, commands, lifecycle_commands, pipeline, preflight, status_html
 from tutormail.cli import reputation as reputation_cli
 from tutormail.cli.output import emit_json, table
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     dmarc.add_argument("domain", type=arguments.domain)
     reputation_cli.register(add)
     lifecycle_commands.register(add)
+    pipeline.register(add)
     return parser
 
 

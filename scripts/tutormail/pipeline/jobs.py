@@ -1,0 +1,308 @@
+"""The CI jobs as library calls: plan, deploy, offboard, cleanup, watch. One process per job; only
+the CDK CLI is started (a deploy wave, a diff), never one process per institution.
+
+Each job fills a `Report`; the CLI writes it as JSON and Markdown. An institution that fails is
+reported and the others go on; the job's exit code is the worst outcome (exitcodes.worst).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tutormail.aws import client as aws
+from tutormail.aws.progress_tags import Progress
+from tutormail.aws.ses import Ses
+from tutormail.catalog.model import Catalog, load_catalog
+from tutormail.cenario1.publishing import PublishOptions, publish_institution
+from tutormail.cenario1.records import as_zone, domain_records
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.exitcodes import Exit, TutormailError, worst
+from tutormail.fleet.drift import add_drift
+from tutormail.fleet.status import status_with_health
+from tutormail.lifecycle import cleanup, offboard
+from tutormail.lifecycle.changes import deployed_state, key_problems
+from tutormail.lifecycle.out_of_date import STACK_PREFIX, assembly_hashes, compare, deployed_stacks
+from tutormail.lifecycle.out_of_date import Report as OutOfDate
+from tutormail.pipeline import deploy as waves
+from tutormail.pipeline.report import DEPLOYED, FAILED, REFUSED, UP_TO_DATE, Report
+from tutormail.plan.build import PLATFORM_STACK, InstitutionPlan, build_plan
+from tutormail.preflight import check as preflight
+from tutormail.runtime import Runtime
+from tutormail.tutor_setup.handoff import write_handoff
+from tutormail.verification.verify import VerifyOptions, verify_and_drift
+
+log = logging.getLogger("tutormail")
+# Reads and checks between stack operations are short; credentials must outlive them too.
+READS = timedelta(minutes=10)
+ARTIFACTS = Path("pipeline-artifacts")
+
+
+@dataclass
+class Job:
+    catalog: Catalog
+    runtime: Runtime
+    credentials: Any
+    artifacts: Path = ARTIFACTS
+    target: waves.Target | None = None
+    concurrency: int = waves.CONCURRENCY
+    operation: timedelta = waves.STACK_OPERATION
+    report: Report = field(default_factory=lambda: Report("job"))
+    runner: Callable[[list[str], Path], int] = waves.run_cdk  # the CDK CLI (a stand-in in bench/pipeline.py)
+
+    @property
+    def region(self) -> str:
+        return self.catalog.platform.region
+
+    def plan(self, slug: str) -> InstitutionPlan:
+        return build_plan(self.catalog.institutions[slug], self.catalog.platform)
+
+
+def _slug(stack: str) -> str:
+    return stack[len(STACK_PREFIX):]
+
+
+def out_of_date(job: Job) -> OutOfDate:
+    job.credentials.ensure(READS)
+    wanted = assembly_hashes(job.target.cdk_out)
+    return compare(list(job.catalog.institutions), wanted, deployed_stacks(aws.client("cloudformation", job.region)))
+
+
+# --- checks that can refuse a stack: preflight (what is in the way) and plan-changes (the SMTP key) ------
+
+def refusals(job: Job, slugs: list[str]) -> dict[str, list[str]]:
+    """Why each institution may not be deployed now (empty: it may). A check that could not run
+    refuses too: deploying past an unread conflict is what the checks exist to prevent."""
+    job.credentials.ensure(READS)
+    plans = [job.plan(slug) for slug in slugs]
+    if not plans:
+        return {}
+    cfn = aws.client("cloudformation", job.region)
+    data, _ = preflight.run(plans, Ses(job.catalog.platform), cfn, aws.client("route53", job.region),
+                            job.runtime.dns)
+    found = {r["institution"]: [f"preflight: {c}" for c in r["conflicts"]]
+             + ([f"preflight could not run: {r['error']}"] if "error" in r else []) for r in data["institutions"]}
+    for plan in plans:
+        try:
+            found[plan.slug] += [f"plan-changes: {p}" for p in key_problems(plan, deployed_state(cfn, plan.stack_name))]
+        except aws.ServiceError as exc:
+            found[plan.slug].append(f"plan-changes could not run: {exc}")
+    return found
+
+
+# --- after a deploy: records, handoff, verification, in one pass --------------------------------------
+
+def _after_deploy(job: Job, slugs: list[str]) -> None:
+    job.credentials.ensure(READS)
+    ses, lookups = Ses(job.catalog.platform), DmarcLookups(job.runtime.dns)
+    deadline = time.monotonic() + 60
+    for slug in slugs:
+        plan = job.plan(slug)
+        steps: list[tuple[str, Callable[[], Exit]]] = [
+            ("dns-publish", lambda p=plan: publish_institution(p, ses, job.runtime.dns, PublishOptions())[1]),
+            ("dns-records", lambda p=plan: _zone_file(job, p, ses)),
+            ("handoff", lambda p=plan: _handoff(job, p)),
+            ("verify", lambda p=plan: verify_and_drift(p, ses, Progress(p), job.runtime.clock, job.runtime.dns,
+                                                       VerifyOptions(), deadline, lookups=lookups)[1])]
+        for name, step in steps:
+            try:
+                job.report.step(plan.stack_name, name, step())
+            except TutormailError as exc:
+                job.report.step(plan.stack_name, name, exc.exit_code, str(exc))
+
+
+def _handoff(job: Job, plan: InstitutionPlan) -> Exit:
+    write_handoff(plan, job.artifacts / "handoff" / plan.slug)
+    return Exit.OK
+
+
+def _zone_file(job: Job, plan: InstitutionPlan, ses: Ses) -> Exit:
+    path = job.artifacts / "records" / f"{plan.slug}.zone"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(as_zone(domain_records(plan, ses)), encoding="utf-8")
+    return Exit.OK
+
+
+# --- deploy ----------------------------------------------------------------------------------------
+
+def deploy_job(job: Job) -> Report:
+    job.report = report = Report("deploy")
+    state = out_of_date(job)
+    for stack in state.up_to_date:
+        report.outcome(stack, UP_TO_DATE)
+    todo = {entry["stack"]: entry for entry in state.deploy}
+    refused = refusals(job, [_slug(s) for s in todo if s != PLATFORM_STACK])
+    for slug, why in refused.items():
+        if why:
+            report.outcome(STACK_PREFIX + slug, REFUSED, why, reason=todo[STACK_PREFIX + slug]["reason"])
+            del todo[STACK_PREFIX + slug]
+    # The platform first and alone: the institutions' stacks use what it holds.
+    ordered = [[todo.pop(PLATFORM_STACK)]] if PLATFORM_STACK in todo else []
+    ordered.append(list(todo.values()))
+    deployed: list[str] = []
+    for batch in ordered:
+        result = waves.deploy(job.target, batch, job.credentials, concurrency=job.concurrency,
+                              operation=job.operation, logs=job.artifacts / "logs", runner=job.runner)
+        reasons = {entry["stack"]: entry["reason"] for entry in batch}
+        for stack in result.deployed:
+            report.outcome(stack, DEPLOYED, reason=reasons[stack])
+        for stack, why in result.failed.items():
+            report.outcome(stack, FAILED, [why], reason=reasons[stack])
+        report.extra.setdefault("waves", []).extend(
+            {"stacks": len(w.stacks), "cdk_exit_code": w.exit_code} for w in result.waves)
+        deployed += result.deployed
+    slugs = sorted(_slug(s) for s in deployed if s != PLATFORM_STACK)
+    _after_deploy(job, slugs)
+    report.extra.update(deployed=slugs, offboard=state.offboard, credentials={
+        "renewals": len(job.credentials.renewals), "sessions_taken_at": list(job.credentials.renewals)})
+    return report
+
+
+# --- plan (pull requests): what the deploy would do, without changing anything --------------------------
+
+def plan_job(job: Job, before: Callable[[str], Path | None]) -> Report:
+    job.report = report = Report("plan")
+    state = out_of_date(job)
+    for stack in state.up_to_date:
+        report.outcome(stack, UP_TO_DATE)
+    slugs = [_slug(e["stack"]) for e in state.deploy if e["stack"] != PLATFORM_STACK]
+    refused = refusals(job, slugs)
+    for entry in state.deploy:
+        why = refused.get(_slug(entry["stack"]), [])
+        report.outcome(entry["stack"], REFUSED if why else "would deploy", why, reason=entry["reason"])
+    if state.deploy:
+        report.extra["diff"] = cdk_diff(job, [e["stack"] for e in state.deploy])
+    for slug in state.offboard:
+        _offboard_one(job, slug, before(slug), apply=False)
+    report.extra["offboard"] = state.offboard
+    return report
+
+
+def cdk_diff(job: Job, stacks: list[str]) -> str:
+    """One `cdk diff` of every stack to deploy (one process for the job), templates against the deployed
+    ones through the bootstrap lookup role, the one the plan role may assume: a change-set diff would
+    need the deploy role (https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-diff.html)."""
+    command = [str(job.target.cdk), "diff", *stacks, "--app", str(job.target.cdk_out), "--method", "template",
+               "--no-notices"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    path = job.artifacts / "diff.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(done.stdout + done.stderr, encoding="utf-8")
+    return str(path)
+
+
+# --- offboard and cleanup (environment `offboarding`) -----------------------------------------------
+
+def _offboard_one(job: Job, slug: str, directory: Path | None, apply: bool) -> None:
+    name = STACK_PREFIX + slug
+    if directory is None:
+        job.report.outcome(name, FAILED, [f"no commit in history deleted institutions/{slug}.yaml"])
+        return
+    job.credentials.ensure(READS + job.operation)  # DeleteStack and its waiter
+    steps: list[str] = []
+    try:
+        work = offboard.offboarding(load_catalog(directory), slug, apply, job.runtime.dns, job.runtime.clock)
+        record = offboard.run(work, lambda step, entry: steps.append(
+            f"{step}: {len(entry['removed'])} removed, {len(entry['left'])} left"))
+    except TutormailError as exc:
+        job.report.outcome(name, FAILED, [str(exc)], steps_done=steps)
+        return
+    job.report.outcome(name, "offboarded" if apply else "would offboard", [], steps_done=steps,
+                       finished=record.get("finished"))
+
+
+def offboard_job(job: Job, slugs: list[str], before: Callable[[str], Path | None]) -> Report:
+    job.report = Report("offboard")
+    for slug in slugs:
+        _offboard_one(job, slug, before(slug), apply=True)
+    return job.report
+
+
+def cleanup_job(job: Job, slugs: list[str], previous: Path | None) -> Report:
+    job.report = report = Report("cleanup")
+    for slug in slugs:
+        job.credentials.ensure(READS)
+        try:
+            items = cleanup.run(cleanup.cleanup_job(job.catalog, slug, True, job.runtime.dns, previous))
+        except TutormailError as exc:
+            report.outcome(slug, FAILED, [str(exc)])
+            continue
+        code = cleanup.outcome(items)
+        report.outcome(slug, "cleaned" if code == Exit.OK else REFUSED,
+                       [f"{i.action}: {i.kind} {i.name} ({i.reason})" for i in items if i.action == cleanup.PERSON],
+                       items=[i.as_dict() for i in items])
+    return report
+
+
+# --- watch (schedule): links re-sent, status and drift of every institution, in batched reads ---------
+
+def watch_job(job: Job) -> Report:
+    job.report = report = Report("watch")
+    job.credentials.ensure(READS)
+    ses, lookups = Ses(job.catalog.platform), DmarcLookups(job.runtime.dns)
+    deadline = time.monotonic() + 60
+    for slug in job.catalog.institutions:
+        plan = job.plan(slug)
+        try:
+            entries, code, _ = verify_and_drift(plan, ses, Progress(plan), job.runtime.clock, job.runtime.dns,
+                                                VerifyOptions(auto_resend=True), deadline, lookups=lookups)
+        except TutormailError as exc:
+            report.outcome(slug, FAILED, [str(exc)])
+            continue
+        report.outcome(slug, {Exit.OK: "verified", Exit.PENDING: "pending"}.get(code, FAILED),
+                       [f"{e['identity']}: {e['state']}" for e in entries if code not in (Exit.OK, Exit.PENDING)])
+    rows, code, _ = status_with_health(job.catalog, ses, aws.client("secretsmanager", job.region),
+                                       job.runtime.clock, endpoints=job.runtime.dns)
+    code = worst([code, add_drift(job.catalog, rows, ses, job.runtime.dns, job.runtime.clock, checked=True)])
+    drift = sorted({f"{r['institution']} {r['address']}: {d}" for r in rows for d in r.get("drift") or []})
+    report.extra.update(status_exit_code=int(code), drift=drift)
+    if drift:
+        report.codes.append(Exit.ACTION_NEEDED)
+    return report
+
+
+# --- where a deleted institution's file is: the tree before the commit that deleted it ------------------
+
+def deleted_files(institutions: Path, git: str = "git") -> Callable[[str], Path | None]:
+    """slug -> a directory holding the institution files as they were just before its file was
+    deleted (one `git log` for all, one `git archive` per deleting commit)."""
+    log_text = subprocess.run([git, "log", "--diff-filter=D", "--name-only", "--format=commit %H", "--",
+                               str(institutions)], capture_output=True, text=True, check=False).stdout
+    deleted: dict[str, str] = {}
+    commit = ""
+    for line in log_text.splitlines():
+        if line.startswith("commit "):
+            commit = line.split()[1]
+        elif line.endswith((".yaml", ".yml")):
+            deleted.setdefault(Path(line).stem, commit)  # the newest deletion
+    trees: dict[str, Path | None] = {}
+
+    def before(slug: str) -> Path | None:
+        commit = deleted.get(slug)
+        if commit is None:
+            return None
+        if commit not in trees:
+            trees[commit] = tree_at(f"{commit}^", institutions, git)
+        return trees[commit]
+    return before
+
+
+def tree_at(ref: str | None, institutions: Path, git: str = "git") -> Path | None:
+    """The institutions directory as it was at `ref` (one `git archive`); None without a ref, or for
+    GitHub's all-zeros `before` of a branch's first push."""
+    if not ref or set(ref) == {"0"}:
+        return None
+    archive = subprocess.run([git, "archive", ref, str(institutions)], capture_output=True, check=False)
+    if archive.returncode != 0:
+        log.warning("%s: no institution files at %s (%s)", institutions, ref, archive.stderr.decode().strip())
+        return None
+    target = Path(tempfile.mkdtemp(prefix="tutormail-before-"))
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / institutions

@@ -1,0 +1,190 @@
+"""`tutormail pipeline deploy` end to end on a sandbox of its own: about 30 small institutions
+provisioned exactly as the deploy job calls it (credentials from the job's OIDC token, assumed as the
+CI deploy role whose trust allows that job's `sub`), then a platform.yaml change that puts every stack
+out of date, deployed again with a refused institution (a preflight conflict), a failing one (an
+injected CloudFormation failure), and stack operations slow enough on the sandbox clock that the
+first session expires mid-run and is renewed. The report must say exactly what happened."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from aws_cdk import App
+from ruamel.yaml import YAML
+from tutormail.catalog.model import load_catalog
+from tutormail.lifecycle.out_of_date import assembly_hashes
+
+from infra.app_builder import build_app
+from sandbox import launcher
+from tests.conftest import DEPLOY, cdk, cdk_context, run_cli
+from tests.factory import company, institution, to_yaml, write_institutions
+from tests.lifecycle.test_workflow import WORKFLOW, github_subject
+
+COUNT = 30
+ACCOUNT = "123456789012"
+DEPLOY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/tutormail-ci-deploy"
+REFUSED, FAILING = "escola-07", "escola-13"
+OUTSIDE = "contato@fora07.example.com.br"  # an identity made in SES outside the stack: preflight's conflict
+
+
+def slug(n: int) -> str:
+    return f"escola-{n:02d}"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    directory = write_institutions(root / "institutions", {slug(n): institution(f"Escola {n:02d}", slug=slug(n))
+                                                          for n in range(1, COUNT + 1)})
+    state = root / "sandbox"
+    exports = launcher.up(state, directory)
+    try:
+        yield {"root": root, "institutions": directory, "state": state, "admin": exports}
+    finally:
+        launcher.down(state)
+
+
+def synth(directory: Path, out: Path) -> Path:
+    """What the deploy job's `cdk synth` step writes (in process: the CDK CLI would take minutes)."""
+    app = App(outdir=str(out), context=cdk_context())
+    build_app(app, load_catalog(directory), nag=False)  # cdk-nag's findings are tests/infra's
+    app.synth()
+    return out
+
+
+def deploy_job_env(fleet, claims: dict) -> dict:
+    """A GitHub job's environment: no AWS keys, only its OIDC token endpoint."""
+    env = {k: v for k, v in fleet["admin"].items() if not k.startswith("AWS_") or k in (
+        "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")}
+    env.update({"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "",
+                "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                "TUTORMAIL_INSTITUTIONS": str(fleet["institutions"]),
+                "GITHUB_STEP_SUMMARY": str(fleet["root"] / "summary.md"),
+                "GITHUB_OUTPUT": str(fleet["root"] / "output.txt"),
+                **launcher.github_job(fleet["state"], claims)})
+    return env
+
+
+def run_deploy_job(fleet, env: dict, out: Path, artifacts: Path):
+    """The deploy job's pipeline step, as .github/workflows/institutions.yml has it."""
+    step = next(s["run"] for s in YAML(typ="safe").load(WORKFLOW.read_text())["jobs"]["deploy"]["steps"]
+                if "pipeline deploy" in s.get("run", ""))
+    # GitHub puts the repository variable's value in the expression; shlex splits as bash does
+    args = shlex.split(re.sub(r"\$\{\{ vars\.TUTORMAIL_DEPLOY_ROLE_ARN \}\}", DEPLOY_ROLE, step))[1:]
+    result = run_cli(*args, "--cdk-out", str(out), "--artifacts", str(artifacts), "--output", "json", env=env)
+    return result, json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+def test_thirty_institutions_then_a_change_to_every_stack(fleet):
+    admin, directory, root = fleet["admin"], fleet["institutions"], fleet["root"]
+    # Once, as an administrator would: CDK's bootstrap and the platform (it holds the CI roles).
+    first = synth(directory, root / "cdk.out.1")
+    platform_hash = assembly_hashes(first)["TutorMail-Platform"]
+    for args in (("bootstrap", launcher.bootstrap_target(directory)),
+                 (*DEPLOY, "TutorMail-Platform", "--exclusively", "--app", str(first),
+                  "--parameters", f"TutorMail-Platform:TemplateHash={platform_hash}")):
+        done = cdk(*args, env=admin)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+    github = load_catalog(directory, only=[]).platform.github
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    claims = {"sub": github_subject(workflow, "deploy", github.repository, github.branch),
+              "repository": github.repository, "environment": "production", "ref": f"refs/heads/{github.branch}"}
+    env = deploy_job_env(fleet, claims)
+
+    result, report = run_deploy_job(fleet, env, first, root / "artifacts.1")
+    assert result.returncode == 0, result.stderr[-4000:]
+    deployed = {e["name"] for e in report["entries"] if e["outcome"] == "deployed"}
+    assert deployed == {f"TutorMail-{slug(n)}" for n in range(1, COUNT + 1)}, report["counts"]
+    assert report["deployed"] == sorted(slug(n) for n in range(1, COUNT + 1))
+    assert (root / "artifacts.1" / "handoff" / slug(1)).is_dir()
+    assert f"deployed={','.join(report['deployed'])}" in (root / "output.txt").read_text()
+
+    # --- every template changes; one institution is refused, one fails, CloudFormation stalls twice ---
+    platform = directory / "platform.yaml"
+    platform.write_text(platform.read_text().replace("min_volume: 100", "min_volume: 150"))
+    (directory / f"{REFUSED}.yaml").write_text(to_yaml(institution("Escola 07", slug=REFUSED, companies=[
+        company("Escola 07", {"atendimento": OUTSIDE})])))
+    ses = boto3.client("sesv2", endpoint_url=admin["AWS_ENDPOINT_URL"], region_name=admin["AWS_REGION"],
+                       aws_access_key_id=admin["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=admin["AWS_SECRET_ACCESS_KEY"])
+    ses.create_email_identity(EmailIdentity=OUTSIDE)  # made by hand, outside any stack
+    second = synth(directory, root / "cdk.out.2")
+    launcher.cloudformation(fleet["state"], fail_next_update={f"TutorMail-{FAILING}": "Resource handler returned "
+                                                              "message: injected failure"},
+                            # 52 minutes while the checks read the templates: the run's first session has
+                            # 8 left, too few for a wave; 15 more at the 3rd update: it ends mid-wave
+                            stall_on_read=52 * 60, stalls={3: 15 * 60})
+    before = len(decisions(fleet))
+
+    result, report = run_deploy_job(fleet, deploy_job_env(fleet, claims), second, root / "artifacts.2")
+    assert result.returncode == 1, result.stderr[-4000:]
+    entries = {e["name"]: e for e in report["entries"]}
+    assert entries[f"TutorMail-{REFUSED}"]["outcome"] == "refused"
+    assert any(f"{OUTSIDE} exists in SES outside TutorMail-{REFUSED}" in why
+               for why in entries[f"TutorMail-{REFUSED}"]["why"]), entries[f"TutorMail-{REFUSED}"]
+    assert entries[f"TutorMail-{FAILING}"]["outcome"] == "failed"
+    assert "UPDATE_ROLLBACK_COMPLETE" in entries[f"TutorMail-{FAILING}"]["why"][0]
+    others = {f"TutorMail-{slug(n)}" for n in range(1, COUNT + 1)} - {f"TutorMail-{REFUSED}", f"TutorMail-{FAILING}"}
+    assert {name for name, e in entries.items() if e["outcome"] == "deployed"} - {"TutorMail-Platform"} == others
+    assert report["deployed"] == sorted(name.removeprefix("TutorMail-") for name in others)
+    for name in others:  # published, recorded, handed off, verified (still pending is not a failure)
+        assert set(entries[name]["steps"]) == {"dns-publish", "dns-records", "handoff", "verify"}
+        assert all(s["exit_code"] in (0, 3) for s in entries[name]["steps"].values()), entries[name]
+
+    # every stack was deployed once: one UpdateStack each, none for the refused one
+    updates = [re.search(r":stack/([^/]+)/", d["resource"]).group(1) for d in decisions(fleet)[before:]
+               if d["action"] == "cloudformation:UpdateStack" and d["decision"] == "Allowed"]
+    assert sorted(set(updates)) == sorted(updates) and set(updates) - {"TutorMail-Platform"} == others | {
+        f"TutorMail-{FAILING}"}
+    # the first session ran out during the run (the stall) and a new one was taken before the next operation
+    sessions = report["credentials"]["sessions_taken_at"]
+    assert len(sessions) >= 2 and report["credentials"]["renewals"] == len(sessions)
+    assert sandbox_now(fleet) > datetime.strptime(sessions[0], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=UTC) + timedelta(hours=1)
+    summary = (root / "summary.md").read_text()
+    assert f"| TutorMail-{REFUSED} | refused |" in summary and f"| TutorMail-{FAILING} | failed |" in summary
+
+
+def decisions(fleet) -> list[dict]:
+    return launcher._sandbox_request(fleet["state"], "/_sandbox/iam-decisions")["decisions"]
+
+
+def sandbox_now(fleet) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=float((fleet["state"] / "clock-offset").read_text() or 0))
+
+
+def job_command(name: str, variable: str, role: str) -> list[str]:
+    """A job's pipeline step as the workflow has it, the repository variable's value put in."""
+    step = next(s["run"] for s in YAML(typ="safe").load(WORKFLOW.read_text())["jobs"][name]["steps"]
+                if "pipeline" in s.get("run", ""))
+    step = step.replace(f"${{{{ vars.{variable} }}}}", f"arn:aws:iam::{ACCOUNT}:role/{role}")
+    step = re.sub(r"\$\{\{ (needs|github)\.[^}]+\}\}", "", step)  # what the runs before would give
+    return shlex.split(step)[1:]
+
+
+@pytest.mark.parametrize(("name", "variable", "role", "expected"), [
+    ("plan", "TUTORMAIL_PLAN_ROLE_ARN", "tutormail-ci-plan", {"would deploy", "up to date", "refused"}),
+    ("watch", "TUTORMAIL_OPERATOR_ROLE_ARN", "tutormail-ci-watch", {"pending", "verified"}),
+])
+def test_the_other_jobs_run_as_their_roles(fleet, name, variable, role, expected):
+    """Each job's command, with a token of that job's `sub`, as the role it assumes: the role can do
+    all the job runs (an AccessDenied would fail it with exit 4)."""
+    github = load_catalog(fleet["institutions"], only=[]).platform.github
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    env = deploy_job_env(fleet, {"sub": github_subject(workflow, name, github.repository, github.branch)})
+    out = fleet["root"] / "cdk.out.2"
+    result = run_cli(*job_command(name, variable, role), "--cdk-out", str(out), "--artifacts",
+                     str(fleet["root"] / f"artifacts.{name}"), "--output", "json", env=env)
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert {e["outcome"] for e in report["entries"]} <= expected, report["counts"]
+    assert "AccessDenied" not in result.stdout + result.stderr
+    denied = [d for d in decisions(fleet) if role in d["principal"] and d["decision"] != "Allowed"]
+    assert denied == []

@@ -1,0 +1,127 @@
+"""The pipeline's cores without AWS: waves sized to a session, credentials renewed before an operation
+they would not outlive, the report's exit code and summary."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tutormail.clock import FixedClock
+from tutormail.exitcodes import Exit
+from tutormail.pipeline import credentials, deploy
+from tutormail.pipeline.credentials import MARGIN, CredentialsError, WebIdentity
+from tutormail.pipeline.report import DEPLOYED, FAILED, REFUSED, Report, markdown
+
+
+class FakeSts:
+    """AssumeRoleWithWebIdentity answering a session of `duration` from the clock's now."""
+
+    def __init__(self, clock, duration: int):
+        self.clock, self.duration, self.tokens = clock, duration, []
+
+    def assume_role_with_web_identity(self, **kwargs):
+        self.tokens.append(kwargs["WebIdentityToken"])
+        return {"Credentials": {"AccessKeyId": f"ASIAFAKE{len(self.tokens)}", "SecretAccessKey": "fake-secret",
+                                "SessionToken": f"fake-token-{len(self.tokens)}",
+                                "Expiration": self.clock.now() + timedelta(seconds=min(self.duration,
+                                                                                       kwargs["DurationSeconds"]))}}
+
+
+@pytest.fixture
+def session(monkeypatch):
+    clock = FixedClock()
+    sts = FakeSts(clock, 3600)
+    monkeypatch.setattr(credentials.boto3.session.Session, "client", lambda self, *a, **k: sts)
+    environ: dict[str, str] = {}
+    tokens = iter(f"jwt-{n}" for n in range(100))
+    return clock, sts, environ, WebIdentity("arn:aws:iam::123456789012:role/tutormail-ci-deploy", "us-east-1", clock,
+                                            lambda: next(tokens), environ)
+
+
+def test_a_session_is_renewed_with_a_fresh_token_only_when_the_next_operation_would_outlive_it(session):
+    clock, sts, environ, creds = session
+    creds.ensure(timedelta(minutes=30))
+    assert sts.tokens == ["jwt-0"] and environ["AWS_SESSION_TOKEN"] == "fake-token-1"
+    clock.advance(minutes=20)
+    creds.ensure(timedelta(minutes=30))  # 40 min left >= 30 + margin
+    assert len(sts.tokens) == 1
+    clock.advance(minutes=10)
+    creds.ensure(timedelta(minutes=30))  # 30 min left < 30 + margin: a new token, a new session
+    assert sts.tokens == ["jwt-0", "jwt-1"] and environ["AWS_SESSION_TOKEN"] == "fake-token-2"
+    assert creds.remaining() == timedelta(hours=1) and len(creds.renewals) == 2
+
+
+def test_an_operation_longer_than_a_session_is_refused_before_it_starts(session):
+    _, sts, _, creds = session
+    with pytest.raises(CredentialsError, match="cannot fit"):
+        creds.ensure(timedelta(hours=1) - MARGIN + timedelta(seconds=1))
+    assert sts.tokens == []
+
+
+def test_a_session_shorter_than_asked_is_refused(session):
+    _, sts, _, creds = session
+    sts.duration = 900  # the role allows less than the pipeline asks for
+    with pytest.raises(CredentialsError, match="too short"):
+        creds.ensure(timedelta(minutes=30))
+
+
+def test_waves_carry_what_one_session_can():
+    stacks = [f"TutorMail-s{n}" for n in range(1000)]
+    found = deploy.waves(stacks, 40, timedelta(minutes=5), timedelta(minutes=55))
+    assert [len(w) for w in found] == [440, 440, 120] and [s for w in found for s in w] == stacks
+    for wave in found:
+        assert deploy.wave_time(len(wave), 40, timedelta(minutes=5)) <= timedelta(minutes=55)
+    assert [len(w) for w in deploy.waves(stacks[:3], 10, timedelta(hours=2), timedelta(minutes=55))] == [3]
+
+
+class Credentials:
+    def __init__(self):
+        self.asked: list[timedelta] = []
+        self.renewals: list[str] = []
+
+    def lifetime(self):
+        return timedelta(minutes=55)
+
+    def ensure(self, needed):
+        self.asked.append(needed)
+
+
+def test_deploy_asks_for_credentials_before_each_wave_and_retries_what_cdk_did_not_start(monkeypatch, tmp_path):
+    todo = [{"stack": f"TutorMail-s{n}", "template_hash": f"h{n}", "parameter": f"TutorMail-s{n}:TemplateHash=h{n}"}
+            for n in range(5)]
+    state: dict[str, tuple[str, str]] = {}
+
+    def runner(command, log_file):
+        started = command[2:command.index("--app")][:3]
+        for stack in started:  # the first of a wave fails, the CLI then starts no more
+            n = int(stack.rsplit("s", 1)[1])
+            state[stack] = ("UPDATE_ROLLBACK_COMPLETE", "old") if n == 0 else ("UPDATE_COMPLETE", f"h{n}")
+            if n == 0:
+                break
+        return 1 if "TutorMail-s0" in started else 0
+
+    from tutormail.lifecycle.out_of_date import Deployed
+    monkeypatch.setattr(deploy, "deployed_stacks", lambda cfn: {k: Deployed(k, s, h) for k, (s, h) in state.items()})
+    monkeypatch.setattr(deploy.aws, "client", lambda *a: None)
+    monkeypatch.setattr(deploy, "_why", lambda cfn, stack: "UPDATE_ROLLBACK_COMPLETE")
+    creds = Credentials()
+    result = deploy.deploy(deploy.Target("us-east-1", tmp_path), todo, creds, concurrency=2,
+                           operation=timedelta(minutes=5), logs=tmp_path, runner=runner)
+    assert sorted(result.deployed) == [f"TutorMail-s{n}" for n in range(1, 5)]
+    assert list(result.failed) == ["TutorMail-s0"] and "UPDATE_ROLLBACK_COMPLETE" in result.failed["TutorMail-s0"]
+    assert len(result.waves) == 3 and len(creds.asked) == 3  # credentials checked before every wave
+
+
+def test_the_report_says_what_happened_and_exits_1_for_a_refused_or_failed_institution():
+    report = Report("deploy")
+    report.outcome("TutorMail-a", DEPLOYED)
+    report.step("TutorMail-a", "verify", Exit.PENDING)
+    assert report.exit_code() == Exit.OK  # still pending is not a failure
+    report.outcome("TutorMail-b", REFUSED, ["preflight: x exists in SES outside TutorMail-b"])
+    report.outcome("TutorMail-c", FAILED, ["CloudFormation: UPDATE_ROLLBACK_COMPLETE"])
+    data = report.as_dict()
+    assert data["exit_code"] == 1 and data["counts"] == {"deployed": 1, "failed": 1, "refused": 1}
+    assert [e["name"] for e in data["entries"]] == ["TutorMail-a", "TutorMail-b", "TutorMail-c"]
+    text = markdown(data)
+    assert "| TutorMail-b | refused | preflight: x exists in SES outside TutorMail-b |" in text
+    assert "| TutorMail-a | deployed |  | verify pending |" in text
