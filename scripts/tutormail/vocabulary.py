@@ -25,3 +25,6 @@ class Provider(StrEnum):
     ROUTE53 = "route53"  # a Route 53 zone: the CDK stack
     RFC2136 = "rfc2136"  # a server we may update: `tutormail dns-publish`
     MANUAL = "manual"  # a person, from `tutormail dns-records`
+
+# The version of the keys of every `--output json` and report: stable, raised only when a key changes meaning.
+SCHEMA_VERSION = 1

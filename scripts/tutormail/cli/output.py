@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-SCHEMA_VERSION = 1
+from tutormail.vocabulary import SCHEMA_VERSION
 
 
 def emit_json(data: dict[str, Any], out: TextIO | None = None) -> None:

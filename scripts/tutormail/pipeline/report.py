@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutormail.cli.output import SCHEMA_VERSION
 from tutormail.exitcodes import Exit, worst
+from tutormail.vocabulary import SCHEMA_VERSION
 
 DEPLOYED, REFUSED, FAILED, UP_TO_DATE = "deployed", "refused", "failed", "up to date"
 # A refusal is a person's decision; a stack CloudFormation failed, too (its reason says what to fix).
