@@ -34,14 +34,14 @@ def test_an_existing_provider_is_trusted_and_never_created(tmp_path):
     app = synthesize(load_catalog(_platform(tmp_path, "  oidc_provider: existing\n"), only=[]))
     template = Template.from_stack(app.node.find_child("TutorMail-Platform"))
     assert not template.find_resources("AWS::IAM::OIDCProvider")
-    assert _trusted(template) == [{"Fn::Join": ["", EXISTING]}] * 3
+    assert _trusted(template) == [{"Fn::Join": ["", EXISTING]}] * 4  # plan, deploy, offboard, watch
 
 
 def test_by_default_the_stack_creates_the_provider(example_app):
     template = Template.from_stack(example_app.node.find_child("TutorMail-Platform"))
     [provider_id] = template.find_resources("AWS::IAM::OIDCProvider", {
         "Properties": {"Url": "https://token.actions.githubusercontent.com"}})
-    assert _trusted(template) == [{"Fn::GetAtt": [provider_id, "Arn"]}] * 3
+    assert _trusted(template) == [{"Fn::GetAtt": [provider_id, "Arn"]}] * 4
 
 
 def test_any_other_value_is_refused(tmp_path):

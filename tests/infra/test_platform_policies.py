@@ -13,6 +13,7 @@ WHERE = f"{REGION}:{ACCOUNT}"
 # and region (IAM and Route 53 ARNs have no region; Route 53's no account).
 OPERATOR_RESOURCES = {
     "SesIdentities": f"arn:aws:ses:{WHERE}:identity/*",
+    "OwnSesIdentityDeletes": f"arn:aws:ses:{WHERE}:identity/*",  # only those tagged tutormail:institution
     "TutormailSecrets": f"arn:aws:secretsmanager:{WHERE}:secret:tutormail/*",
     "ProgressTable": f"arn:aws:dynamodb:{WHERE}:table/tutormail-progress",
     "TutormailStacks": f"arn:aws:cloudformation:{WHERE}:stack/TutorMail-*/*",
@@ -86,13 +87,17 @@ def test_every_operator_statement_applies_only_to_its_own_resources(policies):
     assert {a for a, where in allowed.items() if len(where) > 1} == {"cloudformation:DescribeStacks"}
     # what hurts most when it applies too widely
     assert allowed["secretsmanager:GetSecretValue"] == {OPERATOR_RESOURCES["TutormailSecrets"]}
-    assert allowed["ses:DeleteEmailIdentity"] == {OPERATOR_RESOURCES["SesIdentities"]}
+    assert allowed["ses:DeleteEmailIdentity"] == {OPERATOR_RESOURCES["OwnSesIdentityDeletes"]}
+    assert operator["OwnSesIdentityDeletes"]["Action"] == ["ses:DeleteEmailIdentity"]
+    tagged = {"Null": {"aws:ResourceTag/tutormail:institution": "false"}}
+    assert operator["OwnSesIdentityDeletes"]["Condition"] == tagged
     assert allowed["cloudformation:DeleteStack"] == {OPERATOR_RESOURCES["TutormailStacks"]}
     assert allowed["iam:UpdateAccessKey"] == {OPERATOR_RESOURCES["SmtpUsers"]}
     assert allowed["ses:PutConfigurationSetSendingOptions"] == {OPERATOR_RESOURCES["ConfigurationSets"]}
     assert allowed["route53:ChangeResourceRecordSets"] == {"arn:aws:route53:::hostedzone/*"}
     assert "Condition" in operator["StaleDkimCnameDeletes"]
-    assert {sid for sid, s in operator.items() if "Condition" in s} == {"StaleDkimCnameDeletes"}
+    conditioned = {sid for sid, s in operator.items() if "Condition" in s}
+    assert conditioned == {"StaleDkimCnameDeletes", "OwnSesIdentityDeletes"}
     writes = {a for a in allowed if a.split(":")[1].startswith(("Put", "BatchWrite", "Update", "Delete", "Change"))}
     assert {a for a in writes if a.startswith("dynamodb:")} == {"dynamodb:BatchWriteItem", "dynamodb:PutItem"}
     assert allowed["dynamodb:BatchWriteItem"] == allowed["dynamodb:PutItem"] == {OPERATOR_RESOURCES["ProgressTable"]}
@@ -108,14 +113,14 @@ def test_the_plan_role_reads_where_the_operator_reads_and_never_a_secret(policie
     plan, operator = where_allowed(policies["tutormail-plan"]), where_allowed(policies["tutormail-operator"])
     assert plan.pop("sts:AssumeRole") == {CDK_ROLE.format("lookup")}  # cdk diff's lookups, nothing else
     assert not SECRET_READS & set(plan) and not any(a.startswith("secretsmanager:Get") for a in plan)
-    assert all(a.split(":")[1].startswith(("Get", "List", "Describe")) for a in plan), sorted(plan)
+    assert all(a.split(":")[1].startswith(("Get", "List", "Describe", "Query")) for a in plan), sorted(plan)
     assert {a: operator[a] for a in plan} == plan  # each read on the operator's resource for it, never wider
+    # what the plan job runs (out-of-date, preflight, plan-changes, the offboarding dry run: its Query)
     assert sorted(plan) == [
-        "cloudformation:DescribeStackResources", "cloudformation:DescribeStacks", "cloudformation:GetTemplate",
-        "cloudformation:ListStacks", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData",
-        "iam:ListAccessKeys", "route53:ListResourceRecordSets", "secretsmanager:DescribeSecret",
-        "secretsmanager:ListSecrets", "ses:GetAccount", "ses:GetConfigurationSet", "ses:GetEmailIdentity",
-        "ses:ListEmailIdentities"]
+        "cloudformation:DescribeStacks", "cloudformation:GetTemplate", "cloudformation:ListStackResources",
+        "cloudformation:ListStacks", "dynamodb:Query", "iam:ListAccessKeys", "route53:GetHostedZone",
+        "route53:ListResourceRecordSets", "secretsmanager:DescribeSecret", "ses:GetAccount",
+        "ses:GetConfigurationSet", "ses:GetEmailIdentity"]
 
 
 def _roles(platform):
@@ -136,8 +141,10 @@ def test_each_ci_role_holds_its_own_policies_and_trusts_only_its_own_subject(pla
     assert {name: held for name, (held, _) in roles.items()} == {
         "tutormail-ci-plan": ["tutormail-plan"],
         "tutormail-ci-deploy": ["tutormail-deploy", "tutormail-operator"],
+        "tutormail-ci-offboard": ["tutormail-operator"],
         "tutormail-ci-watch": ["tutormail-operator"]}
     subjects = {"tutormail-ci-plan": "pull_request", "tutormail-ci-deploy": "environment:production",
+                "tutormail-ci-offboard": "environment:offboarding",
                 "tutormail-ci-watch": "ref:refs/heads/main"}
     for name, (_, trust) in roles.items():
         assert trust["Action"] == "sts:AssumeRoleWithWebIdentity" and trust["Effect"] == "Allow"

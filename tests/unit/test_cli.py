@@ -164,10 +164,12 @@ def test_verify_hands_its_options_to_the_use_case(capsys, monkeypatch, offline_a
 
 
 def test_send_test_hands_the_account_recipient_endpoint_and_attempts_to_phase_3(capsys, monkeypatch):
-    from tutormail.tutor_setup.gate import Gate
+    from tutormail.exitcodes import Exit
+    from tutormail.tutor_setup.gate import Gate, Hold
 
-    phase_test = Captured(type("Outcome", (), {"sender": None, "result": None,
-                                               "gate": Gate({}, {}, code=1, problems=["shut"])})())
+    shut = Gate({}, {}, held={"contato@colegioxy.com.br": Hold(Exit.ACTION_NEEDED, "blocked", "shut", "another")},
+                code=Exit.ACTION_NEEDED)
+    phase_test = Captured(type("Outcome", (), {"sender": None, "result": None, "gate": shut})())
     monkeypatch.setattr("tutormail.cli.commands.phase_test", phase_test)
     code, _, err = run(["send-test", "instituicao-xy", "--company", "Colégio XY", "--account", "comunicacao",
                         "--to", "pessoa@exemplo.com.br", "--endpoint", "127.0.0.1:2587", "--attempts", "3",

@@ -19,7 +19,7 @@ from tutormail.aws.permissions import (
 )
 from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import build_plan
-from tutormail.plan.smtp_policy import policy_size, send_statements
+from tutormail.plan.smtp_policy import document_size, policy_size, send_statements
 
 from tests.factory import PLATFORM, company, institution, route53, write_institutions
 
@@ -78,7 +78,7 @@ def test_send_statements_name_the_institutions_identities_and_configuration_set_
          "Resource": [f"{arn}identity/sul.edu.br", f"{arn}identity/sul.sistematutor.com.br",
                       f"{arn}configuration-set/tutormail-sul"],
          "Condition": {"StringEqualsIgnoreCase": {"ses:FromAddress": [  # Outra's news: the platform default
-             "News@mail.sul.edu.br", "comunicacao@sul.edu.br", "comunicacao@sul.sistematutor.com.br"]}}},
+             "comunicacao@sul.edu.br", "comunicacao@sul.sistematutor.com.br", "news@mail.sul.edu.br"]}}},
         {"Sid": "SendAsVerifiedAddresses", "Effect": "Allow", "Action": "ses:SendRawEmail",
          "Resource": [f"{arn}identity/contato@outra.com.br", f"{arn}configuration-set/tutormail-sul"],
          "Condition": {"StringEquals": {"ses:FromAddress": ["contato@outra.com.br"]}}}]
@@ -96,4 +96,5 @@ def test_an_institution_on_the_platform_default_only_gets_one_statement(institut
     assert statement["Condition"] == {"StringEqualsIgnoreCase": {"ses:FromAddress": [
         "comunicacao@padrao.sistematutor.com.br"]}}
     # IAM counts the document without white space: {"Version":"2012-10-17","Statement":[...]}
-    assert policy_size(plan) == 375
+    assert document_size(send_statements(plan)) == 375
+    assert policy_size(plan) == 375 + 2 * len("-us-gov")  # sized in the longest partition's ARNs
