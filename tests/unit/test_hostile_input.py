@@ -195,8 +195,11 @@ def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback():
     command = Path(sys.executable).parent / "tutormail"
     codes = []
     for after in (0.15, 0.3, 0.45, 0.6, 0.9):
+        # As a terminal starts it: SIGINT not ignored (a pytest-xdist worker ignores it, and a child
+        # inherits that, so Python would never raise KeyboardInterrupt).
         process = subprocess.Popen([str(command), "validate", "--institutions", str(INSTITUTIONS)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(after)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
