@@ -29,6 +29,20 @@ def _loopback_only(resolver, _filename="/etc/resolv.conf"):
 
 
 dns.resolver.Resolver.read_resolv_conf = _loopback_only
+
+
+@pytest.fixture(autouse=True)
+def _fresh_default_boto3_session():
+    """`boto3.client()` keeps one default session, and it keeps the credentials it first found: a
+    test file that started its own sandbox would leave its keys there for the next file on the same
+    xdist worker, whose calls then fail InvalidClientTokenId. Each test reads its own environment."""
+    import boto3
+
+    boto3.DEFAULT_SESSION = None
+    yield
+    boto3.DEFAULT_SESSION = None
+
+
 INSTITUTIONS = REPO / "institutions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The sandbox's SES account starts in the SES sandbox, like a new account: mail goes only to verified
