@@ -125,3 +125,21 @@ def test_the_report_says_what_happened_and_exits_1_for_a_refused_or_failed_insti
     text = markdown(data)
     assert "| TutorMail-b | refused | preflight: x exists in SES outside TutorMail-b |" in text
     assert "| TutorMail-a | deployed |  | verify pending |" in text
+
+
+def test_the_deploy_jobs_handoff_leaves_an_account_blocked_by_dmarc_out_of_the_fill_in_tables(tmp_path):
+    from types import SimpleNamespace
+
+    from tutormail.catalog.model import load_catalog
+    from tutormail.cenario2.dmarc import DmarcLookups
+    from tutormail.pipeline import jobs
+    from tutormail.plan.build import plan_for
+
+    from tests.conftest import INSTITUTIONS
+
+    plan = plan_for(load_catalog(INSTITUTIONS), "instituicao-xy")
+    lookups = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.colegioxy.com.br" else [])
+    assert jobs._handoff(SimpleNamespace(artifacts=tmp_path), plan, lookups) == Exit.OK
+    text = (tmp_path / "handoff" / "instituicao-xy" / "instituicao-xy.md").read_text(encoding="utf-8")
+    tables, _, section = text.partition("## Contas que ainda não devem ser configuradas")
+    assert "contato@colegioxy.com.br" in section and "contato@colegioxy.com.br" not in tables

@@ -37,6 +37,7 @@ from tutormail.plan.build import PLATFORM_STACK, InstitutionPlan, build_plan
 from tutormail.preflight import check as preflight
 from tutormail.runtime import Runtime
 from tutormail.tutor_setup.handoff import write_handoff
+from tutormail.verification.deliverability import plan_verdicts
 from tutormail.verification.verify import VerifyOptions, verify_and_drift
 
 log = logging.getLogger("tutormail")
@@ -108,7 +109,7 @@ def _after_deploy(job: Job, slugs: list[str]) -> None:
         steps: list[tuple[str, Callable[[], Exit]]] = [
             ("dns-publish", lambda p=plan: publish_institution(p, ses, job.runtime.dns, PublishOptions())[1]),
             ("dns-records", lambda p=plan: _zone_file(job, p, ses)),
-            ("handoff", lambda p=plan: _handoff(job, p)),
+            ("handoff", lambda p=plan: _handoff(job, p, lookups)),
             ("verify", lambda p=plan: verify_and_drift(p, ses, Progress(p), job.runtime.clock, job.runtime.dns,
                                                        VerifyOptions(), deadline, lookups=lookups)[1])]
         for name, step in steps:
@@ -118,8 +119,10 @@ def _after_deploy(job: Job, slugs: list[str]) -> None:
                 job.report.step(plan.stack_name, name, exc.exit_code, str(exc))
 
 
-def _handoff(job: Job, plan: InstitutionPlan) -> Exit:
-    write_handoff(plan, job.artifacts / "handoff" / plan.slug)
+def _handoff(job: Job, plan: InstitutionPlan, lookups: DmarcLookups) -> Exit:
+    """As `tutormail handoff` writes it (not --offline): an account blocked by DMARC is left out of
+    the fill-in tables, never offered to the institution from a CI artifact."""
+    write_handoff(plan, job.artifacts / "handoff" / plan.slug, plan_verdicts([plan], lookups))
     return Exit.OK
 
 
