@@ -64,7 +64,7 @@ lint: setup
 # module fixtures (a BIND, a deployed stack) are made once (docs/TESTING.md).
 PYTEST_WORKERS ?= auto
 pytest: setup bind chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 test: lint pytest
 
