@@ -57,13 +57,17 @@ def _unknown(sender: Sender, verdict: DmarcVerdict) -> list[tuple]:
     return [("h3", _account(sender)), ("p", text)]
 
 
+def _cenario2_verdicts(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict]) -> list[tuple[Sender, DmarcVerdict]]:
+    """Each Cenário 2 sender (verified by link: SES signs as amazonses.com) with its domain's verdict."""
+    return [(s, verdicts[domain_of(s.identity)]) for s in plan.senders if s.scenario == 2]
+
+
 def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> list[tuple]:
     """The section of the accounts not to configure yet (they are left out of the fill-in tables)."""
     if not verdicts:
         return []
     blocks: list[tuple] = []
-    for sender in (s for s in plan.senders if s.scenario == 2):
-        verdict = verdicts[domain_of(sender.identity)]
+    for sender, verdict in _cenario2_verdicts(plan, verdicts):
         if verdict.state == BLOCKED:
             blocks += _blocked(plan, sender, verdict)
         elif verdict.state == UNKNOWN:
@@ -103,8 +107,7 @@ def alignment_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | 
     if not verdicts:
         return []
     blocks: list[tuple] = []
-    for sender in (s for s in plan.senders if s.scenario == 2):
-        verdict = verdicts[domain_of(sender.identity)]
+    for sender, verdict in _cenario2_verdicts(plan, verdicts):
         if verdict.state == READY:
             blocks += _unaligned_account(sender, verdict.domain)
     if not blocks:
