@@ -26,8 +26,13 @@ DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 LONGEST_WAIT = 7 * 86400  # SES gives up on DKIM after 72 h: a longer wait is a typo
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9: str.isdigit() also takes "²" (which int() refuses) and "٥" (which int() reads as 5)."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not ascii_digits(text) or not 1 <= int(text) <= 65535:
         raise ValueError(f"{text!r} is not a port (1-65535)")
     return int(text)
 

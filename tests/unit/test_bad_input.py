@@ -42,6 +42,7 @@ BAD_VARIABLES = [
     ("TUTORMAIL_DNS_PORT", "abc"),
     ("TUTORMAIL_DNS_PORT", "70000"),
     ("TUTORMAIL_DNS_PORT", "-53"),
+    ("TUTORMAIL_DNS_PORT", "\u00b2"),  # a digit to str.isdigit(), not to int()
     ("TUTORMAIL_SMTP_ENDPOINT", "localhost"),
     ("TUTORMAIL_SMTP_ENDPOINT", "localhost:port"),
     ("TUTORMAIL_SMTP_ENDPOINT", "bad host:587"),
@@ -82,6 +83,7 @@ BAD_OPTIONS = [
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--endpoint", "localhost:0"], "--endpoint"),
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--endpoint", "[::1"], "--endpoint"),
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--attempts", "0"], "--attempts"),
+    (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--attempts", "\u0663"], "--attempts"),
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--ca-bundle", "{tmp}/nowhere.pem"], "--ca-bundle"),
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--ca-bundle", "{tmp}/a-directory"], "--ca-bundle"),
     (["send-test", "instituicao-xy", "--to", "a@exemplo.com.br", "--ca-bundle", "{tmp}/not-pem"], "--ca-bundle"),
@@ -129,3 +131,12 @@ def test_options_before_the_command_are_kept(tmp_path):
     after = run_cli("validate", "--institutions", str(tmp_path), "--output", "json")
     assert before.returncode == after.returncode == 0
     assert before.stdout == after.stdout and '"institutions": []' in before.stdout
+
+
+@pytest.mark.parametrize("text", ["\u00b2", "\u0665\u0663", "\uff15\uff13"])
+def test_a_port_is_written_in_ascii_digits_only(text):
+    """"²" made int() fail with its own words and "٥٣" (Arabic-Indic) was read as port 53."""
+    from tutormail.runtime import parse_port
+
+    with pytest.raises(ValueError, match="is not a port"):
+        parse_port(text)

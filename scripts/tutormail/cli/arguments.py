@@ -49,7 +49,7 @@ _domain: Callable[[str], str] = _naming_the_value(to_ascii_domain)
 
 def _count(low: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not text.isdigit() or int(text) < low or int(text) > 100:
+        if not runtime.ascii_digits(text) or int(text) < low or int(text) > 100:
             raise ValueError(f"{text!r} is not a whole number from {low} to 100")
         return int(text)
 
