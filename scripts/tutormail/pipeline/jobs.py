@@ -273,23 +273,31 @@ def watch_job(job: Job) -> Report:
 
 # --- where a deleted institution's file is: the tree before the commit that deleted it ------------------
 
+def _git(institutions: Path, *args: str, git: str = "git", text: bool = True) -> subprocess.CompletedProcess:
+    """git in the institutions directory's repository, whatever the current directory."""
+    return subprocess.run([git, "-C", str(institutions), *args], capture_output=True, text=text, check=False)
+
+
 def deleted_files(institutions: Path, git: str = "git") -> Callable[[str], Path | None]:
     """slug -> a directory holding the institution files as they were just before its file was
-    deleted (one `git log` for all, one `git archive` per deleting commit)."""
-    log_text = subprocess.run([git, "log", "--diff-filter=D", "--name-only", "--format=commit %H", "--",
-                               str(institutions)], capture_output=True, text=True, check=False).stdout
+    last deleted (one `git log` for all, one `git archive` per deleting commit); None for a slug
+    whose file is there now. `--no-renames`: a file renamed is its old name deleted (git log
+    detects renames by default and would list it as R:
+    https://git-scm.com/docs/git-log#Documentation/git-log.txt---no-renames)."""
+    log_text = _git(institutions, "log", "--no-renames", "--diff-filter=D", "--name-only", "--relative",
+                    "--format=commit %H", "--", ".", git=git).stdout
     deleted: dict[str, str] = {}
     commit = ""
     for line in log_text.splitlines():
         if line.startswith("commit "):
             commit = line.split()[1]
-        elif line.endswith((".yaml", ".yml")):
-            deleted.setdefault(Path(line).stem, commit)  # the newest deletion
+        elif line.endswith((".yaml", ".yml")) and "/" not in line:
+            deleted.setdefault(Path(line).stem, commit)  # git log lists the newest first
     trees: dict[str, Path | None] = {}
 
     def before(slug: str) -> Path | None:
         commit = deleted.get(slug)
-        if commit is None:
+        if commit is None or any((institutions / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):
             return None
         if commit not in trees:
             trees[commit] = tree_at(f"{commit}^", institutions, git)
@@ -298,14 +306,18 @@ def deleted_files(institutions: Path, git: str = "git") -> Callable[[str], Path 
 
 
 def tree_at(ref: str | None, institutions: Path, git: str = "git") -> Path | None:
-    """The institutions directory as it was at `ref` (one `git archive`); None without a ref, or for
-    GitHub's all-zeros `before` of a branch's first push."""
+    """The institutions directory as it was at `ref` (one `git archive` of its tree); None without a
+    ref, for a ref git does not have (a first commit's parent) and for GitHub's all-zeros `before`
+    of a branch's first push."""
     if not ref or set(ref) == {"0"}:
         return None
-    archive = subprocess.run([git, "archive", ref, str(institutions)], capture_output=True, check=False)
+    where = _git(institutions, "rev-parse", "--show-toplevel", "--show-prefix", git=git).stdout.splitlines()
+    top, prefix = [*where, "", ""][:2]  # outside a repository: nothing, and archive fails below
+    # from the top: git archive refuses to run in a directory it does not track
+    archive = _git(Path(top or institutions), "archive", f"{ref}:{prefix}", git=git, text=False)
     if archive.returncode != 0:
         log.warning("%s: no institution files at %s (%s)", institutions, ref, archive.stderr.decode().strip())
         return None
     target = Path(tempfile.mkdtemp(prefix="tutormail-before-"))
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    return target / institutions
+    return target
