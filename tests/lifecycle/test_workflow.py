@@ -150,3 +150,27 @@ def test_the_plan_role_holds_the_reads_of_what_the_plan_job_runs_and_nothing_els
     assert granted == wanted | {"sts:AssumeRole"} and "dynamodb:Query" in granted
     assert not {a for a in granted if a.split(":")[1].startswith(("Put", "Delete", "Update", "Batch", "Create"))}
     assert "secretsmanager:GetSecretValue" not in granted
+
+
+def test_every_job_uploads_what_its_command_writes_and_the_plan_is_posted_from_it(workflow):
+    """Each job's artifact is the directory `tutormail pipeline` writes its report and summary in
+    (its default --artifacts: the calls name no other), uploaded also when the command failed, and
+    failing when the command wrote nothing; the pull request's comment is that summary."""
+    from tutormail.cli.pipeline import SUMMARY
+    from tutormail.pipeline.jobs import ARTIFACTS
+
+    pins = set()
+    for name, job in workflow["jobs"].items():
+        assert "--artifacts" not in _runs(job), name
+        [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+        assert Path(upload["with"]["path"]) == ARTIFACTS and upload["with"]["name"] == name, name
+        assert upload["with"]["if-no-files-found"] == "error" and upload["if"] == "${{ !cancelled() }}", name
+        call = next(i for i, s in enumerate(job["steps"]) if "tutormail pipeline" in s.get("run", ""))
+        assert job["steps"].index(upload) > call, name
+        pins |= {s["uses"] for s in job["steps"] if "uses" in s}
+    # every action pinned by its full commit SHA (a tag can be moved to other code)
+    assert pins and all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", uses) for uses in pins), pins
+    steps = workflow["jobs"]["plan"]["steps"]
+    [comment] = [s for s in steps if "gh pr comment" in s.get("run", "")]
+    assert f"--body-file {ARTIFACTS / SUMMARY}" in comment["run"] and comment["if"] == "${{ !cancelled() }}"
+    assert steps.index(comment) > next(i for i, s in enumerate(steps) if "tutormail pipeline plan" in s.get("run", ""))

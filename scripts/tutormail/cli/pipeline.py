@@ -24,6 +24,8 @@ from tutormail.pipeline.deploy import CONCURRENCY, STACK_OPERATION, Target
 from tutormail.pipeline.report import markdown, write_json
 
 JOBS = ("plan", "deploy", "offboard", "cleanup", "watch")
+# In --artifacts: what the workflow uploads and the plan job posts on the pull request.
+REPORT, SUMMARY = "report.json", "summary.md"
 
 
 def _minutes(text: str) -> timedelta:
@@ -80,8 +82,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         report = jobs.watch_job(job)
     data = report.as_dict()
     summary = markdown(data)
-    write_json(data, job.artifacts / "report.json")
-    (job.artifacts / "summary.md").write_text(summary, encoding="utf-8")
+    write_json(data, job.artifacts / REPORT)
+    (job.artifacts / SUMMARY).write_text(summary, encoding="utf-8")
     _github_files(data, summary)
     if args.output == "json":
         emit_json({k: v for k, v in data.items() if k != "schema_version"})
