@@ -8,7 +8,7 @@ from constructs import Construct
 from tutormail.aws import permissions
 from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
-from tutormail.names import EVENT_LOG_GROUP, PREFIX
+from tutormail.names import EVENT_LOG_GROUP, PREFIX, secret_name
 from tutormail.pipeline.credentials import AUDIENCE, SESSION_SECONDS
 from tutormail.plan.build import stack_name
 
@@ -50,6 +50,9 @@ class PlatformStack(Stack):
                      permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
                                                             resource_name=f"{EVENT_LOG_GROUP}:*",
                                                             arn_format=ArnFormat.COLON_RESOURCE_NAME)}
+        resources[permissions.SMTP_SECRET] = self.format_arn(
+            service="secretsmanager", resource="secret", resource_name=f"{secret_name('*')}-??????",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME)
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.OWN_IDENTITY: "OwnSesIdentityDeletes",
                 permissions.SECRET: "TutormailSecrets",
@@ -101,11 +104,24 @@ class PlatformStack(Stack):
                           for n, (kind, actions) in enumerate(permissions.actions_by_resource(
                               permissions.read_only(permissions.job_rows("plan"))).items()))])
         self._acknowledge_wildcards(read_only, platform)
+        # The offboard and cleanup jobs' rows of the same table, with their conditions: no deploy (no
+        # CDK role, no stack update), no identity made, and never an SMTP key.
+        offboarding = iam.ManagedPolicy(
+            self, "OffboardPolicy", managed_policy_name="tutormail-offboard",
+            description="tutormail pipeline offboard and cleanup",
+            statements=[*(iam.PolicyStatement(sid=f"Offboard{n}", actions=actions, resources=[self._resources[kind]],
+                                              conditions=permissions.CONDITIONS.get(kind))
+                          for n, (kind, actions) in enumerate(permissions.actions_by_resource(
+                              permissions.job_rows("offboard")).items())),
+                        iam.PolicyStatement(sid="NoSmtpKeys", effect=iam.Effect.DENY,
+                                            actions=["secretsmanager:GetSecretValue"],
+                                            resources=[self._resources[permissions.SMTP_SECRET]])])
+        self._acknowledge_wildcards(offboarding, platform)
         # GitHub puts the job's environment in `sub` when it has one, else the pull_request event or
         # the ref (https://docs.github.com/en/actions/reference/security/oidc): one role per subject.
         subjects = {"Plan": ("pull_request", [read_only]),
                     "Deploy": (f"environment:{github.environment}", [self.deploy_policy, self.operator_policy]),
-                    "Offboard": (f"environment:{github.offboarding_environment}", [self.operator_policy]),
+                    "Offboard": (f"environment:{github.offboarding_environment}", [offboarding]),
                     "Watch": (f"ref:refs/heads/{github.branch}", [self.operator_policy])}
         for name, (subject, policies) in subjects.items():
             # The pipeline renews its session before each stack operation (tutormail/pipeline/credentials.py)

@@ -8,8 +8,10 @@ first session expires mid-run and is renewed. The report must say exactly what h
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +20,10 @@ import pytest
 from aws_cdk import App
 from ruamel.yaml import YAML
 from tutormail.catalog.model import load_catalog
+from tutormail.cli.pipeline import REPORT, SUMMARY
+from tutormail.clock import FileClock
 from tutormail.lifecycle.out_of_date import assembly_hashes
+from tutormail.pipeline.credentials import WebIdentity, github_token
 
 from infra.app_builder import build_app
 from sandbox import launcher
@@ -160,12 +165,13 @@ def sandbox_now(fleet) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=float((fleet["state"] / "clock-offset").read_text() or 0))
 
 
-def job_command(name: str, variable: str, role: str) -> list[str]:
-    """A job's pipeline step as the workflow has it, the repository variable's value put in."""
+def job_command(name: str, variable: str, role: str, given: dict[str, str] | None = None) -> list[str]:
+    """A job's pipeline step as the workflow has it, the repository variable's value put in, and
+    the expressions of `given` (what the runs before would give; empty when not given)."""
     step = next(s["run"] for s in YAML(typ="safe").load(WORKFLOW.read_text())["jobs"][name]["steps"]
                 if "pipeline" in s.get("run", ""))
     step = step.replace(f"${{{{ vars.{variable} }}}}", f"arn:aws:iam::{ACCOUNT}:role/{role}")
-    step = re.sub(r"\$\{\{ (needs|github)\.[^}]+\}\}", "", step)  # what the runs before would give
+    step = re.sub(r"\$\{\{ ((needs|github)\.[^}]+) \}\}", lambda m: (given or {}).get(m.group(1), ""), step)
     return shlex.split(step)[1:]
 
 
@@ -185,6 +191,142 @@ def test_the_other_jobs_run_as_their_roles(fleet, name, variable, role, expected
     assert result.returncode in (0, 1), result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert {e["outcome"] for e in report["entries"]} <= expected, report["counts"]
+    # what the job uploads and the plan posts on the pull request (tests/lifecycle/test_workflow.py)
+    artifacts = fleet["root"] / f"artifacts.{name}"
+    written = json.loads((artifacts / REPORT).read_text())
+    assert written.pop("schema_version") and written == {k: v for k, v in report.items() if k != "schema_version"}
+    assert (artifacts / SUMMARY).read_text().startswith(f"## tutor-mail pipeline: {name}")
     assert "AccessDenied" not in result.stdout + result.stderr
     denied = [d for d in decisions(fleet) if role in d["principal"] and d["decision"] != "Allowed"]
     assert denied == []
+
+
+LEAVING, CLEANED = f"escola-{COUNT:02d}", FAILING
+OFFBOARD_ROLE = "tutormail-ci-offboard"
+
+
+def commit_all(repo: Path, message: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "CI", "GIT_AUTHOR_EMAIL": "ci@example.com", "GIT_COMMITTER_NAME": "CI",
+           "GIT_COMMITTER_EMAIL": "ci@example.com", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+    for args in (("add", "-A", "institutions"), ("commit", "-q", "-m", message)):
+        subprocess.run(["git", *args], cwd=repo, env={**os.environ, **env}, check=True, capture_output=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def offboarding_env(fleet) -> dict:
+    """The offboard and cleanup jobs' environment: `environment: offboarding` puts it in the `sub`."""
+    github = load_catalog(fleet["institutions"], only=[]).platform.github
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    subjects = {github_subject(workflow, name, github.repository, github.branch) for name in ("offboard", "cleanup")}
+    [subject] = subjects
+    return deploy_job_env(fleet, {"sub": subject, "repository": github.repository, "environment": "offboarding"})
+
+
+def role_session(env: dict, region: str, state: Path) -> boto3.session.Session:
+    """The session the pipeline takes in that job (its OIDC token, AssumeRoleWithWebIdentity)."""
+    keys: dict[str, str] = {}
+    identity = WebIdentity(f"arn:aws:iam::{ACCOUNT}:role/{OFFBOARD_ROLE}", region, FileClock(state / "clock-offset"),
+                           lambda: github_token(env), keys)
+    identity.ensure(timedelta(minutes=1))
+    return boto3.session.Session(aws_access_key_id=keys["AWS_ACCESS_KEY_ID"], region_name=region,
+                                 aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                                 aws_session_token=keys["AWS_SESSION_TOKEN"])
+
+
+def test_offboard_and_cleanup_run_as_the_offboarding_role_on_a_deleted_file_and_a_leftover(fleet):
+    """The push deletes an institution's file: the offboard job, as the workflow calls it, with the
+    deployed names `needs.deploy.outputs` gives, finds the file in git and offboards it; the cleanup
+    job removes a leftover (a DKIM CNAME of a token SES no longer uses) beside a deployed institution."""
+    root, directory, admin = fleet["root"], fleet["institutions"], fleet["admin"]
+    platform = load_catalog(directory, only=[]).platform
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    before = commit_all(root, "the fleet")
+    (directory / f"{LEAVING}.yaml").unlink()
+    commit_all(root, f"{LEAVING} leaves")
+    admin_session = boto3.session.Session(aws_access_key_id=admin["AWS_ACCESS_KEY_ID"], region_name=platform.region,
+                                          aws_secret_access_key=admin["AWS_SECRET_ACCESS_KEY"])
+
+    def client(service):
+        return admin_session.client(service, endpoint_url=admin["AWS_ENDPOINT_URL"])
+
+    # the deploy job of that push, as the workflow calls it: what it hands on is `needs.deploy.outputs`
+    github = load_catalog(directory, only=[]).platform.github
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    claims = {"sub": github_subject(workflow, "deploy", github.repository, github.branch),
+              "repository": github.repository, "environment": "production", "ref": f"refs/heads/{github.branch}"}
+    stacks = {s["StackName"] for s in client("cloudformation").describe_stacks()["Stacks"]}
+    result, report = run_deploy_job(fleet, deploy_job_env(fleet, claims), synth(directory, root / "cdk.out.3"),
+                                    root / "artifacts.3")
+    assert result.returncode == 1, result.stderr[-3000:]  # escola-07 is still refused
+    outputs = dict(line.split("=", 1) for line in (root / "output.txt").read_text().splitlines())
+    # the stack without a file, and the one whose last update had failed
+    assert (outputs["offboard"], outputs["deployed"]) == (LEAVING, CLEANED), report["counts"]
+    stale = f"velhotoken._domainkey.{CLEANED}.{platform.platform_domain}"
+    client("route53").change_resource_record_sets(HostedZoneId=platform.hosted_zone_id, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": stale, "Type": "CNAME", "TTL": 1800,
+                                                   "ResourceRecords": [{"Value": "velhotoken.dkim.amazonses.com"}]}}]})
+    given = {"needs.deploy.outputs.offboard": outputs["offboard"], "needs.deploy.outputs.deployed": outputs["deployed"],
+             "github.event.before": before}
+    env = {**offboarding_env(fleet), "TUTORMAIL_INSTITUTIONS": "institutions"}  # the workflow's, in the checkout
+    start = len(decisions(fleet))
+    reports = {}
+    for name in ("offboard", "cleanup"):
+        result = run_cli(*job_command(name, "TUTORMAIL_OFFBOARD_ROLE_ARN", OFFBOARD_ROLE, given),
+                         "--artifacts", str(root / f"artifacts.{name}"), "--output", "json", env=env, cwd=root)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        reports[name] = json.loads(result.stdout)
+
+    [entry] = reports["offboard"]["entries"]
+    assert (entry["name"], entry["outcome"]) == (f"TutorMail-{LEAVING}", "offboarded"), entry
+    assert entry["finished"]
+    left = {s["StackName"] for s in client("cloudformation").describe_stacks()["Stacks"]}
+    assert left == stacks - {f"TutorMail-{LEAVING}"}
+    identities = {i["IdentityName"] for i in client("sesv2").list_email_identities(PageSize=1000)["EmailIdentities"]}
+    assert f"{LEAVING}.{platform.platform_domain}" not in identities
+    assert f"{CLEANED}.{platform.platform_domain}" in identities
+
+    cleaned = {e["name"]: e for e in reports["cleanup"]["entries"]}
+    assert set(cleaned) == {CLEANED}
+    removed = [i for i in cleaned[CLEANED]["items"] if i["action"] == "removed"]
+    assert [i["name"] for i in removed] == [f"{stale} CNAME"], cleaned[CLEANED]
+    records = client("route53").list_resource_record_sets(HostedZoneId=platform.hosted_zone_id)["ResourceRecordSets"]
+    assert stale not in {r["Name"].rstrip(".") for r in records}
+    # as the role the jobs assume, and IAM allowed every call they made
+    mine = [d for d in decisions(fleet)[start:] if OFFBOARD_ROLE in d["principal"]]
+    assert mine and [d for d in mine if d["decision"] != "Allowed"] == []
+
+
+def test_the_offboarding_role_cannot_deploy_nor_read_an_smtp_key(fleet, monkeypatch):
+    """The offboarding environment's role does offboard and cleanup, nothing more: no stack update, no
+    CDK deploy role, no SMTP key, no new identity."""
+    from botocore.exceptions import ClientError
+
+    env = offboarding_env(fleet)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", fleet["admin"]["AWS_ENDPOINT_URL"])  # STS's, as the job's process has it
+    platform = load_catalog(fleet["institutions"], only=[]).platform
+    session = role_session(env, platform.region, fleet["state"])
+
+    def client(service):
+        return session.client(service, endpoint_url=fleet["admin"]["AWS_ENDPOINT_URL"])
+
+    other = "escola-05"
+    attempts = {
+        "UpdateStack": lambda: client("cloudformation").update_stack(StackName=f"TutorMail-{other}",
+                                                                     UsePreviousTemplate=True),
+        "AssumeRole cdk deploy": lambda: client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-deploy-role-{ACCOUNT}-{platform.region}",
+            RoleSessionName="offboard"),
+        "GetSecretValue smtp": lambda: client("secretsmanager").get_secret_value(SecretId=f"tutormail/{other}/smtp"),
+        "CreateEmailIdentity": lambda: client("sesv2").create_email_identity(EmailIdentity="novo@example.com.br"),
+    }
+    answers = {}
+    for what, attempt in attempts.items():
+        try:
+            attempt()
+            answers[what] = "allowed"
+        except ClientError as exc:
+            answers[what] = exc.response["Error"]["Code"]
+    assert set(answers.values()) <= {"AccessDenied", "AccessDeniedException"}, answers
+    # what it may do, it can: a read of the same stack
+    assert client("cloudformation").describe_stacks(StackName=f"TutorMail-{other}")["Stacks"]

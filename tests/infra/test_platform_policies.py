@@ -123,6 +123,26 @@ def test_the_plan_role_reads_where_the_operator_reads_and_never_a_secret(policie
         "ses:GetConfigurationSet", "ses:GetEmailIdentity"]
 
 
+def test_the_offboarding_role_does_offboard_and_cleanup_and_never_deploys_nor_reads_an_smtp_key(policies):
+    """The offboard and cleanup jobs' rows (tutormail.aws.permissions), each on the operator's resource
+    and conditions for it; no CDK role (no deploy), no stack update, no identity made, and an explicit
+    Deny of every SMTP key secret (the TSIG keys beside them stay readable)."""
+    from tutormail.aws import permissions
+
+    statements = dict(policies["tutormail-offboard"])
+    deny = statements.pop("NoSmtpKeys")
+    assert deny == {"Sid": "NoSmtpKeys", "Effect": "Deny", "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": [f"arn:aws:secretsmanager:{WHERE}:secret:tutormail/*/smtp-??????"]}
+    offboard, operator = where_allowed(statements), where_allowed(policies["tutormail-operator"])
+    assert set(offboard) == {row.action for row in permissions.job_rows("offboard")}
+    assert all(offboard[a] <= operator[a] for a in offboard), offboard  # never wider than the operator's
+    conditions = {a: s.get("Condition") for s in policies["tutormail-operator"].values() for a in s["Action"]}
+    assert all(conditions.get(a) == s.get("Condition") for s in statements.values() for a in s["Action"])
+    assert "sts:AssumeRole" not in offboard and not {"cloudformation:UpdateStack", "cloudformation:CreateStack",
+                                                     "ses:CreateEmailIdentity"} & set(offboard)
+    assert {"cloudformation:DeleteStack", "ses:DeleteEmailIdentity", "secretsmanager:GetSecretValue"} <= set(offboard)
+
+
 def _roles(platform):
     names = {logical: r["Properties"]["ManagedPolicyName"] for logical, r in platform.items()
              if r["Type"] == "AWS::IAM::ManagedPolicy"}
@@ -141,7 +161,7 @@ def test_each_ci_role_holds_its_own_policies_and_trusts_only_its_own_subject(pla
     assert {name: held for name, (held, _) in roles.items()} == {
         "tutormail-ci-plan": ["tutormail-plan"],
         "tutormail-ci-deploy": ["tutormail-deploy", "tutormail-operator"],
-        "tutormail-ci-offboard": ["tutormail-operator"],
+        "tutormail-ci-offboard": ["tutormail-offboard"],
         "tutormail-ci-watch": ["tutormail-operator"]}
     subjects = {"tutormail-ci-plan": "pull_request", "tutormail-ci-deploy": "environment:production",
                 "tutormail-ci-offboard": "environment:offboarding",

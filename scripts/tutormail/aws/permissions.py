@@ -182,8 +182,15 @@ def actions_by_resource(rows: tuple[Grant, ...] = COMMAND_ACTIONS) -> dict[str, 
 
 
 # The commands each CI job runs (`tutormail pipeline JOB`, tutormail/pipeline/jobs.py); the plan job's
-# role gets their reads only (offboard runs there as a dry run).
-JOB_COMMANDS = {"plan": ("out-of-date", "preflight", "plan-changes", "offboard")}
+# role gets their reads only (offboard runs there as a dry run). The offboarding environment's role
+# runs the offboard and cleanup jobs, which the workflow calls with --slugs (no out-of-date read).
+JOB_COMMANDS = {"plan": ("out-of-date", "preflight", "plan-changes", "offboard"), "offboard": ("offboard", "cleanup")}
+# The SMTP key secrets (`tutormail/<slug>/smtp`, tutormail.names.secret_name), which the
+# offboarding role may not read although the TSIG keys beside them are its to read: an explicit Deny
+# on the name and the six characters Secrets Manager appends to every secret's ARN
+# (https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html).
+# IAM's `*` also spans `/`, so a TSIG key named `tutormail/<slug>/<...>/smtp` is refused too (stricter).
+SMTP_SECRET = "smtp-secret"  # noqa: S105 (a resource kind, not a secret)
 
 
 def job_rows(job: str) -> tuple[Grant, ...]:
