@@ -206,7 +206,8 @@ def cdk_diff(job: Job, stacks: list[str]) -> str:
 def _offboard_one(job: Job, slug: str, directory: Path | None, apply: bool) -> None:
     name = STACK_PREFIX + slug
     if directory is None:
-        job.report.outcome(name, FAILED, [f"no commit in history deleted institutions/{slug}.yaml"])
+        job.report.outcome(name, FAILED, [f"the history holds no {slug}.yaml before a commit that deleted it "
+                                          "(the checkout needs fetch-depth: 0)"])
         return
     job.credentials.ensure(READS + job.operation)  # DeleteStack and its waiter
     steps: list[str] = []
