@@ -143,3 +143,34 @@ def test_the_deploy_jobs_handoff_leaves_an_account_blocked_by_dmarc_out_of_the_f
     text = (tmp_path / "handoff" / "instituicao-xy" / "instituicao-xy.md").read_text(encoding="utf-8")
     tables, _, section = text.partition("## Contas que ainda não devem ser configuradas")
     assert "contato@colegioxy.com.br" in section and "contato@colegioxy.com.br" not in tables
+
+
+def test_an_aws_error_after_retries_fails_its_institution_with_exit_4_and_the_others_go_on(monkeypatch):
+    """An offboarding or cleanup that AWS failed is a service error (4), not a person's decision (1):
+    the entry says why, and the next institution is still done."""
+    from types import SimpleNamespace
+
+    from tutormail.aws.client import ServiceError
+    from tutormail.catalog.model import load_catalog
+    from tutormail.pipeline import jobs
+
+    from tests.conftest import INSTITUTIONS
+
+    def offboarding(catalog, slug, *args):
+        if slug == "instituicao-xy":
+            raise ServiceError("CloudFormation DeleteStack: Rate exceeded (after 5 attempts)")
+        return slug
+
+    monkeypatch.setattr(jobs.offboard, "offboarding", offboarding)
+    monkeypatch.setattr(jobs.offboard, "run", lambda work, on_step: {"finished": "2026-01-05T12:00:00Z"})
+    job = jobs.Job(catalog=load_catalog(INSTITUTIONS), runtime=SimpleNamespace(dns=None, clock=None),
+                   credentials=credentials.Ambient())
+    data = jobs.offboard_job(job, ["instituicao-xy", "outra"], lambda slug: INSTITUTIONS).as_dict()
+    entries = {e["name"]: e for e in data["entries"]}
+    assert entries["TutorMail-instituicao-xy"]["outcome"] == "failed" and "Rate exceeded" in entries[
+        "TutorMail-instituicao-xy"]["why"][0]
+    assert entries["TutorMail-outra"]["outcome"] == "offboarded"
+    assert data["exit_code"] == Exit.SERVICE_ERROR
+    report = Report("cleanup")
+    report.outcome("a", FAILED, ["x"], exit_code=Exit.ACTION_NEEDED)
+    assert report.exit_code() == Exit.ACTION_NEEDED

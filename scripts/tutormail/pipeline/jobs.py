@@ -216,7 +216,7 @@ def _offboard_one(job: Job, slug: str, directory: Path | None, apply: bool) -> N
         record = offboard.run(work, lambda step, entry: steps.append(
             f"{step}: {len(entry['removed'])} removed, {len(entry['left'])} left"))
     except TutormailError as exc:
-        job.report.outcome(name, FAILED, [str(exc)], steps_done=steps)
+        job.report.outcome(name, FAILED, [str(exc)], exit_code=exc.exit_code, steps_done=steps)
         return
     job.report.outcome(name, "offboarded" if apply else "would offboard", [], steps_done=steps,
                        finished=record.get("finished"))
@@ -236,7 +236,7 @@ def cleanup_job(job: Job, slugs: list[str], previous: Path | None) -> Report:
         try:
             items = cleanup.run(cleanup.cleanup_job(job.catalog, slug, True, job.runtime.dns, previous))
         except TutormailError as exc:
-            report.outcome(slug, FAILED, [str(exc)])
+            report.outcome(slug, FAILED, [str(exc)], exit_code=exc.exit_code)
             continue
         code = cleanup.outcome(items)
         report.outcome(slug, "cleaned" if code == Exit.OK else REFUSED,
@@ -258,10 +258,11 @@ def watch_job(job: Job) -> Report:
             entries, code, _ = verify_and_drift(plan, ses, Progress(plan), job.runtime.clock, job.runtime.dns,
                                                 VerifyOptions(auto_resend=True), deadline, lookups=lookups)
         except TutormailError as exc:
-            report.outcome(slug, FAILED, [str(exc)])
+            report.outcome(slug, FAILED, [str(exc)], exit_code=exc.exit_code)
             continue
         report.outcome(slug, {Exit.OK: "verified", Exit.PENDING: "pending"}.get(code, FAILED),
-                       [f"{e['identity']}: {e['state']}" for e in entries if code not in (Exit.OK, Exit.PENDING)])
+                       [f"{e['identity']}: {e['state']}" for e in entries if code not in (Exit.OK, Exit.PENDING)],
+                       exit_code=code if code != Exit.PENDING else Exit.OK)
     rows, code, _ = status_with_health(job.catalog, ses, aws.client("secretsmanager", job.region),
                                        job.runtime.clock, endpoints=job.runtime.dns)
     code = worst([code, add_drift(job.catalog, rows, ses, job.runtime.dns, job.runtime.clock, checked=True)])

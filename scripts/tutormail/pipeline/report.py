@@ -26,10 +26,12 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
     codes: list[Exit] = field(default_factory=list)
 
-    def outcome(self, name: str, outcome: str, why: list[str] | None = None, **more: Any) -> None:
+    def outcome(self, name: str, outcome: str, why: list[str] | None = None, *, exit_code: int | None = None,
+                **more: Any) -> None:
+        """`exit_code`: what the failure was, when not the outcome's own (an AWS error after retries: 4)."""
         entry = self.entries.setdefault(name, {"name": name, "steps": {}})
         entry.update(outcome=outcome, why=list(why or []), **more)
-        self.codes.append(CODES.get(outcome, Exit.OK))
+        self.codes.append(Exit(exit_code) if exit_code is not None else CODES.get(outcome, Exit.OK))
 
     def step(self, name: str, step: str, exit_code: int, detail: Any = None) -> None:
         """A step after the outcome (dns-publish, verify, handoff, ...), with its exit code."""
