@@ -20,7 +20,7 @@ import pytest
 from aws_cdk import App
 from ruamel.yaml import YAML
 from tutormail.catalog.model import load_catalog
-from tutormail.cli.pipeline import REPORT, SUMMARY
+from tutormail.cli.pipeline import COMMENT, REPORT, SUMMARY
 from tutormail.clock import FileClock
 from tutormail.lifecycle.out_of_date import assembly_hashes
 from tutormail.pipeline.credentials import WebIdentity, github_token
@@ -196,6 +196,8 @@ def test_the_other_jobs_run_as_their_roles(fleet, name, variable, role, expected
     written = json.loads((artifacts / REPORT).read_text())
     assert written.pop("schema_version") and written == {k: v for k, v in report.items() if k != "schema_version"}
     assert (artifacts / SUMMARY).read_text().startswith(f"## tutor-mail pipeline: {name}")
+    if name == "plan":
+        assert (artifacts / COMMENT).read_text() == (artifacts / SUMMARY).read_text()  # it fits in a comment
     assert "AccessDenied" not in result.stdout + result.stderr
     denied = [d for d in decisions(fleet) if role in d["principal"] and d["decision"] != "Allowed"]
     assert denied == []

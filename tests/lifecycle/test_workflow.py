@@ -155,8 +155,9 @@ def test_the_plan_role_holds_the_reads_of_what_the_plan_job_runs_and_nothing_els
 def test_every_job_uploads_what_its_command_writes_and_the_plan_is_posted_from_it(workflow):
     """Each job's artifact is the directory `tutormail pipeline` writes its report and summary in
     (its default --artifacts: the calls name no other), uploaded also when the command failed, and
-    failing when the command wrote nothing; the pull request's comment is that summary."""
-    from tutormail.cli.pipeline import SUMMARY
+    failing when the command wrote nothing; the pull request's comment is the one the plan writes
+    there (its summary, cut to GitHub's limit)."""
+    from tutormail.cli.pipeline import COMMENT
     from tutormail.pipeline.jobs import ARTIFACTS
 
     pins = set()
@@ -172,5 +173,5 @@ def test_every_job_uploads_what_its_command_writes_and_the_plan_is_posted_from_i
     assert pins and all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", uses) for uses in pins), pins
     steps = workflow["jobs"]["plan"]["steps"]
     [comment] = [s for s in steps if "gh pr comment" in s.get("run", "")]
-    assert f"--body-file {ARTIFACTS / SUMMARY}" in comment["run"] and comment["if"] == "${{ !cancelled() }}"
+    assert f"--body-file {ARTIFACTS / COMMENT}" in comment["run"] and comment["if"] == "${{ !cancelled() }}"
     assert steps.index(comment) > next(i for i, s in enumerate(steps) if "tutormail pipeline plan" in s.get("run", ""))

@@ -174,3 +174,24 @@ def test_an_aws_error_after_retries_fails_its_institution_with_exit_4_and_the_ot
     report = Report("cleanup")
     report.outcome("a", FAILED, ["x"], exit_code=Exit.ACTION_NEEDED)
     assert report.exit_code() == Exit.ACTION_NEEDED
+
+
+def test_a_plan_too_long_for_a_comment_keeps_what_a_person_must_answer_and_says_where_the_rest_is():
+    from tutormail.pipeline.report import COMMENT_LIMIT, comment
+
+    report = Report("plan")
+    for n in range(1500):  # a platform change: every stack of a large fleet would deploy
+        report.outcome(f"TutorMail-instituicao-de-ensino-com-um-nome-bem-longo-{n:04d}", "would deploy")
+    report.outcome("TutorMail-recusada", REFUSED, ["preflight: contato@fora.example.com.br exists in SES"])
+    data = report.as_dict()
+    assert len(markdown(data)) > COMMENT_LIMIT
+    text = comment(data, artifact="plan")
+    assert len(text) <= COMMENT_LIMIT and "| TutorMail-recusada | refused | preflight: contato@fora" in text
+    assert "1500 more entries are only in the artifact `plan`" in text and "| would deploy |" not in text
+    for n in range(3000):  # even the refusals do not fit: cut, and said so
+        report.outcome(f"TutorMail-recusada-{n:04d}", REFUSED, ["preflight: " + "x" * 60])
+    text = comment(report.as_dict(), artifact="plan")
+    assert len(text) <= COMMENT_LIMIT and text.endswith("the whole summary is in the artifact `plan`.\n")
+    small = Report("plan")
+    small.outcome("TutorMail-a", "would deploy")
+    assert comment(small.as_dict(), artifact="plan") == markdown(small.as_dict())

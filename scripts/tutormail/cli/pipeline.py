@@ -21,11 +21,11 @@ from tutormail.clock import FileClock
 from tutormail.pipeline import jobs
 from tutormail.pipeline.credentials import credentials
 from tutormail.pipeline.deploy import CONCURRENCY, STACK_OPERATION, Target
-from tutormail.pipeline.report import markdown, write_json
+from tutormail.pipeline.report import comment, markdown, write_json
 
 JOBS = ("plan", "deploy", "offboard", "cleanup", "watch")
-# In --artifacts: what the workflow uploads and the plan job posts on the pull request.
-REPORT, SUMMARY = "report.json", "summary.md"
+# In --artifacts: what the workflow uploads, and (plan) the comment it posts on the pull request.
+REPORT, SUMMARY, COMMENT = "report.json", "summary.md", "comment.md"
 
 
 def _minutes(text: str) -> timedelta:
@@ -84,6 +84,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     summary = markdown(data)
     write_json(data, job.artifacts / REPORT)
     (job.artifacts / SUMMARY).write_text(summary, encoding="utf-8")
+    if args.job == "plan":
+        (job.artifacts / COMMENT).write_text(comment(data, artifact=args.job), encoding="utf-8")
     _github_files(data, summary)
     if args.output == "json":
         emit_json({k: v for k, v in data.items() if k != "schema_version"})

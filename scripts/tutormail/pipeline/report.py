@@ -15,6 +15,9 @@ from tutormail.exitcodes import Exit, worst
 from tutormail.vocabulary import SCHEMA_VERSION
 
 DEPLOYED, REFUSED, FAILED, UP_TO_DATE = "deployed", "refused", "failed", "up to date"
+# A pull request comment's body is refused past 65,536 characters (GitHub's 422 "Body is too long
+# (maximum is 65536 characters)"; reports that the real cap is in bytes are the looser reading).
+COMMENT_LIMIT = 65536
 # A refusal is a person's decision; a stack CloudFormation failed, too (its reason says what to fix).
 CODES = {REFUSED: Exit.ACTION_NEEDED, FAILED: Exit.ACTION_NEEDED}
 
@@ -94,3 +97,23 @@ def markdown(data: dict[str, Any]) -> str:
         if e.get("details"):
             lines += ["", f"### {e['name']}", "", "```", str(e["details"]).rstrip(), "```"]
     return "\n".join(lines) + "\n"
+
+
+def comment(data: dict[str, Any], artifact: str, limit: int = COMMENT_LIMIT) -> str:
+    """The summary as a pull request comment: whole when it fits, else only what a person must answer
+    (refused, failed), cut at the limit, saying where the whole summary is."""
+    whole = markdown(data)
+    if len(whole) <= limit:
+        return whole
+    needed = [e for e in data["entries"] if e["outcome"] in (REFUSED, FAILED)]
+    note = (f"\n{len(data['entries']) - len(needed)} more entries are only in the artifact `{artifact}` "
+            "(summary.md, report.json): this comment holds what a person must answer.\n")
+    cut = f"\nCut at GitHub's comment limit: the whole summary is in the artifact `{artifact}`.\n"
+    kept, size = [], max(len(note), len(cut))
+    for line in markdown({**data, "entries": needed}).splitlines(keepends=True):
+        if size + len(line) > limit:
+            note = cut
+            break
+        kept.append(line)
+        size += len(line)
+    return "".join(kept) + note
