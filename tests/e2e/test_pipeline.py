@@ -27,7 +27,7 @@ from tutormail.pipeline.credentials import WebIdentity, github_token
 
 from infra.app_builder import build_app
 from sandbox import launcher
-from tests.conftest import DEPLOY, cdk, cdk_context, run_cli
+from tests.conftest import DEPLOY, REPO, cdk, cdk_context, run_cli
 from tests.factory import company, institution, to_yaml, write_institutions
 from tests.lifecycle.test_workflow import WORKFLOW, github_subject
 
@@ -243,6 +243,7 @@ def test_offboard_and_cleanup_run_as_the_offboarding_role_on_a_deleted_file_and_
     root, directory, admin = fleet["root"], fleet["institutions"], fleet["admin"]
     platform = load_catalog(directory, only=[]).platform
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    (root / "node_modules").symlink_to(REPO / "node_modules")  # the checkout after `make setup`: the CDK CLI
     before = commit_all(root, "the fleet")
     (directory / f"{LEAVING}.yaml").unlink()
     commit_all(root, f"{LEAVING} leaves")
@@ -258,8 +259,19 @@ def test_offboard_and_cleanup_run_as_the_offboarding_role_on_a_deleted_file_and_
     claims = {"sub": github_subject(workflow, "deploy", github.repository, github.branch),
               "repository": github.repository, "environment": "production", "ref": f"refs/heads/{github.branch}"}
     stacks = {s["StackName"] for s in client("cloudformation").describe_stacks()["Stacks"]}
-    result, report = run_deploy_job(fleet, deploy_job_env(fleet, claims), synth(directory, root / "cdk.out.3"),
-                                    root / "artifacts.3")
+    assembly = synth(directory, root / "cdk.out.3")
+    # the pull request's plan first, as the plan role: the offboarding dry run of the deleted file
+    plan_env = {**deploy_job_env(fleet, {"sub": github_subject(workflow, "plan", github.repository, github.branch)}),
+                "TUTORMAIL_INSTITUTIONS": "institutions"}
+    start = len(decisions(fleet))
+    result = run_cli(*job_command("plan", "TUTORMAIL_PLAN_ROLE_ARN", "tutormail-ci-plan"), "--cdk-out", str(assembly),
+                     "--artifacts", str(root / "artifacts.plan.3"), "--output", "json", env=plan_env, cwd=root)
+    assert result.returncode == 1 and result.stdout, result.stderr[-3000:]  # escola-07 would still be refused
+    preview = {e["name"]: e for e in json.loads(result.stdout)["entries"]}[f"TutorMail-{LEAVING}"]
+    assert preview["outcome"] == "would offboard" and preview["steps_done"], preview
+    assert [d for d in decisions(fleet)[start:] if "tutormail-ci-plan" in d["principal"]
+            and d["decision"] != "Allowed"] == []
+    result, report = run_deploy_job(fleet, deploy_job_env(fleet, claims), assembly, root / "artifacts.3")
     assert result.returncode == 1, result.stderr[-3000:]  # escola-07 is still refused
     outputs = dict(line.split("=", 1) for line in (root / "output.txt").read_text().splitlines())
     # the stack without a file, and the one whose last update had failed
