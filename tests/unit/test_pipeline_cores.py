@@ -195,3 +195,19 @@ def test_a_plan_too_long_for_a_comment_keeps_what_a_person_must_answer_and_says_
     small = Report("plan")
     small.outcome("TutorMail-a", "would deploy")
     assert comment(small.as_dict(), artifact="plan") == markdown(small.as_dict())
+
+
+def test_a_cdk_cli_that_cannot_be_started_is_a_set_up_error_not_a_crash(tmp_path):
+    """Run outside the checkout (no node_modules/ there): exit 2 saying so, for the diff and a wave."""
+    from types import SimpleNamespace
+
+    from tutormail.exitcodes import UsageError
+    from tutormail.pipeline import jobs
+
+    target = deploy.Target("us-east-1", tmp_path, cdk=tmp_path / "node_modules" / ".bin" / "cdk")
+    with pytest.raises(UsageError, match="make setup installs the CDK CLI") as refused:
+        jobs.cdk_diff(SimpleNamespace(target=target, artifacts=tmp_path), ["TutorMail-a"])
+    assert refused.value.exit_code == Exit.BAD_INPUT
+    with pytest.raises(UsageError, match="cannot start"):
+        deploy.run_cdk(deploy.cdk_command(target, ["TutorMail-a"], {"TutorMail-a": "TutorMail-a:TemplateHash=h"}, 1),
+                       tmp_path / "wave.log")

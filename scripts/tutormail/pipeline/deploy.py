@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
+from tutormail.exitcodes import UsageError
 from tutormail.lifecycle.out_of_date import UNSETTLED, deployed_stacks
 
 log = logging.getLogger("tutormail")
@@ -85,8 +86,16 @@ def run_cdk(command: list[str], log_file: Path) -> int:
     """The CDK CLI with this process's (renewed) credentials; its output kept in a file."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "wb") as out:
-        return subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ),
-                              check=False).returncode
+        return start(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ)).returncode
+
+
+def start(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    """The CDK CLI run to its end; one that cannot be started is a set-up error (exit 2), not a crash."""
+    try:
+        return subprocess.run(command, check=False, **kwargs)
+    except OSError as exc:
+        raise UsageError(f"cannot start {command[0]}: {exc.strerror or exc} (make setup installs the CDK CLI "
+                         "in node_modules/, relative to the current directory)") from None
 
 
 def _why(cfn: Any, stack: str) -> str:

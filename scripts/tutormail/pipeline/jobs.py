@@ -194,7 +194,7 @@ def cdk_diff(job: Job, stacks: list[str]) -> str:
     need the deploy role (https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-diff.html)."""
     command = [str(job.target.cdk), "diff", *stacks, "--app", str(job.target.cdk_out), "--method", "template",
                "--no-notices"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = waves.start(command, capture_output=True, text=True)
     path = job.artifacts / "diff.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(done.stdout + done.stderr, encoding="utf-8")
