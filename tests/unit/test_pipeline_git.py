@@ -97,3 +97,16 @@ def test_the_institutions_directory_may_be_named_by_an_absolute_path_or_from_els
     before = deleted_files(repo / "institutions")
     assert names(before, "escola-b") == {"escola-a", "escola-b"}
     assert set(load_catalog(tree_at(first, repo / "institutions")).institutions) == {"escola-a", "escola-b"}
+
+
+def test_a_file_deleted_in_a_merged_pull_request_is_read_from_before_the_branch_deleted_it(repo):
+    """A merge commit (GitHub's default merge) shows no diff of its own: the deletion is the branch's commit."""
+    git(repo, "checkout", "-q", "-b", "leaves")
+    (repo / "institutions" / "escola-b.yaml").unlink()
+    commit(repo, "escola-b leaves")
+    git(repo, "checkout", "-q", "main")
+    (repo / "README").write_text("meanwhile on main\n")
+    commit(repo, "something else")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "leaves")
+    before = deleted_files(Path("institutions"))
+    assert names(before, "escola-b") == {"escola-a", "escola-b"} and before("escola-a") is None
