@@ -36,10 +36,11 @@ What SES does, and the sandbox with it
   - AddHeaderAction adds its header; StopAction (Scope RuleSet) ends the rule set.
   An action SES could not carry out refuses the message (554, with the reason): the sender's MTA
   bounces it, which is what a sender of a message SES could not deliver sees.
+A matching rule with TlsPolicy Require refuses a message not received over STARTTLS (554).
 Not played (refused with 451 and the reason, never ignored): BounceAction, SNSAction, WorkmailAction,
 an S3Action's KmsKeyArn (SES's client-side encryption) or TopicArn, a LambdaAction's TopicArn. Not
-modelled: IP address filters, TlsPolicy Require, spam and virus scanning (verdicts DISABLED), the
-30 MB size limit.
+modelled: IP address filters, spam and virus scanning (verdicts DISABLED), the 30 MB size limit,
+which regions receive mail (the sandbox's own region always does).
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ NO_RULE = "550 5.1.1 Requested action not taken: mailbox unavailable (no receipt
 NOT_VERIFIED_DOMAIN = "550 5.1.1 Requested action not taken: mailbox unavailable ({domain} is not a verified " \
                       "domain of this account)"
 NOT_PLAYED = "451 4.3.0 The sandbox does not play {what} (sandbox/receiving.py)"
+# TlsPolicy Require: "Amazon SES will bounce emails that are not received over TLS"
+# (https://docs.aws.amazon.com/ses/latest/APIReference/API_ReceiptRule.html); the words are ours.
+TLS_REQUIRED = "554 5.7.1 Rule {rule} requires TLS: the message was not received over TLS"
 
 
 class ActionFailed(Exception):
@@ -311,10 +315,13 @@ def apply_rules(config: SandboxConfig, state: dict[str, Any]) -> list[dict[str, 
     if found is None:
         raise ActionFailed("554 5.1.1 no active receipt rule set")
     rule_set, rules = found
-    for rule in rules:
-        if any(matches(rule.get("Recipients") or [], r) for r in state["recipients"]):
-            if not _run_rule(config, rule_set, rule, state):
-                break
+    matching = [rule for rule in rules if any(matches(rule.get("Recipients") or [], r) for r in state["recipients"])]
+    required = [rule["Name"] for rule in matching if str(rule.get("TlsPolicy", "")).lower() == "require"]
+    if required and not state["tls"]:
+        raise ActionFailed(TLS_REQUIRED.format(rule=required[0]))
+    for rule in matching:
+        if not _run_rule(config, rule_set, rule, state):
+            break
     return state["done"]
 
 
@@ -344,7 +351,7 @@ class InboundHandler:
         received = {"id": message_id, "source": mail_from, "timestamp": now.isoformat(timespec="milliseconds")
                     .replace("+00:00", "Z"), "elapsed": lambda: int((time.monotonic() - started) * 1000)}
         state = {"id": message_id, "raw": added.encode() + original, "verdicts": verdicts, "received": received,
-                 "recipients": list(envelope.rcpt_tos), "done": []}
+                 "recipients": list(envelope.rcpt_tos), "done": [], "tls": session.ssl is not None}
         try:
             done = apply_rules(self.config, state)
         except ActionFailed as exc:

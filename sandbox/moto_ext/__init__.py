@@ -15,7 +15,8 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
 - SES v2 GetAccount answers from the account's state (SES sandbox or production access, sending,
   enforcement, quota), which the SMTP stand-in enforces;
 - SES receiving (issue 25): CloudFormation creates receipt rule sets and rules, and a rule's S3 and
-  Lambda actions are tried as SES tries them when it is created (ses_receipt.py);
+  Lambda actions are tried as SES tries them when it is created, and DeleteReceiptRule exists
+  (ses_receipt.py);
 - on a test's request, stack operations move the sandbox clock and a stack's next update fails
   (cfn_time.py).
 The CDK CLI deploys to the sandbox with `--method direct`: moto's change sets do not survive a
@@ -48,3 +49,4 @@ def install() -> None:
     reputation_ext.patch()
     cfn_time.patch()
     ses_receipt.patch_permission_checks()
+    ses_receipt.patch_delete_receipt_rule()

@@ -74,6 +74,29 @@ def patch_permission_checks() -> None:
     ses_models.SESBackend.update_receipt_rule = update_receipt_rule
 
 
+def delete_receipt_rule(self, rule_set_name: str, rule_name: str) -> None:
+    """DeleteReceiptRule, which moto lacks: RuleSetDoesNotExist is its one error
+    (https://docs.aws.amazon.com/ses/latest/APIReference/API_DeleteReceiptRule.html)."""
+    from moto.ses.exceptions import RuleSetDoesNotExist
+
+    rule_set = self.receipt_rule_set.get(rule_set_name)
+    if rule_set is None:
+        raise RuleSetDoesNotExist(f"Rule set does not exist: {rule_set_name}")
+    rule_set.rules = [rule for rule in rule_set.rules if rule["Name"] != rule_name]
+
+
+def patch_delete_receipt_rule() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.ses.responses import EmailResponse
+
+    def respond(self):
+        self.backend.delete_receipt_rule(self._get_param("RuleSetName"), self._get_param("RuleName"))
+        return EmptyResult()
+
+    ses_models.SESBackend.delete_receipt_rule = delete_receipt_rule
+    EmailResponse.delete_receipt_rule = respond
+
+
 class SesReceiptRuleSet(CloudFormationModel):
     def __init__(self, name: str):
         self.name = name
@@ -163,7 +186,7 @@ class SesReceiptRule(CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
                                         account_id: str, region_name: str) -> None:
-        rule_set = ses_models.ses_backends[account_id][region_name].receipt_rule_set.get(
-            cls.RULE_SETS.pop(resource_name, ""))
-        if rule_set is not None:
-            rule_set.rules = [rule for rule in rule_set.rules if rule["Name"] != resource_name]
+        backend = ses_models.ses_backends[account_id][region_name]
+        rule_set = cls.RULE_SETS.pop(resource_name, "")
+        if rule_set in backend.receipt_rule_set:
+            backend.delete_receipt_rule(rule_set, resource_name)

@@ -14,6 +14,7 @@ import email.policy
 import json
 import re
 import smtplib
+import ssl
 import uuid
 
 import boto3
@@ -152,11 +153,14 @@ def test_a_cenario_2_sender_is_signed_by_amazonses_only_and_fails_dmarc(receivin
     assert found["dmarc"] == ["fail header.from=colegioxy.com.br"], found
 
 
-def direct(env: dict, mail_from: str, to: str, marker: str) -> tuple[int, bytes]:
+def direct(env: dict, mail_from: str, to: str, marker: str, tls: bool = False) -> tuple[int, bytes]:
     """Straight to the inbound endpoint from 127.0.0.1 (not SES's sending address)."""
     host, port = env["TUTORMAIL_INBOUND_SMTP_ENDPOINT"].rsplit(":", 1)
     with smtplib.SMTP(host, int(port), timeout=10) as smtp:
         smtp.ehlo("teste.example")
+        if tls:
+            smtp.starttls(context=ssl.create_default_context(cafile=env["TUTORMAIL_SMTP_CA_BUNDLE"]))
+            smtp.ehlo("teste.example")
         smtp.mail(mail_from)
         code, text = smtp.rcpt(to)
         if code != 250:
@@ -204,13 +208,15 @@ def test_only_the_active_rule_set_applies(receiving):
     ses = receiving["client"]("ses")
     ses.create_receipt_rule_set(RuleSetName=OTHER_SET)
     ses.create_receipt_rule(RuleSetName=OTHER_SET, Rule={
-        "Name": OTHER_RULE, "Enabled": True, "Recipients": [CHECK],
+        "Name": OTHER_RULE, "Enabled": True, "Recipients": [CHECK], "TlsPolicy": "Require",
         "Actions": [{"S3Action": {"BucketName": BUCKET, "ObjectKeyPrefix": "other/"}}]})
     try:
         assert direct(receiving["env"], "alguem@exemplo.com.br", CHECK, "ativo-1")[0] == 250
         assert len(stored(receiving, "check/", "ativo-1")) == 1 and stored(receiving, "other/", "ativo-1") == []
         ses.set_active_receipt_rule_set(RuleSetName=OTHER_SET)
-        assert direct(receiving["env"], "alguem@exemplo.com.br", CHECK, "ativo-2")[0] == 250
+        code, text = direct(receiving["env"], "alguem@exemplo.com.br", CHECK, "ativo-2")  # its rule requires TLS
+        assert code == 554 and b"requires TLS" in text, text
+        assert direct(receiving["env"], "alguem@exemplo.com.br", CHECK, "ativo-2", tls=True)[0] == 250
         assert stored(receiving, "check/", "ativo-2") == [] and len(stored(receiving, "other/", "ativo-2")) == 1
         ses.set_active_receipt_rule_set()
         code, _ = direct(receiving["env"], "alguem@exemplo.com.br", CHECK, "ativo-3")
@@ -271,4 +277,6 @@ def test_the_lambda_action_runs_the_handler_with_the_receipt_verdicts(receiving)
         assert code == 554 and b"Could not invoke Lambda function" in text
     finally:
         ses.set_active_receipt_rule_set(RuleSetName=RULE_SET)
+        ses.delete_receipt_rule(RuleSetName=rule_set, RuleName=rule)
+        assert ses.describe_receipt_rule_set(RuleSetName=rule_set)["Rules"] == []
         ses.delete_receipt_rule_set(RuleSetName=rule_set)
