@@ -63,7 +63,7 @@ def cdk_context() -> dict:
 
 @pytest.fixture
 def examples():
-    from tutormail.catalog.model import load_catalog
+    from tutormail.plan.loader import load_catalog
 
     return load_catalog(INSTITUTIONS)
 

@@ -17,8 +17,8 @@ import boto3
 import pytest
 from aws_cdk import App
 from ruamel.yaml import YAML
-from tutormail.catalog.model import load_catalog
 from tutormail.lifecycle.out_of_date import assembly_hashes
+from tutormail.plan.loader import load_catalog
 
 from infra.app_builder import build_app
 from sandbox import launcher
