@@ -108,12 +108,29 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path = REPO):
 CDK_OUT = REPO / "build" / f"cdk.out-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
-def cdk(*args: str, env: dict, cwd: Path = REPO):
+def cdk(*args: str, env: dict, cwd: Path = REPO, output: Path = CDK_OUT):
     import subprocess
 
-    return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--output", str(CDK_OUT),
+    return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--output", str(output),
                            "--no-notices"], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=240, check=False)
+
+
+# The example institutions' cloud assembly, synthesized once per worker by the real CDK CLI (the app
+# and cdk-nag, as every deploy would) for the session's bootstrap and deploys, which read it with
+# `--app`: a synthesis is most of a deploy's time in the sandbox, and three of them were each
+# worker's set-up. Its own directory, since the tests synthesize other apps into CDK_OUT meanwhile.
+EXAMPLES_OUT = CDK_OUT.with_name(f"{CDK_OUT.name}-examples")
+
+
+@pytest.fixture(scope="session")
+def examples_assembly(sandbox):
+    import shutil
+
+    shutil.rmtree(EXAMPLES_OUT, ignore_errors=True)
+    result = cdk("synth", "--quiet", env=sandbox["env"], output=EXAMPLES_OUT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return ("--app", str(EXAMPLES_OUT))
 
 
 # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
@@ -121,7 +138,7 @@ DEPLOY = ("deploy", "--require-approval", "never", "--method", "direct")
 
 
 @pytest.fixture(scope="session")
-def platform_deployed(sandbox):
+def platform_deployed(sandbox, examples_assembly):
     """TutorMail-Platform (its principals' policies, the progress table) deployed by the real CDK
     CLI as in a real account: the administrator bootstraps CDK and deploys it once. The CLI runs as
     the operator principal (`operator_env`); `env` is the administrator's (for tests that look
@@ -131,7 +148,7 @@ def platform_deployed(sandbox):
     admin = sandbox["env"]
     for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)),
                  (*DEPLOY, "TutorMail-Platform", "--exclusively")):
-        result = cdk(*args, env=admin)
+        result = cdk(*args, *examples_assembly, env=admin, output=EXAMPLES_OUT)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     status, text = launcher.verify_recipient(sandbox["state"], TEST_RECIPIENT)
     assert status == 200, text
@@ -139,12 +156,12 @@ def platform_deployed(sandbox):
 
 
 @pytest.fixture(scope="session")
-def deployed(platform_deployed):
+def deployed(platform_deployed, examples_assembly):
     """Every example stack deployed by the deploy principal (`deploy_env`), after the platform."""
     from sandbox import launcher
 
     deployer = launcher.principal(platform_deployed["env"], "deployer", ["tutormail-deploy"])
-    result = cdk(*DEPLOY, "--all", env=deployer)
+    result = cdk(*DEPLOY, "--all", *examples_assembly, env=deployer, output=EXAMPLES_OUT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return {**platform_deployed, "deploy_env": deployer}
 
