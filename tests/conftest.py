@@ -31,6 +31,29 @@ def _loopback_only(resolver, _filename="/etc/resolv.conf"):
 dns.resolver.Resolver.read_resolv_conf = _loopback_only
 
 
+# The order the xdist workers take the files in (`make test` passes --no-loadscope-reorder, so xdist
+# keeps it): the longest first, so that none starts last and the many short files even the workers
+# out at the end. xdist's own order, files with most tests first, left the long end-to-end files of
+# one to three tests for last. The list is the slowest files of the last measured run
+# (docs/TESTING.md), longest first; other files follow by directory.
+SLOW_FILES = ("tests/e2e/test_onboarding.py", "tests/e2e/test_cfn_fidelity.py", "tests/e2e/test_secret_scan.py",
+              "tests/e2e/test_pipeline.py", "tests/e2e/test_other_platform.py", "tests/e2e/test_ses_fidelity.py",
+              "tests/e2e/test_platform_first_deploy.py", "tests/lifecycle/test_drift.py",
+              "tests/lifecycle/test_cleanup.py", "tests/e2e/test_option_properties.py", "tests/unit/test_aws_errors.py")
+DIRECTORIES = ("tests/e2e/", "tests/lifecycle/", "tests/infra/", "tests/dns/", "tests/cenario2/", "tests/unit/")
+
+
+def _file_rank(item) -> tuple[int, int]:
+    path = item.nodeid.split("::", 1)[0]
+    if path in SLOW_FILES:
+        return 0, SLOW_FILES.index(path)
+    return 1, next((i for i, d in enumerate(DIRECTORIES) if path.startswith(d)), len(DIRECTORIES))
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=_file_rank)  # stable: a file's tests stay together and in their order
+
+
 @pytest.fixture(autouse=True)
 def _fresh_default_boto3_session():
     """`boto3.client()` keeps one default session, and it keeps the credentials it first found: a
