@@ -143,6 +143,7 @@ def cdk(*args: str, env: dict, cwd: Path = REPO, output: Path = CDK_OUT):
 # and cdk-nag, as every deploy would) for the session's bootstrap and deploys, which read it with
 # `--app`: a synthesis is most of a deploy's time in the sandbox, and three of them were each
 # worker's set-up. Its own directory, since the tests synthesize other apps into CDK_OUT meanwhile.
+# (A cloud assembly holds everything a deploy needs: https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-synth.html)
 EXAMPLES_OUT = CDK_OUT.with_name(f"{CDK_OUT.name}-examples")
 
 
