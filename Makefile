@@ -61,10 +61,11 @@ lint: setup
 	$(BIN)/actionlint -no-color
 
 # One worker per core (PYTEST_WORKERS=0 runs serially); a test file stays on one worker, so its
-# module fixtures (a BIND, a deployed stack) are made once (docs/TESTING.md).
+# module fixtures (a BIND, a deployed stack) are made once; the files go out longest first, in the
+# order tests/conftest.py gives them (docs/TESTING.md).
 PYTEST_WORKERS ?= auto
 pytest: setup bind chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 test: lint pytest
 

@@ -9,8 +9,8 @@
 import sys
 
 from aws_cdk import App
-from tutormail.catalog.model import load_catalog
 from tutormail.catalog.problems import ConfigurationError
+from tutormail.plan.loader import load_catalog
 
 from infra.app_builder import build_app
 

@@ -30,7 +30,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from aws_cdk import App  # noqa: E402
-from tutormail.catalog.model import load_catalog  # noqa: E402
 from tutormail.lifecycle.out_of_date import (  # noqa: E402
     HASH_PARAMETER,
     assembly_hashes,
@@ -38,6 +37,7 @@ from tutormail.lifecycle.out_of_date import (  # noqa: E402
     deployed_stacks,
 )
 from tutormail.plan.build import PLATFORM_STACK, stack_name  # noqa: E402
+from tutormail.plan.loader import load_catalog  # noqa: E402
 
 from infra.app_builder import build_app  # noqa: E402
 from sandbox import launcher  # noqa: E402

@@ -39,11 +39,11 @@ sys.path.insert(0, str(REPO))
 
 from aws_cdk import App  # noqa: E402
 from tutormail.aws import client as aws  # noqa: E402
-from tutormail.catalog.model import load_catalog  # noqa: E402
 from tutormail.lifecycle.out_of_date import HASH_PARAMETER, assembly_hashes  # noqa: E402
 from tutormail.pipeline import deploy, jobs  # noqa: E402
 from tutormail.pipeline.credentials import MARGIN, SESSION_SECONDS, Ambient  # noqa: E402
 from tutormail.plan.build import PLATFORM_STACK, stack_name  # noqa: E402
+from tutormail.plan.loader import load_catalog  # noqa: E402
 from tutormail.runtime import Runtime  # noqa: E402
 
 from infra.app_builder import build_app  # noqa: E402

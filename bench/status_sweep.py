@@ -30,11 +30,11 @@ sys.path.insert(0, str(REPO))
 from tutormail.aws.progress_store import ProgressStore  # noqa: E402
 from tutormail.aws.progress_tags import fleet_progress  # noqa: E402
 from tutormail.aws.ses import Ses  # noqa: E402
-from tutormail.catalog.model import load_catalog  # noqa: E402
 from tutormail.cenario2.dmarc import preflight  # noqa: E402
 from tutormail.clock import Clock  # noqa: E402
 from tutormail.fleet.status import sweep  # noqa: E402
 from tutormail.plan.build import build_plan  # noqa: E402
+from tutormail.plan.loader import load_catalog  # noqa: E402
 from tutormail.runtime import Runtime  # noqa: E402
 from tutormail.verification.identity_check import check_identity  # noqa: E402
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 import trustme
-from tutormail.catalog.model import load_catalog
 from tutormail.clock import is_real_offset, read_offset
 from tutormail.plan.build import build_plan
+from tutormail.plan.loader import load_catalog
 
 from . import amazonses
 from .bind import Named, TsigKey, Zone, free_port

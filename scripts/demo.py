@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from tutormail.catalog.model import load_catalog
+from tutormail.plan.loader import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("SANDBOX_STATE", ".sandbox"))

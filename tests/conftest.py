@@ -31,6 +31,29 @@ def _loopback_only(resolver, _filename="/etc/resolv.conf"):
 dns.resolver.Resolver.read_resolv_conf = _loopback_only
 
 
+# The order the xdist workers take the files in (`make test` passes --no-loadscope-reorder, so xdist
+# keeps it): the longest first, so that none starts last and the many short files even the workers
+# out at the end. xdist's own order, files with most tests first, left the long end-to-end files of
+# one to three tests for last. The list is the slowest files of the last measured run
+# (docs/TESTING.md), longest first; other files follow by directory.
+SLOW_FILES = ("tests/e2e/test_onboarding.py", "tests/e2e/test_cfn_fidelity.py", "tests/e2e/test_secret_scan.py",
+              "tests/e2e/test_pipeline.py", "tests/e2e/test_other_platform.py", "tests/e2e/test_ses_fidelity.py",
+              "tests/e2e/test_platform_first_deploy.py", "tests/lifecycle/test_drift.py",
+              "tests/lifecycle/test_cleanup.py", "tests/e2e/test_option_properties.py", "tests/unit/test_aws_errors.py")
+DIRECTORIES = ("tests/e2e/", "tests/lifecycle/", "tests/infra/", "tests/dns/", "tests/cenario2/", "tests/unit/")
+
+
+def _file_rank(item) -> tuple[int, int]:
+    path = item.nodeid.split("::", 1)[0]
+    if path in SLOW_FILES:
+        return 0, SLOW_FILES.index(path)
+    return 1, next((i for i, d in enumerate(DIRECTORIES) if path.startswith(d)), len(DIRECTORIES))
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=_file_rank)  # stable: a file's tests stay together and in their order
+
+
 @pytest.fixture(autouse=True)
 def _fresh_default_boto3_session():
     """`boto3.client()` keeps one default session, and it keeps the credentials it first found: a
@@ -63,7 +86,7 @@ def cdk_context() -> dict:
 
 @pytest.fixture
 def examples():
-    from tutormail.catalog.model import load_catalog
+    from tutormail.plan.loader import load_catalog
 
     return load_catalog(INSTITUTIONS)
 
@@ -108,12 +131,30 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path = REPO):
 CDK_OUT = REPO / "build" / f"cdk.out-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
-def cdk(*args: str, env: dict, cwd: Path = REPO):
+def cdk(*args: str, env: dict, cwd: Path = REPO, output: Path = CDK_OUT):
     import subprocess
 
-    return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--output", str(CDK_OUT),
+    return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--output", str(output),
                            "--no-notices"], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=240, check=False)
+
+
+# The example institutions' cloud assembly, synthesized once per worker by the real CDK CLI (the app
+# and cdk-nag, as every deploy would) for the session's bootstrap and deploys, which read it with
+# `--app`: a synthesis is most of a deploy's time in the sandbox, and three of them were each
+# worker's set-up. Its own directory, since the tests synthesize other apps into CDK_OUT meanwhile.
+# (A cloud assembly holds everything a deploy needs: https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-synth.html)
+EXAMPLES_OUT = CDK_OUT.with_name(f"{CDK_OUT.name}-examples")
+
+
+@pytest.fixture(scope="session")
+def examples_assembly(sandbox):
+    import shutil
+
+    shutil.rmtree(EXAMPLES_OUT, ignore_errors=True)
+    result = cdk("synth", "--quiet", env=sandbox["env"], output=EXAMPLES_OUT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return ("--app", str(EXAMPLES_OUT))
 
 
 # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
@@ -121,7 +162,7 @@ DEPLOY = ("deploy", "--require-approval", "never", "--method", "direct")
 
 
 @pytest.fixture(scope="session")
-def platform_deployed(sandbox):
+def platform_deployed(sandbox, examples_assembly):
     """TutorMail-Platform (its principals' policies, the progress table) deployed by the real CDK
     CLI as in a real account: the administrator bootstraps CDK and deploys it once. The CLI runs as
     the operator principal (`operator_env`); `env` is the administrator's (for tests that look
@@ -131,7 +172,7 @@ def platform_deployed(sandbox):
     admin = sandbox["env"]
     for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)),
                  (*DEPLOY, "TutorMail-Platform", "--exclusively")):
-        result = cdk(*args, env=admin)
+        result = cdk(*args, *examples_assembly, env=admin, output=EXAMPLES_OUT)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     status, text = launcher.verify_recipient(sandbox["state"], TEST_RECIPIENT)
     assert status == 200, text
@@ -139,12 +180,12 @@ def platform_deployed(sandbox):
 
 
 @pytest.fixture(scope="session")
-def deployed(platform_deployed):
+def deployed(platform_deployed, examples_assembly):
     """Every example stack deployed by the deploy principal (`deploy_env`), after the platform."""
     from sandbox import launcher
 
     deployer = launcher.principal(platform_deployed["env"], "deployer", ["tutormail-deploy"])
-    result = cdk(*DEPLOY, "--all", env=deployer)
+    result = cdk(*DEPLOY, "--all", *examples_assembly, env=deployer, output=EXAMPLES_OUT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return {**platform_deployed, "deploy_env": deployer}
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from tutormail.catalog.names import is_host_name
 from tutormail.clock import Clock, read_offset
+from tutormail.dnsclient.resolver import TIMEOUT as DNS_TIMEOUT
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import UsageError
 
@@ -78,6 +79,14 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"{text!r} is not a duration (e.g. 90s, 10m, 2h)") from None
     if not math.isfinite(seconds) or seconds <= 0 or seconds > LONGEST_WAIT:
         raise ValueError(f"{text!r} must be a positive duration of at most 7 days (e.g. 90s, 10m, 2h)")
+    return seconds
+
+
+def dns_timeout(text: str) -> float:
+    """Seconds one DNS question waits: a duration, at most a minute (a longer one is a typo)."""
+    seconds = parse_duration(text)
+    if seconds > 60:
+        raise ValueError(f"{text!r} is longer than a minute (e.g. 3, 0.5s)")
     return seconds
 
 
@@ -151,7 +160,8 @@ class Runtime:
         offset = value("TUTORMAIL_CLOCK_FILE", lambda text: read_offset(readable_file(text)))
         return cls(
             institutions=value("TUTORMAIL_INSTITUTIONS", directory),
-            dns=DnsEndpoints(resolver=resolver, direct_port=value("TUTORMAIL_DNS_PORT", parse_port) or 53),
+            dns=DnsEndpoints(resolver=resolver, direct_port=value("TUTORMAIL_DNS_PORT", parse_port) or 53,
+                             timeout=value("TUTORMAIL_DNS_TIMEOUT", dns_timeout) or DNS_TIMEOUT),
             smtp_endpoint=value("TUTORMAIL_SMTP_ENDPOINT", parse_host_port),
             smtp_ca_bundle=value("TUTORMAIL_SMTP_CA_BUNDLE", ca_bundle),
             clock=Clock(offset or timedelta(0)),
@@ -161,7 +171,8 @@ class Runtime:
 
 # Every variable the CLI reads, for README and the table-driven test.
 VARIABLES = ("AWS_ENDPOINT_URL", "TUTORMAIL_INSTITUTIONS", "TUTORMAIL_RESOLVER", "TUTORMAIL_DNS_PORT",
-             "TUTORMAIL_SMTP_ENDPOINT", "TUTORMAIL_SMTP_CA_BUNDLE", "TUTORMAIL_CLOCK_FILE", "TUTORMAIL_CDK_METHOD")
+             "TUTORMAIL_DNS_TIMEOUT", "TUTORMAIL_SMTP_ENDPOINT", "TUTORMAIL_SMTP_CA_BUNDLE", "TUTORMAIL_CLOCK_FILE",
+             "TUTORMAIL_CDK_METHOD")
 CDK_METHODS = ("change-set", "direct", "prepare-change-set")
 
 

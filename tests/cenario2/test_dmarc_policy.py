@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from tutormail.cenario2.dmarc import DmarcLookups, organisational_domain
-from tutormail.dnsclient import resolver as dns_resolver
 from tutormail.dnsclient.resolver import txt_values
 from tutormail.runtime import Runtime
 
@@ -142,7 +141,7 @@ def test_a_time_out_is_unknown_and_look_ups_run_concurrently(tmp_path, monkeypat
     zones = [Zone(f"lenta{n}.com.br", records=[("_dmarc", 300, "TXT", '"v=DMARC1; p=none"')]) for n in range(4)]
     server = Named(tmp_path / "stopped", "127.0.0.1", free_port(), zones, []).start()
     monkeypatch.setenv("TUTORMAIL_RESOLVER", f"127.0.0.1:{server.port}")
-    monkeypatch.setattr(dns_resolver, "TIMEOUT", 0.5)  # each look-up gives up after 1 s
+    monkeypatch.setenv("TUTORMAIL_DNS_TIMEOUT", "0.5")  # each look-up gives up after 1 s
     os.kill(server.process.pid, signal.SIGSTOP)  # a real BIND that takes the questions and never answers
     try:
         wait_stopped(server.process.pid)

@@ -10,11 +10,11 @@ import boto3
 import pytest
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses
-from tutormail.catalog.model import load_catalog
 from tutormail.cenario2.links import LinkRefused, link_state, request_link
 from tutormail.clock import Clock, FixedClock, iso
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 from tutormail.verification.identity_check import check_identity
 
 from sandbox import launcher

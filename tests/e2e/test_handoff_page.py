@@ -9,9 +9,9 @@ import shutil
 import subprocess
 
 import pytest
-from tutormail.catalog.model import load_catalog
 from tutormail.cenario2.dmarc import judge
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.handoff import render_html
 
 from tests.conftest import INSTITUTIONS

@@ -376,7 +376,7 @@ def test_rerunning_every_step_changes_nothing(env, deployed):
 
 def test_preflight_and_lifecycle_commands_read_the_deployed_stacks_as_the_operator(env, tmp_path):
     from aws_cdk import App
-    from tutormail.catalog.model import load_catalog
+    from tutormail.plan.loader import load_catalog
 
     from infra.app_builder import build_app
     from tests.conftest import cdk_context

@@ -19,11 +19,11 @@ import boto3
 import pytest
 from aws_cdk import App
 from ruamel.yaml import YAML
-from tutormail.catalog.model import load_catalog
 from tutormail.cli.pipeline import COMMENT, REPORT, SUMMARY
 from tutormail.clock import FileClock
 from tutormail.lifecycle.out_of_date import assembly_hashes
 from tutormail.pipeline.credentials import WebIdentity, github_token
+from tutormail.plan.loader import load_catalog
 
 from infra.app_builder import build_app
 from sandbox import launcher

@@ -93,8 +93,8 @@ def test_a_managed_policy_over_6144_characters_and_an_11th_on_a_user(sandbox_env
     tutormail.plan.smtp_policy, are accepted and attached to one user."""
     import shutil
 
-    from tutormail.catalog.model import load_catalog
     from tutormail.plan.build import build_plan
+    from tutormail.plan.loader import load_catalog
     from tutormail.plan.smtp_policy import send_policies
 
     from tests.conftest import INSTITUTIONS

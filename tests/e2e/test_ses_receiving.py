@@ -20,7 +20,7 @@ import uuid
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from tutormail.catalog.model import load_catalog
+from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.smtp_password import smtp_password
 
 from sandbox import launcher

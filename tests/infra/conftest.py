@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Template
-from tutormail.catalog.model import load_catalog
+from tutormail.plan.loader import load_catalog
 
 from infra.app_builder import build_app
 from tests.conftest import INSTITUTIONS, cdk_context

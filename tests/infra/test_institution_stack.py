@@ -6,7 +6,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
-from tutormail.catalog.model import load_catalog
+from tutormail.plan.loader import load_catalog
 
 from infra.app_builder import build_app
 from tests.conftest import INSTITUTIONS, cdk_context
@@ -243,7 +243,7 @@ def test_many_addresses_get_several_send_policies_on_the_one_user(tmp_path):
     """Issue 23: split by tutormail.plan.smtp_policy.send_policies, the first keeping its logical id."""
     import shutil
 
-    from tutormail.catalog.model import load_catalog
+    from tutormail.plan.loader import load_catalog
 
     from tests.conftest import INSTITUTIONS
     from tests.infra.conftest import synthesize

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 from aws_cdk.assertions import Template
-from tutormail.catalog.model import load_catalog
 from tutormail.catalog.problems import ConfigurationError
+from tutormail.plan.loader import load_catalog
 
 from tests.conftest import INSTITUTIONS
 from tests.infra.conftest import synthesize

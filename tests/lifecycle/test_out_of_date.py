@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 from aws_cdk import App
-from tutormail.catalog.model import load_catalog
+from tutormail.plan.loader import load_catalog
 
 from infra.app_builder import build_app
 from tests.conftest import DEPLOY, INSTITUTIONS, cdk, cdk_context, run_cli

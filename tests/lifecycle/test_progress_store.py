@@ -12,8 +12,8 @@ import pytest
 from tutormail.aws.client import ServiceError
 from tutormail.aws.progress_store import TABLE, ProgressStore
 from tutormail.aws.progress_tags import LINK, MIGRATED, RELEASED, TESTED, Progress, fleet_progress
-from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 
 from tests.conftest import INSTITUTIONS, run_cli
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from aws_cdk import App
 from ruamel.yaml import YAML
-from tutormail.catalog.model import load_catalog
 from tutormail.pipeline.credentials import AUDIENCE, SESSION_SECONDS
+from tutormail.plan.loader import load_catalog
 
 from infra.app_builder import build_app
 from sandbox.iam.evaluator import ALLOWED, EVALUATOR

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 
 from tests.factory import company, institution, manual, rfc2136, route53
 

@@ -4,8 +4,8 @@ import pytest
 from botocore.stub import Stubber
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
-from tutormail.catalog.model import load_catalog
 from tutormail.cli.main import main
+from tutormail.plan.loader import load_catalog
 
 from tests.conftest import INSTITUTIONS
 

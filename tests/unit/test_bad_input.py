@@ -43,6 +43,8 @@ BAD_VARIABLES = [
     ("TUTORMAIL_DNS_PORT", "70000"),
     ("TUTORMAIL_DNS_PORT", "-53"),
     ("TUTORMAIL_DNS_PORT", "\u00b2"),  # a digit to str.isdigit(), not to int()
+    ("TUTORMAIL_DNS_TIMEOUT", "0"),
+    ("TUTORMAIL_DNS_TIMEOUT", "2m"),
     ("TUTORMAIL_SMTP_ENDPOINT", "localhost"),
     ("TUTORMAIL_SMTP_ENDPOINT", "localhost:port"),
     ("TUTORMAIL_SMTP_ENDPOINT", "bad host:587"),

@@ -9,10 +9,11 @@ import sys
 import time
 
 import pytest
-from tutormail.catalog import directory as catalog_directory
-from tutormail.catalog.model import ConfigurationError, Problem, check_files, load_catalog
+from tutormail.catalog.model import ConfigurationError, Problem
 from tutormail.catalog.ownership import claims_of
 from tutormail.catalog.yaml_reader import MAX_DEPTH, MAX_FILE_BYTES, FileProblem, load
+from tutormail.plan import loader
+from tutormail.plan.loader import check_files, load_catalog
 
 from tests.conftest import INSTITUTIONS, REPO, cdk_context, run_cli
 
@@ -132,10 +133,30 @@ def test_catalog_level_checks_run_on_what_parsed(monkeypatch):
         seen.append(sorted(catalog.institutions))
         return [Problem("limits", 0, "names", "a catalog-level problem")]
 
-    monkeypatch.setattr(catalog_directory, "CATALOG_CHECKS", [check])
+    monkeypatch.setattr(loader, "CATALOG_CHECKS", [check])
     catalog, problems = check_files(INSTITUTIONS)
     assert catalog is None and [p.reason for p in problems] == ["a catalog-level problem"]
     assert seen == [["escola-padrao", "faculdade-acao", "faculdade-delta", "instituicao-xy"]]
+
+
+def test_add_company_runs_the_catalog_checks_on_the_edited_file(institutions, capsys):
+    """add-company validates its result with the same catalog checks as every load (the AWS limits)."""
+    from tutormail.cli.main import main
+
+    def check(catalog):
+        return [Problem(i.source, 1, "companies", "too many companies for AWS")
+                for i in catalog.institutions.values() if len(i.companies) > 2]
+
+    before = (institutions / "instituicao-xy.yaml").read_text()
+    kept = list(loader.CATALOG_CHECKS)
+    loader.CATALOG_CHECKS[:] = [check]  # in place: the CLI holds the list itself
+    try:
+        code = main(["add-company", "instituicao-xy", "--from", "Colégio XY", "--name", "Colégio Novo",
+                     "--institutions", str(institutions)])
+    finally:
+        loader.CATALOG_CHECKS[:] = kept
+    assert code == 2 and "instituicao-xy.yaml:1: companies: too many companies for AWS" in capsys.readouterr().err
+    assert (institutions / "instituicao-xy.yaml").read_text() == before
 
 
 def test_the_examples_have_no_conflicts():

@@ -10,7 +10,6 @@ import pytest
 from tutormail.aws.progress_tags import DMARC_RISK, LINK, RELEASED, TESTED, secret_tags
 from tutormail.aws.ses import IdentityState
 from tutormail.catalog.add_company import add_company_to_file
-from tutormail.catalog.model import load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.cenario1.check import Finding
 from tutormail.cenario1.publish import PublishError, parse_key
@@ -23,6 +22,7 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.status import phase_of, sweep
 from tutormail.plan.build import build_plan, plan_for
+from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.tutor_setup.handoff import markdown_code, markdown_text, render_markdown
 from tutormail.tutor_setup.phase_gate import phase_test, release_settings
 from tutormail.tutor_setup.send_test import SendResult
@@ -390,7 +390,8 @@ def test_add_company_keeps_the_files_name_bom_and_line_endings(institution_files
     text = (directory / "escola.yaml").read_text().replace("\n", newline)
     (directory / "escola.yaml").unlink()
     (directory / name).write_bytes((codecs.BOM_UTF8 if bom else b"") + text.encode())
-    path, diff = add_company_to_file(load_catalog(directory), "escola", "Escola Teste", "Colégio Novo")
+    path, diff = add_company_to_file(load_catalog(directory), "escola", "Escola Teste", "Colégio Novo",
+                                     checks=CATALOG_CHECKS)
     assert path.name == name and sorted(p.name for p in directory.iterdir()) == sorted([name, "platform.yaml"])
     raw = path.read_bytes()
     assert raw.startswith(codecs.BOM_UTF8) == bom

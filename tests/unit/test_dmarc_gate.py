@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from tutormail.aws.progress_tags import DMARC_RISK
-from tutormail.catalog.model import load_catalog
 from tutormail.cenario2.dmarc import DmarcVerdict, judge
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.handoff import render_markdown
 from tutormail.verification.deliverability import Acceptance, deliverability, readiness_code
 from tutormail.verification.identity_check import IdentityCheck

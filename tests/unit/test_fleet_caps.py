@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from tutormail.catalog.model import load_catalog
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
+from tutormail.plan.loader import load_catalog
 
 from tests.conftest import INSTITUTIONS, run_cli
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
-from tutormail.catalog.model import load_catalog
 from tutormail.cli.start import INTERRUPTED
 from tutormail.cli.status_html import write as write_page
 from tutormail.clock import FixedClock
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.offboard import stored_record
 from tutormail.plan.build import build_plan, plan_for
+from tutormail.plan.loader import load_catalog
 from tutormail.plan.selection import select_senders
 from tutormail.reputation.pause import switch
 from tutormail.tutor_setup.phase_gate import phase_test

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 from botocore.exceptions import ClientError
-from tutormail.catalog.model import load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.clock import FixedClock
 from tutormail.dnsclient.resolver import DnsEndpoints
@@ -15,6 +14,7 @@ from tutormail.lifecycle.offboard import identities as offboard_identities
 from tutormail.lifecycle.offboard import offboarding
 from tutormail.lifecycle.out_of_date import NOT_RECORDED, Deployed, compare, template_hash
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 
 from tests.factory import company, institution
 

@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import build_plan
+from tutormail.plan.loader import load_catalog
 from tutormail.plan.smtp_policy import (
     MANAGED_POLICIES_PER_USER,
     MANAGED_POLICY_MAX,

@@ -4,8 +4,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tutormail.catalog.model import LOGO_MAX_BYTES, check_files, load_catalog
+from tutormail.catalog.model import LOGO_MAX_BYTES
 from tutormail.catalog.problems import ConfigurationError
+from tutormail.plan.loader import check_files, load_catalog
 
 from tests.conftest import FIXTURES, INSTITUTIONS
 from tests.factory import institution, to_yaml, write_institutions

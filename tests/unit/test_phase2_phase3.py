@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tutormail.catalog.model import load_catalog
 from tutormail.cli.main import main
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SmtpSecret, env_lines, settings_rows
 from tutormail.verification.identity_check import IdentityCheck

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dns.exception
 import pytest
 from tutormail.aws.progress_tags import DMARC_RISK, RELEASED, TESTED
-from tutormail.catalog.model import load_catalog
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import FixedClock, iso
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.gate import Gate, Hold
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.send_test import SendResult

@@ -130,10 +130,10 @@ def test_the_report_says_what_happened_and_exits_1_for_a_refused_or_failed_insti
 def test_the_deploy_jobs_handoff_leaves_an_account_blocked_by_dmarc_out_of_the_fill_in_tables(tmp_path):
     from types import SimpleNamespace
 
-    from tutormail.catalog.model import load_catalog
     from tutormail.cenario2.dmarc import DmarcLookups
     from tutormail.pipeline import jobs
     from tutormail.plan.build import plan_for
+    from tutormail.plan.loader import load_catalog
 
     from tests.conftest import INSTITUTIONS
 
@@ -151,8 +151,8 @@ def test_an_aws_error_after_retries_fails_its_institution_with_exit_4_and_the_ot
     from types import SimpleNamespace
 
     from tutormail.aws.client import ServiceError
-    from tutormail.catalog.model import load_catalog
     from tutormail.pipeline import jobs
+    from tutormail.plan.loader import load_catalog
 
     from tests.conftest import INSTITUTIONS
 

@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tutormail.catalog.model import load_catalog
 from tutormail.pipeline.jobs import deleted_files, tree_at
+from tutormail.plan.loader import load_catalog
 
 from tests.factory import institution, to_yaml, write_institutions
 

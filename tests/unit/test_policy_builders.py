@@ -17,8 +17,8 @@ from tutormail.aws.permissions import (
     actions_by_resource,
     read_only,
 )
-from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import build_plan
+from tutormail.plan.loader import load_catalog
 from tutormail.plan.smtp_policy import document_size, policy_size, send_statements
 
 from tests.factory import PLATFORM, company, institution, route53, write_institutions

@@ -9,11 +9,11 @@ import dataclasses
 import dns.exception
 import pytest
 from tutormail.aws.ses import IdentityState
-from tutormail.catalog.model import load_catalog
 from tutormail.cenario1.publish import PublishError, decide
 from tutormail.cenario1.records import records_for
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import build_plan
+from tutormail.plan.loader import load_catalog
 from tutormail.preflight.check import check_names
 from tutormail.preflight.dmarc import check
 

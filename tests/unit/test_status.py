@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 from tutormail.aws.progress_tags import LINK, MIGRATED, RELEASED
-from tutormail.catalog.model import load_catalog
 from tutormail.catalog.reputation_fields import Thresholds
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import FixedClock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.fleet.status import status_with_health, sweep
+from tutormail.plan.loader import load_catalog
 from tutormail.reputation.health import Health
 from tutormail.reputation.pause import PauseMark
 

@@ -8,8 +8,8 @@ import shutil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-from tutormail.catalog.model import check_files
 from tutormail.cli.main import main
+from tutormail.plan.loader import check_files
 
 from tests.conftest import INSTITUTIONS, run_cli
 

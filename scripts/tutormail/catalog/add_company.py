@@ -8,12 +8,14 @@ import copy
 import difflib
 import io
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from tutormail.catalog.model import Catalog, check_files
+from tutormail.catalog.directory import CatalogCheck, check_files
+from tutormail.catalog.model import Catalog
 from tutormail.catalog.names import canonical_name
 from tutormail.catalog.problems import ConfigurationError, Problem, display_path
 
@@ -27,8 +29,9 @@ def _yaml() -> YAML:
 
 
 def add_company(catalog: Catalog, slug: str, source: str, name: str, email: str | None = None,
-                logo: str | None = None) -> tuple[str, str]:
-    """Returns (new text, unified diff); raises ConfigurationError if the result is invalid."""
+                logo: str | None = None, *, checks: Sequence[CatalogCheck]) -> tuple[str, str]:
+    """Returns (new text, unified diff); raises ConfigurationError if the result is invalid (its
+    catalog `checks` included: tutormail.plan.loader.CATALOG_CHECKS, the AWS limits)."""
     institution = catalog.get(slug)
     path = Path(catalog.directory) / Path(institution.source).name
     original = path.read_text(encoding="utf-8")
@@ -60,7 +63,7 @@ def add_company(catalog: Catalog, slug: str, source: str, name: str, email: str 
         candidate = Path(tmp) / path.name
         candidate.write_text(text, encoding="utf-8")
         # checked beside every other file: the new company's addresses must be this institution's alone
-        _, problems = check_files(Path(catalog.directory), [candidate])
+        _, problems = check_files(Path(catalog.directory), [candidate], checks=checks)
     if problems:
         raise ConfigurationError([Problem(institution.source, p.line, p.field, p.reason)
                                   if p.file == display_path(candidate) else p for p in problems])
@@ -70,12 +73,13 @@ def add_company(catalog: Catalog, slug: str, source: str, name: str, email: str 
 
 
 def add_company_to_file(catalog: Catalog, slug: str, source: str, name: str, email: str | None = None,
-                        logo: str | None = None, dry_run: bool = False) -> tuple[Path, str]:
+                        logo: str | None = None, dry_run: bool = False, *, checks: Sequence[CatalogCheck]
+                        ) -> tuple[Path, str]:
     """add_company, written back into the institution's own file (`.yml` stays `.yml`) with its
     byte-order mark and line endings as they were. Returns (the file, the diff)."""
     path = Path(catalog.directory) / Path(catalog.get(slug).source).name
     raw = path.read_bytes()
-    text, diff = add_company(catalog, slug, source, name, email, logo)
+    text, diff = add_company(catalog, slug, source, name, email, logo, checks=checks)
     if not dry_run:
         text = text.removeprefix("\ufeff")
         if b"\r\n" in raw:

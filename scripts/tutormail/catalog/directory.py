@@ -6,7 +6,7 @@ directory for what it claims (ownership.py): a file is valid only beside all the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from tutormail.catalog.checker import Checker
@@ -18,17 +18,10 @@ from tutormail.catalog.problems import ConfigurationError, Problem, display_path
 from tutormail.catalog.yaml_reader import FileProblem, read_document
 
 # Checks over the institutions that parsed, each returning its problems: the hook for rules that
-# look at a whole catalog (service limits such as name lengths and policy sizes). A new check is a
-# function `(Catalog) -> list[Problem]` in its own module, imported here and listed below;
-# `check_files` runs every one, so validate, app.py, the sandbox and every command get it.
+# look at a whole catalog (service limits such as name lengths and policy sizes). The catalog knows
+# none of them: the layer above passes its list (tutormail.plan.loader.CATALOG_CHECKS, the AWS
+# limits of each institution's plan), which every command, validate, app.py and the sandbox load through.
 CatalogCheck = Callable[[Catalog], list[Problem]]
-def _aws_limits(catalog: Catalog) -> list[Problem]:
-    from tutormail.plan.limits import check_limits  # the plan is built on this package
-
-    return [p for institution in catalog.institutions.values() for p in check_limits(institution, catalog.platform)]
-
-
-CATALOG_CHECKS: list[CatalogCheck] = [_aws_limits]
 
 
 def institution_files(directory: Path) -> list[Path]:
@@ -74,8 +67,10 @@ def _add(institutions: dict[str, Institution], institution: Institution) -> Prob
     return None
 
 
-def check_files(directory: Path, files: Iterable[Path] | None = None) -> tuple[Catalog | None, list[Problem]]:
-    """Parses the platform file and the given institution files (all by default)."""
+def check_files(directory: Path, files: Iterable[Path] | None = None, *, checks: Sequence[CatalogCheck]
+                ) -> tuple[Catalog | None, list[Problem]]:
+    """Parses the platform file and the given institution files (all by default), then runs `checks`
+    over what parsed."""
     directory = Path(directory)
     platform, problems = parse_platform(directory / PLATFORM_FILE)
     paths = institution_files(directory) if files is None else [
@@ -95,14 +90,14 @@ def check_files(directory: Path, files: Iterable[Path] | None = None) -> tuple[C
     problems.extend(conflicts(claims, {display_path(p) for p in paths}))
     if platform is not None:
         catalog = Catalog(directory, platform, dict(sorted(institutions.items())))
-        for check in CATALOG_CHECKS:
+        for check in checks:
             problems.extend(check(catalog))
     if platform is None or problems:
         return None, sorted(set(problems))
     return catalog, []
 
 
-def load_catalog(directory: Path, only: Iterable[str] | None = None) -> Catalog:
+def load_catalog(directory: Path, only: Iterable[str] | None = None, *, checks: Sequence[CatalogCheck]) -> Catalog:
     """The catalogue of a directory, or ConfigurationError with every problem.
 
     `only` limits parsing to those slugs' files (the fast path of `-c institutions=`); the other
@@ -120,7 +115,7 @@ def load_catalog(directory: Path, only: Iterable[str] | None = None) -> Catalog:
             files.extend(matches)
         if problems:
             raise ConfigurationError(problems)
-    catalog, problems = check_files(directory, files)
+    catalog, problems = check_files(directory, files, checks=checks)
     if catalog is None:
         raise ConfigurationError(problems)
     return catalog

@@ -54,7 +54,7 @@ def check_domain(item: DomainRecords, endpoints: DnsEndpoints = SYSTEM) -> tuple
             if address in silent:  # one timeout per server is enough to know it is down
                 findings.append(Finding(ns, address, name, rtype, "unreachable", expected, detail=silent[address]))
                 continue
-            answer = ask(address, name, rtype, port=endpoints.direct_port)
+            answer = ask(address, name, rtype, port=endpoints.direct_port, timeout=endpoints.timeout)
             status = STATUS_OF[answer.outcome]
             if status == "unreachable":
                 silent[address] = answer.detail

@@ -16,7 +16,6 @@ from tutormail.aws.client import ServiceError
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.add_company import add_company_to_file
-from tutormail.catalog.model import load_catalog
 from tutormail.cenario1.publishing import PublishOptions, publish_institution
 from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records
 from tutormail.cenario2.dmarc import DmarcLookups, preflight
@@ -28,6 +27,7 @@ from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
+from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -307,7 +307,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
 def cmd_add_company(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions))
     path, diff = add_company_to_file(catalog, args.slug, args.source, args.name, args.email, args.logo,
-                                     dry_run=args.dry_run)
+                                     dry_run=args.dry_run, checks=CATALOG_CHECKS)
     sys.stdout.write(diff)
     if not args.dry_run:
         log.info("added company %r to %s; run phase 3 for it once deployed", args.name, path.name)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tutormail.aws import client as aws
-from tutormail.catalog.model import load_catalog
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit
 from tutormail.lifecycle import cleanup
@@ -16,6 +15,7 @@ from tutormail.lifecycle.changes import changes, deployed_state, key_problems
 from tutormail.lifecycle.offboard import offboarding, run
 from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
 from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 
 log = logging.getLogger("tutormail")
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tutormail import __version__
-from tutormail.catalog.model import check_files, load_catalog
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
 from tutormail.cli import arguments, commands, lifecycle_commands, pipeline, preflight, status_html
@@ -21,6 +20,7 @@ from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit, TutormailError, help_text
 from tutormail.plan.build import plan_for
 from tutormail.plan.fleet_caps import fleet_caps
+from tutormail.plan.loader import check_files, load_catalog
 from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")

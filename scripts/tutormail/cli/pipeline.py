@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from tutormail.aws import client as aws
-from tutormail.catalog.model import load_catalog
 from tutormail.cli import arguments
 from tutormail.cli.output import emit_json
 from tutormail.clock import FileClock
@@ -22,6 +21,7 @@ from tutormail.pipeline import jobs
 from tutormail.pipeline.credentials import credentials
 from tutormail.pipeline.deploy import CONCURRENCY, STACK_OPERATION, Target
 from tutormail.pipeline.report import comment, markdown, write_json
+from tutormail.plan.loader import load_catalog
 
 JOBS = ("plan", "deploy", "offboard", "cleanup", "watch")
 # In --artifacts: what the workflow uploads, and (plan) the comment it posts on the pull request.

@@ -8,12 +8,13 @@ from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
-from tutormail.catalog.model import Platform, load_catalog
+from tutormail.catalog.model import Platform
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.cli.output import emit_json, section, table
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import InstitutionPlan, build_plan
+from tutormail.plan.loader import load_catalog
 from tutormail.preflight.check import run
 from tutormail.preflight.platform import check_platform
 

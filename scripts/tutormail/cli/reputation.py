@@ -6,9 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from tutormail.catalog.model import load_catalog
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import Exit, UsageError
+from tutormail.plan.loader import load_catalog
 from tutormail.reputation.pause import plain_reason
 from tutormail.reputation.use_cases import ResumeRefused, fleet_health, pause_institution, resume_institution
 

@@ -2,7 +2,8 @@
 
 Where the questions go is a `DnsEndpoints` built once from the runtime settings (runtime.py:
 `TUTORMAIL_RESOLVER` replaces the system resolver, `TUTORMAIL_DNS_PORT` the port 53 of direct
-queries; the sandbox and the tests point both at their own BIND).
+queries, `TUTORMAIL_DNS_TIMEOUT` the 3 s one question waits; the sandbox and the tests point both at
+their own BIND).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ TIMEOUT = 3.0
 class DnsEndpoints:
     resolver: tuple[str, int] | None = None  # (address, port); None: the system's resolver
     direct_port: int = 53  # the port of questions asked to one server directly
+    timeout: float = TIMEOUT  # seconds one question waits for its answer (a resolution: twice that)
 
 
 SYSTEM = DnsEndpoints()
@@ -37,8 +39,8 @@ def resolver(endpoints: DnsEndpoints = SYSTEM) -> dns.resolver.Resolver:
         result.port = endpoints.resolver[1]
     else:
         result = dns.resolver.Resolver()
-    result.lifetime = TIMEOUT * 2
-    result.timeout = TIMEOUT
+    result.lifetime = endpoints.timeout * 2
+    result.timeout = endpoints.timeout
     return result
 
 

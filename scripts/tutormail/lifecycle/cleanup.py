@@ -43,7 +43,7 @@ from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import IdentityState, Ses
-from tutormail.catalog.model import Catalog, DnsDomain, Institution, load_catalog
+from tutormail.catalog.model import Catalog, DnsDomain, Institution
 from tutormail.catalog.names import is_same_or_subdomain
 from tutormail.cenario1.check import check_domain
 from tutormail.cenario1.records import records_for
@@ -53,6 +53,7 @@ from tutormail.exitcodes import Exit, TutormailError, UsageError
 from tutormail.lifecycle.changes import deployed_state
 from tutormail.lifecycle.offboard import CHANGED_WHILE_REMOVING, claimed_identities, remove_our_records
 from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan, build_plan
+from tutormail.plan.loader import load_catalog
 from tutormail.preflight.check import Route53Names
 from tutormail.vocabulary import IdentityKind, Provider
 

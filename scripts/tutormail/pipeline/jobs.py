@@ -20,7 +20,7 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses
-from tutormail.catalog.model import Catalog, load_catalog
+from tutormail.catalog.model import Catalog
 from tutormail.cenario1.publishing import PublishOptions, publish_institution
 from tutormail.cenario1.records import as_zone, domain_records
 from tutormail.cenario2.dmarc import DmarcLookups
@@ -34,6 +34,7 @@ from tutormail.lifecycle.out_of_date import Report as OutOfDate
 from tutormail.pipeline import deploy as waves
 from tutormail.pipeline.report import DEPLOYED, FAILED, REFUSED, UP_TO_DATE, Report
 from tutormail.plan.build import PLATFORM_STACK, InstitutionPlan, build_plan
+from tutormail.plan.loader import load_catalog
 from tutormail.preflight import check as preflight
 from tutormail.runtime import Runtime
 from tutormail.tutor_setup.handoff import write_handoff

@@ -13,7 +13,7 @@ have no such limits), so Secrets Manager's 50 tags per secret are not an institu
 
 from __future__ import annotations
 
-from tutormail.catalog.model import Institution, Platform
+from tutormail.catalog.model import Catalog, Institution, Platform
 from tutormail.catalog.problems import Problem
 from tutormail.plan.build import build_plan
 from tutormail.plan.smtp_policy import MANAGED_POLICIES_PER_USER, MANAGED_POLICY_MAX, policy_size, send_policies
@@ -42,3 +42,8 @@ def check_limits(institution: Institution, platform: Platform) -> list[Problem]:
         problems.append(Problem(file, 1, "companies", f"the SMTP user's send policy would have {size} characters; "
                                 f"IAM allows {MANAGED_POLICY_MAX}: shorten the address"))
     return problems
+
+
+def catalog_limits(catalog: Catalog) -> list[Problem]:
+    """check_limits over every institution of a catalog: a catalog check (tutormail.plan.loader)."""
+    return [p for institution in catalog.institutions.values() for p in check_limits(institution, catalog.platform)]

@@ -93,7 +93,7 @@ def _dns_lookup(domain: str, endpoints: DnsEndpoints):
 
     def lookup(name: str, rtype: str) -> tuple[tuple[str, ...], str]:
         for address in servers:
-            answer = ask(address, name, rtype, port=endpoints.direct_port)
+            answer = ask(address, name, rtype, port=endpoints.direct_port, timeout=endpoints.timeout)
             if answer.outcome in ("ok", "nodata", "nxdomain"):
                 return _normal(rtype, answer.values), address
         raise PublishError(f"no authoritative server of {domain} answered for {name} {rtype}", Exit.SERVICE_ERROR)
