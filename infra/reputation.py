@@ -2,8 +2,8 @@
 
 - `InstitutionAlarms` (in each institution's stack): warn and pause alarms on the configuration
   set's Reputation.BounceRate / Reputation.ComplaintRate (namespace AWS/SES, dimension
-  ses:configuration-set), counted only once the institution sent `min_volume` messages in the hour,
-  notifying the platform's SNS topic.
+  ses:configuration-set), notifying the platform's SNS topic. Below `min_volume` messages in the hour
+  the rate is read from the hour's own bounce and complaint counts (see `volume_expression`).
   https://docs.aws.amazon.com/ses/latest/dg/reputationdashboard-cloudwatch-alarm.html
   https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-cloudwatch.html
 - `PlatformReputation` (in the platform stack): the topic and its subscriptions, one Lambda (the
@@ -51,10 +51,30 @@ LOGGED_EVENTS = ("Email Bounced", "Email Complaint Received", "Email Rejected")
 
 
 def volume_expression(min_volume: int) -> str:
-    """The alarm's value: the rate, or 0 while fewer than `min_volume` messages were sent.
+    """The alarm's value: SES's rate once the hour holds `min_volume` messages; below that, the hour's
+    own bounces (or complaints) over `min_volume`, as if the missing messages had all been delivered.
 
-    The sandbox evaluates the same expression (sandbox/reputation.py reads it back)."""
-    return f"IF(sends >= {min_volume}, rate, 0)"
+    Why not 0 below the volume, as before: SES judges the account as a whole, over the account's
+    recent eligible messages, not per hour nor per sender (an enforcement notice reads "we measured
+    this rate over the last 10,192 eligible emails ... over the last 224.9 days"), and reviews it at a
+    5% bounce / 0.1% complaint rate, pausing at 10% / 0.5%:
+    https://docs.aws.amazon.com/ses/latest/dg/faqs-enforcement.html
+    https://docs.aws.amazon.com/ses/latest/dg/reputationdashboardmessages.html
+    https://repost.aws/knowledge-center/ses-resolve-account-review-pause
+    A school's 15 hard bounces in 50 messages weigh on that rate exactly as 15 bounces of a large
+    sender do, hour after hour, so they must count. Why not the small hour's own rate (15/50): one
+    bounce in 3 messages is 33% and would pause on noise. Counted over `min_volume` the small hour
+    can only read lower than its true rate, never higher, and it alarms exactly where a sender at
+    `min_volume` would (4 bounces of 100 pause at 4%): 1 bounce in 10 messages stays below the warn
+    level, 3 in 10 warn, 15 in 50 pause. A longer window was the other choice, but an alarm's
+    metric math has no sliding sum and a day-long period would also slow the hourly alarm of the
+    large senders. The counts are the configuration set's Bounce and Complaint events (a Bounce
+    event is a hard bounce, or a soft one SES gave up retrying), FILL'd to 0 in an hour without one:
+    https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-cloudwatch.html
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
+
+    The sandbox evaluates the same expression (sandbox/metric_math.py reads the alarm's own)."""
+    return f"IF(sends >= {min_volume}, rate, FILL(events, 0) / {min_volume})"
 
 
 def _code() -> lambda_.Code:
@@ -77,12 +97,13 @@ class InstitutionAlarms(Construct):
                  configuration_set: ses.ConfigurationSet) -> None:
         super().__init__(scope, construct_id)
         name = names.configuration_set(slug)
-        # The Send count per configuration set exists only with a CloudWatch event destination.
+        # The Send, Bounce and Complaint counts per configuration set exist only with a CloudWatch event
+        # destination (the small senders' counts: see volume_expression).
         configuration_set.add_event_destination(
             "SendVolume", configuration_set_event_destination_name="send-volume",
             destination=ses.EventDestination.cloud_watch_dimensions([ses.CloudWatchDimension(
                 name=names.DIMENSION, source=ses.CloudWatchDimensionSource.MESSAGE_TAG, default_value=name)]),
-            events=[ses.EmailSendingEvent.SEND])
+            events=[ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT])
         stack = Stack.of(self)
         topic = sns.Topic.from_topic_arn(self, "Topic", f"arn:{stack.partition}:sns:{stack.region}:{stack.account}:"
                                          f"{names.TOPIC}")
@@ -92,8 +113,11 @@ class InstitutionAlarms(Construct):
         for kind in names.KINDS:
             rate = cloudwatch.Metric(namespace="AWS/SES", metric_name=names.METRIC[kind], dimensions_map=dimensions,
                                      statistic="Maximum", period=PERIOD)
+            counted = cloudwatch.Metric(namespace="AWS/SES", metric_name=names.EVENT_METRIC[kind],
+                                        dimensions_map=dimensions, statistic="Sum", period=PERIOD)
             value = cloudwatch.MathExpression(expression=volume_expression(thresholds.min_volume),
-                                              using_metrics={"rate": rate, "sends": sends}, period=PERIOD,
+                                              using_metrics={"rate": rate, "sends": sends, "events": counted},
+                                              period=PERIOD,
                                               label=f"{kind} rate of {name}")
             for level in names.LEVELS:
                 threshold = getattr(thresholds, f"{level}_{kind}_rate")

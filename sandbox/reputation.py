@@ -22,7 +22,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import threading
 import time
 import urllib.error
@@ -43,10 +42,10 @@ from moto.sns.models import sns_backends
 from moto.sts.models import sts_backends
 from tutormail import names
 
+from . import metric_math
 from .config import SandboxConfig
 from .iam.evaluator import ALLOWED, EVALUATOR
 
-_EXPRESSION = re.compile(r"^IF\(sends >= (\d+), rate, 0\)$")
 _COMPARE = {"GreaterThanOrEqualToThreshold": float.__ge__, "GreaterThanThreshold": float.__gt__}
 EVENT_TYPES = {"bounce": ("Bounce", "Email Bounced"), "complaint": ("Complaint", "Email Complaint Received")}
 
@@ -62,30 +61,42 @@ def _put_metrics(config: SandboxConfig, slug: str, rates: dict[str, float], send
     # No Timestamp: moto stamps the datum with its own (naive UTC) clock, as its API path does.
     data = [{"MetricName": names.METRIC[kind], "Value": rate, "Dimensions": dimensions} for kind, rate in rates.items()]
     data.append({"MetricName": "Send", "Value": float(sends), "Unit": "Count", "Dimensions": dimensions})
+    # The event destination's counts of the same hour: each bounce and complaint is one event
+    # (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-cloudwatch.html).
+    data += [{"MetricName": names.EVENT_METRIC[kind], "Value": float(round(rate * sends)), "Unit": "Count",
+              "Dimensions": dimensions} for kind, rate in rates.items() if round(rate * sends)]
     backend.put_metric_data("AWS/SES", data)
 
 
-def _latest(config: SandboxConfig, slug: str, metric: str, now: datetime, how) -> float | None:
-    wanted = names.configuration_set(slug)
-    since, until = now - timedelta(hours=1), now + timedelta(seconds=1)
+_STATISTICS = {"Sum": sum, "Maximum": max, "Minimum": min, "SampleCount": len,
+               "Average": lambda values: sum(values) / len(values)}
+
+
+def _datapoint(config: SandboxConfig, stat: dict[str, Any], now: datetime) -> float | None:
+    """One MetricStat's value for the period that ends now: the statistic of the metric's datums
+    (namespace, name and the exact dimension set, as CloudWatch identifies a metric), None when the
+    period holds none."""
+    metric = stat["Metric"]
+    wanted = sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+    since, until = now - timedelta(seconds=int(stat["Period"])), now + timedelta(seconds=1)
     values = [float(d.value) for d in cloudwatch_backends[config.account][config.region].get_all_metrics()
-              if d.namespace == "AWS/SES" and d.name == metric and since <= d.timestamp <= until
-              and any(dim.value == wanted for dim in d.dimensions)]
-    return how(values) if values else None
+              if d.namespace == metric["Namespace"] and d.name == metric["MetricName"]
+              and since <= d.timestamp <= until and sorted((x.name, x.value) for x in d.dimensions) == wanted]
+    if stat["Stat"] not in _STATISTICS:
+        raise RuntimeError(f"the sandbox does not compute the statistic {stat['Stat']!r}")
+    return float(_STATISTICS[stat["Stat"]](values)) if values else None
 
 
-def alarm_value(config: SandboxConfig, alarm: Any, slug: str, kind: str, now: datetime) -> float | None:
-    """The alarm's metric math, for the one form infra/reputation.py writes; anything else is refused
-    rather than guessed."""
-    expression = next(m["Expression"] for m in alarm.sandbox_metrics if "Expression" in m)
-    match = _EXPRESSION.match(expression)
-    if not match:
-        raise RuntimeError(f"the sandbox evaluates only IF(sends >= N, rate, 0), not {expression!r}")
-    rate = _latest(config, slug, names.METRIC[kind], now, max)
-    sends = _latest(config, slug, "Send", now, sum)
-    if rate is None or sends is None:
-        return None
-    return rate if sends >= int(match.group(1)) else 0.0
+def alarm_value(config: SandboxConfig, alarm: Any, now: datetime) -> float | None:
+    """The alarm's metric math over its own MetricStats, as the stack declared them; an expression
+    outside what sandbox/metric_math.py evaluates is refused rather than guessed."""
+    values = {m["Id"]: _datapoint(config, m["MetricStat"], now) for m in alarm.sandbox_metrics
+              if "MetricStat" in m}
+    [expression] = [m["Expression"] for m in alarm.sandbox_metrics if "Expression" in m and m.get("ReturnData", True)]
+    try:
+        return metric_math.evaluate(expression, values)
+    except metric_math.UnsupportedExpression as exc:
+        raise RuntimeError(f"alarm {alarm.name}: {exc}") from exc
 
 
 def _alarm_event(config: SandboxConfig, alarm: Any, previous: str) -> dict[str, Any]:
@@ -222,7 +233,7 @@ def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
             alarm = backend.alarms.get(names.alarm_name(slug, level, kind))
             if alarm is None:
                 raise RuntimeError(f"no alarm {names.alarm_name(slug, level, kind)}: deploy the stack first")
-            value = alarm_value(config, alarm, slug, kind, now)
+            value = alarm_value(config, alarm, now)
             breaching = value is not None and _COMPARE[alarm.comparison_operator](value, float(alarm.threshold))
             state = "ALARM" if breaching else "OK"
             previous = alarm.state_value

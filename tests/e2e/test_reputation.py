@@ -127,9 +127,25 @@ def test_a_manual_pause_records_who_and_why(env):
     assert item["value"]["S"].split(" ")[2].endswith(":user/sandbox-operator")  # who, as AWS knows them
 
 
-def test_rates_below_the_minimum_volume_do_not_alarm(env, deployed):
-    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.5, sends=10)
+def test_one_bounce_in_a_small_hour_does_not_alarm(env, deployed):
+    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.1, sends=10)  # 1 bounce of 10
     assert set(played["alarms"].values()) == {"OK"} and played["paused_by_handler"] is False
+
+
+def test_a_small_sender_at_30_percent_bounces_warns_and_then_pauses(env, deployed):
+    """Below min_volume (100) the hour's bounces count over 100: 3 of 10 messages read 0.03 (warn at
+    0.02), 15 of 50 read 0.15 (pause at 0.04); before, both read 0 and the school was never stopped."""
+    warned = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.3, sends=10)
+    assert warned["alarms"][f"tutormail-warn-{PAUSED}-bounce"] == "ALARM"
+    assert warned["alarms"][f"tutormail-pause-{PAUSED}-bounce"] == "OK" and warned["paused_by_handler"] is False
+    assert warned["notifications"][f"tutormail-warn-{PAUSED}-bounce"]  # the warn alarm's SNS action ran
+    paused = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.3, sends=50)
+    assert paused["alarms"][f"tutormail-pause-{PAUSED}-bounce"] == "ALARM" and paused["paused_by_handler"] is True
+    config_set = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=f"tutormail-{PAUSED}")
+    assert config_set["SendingOptions"]["SendingEnabled"] is False
+    health = cli(env, "reputation", PAUSED, "--output", "json")
+    assert health.returncode == 1
+    assert f"by automatic: alarm tutormail-pause-{PAUSED}-bounce" in as_json(health)["institutions"][0]["why"]
 
 
 def test_the_operator_table_is_exactly_what_the_reputation_commands_called():

@@ -39,14 +39,21 @@ def test_warn_and_pause_alarms_on_the_configuration_set(xy_template, level, kind
                                                        "Dimensions": dimension}
     assert queries["sends"]["MetricStat"]["Metric"] == {"Namespace": "AWS/SES", "MetricName": "Send",
                                                         "Dimensions": dimension}
+    assert queries["events"]["MetricStat"]["Metric"] == {
+        "Namespace": "AWS/SES", "MetricName": {"bounce": "Bounce", "complaint": "Complaint"}[kind],
+        "Dimensions": dimension}
+    assert queries["events"]["MetricStat"]["Stat"] == "Sum" and queries["rate"]["MetricStat"]["Stat"] == "Maximum"
     [expression] = [q for q in alarm["Metrics"] if "Expression" in q]
-    assert expression["Expression"] == "IF(sends >= 100, rate, 0)" and expression["ReturnData"] is True
+    # Below 100 messages in the hour, the hour's own bounces (or complaints) over 100: small senders count.
+    assert expression["Expression"] == "IF(sends >= 100, rate, FILL(events, 0) / 100)"
+    assert expression["ReturnData"] is True
     assert json.dumps(alarm["AlarmActions"]).endswith(':sns:us-east-1:123456789012:tutormail-reputation"]]}]')
 
 
 def test_send_volume_reaches_cloudwatch_per_configuration_set(xy_template):
     xy_template.has_resource_properties("AWS::SES::ConfigurationSetEventDestination", {
-        "EventDestination": {"MatchingEventTypes": ["send"], "CloudWatchDestination": {"DimensionConfigurations": [
+        "EventDestination": {"MatchingEventTypes": ["send", "bounce", "complaint"],
+                             "CloudWatchDestination": {"DimensionConfigurations": [
             {"DimensionName": "ses:configuration-set", "DimensionValueSource": "messageTag",
              "DefaultDimensionValue": f"tutormail-{XY}"}]}}})
 
