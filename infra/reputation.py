@@ -30,6 +30,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from tutormail import names
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY, VALUE
@@ -146,13 +147,15 @@ class PlatformReputation(Construct):
         Validations.of(self.topic).acknowledge(Acknowledgment(
             id="AwsSolutions-SNS2", reason="Alarm notifications carry alarm names and rates, never mail content "
             "or recipients; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key."))
-        self.function = self._pause_function(retention, progress)
+        self.failed_pauses = self._failed_pauses_queue()
+        self.function = self._pause_function(retention, progress, self.failed_pauses)
         events.Rule(self, "PauseAlarms", description="A pause alarm went into ALARM: stop that institution's sending",
                     event_pattern=events.EventPattern(
                         source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"],
                         detail={"alarmName": [{"prefix": names.pause_alarm_prefix()}],
                                 "state": {"value": ["ALARM"]}}),
-                    targets=[targets.LambdaFunction(self.function, retry_attempts=4)])
+                    targets=[targets.LambdaFunction(self.function, retry_attempts=4,
+                                                    dead_letter_queue=self.failed_pauses)])
         self._event_log(retention)
 
     @staticmethod
@@ -171,7 +174,28 @@ class PlatformReputation(Construct):
                                                       f"{stack.account}:alarm:{names.PREFIX}-*"},
                         "StringEquals": {"aws:SourceAccount": stack.account}}))
 
-    def _pause_function(self, retention: int, progress: dynamodb.ITable) -> lambda_.Function:
+    def _failed_pauses_queue(self) -> sqs.Queue:
+        """Where a pause that did not happen is kept: the alarm stays in ALARM and fires no second
+        event, so without it a failed pause leaves no trace. Two writers, one queue:
+        - the function's own dead-letter queue (DeadLetterConfig): EventBridge invokes Lambda
+          asynchronously, so an error the handler raises is Lambda's to retry (twice by default) and
+          then to send here with the function's role; EventBridge's retries and its target DLQ never
+          see it. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq
+        - the rule target's dead-letter queue: EventBridge could not hand the event to Lambda at all
+          (the function missing, its resource policy refusing), after the target's 4 retries, allowed
+          by the queue policy for this rule only (CDK writes events.amazonaws.com with aws:SourceArn).
+          https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+        Encrypted with SQS's managed key (a KMS key would need its own policy for EventBridge), TLS
+        only, kept 14 days (SQS's longest retention): `reputation` shows each message and exits 1."""
+        queue = sqs.Queue(self, "FailedPauses", queue_name=names.FAILED_PAUSES_QUEUE,
+                          encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                          retention_period=Duration.days(14))
+        Validations.of(queue).acknowledge(Acknowledgment(
+            id="AwsSolutions-SQS3", reason="This queue is itself the dead-letter queue of the pause function "
+            "and of its EventBridge target."))
+        return queue
+
+    def _pause_function(self, retention: int, progress: dynamodb.ITable, failed: sqs.Queue) -> lambda_.Function:
         stack = Stack.of(self)
         role = iam.Role(self, "PauseRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="tutormail pause action: one institution's configuration set, nothing else")
@@ -195,7 +219,7 @@ class PlatformReputation(Construct):
             reason="The action must reach every institution's configuration set (tutormail-*)."))
         function, _ = _function(self, "Pause", names.PAUSE_FUNCTION, "tutormail.reputation.handler.handler", role,
                                 retention, "Turns off sending for the institution whose pause alarm fired, and "
-                                "records why")
+                                "records why", dead_letter_queue=failed)
         return function
 
     def _event_log(self, retention: int) -> lambda_.Function:
@@ -222,7 +246,7 @@ class PlatformReputation(Construct):
 
 
 def _function(scope: Construct, construct_id: str, name: str, handler: str, role: iam.Role, retention: int,
-              description: str) -> tuple[lambda_.Function, logs.LogGroup]:
+              description: str, dead_letter_queue: sqs.IQueue | None = None) -> tuple[lambda_.Function, logs.LogGroup]:
     """A handler of the package, with its own role, which may write its own log group and nothing more.
 
     The log group has Lambda's default name, /aws/lambda/<function name>, made here to hold the
@@ -238,7 +262,8 @@ def _function(scope: Construct, construct_id: str, name: str, handler: str, role
                                            resources=[own_log]))
     function = lambda_.Function(
         scope, construct_id, function_name=name, runtime=lambda_.Runtime.PYTHON_3_14, handler=handler, role=role,
-        log_group=log_group, code=_code(), timeout=Duration.seconds(30), memory_size=128, description=description)
+        log_group=log_group, code=_code(), timeout=Duration.seconds(30), memory_size=128, description=description,
+        dead_letter_queue=dead_letter_queue)
     # CDK makes the function depend on the role and its policy; the role is already referenced
     # (Fn::GetAtt), and cfn-lint flags the redundant edge (W3005): keep only the policy's.
     policy = role.node.find_child("DefaultPolicy").node.default_child

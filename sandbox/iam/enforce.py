@@ -197,6 +197,11 @@ def resource_of(config: SandboxConfig, action: str, path: str, params: dict[str,
         return _stack_arn(config, params["StackName"])
     if service == "logs" and isinstance(params.get("logGroupName"), str):
         return _log_resource(config, action, params)
+    if service == "sqs" and isinstance(params.get("QueueUrl") or params.get("QueueName"), str):
+        # A queue's ARN from its URL (`.../<account>/<name>`) or, for GetQueueUrl and CreateQueue, its
+        # name: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
+        name = (params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1] or params["QueueName"]
+        return f"arn:{config.partition}:sqs:{config.region}:{config.account}:{name}"
     if service == "ssm" and isinstance(params.get("Name"), str):
         name = params["Name"].lstrip("/")
         return f"arn:{config.partition}:ssm:{config.region}:{config.account}:parameter/{name}"

@@ -23,6 +23,7 @@ OPERATOR_RESOURCES = {
     "ConfigurationSets": f"arn:aws:ses:{WHERE}:configuration-set/tutormail-*",
     "ReputationAlarms": f"arn:aws:cloudwatch:{WHERE}:alarm:tutormail-*",
     "SendingEventsLog": f"arn:aws:logs:{WHERE}:log-group:/aws/lambda/tutormail-sending-events:*",
+    "FailedPauses": f"arn:aws:sqs:{WHERE}:tutormail-failed-pauses",  # read, never written, by the operator
     "NotResourceScoped": "*",
 }
 # The actions IAM does not scope to a resource: nothing else may sit on "*".
