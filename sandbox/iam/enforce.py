@@ -189,8 +189,10 @@ def resource_of(config: SandboxConfig, action: str, path: str, params: dict[str,
     if service == "ses":
         return _ses_resource(config, path, params)
     if service == "route53":
-        match = re.match(r"^/2013-04-01/(hostedzone|change)/([^/?]+)", path)
-        return f"arn:{config.partition}:route53:::{match.group(1)}/{match.group(2)}" if match else "*"
+        match = re.match(r"^/2013-04-01/(hostedzone|change|hostedzonelimit)/([^/?]+)", path)
+        # GetHostedZoneLimit (`/hostedzonelimit/{Id}/{Type}`) takes the `hostedzone` resource type.
+        kind = "hostedzone" if match and match.group(1) == "hostedzonelimit" else match and match.group(1)
+        return f"arn:{config.partition}:route53:::{kind}/{match.group(2)}" if match else "*"
     if action in ("sts:AssumeRole", "sts:TagSession"):
         return params.get("RoleArn", "*")
     if service == "cloudformation" and isinstance(params.get("StackName"), str):

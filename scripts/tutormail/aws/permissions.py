@@ -135,6 +135,11 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "cloudformation:ListStackResources", STACK),  # identities the stack holds, every page
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
     Grant("preflight", "route53:GetHostedZone", ZONE),  # each zone id is the zone of its name
+    # the account's caps (aws/account_quotas.py), read by preflight and status --all
+    *(Grant(command, action, kind) for command in ("preflight", "status") for action, kind in (
+        ("iam:GetAccountSummary", ANY), ("ses:ListEmailIdentities", ANY),
+        ("cloudformation:DescribeAccountLimits", ANY), ("cloudformation:ListStacks", ANY),
+        ("route53:GetHostedZoneLimit", ZONE))),
     # plan runs the preflight unless --offline (cli/preflight.check_plans)
     Grant("plan", "ses:GetEmailIdentity", IDENTITY),
     Grant("plan", "ses:GetAccount", ANY),
