@@ -52,7 +52,8 @@ def test_actions_by_resource_is_one_sorted_distinct_list_per_kind():
     assert list(actions_by_resource(rows)) == sorted([ANY, IDENTITY, PROGRESS])
     table = actions_by_resource()
     assert table["tutormail-secret"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    assert table[ANY] == ["cloudformation:DescribeStacks", "cloudformation:ListStacks", "cloudwatch:GetMetricData",
+    assert table[ANY] == ["cloudformation:DescribeAccountLimits", "cloudformation:DescribeStacks",
+                          "cloudformation:ListStacks", "cloudwatch:GetMetricData", "iam:GetAccountSummary",
                           "secretsmanager:ListSecrets", "ses:GetAccount", "ses:ListEmailIdentities",
                           "ses:VerifyEmailIdentity"]
 
