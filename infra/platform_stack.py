@@ -8,7 +8,7 @@ from constructs import Construct
 from tutormail.aws import permissions
 from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
-from tutormail.names import EVENT_LOG_GROUP, PREFIX, secret_name
+from tutormail.names import EVENT_LOG_GROUP, FAILED_PAUSES_QUEUE, PREFIX, secret_name
 from tutormail.pipeline.credentials import AUDIENCE, SESSION_SECONDS
 from tutormail.plan.build import stack_name
 
@@ -49,7 +49,8 @@ class PlatformStack(Stack):
                                                         arn_format=ArnFormat.COLON_RESOURCE_NAME),
                      permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
                                                             resource_name=f"{EVENT_LOG_GROUP}:*",
-                                                            arn_format=ArnFormat.COLON_RESOURCE_NAME)}
+                                                            arn_format=ArnFormat.COLON_RESOURCE_NAME),
+                     permissions.FAILED_PAUSES: self.format_arn(service="sqs", resource=FAILED_PAUSES_QUEUE)}
         resources[permissions.SMTP_SECRET] = self.format_arn(
             service="secretsmanager", resource="secret", resource_name=f"{secret_name('*')}-??????",
             arn_format=ArnFormat.COLON_RESOURCE_NAME)
@@ -60,6 +61,7 @@ class PlatformStack(Stack):
                 permissions.ZONE: "HostedZoneReads", permissions.SMTP_USER: "SmtpUsers",
                 permissions.CONFIGURATION_SET: "ConfigurationSets", permissions.ALARM: "ReputationAlarms",
                 permissions.LOG_GROUP: "SendingEventsLog", permissions.STALE_DKIM: "StaleDkimCnameDeletes",
+                permissions.FAILED_PAUSES: "FailedPauses",
                 permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(

@@ -2,8 +2,8 @@
 
 - `InstitutionAlarms` (in each institution's stack): warn and pause alarms on the configuration
   set's Reputation.BounceRate / Reputation.ComplaintRate (namespace AWS/SES, dimension
-  ses:configuration-set), counted only once the institution sent `min_volume` messages in the hour,
-  notifying the platform's SNS topic.
+  ses:configuration-set), notifying the platform's SNS topic. Below `min_volume` messages in the hour
+  the rate is read from the hour's own bounce and complaint counts (see `volume_expression`).
   https://docs.aws.amazon.com/ses/latest/dg/reputationdashboard-cloudwatch-alarm.html
   https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-cloudwatch.html
 - `PlatformReputation` (in the platform stack): the topic and its subscriptions, one Lambda (the
@@ -30,6 +30,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from tutormail import names
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY, VALUE
@@ -51,10 +52,30 @@ LOGGED_EVENTS = ("Email Bounced", "Email Complaint Received", "Email Rejected")
 
 
 def volume_expression(min_volume: int) -> str:
-    """The alarm's value: the rate, or 0 while fewer than `min_volume` messages were sent.
+    """The alarm's value: SES's rate once the hour holds `min_volume` messages; below that, the hour's
+    own bounces (or complaints) over `min_volume`, as if the missing messages had all been delivered.
 
-    The sandbox evaluates the same expression (sandbox/reputation.py reads it back)."""
-    return f"IF(sends >= {min_volume}, rate, 0)"
+    Why not 0 below the volume, as before: SES judges the account as a whole, over the account's
+    recent eligible messages, not per hour nor per sender (an enforcement notice reads "we measured
+    this rate over the last 10,192 eligible emails ... over the last 224.9 days"), and reviews it at a
+    5% bounce / 0.1% complaint rate, pausing at 10% / 0.5%:
+    https://docs.aws.amazon.com/ses/latest/dg/faqs-enforcement.html
+    https://docs.aws.amazon.com/ses/latest/dg/reputationdashboardmessages.html
+    https://repost.aws/knowledge-center/ses-resolve-account-review-pause
+    A school's 15 hard bounces in 50 messages weigh on that rate exactly as 15 bounces of a large
+    sender do, hour after hour, so they must count. Why not the small hour's own rate (15/50): one
+    bounce in 3 messages is 33% and would pause on noise. Counted over `min_volume` the small hour
+    can only read lower than its true rate, never higher, and it alarms exactly where a sender at
+    `min_volume` would (4 bounces of 100 pause at 4%): 1 bounce in 10 messages stays below the warn
+    level, 3 in 10 warn, 15 in 50 pause. A longer window was the other choice, but an alarm's
+    metric math has no sliding sum and a day-long period would also slow the hourly alarm of the
+    large senders. The counts are the configuration set's Bounce and Complaint events (a Bounce
+    event is a hard bounce, or a soft one SES gave up retrying), FILL'd to 0 in an hour without one:
+    https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-cloudwatch.html
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
+
+    The sandbox evaluates the same expression (sandbox/metric_math.py reads the alarm's own)."""
+    return f"IF(sends >= {min_volume}, rate, FILL(events, 0) / {min_volume})"
 
 
 def _code() -> lambda_.Code:
@@ -77,12 +98,13 @@ class InstitutionAlarms(Construct):
                  configuration_set: ses.ConfigurationSet) -> None:
         super().__init__(scope, construct_id)
         name = names.configuration_set(slug)
-        # The Send count per configuration set exists only with a CloudWatch event destination.
+        # The Send, Bounce and Complaint counts per configuration set exist only with a CloudWatch event
+        # destination (the small senders' counts: see volume_expression).
         configuration_set.add_event_destination(
             "SendVolume", configuration_set_event_destination_name="send-volume",
             destination=ses.EventDestination.cloud_watch_dimensions([ses.CloudWatchDimension(
                 name=names.DIMENSION, source=ses.CloudWatchDimensionSource.MESSAGE_TAG, default_value=name)]),
-            events=[ses.EmailSendingEvent.SEND])
+            events=[ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT])
         stack = Stack.of(self)
         topic = sns.Topic.from_topic_arn(self, "Topic", f"arn:{stack.partition}:sns:{stack.region}:{stack.account}:"
                                          f"{names.TOPIC}")
@@ -92,8 +114,11 @@ class InstitutionAlarms(Construct):
         for kind in names.KINDS:
             rate = cloudwatch.Metric(namespace="AWS/SES", metric_name=names.METRIC[kind], dimensions_map=dimensions,
                                      statistic="Maximum", period=PERIOD)
+            counted = cloudwatch.Metric(namespace="AWS/SES", metric_name=names.EVENT_METRIC[kind],
+                                        dimensions_map=dimensions, statistic="Sum", period=PERIOD)
             value = cloudwatch.MathExpression(expression=volume_expression(thresholds.min_volume),
-                                              using_metrics={"rate": rate, "sends": sends}, period=PERIOD,
+                                              using_metrics={"rate": rate, "sends": sends, "events": counted},
+                                              period=PERIOD,
                                               label=f"{kind} rate of {name}")
             for level in names.LEVELS:
                 threshold = getattr(thresholds, f"{level}_{kind}_rate")
@@ -122,13 +147,15 @@ class PlatformReputation(Construct):
         Validations.of(self.topic).acknowledge(Acknowledgment(
             id="AwsSolutions-SNS2", reason="Alarm notifications carry alarm names and rates, never mail content "
             "or recipients; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key."))
-        self.function = self._pause_function(retention, progress)
+        self.failed_pauses = self._failed_pauses_queue()
+        self.function = self._pause_function(retention, progress, self.failed_pauses)
         events.Rule(self, "PauseAlarms", description="A pause alarm went into ALARM: stop that institution's sending",
                     event_pattern=events.EventPattern(
                         source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"],
                         detail={"alarmName": [{"prefix": names.pause_alarm_prefix()}],
                                 "state": {"value": ["ALARM"]}}),
-                    targets=[targets.LambdaFunction(self.function, retry_attempts=4)])
+                    targets=[targets.LambdaFunction(self.function, retry_attempts=4,
+                                                    dead_letter_queue=self.failed_pauses)])
         self._event_log(retention)
 
     @staticmethod
@@ -147,7 +174,28 @@ class PlatformReputation(Construct):
                                                       f"{stack.account}:alarm:{names.PREFIX}-*"},
                         "StringEquals": {"aws:SourceAccount": stack.account}}))
 
-    def _pause_function(self, retention: int, progress: dynamodb.ITable) -> lambda_.Function:
+    def _failed_pauses_queue(self) -> sqs.Queue:
+        """Where a pause that did not happen is kept: the alarm stays in ALARM and fires no second
+        event, so without it a failed pause leaves no trace. Two writers, one queue:
+        - the function's own dead-letter queue (DeadLetterConfig): EventBridge invokes Lambda
+          asynchronously, so an error the handler raises is Lambda's to retry (twice by default) and
+          then to send here with the function's role; EventBridge's retries and its target DLQ never
+          see it. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq
+        - the rule target's dead-letter queue: EventBridge could not hand the event to Lambda at all
+          (the function missing, its resource policy refusing), after the target's 4 retries, allowed
+          by the queue policy for this rule only (CDK writes events.amazonaws.com with aws:SourceArn).
+          https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+        Encrypted with SQS's managed key (a KMS key would need its own policy for EventBridge), TLS
+        only, kept 14 days (SQS's longest retention): `reputation` shows each message and exits 1."""
+        queue = sqs.Queue(self, "FailedPauses", queue_name=names.FAILED_PAUSES_QUEUE,
+                          encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                          retention_period=Duration.days(14))
+        Validations.of(queue).acknowledge(Acknowledgment(
+            id="AwsSolutions-SQS3", reason="This queue is itself the dead-letter queue of the pause function "
+            "and of its EventBridge target."))
+        return queue
+
+    def _pause_function(self, retention: int, progress: dynamodb.ITable, failed: sqs.Queue) -> lambda_.Function:
         stack = Stack.of(self)
         role = iam.Role(self, "PauseRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="tutormail pause action: one institution's configuration set, nothing else")
@@ -171,7 +219,7 @@ class PlatformReputation(Construct):
             reason="The action must reach every institution's configuration set (tutormail-*)."))
         function, _ = _function(self, "Pause", names.PAUSE_FUNCTION, "tutormail.reputation.handler.handler", role,
                                 retention, "Turns off sending for the institution whose pause alarm fired, and "
-                                "records why")
+                                "records why", dead_letter_queue=failed)
         return function
 
     def _event_log(self, retention: int) -> lambda_.Function:
@@ -198,7 +246,7 @@ class PlatformReputation(Construct):
 
 
 def _function(scope: Construct, construct_id: str, name: str, handler: str, role: iam.Role, retention: int,
-              description: str) -> tuple[lambda_.Function, logs.LogGroup]:
+              description: str, dead_letter_queue: sqs.IQueue | None = None) -> tuple[lambda_.Function, logs.LogGroup]:
     """A handler of the package, with its own role, which may write its own log group and nothing more.
 
     The log group has Lambda's default name, /aws/lambda/<function name>, made here to hold the
@@ -214,7 +262,8 @@ def _function(scope: Construct, construct_id: str, name: str, handler: str, role
                                            resources=[own_log]))
     function = lambda_.Function(
         scope, construct_id, function_name=name, runtime=lambda_.Runtime.PYTHON_3_14, handler=handler, role=role,
-        log_group=log_group, code=_code(), timeout=Duration.seconds(30), memory_size=128, description=description)
+        log_group=log_group, code=_code(), timeout=Duration.seconds(30), memory_size=128, description=description,
+        dead_letter_queue=dead_letter_queue)
     # CDK makes the function depend on the role and its policy; the role is already referenced
     # (Fn::GetAtt), and cfn-lint flags the redundant edge (W3005): keep only the policy's.
     policy = role.node.find_child("DefaultPolicy").node.default_child

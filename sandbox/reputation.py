@@ -22,7 +22,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import threading
 import time
 import urllib.error
@@ -40,13 +39,18 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.utils import utcnow
 from moto.events.models import events_backends
 from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
 from moto.sts.models import sts_backends
 from tutormail import names
 
+from . import metric_math
 from .config import SandboxConfig
 from .iam.evaluator import ALLOWED, EVALUATOR
+from .moto_ext.reputation import dead_letter_target
 
-_EXPRESSION = re.compile(r"^IF\(sends >= (\d+), rate, 0\)$")
+# The first invocation and Lambda's 2 retries: MaximumRetryAttempts' default, which the stack keeps
+# (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html).
+LAMBDA_ATTEMPTS = 3
 _COMPARE = {"GreaterThanOrEqualToThreshold": float.__ge__, "GreaterThanThreshold": float.__gt__}
 EVENT_TYPES = {"bounce": ("Bounce", "Email Bounced"), "complaint": ("Complaint", "Email Complaint Received")}
 
@@ -62,30 +66,42 @@ def _put_metrics(config: SandboxConfig, slug: str, rates: dict[str, float], send
     # No Timestamp: moto stamps the datum with its own (naive UTC) clock, as its API path does.
     data = [{"MetricName": names.METRIC[kind], "Value": rate, "Dimensions": dimensions} for kind, rate in rates.items()]
     data.append({"MetricName": "Send", "Value": float(sends), "Unit": "Count", "Dimensions": dimensions})
+    # The event destination's counts of the same hour: each bounce and complaint is one event
+    # (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-cloudwatch.html).
+    data += [{"MetricName": names.EVENT_METRIC[kind], "Value": float(round(rate * sends)), "Unit": "Count",
+              "Dimensions": dimensions} for kind, rate in rates.items() if round(rate * sends)]
     backend.put_metric_data("AWS/SES", data)
 
 
-def _latest(config: SandboxConfig, slug: str, metric: str, now: datetime, how) -> float | None:
-    wanted = names.configuration_set(slug)
-    since, until = now - timedelta(hours=1), now + timedelta(seconds=1)
+_STATISTICS = {"Sum": sum, "Maximum": max, "Minimum": min, "SampleCount": len,
+               "Average": lambda values: sum(values) / len(values)}
+
+
+def _datapoint(config: SandboxConfig, stat: dict[str, Any], now: datetime) -> float | None:
+    """One MetricStat's value for the period that ends now: the statistic of the metric's datums
+    (namespace, name and the exact dimension set, as CloudWatch identifies a metric), None when the
+    period holds none."""
+    metric = stat["Metric"]
+    wanted = sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+    since, until = now - timedelta(seconds=int(stat["Period"])), now + timedelta(seconds=1)
     values = [float(d.value) for d in cloudwatch_backends[config.account][config.region].get_all_metrics()
-              if d.namespace == "AWS/SES" and d.name == metric and since <= d.timestamp <= until
-              and any(dim.value == wanted for dim in d.dimensions)]
-    return how(values) if values else None
+              if d.namespace == metric["Namespace"] and d.name == metric["MetricName"]
+              and since <= d.timestamp <= until and sorted((x.name, x.value) for x in d.dimensions) == wanted]
+    if stat["Stat"] not in _STATISTICS:
+        raise RuntimeError(f"the sandbox does not compute the statistic {stat['Stat']!r}")
+    return float(_STATISTICS[stat["Stat"]](values)) if values else None
 
 
-def alarm_value(config: SandboxConfig, alarm: Any, slug: str, kind: str, now: datetime) -> float | None:
-    """The alarm's metric math, for the one form infra/reputation.py writes; anything else is refused
-    rather than guessed."""
-    expression = next(m["Expression"] for m in alarm.sandbox_metrics if "Expression" in m)
-    match = _EXPRESSION.match(expression)
-    if not match:
-        raise RuntimeError(f"the sandbox evaluates only IF(sends >= N, rate, 0), not {expression!r}")
-    rate = _latest(config, slug, names.METRIC[kind], now, max)
-    sends = _latest(config, slug, "Send", now, sum)
-    if rate is None or sends is None:
-        return None
-    return rate if sends >= int(match.group(1)) else 0.0
+def alarm_value(config: SandboxConfig, alarm: Any, now: datetime) -> float | None:
+    """The alarm's metric math over its own MetricStats, as the stack declared them; an expression
+    outside what sandbox/metric_math.py evaluates is refused rather than guessed."""
+    values = {m["Id"]: _datapoint(config, m["MetricStat"], now) for m in alarm.sandbox_metrics
+              if "MetricStat" in m}
+    [expression] = [m["Expression"] for m in alarm.sandbox_metrics if "Expression" in m and m.get("ReturnData", True)]
+    try:
+        return metric_math.evaluate(expression, values)
+    except metric_math.UnsupportedExpression as exc:
+        raise RuntimeError(f"alarm {alarm.name}: {exc}") from exc
 
 
 def _alarm_event(config: SandboxConfig, alarm: Any, previous: str) -> dict[str, Any]:
@@ -132,6 +148,9 @@ def _invoke(config: SandboxConfig, function_name: str, run: Callable[[boto3.sess
     try:
         with _CAPTURE, contextlib.redirect_stdout(output):
             return run(session)
+    except Exception as exc:
+        output.write(f"[ERROR] {type(exc).__name__}: {exc}\n")  # what Lambda's Python runtime logs
+        raise
     finally:
         _write_function_log(session, function_name, request_id, output.getvalue().splitlines(),
                             time.monotonic() - started)
@@ -159,14 +178,86 @@ def _write_function_log(session: boto3.session.Session, function_name: str, requ
         raise RuntimeError(f"Lambda could not write {function_name}'s log with its role: {exc}") from exc
 
 
-def _pause(config: SandboxConfig, event: dict[str, Any]) -> bool:
+def _queue_url(config: SandboxConfig, arn: str) -> str:
+    name = arn.rsplit(":", 1)[-1]
+    return f"https://sqs.{config.region}.amazonaws.com/{config.account}/{name}"
+
+
+def _lambda_dead_letter(config: SandboxConfig, function_name: str, event: dict[str, Any], error: Exception) -> str:
+    """What Lambda does with an asynchronous event whose every attempt failed: with a DeadLetterConfig
+    it sends the event to that queue with the function's role (its policy must allow sqs:SendMessage),
+    the error in the RequestID / ErrorCode / ErrorMessage attributes; without one it drops the event.
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq"""
+    target = dead_letter_target(lambda_backends[config.account][config.region].get_function(function_name))
+    if not target:
+        return "dropped: the function has no dead-letter queue"
+    attributes = {"RequestID": str(uuid.uuid4()), "ErrorCode": "200", "ErrorMessage": str(error)[:1024]}
+    try:
+        _function_session(config, function_name).client("sqs").send_message(
+            QueueUrl=_queue_url(config, target), MessageBody=json.dumps(event),
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()})
+    except ClientError as exc:
+        # AWS would only count a DeadLetterErrors metric; the sandbox says why instead.
+        raise RuntimeError(f"Lambda could not send {function_name}'s failed event to {target}: {exc}") from exc
+    return f"sent to {target}"
+
+
+def _eventbridge_dead_letter(config: SandboxConfig, rule: Any, target: dict[str, Any], event: dict[str, Any],
+                             error: str) -> str:
+    """EventBridge could not invoke the target (here: the function does not exist, which no retry
+    mends): the event goes to the target's dead-letter queue if the queue's policy lets
+    events.amazonaws.com send for this rule (aws:SourceArn), else it is lost.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html"""
+    arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+    queue = sqs_backends[config.account][config.region].queues.get(arn.rsplit(":", 1)[-1]) if arn else None
+    if queue is None:
+        return "lost: the target has no dead-letter queue"
+    context = {"aws:SourceArn": rule.arn, "aws:SourceAccount": config.account, "aws:SecureTransport": "true"}
+    answer = EVALUATOR.decide(action="sqs:SendMessage", principal="events.amazonaws.com", resource=queue.queue_arn,
+                              account=config.account, policies=[], context=context,
+                              resource_policy=json.loads(queue.policy or '{"Statement": []}'))
+    if answer["decision"] != ALLOWED:
+        return f"lost: the policy of {arn} does not let this rule send"
+    attributes = {"RULE_ARN": rule.arn, "TARGET_ARN": target["Arn"], "ERROR_CODE": "ResourceNotFoundException",
+                  "ERROR_MESSAGE": error}
+    sqs_backends[config.account][config.region].send_message(
+        queue.name, json.dumps(event),
+        message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()})
+    return f"sent to {arn}"
+
+
+def _invoke_async(config: SandboxConfig, function_name: str, event: dict[str, Any],
+                  run: Callable[[boto3.session.Session], dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
+    """EventBridge invokes Lambda asynchronously: an error the handler raises is retried by Lambda,
+    LAMBDA_ATTEMPTS in all (without the minutes Lambda waits between them), then handed to the
+    function's dead-letter queue. Returns (the handler's result or None, what became of a failure)."""
+    for attempt in range(1, LAMBDA_ATTEMPTS + 1):
+        try:
+            return _invoke(config, function_name, run), ""
+        except Exception as exc:  # any error of the handler is Lambda's to retry
+            if attempt == LAMBDA_ATTEMPTS:
+                return None, f"failed {attempt} times ({type(exc).__name__}: {exc}); " + _lambda_dead_letter(
+                    config, function_name, event, exc)
+    raise AssertionError("unreachable")
+
+
+def _pause(config: SandboxConfig, event: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(whether the handler paused, what became of each invocation that did not)."""
     from tutormail.reputation.handler import handler
 
-    paused = False
-    for _ in _rules_matching(config, event, names.PAUSE_FUNCTION):
-        result = _invoke(config, names.PAUSE_FUNCTION, lambda session: handler(event, session=session))
-        paused = paused or bool(result.get("paused"))
-    return paused
+    paused, failures = False, []
+    functions = lambda_backends[config.account][config.region]
+    for rule in _rules_matching(config, event, names.PAUSE_FUNCTION):
+        target = next(t for t in rule.targets if t["Arn"].endswith(f":function:{names.PAUSE_FUNCTION}"))
+        if not any(f.function_name == names.PAUSE_FUNCTION for f in functions.list_functions()):
+            failures.append(_eventbridge_dead_letter(config, rule, target, event,
+                                                     f"Function not found: {target['Arn']}"))
+            continue
+        result, failure = _invoke_async(config, names.PAUSE_FUNCTION, event,
+                                        lambda session: handler(event, session=session))
+        paused = paused or bool(result and result.get("paused"))
+        failures += [failure] if failure else []
+    return paused, failures
 
 
 def _may_publish(config: SandboxConfig, alarm: Any, topic: Any) -> bool:
@@ -216,13 +307,13 @@ def notify(config: SandboxConfig, alarm: Any) -> list[str]:
 
 def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
     backend = cloudwatch_backends[config.account][config.region]
-    result: dict[str, Any] = {"alarms": {}, "paused_by_handler": False, "notifications": {}}
+    result: dict[str, Any] = {"alarms": {}, "paused_by_handler": False, "notifications": {}, "failed_pauses": {}}
     for kind in names.KINDS:
         for level in names.LEVELS:
             alarm = backend.alarms.get(names.alarm_name(slug, level, kind))
             if alarm is None:
                 raise RuntimeError(f"no alarm {names.alarm_name(slug, level, kind)}: deploy the stack first")
-            value = alarm_value(config, alarm, slug, kind, now)
+            value = alarm_value(config, alarm, now)
             breaching = value is not None and _COMPARE[alarm.comparison_operator](value, float(alarm.threshold))
             state = "ALARM" if breaching else "OK"
             previous = alarm.state_value
@@ -231,8 +322,10 @@ def evaluate(slug: str, now: datetime, config: SandboxConfig) -> dict[str, Any]:
                                    f"{'at or above' if breaching else 'below'} {float(alarm.threshold):g}", "{}",
                                    state)
                 result["notifications"][alarm.name] = notify(config, alarm)
-                if _pause(config, _alarm_event(config, alarm, previous)):
-                    result["paused_by_handler"] = True
+                paused, failures = _pause(config, _alarm_event(config, alarm, previous))
+                result["paused_by_handler"] = result["paused_by_handler"] or paused
+                if failures:
+                    result["failed_pauses"][alarm.name] = failures
             result["alarms"][alarm.name] = state
     return result
 

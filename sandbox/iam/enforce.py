@@ -189,14 +189,21 @@ def resource_of(config: SandboxConfig, action: str, path: str, params: dict[str,
     if service == "ses":
         return _ses_resource(config, path, params)
     if service == "route53":
-        match = re.match(r"^/2013-04-01/(hostedzone|change)/([^/?]+)", path)
-        return f"arn:{config.partition}:route53:::{match.group(1)}/{match.group(2)}" if match else "*"
+        match = re.match(r"^/2013-04-01/(hostedzone|change|hostedzonelimit)/([^/?]+)", path)
+        # GetHostedZoneLimit (`/hostedzonelimit/{Id}/{Type}`) takes the `hostedzone` resource type.
+        kind = "hostedzone" if match and match.group(1) == "hostedzonelimit" else match and match.group(1)
+        return f"arn:{config.partition}:route53:::{kind}/{match.group(2)}" if match else "*"
     if action in ("sts:AssumeRole", "sts:TagSession"):
         return params.get("RoleArn", "*")
     if service == "cloudformation" and isinstance(params.get("StackName"), str):
         return _stack_arn(config, params["StackName"])
     if service == "logs" and isinstance(params.get("logGroupName"), str):
         return _log_resource(config, action, params)
+    if service == "sqs" and isinstance(params.get("QueueUrl") or params.get("QueueName"), str):
+        # A queue's ARN from its URL (`.../<account>/<name>`) or, for GetQueueUrl and CreateQueue, its
+        # name: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
+        name = (params.get("QueueUrl") or "").rstrip("/").rsplit("/", 1)[-1] or params["QueueName"]
+        return f"arn:{config.partition}:sqs:{config.region}:{config.account}:{name}"
     if service == "ssm" and isinstance(params.get("Name"), str):
         name = params["Name"].lstrip("/")
         return f"arn:{config.partition}:ssm:{config.region}:{config.account}:parameter/{name}"

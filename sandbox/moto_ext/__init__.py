@@ -12,6 +12,8 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
   update a resource whose declaration changed only in its Metadata;
 - a resource that fails (an SES identity that already exists) rolls the stack back as
   CloudFormation does, keeping what DeletionPolicy keeps (cfn_rollback.py);
+- CloudFormation DescribeAccountLimits and Route 53 GetHostedZoneLimit answer AWS's documented
+  defaults (account_limits.py);
 - SES v2 GetAccount answers from the account's state (SES sandbox or production access, sending,
   enforcement, quota), which the SMTP stand-in enforces;
 - SES receiving (issue 25): CloudFormation creates receipt rule sets and rules, and a rule's S3 and
@@ -36,7 +38,16 @@ def install() -> None:
                            "re-check every extension against the new version before changing the pin")
     # Imported for their effect: moto builds its CloudFormation type map from the direct
     # subclasses of CloudFormationModel the first time a stack is parsed.
-    from . import cfn_fixes, cfn_models, cfn_rollback, cfn_time, ses_account, ses_lifecycle, ses_receipt
+    from . import (
+        account_limits,  # issue 23: DescribeAccountLimits, GetHostedZoneLimit
+        cfn_fixes,
+        cfn_models,
+        cfn_rollback,
+        cfn_time,
+        ses_account,
+        ses_lifecycle,
+        ses_receipt,
+    )
     from . import reputation as reputation_ext  # issue 14: sending switch, CloudWatch alarms
 
     ses_lifecycle.patch_backends()
@@ -47,6 +58,7 @@ def install() -> None:
     ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
     cfn_rollback.patch_create_and_delete()
     reputation_ext.patch()
+    account_limits.patch()
     cfn_time.patch()
     ses_receipt.patch_permission_checks()
     ses_receipt.patch_delete_receipt_rule()

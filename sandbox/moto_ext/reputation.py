@@ -2,12 +2,16 @@
 that reports its sending state as a boolean, CloudFormation's AWS::CloudWatch::Alarm, and its
 AWS::SNS::TopicPolicy (moto skips the type, so a topic kept SNS's default policy whatever the
 template said; the policy now replaces it, as in AWS, and decides whether an alarm may publish) and
-AWS::SNS::Subscription (skipped too: the topic had no subscriber).
+AWS::SNS::Subscription (skipped too: the topic had no subscriber); AWS::SQS::QueuePolicy (skipped:
+the failed-pauses queue had no policy) and a function's DeadLetterConfig (dropped by moto's
+AWS::Lambda::Function: Lambda had nowhere to send a failed invocation).
 
 https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutConfigurationSetSendingOptions.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topicpolicy.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-subscription.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queuepolicy.html
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-deadletterconfig.html
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import unquote
 
+from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.parsing import ResourceMap
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
@@ -27,6 +32,7 @@ from moto.sesv2 import urls as sesv2_urls
 from moto.sesv2.models import sesv2_backends
 from moto.sesv2.responses import SESV2Response
 from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
 
 
 def sending_enabled(config_set: Any) -> bool:
@@ -203,6 +209,79 @@ class SandboxSubscription(CloudFormationModel):
         cls(resource_name).delete(account_id, region_name)  # moto passes the physical id, the ARN
 
 
+class SandboxQueuePolicy(CloudFormationModel):
+    """AWS::SQS::QueuePolicy: the document becomes each listed queue's policy (Queues are the queues'
+    URLs, what Ref of AWS::SQS::Queue returns); deleting it leaves the queues without a policy."""
+
+    def __init__(self, name: str, queues: list[str]):
+        self.name, self.queues = name, queues
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    @staticmethod
+    def _set(queues: list[str], document: Any, account_id: str, region_name: str) -> None:
+        backend = sqs_backends[account_id][region_name]
+        for url in queues:
+            queue = backend.queues.get(str(url).rstrip("/").rsplit("/", 1)[-1])
+            if queue is not None:
+                queue.policy = None if document is None else (
+                    document if isinstance(document, str) else json.dumps(document))
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> SandboxQueuePolicy:
+        props = cloudformation_json["Properties"]
+        cls._set(props["Queues"], props["PolicyDocument"], account_id, region_name)
+        return cls(resource_name, list(props["Queues"]))
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: SandboxQueuePolicy, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> SandboxQueuePolicy:
+        return cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id,
+                                                   region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        self._set(self.queues, None, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        cls(resource_name, [q for q in cloudformation_json["Properties"]["Queues"] if isinstance(q, str)]).delete(
+            account_id, region_name)
+
+
+def dead_letter_target(function: Any) -> str | None:
+    """The function's DeadLetterConfig.TargetArn as its stack declared it, or None."""
+    return getattr(function, "sandbox_dead_letter_target", None)
+
+
+def _keeping_dead_letter_config(create, update):
+    def kept(function: Any, properties: dict[str, Any]) -> Any:
+        function.sandbox_dead_letter_target = (properties.get("DeadLetterConfig") or {}).get("TargetArn")
+        return function
+
+    def create_keeping(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return kept(create.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs),
+                    cloudformation_json["Properties"])
+
+    def update_keeping(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        return kept(update.__func__(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                                    region_name), cloudformation_json["Properties"])
+
+    return classmethod(create_keeping), classmethod(update_keeping)
+
+
 _narrowed = threading.local()
 
 
@@ -266,6 +345,9 @@ def _reapplying_sending_options(update):
 
 
 def patch() -> None:
+    LambdaFunction.create_from_cloudformation_json, LambdaFunction.update_from_cloudformation_json = (
+        _keeping_dead_letter_config(LambdaFunction.create_from_cloudformation_json,
+                                    LambdaFunction.update_from_cloudformation_json))
     ResourceMap.update = _reapplying_sending_options(ResourceMap.update)
     CloudWatchBackend.get_metric_data = _indexed_get_metric_data(CloudWatchBackend.get_metric_data)
     # moto's "/v2/.*" catch-all becomes a literal werkzeug rule: the operation needs its own path.

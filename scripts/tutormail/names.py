@@ -13,10 +13,14 @@ LEVELS = ("warn", "pause")
 TOPIC = "tutormail-reputation"
 PAUSE_FUNCTION = "tutormail-reputation-pause"
 EVENT_LOG_FUNCTION = "tutormail-sending-events"
+# The pause function's dead-letter queue: the pauses that failed after the retries (infra/reputation.py).
+FAILED_PAUSES_QUEUE = "tutormail-failed-pauses"
 # The event record is the event-log function's own log group, under Lambda's default name
 # (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html).
 EVENT_LOG_GROUP = f"/aws/lambda/{EVENT_LOG_FUNCTION}"
 METRIC = {"bounce": "Reputation.BounceRate", "complaint": "Reputation.ComplaintRate"}
+# The configuration set's own event counts, published by its CloudWatch event destination.
+EVENT_METRIC = {"bounce": "Bounce", "complaint": "Complaint"}
 DIMENSION = "ses:configuration-set"
 _PAUSE_ALARM = re.compile(r"^tutormail-pause-(?P<slug>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)-(?:bounce|complaint)$")
 

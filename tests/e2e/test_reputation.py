@@ -127,9 +127,73 @@ def test_a_manual_pause_records_who_and_why(env):
     assert item["value"]["S"].split(" ")[2].endswith(":user/sandbox-operator")  # who, as AWS knows them
 
 
-def test_rates_below_the_minimum_volume_do_not_alarm(env, deployed):
-    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.5, sends=10)
+def test_one_bounce_in_a_small_hour_does_not_alarm(env, deployed):
+    played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.1, sends=10)  # 1 bounce of 10
     assert set(played["alarms"].values()) == {"OK"} and played["paused_by_handler"] is False
+
+
+def test_a_small_sender_at_30_percent_bounces_warns_and_then_pauses(env, deployed):
+    """Below min_volume (100) the hour's bounces count over 100: 3 of 10 messages read 0.03 (warn at
+    0.02), 15 of 50 read 0.15 (pause at 0.04); before, both read 0 and the school was never stopped."""
+    warned = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.3, sends=10)
+    assert warned["alarms"][f"tutormail-warn-{PAUSED}-bounce"] == "ALARM"
+    assert warned["alarms"][f"tutormail-pause-{PAUSED}-bounce"] == "OK" and warned["paused_by_handler"] is False
+    assert warned["notifications"][f"tutormail-warn-{PAUSED}-bounce"]  # the warn alarm's SNS action ran
+    paused = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.3, sends=50)
+    assert paused["alarms"][f"tutormail-pause-{PAUSED}-bounce"] == "ALARM" and paused["paused_by_handler"] is True
+    config_set = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=f"tutormail-{PAUSED}")
+    assert config_set["SendingOptions"]["SendingEnabled"] is False
+    health = cli(env, "reputation", PAUSED, "--output", "json")
+    assert health.returncode == 1
+    assert f"by automatic: alarm tutormail-pause-{PAUSED}-bounce" in as_json(health)["institutions"][0]["why"]
+
+
+def _pause_role_policy():
+    iam = boto3.client("iam")
+    [role] = [r["RoleName"] for r in iam.list_roles()["Roles"] if "ReputationPauseRole" in r["RoleName"]]
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    return iam, role, name, iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+
+
+def test_a_failed_pause_is_kept_in_the_dead_letter_queue_and_shown(env, deployed):
+    """The pause function fails for real (its role lost the SES statement): Lambda retries it (3
+    attempts in the sandbox), then sends the event to the function's dead-letter queue with the
+    function's role; `reputation` shows the failed pause and exits 1 while the message is there."""
+    iam, role, name, document = _pause_role_policy()
+    crippled = {**document, "Statement": [s for s in document["Statement"] if s.get("Sid") != "PauseOneInstitution"]}
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="tutormail-failed-pauses")["QueueUrl"]
+    iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(crippled))
+    try:
+        played = sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.06, sends=500)
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+    try:
+        alarm = f"tutormail-pause-{PAUSED}-bounce"
+        assert played["alarms"][alarm] == "ALARM" and played["paused_by_handler"] is False
+        [failure] = played["failed_pauses"][alarm]
+        assert failure.startswith("failed 3 times (ServiceError: ") and "AccessDenied" in failure
+        assert failure.endswith("sent to arn:aws:sqs:us-east-1:123456789012:tutormail-failed-pauses")
+        config_set = boto3.client("sesv2").get_configuration_set(ConfigurationSetName=f"tutormail-{PAUSED}")
+        assert config_set["SendingOptions"]["SendingEnabled"] is True  # nothing stopped the institution
+
+        health = cli(env, "reputation", PAUSED, OTHER, "--output", "json")
+        assert health.returncode == 1, health.stderr  # a person must pause it by hand
+        reply = as_json(health)
+        [kept] = reply["failed_pauses"]
+        assert reply["failed_pauses_in_queue"] == 1
+        assert kept["institution"] == PAUSED and kept["alarm"] == alarm and "AccessDenied" in kept["error"]
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", kept["at"])
+        assert as_json(cli(env, "reputation", OTHER, "--output", "json"))["failed_pauses"] == []  # not OTHER's
+        table = cli(env, "reputation", PAUSED)
+        assert table.returncode == 1 and f"{PAUSED}: PAUSE FAILED at " in table.stdout
+        assert "pause by hand" in table.stderr
+        # Read with a visibility timeout of 0: reading twice still finds it.
+        assert as_json(cli(env, "reputation", PAUSED, "--output", "json"))["failed_pauses_in_queue"] == 1
+    finally:
+        sqs.purge_queue(QueueUrl=url)
+        sandbox_reputation(deployed["state"], PAUSED, bounce_rate=0.0, complaint_rate=0.0)
+    assert cli(env, "reputation", PAUSED, OTHER).returncode == 0  # the message gone, nothing left to act on
 
 
 def test_the_operator_table_is_exactly_what_the_reputation_commands_called():

@@ -231,6 +231,7 @@ def test_operator_policy_is_built_from_the_table_of_what_commands_call(example_a
     # Route 53: reads, and a DELETE of DKIM CNAMEs only (cleanup), by condition
     assert [a for a in granted if a.startswith("route53:")] == ["route53:ChangeResourceRecordSets",
                                                                 "route53:GetHostedZone",
+                                                                "route53:GetHostedZoneLimit",
                                                                 "route53:ListResourceRecordSets"]
     [write] = [s for s in policies["tutormail-operator"] if s["Action"] == "route53:ChangeResourceRecordSets"]
     assert write["Condition"]["ForAllValues:StringEquals"] == {"route53:ChangeResourceRecordSetsActions": ["DELETE"],

@@ -23,11 +23,14 @@ OPERATOR_RESOURCES = {
     "ConfigurationSets": f"arn:aws:ses:{WHERE}:configuration-set/tutormail-*",
     "ReputationAlarms": f"arn:aws:cloudwatch:{WHERE}:alarm:tutormail-*",
     "SendingEventsLog": f"arn:aws:logs:{WHERE}:log-group:/aws/lambda/tutormail-sending-events:*",
+    "FailedPauses": f"arn:aws:sqs:{WHERE}:tutormail-failed-pauses",  # read, never written, by the operator
     "NotResourceScoped": "*",
 }
 # The actions IAM does not scope to a resource: nothing else may sit on "*".
-UNSCOPED = ["cloudformation:DescribeStacks", "cloudformation:ListStacks", "cloudwatch:GetMetricData",
-            "secretsmanager:ListSecrets", "ses:GetAccount", "ses:ListEmailIdentities", "ses:VerifyEmailIdentity"]
+# IAM scopes none of these to a resource; GetAccountSummary and DescribeAccountLimits read account quotas.
+UNSCOPED = ["cloudformation:DescribeAccountLimits", "cloudformation:DescribeStacks", "cloudformation:ListStacks",
+            "cloudwatch:GetMetricData", "iam:GetAccountSummary", "secretsmanager:ListSecrets", "ses:GetAccount",
+            "ses:ListEmailIdentities", "ses:VerifyEmailIdentity"]
 # Actions that return a secret's value (https://docs.aws.amazon.com/service-authorization/latest/reference/
 # list_awssecretsmanager.html): the plan role, which a pull request's job assumes, must hold none.
 SECRET_READS = {"secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue"}
@@ -116,11 +119,13 @@ def test_the_plan_role_reads_where_the_operator_reads_and_never_a_secret(policie
     assert all(a.split(":")[1].startswith(("Get", "List", "Describe", "Query")) for a in plan), sorted(plan)
     assert {a: operator[a] for a in plan} == plan  # each read on the operator's resource for it, never wider
     # what the plan job runs (out-of-date, preflight, plan-changes, the offboarding dry run: its Query)
+    # (preflight's account-quota reads come with its rows, though the plan job itself does not call them yet)
     assert sorted(plan) == [
-        "cloudformation:DescribeStacks", "cloudformation:GetTemplate", "cloudformation:ListStackResources",
-        "cloudformation:ListStacks", "dynamodb:Query", "iam:ListAccessKeys", "route53:GetHostedZone",
-        "route53:ListResourceRecordSets", "secretsmanager:DescribeSecret", "ses:GetAccount",
-        "ses:GetConfigurationSet", "ses:GetEmailIdentity"]
+        "cloudformation:DescribeAccountLimits", "cloudformation:DescribeStacks", "cloudformation:GetTemplate",
+        "cloudformation:ListStackResources", "cloudformation:ListStacks", "dynamodb:Query", "iam:GetAccountSummary",
+        "iam:ListAccessKeys", "route53:GetHostedZone", "route53:GetHostedZoneLimit", "route53:ListResourceRecordSets",
+        "secretsmanager:DescribeSecret", "ses:GetAccount", "ses:GetConfigurationSet", "ses:GetEmailIdentity",
+        "ses:ListEmailIdentities"]
 
 
 def test_the_offboarding_role_does_offboard_and_cleanup_and_never_deploys_nor_reads_an_smtp_key(policies):

@@ -39,14 +39,21 @@ def test_warn_and_pause_alarms_on_the_configuration_set(xy_template, level, kind
                                                        "Dimensions": dimension}
     assert queries["sends"]["MetricStat"]["Metric"] == {"Namespace": "AWS/SES", "MetricName": "Send",
                                                         "Dimensions": dimension}
+    assert queries["events"]["MetricStat"]["Metric"] == {
+        "Namespace": "AWS/SES", "MetricName": {"bounce": "Bounce", "complaint": "Complaint"}[kind],
+        "Dimensions": dimension}
+    assert queries["events"]["MetricStat"]["Stat"] == "Sum" and queries["rate"]["MetricStat"]["Stat"] == "Maximum"
     [expression] = [q for q in alarm["Metrics"] if "Expression" in q]
-    assert expression["Expression"] == "IF(sends >= 100, rate, 0)" and expression["ReturnData"] is True
+    # Below 100 messages in the hour, the hour's own bounces (or complaints) over 100: small senders count.
+    assert expression["Expression"] == "IF(sends >= 100, rate, FILL(events, 0) / 100)"
+    assert expression["ReturnData"] is True
     assert json.dumps(alarm["AlarmActions"]).endswith(':sns:us-east-1:123456789012:tutormail-reputation"]]}]')
 
 
 def test_send_volume_reaches_cloudwatch_per_configuration_set(xy_template):
     xy_template.has_resource_properties("AWS::SES::ConfigurationSetEventDestination", {
-        "EventDestination": {"MatchingEventTypes": ["send"], "CloudWatchDestination": {"DimensionConfigurations": [
+        "EventDestination": {"MatchingEventTypes": ["send", "bounce", "complaint"],
+                             "CloudWatchDestination": {"DimensionConfigurations": [
             {"DimensionName": "ses:configuration-set", "DimensionValueSource": "messageTag",
              "DefaultDimensionValue": f"tutormail-{XY}"}]}}})
 
@@ -83,8 +90,11 @@ def test_the_pause_action_may_only_pause_and_record_why(platform_template):
         "ForAllValues:StringEquals": {"dynamodb:Attributes": ["institution", "mark", "value"]},
         "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}
     others = [s for s in statements if s.get("Sid") not in ("PauseOneInstitution", "RecordWhy")]
-    assert [(sorted(s["Action"]), s["Resource"]) for s in others] == [
-        (["logs:CreateLogStream", "logs:PutLogEvents"], _own_log("tutormail-reputation-pause"))]
+    [queue_id] = platform_template.find_resources("AWS::SQS::Queue")
+    assert sorted(([s["Action"]] if isinstance(s["Action"], str) else sorted(s["Action"]), json.dumps(s["Resource"]))
+                  for s in others) == sorted([
+        (["logs:CreateLogStream", "logs:PutLogEvents"], json.dumps(_own_log("tutormail-reputation-pause"))),
+        (["sqs:SendMessage"], json.dumps({"Fn::GetAtt": [queue_id, "Arn"]}))])  # its dead-letter queue
     platform_template.has_resource_properties("AWS::Lambda::Function", {
         "FunctionName": "tutormail-reputation-pause", "Handler": "tutormail.reputation.handler.handler"})
 
@@ -156,3 +166,30 @@ def test_the_lambda_package_holds_only_what_the_handler_imports(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "tutormail" / "__init__.py")
+
+
+def test_a_failed_pause_is_kept_in_an_encrypted_queue_only_the_pause_rule_and_function_write(platform_template):
+    [(queue_id, queue)] = platform_template.find_resources("AWS::SQS::Queue").items()
+    assert queue["Properties"] == {"QueueName": "tutormail-failed-pauses", "SqsManagedSseEnabled": True,
+                                   "MessageRetentionPeriod": 14 * 24 * 3600}
+    [function] = [r["Properties"] for r in platform_template.find_resources("AWS::Lambda::Function").values()
+                  if r["Properties"]["FunctionName"] == "tutormail-reputation-pause"]
+    # Lambda's own DLQ: the handler's errors, after Lambda's asynchronous retries.
+    assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}} in \
+        _policy_of(platform_template, "PauseRole")
+    # The rule target's DLQ: EventBridge could not invoke the function at all.
+    [(rule_id, rule)] = [(k, r["Properties"]) for k, r in platform_template.find_resources("AWS::Events::Rule").items()
+                         if r["Properties"]["EventPattern"]["source"] == ["aws.cloudwatch"]]
+    [target] = rule["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 4
+    [policy] = platform_template.find_resources("AWS::SQS::QueuePolicy").values()
+    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allowed = [{k: v for k, v in s.items() if k != "Sid"} for s in statements if s["Effect"] == "Allow"]
+    assert allowed == [{"Action": "sqs:SendMessage", "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"}, "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}}]
+    [tls] = [s for s in statements if s["Effect"] == "Deny"]
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

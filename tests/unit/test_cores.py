@@ -44,10 +44,12 @@ def test_build_plan_classifies_every_address(plans):
         "escolateste.com.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.ROUTE53),
         "rede.escolateste.edu.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.RFC2136),
         "manual.escolateste.org.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.MANUAL),
+        # a sub-domain of a dns entry: an identity of its own, in the entry's DNS (issue 23)
+        "sub.rede.escolateste.edu.br": (IdentityKind.DOMAIN, Scenario.DNS, Provider.RFC2136),
         "contato@colegioteste.com.br": (IdentityKind.EMAIL, Scenario.LINK, None),
     }
     by_account = {(s.company, s.account): s.identity for s in plan.senders}
-    assert by_account[("Escola Teste", "news")] == "rede.escolateste.edu.br"  # a sub-domain of a dns entry
+    assert by_account[("Escola Teste", "news")] == "sub.rede.escolateste.edu.br"
     assert by_account[("Colégio Teste", "news")] == "escola.sistematutor.com.br"  # omitted: platform default
     assert plan.identities[0].is_platform and plan.identities[0].owner == "stack"
     assert {i.name: i.owner for i in plan.identities if i.kind == "domain"}["manual.escolateste.org.br"] == "person"

@@ -45,18 +45,94 @@ def test_validate_reports_them_with_the_quota_to_raise():
 
 
 def test_status_all_shows_the_headroom(monkeypatch, capsys):
-    """status --all (the whole fleet) carries the caps and names the first to bite; AWS is faked away."""
+    """status --all (the whole fleet) carries the caps and names the first to bite, from the account's
+    own quotas (here a fake account with 10 policies left), or from the files with --offline."""
+    from tutormail.aws.account_quotas import read_account_quotas
     from tutormail.cli import commands
     from tutormail.cli.main import main
     from tutormail.exitcodes import Exit
+    from tutormail.plan.fleet_caps import with_account
 
+    account = _Account()
+    clients = {"iam": account, "sesv2": account, "cloudformation": account, "route53": account}
+    monkeypatch.setattr(commands, "account_caps", lambda catalog: with_account(
+        fleet_caps(catalog), read_account_quotas(clients, catalog.platform.hosted_zone_id)))
     monkeypatch.setattr(commands, "status_with_health", lambda *a, **k: ([], Exit.OK, {}))
     monkeypatch.setattr(commands, "add_drift", lambda *a, **k: Exit.OK)
     monkeypatch.setattr(commands, "account_view", lambda platform: ({}, ""))
     assert main(["status", "--all", "--output", "json", "--institutions", str(INSTITUTIONS)]) == 0
     caps = json.loads(capsys.readouterr().out)["caps"]
     assert first_to_bite(caps)["quota"] == "IAM: Customer managed policies per account"
+    assert first_to_bite(caps)["used_in_account"] == 1490
     assert main(["status", "--all", "--institutions", str(INSTITUTIONS)]) == 0
-    assert "headroom: 1493 more institution(s) before customer managed policies" in capsys.readouterr().out
+    assert ("headroom: 10 more institution(s) before customer managed policies reach the account's quota "
+            "(IAM: Customer managed policies per account: 1500)") in capsys.readouterr().out
+    assert main(["status", "--all", "--offline", "--institutions", str(INSTITUTIONS)]) == 0
+    assert "headroom: 1493 more institution(s) before customer managed policies reach the default" in \
+        capsys.readouterr().out
     assert main(["status", "escola-padrao", "--output", "json", "--institutions", str(INSTITUTIONS)]) == 0
     assert json.loads(capsys.readouterr().out)["caps"] == []  # named institutions: no fleet to count
+
+
+class _Refusing:
+    """A client whose every call AWS answers AccessDenied."""
+
+    def __getattr__(self, name):
+        from botocore.exceptions import ClientError
+
+        def refused(**_kwargs):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, name)
+        return refused
+
+
+class _Account:
+    def get_account_summary(self):
+        return {"SummaryMap": {"Policies": 1490, "PoliciesQuota": 1500, "Users": 10, "UsersQuota": 5000}}
+
+    def describe_account_limits(self):
+        return {"AccountLimits": [{"Name": "StackLimit", "Value": 4000}, {"Name": "StackOutputsLimit", "Value": 200}]}
+
+    def list_stacks(self, **kwargs):
+        return {"StackSummaries": [{}] * 3} if "NextToken" in kwargs else {"StackSummaries": [{}] * 7,
+                                                                           "NextToken": "more"}
+
+    def list_email_identities(self, **_kwargs):
+        return {"EmailIdentities": [{}] * 12}
+
+    def get_hosted_zone_limit(self, **_kwargs):
+        return {"Limit": {"Type": "MAX_RRSETS_BY_ZONE", "Value": 10000}, "Count": 9000}
+
+
+def test_the_account_quotas_decide_the_headroom(examples):
+    from tutormail.aws.account_quotas import read_account_quotas
+    from tutormail.plan.fleet_caps import with_account
+
+    account = _Account()
+    readings = read_account_quotas({"iam": account, "sesv2": account, "cloudformation": account, "route53": account},
+                                   examples.platform.hosted_zone_id)
+    caps = {c["cap"]: c for c in with_account(fleet_caps(examples), readings)}
+    policies = caps["customer managed policies"]
+    # 10 left in the account, 1 send policy per example institution: 10 more institutions, not the files' 1493
+    assert (policies["used_in_account"], policies["account_quota"], policies["institutions_left"]) == (1490, 1500, 10)
+    stacks = caps["CloudFormation stacks"]
+    assert (stacks["account_quota"], stacks["used_in_account"]) == (4000, 10)  # ListStacks' two pages
+    assert caps["SES identities"]["account_quota"] == 10000 and caps["SES identities"]["used_in_account"] == 12
+    records = caps["platform zone records"]
+    assert records["institutions_left"] == 1000 // records["per_institution"]
+    assert first_to_bite(list(caps.values()))["cap"] == "customer managed policies"
+
+
+def test_a_refused_read_falls_back_to_the_documented_default_and_the_files(examples):
+    from tutormail.aws.account_quotas import read_account_quotas
+    from tutormail.plan.fleet_caps import with_account
+
+    refusing = _Refusing()
+    readings = read_account_quotas({"iam": refusing, "sesv2": _Account(), "cloudformation": refusing,
+                                    "route53": refusing}, examples.platform.hosted_zone_id)
+    caps = {c["cap"]: c for c in with_account(fleet_caps(examples), readings)}
+    policies = caps["customer managed policies"]
+    assert policies["source"].startswith("refused (IAM GetAccountSummary: AccessDenied")
+    assert (policies["used_in_account"], policies["account_quota"], policies["institutions_left"]) == (None, 1500, 1493)
+    stacks = caps["CloudFormation stacks"]
+    assert stacks["account_quota"] == 2000 and "refused" in stacks["source"]
+    assert caps["SES identities"]["used_in_account"] == 12  # that read was allowed

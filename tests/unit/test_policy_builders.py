@@ -52,7 +52,8 @@ def test_actions_by_resource_is_one_sorted_distinct_list_per_kind():
     assert list(actions_by_resource(rows)) == sorted([ANY, IDENTITY, PROGRESS])
     table = actions_by_resource()
     assert table["tutormail-secret"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    assert table[ANY] == ["cloudformation:DescribeStacks", "cloudformation:ListStacks", "cloudwatch:GetMetricData",
+    assert table[ANY] == ["cloudformation:DescribeAccountLimits", "cloudformation:DescribeStacks",
+                          "cloudformation:ListStacks", "cloudwatch:GetMetricData", "iam:GetAccountSummary",
                           "secretsmanager:ListSecrets", "ses:GetAccount", "ses:ListEmailIdentities",
                           "ses:VerifyEmailIdentity"]
 
@@ -75,8 +76,8 @@ def test_send_statements_name_the_institutions_identities_and_configuration_set_
     arn = "arn:aws-us-gov:ses:sa-east-1:210987654321:"
     assert send_statements(other_platform, "aws-us-gov") == [
         {"Sid": "SendAsDomainAddresses", "Effect": "Allow", "Action": "ses:SendRawEmail",
-         "Resource": [f"{arn}identity/sul.edu.br", f"{arn}identity/sul.sistematutor.com.br",
-                      f"{arn}configuration-set/tutormail-sul"],
+         "Resource": [f"{arn}identity/mail.sul.edu.br", f"{arn}identity/sul.edu.br",  # the sub-domain's own
+                      f"{arn}identity/sul.sistematutor.com.br", f"{arn}configuration-set/tutormail-sul"],
          "Condition": {"StringEqualsIgnoreCase": {"ses:FromAddress": [  # Outra's news: the platform default
              "comunicacao@sul.edu.br", "comunicacao@sul.sistematutor.com.br", "news@mail.sul.edu.br"]}}},
         {"Sid": "SendAsVerifiedAddresses", "Effect": "Allow", "Action": "ses:SendRawEmail",

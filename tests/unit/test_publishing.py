@@ -132,4 +132,5 @@ def test_publish_institution_goes_through_every_domain(plans, refuse, code):
     entries, worst = publish_institution(plan, ses, ENDPOINTS, PublishOptions(), **server.seams())
     assert [(e["domain"], e["provider"]) for e in entries] == [
         (i.name, i.provider) for i in plan.identities if i.kind == "domain"]
-    assert [u[0] for u in server.updates] == [REDE] and worst == code
+    # the sub-domain identity's records go into its entry's zone: one UPDATE each, both naming REDE's zone
+    assert [u[0] for u in server.updates] == [REDE, REDE] and worst == code

@@ -33,6 +33,9 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   FilterLogEvents takes the `log-group` type, whose ARN in IAM policies ends in `:*`:
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
   https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
+- FAILED_PAUSES: the pause function's dead-letter queue (`tutormail-failed-pauses`; GetQueueUrl,
+  GetQueueAttributes and ReceiveMessage take SQS's `queue` resource type:
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html);
 - OWN_IDENTITY: SES identities tutor-mail's stacks made (`identity/*`, as IDENTITY, under CONDITIONS: the
   identity carries the `tutormail:institution` tag, which the stacks put on every identity,
   infra/senders.py). DeleteEmailIdentity takes the `identity` resource type and the
@@ -72,6 +75,7 @@ CONDITIONS: dict[str, dict[str, dict]] = {STALE_DKIM: {
     "Null": dict.fromkeys(_DKIM_KEYS, "false")},
     OWN_IDENTITY: {"Null": {f"aws:ResourceTag/{IDENTITY_TAG}": "false"}}}
 ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
+FAILED_PAUSES = "failed-pauses-queue"
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,11 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("preflight", "cloudformation:ListStackResources", STACK),  # identities the stack holds, every page
     Grant("preflight", "route53:ListResourceRecordSets", ZONE),  # what is at the names we would write
     Grant("preflight", "route53:GetHostedZone", ZONE),  # each zone id is the zone of its name
+    # the account's caps (aws/account_quotas.py), read by preflight and status --all
+    *(Grant(command, action, kind) for command in ("preflight", "status") for action, kind in (
+        ("iam:GetAccountSummary", ANY), ("ses:ListEmailIdentities", ANY),
+        ("cloudformation:DescribeAccountLimits", ANY), ("cloudformation:ListStacks", ANY),
+        ("route53:GetHostedZoneLimit", ZONE))),
     # plan runs the preflight unless --offline (cli/preflight.check_plans)
     Grant("plan", "ses:GetEmailIdentity", IDENTITY),
     Grant("plan", "ses:GetAccount", ANY),
@@ -142,6 +151,9 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
         ("cloudwatch:GetMetricData", ANY), ("cloudwatch:DescribeAlarms", ALARM),
         ("logs:FilterLogEvents", LOG_GROUP), ("ses:GetConfigurationSet", CONFIGURATION_SET))),
     Grant("reputation", "dynamodb:Scan", PROGRESS),
+    # the failed pauses, read without hiding them (reputation/failed_pauses.py)
+    *(Grant("reputation", f"sqs:{action}", FAILED_PAUSES) for action in (
+        "GetQueueUrl", "GetQueueAttributes", "ReceiveMessage")),
     Grant("reputation", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("reputation", "secretsmanager:ListSecrets", ANY, migration=True),
     Grant("resume", "dynamodb:Scan", PROGRESS),

@@ -6,8 +6,8 @@ model.py calls `parse_platform_reputation` / `parse_institution_reputation` with
 SES reviews an account at a 5% bounce rate or 0.1% complaint rate and may pause it at 10% /
 0.5% (https://docs.aws.amazon.com/ses/latest/dg/faqs-enforcement.html). One institution must be
 stopped well before the whole account gets there, so the defaults sit far below: warn at 2% /
-0.05%, pause at 4% / 0.08%, and a rate counts only once the institution sent `min_volume`
-messages in the alarm's hour.
+0.05%, pause at 4% / 0.08%; below `min_volume` messages in the alarm's hour the hour's bounces
+and complaints are counted over `min_volume` (infra/reputation.py's volume_expression).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _rfc2136(item: DomainRecords, plan: InstitutionPlan, endpoints: DnsEndpoints
     elif options.dry_run:
         entry["result"] = f"dry run: {len(todo)} record set(s) would be written"
     else:
-        update(identity.name, todo, load(identity.dns, plan.platform.region, options.key_file), address, port)
+        update(identity.update_zone, todo, load(identity.dns, plan.platform.region, options.key_file), address, port)
         entry["result"] = f"updated: {len(todo)} record set(s) written in one signed update"
     return Exit.OK
 

@@ -28,6 +28,7 @@ from tutormail.fleet.status import status_with_health
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
+from tutormail.preflight.caps import account_caps
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -228,8 +229,10 @@ def print_headroom(caps: list[dict[str, Any]]) -> None:
     """The fleet's first quota to bite (plan/fleet_caps.py), under status --all's table header."""
     if caps:
         tight = first_to_bite(caps)
-        print(f"headroom: {tight['institutions_left']} more institution(s) before {tight['cap']} reach the "
-              f"default quota ({tight['quota']}); `tutormail validate` lists every cap")
+        quota = f"the account's quota ({tight['quota']}: {tight['account_quota']})" if "account_quota" in tight \
+            else f"the default quota ({tight['quota']})"
+        print(f"headroom: {tight['institutions_left']} more institution(s) before {tight['cap']} reach {quota}; "
+              f"`tutormail preflight --all` lists every cap")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -242,7 +245,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                                             args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
     code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
     account, header = account_view(catalog.platform)
-    caps = fleet_caps(catalog) if args.all else []  # the whole fleet's headroom (validate lists every cap)
+    # The whole fleet's headroom: the account's own quotas and use, or (--offline) the files' defaults.
+    caps = ([] if not args.all else fleet_caps(catalog) if args.offline else account_caps(catalog))
     if page:
         status_html.write(rows, page, args.runtime.clock)
     elif args.output == "json":

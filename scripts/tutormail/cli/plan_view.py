@@ -11,7 +11,7 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.plan.build import InstitutionPlan
 
 SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
-DMARC_TEXT = {"publish": "we publish _dmarc", "keep": "theirs, kept", "inherit": "the platform domain's"}
+DMARC_TEXT = {"publish": "we publish _dmarc", "keep": "theirs, kept", "inherit": "the parent domain's"}
 
 
 def plan_data(plan: InstitutionPlan) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from tutormail.catalog.model import Platform
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.cli.output import emit_json, section, table
 from tutormail.dnsclient.resolver import DnsEndpoints
-from tutormail.exitcodes import Exit
+from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import InstitutionPlan, build_plan
 from tutormail.plan.loader import load_catalog
+from tutormail.preflight.caps import CAPS_HEADER, account_caps, caps_rows
 from tutormail.preflight.check import run
 from tutormail.preflight.platform import check_platform
 
@@ -61,11 +62,16 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in catalog.institutions]
     data, code = check_plans(catalog.platform, plans, args.runtime.dns)
+    data["caps"] = account_caps(catalog)
+    if any(c["institutions_left"] == 0 for c in data["caps"]):  # the next institution would not fit
+        code = worst([code, Exit.ACTION_NEEDED])
+        data["exit_code"] = int(code)
     if args.output == "json":
         emit_json(data)
         return code
     if data["account_summary"]:
         print(data["account_summary"])
+    section("account caps", table(CAPS_HEADER, caps_rows(data["caps"])))
     for report in data["institutions"]:
         section(report["institution"], report_text(report))
     return code

@@ -8,9 +8,16 @@ from pathlib import Path
 
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import Exit, UsageError
+from tutormail.names import FAILED_PAUSES_QUEUE
 from tutormail.plan.loader import load_catalog
 from tutormail.reputation.pause import plain_reason
-from tutormail.reputation.use_cases import ResumeRefused, fleet_health, pause_institution, resume_institution
+from tutormail.reputation.use_cases import (
+    ResumeRefused,
+    failed_pauses,
+    fleet_health,
+    pause_institution,
+    resume_institution,
+)
 
 log = logging.getLogger("tutormail")
 
@@ -30,9 +37,12 @@ def cmd_reputation(args: argparse.Namespace) -> int:
         raise UsageError("reputation: name institutions (SLUG ...) or use --all")
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     found = fleet_health(catalog, list(catalog.institutions))
-    code = Exit.ACTION_NEEDED if any(h.paused for h in found) else Exit.OK
+    # A failed pause: the alarm stays in ALARM and will not fire again, so a person must pause by hand.
+    in_queue, failed = failed_pauses(catalog, None if args.all else list(catalog.institutions))
+    code = Exit.ACTION_NEEDED if any(h.paused for h in found) or failed else Exit.OK
     if args.output == "json":
-        emit_json({"exit_code": int(code), "institutions": [h.as_dict() for h in found]})
+        emit_json({"exit_code": int(code), "institutions": [h.as_dict() for h in found],
+                   "failed_pauses": [f.as_dict() for f in failed], "failed_pauses_in_queue": in_queue})
         return code
     print(table(["institution", "sending", "bounce", "complaint", "alarms in ALARM", "why"],
                 [[h.slug, h.health, _rate(h.rates.get("bounce")), _rate(h.rates.get("complaint")),
@@ -41,6 +51,11 @@ def cmd_reputation(args: argparse.Namespace) -> int:
     for health in found:
         for event in health.events:
             print(f"{health.slug}: {event}")
+    for failure in failed:
+        print(f"{failure.institution or '-'}: PAUSE FAILED at {failure.at} ({failure.alarm}): {failure.error}")
+    if failed:
+        log.error("%d pause(s) failed and were not retried: pause by hand (tutormail pause SLUG --reason ...), then "
+                  "delete the message from the %s queue", len(failed), FAILED_PAUSES_QUEUE)
     return code
 
 

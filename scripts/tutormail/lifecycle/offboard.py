@@ -188,7 +188,7 @@ def remove_our_records(plan: InstitutionPlan, identity: Identity, state: Identit
             result.absent.append(label)
         elif whose == "theirs":
             result.left.append(f"{label}: holds {', '.join(change.found)}, not our values")
-        elif key is None or _remove(change, identity.name, key, address, port):
+        elif key is None or _remove(change, identity.update_zone, key, address, port):
             result.done.append(label)
         else:
             result.left.append(f"{label}: {CHANGED_WHILE_REMOVING}")

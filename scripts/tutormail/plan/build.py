@@ -6,7 +6,7 @@ identity, a record, the SMTP user or the secret is named in exactly one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tutormail import names
 from tutormail.catalog.model import Catalog, DnsDomain, Institution, Platform, platform_subdomain
@@ -42,6 +42,12 @@ class Identity:
     zone_name: str | None = None
     dns: DnsDomain | None = None
     is_platform: bool = False
+
+    @property
+    def update_zone(self) -> str:
+        """The zone an RFC 2136 UPDATE of its records names: its `dns` entry's domain (a sub-domain
+        identity's records live in the entry's zone), else its own name."""
+        return self.dns.domain if self.dns is not None else self.name
 
     @property
     def display(self) -> str:
@@ -151,9 +157,27 @@ def _identity_for(address_domain: str, address: str, institution: Institution, p
     if address_domain == platform_subdomain(institution, platform):
         return platform_identity
     for identity in dns_identities:
-        if is_same_or_subdomain(address_domain, identity.name):
+        if address_domain == identity.name:
             return identity
+        if is_same_or_subdomain(address_domain, identity.name):
+            return _subdomain_identity(address_domain, identity)
     return Identity(name=address, kind=IdentityKind.EMAIL, scenario=SCENARIO_LINK, provider=None)
+
+
+def _subdomain_identity(name: str, parent: Identity) -> Identity:
+    """A sender on a sub-domain of a `dns` entry gets a domain identity of its own, in the entry's DNS.
+
+    SES lets a verified domain's sub-domains send on the domain's verification alone, but an identity
+    of its own is how a sub-domain gets its own settings
+    (https://docs.aws.amazon.com/ses/latest/dg/creating-identities.html), and whether the parent's
+    default configuration set applies to mail from its sub-domains is not documented
+    (https://docs.aws.amazon.com/ses/latest/dg/managing-configuration-sets.html). The stricter reading:
+    without its own identity the sub-domain's mail might carry no configuration set, so no metrics, no
+    event record, and a pause would not stop it. With its own identity (the institution's default
+    configuration set, its own DKIM, MAIL FROM `bounce.<sub-domain>`) it does not matter which of the
+    two SES applies: both carry the institution's set. Its DMARC is the parent's (no record of its
+    own: RFC 7489 6.6.3, the organisational domain's policy applies where a sub-domain has none)."""
+    return replace(parent, name=name, mail_from=default_mail_from(name), dmarc="inherit")
 
 
 def _platform_identity(institution: Institution, platform: Platform) -> Identity:

@@ -63,3 +63,18 @@ def fleet_caps(catalog: Catalog) -> list[dict[str, Any]]:
 
 def first_to_bite(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return min(rows, key=lambda r: r["institutions_left"])
+
+
+def with_account(rows: list[dict[str, Any]], readings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The caps with the account's own quota and use (aws/account_quotas.py's readings, by cap):
+    how many more institutions like the current ones this account and Region can take. A quota no
+    API gave is the documented default; a use not counted in the account is the files' own."""
+    result = []
+    for row in rows:
+        reading = readings.get(row["cap"])
+        quota = reading.quota if reading and reading.quota is not None else row["default"]
+        used = reading.used if reading and reading.used is not None else row["used"]
+        result.append({**row, "account_quota": quota, "used_in_account": reading.used if reading else None,
+                       "source": reading.source if reading else "the files (not read from the account)",
+                       "institutions_left": max(0, (quota - used) // row["per_institution"])})
+    return result

@@ -10,6 +10,7 @@ from tutormail.catalog.model import Catalog
 from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.plan.build import build_plan
+from tutormail.reputation.failed_pauses import FailedPause, read_failed_pauses
 from tutormail.reputation.health import Health, read_health
 from tutormail.reputation.pause import PauseMark, switch
 
@@ -34,6 +35,13 @@ def fleet_health(catalog: Catalog, slugs: list[str], found: dict[str, Any] | Non
     if marks is None:
         marks = ProgressStore(catalog.platform.region, found["dynamodb"]).fleet()
     return read_health(thresholds, marks, found)
+
+
+def failed_pauses(catalog: Catalog, slugs: list[str] | None) -> tuple[int, list[FailedPause]]:
+    """The failed pauses of these institutions (None: every one in the queue, tutor-mail's or not),
+    and how many the queue holds in all."""
+    count, found = read_failed_pauses(aws.client("sqs", catalog.platform.region))
+    return count, [f for f in found if slugs is None or f.institution in slugs]
 
 
 def pause_institution(catalog: Catalog, slug: str, reason: str) -> PauseMark:
