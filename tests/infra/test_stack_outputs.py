@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from aws_cdk.assertions import Template
-from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import build_plan
 from tutormail.plan.limits import STACK_OUTPUTS_MAX, stack_outputs
+from tutormail.plan.loader import load_catalog
 
 from tests.conftest import run_cli
 from tests.factory import company, institution, route53

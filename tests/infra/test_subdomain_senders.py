@@ -5,8 +5,8 @@ configuration set is the institution's, so its mail carries the set whichever id
 from __future__ import annotations
 
 from aws_cdk.assertions import Template
-from tutormail.catalog.model import load_catalog
 from tutormail.plan.build import build_plan
+from tutormail.plan.loader import load_catalog
 from tutormail.plan.smtp_policy import send_policies
 
 from tests.factory import company, institution, route53
