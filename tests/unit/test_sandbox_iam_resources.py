@@ -373,3 +373,18 @@ def test_the_global_keys_name_the_account_region_and_a_sessions_role():
         "aws:ResourceAccount": ACCOUNT, "aws:PrincipalAccount": ACCOUNT, "aws:RequestedRegion": REGION,
         "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/cdk-deploy"}
     assert enforce._global_context(CONFIG, Request("x:Y", Key(OPERATOR)))["aws:PrincipalArn"] == OPERATOR
+
+
+def test_a_request_without_a_body_is_re_signed_with_none_as_aws_signed_it(monkeypatch):
+    """moto would re-sign a bodiless GET, HEAD or DELETE with its parsed query as the body."""
+    monkeypatch.setattr(enforce, "_moto_aws_request", lambda self: type("AwsRequest", (), {"data": b"a=1"})())
+
+    def signed(method, body):
+        return enforce._create_aws_request(type("R", (), {"_body": body, "_method": method})()).data
+
+    assert [signed(m, b"") for m in ("GET", "HEAD", "DELETE")] == [b"", b"", b""]
+    assert signed("POST", b"") == b"a=1" and signed("GET", b"x") == b"a=1"
+
+
+def test_only_a_role_session_can_expire(sandbox_config):
+    assert not enforce._session_expired(Request("sts:GetCallerIdentity", Key(OPERATOR)))
