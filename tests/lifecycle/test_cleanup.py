@@ -24,6 +24,7 @@ NEIGHBOUR, STRANGER = "ola@vizinhalimpeza.com.br", "alguem@semdono.com.br"
 PLATFORM_ZONE, SUBDOMAIN = "Z0123456789ABCDEFGHIJ", f"{SLUG}.sistematutor.com.br"
 STALE = f"velhotoken._domainkey.{SUBDOMAIN}"  # a DKIM CNAME of a token SES no longer uses
 SELECTOR = f"google._domainkey.{SUBDOMAIN}"  # another signer's: never ours
+RISK = "tutormail:dmarc-risk:"
 
 
 def institution_file(domain, *more_companies):
@@ -96,7 +97,7 @@ def world(platform_deployed, tmp_path_factory):
     world_route53 = session.client("route53", endpoint_url=admin["AWS_ENDPOINT_URL"])
     route53_change(world_route53, "CREATE")
     world = {"previous": previous, "server": server, "key": key, "port": port, "ses": ses,
-             "route53": world_route53,
+             "route53": world_route53, "dynamodb": session.client("dynamodb", endpoint_url=admin["AWS_ENDPOINT_URL"]),
              "operator": {**platform_deployed["operator_env"], **ours, "TUTORMAIL_INSTITUTIONS": str(current)}}
     world["before_deploy"] = cleanup(world)  # the edited file, not deployed yet
     deploy({**admin, "TUTORMAIL_INSTITUTIONS": str(current)}, current)
@@ -124,6 +125,14 @@ def identity_names(world):
 
 def values(world, name, rtype):
     return sorted(ask(ADDRESS, name, rtype, port=world["port"]).values)
+
+
+def risk_marks(world):
+    """The DMARC acceptances recorded for this institution, by address (the progress table)."""
+    items = world["dynamodb"].query(TableName="tutormail-progress", ConsistentRead=True,
+                                    KeyConditionExpression="institution = :i",
+                                    ExpressionAttributeValues={":i": {"S": SLUG}})["Items"]
+    return {i["mark"]["S"].removeprefix(RISK) for i in items if i["mark"]["S"].startswith(RISK)}
 
 
 def set_their_dmarc(world):
@@ -165,8 +174,14 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     table = run_cli("cleanup", SLUG, env=world["operator"])
     assert table.returncode == 1 and "dry run" in table.stdout and "would remove" in table.stdout
 
+    # the dropped company's address had its DMARC risk accepted, as had an address the file still claims
+    world["dynamodb"].batch_write_item(RequestItems={"tutormail-progress": [{"PutRequest": {"Item": {
+        "institution": {"S": SLUG}, "mark": {"S": RISK + name}, "value": {"S": "2026-01-05T12:00:00Z reject arn:x"}}}}
+        for name in (DROPPED, NEW)]})
     applied = cleanup(world, "--apply", previous=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
+    # an acceptance goes with its identity: the company added back gets a new one, blocked again (issue 20)
+    assert risk_marks(world) == {NEW}
     found = items(applied)
     assert found[("record", f"{STALE} CNAME")]["action"] == "removed"
     assert cnames(world) == {SELECTOR}  # the stale one went, another signer's stays

@@ -1,6 +1,8 @@
 """`tutormail offboard` on an institution of its own, deployed into the sandbox by the real CDK CLI,
 its RFC 2136 domain on a BIND server started here: stopped half-way (the DNS server down), then
-resumed and finished; the example institutions deployed beside it are not touched."""
+resumed and finished; the example institutions deployed beside it are not touched. The same server
+answers for its Cenário 2 address's domain, whose DMARC rejects unaligned mail: a risk accepted for
+that address goes with its identity."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import boto3
 import pytest
 from tutormail.dnsclient.resolver import ask
 
+from sandbox import launcher
 from sandbox.bind import Named, TsigKey, Zone, free_port
 from tests import factory
 from tests.conftest import DEPLOY, INSTITUTIONS, cdk
@@ -18,10 +21,11 @@ from tests.e2e.iam_calls import CallLog
 from tests.lifecycle.rfc2136 import update_zone
 
 SLUG, DOMAIN, ADDRESS = "saida-teste", "saidateste.com.br", "127.0.0.1"
+AVISOS = "avisos@saida-outra.com.br"  # Cenário 2, at a domain whose DMARC rejects unaligned mail
 FILE = factory.to_yaml(factory.institution(
     "Saída Teste", slug=SLUG, dns=[factory.rfc2136(DOMAIN, ADDRESS, SLUG)],
-    companies=[factory.company("Saída Teste", {"comunicacao": f"comunicacao@{DOMAIN}",
-                                               "avisos": "avisos@saida-outra.com.br"})]))
+    companies=[factory.company("Saída Teste", {"comunicacao": f"comunicacao@{DOMAIN}", "avisos": AVISOS})]))
+RISK = f"tutormail:dmarc-risk:{AVISOS}"
 OTHERS = ("faculdade-delta", "instituicao-xy", "escola-padrao")
 THEIR_DMARC = "v=DMARC1; p=reject; rua=mailto:dmarc@saidateste.com.br"
 CALLS = CallLog()  # the CLI runs as the operator principal: IAM decides each call on tutormail-operator
@@ -36,7 +40,9 @@ def world(deployed, tmp_path_factory):
     key = TsigKey.generate("tutormail-saida")
     port = free_port((ADDRESS,))
     zone = Zone(DOMAIN, update_keys=(key.name,), name_servers=(("ns1", ADDRESS),))
-    server = Named(tmp / "bind", ADDRESS, port, [zone], [key]).start()
+    theirs = Zone("saida-outra.com.br", records=[("_dmarc", 300, "TXT", '"v=DMARC1; p=reject"')],
+                  name_servers=(("ns1", ADDRESS),))
+    server = Named(tmp / "bind", ADDRESS, port, [zone, theirs], [key]).start()
     env = {**deployed["env"], "TUTORMAIL_INSTITUTIONS": str(institutions), "TUTORMAIL_DNS_PORT": str(port),
            "TUTORMAIL_RESOLVER": f"{ADDRESS}:{port}"}
     session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], region_name="us-east-1",
@@ -50,7 +56,7 @@ def world(deployed, tmp_path_factory):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     operator = {**deployed["operator_env"], **{k: env[k] for k in env if k.startswith("TUTORMAIL_")}}
     state = {"env": env, "operator": operator, "server": server, "key": key, "port": port,
-             "institutions": institutions, **clients}
+             "institutions": institutions, "sandbox": deployed["state"], **clients}
     yield state
     server.stop()
 
@@ -73,10 +79,29 @@ def key_states(world, slug):
     return {k["Status"] for k in keys}
 
 
-def stored_record(world):
+def mark(world, key):
     item = world["dynamodb"].get_item(TableName="tutormail-progress", ConsistentRead=True, Key={
-        "institution": {"S": SLUG}, "mark": {"S": "tutormail:offboard:record"}}).get("Item")
-    return json.loads(item["value"]["S"]) if item else None
+        "institution": {"S": SLUG}, "mark": {"S": key}}).get("Item")
+    return item["value"]["S"] if item else None
+
+
+def stored_record(world):
+    stored = mark(world, "tutormail:offboard:record")
+    return json.loads(stored) if stored else None
+
+
+def verify_avisos(world):
+    """The institution follows the link SES sent to the Cenário 2 address of the stack there now."""
+    cli(world, "request-link", SLUG)
+    status, _ = launcher.open_link(world["sandbox"], AVISOS)
+    assert status == 200
+
+
+def avisos_readiness(world):
+    """(smtp-settings' exit code for the address, status's deliverability state of its row)."""
+    settings = cli(world, "smtp-settings", SLUG, "--account", "avisos", "--output", "json")
+    rows = json.loads(cli(world, "status", SLUG, "--output", "json").stdout)["rows"]
+    return settings.returncode, next(r for r in rows if r["address"] == AVISOS)["deliverability"]["state"]
 
 
 def identity_names(world):
@@ -96,6 +121,11 @@ def others_state(world):
 
 
 def test_offboarding_stopped_by_a_dns_server_down_then_resumed(world):
+    verify_avisos(world)
+    assert avisos_readiness(world) == (1, "blocked")
+    accepted = cli(world, "smtp-settings", SLUG, "--account", "avisos", "--reveal", "--accept-dmarc-risk")
+    assert accepted.returncode == 0 and "DMARC risk accepted by" in accepted.stderr, accepted.stderr
+    assert mark(world, RISK).split(" ")[1] == "reject" and avisos_readiness(world) == (0, "accepted")
     assert cli(world, "dns-publish", SLUG).returncode == 0
     tokens = world["sesv2"].get_email_identity(EmailIdentity=DOMAIN)["DkimAttributes"]["Tokens"]
     dkim = [f"{t}._domainkey.{DOMAIN}" for t in tokens]
@@ -143,6 +173,7 @@ def test_offboarding_stopped_by_a_dns_server_down_then_resumed(world):
             if s["StackName"] == f"TutorMail-{SLUG}" and s["StackStatus"] != "DELETE_COMPLETE"] == []
     assert not ours & identity_names(world)
     assert sorted(record["steps"]["identities"]["removed"]) == sorted(f"identity {n}" for n in ours)
+    assert mark(world, RISK) is None  # the acceptance went with the identity it was given for (issue 20)
 
     again = cli(world, "offboard", SLUG, "--apply")
     assert again.returncode == 0 and "done at" in again.stdout and stored_record(world) == record
@@ -170,6 +201,8 @@ def test_offboarded_then_deployed_again_is_offboarded_anew(world):
     code, output = deploy(world, SLUG)
     assert code == 0, output
     assert sending_enabled(world, SLUG) and key_states(world, SLUG) == {"Active"}
+    verify_avisos(world)  # the stack made the address's identity anew: the old acceptance does not count
+    assert avisos_readiness(world) == (1, "blocked")
     dry = cli(world, "offboard", SLUG)
     assert dry.returncode == 0 and "done at" not in dry.stdout and "earlier" not in dry.stdout, dry.stdout
     assert "another deployment" in dry.stderr and stored_record(world) == old  # a dry run writes nothing

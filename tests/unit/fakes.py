@@ -43,6 +43,19 @@ class FakeProgress:
         return True
 
 
+class FakeTable:
+    """The progress table as cleanup and offboard delete from it: the keys each BatchWriteItem deletes."""
+
+    def __init__(self):
+        self.deleted: list[tuple[str, str]] = []
+
+    def batch_write_item(self, RequestItems):
+        for requests in RequestItems.values():
+            self.deleted += [(r["DeleteRequest"]["Key"]["institution"]["S"], r["DeleteRequest"]["Key"]["mark"]["S"])
+                             for r in requests]
+        return {}
+
+
 def no_dmarc():
     """DMARC look-ups that find no record (ready), without asking any DNS server."""
     return DmarcLookups(fetch=lambda name: [])

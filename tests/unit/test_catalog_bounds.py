@@ -123,7 +123,10 @@ def test_claims_are_read_from_unreadable_parts_leniently():
            "companies": [{"accounts": {"a": "a@b.com.br", "b": {"email": "x@y.com.br"}, "c": ["no"]}}, None]}
     claims = {(c.kind, c.value) for c in claims_of(doc, "f.yaml")}
     assert claims == {("domain", "exemplo.com.br"), ("zone", "ZX1"), ("address", "a@b.com.br"),
-                      ("domain", "b.com.br"), ("address", "x@y.com.br"), ("domain", "y.com.br")}
+                      ("domain", "b.com.br"), ("address", "x@y.com.br"), ("domain", "y.com.br"),
+                      ("slug", "f")}  # the file's name, as no slug is given; no name is given either
+    named = claims_of({"name": ["not text"], "slug": 7, "companies": [{"name": "Сосо"}, {"name": ""}]}, "f.yaml")
+    assert [(c.kind, c.field, c.value, c.text) for c in named] == [("name", "companies[0].name", "Coco", "Сосо")]
 
 
 def test_catalog_level_checks_run_on_what_parsed(monkeypatch):

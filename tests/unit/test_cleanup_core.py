@@ -14,6 +14,8 @@ from tutormail.exitcodes import Exit
 from tutormail.lifecycle import cleanup
 from tutormail.lifecycle.offboard import claimed_identities
 
+from tests.unit.fakes import FakeTable
+
 SLUG = "instituicao-xy"
 
 
@@ -46,9 +48,9 @@ class FakeCfn:
         return {"TemplateBody": json.dumps(self.template)}
 
 
-def job(examples, identities, declared=(), apply=False):
+def job(examples, identities, declared=(), apply=False, table=None):
     ses = FakeSes(identities)
-    clients = {"sesv2": ses, "cloudformation": FakeCfn(list(declared))}
+    clients = {"sesv2": ses, "cloudformation": FakeCfn(list(declared)), "dynamodb": table or FakeTable()}
     return cleanup.cleanup_job(examples, SLUG, apply, DnsEndpoints(), clients=clients), ses
 
 
@@ -64,9 +66,12 @@ def test_only_unclaimed_identities_of_the_institutions_configuration_set_are_lef
     assert found["aguarda@antigo.com.br"].action == cleanup.PERSON and "deploy" in found["aguarda@antigo.com.br"].reason
     assert cleanup.outcome(list(found.values())) == Exit.ACTION_NEEDED
 
-    applied, ses = job(examples, identities, declared=["aguarda@antigo.com.br"], apply=True)
+    table = FakeTable()
+    applied, ses = job(examples, identities, declared=["aguarda@antigo.com.br"], apply=True, table=table)
     found = {i.name: i for i in cleanup.run(applied)}
     assert ses.deleted == ["velho@antigo.com.br"] and found["velho@antigo.com.br"].action == cleanup.REMOVED
+    # its DMARC acceptance goes with it: a later identity of that name is blocked again (issue 20)
+    assert table.deleted == [(SLUG, "tutormail:dmarc-risk:velho@antigo.com.br")]
 
 
 def test_nothing_left_is_exit_0_and_left_or_gone_items_need_no_one():

@@ -513,3 +513,32 @@ def test_policy_strength_order():
 
     assert weaker("none", "quarantine") and weaker("quarantine", "reject") and weaker(None, "none")
     assert not weaker("reject", "quarantine") and not weaker("NONE", "none") and weaker("bogus", "none")
+
+
+@pytest.mark.parametrize(("held", "status"), [
+    ('"v=DMARC1; rua=mailto:d@x.com.br"', "wrong"),  # weakened at the server: no valid p= (issue 20)
+    ('"v=DMARC1; p=reject"', "found"),  # theirs and stronger: kept, passes
+])
+def test_check_domain_calls_a_weakened_dmarc_record_wrong_not_found(plans, monkeypatch, held, status):
+    """The DNS part of verify and drift, the servers faked: a _dmarc record that is there but weaker
+    than the file's policy is "wrong" (exit 1), not "found" because some DMARC record answered."""
+    from tutormail.aws.ses import IdentityState
+    from tutormail.cenario1 import check
+    from tutormail.cenario1.records import records_for
+    from tutormail.dnsclient.resolver import Answer, DnsEndpoints
+
+    plan = plans["escola"]
+    identity = next(i for i in plan.identities if i.name == "escolateste.com.br")
+    item = records_for(plan, identity, IdentityState(identity.name, True, "SUCCESS", True,
+                                                     dkim_tokens=("t1", "t2", "t3")))
+    [dmarc] = [r for r in item.records if r.purpose == "dmarc"]
+    wanted = item.record_sets()
+    monkeypatch.setattr(check, "zone_of", lambda name, endpoints: "escolateste.com.br")
+    monkeypatch.setattr(check, "authoritative_servers", lambda zone, endpoints: [("ns1.x", "192.0.2.1")])
+    monkeypatch.setattr(check, "ask", lambda address, name, rtype, port=53: Answer(
+        "ok", (held,) if (name, rtype) == (dmarc.name, dmarc.type) else tuple(wanted[(name, rtype)])))
+    findings, problem = check.check_domain(item, DnsEndpoints())
+    [found] = [f for f in findings if f.record == dmarc.name]
+    assert problem is None and found.status == status
+    assert ("weaker than the file's" in found.detail) == (status == "wrong")
+    assert {f.status for f in findings if f.record != dmarc.name} == {"found"}

@@ -105,3 +105,23 @@ def test_a_news_account_at_a_cenario2_address_is_told_it_is_the_bulk_one(institu
     text = render_markdown(plan, {"colegionews.com.br": judge("colegionews.com.br", [])})
     section = text.partition("## Contas prontas, mas sem alinhamento DMARC")[2]
     assert "conta news (contato@colegionews.com.br)" in section and "Esta é uma conta News" in section
+
+
+def test_the_handoff_shows_a_recorded_acceptance_as_the_readiness_does(plan):
+    """A blocked account whose risk was accepted for the policy there now is released by the gate and
+    called "accepted" by verify and status: the handoff offers it in the fill-in table and says who
+    accepted it and when; an acceptance of a weaker policy than the one published now does not count
+    (issue 20)."""
+    reject = verdicts("v=DMARC1; p=reject")
+    recorded = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "reject", "arn:aws:iam::1:user/ana").as_tag()}
+    assert deliverability(plan, ADDRESS, 2, reject, recorded).state == "accepted"
+    text = render_markdown(plan, reject, recorded)
+    tables, _, section = text.partition("## Contas liberadas com o risco DMARC aceito")
+    assert "| comunicacao | ` \"Colégio XY\" <contato@colegioxy.com.br> ` |" in tables
+    assert "Contas que ainda não devem ser configuradas" not in text
+    assert "Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)" in section
+    assert "Risco aceito por arn:aws:iam::1:user/ana em 2026-01-05T12:00:00Z (política aceita: reject)" in section
+    stale = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "quarantine", "arn:aws:iam::1:user/ana").as_tag()}
+    held = render_markdown(plan, reject, stale)
+    assert "contato@colegioxy.com.br" in held.partition("## Contas que ainda não devem ser configuradas")[2]
+    assert "risco DMARC aceito" not in held

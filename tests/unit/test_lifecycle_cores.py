@@ -17,6 +17,7 @@ from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
 
 from tests.factory import company, institution
+from tests.unit.fakes import FakeTable
 
 
 def deployed(name, value, status="UPDATE_COMPLETE"):
@@ -130,7 +131,7 @@ def test_offboard_leaves_an_identity_another_file_claims_now(institution_files, 
     assert "avisos@compartilhada.com.br" in job.claimed_elsewhere
     assert "comunicacao@saida.com.br" not in job.claimed_elsewhere  # its own file's are not "elsewhere"
     ses = IdentitySes({"comunicacao@saida.com.br", "avisos@compartilhada.com.br"})
-    job.clients["sesv2"] = ses
+    job.clients["sesv2"], job.clients["dynamodb"] = ses, FakeTable()
     record = {"identities": ["avisos@compartilhada.com.br", "comunicacao@saida.com.br", "ja-removida@saida.com.br"]}
     result = offboard_identities(job, record)
     assert result.left == ["identity avisos@compartilhada.com.br: another institution's file claims it"]
@@ -138,3 +139,7 @@ def test_offboard_leaves_an_identity_another_file_claims_now(institution_files, 
     assert result.absent == ["identity ja-removida@saida.com.br"]
     assert ses.deleted == (["comunicacao@saida.com.br"] if apply else [])
     assert "avisos@compartilhada.com.br" in ses.names
+    # the DMARC acceptances of what went (none of what another file claims), only when applied
+    assert job.clients["dynamodb"].deleted == ([("saida", "tutormail:dmarc-risk:comunicacao@saida.com.br"),
+                                                ("saida", "tutormail:dmarc-risk:ja-removida@saida.com.br")]
+                                               if apply else [])

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from botocore.exceptions import ClientError
 from tutormail.aws.ses import IdentityState
 from tutormail.lifecycle import offboard
 from tutormail.lifecycle.changes import DeployedState
 from tutormail.plan.build import plan_for
+
+from tests.unit.fakes import FakeTable
 
 CREATED = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -62,3 +65,35 @@ def test_only_identities_with_the_institutions_configuration_set_are_ours(exampl
     assert set(others) == {by_hand, elsewhere} and "not made by tutor-mail" in others[by_hand]
     assert offboard.owned_identities(job, {"status": "ROLLBACK_COMPLETE"}) == ([], {})  # its creation rolled back
     assert offboard.owned_identities(job, None) == ([], {})
+
+
+class FakeSesv2:
+    def __init__(self, names):
+        self.names, self.deleted = set(names), []
+
+    def get_email_identity(self, EmailIdentity):
+        if EmailIdentity not in self.names:
+            raise ClientError({"Error": {"Code": "NotFoundException"}}, "GetEmailIdentity")
+        return {}
+
+    def delete_email_identity(self, EmailIdentity):
+        self.deleted.append(EmailIdentity)
+        self.names.discard(EmailIdentity)
+
+
+def test_identities_deleted_take_their_dmarc_acceptance_along(examples):
+    """A risk accepted for an address must not outlive its identity: redeployed, the stack makes a new
+    one, which is blocked again until someone accepts anew (issue 20). An identity already gone (a run
+    that failed after deleting it) loses its mark too; one another file claims keeps it."""
+    plan = plan_for(examples, "instituicao-xy")
+    here, gone, claimed = "a@x.com.br", "b@x.com.br", "c@x.com.br"
+    sesv2, table = FakeSesv2({here, claimed}), FakeTable()
+    job = offboard.Offboarding(plan, frozenset({claimed}), True, {"sesv2": sesv2, "dynamodb": table})
+    result = offboard.identities(job, {"identities": [here, gone, claimed], "not_ours": {}})
+    assert sesv2.deleted == [here] and result.absent == [f"identity {gone}"]
+    assert sorted(table.deleted) == [(plan.slug, f"tutormail:dmarc-risk:{n}") for n in (here, gone)]
+    dry_table = FakeTable()
+    offboard.identities(offboard.Offboarding(plan, frozenset(), False, {"sesv2": FakeSesv2({here}),
+                                                                       "dynamodb": dry_table}),
+                        {"identities": [here], "not_ours": {}})
+    assert dry_table.deleted == []  # a dry run deletes nothing

@@ -145,3 +145,23 @@ def test_a_dmarc_risk_accepted_while_the_look_up_failed_is_of_an_unknown_policy(
     assert progress.writes == [{DMARC_RISK + "contato@ordem.com.br":
                                 f"{iso(clock.now())} unknown arn:aws:iam::000000000000:user/op",
                                 TESTED + "contato@ordem.com.br": iso(clock.now())}]
+
+
+def test_a_dmarc_risk_accepted_for_one_company_is_recorded_and_counts_for_its_address_only(ordem, monkeypatch):
+    """Both companies' domains reject unaligned mail; accepting the risk for Outra's release records
+    Outra's address only, and Ordem's blocked addresses stay held (issue 20)."""
+    monkeypatch.setattr("tutormail.aws.client.caller", lambda region: "arn:aws:iam::000000000000:user/op")
+    plan, ses = ordem
+    reject = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name.startswith("_dmarc.") else [])
+    progress, clock = FakeProgress(), FixedClock()
+    release = release_settings(plan, "Outra", None, False, ses, progress, clock, accept_dmarc_risk=True,
+                               lookups=reject, read_secret=read_secret_of(plan))
+    assert "atendimento@outra.com.br" in [s.address for s in release.released] and release.gate.open
+    record_released(progress, release, clock)
+    assert sorted(k for k in progress.tags if k.startswith(DMARC_RISK)) == [DMARC_RISK + "atendimento@outra.com.br"]
+    ordem_release = release_settings(plan, "Ordem", None, False, ses, progress, clock, lookups=reject,
+                                     read_secret=read_secret_of(plan))
+    assert {h.state for h in ordem_release.gate.held.values()} == {"blocked"}
+    assert sorted(ordem_release.gate.held) == ["contato@ordem.com.br", "news@ordem.com.br"]
+    assert release_settings(plan, "Outra", None, False, ses, progress, clock, lookups=reject,
+                            read_secret=read_secret_of(plan)).gate.open  # Outra's acceptance stands for it

@@ -158,6 +158,103 @@ def test_a_configuration_set_name_of_65_characters_is_refused():
         limits._configuration_set(None, "c" * 65)
 
 
+def test_a_managed_policy_counts_characters_without_white_space_up_to_6144():
+    limits._managed_policy(None, "", "/", "x" * 6144 + " \n" * 50, "p")
+    with pytest.raises(LimitExceededException, match="PolicySize: 6144"):
+        limits._managed_policy(None, "", "/", "x" * 6145, "p")
+
+
+class Users:
+    """moto's IAM backend as _attach_user_policy reads it: a user and the managed policies it holds."""
+
+    def __init__(self, held):
+        self.user = type("User", (), {"managed_policies": dict.fromkeys(held)})()
+
+    def get_user(self, name):
+        assert name == "u"
+        return self.user
+
+
+def test_a_user_holds_10_managed_policies_and_attaching_one_it_holds_again_is_no_eleventh():
+    arns = [f"arn:aws:iam::{ACCOUNT}:policy/p{n}" for n in range(10)]
+    limits._attach_user_policy(Users(arns[:9]), arns[9], "u")
+    limits._attach_user_policy(Users(arns), arns[0], "u")
+    with pytest.raises(LimitExceededException, match="PoliciesPerUser: 10"):
+        limits._attach_user_policy(Users(arns), f"arn:aws:iam::{ACCOUNT}:policy/p10", "u")
+
+
+class Secrets:
+    def __init__(self, **tags):
+        self.secrets = {name: type("Secret", (), {"tags": keys})() for name, keys in tags.items()}
+
+
+def test_tagging_a_secret_counts_the_tags_it_has_and_a_secret_not_found_only_the_new_ones():
+    held = [{"Key": f"old{i}", "Value": ""} for i in range(49)]
+    limits._tag_resource(Secrets(s=held), "s", {"new": ""})
+    with pytest.raises(InvalidParameterException, match="would give it 51"):
+        limits._tag_resource(Secrets(s=held), "s", {"new": "", "other": ""})
+    limits._tag_resource(Secrets(), "absent", {f"k{i}": "" for i in range(50)})
+    with pytest.raises(InvalidParameterException, match="would give it 51"):
+        limits._tag_resource(Secrets(), "absent", {f"k{i}": "" for i in range(51)})
+
+
+def test_describe_stack_resources_returns_the_first_100():
+    first = limits._first_resources(lambda self, stack, logical: ("stack", iter(range(150))))
+    assert first(None, "s", None) == ("stack", list(range(100)))
+    assert limits._first_resources(lambda self, stack, logical: ("stack", [1, 2]))(None, "s", None) == (
+        "stack", [1, 2])
+
+
+def test_a_check_runs_before_the_call_it_guards_and_a_refusal_stops_it(monkeypatch):
+    calls = []
+
+    class Backend:
+        def create(self, name, size=0):
+            """moto's own."""
+            calls.append(("create", name, size))
+            return name
+
+    def check(self, name, size=0):
+        calls.append(("check", name, size))
+        if size > 1:
+            raise ValueError("too big")
+
+    limits._before(Backend, "create", check)
+    assert Backend().create("a", size=1) == "a" and calls == [("check", "a", 1), ("create", "a", 1)]
+    with pytest.raises(ValueError, match="too big"):
+        Backend().create("b", size=2)
+    assert calls[-1] == ("check", "b", 2) and Backend.create.__doc__ == "moto's own."
+
+
+def test_install_puts_every_limit_before_moto(monkeypatch):
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.iam.models import IAMBackend
+    from moto.secretsmanager.models import SecretsManagerBackend
+    from moto.sesv2.models import SESV2Backend
+
+    guarded = [(IAMBackend, "create_user"), (IAMBackend, "put_user_policy"), (IAMBackend, "create_policy"),
+               (IAMBackend, "attach_user_policy"), (SecretsManagerBackend, "create_secret"),
+               (SecretsManagerBackend, "tag_resource"), (SESV2Backend, "create_configuration_set"),
+               (CloudFormationBackend, "describe_stack_resources")]
+    originals = {}
+    for cls, name in guarded:  # put back after the test: the install is for the emulator's process
+        originals[(cls, name)] = getattr(cls, name)
+        monkeypatch.setattr(cls, name, getattr(cls, name))
+    limits.install()
+    for cls, name in guarded:
+        assert getattr(cls, name) is not originals[(cls, name)] and getattr(cls, name).__wrapped__ is \
+            originals[(cls, name)], name
+    with mock_aws():
+        import boto3
+
+        iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="fake", aws_secret_access_key="fake")
+        with pytest.raises(iam.exceptions.ClientError, match="less than or equal to 64"):
+            iam.create_user(UserName="u" * 65)
+        ses = boto3.client("sesv2", region_name=REGION, aws_access_key_id="fake", aws_secret_access_key="fake")
+        with pytest.raises(ses.exceptions.ClientError, match="longer than 64"):
+            ses.create_configuration_set(ConfigurationSetName="c" * 65)
+
+
 # --- each request decided on its own (check_action_permitted, as moto calls it) -----------------------
 
 class Key:
@@ -276,3 +373,18 @@ def test_the_global_keys_name_the_account_region_and_a_sessions_role():
         "aws:ResourceAccount": ACCOUNT, "aws:PrincipalAccount": ACCOUNT, "aws:RequestedRegion": REGION,
         "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/cdk-deploy"}
     assert enforce._global_context(CONFIG, Request("x:Y", Key(OPERATOR)))["aws:PrincipalArn"] == OPERATOR
+
+
+def test_a_request_without_a_body_is_re_signed_with_none_as_aws_signed_it(monkeypatch):
+    """moto would re-sign a bodiless GET, HEAD or DELETE with its parsed query as the body."""
+    monkeypatch.setattr(enforce, "_moto_aws_request", lambda self: type("AwsRequest", (), {"data": b"a=1"})())
+
+    def signed(method, body):
+        return enforce._create_aws_request(type("R", (), {"_body": body, "_method": method})()).data
+
+    assert [signed(m, b"") for m in ("GET", "HEAD", "DELETE")] == [b"", b"", b""]
+    assert signed("POST", b"") == b"a=1" and signed("GET", b"x") == b"a=1"
+
+
+def test_only_a_role_session_can_expire(sandbox_config):
+    assert not enforce._session_expired(Request("sts:GetCallerIdentity", Key(OPERATOR)))

@@ -106,3 +106,90 @@ def test_every_address_ses_authorises_is_collected_once_and_a_missing_from_is_re
     assert smtp.sender_refusal(world["config"], world["user"], no_from, "comunicacao@sul.edu.br") == smtp.NO_FROM
     broken = email.message_from_bytes(b"From: <>\r\n\r\nb")
     assert smtp.sender_refusal(world["config"], world["user"], broken, None) == smtp.NO_FROM
+
+
+# --- identities, the account's state and the whole DATA step, in-process ----------------------------
+
+class Identity:
+    """An SES identity as the stand-in reads it (sandbox/moto_ext/ses_lifecycle.py's SandboxIdentity)."""
+
+    def __init__(self, name, status="SUCCESS", configuration_set=None):
+        self.email_identity, self.verification_status, self.refreshed = name, status, 0
+        self.configuration_set_name = configuration_set
+
+    def refresh(self):
+        self.refreshed += 1
+
+
+@pytest.fixture
+def identities(monkeypatch):
+    known = {}
+    monkeypatch.setattr(smtp, "find_identity", known.get)
+    return known
+
+
+def test_an_address_is_its_own_identity_else_its_domain_or_a_parent_domain_in_any_case(identities):
+    identities.update({"sul.edu.br": Identity("sul.edu.br"), "a@norte.edu.br": Identity("a@norte.edu.br", "PENDING")})
+    assert smtp.identity_for("x@Sul.Edu.BR") is identities["sul.edu.br"]
+    assert smtp.identity_for("x@campus.sul.edu.br") is identities["sul.edu.br"]
+    assert smtp.identity_for("a@norte.edu.br") is identities["a@norte.edu.br"]
+    assert smtp.identity_for("b@norte.edu.br") is None and smtp.identity_for("x@br") is None
+    assert smtp.is_verified("x@sul.edu.br") and identities["sul.edu.br"].refreshed == 1  # its state read anew
+    assert not smtp.is_verified("a@norte.edu.br") and not smtp.is_verified("b@norte.edu.br")
+
+
+@pytest.fixture
+def account(monkeypatch):
+    from sandbox.moto_ext import ses_account
+
+    state = ses_account.SesAccount()
+    monkeypatch.setitem(ses_account.ACCOUNTS, (ACCOUNT, REGION), state)
+    return state
+
+
+SIMULATOR = "success@simulator.amazonses.com"
+
+
+def test_the_account_refuses_when_paused_then_unverified_recipients_in_the_ses_sandbox_then_over_quota(
+        world, identities, account):
+    from sandbox.moto_ext import ses_account
+
+    identities["ok@fora.com.br"] = Identity("ok@fora.com.br")
+    config = world["config"]
+    assert smtp.account_refusal(config, [SIMULATOR, "SUCCESS@SIMULATOR.AMAZONSES.COM", "ok@fora.com.br"]) is None
+    assert smtp.account_refusal(config, ["ok@fora.com.br", "x@fora.com.br", "y@fora.com.br"]) == \
+        smtp.NOT_VERIFIED.format(region="SA-EAST-1", address="x@fora.com.br, y@fora.com.br")
+    account.update(production_access=True)
+    assert smtp.account_refusal(config, ["x@fora.com.br"]) is None  # out of the SES sandbox: any recipient
+    account.update(sending_enabled=False)
+    assert smtp.account_refusal(config, [SIMULATOR]) == ses_account.SENDING_PAUSED
+    account.update(sending_enabled=True, production_access=False, reset_quota=True)
+    assert smtp.account_refusal(config, [SIMULATOR] * ses_account.SANDBOX_MAX_24H) is None
+    assert smtp.account_refusal(config, [SIMULATOR]) == ses_account.QUOTA_EXCEEDED
+
+
+def data(world, raw, auth_data=USER, mail_from="comunicacao@sul.edu.br", to=(SIMULATOR,), content=None):
+    import asyncio
+    from types import SimpleNamespace
+
+    session = SimpleNamespace(auth_data=auth_data)
+    envelope = SimpleNamespace(original_content=raw, content=content, mail_from=mail_from, rcpt_tos=list(to))
+    return asyncio.run(smtp.SesSmtpHandler(world["config"]).handle_DATA(None, session, envelope))
+
+
+def test_data_delivers_only_what_every_refusal_lets_through_and_keeps_the_bytes_received(world, identities, account):
+    identities["sul.edu.br"] = Identity("sul.edu.br")
+    raw = b"From: comunicacao@sul.edu.br\r\nTo: success@simulator.amazonses.com\r\nSubject: s\r\n\r\nb\r\n"
+    assert data(world, raw, auth_data=None) == "530 Authentication required"
+    assert data(world, raw, auth_data="tutormail-outro-smtp") == "530 Authentication required"
+    assert data(world, "From: comunicacao@sul.edu.br\r\nSubject: Olá\r\n\r\nb".encode()) == smtp.NON_ASCII_HEADER
+    assert data(world, raw.replace(b"comunicacao@", b"outro@"), mail_from="outro@sul.edu.br").startswith(
+        "554 Message rejected: User")
+    assert data(world, raw, to=("x@fora.com.br",)).startswith("554 Message rejected: Email address is not verified")
+    assert not world["config"].mailbox.exists() or not list(world["config"].mailbox.iterdir())  # nothing delivered
+    accepted = data(world, raw, content=b"not what was received")
+    assert accepted.startswith("250 Ok 0100") and accepted.endswith("-000000")
+    [delivered] = world["config"].mailbox.iterdir()
+    assert delivered.name == accepted.split()[-1] + ".eml" and delivered.read_bytes() == raw
+    identities["sul.edu.br"] = Identity("sul.edu.br", configuration_set="tutormail-sul")
+    assert data(world, raw).startswith("554 Message rejected: User")  # the policy allows no configuration set

@@ -127,6 +127,9 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("send-test", "dynamodb:Query", PROGRESS),
     Grant("send-test", "dynamodb:BatchWriteItem", PROGRESS),  # the phase-3 mark
     Grant("send-test", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("handoff", "dynamodb:Query", PROGRESS),  # the DMARC acceptances (not with --offline)
+    Grant("handoff", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
+    Grant("handoff", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("out-of-date", "cloudformation:DescribeStacks", ANY),  # every stack: no StackName
     Grant("out-of-date", "cloudformation:ListStacks", ANY),
     Grant("plan-changes", "cloudformation:GetTemplate", STACK),
@@ -161,7 +164,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
         ("ses:PutConfigurationSetSendingOptions", CONFIGURATION_SET), ("dynamodb:PutItem", PROGRESS))),
     # offboard (lifecycle/offboard.py), checked by tests/lifecycle/test_offboard.py as the operator
     Grant("offboard", "dynamodb:Query", PROGRESS),
-    Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the offboarding record, after each step
+    Grant("offboard", "dynamodb:BatchWriteItem", PROGRESS),  # the record after each step; deleted identities' marks
     Grant("offboard", "secretsmanager:DescribeSecret", SECRET, migration=True),
     Grant("offboard", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of RFC 2136 domains
     Grant("offboard", "ses:GetConfigurationSet", CONFIGURATION_SET),
@@ -180,6 +183,7 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("cleanup", "cloudformation:DescribeStacks", STACK),  # its outputs: the DKIM CNAMEs it wrote
     Grant("cleanup", "secretsmanager:GetSecretValue", SECRET),  # the TSIG key of an RFC 2136 domain
     Grant("cleanup", "ses:DeleteEmailIdentity", OWN_IDENTITY),
+    Grant("cleanup", "dynamodb:BatchWriteItem", PROGRESS),  # a deleted identity's DMARC acceptance goes too
     Grant("cleanup", "route53:ListResourceRecordSets", ZONE),  # DKIM CNAMEs of tokens SES no longer uses
     Grant("cleanup", "route53:ChangeResourceRecordSets", STALE_DKIM),  # and deletes them
 )

@@ -31,6 +31,13 @@ OFFBOARD = "tutormail:offboard:record"  # the offboarding status record, JSON (l
 MIGRATED = "tutormail:migrated"  # the secret's tags were copied into the table (when)
 
 
+def identity_marks(identity: str) -> list[str]:
+    """The marks given for one SES identity as it was made, which go when cleanup or offboard deletes
+    it: a DMARC risk accepted for it must not count for an identity of that name made later (issue 20).
+    The other marks stay: they record what was done, not a person's decision about this identity."""
+    return [DMARC_RISK + identity]
+
+
 def is_mark(key: str) -> bool:
     """`tutormail:<kind>:<subject>`; the stack's own `tutormail:institution` tag is not one."""
     return key.startswith("tutormail:") and key.count(":") >= 2
@@ -50,6 +57,9 @@ class Progress:
 
     def write(self, marks: dict[str, str]) -> None:
         self.store.put({self.plan.slug: marks})
+
+    def forget(self, keys: list[str]) -> None:
+        self.store.delete(self.plan.slug, keys)
 
     def write_if(self, key: str, value: str, expected: str | None) -> bool:
         return self.store.put_if(self.plan.slug, key, value, expected)

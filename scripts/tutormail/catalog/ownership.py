@@ -5,6 +5,11 @@ Route 53 hosted zone id. Two files may not claim the same address or zone, nor t
 which one is the other or under it. Each conflict is reported on every checked file involved,
 naming the other file, so that `validate one.yaml` fails as `validate` of the directory does.
 
+Names and slugs are claimed by how they read: two files may not hold an institution or company
+name, nor a slug, that differ yet read alike ("Сосо" in Cyrillic and "Coco" in Latin, `escola1`
+and `escolal`): their UTS #39 skeletons are equal (confusables.py). The same name in two files is
+not a confusable and is left alone.
+
 Claims are read leniently from the raw document, value by value, so that a file that is
 invalid elsewhere still holds on to what it names: the check cannot be dodged by breaking
 another field of the file that claims first.
@@ -15,22 +20,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tutormail.catalog.checker import where
-from tutormail.catalog.names import Address, to_ascii_domain
+from tutormail.catalog.confusables import skeleton
+from tutormail.catalog.names import Address, canonical_name, to_ascii_domain
 from tutormail.catalog.problems import Problem
 from tutormail.catalog.yaml_reader import line_of
 
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # domain | address | zone
-    value: str  # A-labels for domains, ascii for addresses
+    kind: str  # domain | address | zone | name | slug
+    value: str  # A-labels for domains, ascii for addresses, the skeleton of a name or slug
     file: str
     field: str
     line: int = 0
     via_address: str | None = None  # a domain claimed through this address
+    text: str = ""  # a name or slug as written (NFC)
 
     def describe(self) -> str:
         return f"{self.file} ({self.field})"
@@ -67,17 +75,34 @@ def _account_claims(accounts: Mapping, prefix: str, file: str) -> Iterable[Claim
         yield Claim("domain", address.domain, file, field, line, via_address=address.ascii)
 
 
+def _reading(kind: str, value: Any, file: str, field: str, line: int) -> list[Claim]:
+    if not isinstance(value, str) or not value.strip():
+        return []
+    text = canonical_name(value)
+    return [Claim(kind, skeleton(text), file, field, line, text=text)]
+
+
+def _name_claims(doc: Mapping, companies: list, file: str) -> Iterable[Claim]:
+    """The institution's name and slug (the file's name when it gives none) and its companies' names."""
+    slug = doc.get("slug") if "slug" in doc else Path(file).stem
+    yield from _reading("slug", slug, file, "slug", line_of(doc, "slug"))
+    yield from _reading("name", doc.get("name"), file, "name", line_of(doc, "name"))
+    for index, company in enumerate(companies):
+        if isinstance(company, Mapping):
+            yield from _reading("name", company.get("name"), file, f"companies[{index}].name", line_of(company, "name"))
+
+
 def claims_of(doc: Any, file: str) -> list[Claim]:
     """Everything a document names that must be its institution's alone."""
     if not isinstance(doc, Mapping):
         return []
     found = list(_dns_claims(doc, file))
-    companies = doc.get("companies")
-    for index, company in enumerate(companies if isinstance(companies, list) else []):
+    companies = doc.get("companies") if isinstance(doc.get("companies"), list) else []
+    for index, company in enumerate(companies):
         accounts = company.get("accounts") if isinstance(company, Mapping) else None
         if isinstance(accounts, Mapping):
             found.extend(_account_claims(accounts, f"companies[{index}]", file))
-    return found
+    return found + list(_name_claims(doc, companies, file))
 
 
 def _ancestors(domain: str) -> Iterable[str]:
@@ -87,6 +112,12 @@ def _ancestors(domain: str) -> Iterable[str]:
 
 
 def _conflict(claim: Claim, other: Claim) -> str | None:
+    if claim.kind in ("name", "slug"):
+        if claim.text == other.text:
+            return None  # the same name: not one that reads as another
+        return (f"{claim.text!r} reads as {other.text!r}, the {claim.kind} of {other.describe()}: they differ "
+                "only in characters that look alike (Unicode confusables, UTS #39 skeleton), so one tenant would "
+                f"pass for the other: choose a {claim.kind} that reads differently")
     if claim.kind == "address":
         return f"{claim.value} is also claimed by {other.describe()}: an address belongs to one institution"
     if claim.kind == "zone":
@@ -117,12 +148,12 @@ def _pairs(claims: list[Claim]) -> Iterable[tuple[Claim, Claim]]:
 def conflicts(claims: list[Claim], checked: set[str]) -> list[Problem]:
     """A problem for each conflicting claim of a file in `checked` (display paths), one per other
     file and value it runs into, listing every field of that file that claims the value."""
-    found: dict[tuple[Claim, str, str], set[str]] = defaultdict(set)
+    found: dict[tuple[Claim, str, str, str], set[str]] = defaultdict(set)
     for claim, other in _pairs(claims):
         if claim.file in checked and _conflict(claim, other):
-            found[(claim, other.file, other.value)].add(other.field)
+            found[(claim, other.file, other.value, other.text)].add(other.field)
     problems = set()
-    for (claim, file, value), fields in found.items():
-        other = Claim(claim.kind, value, file, ", ".join(sorted(fields)))
+    for (claim, file, value, text), fields in found.items():
+        other = Claim(claim.kind, value, file, ", ".join(sorted(fields)), text=text)
         problems.add(Problem(claim.file, claim.line, claim.field, _conflict(claim, other)))
     return sorted(problems)

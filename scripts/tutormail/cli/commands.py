@@ -300,7 +300,8 @@ def cmd_send_test(args: argparse.Namespace) -> int:
 def cmd_handoff(args: argparse.Namespace) -> int:
     plan = load_plan(args)
     verdicts = None if args.offline else plan_verdicts([plan], DmarcLookups(args.runtime.dns))
-    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug), verdicts)
+    recorded = None if args.offline else Progress(plan).read()  # the DMARC acceptances, as the gate reads them
+    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug), verdicts, recorded)
     if args.output == "json":
         emit_json({"institution": plan.slug, "files": [str(p) for p in paths]})
     else:

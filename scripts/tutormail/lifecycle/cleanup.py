@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
+from tutormail.aws.progress_tags import Progress, identity_marks
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog, DnsDomain, Institution
 from tutormail.catalog.names import is_same_or_subdomain
@@ -131,15 +132,18 @@ def run(job: Cleanup) -> list[Item]:
 def _identity(job: Cleanup, name: str, blocked: bool) -> Item:
     if blocked:
         return Item("identity", name, name, LEFT, "kept while records naming its DKIM tokens remain (above)")
-    if job.apply:
-        try:
-            aws.call(f"SES DeleteEmailIdentity {name}", job.client("sesv2").delete_email_identity,
-                     EmailIdentity=name)
-        except aws.ServiceError as exc:
-            if not aws.is_not_found(exc):
-                raise
-            return Item("identity", name, name, GONE)
-    return Item("identity", name, name, REMOVED if job.apply else REMOVE, "no file claims it")
+    if not job.apply:
+        return Item("identity", name, name, REMOVE, "no file claims it")
+    item = Item("identity", name, name, REMOVED, "no file claims it")
+    try:
+        aws.call(f"SES DeleteEmailIdentity {name}", job.client("sesv2").delete_email_identity, EmailIdentity=name)
+    except aws.ServiceError as exc:
+        if not aws.is_not_found(exc):
+            raise
+        item = Item("identity", name, name, GONE)
+    # its DMARC acceptance goes with it, also when it was gone already (issue 20)
+    Progress(job.plan, job.client("dynamodb")).forget(identity_marks(name))
+    return item
 
 
 def _dns_entry(job: Cleanup, domain: str) -> DnsDomain | None:

@@ -46,7 +46,7 @@ import dns.tsigkeyring
 import dns.update
 
 from tutormail.aws import client as aws
-from tutormail.aws.progress_tags import OFFBOARD, Progress
+from tutormail.aws.progress_tags import OFFBOARD, Progress, identity_marks
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
@@ -229,10 +229,12 @@ def identities(job: Offboarding, record: dict) -> StepResult:
     result = StepResult()
     sesv2 = job.client("sesv2")
     result.left += [f"identity {name}: {why}" for name, why in sorted(record.get("not_ours", {}).items())]
+    gone = []
     for name in record["identities"]:
         if name in job.claimed_elsewhere:
             result.left.append(f"identity {name}: another institution's file claims it")
             continue
+        gone.append(name)
         if _absent_on_not_found(f"SES GetEmailIdentity {name}", sesv2.get_email_identity,
                                 EmailIdentity=name) is None:
             result.absent.append(f"identity {name}")
@@ -240,6 +242,9 @@ def identities(job: Offboarding, record: dict) -> StepResult:
         if job.apply:
             aws.call(f"SES DeleteEmailIdentity {name}", sesv2.delete_email_identity, EmailIdentity=name)
         result.done.append(f"identity {name}")
+    if job.apply and gone:  # also of one already gone: a run that failed after deleting it resumes here
+        Progress(job.plan, job.client("dynamodb"), job.client("secretsmanager")).forget(
+            [key for name in gone for key in identity_marks(name)])
     return result
 
 

@@ -110,7 +110,7 @@ def _after_deploy(job: Job, slugs: list[str]) -> None:
         steps: list[tuple[str, Callable[[], Exit]]] = [
             ("dns-publish", lambda p=plan: publish_institution(p, ses, job.runtime.dns, PublishOptions())[1]),
             ("dns-records", lambda p=plan: _zone_file(job, p, ses)),
-            ("handoff", lambda p=plan: _handoff(job, p, lookups)),
+            ("handoff", lambda p=plan: _handoff(job, p, lookups, Progress(p))),
             ("verify", lambda p=plan: verify_and_drift(p, ses, Progress(p), job.runtime.clock, job.runtime.dns,
                                                        VerifyOptions(), deadline, lookups=lookups)[1])]
         for name, step in steps:
@@ -120,10 +120,10 @@ def _after_deploy(job: Job, slugs: list[str]) -> None:
                 job.report.step(plan.stack_name, name, exc.exit_code, str(exc))
 
 
-def _handoff(job: Job, plan: InstitutionPlan, lookups: DmarcLookups) -> Exit:
+def _handoff(job: Job, plan: InstitutionPlan, lookups: DmarcLookups, progress: Progress) -> Exit:
     """As `tutormail handoff` writes it (not --offline): an account blocked by DMARC is left out of
-    the fill-in tables, never offered to the institution from a CI artifact."""
-    write_handoff(plan, job.artifacts / "handoff" / plan.slug, plan_verdicts([plan], lookups))
+    the fill-in tables, never offered to the institution from a CI artifact, unless its risk was accepted."""
+    write_handoff(plan, job.artifacts / "handoff" / plan.slug, plan_verdicts([plan], lookups), progress.read())
     return Exit.OK
 
 

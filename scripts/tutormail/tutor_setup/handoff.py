@@ -12,7 +12,7 @@ from pathlib import Path
 from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import DmarcVerdict
 from tutormail.plan.build import InstitutionPlan
-from tutormail.tutor_setup.handoff_dmarc import alignment_blocks, dmarc_blocks, held_back
+from tutormail.tutor_setup.handoff_dmarc import accepted_blocks, alignment_blocks, dmarc_blocks, held_back
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SSL_VALUE, TLS_VALUE, TUTOR_FIELDS
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table"|"fields", content); fields: one account a row
@@ -36,7 +36,9 @@ def markdown_code(text: str) -> str:
     return f"{fence} {text} {fence}".replace("|", "\\|")
 
 
-def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> list[Block]:
+def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None,
+            recorded: dict[str, str] | None = None) -> list[Block]:
+    """`recorded`: the institution's progress marks, whose DMARC acceptances release blocked accounts."""
     inst = plan.institution
     platform_address = platform_default_address(inst.slug, plan.platform)
     blocks: list[Block] = [
@@ -51,7 +53,7 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
               "aspas e acentos: o Tutor codifica o nome ao enviar. O endereço aparece na forma que o serviço de "
               "envio (Amazon SES) aceita: um domínio com acentos aparece convertido (xn--...), o que é esperado."),
     ]
-    held = held_back(plan, verdicts)
+    held = held_back(plan, verdicts, recorded)
     for company in inst.companies:
         blocks.append(("h3", ("Empresa: ", Name(company.name))))
         rows = []
@@ -67,7 +69,8 @@ def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = No
         if company.rules:
             blocks.append(("p", "Regras de e-mail desta empresa (qual conta envia cada regra):"))
             blocks.append(("table", (["Regra", "Conta"], [[rule, account] for rule, account in company.rules])))
-    blocks += dmarc_blocks(plan, verdicts)
+    blocks += dmarc_blocks(plan, verdicts, recorded)
+    blocks += accepted_blocks(plan, verdicts, recorded)
     blocks += alignment_blocks(plan, verdicts)
     blocks += [
         ("h2", "Usuário e senha"),
@@ -105,9 +108,10 @@ def _markdown_cell(value: str) -> str:
     return markdown_code(value) if "<" in value else markdown_text(value)
 
 
-def render_markdown(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> str:
+def render_markdown(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None,
+                    recorded: dict[str, str] | None = None) -> str:
     out = []
-    for kind, content in _blocks(plan, verdicts):
+    for kind, content in _blocks(plan, verdicts, recorded):
         if kind in ("h1", "h2", "h3"):
             out.append("#" * int(kind[1]) + " " + _markdown(content))
         elif kind == "p":
@@ -143,11 +147,12 @@ def _fields_html(headers: list[str], rows: list[list[str]]) -> str:
         + "</table>" for row in rows)
 
 
-def render_html(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None) -> str:
+def render_html(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None,
+                recorded: dict[str, str] | None = None) -> str:
     out = ['<!DOCTYPE html>', '<html lang="pt-BR"><head><meta charset="utf-8">',
            f"<title>{html.escape(plan.institution.name)}: configuração de e-mail</title>",
            f"<style>{PAGE_STYLE}</style></head><body>"]
-    for kind, content in _blocks(plan, verdicts):
+    for kind, content in _blocks(plan, verdicts, recorded):
         if kind in ("h1", "h2", "h3", "p"):
             out.append(f"<{kind}>{html.escape(_plain(content))}</{kind}>")
         elif kind == "ul":
@@ -163,11 +168,11 @@ def render_html(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None 
     return "\n".join(out) + "\n"
 
 
-def write_handoff(plan: InstitutionPlan, directory: Path, verdicts: dict[str, DmarcVerdict] | None = None
-                  ) -> list[Path]:
+def write_handoff(plan: InstitutionPlan, directory: Path, verdicts: dict[str, DmarcVerdict] | None = None,
+                  recorded: dict[str, str] | None = None) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     markdown = directory / f"{plan.slug}.md"
     page = directory / f"{plan.slug}.html"
-    markdown.write_text(render_markdown(plan, verdicts), encoding="utf-8")
-    page.write_text(render_html(plan, verdicts), encoding="utf-8")
+    markdown.write_text(render_markdown(plan, verdicts, recorded), encoding="utf-8")
+    page.write_text(render_html(plan, verdicts, recorded), encoding="utf-8")
     return [markdown, page]

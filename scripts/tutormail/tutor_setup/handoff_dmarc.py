@@ -1,11 +1,14 @@
 """The handoff's words (pt-BR) for accounts whose mail receivers would refuse or junk: blocked by
-DMARC (cenario2/dmarc.py), with the two ways out, or whose DMARC could not be looked up."""
+DMARC (cenario2/dmarc.py), with the two ways out, or whose DMARC could not be looked up; and the
+accounts whose risk a person accepted (`--accept-dmarc-risk`), judged as verify and status judge
+them (verification/deliverability.py), so the document never holds back what the gate released."""
 
 from __future__ import annotations
 
 from tutormail.catalog.model import platform_default_address
-from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcVerdict, domain_of
+from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcVerdict
 from tutormail.plan.build import InstitutionPlan, Sender
+from tutormail.verification.deliverability import ACCEPTED, Deliverability, deliverability
 
 EFFECT = {"reject": "seriam recusadas pelos provedores de e-mail: a redefinição de senha, por exemplo, não chegaria",
           "quarantine": "iriam para a caixa de spam: a redefinição de senha, por exemplo, dificilmente seria vista"}
@@ -37,12 +40,13 @@ def _blocked(plan: InstitutionPlan, sender: Sender, verdict: DmarcVerdict) -> li
                     "pelo domínio e são entregues normalmente.", other])]
 
 
-def held_back(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> set[tuple[str, str]]:
-    """(company, account) of the senders not to configure yet: blocked by DMARC, or DMARC unknown."""
+def held_back(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None,
+              recorded: dict[str, str] | None = None) -> set[tuple[str, str]]:
+    """(company, account) of the senders not to configure yet: blocked by DMARC, or DMARC unknown,
+    and no acceptance of that risk recorded."""
     if not verdicts:
         return set()
-    return {(s.company, s.account) for s in plan.senders
-            if s.scenario == 2 and verdicts[domain_of(s.identity)].state in (BLOCKED, UNKNOWN)}
+    return {(s.company, s.account) for s, ready in _cenario2_readiness(plan, verdicts, recorded) if ready.holds_back}
 
 
 def _unknown(sender: Sender, verdict: DmarcVerdict) -> list[tuple]:
@@ -57,21 +61,25 @@ def _unknown(sender: Sender, verdict: DmarcVerdict) -> list[tuple]:
     return [("h3", _account(sender)), ("p", text)]
 
 
-def _cenario2_verdicts(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict]) -> list[tuple[Sender, DmarcVerdict]]:
-    """Each Cenário 2 sender (verified by link: SES signs as amazonses.com) with its domain's verdict."""
-    return [(s, verdicts[domain_of(s.identity)]) for s in plan.senders if s.scenario == 2]
+def _cenario2_readiness(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict],
+                        recorded: dict[str, str] | None) -> list[tuple[Sender, Deliverability]]:
+    """Each Cenário 2 sender (verified by link: SES signs as amazonses.com) with its readiness: its
+    domain's verdict, and the acceptance recorded for its address."""
+    return [(s, deliverability(plan, s.identity, s.scenario, verdicts, recorded or {}))
+            for s in plan.senders if s.scenario == 2]
 
 
-def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None) -> list[tuple]:
+def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None,
+                 recorded: dict[str, str] | None = None) -> list[tuple]:
     """The section of the accounts not to configure yet (they are left out of the fill-in tables)."""
     if not verdicts:
         return []
     blocks: list[tuple] = []
-    for sender, verdict in _cenario2_verdicts(plan, verdicts):
-        if verdict.state == BLOCKED:
-            blocks += _blocked(plan, sender, verdict)
-        elif verdict.state == UNKNOWN:
-            blocks += _unknown(sender, verdict)
+    for sender, ready in _cenario2_readiness(plan, verdicts, recorded):
+        if ready.state == BLOCKED:
+            blocks += _blocked(plan, sender, ready.verdict)
+        elif ready.state == UNKNOWN:
+            blocks += _unknown(sender, ready.verdict)
     if not blocks:
         return []
     return [("h2", "Contas que ainda não devem ser configuradas"),
@@ -107,9 +115,31 @@ def alignment_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | 
     if not verdicts:
         return []
     blocks: list[tuple] = []
-    for sender, verdict in _cenario2_verdicts(plan, verdicts):
-        if verdict.state == READY:
-            blocks += _unaligned_account(sender, verdict.domain)
+    for sender, ready in _cenario2_readiness(plan, verdicts, None):
+        if ready.state == READY:
+            blocks += _unaligned_account(sender, ready.verdict.domain)
     if not blocks:
         return []
     return [("h2", "Contas prontas, mas sem alinhamento DMARC"), *blocks]
+
+
+def accepted_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None,
+                    recorded: dict[str, str] | None) -> list[tuple]:
+    """The accounts in the fill-in tables although their domain's DMARC would refuse or junk their
+    mail: a person accepted that risk, whose name and time the readiness shows too."""
+    if not verdicts:
+        return []
+    blocks: list[tuple] = []
+    for sender, ready in _cenario2_readiness(plan, verdicts, recorded):
+        if ready.state == ACCEPTED and ready.accepted:
+            blocks += [("h3", _account(sender)),
+                       ("p", f"Risco aceito por {ready.accepted.who} em {ready.accepted.at} (política aceita: "
+                             f"{ready.accepted.policy}).")]
+    if not blocks:
+        return []
+    return [("h2", "Contas liberadas com o risco DMARC aceito"),
+            ("p", "As contas abaixo estão nas tabelas de preenchimento porque a equipe da plataforma aceitou o "
+                  "risco: a política DMARC do domínio pede aos provedores de e-mail que recusem ou mandem para o "
+                  "spam mensagens não assinadas pelo próprio domínio, e as do Tutor são assinadas pelo serviço de "
+                  "envio (Amazon SES). Algumas mensagens, como a redefinição de senha, podem não chegar."),
+            *blocks]
