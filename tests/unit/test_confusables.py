@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 from tutormail.catalog import confusables
-from tutormail.catalog.model import check_files
+from tutormail.plan.loader import check_files
 
 from tests.conftest import run_cli
 from tests.factory import company, institution

@@ -535,7 +535,7 @@ def test_check_domain_calls_a_weakened_dmarc_record_wrong_not_found(plans, monke
     wanted = item.record_sets()
     monkeypatch.setattr(check, "zone_of", lambda name, endpoints: "escolateste.com.br")
     monkeypatch.setattr(check, "authoritative_servers", lambda zone, endpoints: [("ns1.x", "192.0.2.1")])
-    monkeypatch.setattr(check, "ask", lambda address, name, rtype, port=53: Answer(
+    monkeypatch.setattr(check, "ask", lambda address, name, rtype, port=53, timeout=None: Answer(
         "ok", (held,) if (name, rtype) == (dmarc.name, dmarc.type) else tuple(wanted[(name, rtype)])))
     findings, problem = check.check_domain(item, DnsEndpoints())
     [found] = [f for f in findings if f.record == dmarc.name]

@@ -116,6 +116,8 @@ class Identity:
     def __init__(self, name, status="SUCCESS", configuration_set=None):
         self.email_identity, self.verification_status, self.refreshed = name, status, 0
         self.configuration_set_name = configuration_set
+        self.identity_type = "EMAIL_ADDRESS" if "@" in name else "DOMAIN"
+        self.tokens, self.dkim_attributes, self.mail_from_domain = ["tokenone", "t2", "t3"], {}, None
 
     def refresh(self):
         self.refreshed += 1
@@ -125,6 +127,9 @@ class Identity:
 def identities(monkeypatch):
     known = {}
     monkeypatch.setattr(smtp, "find_identity", known.get)
+    # the signing step (sandbox/amazonses.py) reads the same identities, and publishes its keys in DNS
+    monkeypatch.setattr("sandbox.moto_ext.ses_lifecycle.find_identity", known.get)
+    monkeypatch.setattr("sandbox.moto_ext.cfn_models.mirror_to_dns", lambda zone, changes: None)
     return known
 
 
@@ -190,6 +195,9 @@ def test_data_delivers_only_what_every_refusal_lets_through_and_keeps_the_bytes_
     accepted = data(world, raw, content=b"not what was received")
     assert accepted.startswith("250 Ok 0100") and accepted.endswith("-000000")
     [delivered] = world["config"].mailbox.iterdir()
-    assert delivered.name == accepted.split()[-1] + ".eml" and delivered.read_bytes() == raw
+    assert delivered.name == accepted.split()[-1] + ".eml" and delivered.read_bytes().endswith(raw)
+    # signed as SES signs a verified domain identity's mail: its own d= first, then amazonses.com's
+    signatures = email.message_from_bytes(delivered.read_bytes()).get_all("DKIM-Signature")
+    assert [s.split("d=")[1].split(";")[0] for s in signatures] == ["sul.edu.br", "amazonses.com"]
     identities["sul.edu.br"] = Identity("sul.edu.br", configuration_set="tutormail-sul")
     assert data(world, raw).startswith("554 Message rejected: User")  # the policy allows no configuration set
