@@ -13,6 +13,7 @@ from tutormail.pipeline.credentials import AUDIENCE, SESSION_SECONDS
 from tutormail.plan.build import stack_name
 
 from .progress_table import ProgressTable
+from .receiving import PlatformInbound
 from .reputation import PlatformReputation
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -69,6 +70,8 @@ class PlatformStack(Stack):
         CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
         # Alarms' topic, the pause action (writes its mark in the progress table), the event log.
         PlatformReputation(self, "Reputation", platform=platform, progress=self.progress.table)
+        if platform.receiving is not None:  # issue 25: the check address and the replies handler
+            self.inbound = PlatformInbound(self, "Inbound", platform=platform)
 
         # `cdk deploy` does its work through the roles `cdk bootstrap` made (the CloudFormation
         # execution role holds the rights to create what the stacks declare); the deploy principal

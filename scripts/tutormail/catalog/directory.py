@@ -15,6 +15,7 @@ from tutormail.catalog.ownership import Claim, claims_of, conflicts
 from tutormail.catalog.parse_institution import institution_document, parse_institution_document
 from tutormail.catalog.parse_platform import parse_platform
 from tutormail.catalog.problems import ConfigurationError, Problem, display_path
+from tutormail.catalog.receiving_fields import check_subdomain_taken
 from tutormail.catalog.yaml_reader import FileProblem, read_document
 
 # Checks over the institutions that parsed, each returning its problems: the hook for rules that
@@ -28,7 +29,7 @@ def _aws_limits(catalog: Catalog) -> list[Problem]:
     return [p for institution in catalog.institutions.values() for p in check_limits(institution, catalog.platform)]
 
 
-CATALOG_CHECKS: list[CatalogCheck] = [_aws_limits]
+CATALOG_CHECKS: list[CatalogCheck] = [_aws_limits, check_subdomain_taken]
 
 
 def institution_files(directory: Path) -> list[Path]:
