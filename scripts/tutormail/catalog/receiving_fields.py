@@ -7,7 +7,9 @@ SES receives mail only in some regions, and all the receiving resources but the 
 the region of the endpoint the MX points to
 (https://docs.aws.amazon.com/ses/latest/dg/regions.html#region-receive-email). The list below is the
 one that page gives (US East (N. Virginia), US West (Oregon), Europe (Ireland)); a region it does not
-name is refused, the stricter reading, and `receiving.inbound_region` names the way out.
+name is refused, the stricter reading. The way out is a platform in a receiving region, or no
+`receiving:` (no --check, replies bounce as before). Receiving in a region other than the platform's
+is not built: each institution's stack brings its own receipt rule, in the stack's region.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ruamel.yaml.comments import CommentedMap
 from tutormail.catalog.names import LABEL_RE, Address, is_same_or_subdomain
 
 RECEIVING_REGIONS = ("eu-west-1", "us-east-1", "us-west-2")
-PLATFORM_KEYS = ("check_subdomain", "retention_days", "inbound_region")
+PLATFORM_KEYS = ("check_subdomain", "retention_days")
 # Received mail holds students' words: kept only long enough to be read back or forwarded.
 MAX_RETENTION_DAYS = 30
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -31,16 +33,6 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class PlatformReceiving:
     check_subdomain: str = "check"  # check@<check_subdomain>.<platform_domain>
     retention_days: int = 3  # S3 lifecycle expiry of received messages
-    inbound_region: str | None = None  # where SES receives, when the platform's region cannot
-
-    def region(self, platform_region: str) -> str:
-        return self.inbound_region or platform_region
-
-
-def receiving_region(platform: Any) -> str | None:
-    """The region whose inbound endpoint receives the platform's mail; None without `receiving:`."""
-    receiving = platform.receiving
-    return None if receiving is None else receiving.region(platform.region)
 
 
 def check_domain(platform: Any) -> str:
@@ -74,19 +66,13 @@ def _retention(node: CommentedMap, chk: Any) -> int:
     return value
 
 
-def _inbound_region(doc: CommentedMap, node: CommentedMap, chk: Any) -> str | None:
-    value = node.get("inbound_region")
-    if value is not None and value not in RECEIVING_REGIONS:
-        chk.add(node, "inbound_region", "receiving.inbound_region",
-                f"SES does not receive mail in {value!r}; use one of: {', '.join(RECEIVING_REGIONS)}")
-        return None
+def _receiving_region(doc: CommentedMap, chk: Any) -> None:
     region = doc.get("region")
-    if value is None and isinstance(region, str) and region not in RECEIVING_REGIONS:
-        chk.add(node, None, "receiving", f"SES does not receive mail in the platform's region {region} "
-                f"(https://docs.aws.amazon.com/ses/latest/dg/regions.html#region-receive-email): set "
-                f"receiving.inbound_region to a region that does ({', '.join(RECEIVING_REGIONS)}); the check "
-                "address and the replies are then received there")
-    return value
+    if isinstance(region, str) and region not in RECEIVING_REGIONS:
+        chk.add(doc, "receiving", "receiving", f"SES does not receive mail in the platform's region {region} "
+                "(https://docs.aws.amazon.com/ses/latest/dg/regions.html#region-receive-email): the platform must "
+                f"be in a region that does ({', '.join(RECEIVING_REGIONS)}), or leave receiving: out (no "
+                "send-test --check, and replies to the platform addresses are not received)")
 
 
 def parse_platform_receiving(doc: CommentedMap, chk: Any) -> PlatformReceiving | None:
@@ -95,10 +81,11 @@ def parse_platform_receiving(doc: CommentedMap, chk: Any) -> PlatformReceiving |
     if node is None:
         return None
     if not isinstance(node, CommentedMap):
-        chk.add(doc, "receiving", "receiving", "must be a mapping (check_subdomain, retention_days, inbound_region)")
+        chk.add(doc, "receiving", "receiving", "must be a mapping (check_subdomain, retention_days)")
         return None
     chk.unknown(node, PLATFORM_KEYS, "receiving")
-    return PlatformReceiving(_check_subdomain(node, chk), _retention(node, chk), _inbound_region(doc, node, chk))
+    _receiving_region(doc, chk)
+    return PlatformReceiving(_check_subdomain(node, chk), _retention(node, chk))
 
 
 def parse_replies_to(doc: CommentedMap, chk: Any, platform: Any) -> str | None:
@@ -125,8 +112,7 @@ def parse_replies_to(doc: CommentedMap, chk: Any, platform: Any) -> str | None:
 def platform_receiving_schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": {
         "check_subdomain": {"type": "string", "pattern": LABEL_RE.pattern},
-        "retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS},
-        "inbound_region": {"enum": list(RECEIVING_REGIONS)}}}
+        "retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS}}}
 
 
 def check_subdomain_taken(catalog: Any) -> list:
