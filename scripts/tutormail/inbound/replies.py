@@ -102,7 +102,7 @@ def note(settings: dict, original: Message, to: str, recipient: str) -> EmailMes
     return reply
 
 
-def forward(settings: dict, original: Message, raw: bytes, sender: str, recipient: str) -> EmailMessage:
+def forward(settings: dict, original: Message, sender: str, recipient: str) -> EmailMessage:
     """The original, attached to a message of the platform address, Reply-To its sender."""
     message = EmailMessage()
     message["From"] = _from(settings)
@@ -116,7 +116,8 @@ def forward(settings: dict, original: Message, raw: bytes, sender: str, recipien
     message.set_content(
         f"{sender} respondeu a {recipient}. A mensagem original segue anexa; responda a este e-mail para "
         "escrever ao remetente.\n")
-    message.add_attachment(raw, maintype="message", subtype="rfc822", filename="mensagem-original.eml")
+    # message/rfc822 as such (RFC 2046 section 5.2.1 allows it no base64), as the original was received.
+    message.add_attachment(original, disposition="attachment", filename="mensagem-original.eml")
     return message
 
 
@@ -159,7 +160,7 @@ class Replies:
         return_path = mail.get("source", "")
         if settings.get("replies_to"):
             sender = original_sender(original) or return_path
-            self._send(slug, forward(settings, original, raw, sender, recipient), settings["replies_to"])
+            self._send(slug, forward(settings, original, sender, recipient), settings["replies_to"])
             return {"action": "forwarded", "institution": slug, "to": settings["replies_to"]}
         reason = loop_reason(original, return_path)
         if reason:
