@@ -34,7 +34,7 @@ from tutormail.catalog.entities import platform_default_address
 from tutormail.catalog.model import Platform
 from tutormail.catalog.receiving_fields import check_domain, inbound_endpoint
 from tutormail.inbound.replies import EXPIRES, PARAMETER
-from tutormail.plan.build import InstitutionPlan
+from tutormail.plan.build import RECORD_TTL, InstitutionPlan
 
 from . import logical_ids
 from .reputation import _function
@@ -78,8 +78,24 @@ class PlatformInbound(Construct):
         check.add_resource_dependency(rule_set)
         check.add_resource_dependency(self.bucket.policy.node.default_child)
         _mx(self, "CheckMx", platform.hosted_zone_id, check_domain(platform), platform.region)
+        self._check_identity(platform)
         self.table = self._table()
         self.function = self._replies(platform)
+
+    def _check_identity(self, platform: Platform) -> None:
+        """SES receives only for verified domains (https://docs.aws.amazon.com/ses/latest/dg/receiving-email-verification.html):
+        the check subdomain is a domain identity of its own, verified by its DKIM CNAMEs in the platform zone."""
+        identity = ses.EmailIdentity(self, "CheckIdentity", identity=ses.Identity.domain(check_domain(platform)),
+                                     dkim_identity=ses.DkimIdentity.easy_dkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT))
+        cfn = identity.node.default_child
+        tokens = ((cfn.attr_dkim_dns_token_name1, cfn.attr_dkim_dns_token_value1),
+                  (cfn.attr_dkim_dns_token_name2, cfn.attr_dkim_dns_token_value2),
+                  (cfn.attr_dkim_dns_token_name3, cfn.attr_dkim_dns_token_value3))
+        route53.CfnRecordSetGroup(self, "CheckDkim", hosted_zone_id=platform.hosted_zone_id,
+                                  comment=f"tutor-mail: DKIM of {check_domain(platform)} (receiving only)",
+                                  record_sets=[route53.CfnRecordSetGroup.RecordSetProperty(
+                                      name=name, type="CNAME", ttl=str(RECORD_TTL), resource_records=[value])
+                                      for name, value in tokens])
 
     def _bucket(self, platform: Platform, days: int) -> s3.Bucket:
         bucket = s3.Bucket(self, "Bucket", bucket_name=names.inbound_bucket(platform.account, platform.region),

@@ -126,6 +126,15 @@ def test_each_institution_stack_brings_its_mx_rule_and_settings(receiving_app):
         assert settings["from_address"] == f"comunicacao@{slug}.sistematutor.com.br"
 
 
+def test_the_check_subdomain_is_a_verified_domain_identity(receiving_app):
+    found = _resources(receiving_app, "TutorMail-Platform")
+    identities = [r["Properties"] for r in found.values() if r["Type"] == "AWS::SES::EmailIdentity"]
+    assert [i["EmailIdentity"] for i in identities] == ["check.sistematutor.com.br"]
+    group = next(r["Properties"] for r in found.values() if r["Type"] == "AWS::Route53::RecordSetGroup")
+    assert group["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert [r["Type"] for r in group["RecordSets"]] == ["CNAME"] * 3
+
+
 def test_without_receiving_nothing_is_received(example_app):
     platform = _resources(example_app, "TutorMail-Platform")
     xy = _resources(example_app, "TutorMail-instituicao-xy")
