@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from tutormail import names
 from tutormail.aws import permissions
 from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
@@ -34,6 +35,7 @@ class PlatformStack(Stack):
         secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name="tutormail/*",
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
         self.progress = ProgressTable(self, "Progress")
+        inbound = names.inbound_bucket(platform.account, platform.region)
         # The table's fixed name, not a GetAtt: moto's stack updates lose the table's attributes.
         progress = self.format_arn(service="dynamodb", resource="table", resource_name=TABLE)
         stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
@@ -50,7 +52,12 @@ class PlatformStack(Stack):
                                                         arn_format=ArnFormat.COLON_RESOURCE_NAME),
                      permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
                                                             resource_name=f"{EVENT_LOG_GROUP}:*",
-                                                            arn_format=ArnFormat.COLON_RESOURCE_NAME)}
+                                                            arn_format=ArnFormat.COLON_RESOURCE_NAME),
+                     # Issue 25: named whether or not the platform receives (a grant on nothing is harmless).
+                     permissions.INBOUND_BUCKET: f"arn:{self.partition}:s3:::{inbound}",
+                     permissions.CHECK_MESSAGES: f"arn:{self.partition}:s3:::{inbound}/{names.CHECK_PREFIX}*",
+                     permissions.INBOUND: self.format_arn(service="dynamodb", resource="table",
+                                                          resource_name=names.INBOUND_TABLE)}
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.OWN_IDENTITY: "OwnSesIdentityDeletes",
                 permissions.SECRET: "TutormailSecrets",
@@ -58,7 +65,8 @@ class PlatformStack(Stack):
                 permissions.ZONE: "HostedZoneReads", permissions.SMTP_USER: "SmtpUsers",
                 permissions.CONFIGURATION_SET: "ConfigurationSets", permissions.ALARM: "ReputationAlarms",
                 permissions.LOG_GROUP: "SendingEventsLog", permissions.STALE_DKIM: "StaleDkimCnameDeletes",
-                permissions.ANY: "NotResourceScoped"}
+                permissions.INBOUND_BUCKET: "CheckMessagesList", permissions.CHECK_MESSAGES: "CheckMessagesRead",
+                permissions.INBOUND: "InboundCounts", permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
             self, "OperatorPolicy", managed_policy_name="tutormail-operator",
@@ -145,7 +153,8 @@ class PlatformStack(Stack):
                   "(cleanup: DELETE of CNAME *._domainkey.*, by condition); configuration sets and SMTP users "
                   "are those of the tutormail- prefix (offboard turns them off, verify reads key ages), and so are the "
                   "reputation alarms `reputation` reads; the event record's log group is named in full (the "
-                  "trailing :* is the form IAM policies take for a log group's ARN).")
+                  "trailing :* is the form IAM policies take for a log group's ARN); send-test --check reads only "
+                  "the objects under check/ of the received-mail bucket (its test messages, never a reply).")
         where = f"{platform.region}:{platform.account}"
         Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
@@ -157,4 +166,6 @@ class PlatformStack(Stack):
                             f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/tutormail-*",
                             f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp",
                             f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:tutormail-*",
-                            f"Resource::arn:<AWS::Partition>:logs:{where}:log-group:{EVENT_LOG_GROUP}:*")))
+                            f"Resource::arn:<AWS::Partition>:logs:{where}:log-group:{EVENT_LOG_GROUP}:*",
+                            "Resource::arn:<AWS::Partition>:s3:::"
+                            f"{names.inbound_bucket(platform.account, platform.region)}/{names.CHECK_PREFIX}*")))

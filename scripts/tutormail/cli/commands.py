@@ -268,6 +268,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
+    if args.check:  # issue 25: as a receiver sees it (cli/inbound.py)
+        from tutormail.cli.inbound import cmd_send_check
+
+        return cmd_send_check(args)
+    if args.to is None:
+        raise UsageError("send-test: give --to ADDRESS, or --check to send to the platform's check address")
     plan = load_plan(args)
     ca_bundle = args.ca_bundle or args.runtime.smtp_ca_bundle
     # The recipient in its ASCII form (A-label domain): SES takes no SMTPUTF8.
