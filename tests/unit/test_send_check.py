@@ -116,3 +116,25 @@ def test_activation_dry_run_then_apply(ses):
     assert ses.describe_active_receipt_rule_set()["Metadata"]["Name"] == names.RECEIPT_RULE_SET
     again = activate(REGION, apply=True, ses=ses)
     assert again.exit_code == Exit.OK and not again.activated
+
+
+def test_preflight_platform_reports_another_active_rule_set(ses, tmp_path):
+    from tutormail.catalog.model import load_catalog
+    from tutormail.preflight.platform import check_platform
+
+    from tests import factory
+
+    tmp_path.mkdir(exist_ok=True)
+    platform_file = tmp_path / "platform-source.yaml"
+    platform_file.write_text(factory.PLATFORM.read_text() + "receiving: {}\n")
+    platform = load_catalog(factory.write_institutions(tmp_path / "i", {}, platform=platform_file)).platform
+    clients = {s: boto3.client(s, region_name=REGION) for s in ("cloudformation", "iam", "dynamodb", "logs")}
+    clients["ses"] = ses
+    data, code = check_platform(platform, clients)
+    assert code == Exit.OK
+    assert {c["what"] for c in data["checks"]} >= {"active receipt rule set", "inbound table"}
+    ses.create_receipt_rule_set(RuleSetName="outra-aplicacao")
+    ses.set_active_receipt_rule_set(RuleSetName="outra-aplicacao")
+    data, code = check_platform(platform, clients)
+    assert code == Exit.ACTION_NEEDED
+    assert any("'outra-aplicacao'" in c for c in data["conflicts"])
