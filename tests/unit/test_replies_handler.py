@@ -160,3 +160,21 @@ def test_mail_outside_the_platform_subdomains_is_ignored(aws):
     record = {"mail": {"messageId": "m1", "source": "a@example.org"},
               "receipt": {"recipients": ["x@deep.escola-a.sistematutor.com.br", "y@other.example"]}}
     assert replies.handle(record)["action"] == "ignored"
+
+
+def test_status_reads_what_each_institution_received(aws):
+    from types import SimpleNamespace
+
+    from tutormail.aws.check_mailbox import received_counts
+    from tutormail.cli.inbound import add_received
+
+    settings(aws)
+    for n in range(3):
+        deliver(aws, raw_message(), f"m{n}")
+    assert received_counts(REGION, aws["dynamodb"]) == {SLUG: 3}
+    rows = [{"institution": SLUG}, {"institution": "outra"}]
+    receiving = SimpleNamespace(region=REGION, receiving=object())
+    add_received(receiving, rows, counts=lambda region: received_counts(region, aws["dynamodb"]))
+    assert [r["received"] for r in rows] == [3, 0]
+    add_received(SimpleNamespace(region=REGION, receiving=None), rows)
+    assert [r["received"] for r in rows] == [None, None]

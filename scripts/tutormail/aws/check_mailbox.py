@@ -57,3 +57,23 @@ def wait_for(find: Callable[[], bytes | None], timeout: float, sleep: Callable[[
             return found
         sleep(min(delay, max(0.0, deadline - clock())))
         delay = min(delay * 2, cap)
+
+
+def received_counts(region: str, dynamodb=None) -> dict[str, int]:
+    """What each institution's platform address received (the replies handler's `received` items of
+    the inbound table), from one Scan, a page per 1 MB
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html)."""
+    from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
+
+    dynamodb = dynamodb if dynamodb is not None else client("dynamodb", region)
+    kwargs = {"TableName": names.INBOUND_TABLE, "FilterExpression": "#m = :received",
+              "ExpressionAttributeNames": {"#m": SORT_KEY},
+              "ExpressionAttributeValues": {":received": {"S": "received"}}}
+    counts: dict[str, int] = {}
+    while True:
+        page = call("DynamoDB Scan tutormail-inbound", dynamodb.scan, **kwargs)
+        for item in page.get("Items", []):
+            counts[item[PARTITION_KEY]["S"]] = int(item.get("count", {}).get("N", "0"))
+        if "LastEvaluatedKey" not in page:
+            return counts
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from tutormail.aws.check_mailbox import CheckMailbox
+from tutormail.aws.check_mailbox import CheckMailbox, received_counts
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.receipt_rules import activate
 from tutormail.aws.ses import Ses
@@ -89,6 +89,14 @@ def cmd_receiving_activate(args: argparse.Namespace) -> int:
     if state.conflict:
         log.error("%s", state.conflict)
     return state.exit_code
+
+
+def add_received(platform, rows: list[dict], counts=received_counts) -> None:
+    """status's `received` (JSON) and column: messages to the institution's platform address so far;
+    None when the platform receives nothing (no receiving:)."""
+    found = counts(platform.region) if platform.receiving is not None else {}
+    for row in rows:
+        row["received"] = found.get(row["institution"], 0) if platform.receiving is not None else None
 
 
 def register(add) -> None:
