@@ -21,6 +21,7 @@ class SandboxConfig:
     # service, ARN and the SMTP endpoint's region check use them.
     account: str = ""
     region: str = ""
+    inbound_smtp: str = ""  # host:port of SES receiving's stand-in (sandbox/receiving.py)
 
     @property
     def partition(self) -> str:

@@ -23,6 +23,7 @@ from tutormail.catalog.model import load_catalog
 from tutormail.clock import is_real_offset, read_offset
 from tutormail.plan.build import build_plan
 
+from . import amazonses
 from .bind import Named, TsigKey, Zone, free_port
 from .config import SandboxConfig
 
@@ -50,7 +51,9 @@ def _zones_and_seed(institutions_dir: Path, hosted_zones: Mapping[str, Zone] = M
     update = TsigKey.generate(UPDATE_KEY)
     keys = [update]
     servers = (("ns1", PRIMARY), ("ns2", SECONDARY))
-    zones = {platform.platform_domain: Zone(platform.platform_domain, update_keys=(UPDATE_KEY,), name_servers=servers)}
+    zones = {platform.platform_domain: Zone(platform.platform_domain, update_keys=(UPDATE_KEY,), name_servers=servers),
+             # SES's own domain: SPF of its sending IP and MAIL FROM, the DKIM keys (sandbox/amazonses.py)
+             amazonses.DOMAIN: amazonses.zone(platform.region, UPDATE_KEY, servers)}
     seed: dict = {"hosted_zones": {platform.hosted_zone_id: platform.platform_domain}, "secrets": {}}
     for zone_id, zone in hosted_zones.items():  # Route 53 zones no file names yet, served like the others
         zones[zone.name] = Zone(zone.name, records=zone.records, update_keys=(UPDATE_KEY,), name_servers=servers)
@@ -115,7 +118,7 @@ def up(state_dir: Path, institutions_dir: Path, hosted_zones: Mapping[str, Zone]
     secondary = Named(state_dir / "bind-secondary", SECONDARY, dns_port, zones, keys,
                       primary=(PRIMARY, dns_port)).start()
 
-    aws_port, smtp_port = free_port(), free_port()
+    aws_port, smtp_port, inbound_port = free_port(), free_port(), free_port()
     platform = load_catalog(institutions_dir, only=[]).platform
     config = SandboxConfig(state_dir=str(state_dir), base_url=f"http://localhost:{aws_port}",
                            dns_server=f"{PRIMARY}:{dns_port}",
@@ -123,7 +126,8 @@ def up(state_dir: Path, institutions_dir: Path, hosted_zones: Mapping[str, Zone]
                            link_validity_hours=platform.link_validity_hours,
                            dkim_window_hours=platform.dkim_window_hours,
                            institutions_dir=str(Path(institutions_dir).resolve()),
-                           account=platform.account, region=platform.region)
+                           account=platform.account, region=platform.region,
+                           inbound_smtp=f"localhost:{inbound_port}")
     config.clock_file.write_text("0")
     # moto puts every request in the account of MOTO_ACCOUNT_ID: the platform file's, not moto's default.
     env = {**os.environ, **config.to_env(), "TUTORMAIL_CLOCK_FILE": str(config.clock_file),
@@ -132,7 +136,8 @@ def up(state_dir: Path, institutions_dir: Path, hosted_zones: Mapping[str, Zone]
            "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
     log = open(state_dir / "aws.log", "wb")
-    emulator = subprocess.Popen([sys.executable, "-m", "sandbox.server", str(aws_port), str(smtp_port)], env=env,
+    emulator = subprocess.Popen([sys.executable, "-m", "sandbox.server", str(aws_port), str(smtp_port),
+                                 str(inbound_port)], env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     (state_dir / "pids.json").write_text(json.dumps(
         {"emulator": emulator.pid, "named-primary": primary.process.pid, "named-secondary": secondary.process.pid}))
@@ -150,6 +155,8 @@ def up(state_dir: Path, institutions_dir: Path, hosted_zones: Mapping[str, Zone]
         "TUTORMAIL_DNS_PORT": str(dns_port),
         "TUTORMAIL_SMTP_ENDPOINT": f"localhost:{smtp_port}",
         "TUTORMAIL_SMTP_CA_BUNDLE": str(state_dir / "tls" / "ca.pem"),
+        # SES receiving's endpoint, inbound-smtp.<region>.amazonaws.com (sandbox/receiving.py)
+        "TUTORMAIL_INBOUND_SMTP_ENDPOINT": f"localhost:{inbound_port}",
         "TUTORMAIL_CLOCK_FILE": str(config.clock_file),
         "TUTORMAIL_SANDBOX_URL": config.base_url,
         "TUTORMAIL_SANDBOX_STATE": str(state_dir),

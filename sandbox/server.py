@@ -1,6 +1,6 @@
 """The sandbox's AWS emulator process: moto server + extensions + the SES SMTP stand-in.
 
-    python -m sandbox.server AWS_PORT SMTP_PORT   (started by `python -m sandbox up`)
+    python -m sandbox.server AWS_PORT SMTP_PORT INBOUND_SMTP_PORT   (started by `python -m sandbox up`)
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from .moto_ext import cfn_time, ses_account  # noqa: E402
 from .moto_ext.ses_lifecycle import CLOCK, find_identity  # noqa: E402
+from .receiving import start_inbound  # noqa: E402
 from .smtp import start_smtp  # noqa: E402
 
 
@@ -180,18 +181,20 @@ def _account(environ, start_response) -> list[bytes]:
 
 
 def main(argv: list[str]) -> int:
-    aws_port, smtp_port = int(argv[0]), int(argv[1])
+    aws_port, smtp_port, inbound_port = int(argv[0]), int(argv[1]), int(argv[2])
     config = SandboxConfig.from_env()
     seed_admin(config)
     seed(config)
     state = Path(config.state_dir)
     smtp = start_smtp(config, smtp_port, state / "tls" / "smtp.pem", state / "tls" / "smtp.key")
+    inbound = start_inbound(config, inbound_port, state / "tls" / "smtp.pem", state / "tls" / "smtp.key")
     server = make_server("127.0.0.1", aws_port, SandboxApp(DomainDispatcherApplication(create_backend_app)),
                          threaded=True, request_handler=MotoRequestHandler)
     try:
         server.serve_forever()
     finally:
         smtp.stop()
+        inbound.stop()
     return 0
 
 

@@ -6,7 +6,12 @@ paused, and the account's state (paused, SES
 sandbox recipients, 24-hour quota).
 
 Which addresses must be authorised (addresses_to_authorise) is kept apart from whether the user's
-policy allows one (may_send), so the policy evaluation can be replaced on its own."""
+policy allows one (may_send), so the policy evaluation can be replaced on its own.
+
+An accepted message goes out as SES sends it (sandbox/amazonses.py: its DKIM signatures, SES's MAIL
+FROM): into the mailbox directory as `<message id>.eml`, and, for each recipient whose MX is SES
+receiving's endpoint of this region, over SMTP to sandbox/receiving.py, the outcome per recipient in
+`<message id>.delivery.txt`."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from moto.iam.models import iam_backends
 from tutormail.tutor_setup.smtp_password import smtp_password
 
+from . import amazonses, receiving
 from .config import SandboxConfig
 from .iam.enforce import policy_document
 from .iam.evaluator import ALLOWED, EVALUATOR
@@ -117,8 +123,7 @@ def may_send(config: SandboxConfig, user, address: str, identity_arn: str) -> bo
 def identity_for(address: str) -> SandboxIdentity | None:
     """SES checks the address, then its domain and each parent domain."""
     # Domain names match in any case (RFC 4343); the address keeps its case for ses:FromAddress.
-    labels = address.rpartition("@")[2].lower().split(".")
-    candidates = [address, *(".".join(labels[i:]) for i in range(len(labels) - 1))]
+    candidates = [address, *amazonses.domains_of(address)]
     return next((found for name in candidates if (found := find_identity(name))), None)
 
 
@@ -220,8 +225,13 @@ class SesSmtpHandler:
         if refusal:
             return refusal
         message_id = f"0100{secrets.token_hex(16)}-{secrets.token_hex(4)}-000000"
+        from_address = getaddresses([str(value) for value in message.get_all("From", [])])[0][1]
+        sent, mail_from = amazonses.prepare(raw, from_address, message_id, self.config.region)
         self.config.mailbox.mkdir(parents=True, exist_ok=True)
-        (self.config.mailbox / f"{message_id}.eml").write_bytes(raw)
+        (self.config.mailbox / f"{message_id}.eml").write_bytes(sent)
+        delivered = receiving.deliver(self.config, mail_from, envelope.rcpt_tos, sent)
+        if delivered:  # SES's delivery to SES receiving (a refusal there is a bounce SES would report)
+            (self.config.mailbox / f"{message_id}.delivery.txt").write_text("\n".join(delivered) + "\n")
         return f"250 Ok {message_id}"
 
 

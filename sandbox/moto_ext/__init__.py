@@ -14,6 +14,8 @@ tokens. The extensions give CloudFormation those types and SES its lifecycle:
   CloudFormation does, keeping what DeletionPolicy keeps (cfn_rollback.py);
 - SES v2 GetAccount answers from the account's state (SES sandbox or production access, sending,
   enforcement, quota), which the SMTP stand-in enforces;
+- SES receiving (issue 25): CloudFormation creates receipt rule sets and rules, and a rule's S3 and
+  Lambda actions are tried as SES tries them when it is created (ses_receipt.py);
 - on a test's request, stack operations move the sandbox clock and a stack's next update fails
   (cfn_time.py).
 The CDK CLI deploys to the sandbox with `--method direct`: moto's change sets do not survive a
@@ -33,14 +35,16 @@ def install() -> None:
                            "re-check every extension against the new version before changing the pin")
     # Imported for their effect: moto builds its CloudFormation type map from the direct
     # subclasses of CloudFormationModel the first time a stack is parsed.
-    from . import cfn_fixes, cfn_models, cfn_rollback, cfn_time, ses_account, ses_lifecycle
+    from . import cfn_fixes, cfn_models, cfn_rollback, cfn_time, ses_account, ses_lifecycle, ses_receipt
     from . import reputation as reputation_ext  # issue 14: sending switch, CloudWatch alarms
 
     ses_lifecycle.patch_backends()
     cfn_models.patch_route53()
+    cfn_models.patch_bucket_policy_check()
     cfn_fixes.patch_update_parameters()
     cfn_fixes.patch_metadata_only_changes()
     ses_account.patch_get_account(ses_lifecycle.CLOCK.now)
     cfn_rollback.patch_create_and_delete()
     reputation_ext.patch()
     cfn_time.patch()
+    ses_receipt.patch_permission_checks()

@@ -1,8 +1,10 @@
 """CloudFormation types moto 5.2 does not create: SES configuration sets and their event
-destinations, Secrets Manager secrets; and Route 53 record-set groups mirrored into BIND."""
+destinations, Secrets Manager secrets, S3 bucket policies; and Route 53 record-set groups mirrored
+into BIND."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import dns.name
@@ -154,6 +156,80 @@ class SecretsManagerSecret(CloudFormationModel):
         if backend.secrets.get(resource_name) is not None:
             backend.delete_secret(secret_id=resource_name, recovery_window_in_days=None,
                                   force_delete_without_recovery=True)
+
+
+class S3BucketPolicy(CloudFormationModel):
+    """AWS::S3::BucketPolicy: the bucket's policy, which SES receiving's S3 action is decided on
+    (sandbox/receiving.py); the sandbox's IAM enforcement of API calls does not read bucket policies
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucketpolicy.html)."""
+
+    def __init__(self, bucket: str):
+        self.bucket = bucket
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str, **kwargs: Any) -> S3BucketPolicy:
+        from moto.s3.models import s3_backends
+
+        props = cloudformation_json["Properties"]
+        document = props["PolicyDocument"]
+        s3_backends[account_id]["aws"].put_bucket_policy(
+            props["Bucket"], (document if isinstance(document, str) else json.dumps(document)).encode())
+        return cls(props["Bucket"])
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: S3BucketPolicy, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str,
+                                        region_name: str) -> S3BucketPolicy:
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        from moto.s3.models import s3_backends
+
+        # resource_name is the physical id (the bucket): a deletion gets the template's unresolved Ref.
+        backend = s3_backends[account_id]["aws"]
+        if resource_name in backend.buckets:
+            backend.delete_bucket_policy(resource_name)
+
+
+def patch_bucket_policy_check() -> None:
+    """moto checks a bucket policy's principal-* statements on S3 requests without their conditions
+    (moto/s3/models.py FakeBucket.get_permission), which turns CDK's bootstrap "Deny unless
+    aws:SecureTransport" into a deny of every upload, and a conditional Allow into an unconditional one.
+    Its check keeps the statements without a condition only; the conditional ones are decided where
+    the sandbox evaluates them with their context (SES receiving's writes, sandbox/receiving.py)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action: str, resource: str):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy)
+        statements = document.get("Statement", [])
+        kept = [s for s in (statements if isinstance(statements, list) else [statements]) if "Condition" not in s]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
 
 
 def _dns_update(zone_name: str) -> tuple[dns.update.UpdateMessage, str, int] | None:
