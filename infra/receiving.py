@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Tags, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -29,6 +29,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 from tutormail import names
+from tutormail.aws.permissions import IDENTITY_TAG
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
 from tutormail.catalog.entities import platform_default_address
 from tutormail.catalog.model import Platform
@@ -194,9 +195,12 @@ class InstitutionInbound(Construct):
         stack = Stack.of(self)
         domain = f"{slug}.{platform.platform_domain}"
         # What the handler needs of the file (it carries no catalogue): names and addresses only.
-        ssm.StringParameter(self, "Settings", parameter_name=PARAMETER.format(slug=slug),
-                            string_value=json.dumps(settings, sort_keys=True, ensure_ascii=False),
-                            description=f"tutormail replies settings of {slug}")
+        parameter = ssm.StringParameter(self, "Settings", parameter_name=PARAMETER.format(slug=slug),
+                                        string_value=json.dumps(settings, sort_keys=True, ensure_ascii=False),
+                                        description=f"tutormail replies settings of {slug}")
+        # Untagged: moto's CloudFormation reads AWS::SSM::Parameter's Tags as a list, where the type
+        # takes a map, and fails the stack; the parameter's name already says whose it is.
+        Tags.of(parameter).remove(IDENTITY_TAG, priority=200)
         _mx(self, "Mx", platform.hosted_zone_id, domain, platform.region)
         function_arn = (f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:"
                         f"{names.REPLIES_FUNCTION}")
