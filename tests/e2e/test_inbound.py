@@ -62,14 +62,8 @@ def test_activation_then_the_rule_set_is_the_active_one(inbound):
     assert again.returncode == 0 and json.loads(again.stdout)["activated"] is False
 
 
-def _verified(inbound):
-    result = run_cli("verify", "instituicao-xy", "--wait", "--timeout", "60s", "--output", "json",
-                     env=inbound["operator"])
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-
-
 def test_cenario1_sender_passes_dmarc_aligned(inbound):
-    _verified(inbound)
+    # The account's own Route 53 domain: its stack wrote the DKIM CNAMEs, SES sees them (the gate asks).
     result = CALLS.run(inbound["operator"], "send-test", "instituicao-xy", "--check", "--wait", "60s",
                        "--output", "json")
     assert result.returncode == 0, result.stdout + result.stderr
