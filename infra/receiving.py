@@ -50,10 +50,10 @@ def rule_arn(stack: Stack, rule: str) -> str:
             f"receipt-rule/{rule}")
 
 
-def _mx(scope: Construct, construct_id: str, zone_id: str, name: str, region: str) -> route53.CfnRecordSet:
+def _mx(name: str, region: str) -> route53.CfnRecordSetGroup.RecordSetProperty:
     # MX to the region's inbound endpoint (https://docs.aws.amazon.com/ses/latest/dg/regions.html#region-receive-email).
-    return route53.CfnRecordSet(scope, construct_id, hosted_zone_id=zone_id, name=name, type="MX",
-                                ttl=str(MX_TTL), resource_records=[f"10 {inbound_endpoint(region)}"])
+    return route53.CfnRecordSetGroup.RecordSetProperty(name=name, type="MX", ttl=str(MX_TTL),
+                                                       resource_records=[f"10 {inbound_endpoint(region)}"])
 
 
 class PlatformInbound(Construct):
@@ -78,7 +78,6 @@ class PlatformInbound(Construct):
                          scope="RuleSet"))]))
         check.add_resource_dependency(rule_set)
         check.add_resource_dependency(self.bucket.policy.node.default_child)
-        _mx(self, "CheckMx", platform.hosted_zone_id, check_domain(platform), platform.region)
         self._check_identity(platform)
         self.table = self._table()
         self.function = self._replies(platform)
@@ -92,11 +91,12 @@ class PlatformInbound(Construct):
         tokens = ((cfn.attr_dkim_dns_token_name1, cfn.attr_dkim_dns_token_value1),
                   (cfn.attr_dkim_dns_token_name2, cfn.attr_dkim_dns_token_value2),
                   (cfn.attr_dkim_dns_token_name3, cfn.attr_dkim_dns_token_value3))
-        route53.CfnRecordSetGroup(self, "CheckDkim", hosted_zone_id=platform.hosted_zone_id,
-                                  comment=f"tutor-mail: DKIM of {check_domain(platform)} (receiving only)",
-                                  record_sets=[route53.CfnRecordSetGroup.RecordSetProperty(
+        # One group, as the senders' records are (one change batch; the sandbox mirrors groups into its DNS).
+        route53.CfnRecordSetGroup(self, "CheckRecords", hosted_zone_id=platform.hosted_zone_id,
+                                  comment=f"tutor-mail: DKIM and MX of {check_domain(platform)} (receiving only)",
+                                  record_sets=[*(route53.CfnRecordSetGroup.RecordSetProperty(
                                       name=name, type="CNAME", ttl=str(RECORD_TTL), resource_records=[value])
-                                      for name, value in tokens])
+                                      for name, value in tokens), _mx(check_domain(platform), platform.region)])
 
     def _bucket(self, platform: Platform, days: int) -> s3.Bucket:
         bucket = s3.Bucket(self, "Bucket", bucket_name=names.inbound_bucket(platform.account, platform.region),
@@ -201,7 +201,9 @@ class InstitutionInbound(Construct):
         # Untagged: moto's CloudFormation reads AWS::SSM::Parameter's Tags as a list, where the type
         # takes a map, and fails the stack; the parameter's name already says whose it is.
         Tags.of(parameter).remove(IDENTITY_TAG, priority=200)
-        _mx(self, "Mx", platform.hosted_zone_id, domain, platform.region)
+        route53.CfnRecordSetGroup(self, "Mx", hosted_zone_id=platform.hosted_zone_id,
+                                  comment=f"tutor-mail: MX of {domain} (replies to the platform address)",
+                                  record_sets=[_mx(domain, platform.region)])
         function_arn = (f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:"
                         f"{names.REPLIES_FUNCTION}")
         Rule = ses.CfnReceiptRule

@@ -82,9 +82,11 @@ def test_check_rule_stores_under_its_prefix_then_stops(receiving_app):
     assert rule["Recipients"] == ["check.sistematutor.com.br"]
     assert rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"] == names.CHECK_PREFIX
     assert rule["Actions"][1] == {"StopAction": {"Scope": "RuleSet"}}
-    mx = [r["Properties"] for r in found.values() if r["Type"] == "AWS::Route53::RecordSet"]
-    assert mx == [{"HostedZoneId": "Z0123456789ABCDEFGHIJ", "Name": "check.sistematutor.com.br", "Type": "MX",
-                   "TTL": "300", "ResourceRecords": ["10 inbound-smtp.us-east-1.amazonaws.com"]}]
+    group = next(r["Properties"] for r in found.values() if r["Type"] == "AWS::Route53::RecordSetGroup")
+    mx = [r for r in group["RecordSets"] if r["Type"] == "MX"]
+    assert group["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert mx == [{"Name": "check.sistematutor.com.br", "Type": "MX", "TTL": "300",
+                   "ResourceRecords": ["10 inbound-smtp.us-east-1.amazonaws.com"]}]
 
 
 def test_replies_handler_may_only_read_replies_and_send_as_platform_subdomains(receiving_app):
@@ -116,8 +118,9 @@ def test_each_institution_stack_brings_its_mx_rule_and_settings(receiving_app):
                                   "ObjectKeyPrefix": f"replies/{slug}/"}
         assert invoke["LambdaAction"]["InvocationType"] == "Event"
         assert "function:tutormail-replies" in json.dumps(invoke["LambdaAction"]["FunctionArn"])
-        mx = [r["Properties"] for r in found.values() if r["Type"] == "AWS::Route53::RecordSet"
-              and r["Properties"]["Type"] == "MX" and r["Properties"]["Name"] == f"{slug}.sistematutor.com.br"]
+        mx = [r for g in found.values() if g["Type"] == "AWS::Route53::RecordSetGroup"
+              for r in g["Properties"]["RecordSets"]
+              if r["Type"] == "MX" and r["Name"] == f"{slug}.sistematutor.com.br"]
         assert mx and mx[0]["ResourceRecords"] == ["10 inbound-smtp.us-east-1.amazonaws.com"]
         parameter = next(r["Properties"] for r in found.values() if r["Type"] == "AWS::SSM::Parameter")
         assert parameter["Name"] == f"/tutormail/{slug}/inbound"
@@ -132,7 +135,7 @@ def test_the_check_subdomain_is_a_verified_domain_identity(receiving_app):
     assert [i["EmailIdentity"] for i in identities] == ["check.sistematutor.com.br"]
     group = next(r["Properties"] for r in found.values() if r["Type"] == "AWS::Route53::RecordSetGroup")
     assert group["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
-    assert [r["Type"] for r in group["RecordSets"]] == ["CNAME"] * 3
+    assert [r["Type"] for r in group["RecordSets"]] == ["CNAME"] * 3 + ["MX"]
 
 
 def test_without_receiving_nothing_is_received(example_app):
