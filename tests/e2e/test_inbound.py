@@ -88,9 +88,15 @@ def test_cenario2_sender_fails_alignment_with_the_way_out(inbound):
 
 
 def test_the_operator_table_rows_of_receiving_were_called(inbound):
+    """send-test --check called nothing outside the table, and both of its receiving rows (the other
+    send-test rows are checked by test_onboarding; iam:ListAccessKeys runs only after a 535)."""
+    from tutormail.aws.permissions import COMMAND_ACTIONS
+
     missing, unused = CALLS.differences({"send-test"}, receiving=True)
     assert not missing, missing
-    assert not unused, unused
+    rows = {g.action for g in COMMAND_ACTIONS if g.receiving and g.command == "send-test"}
+    assert rows == {"s3:ListBucket", "s3:GetObject"}
+    assert not rows & set(unused.get("send-test", [])), unused
 
 
 def _send_to_platform(inbound, slug: str, sender: str, headers: str = "") -> None:
