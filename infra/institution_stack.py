@@ -11,6 +11,7 @@ from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.smtp_policy import send_policies
 
 from . import logical_ids
+from .receiving import InstitutionInbound, inbound_settings
 from .reputation import InstitutionAlarms
 from .senders import AddressSender, DomainSender
 from .smtp_user import SmtpUser
@@ -49,6 +50,10 @@ class InstitutionStack(Stack):
             else:
                 AddressSender(self, f"Address-{planned.name}", identity=planned, configuration_set=config,
                               slug=plan.slug)
+        # Issue 25: replies to the platform address. Every plan holds the platform subdomain's domain
+        # identity (verified, as SES's receiving needs: it is the domain the rule receives for).
+        if plan.platform.receiving is not None:
+            InstitutionInbound(self, "Inbound", slug=plan.slug, platform=plan.platform, settings=inbound_settings(plan))
         CfnOutput(self, "IdentityNames", value=",".join(i.name for i in plan.identities),
                   description="SES identities of the institution, comma-separated")
 

@@ -23,3 +23,7 @@ def identity(name: str) -> str:
 
 def smtp_key(generation: int) -> str:
     return f"SmtpKeyGen{generation}"
+# Receiving (issue 25): the stored mail, the rule set other rules hang on, who was answered today.
+INBOUND_BUCKET = "InboundMailBucket"
+RECEIPT_RULE_SET = "InboundRuleSet"
+INBOUND_TABLE = "InboundTable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, ArnFormat, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from tutormail import names
 from tutormail.aws import permissions
 from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
@@ -13,6 +14,7 @@ from tutormail.pipeline.credentials import AUDIENCE, SESSION_SECONDS
 from tutormail.plan.build import stack_name
 
 from .progress_table import ProgressTable
+from .receiving import PlatformInbound
 from .reputation import PlatformReputation
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
@@ -33,6 +35,7 @@ class PlatformStack(Stack):
         secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name="tutormail/*",
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
         self.progress = ProgressTable(self, "Progress")
+        inbound = names.inbound_bucket(platform.account, platform.region)
         # The table's fixed name, not a GetAtt: moto's stack updates lose the table's attributes.
         progress = self.format_arn(service="dynamodb", resource="table", resource_name=TABLE)
         stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
@@ -50,7 +53,12 @@ class PlatformStack(Stack):
                      permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
                                                             resource_name=f"{EVENT_LOG_GROUP}:*",
                                                             arn_format=ArnFormat.COLON_RESOURCE_NAME),
-                     permissions.FAILED_PAUSES: self.format_arn(service="sqs", resource=FAILED_PAUSES_QUEUE)}
+                     permissions.FAILED_PAUSES: self.format_arn(service="sqs", resource=FAILED_PAUSES_QUEUE),
+                     # Issue 25: named whether or not the platform receives (a grant on nothing is harmless).
+                     permissions.INBOUND_BUCKET: f"arn:{self.partition}:s3:::{inbound}",
+                     permissions.CHECK_MESSAGES: f"arn:{self.partition}:s3:::{inbound}/{names.CHECK_PREFIX}*",
+                     permissions.INBOUND: self.format_arn(service="dynamodb", resource="table",
+                                                          resource_name=names.INBOUND_TABLE)}
         resources[permissions.SMTP_SECRET] = self.format_arn(
             service="secretsmanager", resource="secret", resource_name=f"{secret_name('*')}-??????",
             arn_format=ArnFormat.COLON_RESOURCE_NAME)
@@ -62,7 +70,8 @@ class PlatformStack(Stack):
                 permissions.CONFIGURATION_SET: "ConfigurationSets", permissions.ALARM: "ReputationAlarms",
                 permissions.LOG_GROUP: "SendingEventsLog", permissions.STALE_DKIM: "StaleDkimCnameDeletes",
                 permissions.FAILED_PAUSES: "FailedPauses",
-                permissions.ANY: "NotResourceScoped"}
+                permissions.INBOUND_BUCKET: "CheckMessagesList", permissions.CHECK_MESSAGES: "CheckMessagesRead",
+                permissions.INBOUND: "InboundCounts", permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
             self, "OperatorPolicy", managed_policy_name="tutormail-operator",
@@ -74,6 +83,8 @@ class PlatformStack(Stack):
         CfnOutput(self, "OperatorPolicyArn", value=self.operator_policy.managed_policy_arn)
         # Alarms' topic, the pause action (writes its mark in the progress table), the event log.
         PlatformReputation(self, "Reputation", platform=platform, progress=self.progress.table)
+        if platform.receiving is not None:  # issue 25: the check address and the replies handler
+            self.inbound = PlatformInbound(self, "Inbound", platform=platform)
 
         # `cdk deploy` does its work through the roles `cdk bootstrap` made (the CloudFormation
         # execution role holds the rights to create what the stacks declare); the deploy principal
@@ -160,7 +171,8 @@ class PlatformStack(Stack):
                   "(cleanup: DELETE of CNAME *._domainkey.*, by condition); configuration sets and SMTP users "
                   "are those of the tutormail- prefix (offboard turns them off, verify reads key ages), and so are the "
                   "reputation alarms `reputation` reads; the event record's log group is named in full (the "
-                  "trailing :* is the form IAM policies take for a log group's ARN).")
+                  "trailing :* is the form IAM policies take for a log group's ARN); send-test --check reads only "
+                  "the objects under check/ of the received-mail bucket (its test messages, never a reply).")
         where = f"{platform.region}:{platform.account}"
         Validations.of(policy).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
@@ -172,4 +184,6 @@ class PlatformStack(Stack):
                             f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/tutormail-*",
                             f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp",
                             f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:tutormail-*",
-                            f"Resource::arn:<AWS::Partition>:logs:{where}:log-group:{EVENT_LOG_GROUP}:*")))
+                            f"Resource::arn:<AWS::Partition>:logs:{where}:log-group:{EVENT_LOG_GROUP}:*",
+                            "Resource::arn:<AWS::Partition>:s3:::"
+                            f"{names.inbound_bucket(platform.account, platform.region)}/{names.CHECK_PREFIX}*")))

@@ -45,7 +45,8 @@ LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/exitco
                 "tutormail/aws/client.py",
                 "tutormail/aws/progress_store.py", "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
                 "tutormail/names.py", "tutormail/reputation/pause.py",
-                "tutormail/reputation/handler.py", "tutormail/reputation/event_log.py")
+                "tutormail/reputation/handler.py", "tutormail/reputation/event_log.py",
+                "tutormail/inbound/__init__.py", "tutormail/inbound/replies.py")  # issue 25
 PERIOD = Duration.hours(1)
 # SES's events kept in the record (https://docs.aws.amazon.com/ses/latest/dg/monitoring-eventbridge.html).
 LOGGED_EVENTS = ("Email Bounced", "Email Complaint Received", "Email Rejected")

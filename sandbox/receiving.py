@@ -171,6 +171,18 @@ def _service_context(config: SandboxConfig, arn: str) -> dict[str, str]:
             "aws:SecureTransport": "true"}
 
 
+def _from_cloudformation(statement: dict[str, Any]) -> dict[str, Any]:
+    """A statement moto's CloudFormation made from AWS::Lambda::Permission keeps the property
+    `FunctionName` and gets moto's default Resource `<arn>:$LATEST`; AWS makes the statement's Resource
+    the function the property names (the type has no Qualifier:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-permission.html).
+    Statements made by AddPermission carry no FunctionName and stay as they are."""
+    if "FunctionName" not in statement:
+        return statement
+    named = statement["FunctionName"]
+    return {**{k: v for k, v in statement.items() if k != "FunctionName"}, "Resource": named}
+
+
 def may_invoke(config: SandboxConfig, function_arn: str, arn: str):
     """The function, once its resource policy lets SES invoke it for this rule."""
     from moto.awslambda.models import lambda_backends
@@ -179,7 +191,7 @@ def may_invoke(config: SandboxConfig, function_arn: str, arn: str):
         function = lambda_backends[config.account][config.region].get_function(function_arn)
     except Exception as exc:  # moto raises its own not-found types
         raise ActionFailed(f"554 5.3.0 Invalid Lambda function: {function_arn}") from exc
-    statements = function.policy.statements
+    statements = [_from_cloudformation(s) for s in function.policy.statements]
     policy = {"Version": "2012-10-17", "Statement": statements} if statements else None
     answer = EVALUATOR.decide(action="lambda:InvokeFunction", principal="ses.amazonaws.com", resource=function_arn,
                               account=config.account, policies=[], context=_service_context(config, arn),

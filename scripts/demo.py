@@ -52,6 +52,7 @@ def main() -> int:
         sandbox_env = json.loads((STATE / "env.json").read_text())
         os.environ.update(sandbox_env)
         blocked = flow(slugs)
+        receiving_check({**os.environ, **sandbox_env})  # activation is the administrator's
         step("status of every institution, company and account")
         run("tutormail", "status", "--all", ok=(1,) if blocked else (0,))
         rows = json.loads(run("tutormail", "status", "--all", "--output", "json", ok=(0, 1), quiet=True))["rows"]
@@ -68,6 +69,22 @@ def main() -> int:
     print(f"  ({time.monotonic() - started:.0f} s)", file=sys.stderr)
     print(f"status page: {page}")
     return 0
+
+
+def receiving_check(admin: dict[str, str]) -> None:
+    """Issue 25: phase 3 as a receiver sees it, for a Cenário 1 and a Cenário 2 sender. Runs when
+    platform.yaml has `receiving:` (the check address and its bucket come with it)."""
+    if load_catalog(Path("institutions"), only=[]).platform.receiving is None:
+        summary.append("send-test --check not shown: platform.yaml has no receiving:")
+        return
+    step("receiving: make tutor-mail's receipt rule set the active one (the administrator, once)")
+    run("tutormail", "receiving-activate", "--apply", env=admin)
+    step("instituicao-xy: send-test --check, Cenário 1 (Easy DKIM as instituicaoxy.com.br): DMARC passes aligned")
+    run("tutormail", "send-test", "instituicao-xy", "--check")
+    step("instituicao-xy: send-test --check, Cenário 2 (Colégio XY, signed as amazonses.com): not aligned, exit 1")
+    run("tutormail", "send-test", "instituicao-xy", "--check", "--company", "Colégio XY", "--account", "comunicacao",
+        "--accept-dmarc-risk", ok=(1,))
+    summary.append("send-test --check: Cenário 1 aligned (0), Cenário 2 not aligned (1)")
 
 
 def reputation_and_page() -> Path:

@@ -249,6 +249,10 @@ def _request_context(action: str, request: access_control.IAMRequestBase) -> dic
     """The condition keys a request sets about itself. Route 53 sets three on ChangeResourceRecordSets,
     from the change batch: its actions, record types and normalized record names
     (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html)."""
+    if action == "s3:ListBucket":  # S3 sets s3:prefix from the request's prefix parameter (issue 25 hook)
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html
+        prefix = parse_qs(urlparse(request._path).query).get("prefix")
+        return {"s3:prefix": prefix[0]} if prefix else {}
     if action != "route53:ChangeResourceRecordSets":
         return {}
     body = request._body.decode() if isinstance(request._body, bytes) else (request._body or "")

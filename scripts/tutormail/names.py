@@ -61,3 +61,35 @@ def pause_alarm_prefix() -> str:
 def slug_of_pause_alarm(name: str) -> str | None:
     match = _PAUSE_ALARM.match(name or "")
     return match.group("slug") if match else None
+
+
+# Receiving on the platform domain (issue 25). One receipt rule set per account and region is active
+# (https://docs.aws.amazon.com/ses/latest/DeveloperGuide/receiving-email-receipt-rule-set.html): ours is named, and
+# `preflight --platform` reports another one already active.
+RECEIPT_RULE_SET = f"{PREFIX}-inbound"
+CHECK_RULE = f"{PREFIX}-check"
+CHECK_PREFIX = "check/"  # S3 key prefix of send-test --check messages: <prefix><SES message id>
+REPLIES_PREFIX = "replies/"  # replies/<slug>/<SES message id>
+REPLIES_FUNCTION = f"{PREFIX}-replies"
+INBOUND_TABLE = f"{PREFIX}-inbound"  # who was answered today, and what each institution received
+RULE_NAME_MAX = 64  # SES receipt rule names: 64 characters or fewer
+
+
+def inbound_bucket(account: str, region: str) -> str:
+    """S3 bucket names are global: the account and region make ours unique."""
+    return f"{PREFIX}-inbound-{account}-{region}"
+
+
+def replies_prefix(slug: str) -> str:
+    return f"{REPLIES_PREFIX}{slug}/"
+
+
+def replies_rule(slug: str) -> str:
+    """`tutormail-replies-<slug>`, or, for a long slug, its start and a hash: rule names are unique in a set."""
+    name = f"{PREFIX}-replies-{slug}"
+    if len(name) <= RULE_NAME_MAX:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+    return f"{name[:RULE_NAME_MAX - 9]}-{digest}"

@@ -27,15 +27,16 @@ class CallLog:
         self.calls[args[0]].update(d["action"] for d in iam_decisions(env)[before:])
         return result
 
-    def differences(self, commands: set[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    def differences(self, commands: set[str], receiving: bool = False
+                    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """(called but not in the table, in the table but never called), for these commands; the
-        table's one-time migration rows may go uncalled."""
+        table's one-time migration rows may go uncalled, and its receiving rows unless `receiving`."""
         from tutormail.aws.permissions import COMMAND_ACTIONS
 
         table: dict[str, set[str]] = defaultdict(set)
         for grant in COMMAND_ACTIONS:
             table[grant.command].add(grant.action)
-        once = {(g.command, g.action) for g in COMMAND_ACTIONS if g.migration}
+        once = {(g.command, g.action) for g in COMMAND_ACTIONS if g.migration or (g.receiving and not receiving)}
         missing = {c: sorted(a - table[c]) for c, a in self.calls.items() if a - table[c]}
         unused = {c: sorted(x for x in table[c] - self.calls.get(c, set()) if (c, x) not in once)
                   for c in commands}

@@ -24,6 +24,10 @@ OPERATOR_RESOURCES = {
     "ReputationAlarms": f"arn:aws:cloudwatch:{WHERE}:alarm:tutormail-*",
     "SendingEventsLog": f"arn:aws:logs:{WHERE}:log-group:/aws/lambda/tutormail-sending-events:*",
     "FailedPauses": f"arn:aws:sqs:{WHERE}:tutormail-failed-pauses",  # read, never written, by the operator
+    # Issue 25: send-test --check lists check/ and reads its objects; status reads the inbound counts.
+    "CheckMessagesList": f"arn:aws:s3:::tutormail-inbound-{ACCOUNT}-{REGION}",
+    "CheckMessagesRead": f"arn:aws:s3:::tutormail-inbound-{ACCOUNT}-{REGION}/check/*",
+    "InboundCounts": f"arn:aws:dynamodb:{WHERE}:table/tutormail-inbound",
     "NotResourceScoped": "*",
 }
 # The actions IAM does not scope to a resource: nothing else may sit on "*".
@@ -80,14 +84,23 @@ def where_allowed(statements):
     return found
 
 
+def test_the_check_bucket_is_listed_under_check_only(policies):
+    statement = policies["tutormail-operator"]["CheckMessagesList"]
+    assert statement["Action"] == ["s3:ListBucket"]
+    assert statement["Condition"] == {"StringLike": {"s3:prefix": ["check/*"]}}
+    assert policies["tutormail-operator"]["CheckMessagesRead"]["Action"] == ["s3:GetObject"]
+
+
 def test_every_operator_statement_applies_only_to_its_own_resources(policies):
     operator = policies["tutormail-operator"]
     assert {sid: s["Resource"] for sid, s in operator.items()} == {
         sid: [resource] for sid, resource in OPERATOR_RESOURCES.items()}
     allowed = where_allowed(operator)
     assert sorted(a for a, where in allowed.items() if "*" in where) == UNSCOPED
-    # one place per action; DescribeStacks also on "*" (out-of-date lists every stack, no StackName)
-    assert {a for a, where in allowed.items() if len(where) > 1} == {"cloudformation:DescribeStacks"}
+    # one place per action; DescribeStacks also on "*" (out-of-date lists every stack, no StackName), and
+    # Scan on the inbound table too (status's received counts, issue 25)
+    assert {a for a, where in allowed.items() if len(where) > 1} == {"cloudformation:DescribeStacks", "dynamodb:Scan"}
+    assert allowed["dynamodb:Scan"] == {OPERATOR_RESOURCES["ProgressTable"], OPERATOR_RESOURCES["InboundCounts"]}
     # what hurts most when it applies too widely
     assert allowed["secretsmanager:GetSecretValue"] == {OPERATOR_RESOURCES["TutormailSecrets"]}
     assert allowed["ses:DeleteEmailIdentity"] == {OPERATOR_RESOURCES["OwnSesIdentityDeletes"]}
@@ -100,7 +113,7 @@ def test_every_operator_statement_applies_only_to_its_own_resources(policies):
     assert allowed["route53:ChangeResourceRecordSets"] == {"arn:aws:route53:::hostedzone/*"}
     assert "Condition" in operator["StaleDkimCnameDeletes"]
     conditioned = {sid for sid, s in operator.items() if "Condition" in s}
-    assert conditioned == {"StaleDkimCnameDeletes", "OwnSesIdentityDeletes"}
+    assert conditioned == {"StaleDkimCnameDeletes", "OwnSesIdentityDeletes", "CheckMessagesList"}
     writes = {a for a in allowed if a.split(":")[1].startswith(("Put", "BatchWrite", "Update", "Delete", "Change"))}
     assert {a for a in writes if a.startswith("dynamodb:")} == {"dynamodb:BatchWriteItem", "dynamodb:PutItem"}
     assert allowed["dynamodb:BatchWriteItem"] == allowed["dynamodb:PutItem"] == {OPERATOR_RESOURCES["ProgressTable"]}

@@ -162,7 +162,9 @@ def test_the_lambda_package_holds_only_what_the_handler_imports(tmp_path):
         target.write_bytes((SCRIPTS / name).read_bytes())
     # The project's own scripts/ (on the path through the editable install) is taken out first.
     code = (f"import sys; sys.path = [{str(tmp_path)!r}] + [p for p in sys.path if p != {str(SCRIPTS)!r}]; "
-            "import tutormail.reputation.handler, tutormail.reputation.event_log, tutormail; print(tutormail.__file__)")
+            "import tutormail.reputation.handler, tutormail.reputation.event_log, tutormail.inbound.replies; "
+            "import tutormail; "
+            "print(tutormail.__file__)")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "tutormail" / "__init__.py")

@@ -42,6 +42,11 @@ Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authoriz
   `aws:ResourceTag/${TagKey}` condition key
   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html),
   so offboard and cleanup cannot delete another application's identity, whatever its name;
+- INBOUND_BUCKET, CHECK_MESSAGES: the received-mail bucket of a platform with `receiving:` (issue 25;
+  `tutormail-inbound-<account>-<region>`): send-test --check lists it under `check/` only (the
+  `s3:prefix` condition key of ListBucket) and reads the objects under `check/`, never a reply
+  (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html);
+- INBOUND: the inbound table (`table/tutormail-inbound`): status reads what each institution received;
 - ANY: actions IAM does not scope to a resource (ListSecrets, ListEmailIdentities, GetAccount, and
   CloudWatch's GetMetricData (its
   only resource type, `dataset`, is optional), SES v1's VerifyEmailIdentity: scoped to `identity/*` it is refused;
@@ -76,6 +81,8 @@ CONDITIONS: dict[str, dict[str, dict]] = {STALE_DKIM: {
     OWN_IDENTITY: {"Null": {f"aws:ResourceTag/{IDENTITY_TAG}": "false"}}}
 ALARM, LOG_GROUP = "reputation-alarm", "sending-events-log"
 FAILED_PAUSES = "failed-pauses-queue"
+INBOUND_BUCKET, CHECK_MESSAGES, INBOUND = "inbound-bucket", "check-messages", "inbound-table"
+CONDITIONS[INBOUND_BUCKET] = {"StringLike": {"s3:prefix": ["check/*"]}}
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ class Grant:
     # Called only on an institution's first read of progress, when its secret's tags migrate into
     # the table (aws/progress_tags.py): once per institution, so a run may not call it again.
     migration: bool = False
+    # Called only when platform.yaml has `receiving:` (issue 25; tests/e2e/test_inbound.py checks them).
+    receiving: bool = False
 
 
 # Progress marks go through aws/progress_tags.py: a Query of the institution (status: a Scan of the
@@ -130,6 +139,9 @@ COMMAND_ACTIONS: tuple[Grant, ...] = (
     Grant("handoff", "dynamodb:Query", PROGRESS),  # the DMARC acceptances (not with --offline)
     Grant("handoff", "dynamodb:BatchWriteItem", PROGRESS, migration=True),
     Grant("handoff", "secretsmanager:DescribeSecret", SECRET, migration=True),
+    Grant("send-test", "s3:ListBucket", INBOUND_BUCKET, receiving=True),  # --check: the stored test message
+    Grant("send-test", "s3:GetObject", CHECK_MESSAGES, receiving=True),
+    Grant("status", "dynamodb:Scan", INBOUND, receiving=True),  # what each institution received
     Grant("out-of-date", "cloudformation:DescribeStacks", ANY),  # every stack: no StackName
     Grant("out-of-date", "cloudformation:ListStacks", ANY),
     Grant("plan-changes", "cloudformation:GetTemplate", STACK),

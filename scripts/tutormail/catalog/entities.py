@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tutormail.catalog.names import Address
 from tutormail.catalog.problems import ConfigurationError, Problem, display_path
+from tutormail.catalog.receiving_fields import PlatformReceiving
 from tutormail.catalog.reputation_fields import PlatformReputation, Thresholds
 
 PLATFORM_FILE = "platform.yaml"
@@ -36,6 +37,7 @@ class Platform:
     source: str = PLATFORM_FILE
     reputation: PlatformReputation = field(default_factory=PlatformReputation)  # issue 14
     github: GitHub | None = None  # the repository whose workflow deploys; none: no CI roles
+    receiving: PlatformReceiving | None = None  # issue 25: none, nothing is received
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Institution:
     source: str = ""
     platform_dmarc: str = "inherit"  # the platform subdomain's DMARC: inherit, or the p= we publish there
     reputation: Thresholds | None = None  # issue 14: overrides of the platform's thresholds
+    replies_to: str | None = None  # issue 25: replies to the platform address go here (ASCII)
 
     def company(self, name: str) -> Company:
         for company in self.companies:

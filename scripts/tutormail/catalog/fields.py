@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tutormail.catalog.names import LABEL_RE, LOCAL_RE
+from tutormail.catalog.receiving_fields import platform_receiving_schema
 from tutormail.catalog.regions import SES_SMTP_REGIONS
 from tutormail.catalog.reputation_fields import platform_reputation_schema, reputation_schema
 
@@ -128,6 +129,9 @@ PLATFORM = Shape((
           description="an SMTP access key older than this is reported by verify (rotate it)"),
     Field("github", "mapping", items=GITHUB,
           description="the repository whose GitHub Actions may assume the CI roles (absent: no CI roles)"),
+    Field("receiving", "mapping", json_schema=platform_receiving_schema,  # issue 25
+          description="SES receiving on the platform domain: the send-test --check address and replies to the "
+          "platform addresses (absent: nothing is received)"),
 ))
 
 
@@ -185,4 +189,6 @@ INSTITUTION = Shape((
           "written), or publish _dmarc.<slug>.<platform_domain> with this p= (never weaker than the inherited one)"),
     Field("reputation", "mapping", json_schema=reputation_schema,  # issue 14
           description="this institution's warn/pause levels, overriding platform.yaml's"),
+    Field("replies_to", "email", description="replies to the platform address are forwarded here (issue 25); "
+          "absent: the sender gets a short note, once a day, saying where to write"),
 ))

@@ -13,6 +13,7 @@ from tutormail.catalog.fields import INSTITUTION
 from tutormail.catalog.names import MAX_LABEL, derive_slug
 from tutormail.catalog.parse_company import parse_company
 from tutormail.catalog.parse_dns import parse_dns
+from tutormail.catalog.receiving_fields import parse_replies_to
 from tutormail.catalog.reputation_fields import parse_institution_reputation
 from tutormail.names import PLATFORM_STACK, stack_name
 
@@ -103,11 +104,12 @@ def parse_institution_document(doc: Any, path: Path, chk: Checker, platform: Pla
     generation, keep_previous = _key_generation(doc, chk)
     platform_dmarc = chk.text(doc, INSTITUTION.get("platform_dmarc"), "")
     reputation = parse_institution_reputation(doc, chk, platform.reputation if platform else None)  # issue 14
+    replies_to = parse_replies_to(doc, chk, platform)  # issue 25
     if chk.problems:
         return None
     return Institution(name=name, slug=slug, companies=tuple(companies), dns=tuple(dns),
                        smtp_key_generation=generation, smtp_key_keep_previous=keep_previous, source=chk.file,
-                       platform_dmarc=platform_dmarc, reputation=reputation)
+                       platform_dmarc=platform_dmarc, reputation=reputation, replies_to=replies_to)
 
 
 def parse_institution(path: Path, platform: Platform | None, directory: Path

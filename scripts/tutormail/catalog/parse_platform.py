@@ -11,6 +11,7 @@ from tutormail.catalog.entities import GitHub, Platform
 from tutormail.catalog.fields import GITHUB, PLATFORM
 from tutormail.catalog.names import wildcard_problem
 from tutormail.catalog.public_suffixes import is_public_suffix
+from tutormail.catalog.receiving_fields import parse_platform_receiving
 from tutormail.catalog.reputation_fields import parse_platform_reputation
 
 
@@ -86,6 +87,7 @@ def parse_platform(path: Path) -> tuple[Platform | None, list]:
         "reputation": parse_platform_reputation(doc, chk),  # issue 14
         "smtp_key_max_age_days": chk.integer(doc, PLATFORM.get("smtp_key_max_age_days"), ""),
         "github": _github(doc, chk),
+        "receiving": parse_platform_receiving(doc, chk),  # issue 25
     }
     if chk.problems:
         return None, chk.problems

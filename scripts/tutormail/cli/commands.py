@@ -21,6 +21,7 @@ from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records
 from tutormail.cenario2.dmarc import DmarcLookups, preflight
 from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
+from tutormail.cli.inbound import add_received
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
@@ -244,6 +245,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows, code, health = status_with_health(catalog, ses, aws.client("secretsmanager", catalog.platform.region),
                                             args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
     code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
+    add_received(catalog.platform, rows)  # issue 25: what each platform address received
     account, header = account_view(catalog.platform)
     # The whole fleet's headroom: the account's own quotas and use, or (--offline) the files' defaults.
     caps = ([] if not args.all else fleet_caps(catalog) if args.offline else account_caps(catalog))
@@ -256,10 +258,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(header)
         print_headroom(caps)
         print(table(["institution", "company", "account", "address", "scen.", "phase", "Tutor", "next action", "who",
-                     "link expires", "DMARC", "sending"],
+                     "link expires", "DMARC", "sending", "received"],
                     [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"], r["tutor"],
                       r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"],
-                      r["sending"]] for r in rows]))
+                      r["sending"], "-" if r["received"] is None else r["received"]] for r in rows]))
         for slug, found in health.items():
             if found.paused:
                 log.warning("%s: %s", slug, found.why)
@@ -272,6 +274,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
+    if args.check:  # issue 25: as a receiver sees it (cli/inbound.py)
+        from tutormail.cli.inbound import cmd_send_check
+
+        return cmd_send_check(args)
+    if args.to is None:
+        raise UsageError("send-test: give --to ADDRESS, or --check to send to the platform's check address")
     plan = load_plan(args)
     ca_bundle = args.ca_bundle or args.runtime.smtp_ca_bundle
     # The recipient in its ASCII form (A-label domain): SES takes no SMTPUTF8.

@@ -13,7 +13,7 @@ from pathlib import Path
 from tutormail import __version__
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import arguments, commands, lifecycle_commands, pipeline, preflight, status_html
+from tutormail.cli import arguments, commands, inbound, lifecycle_commands, pipeline, preflight, status_html
 from tutormail.cli import reputation as reputation_cli
 from tutormail.cli.output import emit_json, table
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
@@ -165,7 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
     test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
     test.add_argument("slug")
-    test.add_argument("--to", required=True, type=arguments.recipient)
+    test.add_argument("--to", type=arguments.recipient, help="the recipient (required unless --check)")
+    test.add_argument("--check", action="store_true", help="send to the platform's check address and report what "
+                      "a receiver sees: From, DKIM, SPF, DMARC (needs receiving: in platform.yaml)")
+    test.add_argument("--wait", type=arguments.duration, default="2m",
+                      help="--check: how long to wait for the stored message (default 2m)")
     test.add_argument("--company", type=arguments.company_name)
     test.add_argument("--account")
     test.add_argument("--endpoint", metavar="HOST:PORT", type=arguments.endpoint,
@@ -201,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     reputation_cli.register(add)
     lifecycle_commands.register(add)
     pipeline.register(add)
+    inbound.register(add)
     return parser
 
 

@@ -44,7 +44,7 @@ def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: Dns
 def _platform_preflight(args: argparse.Namespace) -> int:
     platform = load_catalog(Path(args.institutions), only=[]).platform
     clients = {service: aws.client(service, platform.region) for service in ("cloudformation", "iam", "dynamodb",
-                                                                              "logs")}
+                                                                              "logs", "ses")}
     data, code = check_platform(platform, clients)
     if args.output == "json":
         emit_json({"exit_code": int(code), **data})

@@ -13,10 +13,11 @@ from pathlib import Path
 from tutormail.catalog import directory
 from tutormail.catalog.directory import CatalogCheck
 from tutormail.catalog.model import Catalog, Problem
+from tutormail.catalog.receiving_fields import check_subdomain_taken
 from tutormail.plan.limits import catalog_limits
 
 # A new catalog check is a function `(Catalog) -> list[Problem]` listed here: every load runs it.
-CATALOG_CHECKS: list[CatalogCheck] = [catalog_limits]
+CATALOG_CHECKS: list[CatalogCheck] = [catalog_limits, check_subdomain_taken]
 
 
 def check_files(directory_path: Path, files: Iterable[Path] | None = None) -> tuple[Catalog | None, list[Problem]]:

@@ -18,6 +18,7 @@ from typing import Any
 from tutormail import names
 from tutormail.aws import client as aws
 from tutormail.aws.progress_store import TABLE
+from tutormail.aws.receipt_rules import active_rule_set
 from tutormail.catalog.model import Platform
 from tutormail.exitcodes import Exit
 from tutormail.preflight.check import stack_physical_ids
@@ -44,18 +45,18 @@ def _github_provider(platform: Platform, iam: Any, owned: set[str]) -> dict[str,
             "conflict": conflict}
 
 
-def _table(dynamodb: Any, owned: set[str]) -> dict[str, Any]:
+def _table(dynamodb: Any, owned: set[str], name: str = TABLE, what: str = "progress table") -> dict[str, Any]:
     try:
-        aws.call(f"DynamoDB DescribeTable {TABLE}", dynamodb.describe_table, TableName=TABLE)
+        aws.call(f"DynamoDB DescribeTable {name}", dynamodb.describe_table, TableName=name)
         exists = True
     except aws.ServiceError as exc:
         if not aws.is_not_found(exc):
             raise
         exists = False
-    conflict = (f"the table {TABLE} exists outside {PLATFORM_STACK}: the deploy would fail \"already exists\"; "
-                "it holds every sender's progress: export it, delete it, deploy, import it back"
-                if exists and TABLE not in owned else "")
-    return {"what": "progress table", "name": TABLE, "exists": exists, "conflict": conflict}
+    conflict = (f"the table {name} exists outside {PLATFORM_STACK}: the deploy would fail \"already exists\"; "
+                "export what it holds, delete it, deploy, import it back"
+                if exists and name not in owned else "")
+    return {"what": what, "name": name, "exists": exists, "conflict": conflict}
 
 
 def _log_group(logs: Any, name: str, owned: set[str]) -> dict[str, Any]:
@@ -67,12 +68,25 @@ def _log_group(logs: Any, name: str, owned: set[str]) -> dict[str, Any]:
     return {"what": "log group", "name": name, "exists": exists, "conflict": conflict}
 
 
+def _receipt_rule_set(platform: Platform, ses: Any) -> dict[str, Any]:
+    """Issue 25: another application's active receipt rule set would have to give way to tutor-mail's
+    (one is active per account and region); a person decides, before the first deploy."""
+    state = active_rule_set(platform.region, ses)
+    conflict = state.conflict if state.active not in (None, names.RECEIPT_RULE_SET) else ""
+    return {"what": "active receipt rule set", "name": state.active or "(none)", "exists": state.active is not None,
+            "conflict": conflict}
+
+
 def check_platform(platform: Platform, clients: dict[str, Any]) -> tuple[dict[str, Any], Exit]:
-    """`clients`: cloudformation, iam, dynamodb, logs (boto3 clients of the platform's region)."""
+    """`clients`: cloudformation, iam, dynamodb, logs, ses (boto3 clients of the platform's region)."""
     owned = stack_physical_ids(clients["cloudformation"], PLATFORM_STACK)
     checks = [c for c in (_github_provider(platform, clients["iam"], owned),) if c is not None]
     checks.append(_table(clients["dynamodb"], owned))
     checks.extend(_log_group(clients["logs"], name, owned) for name in LOG_GROUPS)
+    if platform.receiving is not None:
+        checks.append(_receipt_rule_set(platform, clients["ses"]))
+        checks.append(_table(clients["dynamodb"], owned, names.INBOUND_TABLE, "inbound table"))
+        checks.append(_log_group(clients["logs"], f"/aws/lambda/{names.REPLIES_FUNCTION}", owned))
     conflicts = [c["conflict"] for c in checks if c["conflict"]]
     return ({"stack": PLATFORM_STACK, "checks": checks, "conflicts": conflicts},
             Exit.ACTION_NEEDED if conflicts else Exit.OK)

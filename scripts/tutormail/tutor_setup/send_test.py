@@ -11,6 +11,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from tutormail.aws.check_mailbox import TOKEN_HEADER
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import InstitutionPlan, Sender
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -86,7 +87,7 @@ def explain(code: int | None, reply: str, plan: InstitutionPlan, to: str | None 
     return f"The SMTP server answered {code}."
 
 
-def build_message(sender: Sender, to: str, institution: str) -> bytes:
+def build_message(sender: Sender, to: str, institution: str, check_token: str | None = None) -> bytes:
     """The test message, its From built from the two parts of De/Remetente (sender.mailbox) the way a
     standard mailer builds it: the name as an RFC 2047 encoded word outside any quoted string
     (RFC 2047 section 5 forbids one inside), the address in A-labels (SES has no SMTPUTF8), so
@@ -98,6 +99,8 @@ def build_message(sender: Sender, to: str, institution: str) -> bytes:
     message["Subject"] = f"Teste de envio (fase 3) - {institution}"
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=domain)
+    if check_token:  # send-test --check finds the stored copy by it (aws/check_mailbox.py)
+        message[TOKEN_HEADER] = check_token
     message.set_content(
         f"Este é um teste de envio da conta \"{sender.account}\" da empresa {sender.company}.\n"
         f"Se você recebeu esta mensagem com o remetente {sender.mailbox}, a configuração está correta.\n")
@@ -105,11 +108,11 @@ def build_message(sender: Sender, to: str, institution: str) -> bytes:
 
 
 def send_test(plan: InstitutionPlan, sender: Sender, secret: SmtpSecret, to: str, host: str, port: int = SMTP_PORT,
-              ca_bundle: str | None = None, attempts: int = 3, backoff: float = 2.0, timeout: float = 15.0
-              ) -> SendResult:
+              ca_bundle: str | None = None, attempts: int = 3, backoff: float = 2.0, timeout: float = 15.0,
+              check_token: str | None = None) -> SendResult:
     context = ssl.create_default_context(cafile=ca_bundle)  # certificate and host name checked
     password = smtp_password(secret.secret_access_key, plan.platform.region)
-    message = build_message(sender, to, plan.institution.name)
+    message = build_message(sender, to, plan.institution.name, check_token)
     last = SendResult(False, None, "", explain(None, "", plan))
     for attempt in range(1, attempts + 1):
         try:
