@@ -3,11 +3,12 @@
 - `PlatformInbound` (in the platform stack): the bucket received mail is stored in, the receipt rule
   set, the check address's rule (S3 under check/, then stop), the MX of the check subdomain, the
   replies handler (a Lambda of the package, tutormail.inbound.replies) and its small table.
+- the replies rule (in the platform stack): every `*@<slug>.<platform_domain>` stored under replies/,
+  then the replies handler, which finds the institution from the recipient. One rule for all: a set
+  holds 200 rules (https://docs.aws.amazon.com/ses/latest/dg/quotas.html), and a rule that listed
+  institutions would be dropped by a fast-path synthesis of some of them.
 - `InstitutionInbound` (in each institution's stack): the MX of `<slug>.<platform_domain>` and the
-  rule that stores that subdomain's mail under replies/<slug>/ and runs the replies handler. One rule
-  per institution, made by its own stack: the set holds 200 rules
-  (https://docs.aws.amazon.com/ses/latest/dg/quotas.html), and the platform stack never lists the
-  institutions (a fast-path synthesis of some institutions would drop the others' recipients).
+  handler's settings of that institution (an SSM parameter).
 
 There is no CloudFormation property that activates a rule set (AWS::SES::ReceiptRuleSet has only its
 name: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ses-receiptruleset.html),
@@ -68,7 +69,7 @@ class PlatformInbound(Construct):
         # SES may write only under each rule's own prefix, for its own rules (aws:SourceArn, aws:SourceAccount:
         # https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html).
         self._allow_ses(names.CHECK_PREFIX, rule_arn(stack, names.CHECK_RULE), "CheckMessages")
-        self._allow_ses(names.REPLIES_PREFIX, rule_arn(stack, names.replies_rule("*")), "Replies")
+        self._allow_ses(names.REPLIES_PREFIX, rule_arn(stack, names.REPLIES_RULE), "Replies")
         Rule = ses.CfnReceiptRule
         check = Rule(self, "CheckRule", rule_set_name=names.RECEIPT_RULE_SET, rule=Rule.RuleProperty(
             name=names.CHECK_RULE, enabled=True, recipients=[check_domain(platform)], scan_enabled=True,
@@ -81,6 +82,23 @@ class PlatformInbound(Construct):
         self._check_identity(platform)
         self.table = self._table()
         self.function = self._replies(platform)
+        # One rule for every institution: `.<platform_domain>` matches the addresses of all its subdomains
+        # (https://docs.aws.amazon.com/ses/latest/dg/receiving-email-receipt-rules-console-walkthrough.html),
+        # so the set's 200 rules (https://docs.aws.amazon.com/ses/latest/dg/quotas.html) never bound the
+        # fleet and the platform stack lists no institution. It comes after the check rule, whose
+        # StopAction keeps the check subdomain's mail out of it; SES receives only for verified domains,
+        # so only the subdomains of deployed institutions (their identities) get here.
+        replies = Rule(self, "RepliesRule", rule_set_name=names.RECEIPT_RULE_SET, rule=Rule.RuleProperty(
+            name=names.REPLIES_RULE, enabled=True, recipients=[f".{platform.platform_domain}"], scan_enabled=True,
+            actions=[ses.CfnReceiptRule.ActionProperty(s3_action=ses.CfnReceiptRule.S3ActionProperty(
+                         bucket_name=self.bucket.bucket_name, object_key_prefix=names.REPLIES_PREFIX)),
+                     ses.CfnReceiptRule.ActionProperty(lambda_action=ses.CfnReceiptRule.LambdaActionProperty(
+                         function_arn=self.function.function_arn, invocation_type="Event"))]),
+            after=names.CHECK_RULE)
+        replies.add_dependency(check)
+        replies.add_resource_dependency(self.bucket.policy.node.default_child)
+        # SES checks its permission to invoke the function when the rule is created
+        replies.add_dependency(self.function.node.find_child("SesInvoke"))
 
     def _check_identity(self, platform: Platform) -> None:
         """SES receives only for verified domains (https://docs.aws.amazon.com/ses/latest/dg/receiving-email-verification.html):
@@ -173,7 +191,7 @@ class PlatformInbound(Construct):
         function.add_environment("TUTORMAIL_PLATFORM_DOMAIN", platform.platform_domain)
         # SES invokes it for the institutions' reply rules only (https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html).
         function.add_permission("SesInvoke", principal=iam.ServicePrincipal("ses.amazonaws.com"),
-                                source_account=stack.account, source_arn=rule_arn(stack, names.replies_rule("*")))
+                                source_account=stack.account, source_arn=rule_arn(stack, names.REPLIES_RULE))
         return function
 
 
@@ -188,11 +206,11 @@ def inbound_settings(plan: InstitutionPlan) -> dict:
 
 
 class InstitutionInbound(Construct):
-    """The platform subdomain's MX and its rule: store under replies/<slug>/, then run the handler."""
+    """The platform subdomain's MX and the replies handler's settings; the platform's one replies rule
+    receives for every platform subdomain."""
 
     def __init__(self, scope: Construct, construct_id: str, *, slug: str, platform: Platform, settings: dict) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         domain = f"{slug}.{platform.platform_domain}"
         # What the handler needs of the file (it carries no catalogue): names and addresses only.
         parameter = ssm.StringParameter(self, "Settings", parameter_name=PARAMETER.format(slug=slug),
@@ -204,13 +222,3 @@ class InstitutionInbound(Construct):
         route53.CfnRecordSetGroup(self, "Mx", hosted_zone_id=platform.hosted_zone_id,
                                   comment=f"tutor-mail: MX of {domain} (replies to the platform address)",
                                   record_sets=[_mx(domain, platform.region)])
-        function_arn = (f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:"
-                        f"{names.REPLIES_FUNCTION}")
-        Rule = ses.CfnReceiptRule
-        Rule(self, "RepliesRule", rule_set_name=names.RECEIPT_RULE_SET, rule=Rule.RuleProperty(
-            name=names.replies_rule(slug), enabled=True, recipients=[domain], scan_enabled=True,
-            actions=[ses.CfnReceiptRule.ActionProperty(s3_action=ses.CfnReceiptRule.S3ActionProperty(
-                         bucket_name=names.inbound_bucket(platform.account, platform.region),
-                         object_key_prefix=names.replies_prefix(slug))),
-                     ses.CfnReceiptRule.ActionProperty(lambda_action=ses.CfnReceiptRule.LambdaActionProperty(
-                         function_arn=function_arn, invocation_type="Event"))]))

@@ -68,11 +68,11 @@ def slug_of_pause_alarm(name: str) -> str | None:
 # `preflight --platform` reports another one already active.
 RECEIPT_RULE_SET = f"{PREFIX}-inbound"
 CHECK_RULE = f"{PREFIX}-check"
+REPLIES_RULE = f"{PREFIX}-replies"  # one rule for every <slug>.<platform_domain>: a set holds 200 rules
 CHECK_PREFIX = "check/"  # S3 key prefix of send-test --check messages: <prefix><SES message id>
-REPLIES_PREFIX = "replies/"  # replies/<slug>/<SES message id>
+REPLIES_PREFIX = "replies/"  # replies/<SES message id>, every institution's under one rule
 REPLIES_FUNCTION = f"{PREFIX}-replies"
 INBOUND_TABLE = f"{PREFIX}-inbound"  # who was answered today, and what each institution received
-RULE_NAME_MAX = 64  # SES receipt rule names: 64 characters or fewer
 
 
 def inbound_bucket(account: str, region: str) -> str:
@@ -80,16 +80,3 @@ def inbound_bucket(account: str, region: str) -> str:
     return f"{PREFIX}-inbound-{account}-{region}"
 
 
-def replies_prefix(slug: str) -> str:
-    return f"{REPLIES_PREFIX}{slug}/"
-
-
-def replies_rule(slug: str) -> str:
-    """`tutormail-replies-<slug>`, or, for a long slug, its start and a hash: rule names are unique in a set."""
-    name = f"{PREFIX}-replies-{slug}"
-    if len(name) <= RULE_NAME_MAX:
-        return name
-    import hashlib
-
-    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
-    return f"{name[:RULE_NAME_MAX - 9]}-{digest}"

@@ -63,7 +63,7 @@ def test_the_bucket_is_private_encrypted_tls_only_and_expires_mail(receiving_app
     assert tls and tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     puts = {s["Sid"]: s for s in statements if s["Effect"] == "Allow"}
     assert set(puts) == {"SesPutsCheckMessages", "SesPutsReplies"}
-    for sid, rule in (("SesPutsCheckMessages", names.CHECK_RULE), ("SesPutsReplies", "tutormail-replies-*")):
+    for sid, rule in (("SesPutsCheckMessages", names.CHECK_RULE), ("SesPutsReplies", names.REPLIES_RULE)):
         statement = puts[sid]
         assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
         assert statement["Action"] == "s3:PutObject"
@@ -74,10 +74,11 @@ def test_the_bucket_is_private_encrypted_tls_only_and_expires_mail(receiving_app
 
 def test_check_rule_stores_under_its_prefix_then_stops(receiving_app):
     found = _resources(receiving_app, "TutorMail-Platform")
-    rules = [r["Properties"] for r in found.values() if r["Type"] == "AWS::SES::ReceiptRule"]
-    assert len(rules) == 1
-    rule = rules[0]["Rule"]
-    assert rules[0]["RuleSetName"] == names.RECEIPT_RULE_SET
+    rules = {r["Properties"]["Rule"]["Name"]: r["Properties"] for r in found.values()
+             if r["Type"] == "AWS::SES::ReceiptRule"}
+    assert set(rules) == {names.CHECK_RULE, names.REPLIES_RULE}
+    rule = rules[names.CHECK_RULE]["Rule"]
+    assert rules[names.CHECK_RULE]["RuleSetName"] == names.RECEIPT_RULE_SET
     assert rule["Name"] == names.CHECK_RULE and rule["Enabled"] is True
     assert rule["Recipients"] == ["check.sistematutor.com.br"]
     assert rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"] == names.CHECK_PREFIX
@@ -96,7 +97,7 @@ def test_replies_handler_may_only_read_replies_and_send_as_platform_subdomains(r
     assert function["Properties"]["Handler"] == "tutormail.inbound.replies.handler"
     permission = next(r["Properties"] for r in found.values() if r["Type"] == "AWS::Lambda::Permission"
                       and r["Properties"]["Principal"] == "ses.amazonaws.com")
-    assert "receipt-rule/tutormail-replies-*" in json.dumps(permission["SourceArn"])
+    assert f"receipt-rule/{names.REPLIES_RULE}\"" in json.dumps(permission["SourceArn"])
     assert permission["SourceAccount"] == "123456789012"
     role_policy = next(r["Properties"]["PolicyDocument"]["Statement"] for key, r in found.items()
                        if r["Type"] == "AWS::IAM::Policy" and key.startswith("InboundRepliesRole"))
@@ -106,18 +107,27 @@ def test_replies_handler_may_only_read_replies_and_send_as_platform_subdomains(r
     assert by_sid["ReadReplies"]["Action"] == "s3:GetObject"
 
 
-def test_each_institution_stack_brings_its_mx_rule_and_settings(receiving_app):
+def test_one_replies_rule_after_the_check_rule_receives_for_every_platform_subdomain(receiving_app):
+    """One rule for the fleet (a set holds 200), never one per institution: no institution stack has one."""
+    found = _resources(receiving_app, "TutorMail-Platform")
+    [(key, rule)] = [(k, r["Properties"]) for k, r in found.items() if r["Type"] == "AWS::SES::ReceiptRule"
+                     and r["Properties"]["Rule"]["Name"] == names.REPLIES_RULE]
+    assert rule["RuleSetName"] == names.RECEIPT_RULE_SET and rule["After"] == names.CHECK_RULE
+    assert rule["Rule"]["Recipients"] == [".sistematutor.com.br"] and rule["Rule"]["Enabled"] is True
+    s3, invoke = rule["Rule"]["Actions"]
+    assert s3["S3Action"]["ObjectKeyPrefix"] == names.REPLIES_PREFIX
+    assert invoke["LambdaAction"]["InvocationType"] == "Event"
+    permission = next(k for k, r in found.items() if r["Type"] == "AWS::Lambda::Permission"
+                      and r["Properties"]["Principal"] == "ses.amazonaws.com")
+    assert permission in found[key]["DependsOn"]  # SES checks its permission when the rule is made
+    for slug in ("escola-a", "escola-b"):
+        assert not [r for r in _resources(receiving_app, f"TutorMail-{slug}").values()
+                    if r["Type"] == "AWS::SES::ReceiptRule"]
+
+
+def test_each_institution_stack_brings_its_mx_and_settings(receiving_app):
     for slug, replies_to in (("escola-a", None), ("escola-b", "secretaria@escolab.example")):
         found = _resources(receiving_app, f"TutorMail-{slug}")
-        rule = next(r["Properties"] for r in found.values() if r["Type"] == "AWS::SES::ReceiptRule")
-        assert rule["RuleSetName"] == names.RECEIPT_RULE_SET
-        assert rule["Rule"]["Name"] == f"tutormail-replies-{slug}"
-        assert rule["Rule"]["Recipients"] == [f"{slug}.sistematutor.com.br"]
-        s3, invoke = rule["Rule"]["Actions"]
-        assert s3["S3Action"] == {"BucketName": "tutormail-inbound-123456789012-us-east-1",
-                                  "ObjectKeyPrefix": f"replies/{slug}/"}
-        assert invoke["LambdaAction"]["InvocationType"] == "Event"
-        assert "function:tutormail-replies" in json.dumps(invoke["LambdaAction"]["FunctionArn"])
         mx = [r for g in found.values() if g["Type"] == "AWS::Route53::RecordSetGroup"
               for r in g["Properties"]["RecordSets"]
               if r["Type"] == "MX" and r["Name"] == f"{slug}.sistematutor.com.br"]

@@ -67,7 +67,7 @@ def settings(aws, replies_to=None, contact="secretaria@escolaa.example"):
 
 
 def deliver(aws, raw: bytes, message_id: str, source: str = "aluna@example.org", clock=None) -> dict:
-    aws["s3"].put_object(Bucket=BUCKET, Key=f"{names.replies_prefix(SLUG)}{message_id}", Body=raw)
+    aws["s3"].put_object(Bucket=BUCKET, Key=f"{names.REPLIES_PREFIX}{message_id}", Body=raw)
     record = {"mail": {"messageId": message_id, "source": source, "destination": [RECIPIENT]},
               "receipt": {"recipients": [RECIPIENT]}}
     replies = Replies(aws["s3"], aws["ses"], aws["dynamodb"], aws["ssm"], BUCKET, DOMAIN, clock or Clock(DAY))

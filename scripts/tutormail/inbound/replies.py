@@ -1,6 +1,6 @@
-"""The replies handler: mail to `*@<slug>.<platform_domain>`, run by the institution's receipt rule.
+"""The replies handler: mail to `*@<slug>.<platform_domain>`, run by the platform's one replies rule.
 
-SES stores the message under replies/<slug>/<message id> (the rule's S3 action) and then invokes this
+SES stores the message under replies/<message id> (the rule's S3 action) and then invokes this
 function with the event of a LambdaAction, which carries the headers and SES's verdicts but no body
 (https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-lambda-event.html). Then:
 
@@ -28,7 +28,7 @@ from email.message import EmailMessage, Message
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
-from tutormail.names import INBOUND_TABLE, configuration_set, replies_prefix
+from tutormail.names import INBOUND_TABLE, REPLIES_PREFIX, configuration_set
 
 EXPIRES = "expires"  # the table's TTL attribute (epoch seconds)
 RECEIVED = "received"  # the per-institution count
@@ -152,7 +152,7 @@ class Replies:
         if slug is None:
             return {"action": "ignored", "reason": "not a platform subdomain"}
         self._count(slug)
-        key = f"{replies_prefix(slug)}{mail['messageId']}"
+        key = f"{REPLIES_PREFIX}{mail['messageId']}"
         raw = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         original = email.message_from_bytes(raw, policy=email.policy.default)
         settings = json.loads(self.ssm.get_parameter(Name=PARAMETER.format(slug=slug))["Parameter"]["Value"])
