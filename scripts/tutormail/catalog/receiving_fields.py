@@ -9,7 +9,7 @@ the region of the endpoint the MX points to
 one that page gives (US East (N. Virginia), US West (Oregon), Europe (Ireland)); a region it does not
 name is refused, the stricter reading. The way out is a platform in a receiving region, or no
 `receiving:` (no --check, replies bounce as before). Receiving in a region other than the platform's
-is not built: each institution's stack brings its own receipt rule, in the stack's region.
+is not built: the MX records and the platform subdomains' identities are in the platform's region.
 """
 
 from __future__ import annotations
