@@ -1,6 +1,7 @@
 """Issue 25 on the sandbox, as the product deploys it: a platform.yaml with receiving:, the real
 cdk deploy of TutorMail-Platform (bucket, rule set, check rule, replies handler) and of the
-institution stacks (MX, replies settings; the platform's one replies rule), `receiving-activate`, then `send-test --check` for a Cenário 1
+institution stacks (MX, replies settings; the platform's one replies rule), `receiving-activate`, then
+`send-test --check` for a Cenário 1
 sender (aligned: exit 0) and a Cenário 2 sender (not aligned: exit 1), a reply forwarded to replies_to,
 and the once-a-day note, never sent twice nor to an Auto-Submitted message. The sandbox's SES
 receiving (sandbox/receiving.py) writes the Authentication-Results and runs the rules' actions."""
