@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +20,12 @@ from pathlib import Path
 from tutormail.plan.loader import load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
-STATE = Path(os.environ.get("SANDBOX_STATE", ".sandbox"))
+STATE = Path(os.environ.get("SANDBOX_STATE", ".sandbox")).resolve()
+# The example files as they are, plus `receiving:` (issue 25) so that phase 3 is also shown as a
+# receiver sees it; the repository's institutions/ leave receiving off (it is opt-in per platform).
+INSTITUTIONS = STATE / "institutions"
+RECEIVING = ("receiving:                               # added by the demo: SES receiving on the platform domain\n"
+             "  check_subdomain: check\n  retention_days: 3\n")
 TO = os.environ.get("DEMO_TO", "equipe.suporte@exemplo.com.br")
 summary: list[str] = []
 
@@ -39,20 +45,31 @@ def run(*args: str, ok: tuple[int, ...] = (0,), quiet: bool = False, env: dict |
     return result.stdout
 
 
+def example_files() -> None:
+    """The demo's copy of institutions/, with `receiving:` in its platform.yaml."""
+    shutil.rmtree(INSTITUTIONS, ignore_errors=True)
+    shutil.copytree(ROOT / "institutions", INSTITUTIONS)
+    platform = INSTITUTIONS / "platform.yaml"
+    if load_catalog(INSTITUTIONS, only=[]).platform.receiving is None:
+        platform.write_text(platform.read_text(encoding="utf-8") + RECEIVING, encoding="utf-8")
+    os.environ["TUTORMAIL_INSTITUTIONS"] = str(INSTITUTIONS)
+
+
 def main() -> int:
     started = time.monotonic()
     step("validate the institution files")
+    run("tutormail", "validate", "--institutions", str(ROOT / "institutions"), quiet=True)
+    example_files()
     slugs = json.loads(run("tutormail", "validate", "--output", "json", quiet=True))["institutions"]
-    run("tutormail", "validate", *map(str, sorted(Path("institutions").glob("*.yaml"))))
-    summary.append(f"{len(slugs)} institution files valid")
+    run("tutormail", "validate", *map(str, sorted(INSTITUTIONS.glob("*.yaml"))))
+    summary.append(f"{len(slugs)} institution files valid (the demo's copy in {INSTITUTIONS} adds receiving:)")
 
     step("sandbox up: AWS emulator, BIND primary + secondary, SES SMTP stand-in, all on loopback")
-    run(sys.executable, "-m", "sandbox", "--state", str(STATE), "up")
+    run(sys.executable, "-m", "sandbox", "--state", str(STATE), "--institutions", str(INSTITUTIONS), "up")
     try:
         sandbox_env = json.loads((STATE / "env.json").read_text())
         os.environ.update(sandbox_env)
         blocked = flow(slugs)
-        receiving_check({**os.environ, **sandbox_env})  # activation is the administrator's
         step("status of every institution, company and account")
         run("tutormail", "status", "--all", ok=(1,) if blocked else (0,))
         rows = json.loads(run("tutormail", "status", "--all", "--output", "json", ok=(0, 1), quiet=True))["rows"]
@@ -61,6 +78,8 @@ def main() -> int:
         summary.append(f"final status: {tested} of {len(rows)} accounts at phase 3 (tested)"
                        + (f"; stopped at blocked by DMARC: {', '.join(held)}" if held else ""))
         page = reputation_and_page()
+        # last: the Cenário 2 check records an accepted DMARC risk, which changes that account's status
+        receiving_check({**os.environ, **sandbox_env})  # activation is the administrator's
     finally:
         run(sys.executable, "-m", "sandbox", "--state", str(STATE), "down")
     step("summary")
@@ -74,7 +93,7 @@ def main() -> int:
 def receiving_check(admin: dict[str, str]) -> None:
     """Issue 25: phase 3 as a receiver sees it, for a Cenário 1 and a Cenário 2 sender. Runs when
     platform.yaml has `receiving:` (the check address and its bucket come with it)."""
-    if load_catalog(Path("institutions"), only=[]).platform.receiving is None:
+    if load_catalog(INSTITUTIONS, only=[]).platform.receiving is None:
         summary.append("send-test --check not shown: platform.yaml has no receiving:")
         return
     step("receiving: make tutor-mail's receipt rule set the active one (the administrator, once)")
@@ -118,11 +137,13 @@ def principal(name: str, policy: str) -> dict[str, str]:
 def flow(slugs: list[str]) -> list[str]:
     """Returns the addresses held back as blocked by DMARC."""
     held: list[str] = []
-    platform = load_catalog(ROOT / "institutions", only=[]).platform
+    platform = load_catalog(INSTITUTIONS, only=[]).platform
     # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext)
-    deploy = ("cdk", "deploy", "--require-approval", "never", "--method", "direct", "--no-notices")
+    deploy = ("cdk", "deploy", "--require-approval", "never", "--method", "direct", "--no-notices",
+              "-c", f"institutions_dir={INSTITUTIONS}")
     step("once, as the account administrator: cdk bootstrap and TutorMail-Platform (it declares the principals)")
-    run("cdk", "bootstrap", f"aws://{platform.account}/{platform.region}", "--no-notices", quiet=True)
+    run("cdk", "bootstrap", f"aws://{platform.account}/{platform.region}", "--no-notices",
+        "-c", f"institutions_dir={INSTITUTIONS}", quiet=True)
     run(*deploy, "TutorMail-Platform", quiet=True)
     deployer, operator = (principal(name, policy) for name, policy in (
         ("deployer", "tutormail-deploy"), ("operator", "tutormail-operator")))
