@@ -103,7 +103,7 @@ def test_deploy_asks_for_credentials_before_each_wave_and_retries_what_cdk_did_n
     from tutormail.lifecycle.out_of_date import Deployed
     monkeypatch.setattr(deploy, "deployed_stacks", lambda cfn: {k: Deployed(k, s, h) for k, (s, h) in state.items()})
     monkeypatch.setattr(deploy.aws, "client", lambda *a: None)
-    monkeypatch.setattr(deploy, "_why", lambda cfn, stack: "UPDATE_ROLLBACK_COMPLETE")
+    monkeypatch.setattr(deploy, "stack_status", lambda cfn, stack: "UPDATE_ROLLBACK_COMPLETE")
     creds = Credentials()
     result = deploy.deploy(deploy.Target("us-east-1", tmp_path), todo, creds, concurrency=2,
                            operation=timedelta(minutes=5), logs=tmp_path, runner=runner)

@@ -1,8 +1,7 @@
 """What an edited file changes against what is deployed: identities, records and the addresses
 the SMTP user may send as, each created, kept or removed.
 
-What is deployed is read from the stack's template as CloudFormation holds it (GetTemplate, one
-call: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html):
+What is deployed is read from the stack's template as CloudFormation holds it (aws/cloudformation.py):
 its SES identities, their MAIL FROM domains and the `ses:FromAddress` condition of the SMTP
 user's policy. Records follow their identity (a DKIM CNAME name is known only once SES made the
 tokens, so DKIM records are counted by identity). An address identity left behind when its
@@ -12,11 +11,10 @@ domain becomes an identity keeps settings that override the domain's
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from tutormail.aws import client as aws
+from tutormail.aws.cloudformation import original_template
 from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan
 
 
@@ -51,15 +49,8 @@ def parse_template(template: dict[str, Any]) -> DeployedState:
 
 def deployed_state(cfn: Any, stack: str) -> DeployedState | None:
     """None when the stack does not exist."""
-    try:
-        answer = aws.call(f"CloudFormation GetTemplate {stack}", cfn.get_template, StackName=stack,
-                          TemplateStage="Original")
-    except aws.ServiceError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-    body = answer["TemplateBody"]
-    return parse_template(json.loads(body) if isinstance(body, str) else body)
+    template = original_template(cfn, stack)
+    return None if template is None else parse_template(template)
 
 
 def _split(wanted: set, found: set) -> dict[str, list]:

@@ -2,9 +2,7 @@
 
 The synthesized templates (a cloud assembly, `cdk synth`) are hashed here; the hash each stack
 was deployed with is a parameter of the stack (infra/template_hash.py), read back for every
-stack at once from DescribeStacks pages: with no StackName it describes every stack, and a
-page ends at 1 MB (NextToken), so 1000 stacks take a handful of calls, never one per stack
-(https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
+stack at once from DescribeStacks pages (aws/cloudformation.py), never one call per stack.
 A run cancelled half-way loses nothing: what it did not deploy still differs next time.
 """
 
@@ -16,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutormail.aws import client as aws
+from tutormail.aws.cloudformation import every_stack
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.plan.build import PLATFORM_STACK, stack_name
 
@@ -91,20 +89,15 @@ def assembly_hashes(directory: Path) -> dict[str, str]:
 
 
 def deployed_stacks(cfn: Any) -> dict[str, Deployed]:
-    """Every tutor-mail stack with the template hash it was deployed with (DescribeStacks pages)."""
+    """Every tutor-mail stack with the template hash it was deployed with."""
     found: dict[str, Deployed] = {}
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = aws.call("CloudFormation DescribeStacks", cfn.describe_stacks, **kwargs)
-        for stack in page.get("Stacks", []):
-            if not stack["StackName"].startswith(STACK_PREFIX) or stack["StackStatus"] == "DELETE_COMPLETE":
-                continue
-            parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []}
-            found[stack["StackName"]] = Deployed(stack["StackName"], stack["StackStatus"],
-                                                 parameters.get(HASH_PARAMETER, NOT_RECORDED))
-        if not page.get("NextToken"):
-            return found
-        kwargs["NextToken"] = page["NextToken"]
+    for stack in every_stack(cfn):
+        if not stack["StackName"].startswith(STACK_PREFIX) or stack["StackStatus"] == "DELETE_COMPLETE":
+            continue
+        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []}
+        found[stack["StackName"]] = Deployed(stack["StackName"], stack["StackStatus"],
+                                             parameters.get(HASH_PARAMETER, NOT_RECORDED))
+    return found
 
 
 def compare(slugs: list[str], wanted: dict[str, str], deployed: dict[str, Deployed]) -> Report:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
+from tutormail.aws.cloudformation import stack_status
 from tutormail.exitcodes import UsageError
 from tutormail.lifecycle.out_of_date import UNSETTLED, deployed_stacks
 
@@ -98,16 +99,6 @@ def start(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
                          "in node_modules/, relative to the current directory)") from None
 
 
-def _why(cfn: Any, stack: str) -> str:
-    try:
-        found = aws.call(f"CloudFormation DescribeStacks {stack}", cfn.describe_stacks, StackName=stack)["Stacks"]
-    except aws.ServiceError as exc:
-        return "not created" if "does not exist" in str(exc) else str(exc)
-    status = found[0]["StackStatus"] if found else "missing"
-    reason = found[0].get("StackStatusReason", "") if found else ""
-    return f"{status}: {reason}" if reason else status
-
-
 def _settle(cfn: Any, target: Target, wave: list[str], wanted: dict[str, str], code: int, log_file: Path,
             result: Deployment) -> list[str]:
     """What the wave did, read back from CloudFormation; the stacks the CLI never started (it stops
@@ -122,7 +113,7 @@ def _settle(cfn: Any, target: Target, wave: list[str], wanted: dict[str, str], c
         elif found is None or found.status not in UNSETTLED:
             untouched.append(stack)
         else:
-            result.failed[stack] = f"CloudFormation: {_why(cfn, stack)}{_cdk_says(log_file, stack)}"
+            result.failed[stack] = f"CloudFormation: {stack_status(cfn, stack)}{_cdk_says(log_file, stack)}"
     if untouched and len(untouched) == len(wave):  # no progress: the CLI itself failed
         for stack in untouched:
             result.failed[stack] = f"cdk deploy exited {code} without deploying it{_cdk_says(log_file, stack)}"

@@ -14,6 +14,8 @@ from typing import Any
 import dns.exception
 
 from tutormail.aws import client as aws
+from tutormail.aws.cloudformation import stack_physical_ids
+from tutormail.aws.route53 import hosted_zone_name, record_sets
 from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.fields import DMARC_POLICIES
 from tutormail.catalog.names import is_same_or_subdomain
@@ -51,33 +53,19 @@ def _normal(rtype: str, values) -> tuple[str, ...]:
     return tuple(sorted(comparable(rtype, v) for v in values))
 
 
-def _labels_reversed(name: str) -> str:
-    return ".".join(reversed(name.split(".")))
-
-
 class Route53Names:
-    """Record sets of one hosted zone, as its API lists them; with `under`, only the names at and
-    below that name: Route 53 lists in the order of names with their labels reversed, so they are
-    one run starting at StartRecordName=under, read until a name leaves it
-    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html)."""
+    """Record sets of one hosted zone (aws/route53.py), by name and type; with `under`, only the
+    names at and below that name."""
 
     def __init__(self, client: Any, zone_id: str, under: str | None = None):
         self.sets: dict[tuple[str, str], tuple[str, ...]] = {}
         self.ttls: dict[tuple[str, str], int | None] = {}
         self.listed: dict[tuple[str, str], dict] = {}  # as listed: what a DELETE must name exactly
-        kwargs: dict[str, Any] = {"HostedZoneId": zone_id, **({"StartRecordName": under} if under else {})}
-        while True:
-            page = aws.call(f"Route 53 ListResourceRecordSets {zone_id}", client.list_resource_record_sets, **kwargs)
-            for rrset in page.get("ResourceRecordSets", []):
-                key = (rrset["Name"].lower().rstrip("."), rrset["Type"])
-                if under and not _labels_reversed(key[0]).startswith(_labels_reversed(under)):
-                    return  # past the run of names under `under`
-                values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
-                self.sets[key], self.listed[key] = _normal(rrset["Type"], values), rrset
-                self.ttls[key] = rrset.get("TTL")
-            if not page.get("IsTruncated"):
-                return
-            kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+        for rrset in record_sets(client, zone_id, under):
+            key = (rrset["Name"].lower().rstrip("."), rrset["Type"])
+            values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
+            self.sets[key], self.listed[key] = _normal(rrset["Type"], values), rrset
+            self.ttls[key] = rrset.get("TTL")
 
     def get(self, name: str, rtype: str) -> tuple[str, ...]:
         return self.sets.get((name.lower().rstrip("."), rtype), ())
@@ -175,29 +163,6 @@ def check_names(item: DomainRecords, lookup, managed: bool = False) -> list[Name
     return [_check_name(item.identity, name, rtype, want, lookup, managed) for (name, rtype), want in wanted.items()]
 
 
-def stack_physical_ids(cloudformation: Any, stack_name: str, resource_type: str | None = None) -> set[str]:
-    """Physical ids of a stack's resources (of one type), every page: DescribeStackResources returns
-    only the first 100, ListStackResources pages with NextToken
-    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackResources.html,
-    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ListStackResources.html).
-    A stack that does not exist holds nothing."""
-    found: set[str] = set()
-    kwargs: dict[str, Any] = {"StackName": stack_name}
-    while True:
-        try:
-            page = aws.call(f"CloudFormation ListStackResources {stack_name}", cloudformation.list_stack_resources,
-                            **kwargs)
-        except aws.ServiceError as exc:
-            if "does not exist" in str(exc):
-                return found
-            raise
-        found.update(r.get("PhysicalResourceId") for r in page.get("StackResourceSummaries", [])
-                     if resource_type is None or r.get("ResourceType") == resource_type)
-        if not page.get("NextToken"):
-            return found
-        kwargs["NextToken"] = page["NextToken"]
-
-
 def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> list[IdentityCheck]:
     managed = stack_physical_ids(cloudformation, plan.stack_name, "AWS::SES::EmailIdentity")
     checks = []
@@ -215,22 +180,15 @@ def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> li
 def check_zones(plan: InstitutionPlan, route53: Any) -> list[str]:
     """Each Route 53 zone id the files name must be the zone of that name: two files that swap their
     ids would pass every record check (each zone is listed, just the wrong one) and the deploy would
-    then write DKIM records into the other zone or fail. GetHostedZone gives the zone's name, fully
-    qualified, with a trailing dot (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html);
-    names compare in lower case (RFC 4343)."""
+    then write DKIM records into the other zone or fail."""
     conflicts = []
     zones = sorted({(i.hosted_zone_id, i.zone_name) for i in plan.identities if i.provider == "route53"})
     for zone_id, zone_name in zones:
-        try:
-            found = aws.call(f"Route 53 GetHostedZone {zone_id}", route53.get_hosted_zone, Id=zone_id)
-        except aws.ServiceError as exc:
-            if getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code") != "NoSuchHostedZone":
-                raise
+        name = hosted_zone_name(route53, zone_id)
+        if name is None:
             conflicts.append(f"hosted zone {zone_id}: does not exist in this account; set the id of the zone "
                              f"{zone_name}")
-            continue
-        name = found["HostedZone"]["Name"].rstrip(".").lower()
-        if name != zone_name:
+        elif name != zone_name:
             conflicts.append(f"hosted zone {zone_id} is {name}, not {zone_name}: set the id of the zone "
                              f"{zone_name} in the file (is it another file's?)")
     return conflicts

@@ -1,0 +1,42 @@
+"""Route 53 reads: a hosted zone's record sets and its name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tutormail.aws import client as aws
+
+
+def _labels_reversed(name: str) -> str:
+    return ".".join(reversed(name.split(".")))
+
+
+def record_sets(client: Any, zone_id: str, under: str | None = None) -> Iterator[dict[str, Any]]:
+    """Record sets of one hosted zone, as its API lists them; with `under`, only the names at and
+    below that name: Route 53 lists in the order of names with their labels reversed, so they are
+    one run starting at StartRecordName=under, read until a name leaves it
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html)."""
+    kwargs: dict[str, Any] = {"HostedZoneId": zone_id, **({"StartRecordName": under} if under else {})}
+    while True:
+        page = aws.call(f"Route 53 ListResourceRecordSets {zone_id}", client.list_resource_record_sets, **kwargs)
+        for rrset in page.get("ResourceRecordSets", []):
+            if under and not _labels_reversed(rrset["Name"].lower().rstrip(".")).startswith(_labels_reversed(under)):
+                return  # past the run of names under `under`
+            yield rrset
+        if not page.get("IsTruncated"):
+            return
+        kwargs.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+
+
+def hosted_zone_name(route53: Any, zone_id: str) -> str | None:
+    """The zone's name in lower case without the trailing dot GetHostedZone gives it
+    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html; names compare in
+    lower case, RFC 4343); None when the account has no zone of that id (NoSuchHostedZone)."""
+    try:
+        found = aws.call(f"Route 53 GetHostedZone {zone_id}", route53.get_hosted_zone, Id=zone_id)
+    except aws.ServiceError as exc:
+        if getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code") != "NoSuchHostedZone":
+            raise
+        return None
+    return found["HostedZone"]["Name"].rstrip(".").lower()
