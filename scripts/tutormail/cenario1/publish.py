@@ -18,7 +18,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
-from tutormail.aws import client as aws
+from tutormail.aws.secrets import secret_value
 from tutormail.catalog.fields import DMARC_POLICIES
 from tutormail.catalog.model import DnsDomain
 from tutormail.cenario1.records import DomainRecords
@@ -92,9 +92,7 @@ def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: A
             raise PublishError(f"cannot read the TSIG key file {key_file}: {exc.strerror}", Exit.BAD_INPUT) from None
         except UnicodeDecodeError:
             raise _key_problem(str(key_file), "binary content") from None
-    client = client or aws.client("secretsmanager", region)
-    value = aws.call(f"Secrets Manager GetSecretValue {dns_entry.tsig_key}", client.get_secret_value,
-                     SecretId=dns_entry.tsig_key)
+    value = secret_value(dns_entry.tsig_key, region, client)
     if "SecretString" not in value:
         raise _key_problem(f"the secret {dns_entry.tsig_key}", "binary secret")
     return parse_key(value["SecretString"], f"the secret {dns_entry.tsig_key}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutormail.aws import client as aws
+from tutormail.aws.secrets import secret_value
 from tutormail.catalog.names import derive_slug
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.exitcodes import UsageError
@@ -40,9 +40,7 @@ class SmtpSecret:
 
 
 def read_smtp_secret(plan: InstitutionPlan, client: Any = None) -> SmtpSecret:
-    client = client or aws.client("secretsmanager", plan.platform.region)
-    value = aws.call(f"Secrets Manager GetSecretValue {plan.secret_name}", client.get_secret_value,
-                     SecretId=plan.secret_name)
+    value = secret_value(plan.secret_name, plan.platform.region, client)
     data = json.loads(value["SecretString"])
     return SmtpSecret(data["access_key_id"], data["secret_access_key"], data.get("region", plan.platform.region),
                       int(data.get("key_generation", 1)))
