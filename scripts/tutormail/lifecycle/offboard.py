@@ -47,6 +47,7 @@ import dns.update
 
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import OFFBOARD, Progress, identity_marks
+from tutormail.aws.sending import set_sending
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
@@ -122,8 +123,7 @@ def sending_off(job: Offboarding, record: dict) -> StepResult:
         result.absent.append(f"configuration set {name}: sending already off")
     else:
         if job.apply:
-            aws.call(f"SES PutConfigurationSetSendingOptions {name}", sesv2.put_configuration_set_sending_options,
-                     ConfigurationSetName=name, SendingEnabled=False)
+            set_sending(sesv2, name, False)
         result.done.append(f"configuration set {name}: sending off")
     return result
 

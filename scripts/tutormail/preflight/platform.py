@@ -16,12 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from tutormail import names
-from tutormail.aws import client as aws
+from tutormail.aws.cloudformation import stack_physical_ids
+from tutormail.aws.dynamodb import table_exists
+from tutormail.aws.iam import oidc_provider_arns
+from tutormail.aws.logs import log_group_exists
 from tutormail.aws.progress_store import TABLE
 from tutormail.aws.receipt_rules import active_rule_set
 from tutormail.catalog.model import Platform
 from tutormail.exitcodes import Exit
-from tutormail.preflight.check import stack_physical_ids
 
 PLATFORM_STACK = "TutorMail-Platform"
 GITHUB_PROVIDER = "oidc-provider/token.actions.githubusercontent.com"
@@ -31,8 +33,7 @@ LOG_GROUPS = (f"/aws/lambda/{names.PAUSE_FUNCTION}", names.EVENT_LOG_GROUP)
 def _github_provider(platform: Platform, iam: Any, owned: set[str]) -> dict[str, Any] | None:
     if platform.github is None:
         return None
-    listed = aws.call("IAM ListOpenIDConnectProviders", iam.list_open_id_connect_providers)
-    found = [p["Arn"] for p in listed.get("OpenIDConnectProviderList", []) if p["Arn"].endswith(f":{GITHUB_PROVIDER}")]
+    found = [arn for arn in oidc_provider_arns(iam) if arn.endswith(f":{GITHUB_PROVIDER}")]
     how = platform.github.oidc_provider
     conflict = ""
     if how == "create" and found and found[0] not in owned:
@@ -46,13 +47,7 @@ def _github_provider(platform: Platform, iam: Any, owned: set[str]) -> dict[str,
 
 
 def _table(dynamodb: Any, owned: set[str], name: str = TABLE, what: str = "progress table") -> dict[str, Any]:
-    try:
-        aws.call(f"DynamoDB DescribeTable {name}", dynamodb.describe_table, TableName=name)
-        exists = True
-    except aws.ServiceError as exc:
-        if not aws.is_not_found(exc):
-            raise
-        exists = False
+    exists = table_exists(dynamodb, name)
     conflict = (f"the table {name} exists outside {PLATFORM_STACK}: the deploy would fail \"already exists\"; "
                 "export what it holds, delete it, deploy, import it back"
                 if exists and name not in owned else "")
@@ -60,8 +55,7 @@ def _table(dynamodb: Any, owned: set[str], name: str = TABLE, what: str = "progr
 
 
 def _log_group(logs: Any, name: str, owned: set[str]) -> dict[str, Any]:
-    listed = aws.call(f"CloudWatch Logs DescribeLogGroups {name}", logs.describe_log_groups, logGroupNamePrefix=name)
-    exists = any(g["logGroupName"] == name for g in listed.get("logGroups", []))
+    exists = log_group_exists(logs, name)
     conflict = (f"the log group {name} exists outside {PLATFORM_STACK} (Lambda makes it on a first invocation): "
                 "the deploy would fail \"already exists\"; delete it (its lines are lost) before deploying"
                 if exists and name not in owned else "")

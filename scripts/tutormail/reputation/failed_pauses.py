@@ -7,11 +7,8 @@ The queue (infra/reputation.py) gets a message in two ways, and this reader take
 - EventBridge, when it could not invoke the function at all: the event as the body, the error in
   `ERROR_CODE` / `ERROR_MESSAGE` (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
 
-Messages are read with a visibility timeout of 0, so reading does not hide them from anyone: a
-failed pause stays until a person has paused the institution and deletes it
-(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
-ReceiveMessage returns at most 10 messages a call and may return fewer than are there; the count
-is the queue's ApproximateNumberOfMessages.
+Messages are read without hiding them from anyone (aws/sqs.py): a failed pause stays until a person
+has paused the institution and deletes it.
 """
 
 from __future__ import annotations
@@ -22,10 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tutormail import names
-from tutormail.aws import client as aws
+from tutormail.aws.sqs import peek
 
-# GetQueueUrl's answer for a queue that does not exist, in SQS's JSON and query protocols.
-_NO_QUEUE = ("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue")
 READS = 5  # ReceiveMessage calls (10 messages each) per command: a bound, not the whole queue
 
 
@@ -61,21 +56,6 @@ def parse(message: dict[str, Any]) -> FailedPause:
 
 def read_failed_pauses(sqs: Any) -> tuple[int, list[FailedPause]]:
     """(how many messages the queue holds, those read); (0, []) before the platform made the queue."""
-    try:
-        url = aws.call("SQS GetQueueUrl", sqs.get_queue_url, QueueName=names.FAILED_PAUSES_QUEUE)["QueueUrl"]
-    except aws.ServiceError as exc:
-        if any(code in str(exc) for code in _NO_QUEUE):
-            return 0, []
-        raise
-    count = int(aws.call("SQS GetQueueAttributes", sqs.get_queue_attributes, QueueUrl=url,
-                         AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
-    found: dict[str, FailedPause] = {}
-    for _ in range(READS if count else 0):
-        page = aws.call("SQS ReceiveMessage", sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=10,
-                        VisibilityTimeout=0, WaitTimeSeconds=0, MessageAttributeNames=["All"],
-                        AttributeNames=["SentTimestamp"])
-        for message in page.get("Messages", []):
-            found[message["MessageId"]] = parse(message)
-        if len(found) >= count or not page.get("Messages"):
-            break
-    return max(count, len(found)), sorted(found.values(), key=lambda f: (f.at, f.alarm))
+    count, messages = peek(sqs, names.FAILED_PAUSES_QUEUE, READS)
+    found = [parse(message) for message in messages]
+    return max(count, len(found)), sorted(found, key=lambda f: (f.at, f.alarm))

@@ -4,8 +4,7 @@ AWS calls for N institutions: CloudWatch GetMetricData, 500 queries a call and t
 (bounce and complaint rates), so 4 calls per 1000; DescribeAlarms by name, 100 a call; the pause
 marks from one Scan of the progress table (shared with `status`'s sweep); SES GetConfigurationSet
 only when a few institutions are named (the fleet view trusts the pause marks); CloudWatch Logs
-FilterLogEvents on the event log, one bounded read.
-https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+FilterLogEvents on the event log, one bounded read (aws/cloudwatch.py, aws/logs.py, aws/sending.py).
 """
 
 from __future__ import annotations
@@ -17,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tutormail import names
-from tutormail.aws import client as aws
+from tutormail.aws import sending
+from tutormail.aws.cloudwatch import read_alarms, read_rates
+from tutormail.aws.logs import log_events
 from tutormail.catalog.reputation_fields import Thresholds
 from tutormail.reputation.pause import PauseMark
 
-QUERIES_PER_CALL = 500  # GetMetricData's limit
-ALARMS_PER_CALL = 100  # DescribeAlarms' limit
 CONFIRM_WITH_SES = 20  # up to this many institutions, the sending switch is read from SES itself
 EVENT_PAGES = 20  # 20,000 log lines: a bound on one command's reads
 EVENTS_KEPT = 3
@@ -78,69 +77,25 @@ class Health:
                 "thresholds": {k: getattr(self.thresholds, k) for k in sorted(vars(self.thresholds))}}
 
 
-def read_rates(cloudwatch: Any, slugs: list[str], now: datetime) -> dict[str, dict[str, float | None]]:
-    queries = [{"Id": f"q{index}_{kind}", "ReturnData": True, "MetricStat": {
-        "Metric": {"Namespace": "AWS/SES", "MetricName": names.METRIC[kind],
-                   "Dimensions": [{"Name": names.DIMENSION, "Value": names.configuration_set(slug)}]},
-        "Period": 3600, "Stat": "Maximum"}} for index, slug in enumerate(slugs) for kind in names.KINDS]
-    rates: dict[str, dict[str, float | None]] = {slug: dict.fromkeys(names.KINDS) for slug in slugs}
-    for start in range(0, len(queries), QUERIES_PER_CALL):
-        kwargs: dict[str, Any] = {"MetricDataQueries": queries[start:start + QUERIES_PER_CALL],
-                                  "StartTime": now - timedelta(hours=1), "EndTime": now + timedelta(minutes=1),
-                                  "ScanBy": "TimestampDescending"}
-        while True:
-            page = aws.call("CloudWatch GetMetricData", cloudwatch.get_metric_data, **kwargs)
-            for result in page.get("MetricDataResults", []):
-                index, kind = result["Id"][1:].split("_", 1)
-                if result.get("Values"):
-                    rates[slugs[int(index)]][kind] = float(result["Values"][0])
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
-    return rates
-
-
-def read_alarms(cloudwatch: Any, slugs: list[str]) -> dict[str, tuple[str, str]]:
-    wanted = [names.alarm_name(s, level, kind) for s in slugs for level in names.LEVELS for kind in names.KINDS]
-    found: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(wanted), ALARMS_PER_CALL):
-        page = aws.call("CloudWatch DescribeAlarms", cloudwatch.describe_alarms,
-                        AlarmNames=wanted[start:start + ALARMS_PER_CALL], MaxRecords=ALARMS_PER_CALL)
-        for alarm in page.get("MetricAlarms", []):
-            found[alarm["AlarmName"]] = (alarm["StateValue"], alarm.get("StateReason", ""))
-    return found
-
-
 def read_events(logs: Any, slugs: Iterable[str], now: datetime) -> dict[str, list[str]]:
     """The last bounces/complaints/rejects of each institution, from the event record: one JSON line
     per event (event_log.handler), attributed by its configuration set. Lambda's own lines in the
     same log group (START, END, REPORT) are not events and are skipped.
 
-    FilterLogEvents returns the window oldest first, a page at a time
-    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html):
-    the newest are on the last page, so the pages are read to the end (at most EVENT_PAGES of them,
-    newest window first: the last hour, then the last day)."""
+    The window's lines are read to the end (aws/logs.py; at most EVENT_PAGES pages), the newest
+    window first: the last hour, then the last day."""
     wanted = set(slugs)
     events: dict[str, list[str]] = {}
     for window in (timedelta(hours=1), timedelta(days=1)):
-        kwargs: dict[str, Any] = {"logGroupName": names.EVENT_LOG_GROUP, "limit": 1000,
-                                  "startTime": int((now - window).timestamp() * 1000)}
+        entries = log_events(logs, names.EVENT_LOG_GROUP, int((now - window).timestamp() * 1000), EVENT_PAGES)
+        if entries is None:
+            return {}
         events = {}
-        for _ in range(EVENT_PAGES):
-            try:
-                page = aws.call("CloudWatch Logs FilterLogEvents", logs.filter_log_events, **kwargs)
-            except aws.ServiceError as exc:
-                if aws.is_not_found(exc):
-                    return {}
-                raise
-            for entry in page.get("events", []):
-                logged = _logged_event(entry.get("message", ""))
-                slug = names.slug_of_configuration_set(logged.get("configuration_set")) if logged else None
-                if slug in wanted:
-                    events.setdefault(slug, []).append(_event_text(entry.get("timestamp", 0), logged))
-            if not page.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextToken"]
+        for entry in entries:
+            logged = _logged_event(entry.get("message", ""))
+            slug = names.slug_of_configuration_set(logged.get("configuration_set")) if logged else None
+            if slug in wanted:
+                events.setdefault(slug, []).append(_event_text(entry.get("timestamp", 0), logged))
         if wanted <= set(events):  # every institution asked about has events in the last hour
             break
     return {slug: found[-EVENTS_KEPT:] for slug, found in events.items()}
@@ -171,14 +126,7 @@ def health_columns(health: Health) -> dict[str, Any]:
 
 
 def sending_enabled(sesv2: Any, slug: str) -> bool | None:
-    name = names.configuration_set(slug)
-    try:
-        found = aws.call(f"SES GetConfigurationSet {name}", sesv2.get_configuration_set, ConfigurationSetName=name)
-    except aws.ServiceError as exc:
-        if aws.is_not_found(exc):
-            return None
-        raise
-    return bool((found.get("SendingOptions") or {}).get("SendingEnabled", True))
+    return sending.sending_enabled(sesv2, names.configuration_set(slug))
 
 
 def read_health(thresholds: dict[str, Thresholds], marks: dict[str, dict[str, str]], clients: dict[str, Any],

@@ -16,6 +16,7 @@ from typing import Any
 
 from tutormail import names
 from tutormail.aws import client as aws
+from tutormail.aws import sending
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.aws.progress_tags import PAUSED
 from tutormail.exitcodes import Exit, TutormailError
@@ -60,8 +61,7 @@ def set_sending(sesv2: Any, slug: str, enabled: bool) -> None:
     means the institution is not deployed: no retry will change it, a person must deploy first."""
     name = names.configuration_set(slug)
     try:
-        aws.call(f"SES PutConfigurationSetSendingOptions {name}", sesv2.put_configuration_set_sending_options,
-                 ConfigurationSetName=name, SendingEnabled=enabled)
+        sending.set_sending(sesv2, name, enabled)
     except aws.ServiceError as exc:
         if aws.is_not_found(exc):
             raise TutormailError(f"{slug} is not deployed: its configuration set {name} does not exist "
