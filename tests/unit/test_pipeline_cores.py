@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import boto3
 import pytest
 from tutormail.clock import FixedClock
 from tutormail.exitcodes import Exit
@@ -31,7 +32,7 @@ class FakeSts:
 def session(monkeypatch):
     clock = FixedClock()
     sts = FakeSts(clock, 3600)
-    monkeypatch.setattr(credentials.boto3.session.Session, "client", lambda self, *a, **k: sts)
+    monkeypatch.setattr(boto3.session.Session, "client", lambda self, *a, **k: sts)
     environ: dict[str, str] = {}
     tokens = iter(f"jwt-{n}" for n in range(100))
     return clock, sts, environ, WebIdentity("arn:aws:iam::123456789012:role/tutormail-ci-deploy", "us-east-1", clock,

@@ -26,11 +26,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
-
-from tutormail.aws import client as aws
+from tutormail.aws.sts import assume_role_with_web_identity
 from tutormail.clock import Clock, iso
 from tutormail.exitcodes import Exit, TutormailError, UsageError
 
@@ -103,12 +99,8 @@ class WebIdentity:
                                    f"an operation of {needed}")
 
     def _renew(self) -> None:
-        sts = boto3.session.Session().client("sts", region_name=self.region,
-                                             config=aws.RETRIES.merge(Config(signature_version=UNSIGNED)))
-        answer = aws.call("STS AssumeRoleWithWebIdentity", sts.assume_role_with_web_identity,
-                          RoleArn=self.role_arn, RoleSessionName=self.session_name,
-                          WebIdentityToken=self.token(), DurationSeconds=self.duration)
-        found = answer["Credentials"]
+        found = assume_role_with_web_identity(self.region, self.role_arn, self.session_name, self.token(),
+                                              self.duration)
         self.session = Session(found["AccessKeyId"], found["SecretAccessKey"], found["SessionToken"],
                                found["Expiration"])
         self.environ.update(zip(KEYS, (self.session.access_key_id, self.session.secret_access_key,
