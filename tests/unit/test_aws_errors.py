@@ -162,3 +162,15 @@ def test_a_hung_endpoint_ends_the_command_within_a_minute(tmp_path):
     assert result.returncode == 4, result.stderr
     assert elapsed < 60, elapsed
     assert "Traceback" not in result.stderr and "timeout" in result.stderr.lower()
+
+
+def test_a_lambda_client_comes_from_the_session_given_with_the_retries_asked():
+    made = []
+
+    class Session:
+        def client(self, service, region_name=None, config=None):
+            made.append((service, region_name, config))
+
+    aws.function_client("sesv2", "us-east-1", Session())
+    aws.function_client("s3", session=Session(), config=None)
+    assert made == [("sesv2", "us-east-1", aws.RETRIES), ("s3", None, None)]

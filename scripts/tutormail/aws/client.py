@@ -53,6 +53,15 @@ def client(service: str, region: str) -> Any:
     return _REUSED[key]
 
 
+def function_client(service: str, region: str | None = None, session: Any = None,
+                    config: Config | None = RETRIES) -> Any:
+    """A Lambda function's client: the role's credentials and the Region from the function's
+    environment (or a session of the same role, which the sandbox passes); `config=None` keeps
+    botocore's default retries."""
+    session = session or boto3.session.Session()
+    return session.client(service, region_name=region, config=config)
+
+
 def call(what: str, fn: Callable[..., T], **kwargs: Any) -> T:
     endpoint = getattr(getattr(fn, "__self__", None), "meta", None)
     endpoint = endpoint.endpoint_url if endpoint is not None else ""

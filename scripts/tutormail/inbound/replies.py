@@ -27,6 +27,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
+from tutormail.aws.client import function_client
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
 from tutormail.names import INBOUND_TABLE, REPLIES_PREFIX, configuration_set
 
@@ -198,9 +199,7 @@ class Replies:
 
 
 def handler(event, context):  # pragma: no cover - the Lambda entry point; Replies is what is tested
-    import boto3
-
-    replies = Replies(boto3.client("s3"), boto3.client("ses"), boto3.client("dynamodb"), boto3.client("ssm"),
+    replies = Replies(*(function_client(service, config=None) for service in ("s3", "ses", "dynamodb", "ssm")),
                       os.environ["TUTORMAIL_INBOUND_BUCKET"], os.environ["TUTORMAIL_PLATFORM_DOMAIN"])
     results = [replies.handle(record["ses"]) for record in event.get("Records", [])]
     for result in results:

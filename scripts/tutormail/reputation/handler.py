@@ -10,14 +10,12 @@ import json
 import os
 from typing import Any
 
-import boto3
-
-from tutormail.aws.client import RETRIES
+from tutormail.aws.client import function_client
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.reputation.pause import AUTOMATIC, decide, switch
 
 
-def handler(event: dict[str, Any], context: Any = None, session: boto3.session.Session | None = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any = None, session: Any = None) -> dict[str, Any]:
     """Lambda calls (event, context) with the role's credentials in the environment; the sandbox
     passes a session of the same role."""
     decision = decide(event)
@@ -26,9 +24,8 @@ def handler(event: dict[str, Any], context: Any = None, session: boto3.session.S
         return {"paused": None}
     slug, reason = decision
     region = os.environ.get("AWS_REGION") or event.get("region") or "us-east-1"
-    session = session or boto3.session.Session()
-    sesv2 = session.client("sesv2", region_name=region, config=RETRIES)
-    store = ProgressStore(region, session.client("dynamodb", region_name=region, config=RETRIES))
+    sesv2 = function_client("sesv2", region, session)
+    store = ProgressStore(region, function_client("dynamodb", region, session))
     mark = switch(sesv2, store, slug, paused=True, by=AUTOMATIC, reason=reason)
     # The function's log is the second record of the pause (the first is the institution's progress).
     print(json.dumps({"action": "paused", "institution": slug, "at": mark.at, "reason": reason}))
