@@ -174,3 +174,17 @@ def test_a_lambda_client_comes_from_the_session_given_with_the_retries_asked():
     aws.function_client("sesv2", "us-east-1", Session())
     aws.function_client("s3", session=Session(), config=None)
     assert made == [("sesv2", "us-east-1", aws.RETRIES), ("s3", None, None)]
+
+
+def test_clients_by_service_follow_renewed_credentials(monkeypatch):
+    """The pipeline renews its credentials in the environment mid-run: a Clients kept by a job must
+    hand out a client made with the new ones, not the first one it made."""
+    monkeypatch.setattr(aws, "_REUSED", {})
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEKEYFIRSTSESSION")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-first")
+    clients = aws.Clients("us-east-1")
+    first = clients["cloudformation"]
+    assert clients["cloudformation"] is first  # one per service and credentials in a long run
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "FAKEKEYSECONDSESSION")
+    renewed = clients["cloudformation"]
+    assert renewed is not first and renewed.meta.region_name == "us-east-1"

@@ -82,7 +82,7 @@ def _zone(route53: Any, zone_id: str) -> dict[str, Reading]:
                                              "Route 53 GetHostedZoneLimit")}
 
 
-def read_account_quotas(clients: dict[str, Any], hosted_zone_id: str) -> dict[str, Reading]:
+def read_account_quotas(clients: aws.ByService, hosted_zone_id: str) -> dict[str, Reading]:
     """cap -> what the account says; a refused read gives Reading(None, None, 'refused: ...')."""
     reads = (("customer managed policies", "IAM users"), lambda: _iam(clients["iam"])), \
         (("SES identities",), lambda: _ses(clients["sesv2"])), \

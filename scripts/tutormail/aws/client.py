@@ -7,7 +7,7 @@ the sandbox.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import boto3
@@ -51,6 +51,21 @@ def client(service: str, region: str) -> Any:
     if key not in _REUSED:
         _REUSED[key] = boto3.session.Session().client(service, region_name=region, config=RETRIES)
     return _REUSED[key]
+
+
+class Clients:
+    """The AWS clients of one Region by service name, what use cases take instead of a client each
+    or a dict of them (a test passes a dict of fakes). Every look-up asks `client`, so a long run
+    gets a new client when its credentials were renewed, never one holding expired ones."""
+
+    def __init__(self, region: str):
+        self.region = region
+
+    def __getitem__(self, service: str) -> Any:
+        return client(service, self.region)
+
+
+ByService = Clients | Mapping[str, Any]  # clients by service name: a Clients, or a dict of them (a test's fakes)
 
 
 def function_client(service: str, region: str | None = None, session: Any = None,

@@ -242,7 +242,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise UsageError("status: name institutions (SLUG ...) or use --all")
     catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
     ses = Ses(catalog.platform)
-    rows, code, health = status_with_health(catalog, ses, aws.client("secretsmanager", catalog.platform.region),
+    rows, code, health = status_with_health(catalog, ses, aws.Clients(catalog.platform.region)["secretsmanager"],
                                             args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
     code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
     add_received(catalog.platform, rows)  # issue 25: what each platform address received

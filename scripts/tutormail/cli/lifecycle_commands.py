@@ -25,7 +25,7 @@ def cmd_out_of_date(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions))
     wanted = assembly_hashes(Path(args.cdk_out))
     report = compare(list(catalog.institutions), wanted,
-                     deployed_stacks(aws.client("cloudformation", catalog.platform.region)))
+                     deployed_stacks(aws.Clients(catalog.platform.region)["cloudformation"]))
     if args.output == "json":
         emit_json({"region": catalog.platform.region, "deploy": report.deploy, "up_to_date": report.up_to_date,
                    "offboard": report.offboard})
@@ -41,7 +41,7 @@ def cmd_out_of_date(args: argparse.Namespace) -> int:
 def cmd_plan_changes(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions), only=[args.slug])
     plan = plan_for(catalog, args.slug)
-    deployed = deployed_state(aws.client("cloudformation", catalog.platform.region), plan.stack_name)
+    deployed = deployed_state(aws.Clients(catalog.platform.region)["cloudformation"], plan.stack_name)
     found, problems = changes(plan, deployed), key_problems(plan, deployed)
     for problem in problems:
         log.error("%s: %s", plan.slug, problem)

@@ -36,16 +36,14 @@ OFFLINE = ("skipped (--offline): nothing was read from AWS or the DNS, so record
 def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: DnsEndpoints
                 ) -> tuple[dict[str, Any], Exit]:
     """The preflight of these institutions with the runtime's clients (`preflight`, `plan`)."""
-    data, code = run(plans, Ses(platform), aws.client("cloudformation", platform.region),
-                     aws.client("route53", platform.region), endpoints)
+    clients = aws.Clients(platform.region)
+    data, code = run(plans, Ses(platform), clients["cloudformation"], clients["route53"], endpoints)
     return {"exit_code": int(code), **data}, code
 
 
 def _platform_preflight(args: argparse.Namespace) -> int:
     platform = load_catalog(Path(args.institutions), only=[]).platform
-    clients = {service: aws.client(service, platform.region) for service in ("cloudformation", "iam", "dynamodb",
-                                                                              "logs", "ses")}
-    data, code = check_platform(platform, clients)
+    data, code = check_platform(platform, aws.Clients(platform.region))
     if args.output == "json":
         emit_json({"exit_code": int(code), **data})
         return code

@@ -64,7 +64,7 @@ def add_drift(catalog: Catalog, rows: list[dict[str, Any]], ses: Ses, endpoints:
         for row in rows:
             row["drift"] = row["drift_unchecked"] = None
         return Exit.OK
-    iam = iam or aws.client("iam", catalog.platform.region)
+    iam = iam or aws.Clients(catalog.platform.region)["iam"]
     plans: dict[str, InstitutionPlan] = {}
     drift: dict[str, tuple[dict[str, list[str]], dict[str, list[str]]]] = {}
     for row in rows:

@@ -147,6 +147,6 @@ def deploy(target: Target, todo: list[dict[str, str]], credentials, *, concurren
         log.info("wave %d: %d stack(s), %d at a time", len(result.waves) + 1, len(wave), concurrency)
         code = runner(cdk_command(target, wave, parameters, concurrency), log_file)
         result.waves.append(WaveResult(wave, code, log_file))
-        untouched = _settle(aws.client("cloudformation", target.region), target, wave, wanted, code, log_file, result)
+        untouched = _settle(aws.Clients(target.region)["cloudformation"], target, wave, wanted, code, log_file, result)
         pending = untouched + [stack for later in rest for stack in later]
     return result

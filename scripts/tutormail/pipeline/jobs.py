@@ -63,6 +63,10 @@ class Job:
     def region(self) -> str:
         return self.catalog.platform.region
 
+    @property
+    def clients(self) -> aws.Clients:
+        return aws.Clients(self.region)
+
     def plan(self, slug: str) -> InstitutionPlan:
         return build_plan(self.catalog.institutions[slug], self.catalog.platform)
 
@@ -74,7 +78,7 @@ def _slug(stack: str) -> str:
 def out_of_date(job: Job) -> OutOfDate:
     job.credentials.ensure(READS)
     wanted = assembly_hashes(job.target.cdk_out)
-    return compare(list(job.catalog.institutions), wanted, deployed_stacks(aws.client("cloudformation", job.region)))
+    return compare(list(job.catalog.institutions), wanted, deployed_stacks(job.clients["cloudformation"]))
 
 
 # --- checks that can refuse a stack: preflight (what is in the way) and plan-changes (the SMTP key) ------
@@ -86,8 +90,8 @@ def refusals(job: Job, slugs: list[str]) -> dict[str, list[str]]:
     plans = [job.plan(slug) for slug in slugs]
     if not plans:
         return {}
-    cfn = aws.client("cloudformation", job.region)
-    data, _ = preflight.run(plans, Ses(job.catalog.platform), cfn, aws.client("route53", job.region),
+    cfn = job.clients["cloudformation"]
+    data, _ = preflight.run(plans, Ses(job.catalog.platform), cfn, job.clients["route53"],
                             job.runtime.dns)
     found = {r["institution"]: [f"preflight: {c}" for c in r["conflicts"]]
              + ([f"preflight could not run: {r['error']}"] if "error" in r else []) for r in data["institutions"]}
@@ -264,7 +268,7 @@ def watch_job(job: Job) -> Report:
         report.outcome(slug, {Exit.OK: "verified", Exit.PENDING: "pending"}.get(code, FAILED),
                        [f"{e['identity']}: {e['state']}" for e in entries if code not in (Exit.OK, Exit.PENDING)],
                        exit_code=code if code != Exit.PENDING else Exit.OK)
-    rows, code, _ = status_with_health(job.catalog, ses, aws.client("secretsmanager", job.region),
+    rows, code, _ = status_with_health(job.catalog, ses, job.clients["secretsmanager"],
                                        job.runtime.clock, endpoints=job.runtime.dns)
     code = worst([code, add_drift(job.catalog, rows, ses, job.runtime.dns, job.runtime.clock, checked=True)])
     drift = sorted({f"{r['institution']} {r['address']}: {d}" for r in rows for d in r.get("drift") or []})

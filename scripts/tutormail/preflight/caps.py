@@ -14,8 +14,7 @@ from tutormail.plan.fleet_caps import fleet_caps, with_account
 
 def account_caps(catalog: Catalog) -> list[dict[str, Any]]:
     platform = catalog.platform
-    clients = {name: aws.client(name, platform.region) for name in ("iam", "sesv2", "cloudformation", "route53")}
-    return with_account(fleet_caps(catalog), read_account_quotas(clients, platform.hosted_zone_id))
+    return with_account(fleet_caps(catalog), read_account_quotas(aws.Clients(platform.region), platform.hosted_zone_id))
 
 
 def caps_rows(caps: list[dict[str, Any]]) -> list[list[Any]]:

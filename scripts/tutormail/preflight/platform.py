@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from tutormail import names
+from tutormail.aws.client import ByService
 from tutormail.aws.cloudformation import stack_physical_ids
 from tutormail.aws.dynamodb import table_exists
 from tutormail.aws.iam import oidc_provider_arns
@@ -71,7 +72,7 @@ def _receipt_rule_set(platform: Platform, ses: Any) -> dict[str, Any]:
             "conflict": conflict}
 
 
-def check_platform(platform: Platform, clients: dict[str, Any]) -> tuple[dict[str, Any], Exit]:
+def check_platform(platform: Platform, clients: ByService) -> tuple[dict[str, Any], Exit]:
     """`clients`: cloudformation, iam, dynamodb, logs, ses (boto3 clients of the platform's region)."""
     owned = stack_physical_ids(clients["cloudformation"], PLATFORM_STACK)
     checks = [c for c in (_github_provider(platform, clients["iam"], owned),) if c is not None]

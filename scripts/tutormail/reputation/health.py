@@ -17,6 +17,7 @@ from typing import Any
 
 from tutormail import names
 from tutormail.aws import sending
+from tutormail.aws.client import ByService
 from tutormail.aws.cloudwatch import read_alarms, read_rates
 from tutormail.aws.logs import log_events
 from tutormail.catalog.reputation_fields import Thresholds
@@ -129,7 +130,7 @@ def sending_enabled(sesv2: Any, slug: str) -> bool | None:
     return sending.sending_enabled(sesv2, names.configuration_set(slug))
 
 
-def read_health(thresholds: dict[str, Thresholds], marks: dict[str, dict[str, str]], clients: dict[str, Any],
+def read_health(thresholds: dict[str, Thresholds], marks: dict[str, dict[str, str]], clients: ByService,
                 now: datetime | None = None) -> list[Health]:
     """`thresholds` and progress `marks` by slug."""
     now = now or datetime.now(UTC)

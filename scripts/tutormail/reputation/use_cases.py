@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tutormail.aws import client as aws
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.catalog.model import Catalog
@@ -21,11 +19,11 @@ class ResumeRefused(TutormailError):
     exit_code = Exit.ACTION_NEEDED
 
 
-def clients(region: str) -> dict[str, Any]:
-    return {name: aws.client(name, region) for name in ("cloudwatch", "logs", "sesv2", "dynamodb")}
+def clients(region: str) -> aws.Clients:
+    return aws.Clients(region)
 
 
-def fleet_health(catalog: Catalog, slugs: list[str], found: dict[str, Any] | None = None,
+def fleet_health(catalog: Catalog, slugs: list[str], found: aws.ByService | None = None,
                  marks: dict[str, dict[str, str]] | None = None) -> list[Health]:
     """`marks`: the progress marks by slug when the caller already read them (status's sweep);
     otherwise one Scan of the progress table."""
@@ -40,7 +38,7 @@ def fleet_health(catalog: Catalog, slugs: list[str], found: dict[str, Any] | Non
 def failed_pauses(catalog: Catalog, slugs: list[str] | None) -> tuple[int, list[FailedPause]]:
     """The failed pauses of these institutions (None: every one in the queue, tutor-mail's or not),
     and how many the queue holds in all."""
-    count, found = read_failed_pauses(aws.client("sqs", catalog.platform.region))
+    count, found = read_failed_pauses(clients(catalog.platform.region)["sqs"])
     return count, [f for f in found if slugs is None or f.institution in slugs]
 
 
