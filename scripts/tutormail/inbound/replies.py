@@ -28,6 +28,7 @@ from email.message import EmailMessage, Message
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
 from tutormail.aws.client import function_client
+from tutormail.aws.inbound_mail import add_one, parameter_value, put_if_absent, send_raw, stored_message
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
 from tutormail.names import INBOUND_TABLE, REPLIES_PREFIX, configuration_set
 
@@ -154,9 +155,9 @@ class Replies:
             return {"action": "ignored", "reason": "not a platform subdomain"}
         self._count(slug)
         key = f"{REPLIES_PREFIX}{mail['messageId']}"
-        raw = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        raw = stored_message(self.s3, self.bucket, key)
         original = email.message_from_bytes(raw, policy=email.policy.default)
-        settings = json.loads(self.ssm.get_parameter(Name=PARAMETER.format(slug=slug))["Parameter"]["Value"])
+        settings = json.loads(parameter_value(self.ssm, PARAMETER.format(slug=slug)))
         recipient = receipt["recipients"][0]
         return_path = mail.get("source", "")
         if settings.get("replies_to"):
@@ -173,29 +174,20 @@ class Replies:
         return {"action": "answered", "institution": slug, "to": sender}
 
     def _count(self, slug: str) -> None:
-        self.dynamodb.update_item(
-            TableName=INBOUND_TABLE, Key={PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": RECEIVED}},
-            UpdateExpression="ADD #c :one SET #l = :now", ExpressionAttributeNames={"#c": "count", "#l": "last"},
-            ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"S": formatdate(self.clock(), usegmt=True)}})
+        add_one(self.dynamodb, INBOUND_TABLE, {PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": RECEIVED}}, "count", "last",
+                formatdate(self.clock(), usegmt=True))
 
     def _first_today(self, slug: str, sender: str) -> bool:
         """Records today's answer to this sender; False when one was already recorded (a conditional
         put: two copies handled at once still answer once)."""
         now = self.clock()
-        try:
-            self.dynamodb.put_item(
-                TableName=INBOUND_TABLE,
-                Item={PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": answered_mark(sender, now)},
-                      EXPIRES: {"N": str(int(now) + ANSWER_TTL_SECONDS)}},
-                ConditionExpression="attribute_not_exists(#k)", ExpressionAttributeNames={"#k": SORT_KEY})
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return put_if_absent(self.dynamodb, INBOUND_TABLE,
+                             {PARTITION_KEY: {"S": slug}, SORT_KEY: {"S": answered_mark(sender, now)},
+                              EXPIRES: {"N": str(int(now) + ANSWER_TTL_SECONDS)}}, SORT_KEY)
 
     def _send(self, slug: str, message: EmailMessage, to: str) -> None:
-        self.ses.send_raw_email(Source=message["From"].addresses[0].addr_spec, Destinations=[to],
-                                RawMessage={"Data": message.as_bytes(policy=email.policy.SMTP)},
-                                ConfigurationSetName=configuration_set(slug))
+        send_raw(self.ses, message["From"].addresses[0].addr_spec, to, message.as_bytes(policy=email.policy.SMTP),
+                 configuration_set(slug))
 
 
 def handler(event, context):  # pragma: no cover - the Lambda entry point; Replies is what is tested
