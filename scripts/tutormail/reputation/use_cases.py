@@ -19,15 +19,11 @@ class ResumeRefused(TutormailError):
     exit_code = Exit.ACTION_NEEDED
 
 
-def clients(region: str) -> aws.Clients:
-    return aws.Clients(region)
-
-
 def fleet_health(catalog: Catalog, slugs: list[str], found: aws.ByService | None = None,
                  marks: dict[str, dict[str, str]] | None = None) -> list[Health]:
     """`marks`: the progress marks by slug when the caller already read them (status's sweep);
     otherwise one Scan of the progress table."""
-    found = found or clients(catalog.platform.region)
+    found = found or aws.Clients(catalog.platform.region)
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
     thresholds = {p.slug: thresholds_of(p.institution, p.platform) for p in plans}
     if marks is None:
@@ -38,19 +34,19 @@ def fleet_health(catalog: Catalog, slugs: list[str], found: aws.ByService | None
 def failed_pauses(catalog: Catalog, slugs: list[str] | None) -> tuple[int, list[FailedPause]]:
     """The failed pauses of these institutions (None: every one in the queue, tutor-mail's or not),
     and how many the queue holds in all."""
-    count, found = read_failed_pauses(clients(catalog.platform.region)["sqs"])
+    count, found = read_failed_pauses(aws.Clients(catalog.platform.region)["sqs"])
     return count, [f for f in found if slugs is None or f.institution in slugs]
 
 
 def pause_institution(catalog: Catalog, slug: str, reason: str) -> PauseMark:
     catalog.get(slug)  # an unknown slug is bad input before anything is switched
-    found = clients(catalog.platform.region)
+    found = aws.Clients(catalog.platform.region)
     store = ProgressStore(catalog.platform.region, found["dynamodb"])
     return switch(found["sesv2"], store, slug, paused=True, by=aws.caller(catalog.platform.region), reason=reason)
 
 
 def resume_institution(catalog: Catalog, slug: str, force: bool) -> PauseMark:
-    found = clients(catalog.platform.region)
+    found = aws.Clients(catalog.platform.region)
     [health] = fleet_health(catalog, [slug], found)
     still = health.above_pause_level()
     if still and not force:
