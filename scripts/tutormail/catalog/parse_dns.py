@@ -13,7 +13,7 @@ from tutormail.catalog.entities import DnsDomain, Platform
 from tutormail.catalog.fields import DNS_ENTRY, HOST_RE, PROVIDERS
 from tutormail.catalog.names import is_host_name, is_same_or_subdomain
 from tutormail.catalog.public_suffixes import is_public_suffix
-from tutormail.names import secret_name
+from tutormail.names import secret_name, tsig_prefix
 
 
 def looks_like_key_material(value: str) -> bool:
@@ -34,11 +34,6 @@ def server_host_problem(host: str) -> str | None:
     if not is_host_name(host):
         return f"{host!r} is not a host name (labels of a-z, 0-9 and '-', no empty label, no '-' at their ends)"
     return None
-
-
-def tsig_prefix(slug: str) -> str:
-    """Every secret an institution names lives under this prefix, which its policies are scoped to."""
-    return f"tutormail/{slug}/"
 
 
 def tsig_key_problem(secret: str, slug: str) -> str | None:

@@ -28,7 +28,7 @@ from email.message import EmailMessage, Message
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
-from tutormail.names import INBOUND_TABLE, REPLIES_PREFIX, configuration_set
+from tutormail.names import INBOUND_TABLE, REPLIES_PREFIX, configuration_set, inbound_settings
 
 EXPIRES = "expires"  # the table's TTL attribute (epoch seconds)
 RECEIVED = "received"  # the per-institution count
@@ -37,7 +37,6 @@ AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list"}
 # Senders RFC 3834 section 2 names as never to answer (daemons, list owners and request addresses).
 AUTOMATIC_PREFIXES = ("mailer-daemon", "postmaster", "owner-")
 AUTOMATIC_SUFFIXES = ("-request",)
-PARAMETER = "/tutormail/{slug}/inbound"  # the institution's replies settings, written by its stack
 
 
 def _local(address: str) -> str:
@@ -155,7 +154,7 @@ class Replies:
         key = f"{REPLIES_PREFIX}{mail['messageId']}"
         raw = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         original = email.message_from_bytes(raw, policy=email.policy.default)
-        settings = json.loads(self.ssm.get_parameter(Name=PARAMETER.format(slug=slug))["Parameter"]["Value"])
+        settings = json.loads(self.ssm.get_parameter(Name=inbound_settings(slug))["Parameter"]["Value"])
         recipient = receipt["recipients"][0]
         return_path = mail.get("source", "")
         if settings.get("replies_to"):

@@ -103,7 +103,7 @@ class InstitutionPlan:
 
     @property
     def smtp_user_name(self) -> str:
-        return f"tutormail-{self.slug}-smtp"
+        return names.smtp_user(self.slug)
 
     @property
     def secret_name(self) -> str:
