@@ -1,7 +1,8 @@
 """What will exist for an institution, derived from the model alone (no AWS calls).
 
-The CDK stack, `tutormail plan` and the later scripts all take their names from here, so an
-identity, a record, the SMTP user or the secret is named in exactly one place.
+The CDK stack, `tutormail plan` and the later scripts all take what an institution holds from here:
+its identities and records are named here, its AWS resources (stack, SMTP user, secret, configuration
+set) by `tutormail.names`, beside the wildcards its grants name.
 """
 
 from __future__ import annotations
