@@ -15,7 +15,7 @@ from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_uni
 from tutormail.catalog.parse_dns import default_mail_from
 from tutormail.catalog.regions import smtp_endpoint
 from tutormail.names import PLATFORM_STACK, stack_name  # noqa: F401  (the plan's names, re-exported)
-from tutormail.vocabulary import IdentityKind, Provider, Scenario
+from tutormail.vocabulary import IdentityKind, Provider, Publisher, Scenario
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
@@ -24,18 +24,13 @@ RECORD_TTL = 1800
 SCENARIO_DNS = Scenario.DNS
 SCENARIO_LINK = Scenario.LINK
 
-# Who publishes a domain identity's records.
-OWNER_STACK = "stack"  # Route 53: the CDK stack creates them
-OWNER_RFC2136 = "rfc2136"  # `tutormail dns-publish`
-OWNER_PERSON = "person"  # printed, a person publishes them
-
 
 @dataclass(frozen=True)
 class Identity:
     name: str  # what SES calls it: a domain (A-labels) or an address
     kind: IdentityKind
     scenario: int
-    provider: str | None  # route53 | rfc2136 | manual for domains; None for addresses
+    provider: Provider | None  # None for addresses
     mail_from: str | None = None
     dmarc_policy: str = "none"
     dmarc: str = "publish"  # publish | keep (the domain's own record) | inherit (the platform domain's)
@@ -58,10 +53,11 @@ class Identity:
         return f"{local}@{to_unicode_domain(domain)}"
 
     @property
-    def owner(self) -> str | None:
+    def owner(self) -> Publisher | None:
         if self.kind != "domain":
             return None
-        return {Provider.ROUTE53: OWNER_STACK, Provider.RFC2136: OWNER_RFC2136}.get(self.provider, OWNER_PERSON)
+        return {Provider.ROUTE53: Publisher.STACK, Provider.RFC2136: Publisher.RFC2136}.get(self.provider,
+                                                                                           Publisher.PERSON)
 
 
 @dataclass(frozen=True)

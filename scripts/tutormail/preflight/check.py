@@ -25,6 +25,7 @@ from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
 from tutormail.preflight.dmarc import DmarcCheck
 from tutormail.preflight.dmarc import check as dmarc_check
+from tutormail.vocabulary import Provider
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _dns_lookup(domain: str, endpoints: DnsEndpoints):
 def name_lookup(identity: Identity, route53: Any, endpoints: DnsEndpoints = SYSTEM):
     """lookup(name, type) -> (values, where asked): the Route 53 API for a zone of ours, else the domain's
     authoritative servers."""
-    if identity.provider != "route53":
+    if identity.provider != Provider.ROUTE53:
         return _dns_lookup(identity.name, endpoints)
     listed = Route53Names(route53, identity.hosted_zone_id)
 
@@ -117,7 +118,7 @@ def name_lookup(identity: Identity, route53: Any, endpoints: DnsEndpoints = SYST
 def txt_fetch(identity: Identity, lookup, endpoints: DnsEndpoints = SYSTEM):
     """fetch(name) -> TXT strings, for the DMARC discovery: names in the identity's zone as `lookup` sees
     them (a Route 53 record not yet served anywhere included), others through the resolver."""
-    zone = identity.zone_name if identity.provider == "route53" else identity.name
+    zone = identity.zone_name if identity.provider == Provider.ROUTE53 else identity.name
 
     def fetch(name: str) -> list[str]:
         if is_same_or_subdomain(name, zone):
@@ -130,7 +131,7 @@ def _stack_dmarc(identity: Identity, purpose: str, found: tuple[str, ...], manag
     """The DMARC record our deployed stack wrote with an earlier dmarc_policy: the deploy updates its own
     record set (a record the stack took over was identical to what it wrote, so it is ours as well)."""
     ours = {(comparable("TXT", dmarc_value(policy)),) for policy in DMARC_POLICIES}
-    return identity.provider == "route53" and managed and purpose == "dmarc" and found in ours
+    return identity.provider == Provider.ROUTE53 and managed and purpose == "dmarc" and found in ours
 
 
 def _other_ttl(lookup, name: str, rtype: str, ttl: int, found: tuple[str, ...], managed: bool) -> int | None:
@@ -152,12 +153,12 @@ def _check_name(identity: Identity, name: str, rtype: str, wanted: tuple[str, li
     action, reason = decide(purpose, found, want, cname)
     if _stack_dmarc(identity, purpose, found, managed) and found != want:
         action, reason = "change", "the stack's own record, from an earlier dmarc_policy: the deploy updates it"
-    elif identity.provider == "route53" and found and found != want and action != "conflict":
+    elif identity.provider == Provider.ROUTE53 and found and found != want and action != "conflict":
         # The stack creates its record sets and takes over only identical ones: it would fail here.
         action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
                                       f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
                                       "change the record first")
-    elif identity.provider == "route53" and found == want and (
+    elif identity.provider == Provider.ROUTE53 and found == want and (
             there := _other_ttl(lookup, name, rtype, ttl, found, managed)) is not None:
         action, reason = "conflict", (f"the same values are published with TTL {there} and the stack writes TTL "
                                       f"{ttl}: the deploy fails (Route 53 CREATE takes over only an identical "
@@ -219,7 +220,7 @@ def check_zones(plan: InstitutionPlan, route53: Any) -> list[str]:
     qualified, with a trailing dot (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html);
     names compare in lower case (RFC 4343)."""
     conflicts = []
-    zones = sorted({(i.hosted_zone_id, i.zone_name) for i in plan.identities if i.provider == "route53"})
+    zones = sorted({(i.hosted_zone_id, i.zone_name) for i in plan.identities if i.provider == Provider.ROUTE53})
     for zone_id, zone_name in zones:
         try:
             found = aws.call(f"Route 53 GetHostedZone {zone_id}", route53.get_hosted_zone, Id=zone_id)

@@ -10,8 +10,8 @@ from tutormail.aws.ses import IdentityState
 from tutormail.cenario2.links import link_state
 from tutormail.clock import Clock, iso
 from tutormail.exitcodes import Exit
-from tutormail.plan.build import OWNER_PERSON, OWNER_RFC2136, OWNER_STACK, InstitutionPlan
-from tutormail.vocabulary import IdentityKind, Scenario
+from tutormail.plan.build import InstitutionPlan
+from tutormail.vocabulary import IdentityKind, Publisher, Scenario
 
 PLATFORM, INSTITUTION = "platform team", "institution"
 
@@ -50,10 +50,10 @@ def check_identity(plan: InstitutionPlan, name: str, state: IdentityState, clock
                                  "verification: aws sesv2 put-email-identity-dkim-signing-attributes "
                                  f"--email-identity {name} --signing-attributes-origin AWS_SES", PLATFORM)
         action, actor = {
-            OWNER_STACK: ("wait: the stack published the records in Route 53; SES checks them "
+            Publisher.STACK: ("wait: the stack published the records in Route 53; SES checks them "
                           f"(tutormail verify {slug} --wait)", PLATFORM),
-            OWNER_RFC2136: (f"tutormail dns-publish {slug}, then tutormail verify {slug} --wait", PLATFORM),
-            OWNER_PERSON: (f"the institution publishes the records of tutormail dns-records {slug}", INSTITUTION),
+            Publisher.RFC2136: (f"tutormail dns-publish {slug}, then tutormail verify {slug} --wait", PLATFORM),
+            Publisher.PERSON: (f"the institution publishes the records of tutormail dns-records {slug}", INSTITUTION),
         }[planned.owner]
         return IdentityCheck(name, Scenario.DNS, "pending", False, "SES has not yet seen the three DKIM CNAMEs",
                              action, actor)
