@@ -2,10 +2,17 @@
 
 import json
 
+import pytest
+from tutormail.aws.ses import IdentityState
 from tutormail.catalog.fields import DNS_ENTRY, PROVIDERS
+from tutormail.cenario2 import dmarc
+from tutormail.clock import FixedClock
+from tutormail.fleet import status
 from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
-from tutormail.vocabulary import Provider, Publisher
+from tutormail.verification import deliverability
+from tutormail.verification.identity_check import check_identity
+from tutormail.vocabulary import Provider, Publisher, Readiness, SenderState, TutorAdvice, VerificationStatus
 
 from tests.factory import institution, manual, rfc2136, route53, write_institutions
 
@@ -28,3 +35,23 @@ def test_a_parsed_entry_carries_the_enum_and_its_publisher(tmp_path):
     assert all(isinstance(i.dns.provider, Provider) for i in plan.identities if i.dns is not None)
     assert json.dumps([i.owner for i in plan.identities]) == json.dumps([str(i.owner) if i.owner else None
                                                                         for i in plan.identities])
+
+
+@pytest.mark.parametrize("enum", [Provider, Publisher, VerificationStatus, SenderState, Readiness, TutorAdvice])
+def test_json_reads_each_word_as_its_plain_string(enum):
+    assert json.dumps({"state": list(enum)}, sort_keys=True) == json.dumps({"state": [m.value for m in enum]})
+    assert [f"{m}" for m in enum] == [m.value for m in enum]
+
+
+def test_the_states_modules_compare_are_the_vocabulary_types(plans):
+    assert (dmarc.READY, dmarc.BLOCKED, dmarc.UNKNOWN) == (Readiness.READY, Readiness.BLOCKED, Readiness.UNKNOWN)
+    assert all(isinstance(s, Readiness) for s in (dmarc.READY, dmarc.BLOCKED, deliverability.ACCEPTED,
+                                                   deliverability.UNCHECKED))
+    assert isinstance(status.CONFIGURE, TutorAdvice) and isinstance(status.NOT_YET, TutorAdvice)
+    name = "escolateste.com.br"
+    checks = [check_identity(plans["escola"], name, IdentityState(name, exists, code, False), FixedClock(), {})
+              for exists, code in ((False, None), (True, VerificationStatus.SUCCESS), (True, "FAILED"),
+                                   (True, VerificationStatus.PENDING))]
+    assert [c.state for c in checks] == [SenderState.MISSING, SenderState.VERIFIED, SenderState.FAILED,
+                                         SenderState.PENDING]
+    assert all(isinstance(c.state, SenderState) for c in checks)

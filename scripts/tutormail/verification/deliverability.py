@@ -21,9 +21,9 @@ from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcLookups, Dmar
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import InstitutionPlan
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck
-from tutormail.vocabulary import Scenario
+from tutormail.vocabulary import Readiness, Scenario
 
-ACCEPTED, UNCHECKED = "accepted", "unchecked"
+ACCEPTED, UNCHECKED = Readiness.ACCEPTED, Readiness.UNCHECKED
 # Secrets Manager tag values: at most 256 characters, letters, digits, spaces and + - = . _ : / @
 # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html).
 TAG_VALUE_UNSAFE = re.compile(r"[^\w +\-=.:/@]")
