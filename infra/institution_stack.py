@@ -9,6 +9,7 @@ from constructs import Construct
 from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.smtp_policy import send_policies
+from tutormail.vocabulary import IdentityKind
 
 from . import logical_ids
 from .receiving import InstitutionInbound, inbound_settings
@@ -44,7 +45,7 @@ class InstitutionStack(Stack):
                           thresholds=thresholds_of(plan.institution, plan.platform))
 
         for planned in plan.identities:
-            if planned.kind == "domain":
+            if planned.kind == IdentityKind.DOMAIN:
                 DomainSender(self, f"Domain-{planned.name}", plan=plan, identity=planned,
                              configuration_set=config)
             else:

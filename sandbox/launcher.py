@@ -22,7 +22,7 @@ import trustme
 from tutormail.clock import is_real_offset, read_offset
 from tutormail.plan.build import build_plan
 from tutormail.plan.loader import load_catalog
-from tutormail.vocabulary import Provider
+from tutormail.vocabulary import IdentityKind, Provider
 
 from . import amazonses
 from .bind import Named, TsigKey, Zone, free_port
@@ -62,7 +62,7 @@ def _zones_and_seed(institutions_dir: Path, hosted_zones: Mapping[str, Zone] = M
     for institution in catalog.institutions.values():
         plan = build_plan(institution, platform)
         for identity in plan.identities:
-            if identity.kind == "email":
+            if identity.kind == IdentityKind.EMAIL:
                 domain = identity.name.split("@", 1)[1]
                 if domain not in zones:
                     records = [("_dmarc", 300, "TXT", f'"{SAMPLE_DMARC[domain]}"')] if domain in SAMPLE_DMARC else []

@@ -47,14 +47,14 @@ class Identity:
 
     @property
     def display(self) -> str:
-        if self.kind == "domain":
+        if self.kind == IdentityKind.DOMAIN:
             return to_unicode_domain(self.name)
         local, _, domain = self.name.partition("@")
         return f"{local}@{to_unicode_domain(domain)}"
 
     @property
     def owner(self) -> Publisher | None:
-        if self.kind != "domain":
+        if self.kind != IdentityKind.DOMAIN:
             return None
         return {Provider.ROUTE53: Publisher.STACK, Provider.RFC2136: Publisher.RFC2136}.get(self.provider,
                                                                                            Publisher.PERSON)
@@ -130,7 +130,7 @@ class InstitutionPlan:
     def records(self, identity: Identity, dkim_tokens: tuple[str, ...] | None = None,
                 signing_zone: str = "dkim.amazonses.com") -> tuple[Record, ...]:
         """The DNS records a domain identity needs; tokens come from SES once it exists."""
-        if identity.kind != "domain":
+        if identity.kind != IdentityKind.DOMAIN:
             return ()
         tokens = dkim_tokens or tuple(DKIM_TOKEN_PLACEHOLDER % n for n in (1, 2, 3))
         records = [Record(identity.name, f"{token}._domainkey.{identity.name}", "CNAME",

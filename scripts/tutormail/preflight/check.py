@@ -25,7 +25,7 @@ from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
 from tutormail.preflight.dmarc import DmarcCheck
 from tutormail.preflight.dmarc import check as dmarc_check
-from tutormail.vocabulary import Provider
+from tutormail.vocabulary import IdentityKind, Provider
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
     names: list[NameCheck] = []
     dmarc: list[DmarcCheck] = []
     for identity in plan.identities:
-        if identity.kind == "domain":
+        if identity.kind == IdentityKind.DOMAIN:
             lookup = name_lookup(identity, route53, endpoints)
             managed = any(c.identity == identity.name and c.managed_by_stack for c in identities)
             names += check_names(records_for(plan, identity, ses.identity(identity.name)), lookup, managed)

@@ -20,7 +20,7 @@ from tutormail.cenario1.publish import PublishError
 from tutormail.cenario2.dmarc import POLICIES, DmarcLookups, DmarcVerdict, tag_map
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
-from tutormail.vocabulary import Readiness
+from tutormail.vocabulary import IdentityKind, Readiness
 
 RFC = "RFC 7489"
 
@@ -92,4 +92,5 @@ def check(identity: Identity, fetch: Callable[[str], list[str]]) -> DmarcCheck:
 
 
 def checks(plan: InstitutionPlan, fetch_for: Callable[[Identity], Callable[[str], list[str]]]) -> list[DmarcCheck]:
-    return [check(identity, fetch_for(identity)) for identity in plan.identities if identity.kind == "domain"]
+    return [check(identity, fetch_for(identity)) for identity in plan.identities
+            if identity.kind == IdentityKind.DOMAIN]
