@@ -29,7 +29,7 @@ SCENARIO_LINK = Scenario.LINK
 class Identity:
     name: str  # what SES calls it: a domain (A-labels) or an address
     kind: IdentityKind
-    scenario: int
+    scenario: Scenario
     provider: Provider | None  # None for addresses
     mail_from: str | None = None
     dmarc_policy: str = "none"
@@ -79,7 +79,7 @@ class Sender:
     display_name: str
     mailbox: str  # De/Remetente as Tutor is given it: "Nome" <address in A-labels> (names.render_mailbox)
     identity: str
-    scenario: int
+    scenario: Scenario
     is_platform_default: bool
 
 
