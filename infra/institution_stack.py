@@ -6,9 +6,11 @@ from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_ses as ses
 from constructs import Construct
+from tutormail.aws.permissions import IDENTITY_TAG
 from tutormail.catalog.reputation_fields import thresholds_of
 from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.smtp_policy import send_policies
+from tutormail.vocabulary import IdentityKind
 
 from . import logical_ids
 from .receiving import InstitutionInbound, inbound_settings
@@ -25,7 +27,7 @@ class InstitutionStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, plan: InstitutionPlan, **kwargs) -> None:
         super().__init__(scope, construct_id, description=f"tutor-mail sender for {plan.slug}", **kwargs)
         self.plan = plan
-        Tags.of(self).add("tutormail:institution", plan.slug)
+        Tags.of(self).add(IDENTITY_TAG, plan.slug)
 
         # No SendingOptions: the sending switch is `pause`'s, `resume`'s, `offboard`'s and the pause
         # action's (PutConfigurationSetSendingOptions). Whether an update re-applies a declared
@@ -44,7 +46,7 @@ class InstitutionStack(Stack):
                           thresholds=thresholds_of(plan.institution, plan.platform))
 
         for planned in plan.identities:
-            if planned.kind == "domain":
+            if planned.kind == IdentityKind.DOMAIN:
                 DomainSender(self, f"Domain-{planned.name}", plan=plan, identity=planned,
                              configuration_set=config)
             else:

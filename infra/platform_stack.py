@@ -7,11 +7,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 from tutormail import names
 from tutormail.aws import permissions
-from tutormail.aws.progress_store import TABLE
 from tutormail.catalog.model import Platform
-from tutormail.names import EVENT_LOG_GROUP, FAILED_PAUSES_QUEUE, PREFIX, secret_name
+from tutormail.names import EVENT_LOG_GROUP, FAILED_PAUSES_QUEUE
 from tutormail.pipeline.credentials import AUDIENCE, SESSION_SECONDS
-from tutormail.plan.build import stack_name
 
 from .progress_table import ProgressTable
 from .receiving import PlatformInbound
@@ -32,35 +30,37 @@ class PlatformStack(Stack):
         super().__init__(scope, construct_id, description="tutor-mail: shared by every institution",
                          **kwargs)
         identities = self.format_arn(service="ses", resource="identity", resource_name="*")
-        secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name="tutormail/*",
+        secrets = self.format_arn(service="secretsmanager", resource="secret", resource_name=names.SECRET_WILDCARD,
                                   arn_format=ArnFormat.COLON_RESOURCE_NAME)
         self.progress = ProgressTable(self, "Progress")
         inbound = names.inbound_bucket(platform.account, platform.region)
         # The table's fixed name, not a GetAtt: moto's stack updates lose the table's attributes.
-        progress = self.format_arn(service="dynamodb", resource="table", resource_name=TABLE)
-        stacks = self.format_arn(service="cloudformation", resource="stack", resource_name=f"{stack_name('*')}/*")
+        progress = self.format_arn(service="dynamodb", resource="table", resource_name=names.PROGRESS_TABLE)
+        stacks = self.format_arn(service="cloudformation", resource="stack",
+                                 resource_name=f"{names.STACK_WILDCARD}{names.STACK_ID_SUFFIX}")
         resources = {permissions.IDENTITY: identities, permissions.OWN_IDENTITY: identities,
                      permissions.SECRET: secrets, permissions.PROGRESS: progress, permissions.STACK: stacks,
                      permissions.ZONE: f"arn:{self.partition}:route53:::hostedzone/*", permissions.ANY: "*",
                      permissions.STALE_DKIM: f"arn:{self.partition}:route53:::hostedzone/*",
                      permissions.SMTP_USER: self.format_arn(service="iam", region="", resource="user",
-                                                            resource_name="tutormail-*-smtp"),
+                                                            resource_name=names.SMTP_USER_WILDCARD),
                      permissions.CONFIGURATION_SET: self.format_arn(service="ses", resource="configuration-set",
-                                                                    resource_name="tutormail-*"),
+                                                                    resource_name=names.CONFIGURATION_SET_WILDCARD),
                      permissions.ALARM: self.format_arn(service="cloudwatch", resource="alarm",
-                                                        resource_name=f"{PREFIX}-*",
+                                                        resource_name=names.ALARM_WILDCARD,
                                                         arn_format=ArnFormat.COLON_RESOURCE_NAME),
                      permissions.LOG_GROUP: self.format_arn(service="logs", resource="log-group",
-                                                            resource_name=f"{EVENT_LOG_GROUP}:*",
+                                                            resource_name=f"{EVENT_LOG_GROUP}{names.LOG_GROUP_ARN_SUFFIX}",
                                                             arn_format=ArnFormat.COLON_RESOURCE_NAME),
                      permissions.FAILED_PAUSES: self.format_arn(service="sqs", resource=FAILED_PAUSES_QUEUE),
                      # Issue 25: named whether or not the platform receives (a grant on nothing is harmless).
                      permissions.INBOUND_BUCKET: f"arn:{self.partition}:s3:::{inbound}",
-                     permissions.CHECK_MESSAGES: f"arn:{self.partition}:s3:::{inbound}/{names.CHECK_PREFIX}*",
+                     permissions.CHECK_MESSAGES: f"arn:{self.partition}:s3:::{inbound}/{names.CHECK_WILDCARD}",
                      permissions.INBOUND: self.format_arn(service="dynamodb", resource="table",
                                                           resource_name=names.INBOUND_TABLE)}
         resources[permissions.SMTP_SECRET] = self.format_arn(
-            service="secretsmanager", resource="secret", resource_name=f"{secret_name('*')}-??????",
+            service="secretsmanager", resource="secret",
+            resource_name=f"{names.SMTP_SECRET_WILDCARD}{names.SECRET_ARN_SUFFIX}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME)
         self._resources = resources
         sids = {permissions.IDENTITY: "SesIdentities", permissions.OWN_IDENTITY: "OwnSesIdentityDeletes",
@@ -74,7 +74,7 @@ class PlatformStack(Stack):
                 permissions.INBOUND: "InboundCounts", permissions.ANY: "NotResourceScoped"}
         # Built from the one table of what each command calls (tutormail.aws.permissions).
         self.operator_policy = iam.ManagedPolicy(
-            self, "OperatorPolicy", managed_policy_name="tutormail-operator",
+            self, "OperatorPolicy", managed_policy_name=names.OPERATOR_POLICY,
             description="What the tutormail CLI calls: SES identities, tutormail secrets, progress table, stacks",
             statements=[iam.PolicyStatement(sid=sids[kind], actions=actions, resources=[resources[kind]],
                                             conditions=permissions.CONDITIONS.get(kind))
@@ -93,7 +93,7 @@ class PlatformStack(Stack):
         cdk_roles = [f"arn:{self.partition}:iam::{self.account}:role/cdk-hnb659fds-{role}-role-{self.account}-"
                      f"{self.region}" for role in ("deploy", "file-publishing", "lookup")]
         self.deploy_policy = iam.ManagedPolicy(
-            self, "DeployPolicy", managed_policy_name="tutormail-deploy",
+            self, "DeployPolicy", managed_policy_name=names.DEPLOY_POLICY,
             description="cdk deploy of the tutor-mail stacks through the CDK bootstrap roles",
             statements=[iam.PolicyStatement(sid="CdkBootstrapRoles", actions=["sts:AssumeRole"],
                                             resources=cdk_roles)])
@@ -110,7 +110,7 @@ class PlatformStack(Stack):
         # The plan job's reads only (out-of-date, preflight, plan-changes, the offboarding dry run),
         # from the same table as the operator's policy: never a write, never a secret's value.
         read_only = iam.ManagedPolicy(
-            self, "PlanPolicy", managed_policy_name="tutormail-plan",
+            self, "PlanPolicy", managed_policy_name=names.PLAN_POLICY,
             description="tutormail pipeline plan and cdk diff: reads only",
             statements=[iam.PolicyStatement(sid="CdkLookupRole", actions=["sts:AssumeRole"], resources=[lookup_role]),
                         *(iam.PolicyStatement(sid=f"Read{n}", actions=actions, resources=[self._resources[kind]])
@@ -120,7 +120,7 @@ class PlatformStack(Stack):
         # The offboard and cleanup jobs' rows of the same table, with their conditions: no deploy (no
         # CDK role, no stack update), no identity made, and never an SMTP key.
         offboarding = iam.ManagedPolicy(
-            self, "OffboardPolicy", managed_policy_name="tutormail-offboard",
+            self, "OffboardPolicy", managed_policy_name=names.OFFBOARD_POLICY,
             description="tutormail pipeline offboard and cleanup",
             statements=[*(iam.PolicyStatement(sid=f"Offboard{n}", actions=actions, resources=[self._resources[kind]],
                                               conditions=permissions.CONDITIONS.get(kind))
@@ -139,7 +139,7 @@ class PlatformStack(Stack):
         for name, (subject, policies) in subjects.items():
             # The pipeline renews its session before each stack operation (tutormail/pipeline/credentials.py)
             # and asks for exactly this long.
-            role = iam.Role(self, f"{name}Role", role_name=f"tutormail-ci-{name.lower()}",
+            role = iam.Role(self, f"{name}Role", role_name=names.ci_role(name),
                             description=f"GitHub Actions {name.lower()} job of {github.repository}",
                             managed_policies=policies, max_session_duration=Duration.seconds(SESSION_SECONDS),
                             assumed_by=iam.FederatedPrincipal(provider_arn, {"StringEquals": {
@@ -178,12 +178,12 @@ class PlatformStack(Stack):
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
             for finding in ("Resource::*",
                             f"Resource::arn:<AWS::Partition>:ses:{where}:identity/*",
-                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:tutormail/*",
-                            f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{stack_name('*')}/*",
+                            f"Resource::arn:<AWS::Partition>:secretsmanager:{where}:secret:{names.SECRET_WILDCARD}",
+                            f"Resource::arn:<AWS::Partition>:cloudformation:{where}:stack/{names.STACK_WILDCARD}{names.STACK_ID_SUFFIX}",
                             "Resource::arn:<AWS::Partition>:route53:::hostedzone/*",
-                            f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/tutormail-*",
-                            f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/tutormail-*-smtp",
-                            f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:tutormail-*",
-                            f"Resource::arn:<AWS::Partition>:logs:{where}:log-group:{EVENT_LOG_GROUP}:*",
+                            f"Resource::arn:<AWS::Partition>:ses:{where}:configuration-set/{names.CONFIGURATION_SET_WILDCARD}",
+                            f"Resource::arn:<AWS::Partition>:iam::{platform.account}:user/{names.SMTP_USER_WILDCARD}",
+                            f"Resource::arn:<AWS::Partition>:cloudwatch:{where}:alarm:{names.ALARM_WILDCARD}",
+                            f"Resource::arn:<AWS::Partition>:logs:{where}:log-group:{EVENT_LOG_GROUP}{names.LOG_GROUP_ARN_SUFFIX}",
                             "Resource::arn:<AWS::Partition>:s3:::"
-                            f"{names.inbound_bucket(platform.account, platform.region)}/{names.CHECK_PREFIX}*")))
+                            f"{names.inbound_bucket(platform.account, platform.region)}/{names.CHECK_WILDCARD}")))

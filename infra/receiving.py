@@ -35,7 +35,7 @@ from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
 from tutormail.catalog.entities import platform_default_address
 from tutormail.catalog.model import Platform
 from tutormail.catalog.receiving_fields import check_domain, inbound_endpoint
-from tutormail.inbound.replies import EXPIRES, PARAMETER
+from tutormail.inbound.replies import EXPIRES
 from tutormail.plan.build import RECORD_TTL, InstitutionPlan
 
 from . import logical_ids
@@ -157,7 +157,7 @@ class PlatformInbound(Construct):
                         description="tutormail replies: reads received replies, forwards or answers as the "
                         "platform addresses, counts them")
         role.add_to_policy(iam.PolicyStatement(sid="ReadReplies", actions=["s3:GetObject"],
-                                               resources=[self.bucket.arn_for_objects(f"{names.REPLIES_PREFIX}*")]))
+                                               resources=[self.bucket.arn_for_objects(names.REPLIES_WILDCARD)]))
         # Only the platform subdomains' identities (<slug>.<platform_domain>) send the forward or the note.
         platform_identities = (f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:identity/"
                                f"*.{platform.platform_domain}")
@@ -165,24 +165,25 @@ class PlatformInbound(Construct):
                                                resources=[platform_identities]))
         role.add_to_policy(iam.PolicyStatement(
             sid="InstitutionSettings", actions=["ssm:GetParameter"],
-            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/tutormail/*/inbound"]))
+            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter{names.INBOUND_SETTINGS_WILDCARD}"]))
         role.add_to_policy(iam.PolicyStatement(
             sid="InstitutionConfigurationSets", actions=["ses:SendRawEmail"],
-            resources=[f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:configuration-set/{names.PREFIX}-*"]))
+            resources=[f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:configuration-set/"
+                       f"{names.CONFIGURATION_SET_WILDCARD}"]))
         role.add_to_policy(iam.PolicyStatement(sid="Marks", actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
                                                resources=[self.table.table_arn]))
         Validations.of(role).acknowledge(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_ids.INBOUND_BUCKET}.Arn>/"
-                              f"{names.REPLIES_PREFIX}*]",
+                              f"{names.REPLIES_WILDCARD}]",
                            reason="Replies are stored one object per message under replies/."),
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:{stack.region}:"
                               f"{stack.account}:identity/*.{platform.platform_domain}]",
                            reason="Every institution's platform subdomain identity, and no other identity."),
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:{stack.region}:"
-                              f"{stack.account}:parameter/tutormail/*/inbound]",
+                              f"{stack.account}:parameter{names.INBOUND_SETTINGS_WILDCARD}]",
                            reason="Each institution's replies settings, one parameter each, written by its stack."),
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:{stack.region}:"
-                              f"{stack.account}:configuration-set/{names.PREFIX}-*]",
+                              f"{stack.account}:configuration-set/{names.CONFIGURATION_SET_WILDCARD}]",
                            reason="The answer goes through the institution's own configuration set (its reputation)."))
         function, _ = _function(self, "Replies", names.REPLIES_FUNCTION, "tutormail.inbound.replies.handler", role,
                                 platform.reputation.event_retention_days,
@@ -213,7 +214,7 @@ class InstitutionInbound(Construct):
         super().__init__(scope, construct_id)
         domain = f"{slug}.{platform.platform_domain}"
         # What the handler needs of the file (it carries no catalogue): names and addresses only.
-        parameter = ssm.StringParameter(self, "Settings", parameter_name=PARAMETER.format(slug=slug),
+        parameter = ssm.StringParameter(self, "Settings", parameter_name=names.inbound_settings(slug),
                                         string_value=json.dumps(settings, sort_keys=True, ensure_ascii=False),
                                         description=f"tutormail replies settings of {slug}")
         # Untagged: moto's CloudFormation reads AWS::SSM::Parameter's Tags as a list, where the type

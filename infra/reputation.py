@@ -172,7 +172,7 @@ class PlatformReputation(Construct):
             sid="TutormailAlarmsPublish", actions=["sns:Publish"], resources=[topic.topic_arn],
             principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
             conditions={"ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:"
-                                                      f"{stack.account}:alarm:{names.PREFIX}-*"},
+                                                      f"{stack.account}:alarm:{names.ALARM_WILDCARD}"},
                         "StringEquals": {"aws:SourceAccount": stack.account}}))
 
     def _failed_pauses_queue(self) -> sqs.Queue:
@@ -203,7 +203,7 @@ class PlatformReputation(Construct):
         role.add_to_policy(iam.PolicyStatement(
             sid="PauseOneInstitution", actions=["ses:PutConfigurationSetSendingOptions"],
             resources=[f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:configuration-set/"
-                       f"{names.PREFIX}-*"]))
+                       f"{names.CONFIGURATION_SET_WILDCARD}"]))
         # The pause mark is one item of the progress table. IAM cannot hold the function to that item:
         # dynamodb:LeadingKeys matches only the partition key (the slug, any institution here), no
         # condition key matches a sort key. So: PutItem only (it cannot delete, BatchWriteItem can),
@@ -216,7 +216,7 @@ class PlatformReputation(Construct):
                         "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}))
         Validations.of(role).acknowledge(Acknowledgment(
             id=f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:{stack.region}:{stack.account}:"
-               f"configuration-set/{names.PREFIX}-*]",
+               f"configuration-set/{names.CONFIGURATION_SET_WILDCARD}]",
             reason="The action must reach every institution's configuration set (tutormail-*)."))
         function, _ = _function(self, "Pause", names.PAUSE_FUNCTION, "tutormail.reputation.handler.handler", role,
                                 retention, "Turns off sending for the institution whose pause alarm fired, and "
@@ -241,7 +241,7 @@ class PlatformReputation(Construct):
                     "configuration sets, to the event record (recipients masked to their domain)",
                     event_pattern=events.EventPattern(
                         source=["aws.ses"], detail_type=list(LOGGED_EVENTS),
-                        detail={"mail": {"tags": {names.DIMENSION: [{"prefix": f"{names.PREFIX}-"}]}}}),
+                        detail={"mail": {"tags": {names.DIMENSION: [{"prefix": names.CONFIGURATION_SET_PREFIX}]}}}),
                     targets=[targets.LambdaFunction(function, retry_attempts=4)])
         return function
 
@@ -253,12 +253,13 @@ def _function(scope: Construct, construct_id: str, name: str, handler: str, role
     The log group has Lambda's default name, /aws/lambda/<function name>, made here to hold the
     retention: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html"""
     stack = Stack.of(scope)
-    log_group_name = f"/aws/lambda/{name}"
+    log_group_name = names.log_group(name)
     log_group = _log_group(scope, f"{construct_id}Log", log_group_name, retention)
     # Lambda writes the function's output with the function's role; the log-group ARN ending in :* is the
     # form IAM policies take for these actions, and log streams have generated names
     # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).
-    own_log = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{log_group_name}:*"
+    own_log = (f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{log_group_name}"
+               f"{names.LOG_GROUP_ARN_SUFFIX}")
     role.add_to_policy(iam.PolicyStatement(sid="OwnLog", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                            resources=[own_log]))
     function = lambda_.Function(

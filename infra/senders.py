@@ -10,6 +10,7 @@ from tutormail.aws.permissions import IDENTITY_TAG
 from tutormail.dnsclient.rdata import quote_txt
 from tutormail.plan.build import RECORD_TTL, InstitutionPlan
 from tutormail.plan.build import Identity as PlannedIdentity
+from tutormail.vocabulary import Provider
 
 from . import logical_ids
 
@@ -46,7 +47,7 @@ class DomainSender(Construct):
             mail_from_behavior_on_mx_failure=ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
         )
         _retain(self.email_identity, identity.name, plan.slug)
-        if identity.provider != "route53":
+        if identity.provider != Provider.ROUTE53:
             return
         # One record-set group per domain: Route 53 applies it as one change batch, and the zone is
         # referenced by the id in the files, never looked up.

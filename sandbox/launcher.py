@@ -22,6 +22,7 @@ import trustme
 from tutormail.clock import is_real_offset, read_offset
 from tutormail.plan.build import build_plan
 from tutormail.plan.loader import load_catalog
+from tutormail.vocabulary import IdentityKind, Provider
 
 from . import amazonses
 from .bind import Named, TsigKey, Zone, free_port
@@ -61,7 +62,7 @@ def _zones_and_seed(institutions_dir: Path, hosted_zones: Mapping[str, Zone] = M
     for institution in catalog.institutions.values():
         plan = build_plan(institution, platform)
         for identity in plan.identities:
-            if identity.kind == "email":
+            if identity.kind == IdentityKind.EMAIL:
                 domain = identity.name.split("@", 1)[1]
                 if domain not in zones:
                     records = [("_dmarc", 300, "TXT", f'"{SAMPLE_DMARC[domain]}"')] if domain in SAMPLE_DMARC else []
@@ -70,10 +71,10 @@ def _zones_and_seed(institutions_dir: Path, hosted_zones: Mapping[str, Zone] = M
             dns = identity.dns
             if dns is None:
                 continue
-            if dns.provider == "route53":
+            if dns.provider == Provider.ROUTE53:
                 zones.setdefault(dns.zone_name, Zone(dns.zone_name, update_keys=(UPDATE_KEY,), name_servers=servers))
                 seed["hosted_zones"][dns.hosted_zone_id] = dns.zone_name
-            elif dns.provider == "rfc2136":
+            elif dns.provider == Provider.RFC2136:
                 key = TsigKey.generate(_key_name(dns.tsig_key))
                 keys.append(key)
                 zones[dns.domain] = Zone(dns.domain, update_keys=(key.name,), name_servers=servers)

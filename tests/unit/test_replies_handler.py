@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 from tutormail import names
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
-from tutormail.inbound.replies import PARAMETER, Replies, loop_reason
+from tutormail.inbound.replies import Replies, loop_reason
 
 REGION = "us-east-1"
 BUCKET = names.inbound_bucket("123456789012", REGION)
@@ -62,7 +62,7 @@ def aws():
 
 
 def settings(aws, replies_to=None, contact="secretaria@escolaa.example"):
-    aws["ssm"].put_parameter(Name=PARAMETER.format(slug=SLUG), Type="String", Overwrite=True, Value=json.dumps(
+    aws["ssm"].put_parameter(Name=names.inbound_settings(SLUG), Type="String", Overwrite=True, Value=json.dumps(
         {"name": "Escola A", "from_address": RECIPIENT, "replies_to": replies_to, "contact": contact}))
 
 

@@ -5,7 +5,8 @@ resource it acts on. `infra/platform_stack.py` groups the rows into the `tutorma
 managed policy; tests/e2e/test_iam.py fails when the end-to-end run calls an action missing from
 this table, and when the table grants an action no command calls. A new command adds its rows here.
 
-Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authorization/latest/reference/):
+Resource kinds (what IAM can scope; https://docs.aws.amazon.com/service-authorization/latest/reference/), each
+granted on the wildcard `tutormail.names` keeps beside the name it makes:
 - IDENTITY: SES identities of the account and region (`identity/*`: identities are named by the
   institutions' own domains and addresses, which no prefix covers);
 - SECRET: the tutormail secrets (`tutormail/*`: SMTP keys `tutormail/<slug>/smtp` and the TSIG keys

@@ -21,9 +21,10 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from tutormail import names
 from tutormail.aws import client as aws
 
-TABLE = "tutormail-progress"
+TABLE = names.PROGRESS_TABLE
 PARTITION_KEY = "institution"
 SORT_KEY = "mark"
 VALUE = "value"

@@ -8,6 +8,7 @@ from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.catalog.model import Platform
+from tutormail.vocabulary import VerificationStatus
 
 log = logging.getLogger("tutormail")
 
@@ -42,7 +43,7 @@ class Ses:
         dkim = raw.get("DkimAttributes") or {}
         mail_from = raw.get("MailFromAttributes") or {}
         return IdentityState(
-            name=name, exists=True, status=raw.get("VerificationStatus", "PENDING"),
+            name=name, exists=True, status=raw.get("VerificationStatus", VerificationStatus.PENDING),
             verified_for_sending=bool(raw.get("VerifiedForSendingStatus")),
             dkim_status=dkim.get("Status"), dkim_tokens=tuple(dkim.get("Tokens") or ()),
             signing_hosted_zone=dkim.get("SigningHostedZone"),
@@ -58,7 +59,7 @@ class Ses:
         while True:
             page = aws.call("SES ListEmailIdentities", self.v2.list_email_identities, **kwargs)
             for entry in page.get("EmailIdentities", []):
-                result[entry["IdentityName"]] = entry.get("VerificationStatus", "PENDING")
+                result[entry["IdentityName"]] = entry.get("VerificationStatus", VerificationStatus.PENDING)
             if not page.get("NextToken"):
                 return result
             kwargs["NextToken"] = page["NextToken"]

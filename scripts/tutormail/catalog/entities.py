@@ -9,6 +9,7 @@ from tutormail.catalog.names import Address
 from tutormail.catalog.problems import ConfigurationError, Problem, display_path
 from tutormail.catalog.receiving_fields import PlatformReceiving
 from tutormail.catalog.reputation_fields import PlatformReputation, Thresholds
+from tutormail.vocabulary import Provider
 
 PLATFORM_FILE = "platform.yaml"
 
@@ -43,7 +44,7 @@ class Platform:
 @dataclass(frozen=True)
 class DnsDomain:
     domain: str  # A-labels
-    provider: str  # route53 | rfc2136 | manual
+    provider: Provider
     mail_from: str  # full MAIL FROM domain, A-labels
     dmarc_policy: str = "none"
     dmarc: str = "publish"  # publish: we write _dmarc.<domain>; keep: the domain's own record stays, we write none

@@ -20,8 +20,9 @@ from tutormail.catalog.names import LABEL_RE, LOCAL_RE
 from tutormail.catalog.receiving_fields import platform_receiving_schema
 from tutormail.catalog.regions import SES_SMTP_REGIONS
 from tutormail.catalog.reputation_fields import platform_reputation_schema, reputation_schema
+from tutormail.vocabulary import Provider
 
-PROVIDERS = ("route53", "rfc2136", "manual")
+PROVIDERS = tuple(provider.value for provider in Provider)
 DMARC_POLICIES = ("none", "quarantine", "reject")
 # Whether the product writes `_dmarc.<domain>`. RFC 7489 6.6.3: with two DMARC records no policy applies,
 # and synthesis reads no DNS, so the file decides; `tutormail preflight` names a `publish` that meets a
@@ -147,18 +148,18 @@ _DNS_COMMON = (
           description="the p= of the record written with dmarc: publish"),
 )
 DNS_ENTRY = Shape(_DNS_COMMON, discriminator="provider", variants={
-    "route53": (
+    Provider.ROUTE53: (
         Field("hosted_zone_id", "text", required=True, pattern=ZONE_ID_RE,
               reason="not a Route 53 hosted zone id (Z followed by upper-case letters and digits)"),
         Field("zone_name", "domain", description="the zone's apex when the domain is below it"),
     ),
-    "rfc2136": (
+    Provider.RFC2136: (
         Field("server", "text", required=True, pattern=HOST_RE, reason="must be host[:port] (port 1-65535)"),
         Field("tsig_key", "text", required=True, pattern=SECRET_NAME_RE,
               reason="not a valid Secrets Manager secret name",
               description="name of the secret holding the TSIG key (tutormail/<slug>/...); never the key"),
     ),
-    "manual": (),
+    Provider.MANUAL: (),
 })
 
 ACCOUNT_MAPPING = Shape((

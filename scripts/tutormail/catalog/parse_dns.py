@@ -13,7 +13,8 @@ from tutormail.catalog.entities import DnsDomain, Platform
 from tutormail.catalog.fields import DNS_ENTRY, HOST_RE, PROVIDERS
 from tutormail.catalog.names import is_host_name, is_same_or_subdomain
 from tutormail.catalog.public_suffixes import is_public_suffix
-from tutormail.names import secret_name
+from tutormail.names import secret_name, tsig_prefix
+from tutormail.vocabulary import Provider
 
 
 def looks_like_key_material(value: str) -> bool:
@@ -34,11 +35,6 @@ def server_host_problem(host: str) -> str | None:
     if not is_host_name(host):
         return f"{host!r} is not a host name (labels of a-z, 0-9 and '-', no empty label, no '-' at their ends)"
     return None
-
-
-def tsig_prefix(slug: str) -> str:
-    """Every secret an institution names lives under this prefix, which its policies are scoped to."""
-    return f"tutormail/{slug}/"
 
 
 def tsig_key_problem(secret: str, slug: str) -> str | None:
@@ -167,11 +163,11 @@ def parse_dns_entry(entries: list, index: int, chk: Checker, platform: Platform 
     domain, provider = entry.domain(), entry.provider()
     mode, policy = entry.dmarc()
     mail_from = entry.mail_from(domain)
-    values = {"route53": lambda: entry.route53(domain), "rfc2136": lambda: entry.rfc2136(slug)}.get(
+    values = {Provider.ROUTE53: lambda: entry.route53(domain), Provider.RFC2136: lambda: entry.rfc2136(slug)}.get(
         provider, dict)()
     if len(chk.problems) > before or not domain or not provider:
         return None
-    return DnsDomain(domain=domain, provider=provider, mail_from=mail_from, dmarc_policy=policy, dmarc=mode,
+    return DnsDomain(domain=domain, provider=Provider(provider), mail_from=mail_from, dmarc_policy=policy, dmarc=mode,
                      **values)
 
 
@@ -179,7 +175,7 @@ def _zone_names_agree(parsed: Sequence[tuple[int, DnsDomain]], raw: Any, chk: Ch
     """A hosted zone has one name: entries sharing a zone id must agree on it."""
     names: dict[str, tuple[int, str]] = {}
     for index, entry in parsed:
-        if entry.provider != "route53":
+        if entry.provider != Provider.ROUTE53:
             continue
         first = names.setdefault(entry.hosted_zone_id, (index, entry.zone_name))
         if first[1] != entry.zone_name:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.dnsclient.rdata import fqdn, zone_rdata
 from tutormail.plan.build import Identity, InstitutionPlan, Record
+from tutormail.vocabulary import IdentityKind
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def records_for(plan: InstitutionPlan, identity: Identity, state: IdentityState)
 
 def domain_records(plan: InstitutionPlan, ses: Ses, domain: str | None = None) -> list[DomainRecords]:
     return [records_for(plan, identity, ses.identity(identity.name)) for identity in plan.identities
-            if identity.kind == "domain" and (domain is None or identity.name == domain)]
+            if identity.kind == IdentityKind.DOMAIN and (domain is None or identity.name == domain)]
 
 
 def as_zone(found: list[DomainRecords]) -> str:

@@ -24,11 +24,12 @@ from typing import Any
 import dns.exception
 
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, txt_values
+from tutormail.vocabulary import Readiness
 
 FREE_MAIL = frozenset({"gmail.com", "googlemail.com", "hotmail.com", "outlook.com", "live.com", "msn.com",
                        "yahoo.com", "yahoo.com.br", "icloud.com", "me.com", "aol.com", "bol.com.br", "uol.com.br",
                        "terra.com.br", "ig.com.br", "zoho.com", "proton.me", "protonmail.com", "gmx.com"})
-READY, BLOCKED, UNKNOWN = "ready", "blocked", "unknown"
+READY, BLOCKED, UNKNOWN = Readiness.READY, Readiness.BLOCKED, Readiness.UNKNOWN
 POLICIES = ("none", "quarantine", "reject")
 WORKERS = 16
 RFC = "RFC 7489"

@@ -27,9 +27,10 @@ from tutormail.reputation.health import Health, health_columns
 from tutormail.reputation.use_cases import fleet_health
 from tutormail.verification.deliverability import UNCHECKED, deliverability, plan_verdicts, readiness_code
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
+from tutormail.vocabulary import TutorAdvice, VerificationStatus
 
 log = logging.getLogger("tutormail")
-CONFIGURE, NOT_YET = "configure", "not to configure yet"
+CONFIGURE, NOT_YET = TutorAdvice.CONFIGURE, TutorAdvice.NOT_YET
 
 
 def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
@@ -85,7 +86,7 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
         for identity in plan.identities:
             status = statuses.get(identity.name)
             states[identity.name] = (IdentityState(identity.name, exists=False) if status is None else
-                                     IdentityState(identity.name, True, status, status == "SUCCESS"))
+                                     IdentityState(identity.name, True, status, status == VerificationStatus.SUCCESS))
         for sender in plan.senders:
             check = check_identity(plan, sender.identity, states[sender.identity], clock, secret)
             phase, action, actor, missing = phase_of(plan, sender, check, secret)

@@ -30,7 +30,7 @@ from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from tutormail.aws.client import function_client
 from tutormail.aws.inbound_mail import add_one, parameter_value, put_if_absent, send_raw, stored_message
 from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY
-from tutormail.names import INBOUND_TABLE, REPLIES_PREFIX, configuration_set
+from tutormail.names import INBOUND_TABLE, REPLIES_PREFIX, configuration_set, inbound_settings
 
 EXPIRES = "expires"  # the table's TTL attribute (epoch seconds)
 RECEIVED = "received"  # the per-institution count
@@ -39,7 +39,6 @@ AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list"}
 # Senders RFC 3834 section 2 names as never to answer (daemons, list owners and request addresses).
 AUTOMATIC_PREFIXES = ("mailer-daemon", "postmaster", "owner-")
 AUTOMATIC_SUFFIXES = ("-request",)
-PARAMETER = "/tutormail/{slug}/inbound"  # the institution's replies settings, written by its stack
 
 
 def _local(address: str) -> str:
@@ -157,7 +156,7 @@ class Replies:
         key = f"{REPLIES_PREFIX}{mail['messageId']}"
         raw = stored_message(self.s3, self.bucket, key)
         original = email.message_from_bytes(raw, policy=email.policy.default)
-        settings = json.loads(parameter_value(self.ssm, PARAMETER.format(slug=slug)))
+        settings = json.loads(parameter_value(self.ssm, inbound_settings(slug)))
         recipient = receipt["recipients"][0]
         return_path = mail.get("source", "")
         if settings.get("replies_to"):

@@ -57,7 +57,8 @@ from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.changes import DeployedState, deployed_state
-from tutormail.plan.build import OWNER_RFC2136, Identity, InstitutionPlan, build_plan
+from tutormail.plan.build import Identity, InstitutionPlan, build_plan
+from tutormail.vocabulary import Publisher
 
 SCHEMA_VERSION = 2  # 2: the record names the deployment it was made for
 log = logging.getLogger("tutormail")
@@ -199,7 +200,7 @@ def dns_records(job: Offboarding, record: dict) -> StepResult:
     result = StepResult()
     ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
     for identity in job.plan.identities:
-        if identity.owner != OWNER_RFC2136 or identity.name not in record["identities"]:
+        if identity.owner != Publisher.RFC2136 or identity.name not in record["identities"]:
             continue
         found = remove_our_records(job.plan, identity, ses.identity(identity.name), job.apply, job.endpoints,
                                    job.client("secretsmanager"))

@@ -16,11 +16,11 @@ from typing import Any
 
 from tutormail.aws.cloudformation import every_stack
 from tutormail.catalog.problems import ConfigurationError, Problem
+from tutormail.names import STACK_PREFIX
 from tutormail.plan.build import PLATFORM_STACK, stack_name
 
 HASH_PARAMETER = "TemplateHash"
 NOT_RECORDED = "none"
-STACK_PREFIX = "TutorMail-"
 # A stack in one of these states has no usable last deploy: deploy it again.
 UNSETTLED = ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
              "CREATE_FAILED", "DELETE_FAILED", "UPDATE_FAILED")

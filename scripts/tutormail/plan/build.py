@@ -1,7 +1,8 @@
 """What will exist for an institution, derived from the model alone (no AWS calls).
 
-The CDK stack, `tutormail plan` and the later scripts all take their names from here, so an
-identity, a record, the SMTP user or the secret is named in exactly one place.
+The CDK stack, `tutormail plan` and the later scripts all take what an institution holds from here:
+its identities and records are named here, its AWS resources (stack, SMTP user, secret, configuration
+set) by `tutormail.names`, beside the wildcards its grants name.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tutormail.catalog.names import is_same_or_subdomain, render_mailbox, to_uni
 from tutormail.catalog.parse_dns import default_mail_from
 from tutormail.catalog.regions import smtp_endpoint
 from tutormail.names import PLATFORM_STACK, stack_name  # noqa: F401  (the plan's names, re-exported)
-from tutormail.vocabulary import IdentityKind, Provider, Scenario
+from tutormail.vocabulary import IdentityKind, Provider, Publisher, Scenario
 
 SPF_VALUE = "v=spf1 include:amazonses.com ~all"
 DKIM_TOKEN_PLACEHOLDER = "{dkim-token-%d}"  # noqa: S105 (a DKIM selector, not a secret)
@@ -23,18 +24,13 @@ RECORD_TTL = 1800
 SCENARIO_DNS = Scenario.DNS
 SCENARIO_LINK = Scenario.LINK
 
-# Who publishes a domain identity's records.
-OWNER_STACK = "stack"  # Route 53: the CDK stack creates them
-OWNER_RFC2136 = "rfc2136"  # `tutormail dns-publish`
-OWNER_PERSON = "person"  # printed, a person publishes them
-
 
 @dataclass(frozen=True)
 class Identity:
     name: str  # what SES calls it: a domain (A-labels) or an address
     kind: IdentityKind
-    scenario: int
-    provider: str | None  # route53 | rfc2136 | manual for domains; None for addresses
+    scenario: Scenario
+    provider: Provider | None  # None for addresses
     mail_from: str | None = None
     dmarc_policy: str = "none"
     dmarc: str = "publish"  # publish | keep (the domain's own record) | inherit (the platform domain's)
@@ -51,16 +47,17 @@ class Identity:
 
     @property
     def display(self) -> str:
-        if self.kind == "domain":
+        if self.kind == IdentityKind.DOMAIN:
             return to_unicode_domain(self.name)
         local, _, domain = self.name.partition("@")
         return f"{local}@{to_unicode_domain(domain)}"
 
     @property
-    def owner(self) -> str | None:
-        if self.kind != "domain":
+    def owner(self) -> Publisher | None:
+        if self.kind != IdentityKind.DOMAIN:
             return None
-        return {Provider.ROUTE53: OWNER_STACK, Provider.RFC2136: OWNER_RFC2136}.get(self.provider, OWNER_PERSON)
+        return {Provider.ROUTE53: Publisher.STACK, Provider.RFC2136: Publisher.RFC2136}.get(self.provider,
+                                                                                           Publisher.PERSON)
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ class Sender:
     display_name: str
     mailbox: str  # De/Remetente as Tutor is given it: "Nome" <address in A-labels> (names.render_mailbox)
     identity: str
-    scenario: int
+    scenario: Scenario
     is_platform_default: bool
 
 
@@ -103,7 +100,7 @@ class InstitutionPlan:
 
     @property
     def smtp_user_name(self) -> str:
-        return f"tutormail-{self.slug}-smtp"
+        return names.smtp_user(self.slug)
 
     @property
     def secret_name(self) -> str:
@@ -133,7 +130,7 @@ class InstitutionPlan:
     def records(self, identity: Identity, dkim_tokens: tuple[str, ...] | None = None,
                 signing_zone: str = "dkim.amazonses.com") -> tuple[Record, ...]:
         """The DNS records a domain identity needs; tokens come from SES once it exists."""
-        if identity.kind != "domain":
+        if identity.kind != IdentityKind.DOMAIN:
             return ()
         tokens = dkim_tokens or tuple(DKIM_TOKEN_PLACEHOLDER % n for n in (1, 2, 3))
         records = [Record(identity.name, f"{token}._domainkey.{identity.name}", "CNAME",

@@ -23,6 +23,7 @@ from typing import Any
 from tutormail.catalog.model import Catalog
 from tutormail.plan.build import build_plan
 from tutormail.plan.smtp_policy import send_policies
+from tutormail.vocabulary import IdentityKind
 
 # TutorMail-Platform's own: tutormail-operator, tutormail-deploy and (with github) tutormail-plan.
 PLATFORM_POLICIES = 3
@@ -39,7 +40,7 @@ def _usage(catalog: Catalog) -> dict[str, tuple[int, int]]:
     plans = [build_plan(institution, catalog.platform) for institution in catalog.institutions.values()]
     platform = catalog.platform
     on_platform_zone = sum(len(p.records(i)) for p in plans for i in p.identities
-                           if i.kind == "domain" and i.hosted_zone_id == platform.hosted_zone_id)
+                           if i.kind == IdentityKind.DOMAIN and i.hosted_zone_id == platform.hosted_zone_id)
     policies = PLATFORM_POLICIES if platform.github is not None else PLATFORM_POLICIES - 1
     return {"customer managed policies": (policies + sum(len(send_policies(p)) for p in plans), policies),
             "IAM users": (len(plans), 0),

@@ -24,6 +24,7 @@ from tutormail.catalog.model import Catalog, Institution, Platform
 from tutormail.catalog.problems import Problem
 from tutormail.plan.build import InstitutionPlan, build_plan
 from tutormail.plan.smtp_policy import MANAGED_POLICIES_PER_USER, MANAGED_POLICY_MAX, policy_size, send_policies
+from tutormail.vocabulary import IdentityKind, Provider
 
 IAM_USER_NAME_MAX = 64
 STACK_OUTPUTS_MAX = 200
@@ -33,7 +34,8 @@ CONFIGURATION_SET_NAME_MAX = 64
 
 def stack_outputs(plan: InstitutionPlan) -> int:
     """How many outputs the institution's stack template declares."""
-    return STACK_OWN_OUTPUTS + sum(1 for i in plan.identities if i.kind == "domain" and i.provider == "route53")
+    return STACK_OWN_OUTPUTS + sum(1 for i in plan.identities if i.kind == IdentityKind.DOMAIN and
+                                     i.provider == Provider.ROUTE53)
 
 
 def check_limits(institution: Institution, platform: Platform) -> list[Problem]:

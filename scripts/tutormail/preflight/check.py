@@ -27,6 +27,7 @@ from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
 from tutormail.preflight.dmarc import DmarcCheck
 from tutormail.preflight.dmarc import check as dmarc_check
+from tutormail.vocabulary import IdentityKind, Provider
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _dns_lookup(domain: str, endpoints: DnsEndpoints):
 def name_lookup(identity: Identity, route53: Any, endpoints: DnsEndpoints = SYSTEM):
     """lookup(name, type) -> (values, where asked): the Route 53 API for a zone of ours, else the domain's
     authoritative servers."""
-    if identity.provider != "route53":
+    if identity.provider != Provider.ROUTE53:
         return _dns_lookup(identity.name, endpoints)
     listed = Route53Names(route53, identity.hosted_zone_id)
 
@@ -105,7 +106,7 @@ def name_lookup(identity: Identity, route53: Any, endpoints: DnsEndpoints = SYST
 def txt_fetch(identity: Identity, lookup, endpoints: DnsEndpoints = SYSTEM):
     """fetch(name) -> TXT strings, for the DMARC discovery: names in the identity's zone as `lookup` sees
     them (a Route 53 record not yet served anywhere included), others through the resolver."""
-    zone = identity.zone_name if identity.provider == "route53" else identity.name
+    zone = identity.zone_name if identity.provider == Provider.ROUTE53 else identity.name
 
     def fetch(name: str) -> list[str]:
         if is_same_or_subdomain(name, zone):
@@ -118,7 +119,7 @@ def _stack_dmarc(identity: Identity, purpose: str, found: tuple[str, ...], manag
     """The DMARC record our deployed stack wrote with an earlier dmarc_policy: the deploy updates its own
     record set (a record the stack took over was identical to what it wrote, so it is ours as well)."""
     ours = {(comparable("TXT", dmarc_value(policy)),) for policy in DMARC_POLICIES}
-    return identity.provider == "route53" and managed and purpose == "dmarc" and found in ours
+    return identity.provider == Provider.ROUTE53 and managed and purpose == "dmarc" and found in ours
 
 
 def _other_ttl(lookup, name: str, rtype: str, ttl: int, found: tuple[str, ...], managed: bool) -> int | None:
@@ -140,12 +141,12 @@ def _check_name(identity: Identity, name: str, rtype: str, wanted: tuple[str, li
     action, reason = decide(purpose, found, want, cname)
     if _stack_dmarc(identity, purpose, found, managed) and found != want:
         action, reason = "change", "the stack's own record, from an earlier dmarc_policy: the deploy updates it"
-    elif identity.provider == "route53" and found and found != want and action != "conflict":
+    elif identity.provider == Provider.ROUTE53 and found and found != want and action != "conflict":
         # The stack creates its record sets and takes over only identical ones: it would fail here.
         action, reason = "conflict", (f"{' '.join(found)} is published there and the stack would write "
                                       f"{' '.join(want)}: the deploy fails (Route 53 CREATE); remove or "
                                       "change the record first")
-    elif identity.provider == "route53" and found == want and (
+    elif identity.provider == Provider.ROUTE53 and found == want and (
             there := _other_ttl(lookup, name, rtype, ttl, found, managed)) is not None:
         action, reason = "conflict", (f"the same values are published with TTL {there} and the stack writes TTL "
                                       f"{ttl}: the deploy fails (Route 53 CREATE takes over only an identical "
@@ -182,7 +183,7 @@ def check_zones(plan: InstitutionPlan, route53: Any) -> list[str]:
     ids would pass every record check (each zone is listed, just the wrong one) and the deploy would
     then write DKIM records into the other zone or fail."""
     conflicts = []
-    zones = sorted({(i.hosted_zone_id, i.zone_name) for i in plan.identities if i.provider == "route53"})
+    zones = sorted({(i.hosted_zone_id, i.zone_name) for i in plan.identities if i.provider == Provider.ROUTE53})
     for zone_id, zone_name in zones:
         name = hosted_zone_name(route53, zone_id)
         if name is None:
@@ -201,7 +202,7 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
     names: list[NameCheck] = []
     dmarc: list[DmarcCheck] = []
     for identity in plan.identities:
-        if identity.kind == "domain":
+        if identity.kind == IdentityKind.DOMAIN:
             lookup = name_lookup(identity, route53, endpoints)
             managed = any(c.identity == identity.name and c.managed_by_stack for c in identities)
             names += check_names(records_for(plan, identity, ses.identity(identity.name)), lookup, managed)

@@ -20,6 +20,7 @@ from tutormail.cenario1.publish import PublishError
 from tutormail.cenario2.dmarc import POLICIES, DmarcLookups, DmarcVerdict, tag_map
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
+from tutormail.vocabulary import IdentityKind, Readiness
 
 RFC = "RFC 7489"
 
@@ -69,7 +70,7 @@ def _conflict(identity: Identity, verdict: DmarcVerdict) -> str:
 
 
 def _note(identity: Identity, verdict: DmarcVerdict) -> str:
-    if verdict.state == "unknown":
+    if verdict.state == Readiness.UNKNOWN:
         return verdict.reason
     if verdict.record is None and identity.dmarc != "publish":
         return (f"no DMARC record applies to {identity.name}: receivers apply no policy ({RFC} 6.6.3); "
@@ -80,10 +81,10 @@ def _note(identity: Identity, verdict: DmarcVerdict) -> str:
 def check(identity: Identity, fetch: Callable[[str], list[str]]) -> DmarcCheck:
     """`fetch(name)`: the TXT strings at a name (an exception: the look-up failed)."""
     verdict = DmarcLookups(fetch=fetch).verdict(identity.name)
-    if verdict.state == "unknown" and identity.dmarc == "publish":
+    if verdict.state == Readiness.UNKNOWN and identity.dmarc == "publish":
         # Whether our record would weaken the policy in force cannot be told: never taken as clear.
         raise PublishError(f"the DMARC policy in force at {identity.name}: {verdict.reason}", Exit.SERVICE_ERROR)
-    state = "unknown" if verdict.state == "unknown" else ("found" if verdict.record else "none")
+    state = "unknown" if verdict.state == Readiness.UNKNOWN else ("found" if verdict.record else "none")
     publishes = dmarc_value(identity.dmarc_policy) if identity.dmarc == "publish" else None
     return DmarcCheck(identity.name, identity.dmarc, verdict.record_name, verdict.record, verdict.policy, state,
                       publishes, alignment(identity, verdict.record), _conflict(identity, verdict),
@@ -91,4 +92,5 @@ def check(identity: Identity, fetch: Callable[[str], list[str]]) -> DmarcCheck:
 
 
 def checks(plan: InstitutionPlan, fetch_for: Callable[[Identity], Callable[[str], list[str]]]) -> list[DmarcCheck]:
-    return [check(identity, fetch_for(identity)) for identity in plan.identities if identity.kind == "domain"]
+    return [check(identity, fetch_for(identity)) for identity in plan.identities
+            if identity.kind == IdentityKind.DOMAIN]

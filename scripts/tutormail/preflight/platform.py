@@ -25,10 +25,10 @@ from tutormail.aws.progress_store import TABLE
 from tutormail.aws.receipt_rules import active_rule_set
 from tutormail.catalog.model import Platform
 from tutormail.exitcodes import Exit
+from tutormail.names import PLATFORM_STACK
 
-PLATFORM_STACK = "TutorMail-Platform"
 GITHUB_PROVIDER = "oidc-provider/token.actions.githubusercontent.com"
-LOG_GROUPS = (f"/aws/lambda/{names.PAUSE_FUNCTION}", names.EVENT_LOG_GROUP)
+LOG_GROUPS = (names.log_group(names.PAUSE_FUNCTION), names.EVENT_LOG_GROUP)
 
 
 def _github_provider(platform: Platform, iam: Any, owned: set[str]) -> dict[str, Any] | None:
@@ -81,7 +81,7 @@ def check_platform(platform: Platform, clients: ByService) -> tuple[dict[str, An
     if platform.receiving is not None:
         checks.append(_receipt_rule_set(platform, clients["ses"]))
         checks.append(_table(clients["dynamodb"], owned, names.INBOUND_TABLE, "inbound table"))
-        checks.append(_log_group(clients["logs"], f"/aws/lambda/{names.REPLIES_FUNCTION}", owned))
+        checks.append(_log_group(clients["logs"], names.log_group(names.REPLIES_FUNCTION), owned))
     conflicts = [c["conflict"] for c in checks if c["conflict"]]
     return ({"stack": PLATFORM_STACK, "checks": checks, "conflicts": conflicts},
             Exit.ACTION_NEEDED if conflicts else Exit.OK)

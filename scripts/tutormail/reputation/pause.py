@@ -65,7 +65,7 @@ def set_sending(sesv2: Any, slug: str, enabled: bool) -> None:
     except aws.ServiceError as exc:
         if aws.is_not_found(exc):
             raise TutormailError(f"{slug} is not deployed: its configuration set {name} does not exist "
-                                 f"(deploy TutorMail-{slug} first)", Exit.ACTION_NEEDED) from exc
+                                 f"(deploy {names.stack_name(slug)} first)", Exit.ACTION_NEEDED) from exc
         raise
 
 

@@ -9,6 +9,7 @@ from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcVerdict
 from tutormail.plan.build import InstitutionPlan, Sender
 from tutormail.verification.deliverability import ACCEPTED, Deliverability, deliverability
+from tutormail.vocabulary import Scenario
 
 EFFECT = {"reject": "seriam recusadas pelos provedores de e-mail: a redefinição de senha, por exemplo, não chegaria",
           "quarantine": "iriam para a caixa de spam: a redefinição de senha, por exemplo, dificilmente seria vista"}
@@ -66,7 +67,7 @@ def _cenario2_readiness(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict]
     """Each Cenário 2 sender (verified by link: SES signs as amazonses.com) with its readiness: its
     domain's verdict, and the acceptance recorded for its address."""
     return [(s, deliverability(plan, s.identity, s.scenario, verdicts, recorded or {}))
-            for s in plan.senders if s.scenario == 2]
+            for s in plan.senders if s.scenario == Scenario.LINK]
 
 
 def dmarc_blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None,

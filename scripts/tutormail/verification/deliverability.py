@@ -21,9 +21,9 @@ from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcLookups, Dmar
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import InstitutionPlan
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck
-from tutormail.vocabulary import Scenario
+from tutormail.vocabulary import IdentityKind, Readiness, Scenario
 
-ACCEPTED, UNCHECKED = "accepted", "unchecked"
+ACCEPTED, UNCHECKED = Readiness.ACCEPTED, Readiness.UNCHECKED
 # Secrets Manager tag values: at most 256 characters, letters, digits, spaces and + - = . _ : / @
 # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html).
 TAG_VALUE_UNSAFE = re.compile(r"[^\w +\-=.:/@]")
@@ -147,7 +147,7 @@ def readiness_code(check: IdentityCheck, ready: Deliverability) -> Exit:
 
 
 def cenario2_domains(plan: InstitutionPlan) -> list[str]:
-    return sorted({domain_of(i.name) for i in plan.identities if i.kind == "email"})
+    return sorted({domain_of(i.name) for i in plan.identities if i.kind == IdentityKind.EMAIL})
 
 
 def plan_verdicts(plans: Iterable[InstitutionPlan], lookups: DmarcLookups | None = None) -> dict[str, DmarcVerdict]:

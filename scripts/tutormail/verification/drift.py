@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from tutormail.plan.build import InstitutionPlan
+from tutormail.vocabulary import VerificationStatus
 
 DRIFTED = ("missing", "wrong")
 
@@ -29,7 +30,7 @@ def identity_drift(verified: bool, dkim_status: str | None, findings: Iterable[d
              + (f": holds {' '.join(f['found'])}" if f["status"] == "wrong" else "")
              + (f" ({f['detail']})" if f["status"] == "wrong" and f.get("detail") else "")
              for f in findings if f["status"] in DRIFTED]
-    if dkim_status == "FAILED":
+    if dkim_status == VerificationStatus.FAILED:
         drift.append("SES reports DKIM FAILED: it no longer signs for this identity")
     return drift
 

@@ -31,7 +31,7 @@ from tutormail.plan.build import Identity, InstitutionPlan
 from tutormail.verification.deliverability import deliverability, plan_verdicts, readiness_code
 from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import IdentityCheck, check_identity
-from tutormail.vocabulary import IdentityKind
+from tutormail.vocabulary import IdentityKind, SenderState
 
 log = logging.getLogger("tutormail")
 FIRST_DELAY, LONGEST_DELAY = 1.0, 60.0  # --wait: back-off between rounds, doubling
@@ -62,7 +62,7 @@ def _resend_if_expired(plan: InstitutionPlan, ses: Ses, progress: Progress, reco
                        ) -> IdentityState:
     check = check_identity(plan, identity.name, state, clock, recorded)
     link = link_state(recorded, identity.name, plan.platform.link_validity_hours)
-    if check.state != "expired" or link.count >= options.max_resends:
+    if check.state != SenderState.EXPIRED or link.count >= options.max_resends:
         return state
     sent, _ = request_link(ses, recorded, identity.name, plan.platform.link_validity_hours, clock, force=True)
     record_link(progress, recorded, identity.name, iso(sent.sent_at))
@@ -126,7 +126,7 @@ def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Cloc
 def _verification(entries: list[dict[str, Any]]) -> Exit:
     """Where SES and the links stand, without deliverability: what `--wait` waits for (a sender
     blocked by DMARC does not stop the wait while another is pending)."""
-    return worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == "pending" else Exit.ACTION_NEEDED
+    return worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == SenderState.PENDING else Exit.ACTION_NEEDED
                  for e in entries)
 
 
