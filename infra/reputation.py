@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -80,8 +80,12 @@ def volume_expression(min_volume: int) -> str:
 
 
 def _code() -> lambda_.Code:
-    """One asset for both handlers: the files of LAMBDA_FILES, nothing else of the project."""
-    return lambda_.Code.from_asset(str(SCRIPTS), exclude=["**", *(f"!{f}" for f in LAMBDA_FILES)])
+    """One asset for the handlers: the files of LAMBDA_FILES, nothing else of the project. Their
+    directories are kept as well: CDK does not look inside a directory "**" excluded, so the files'
+    own "!" patterns alone left the asset empty (tests/infra/test_reputation_stack.py)."""
+    directories = sorted({str(parent) for f in LAMBDA_FILES for parent in PurePosixPath(f).parents} - {"."})
+    return lambda_.Code.from_asset(str(SCRIPTS), exclude=["**", *(f"!{d}" for d in directories),
+                                                          *(f"!{f}" for f in LAMBDA_FILES)])
 
 
 def _log_group(scope: Construct, construct_id: str, name: str, retention_days: int) -> logs.LogGroup:

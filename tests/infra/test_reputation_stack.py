@@ -170,6 +170,20 @@ def test_the_lambda_package_holds_only_what_the_handler_imports(tmp_path):
     assert result.stdout.strip() == str(tmp_path / "tutormail" / "__init__.py")
 
 
+def test_the_lambda_asset_is_the_lambda_files_and_nothing_else(example_app):
+    """What CDK stages (and a deploy zips and uploads) for the functions' Code: the directories of
+    the files have to be kept too, or an exclude of "**" leaves the asset empty and every function
+    is deployed without its handler."""
+    from pathlib import Path
+
+    from infra.reputation import LAMBDA_FILES
+
+    directory = Path(example_app.synth().directory)
+    [asset] = [path for path in directory.glob("asset.*") if path.is_dir()]
+    staged = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
+    assert staged == sorted(LAMBDA_FILES)
+
+
 def test_a_failed_pause_is_kept_in_an_encrypted_queue_only_the_pause_rule_and_function_write(platform_template):
     [(queue_id, queue)] = platform_template.find_resources("AWS::SQS::Queue").items()
     assert queue["Properties"] == {"QueueName": "tutormail-failed-pauses", "SqsManagedSseEnabled": True,
