@@ -89,3 +89,16 @@ class FakeSecrets:
                 return iter(fake.pages)
 
         return Paginator()
+
+
+def services(ses, progress=None, clock=None, dns=None, lookups=None):
+    """A Services of fakes: one SES and one progress store for every institution (a new
+    FakeProgress when none is given), a FixedClock, DMARC look-ups against `dns` unless given."""
+    from tutormail.clock import FixedClock
+    from tutormail.dnsclient.resolver import DnsEndpoints
+    from tutormail.services import Services
+
+    dns = DnsEndpoints() if dns is None else dns
+    progress = FakeProgress() if progress is None else progress
+    return Services(clock or FixedClock(), dns, lookups or DmarcLookups(dns), ses=lambda platform: ses,
+                    progress=lambda plan: progress)

@@ -158,7 +158,7 @@ def test_verify_hands_its_options_to_the_use_case(capsys, monkeypatch, offline_a
     assert code == 0, err
     assert [args[0].slug for args, _ in verify.calls] == ["escola-padrao", "instituicao-xy"]
     for args, _ in verify.calls:
-        options, deadline = args[5], args[6]
+        options, deadline = args[2], args[3]
         assert (options.auto_resend, options.max_resends, options.wait) == expected
         assert before + seconds <= deadline <= time.monotonic() + seconds
 

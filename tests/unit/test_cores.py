@@ -32,7 +32,7 @@ from tutormail.verification.verify import VerifyOptions, dns_exit_code, verify_i
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
 
 from tests.factory import company, institution
-from tests.unit.fakes import SECRET, FakeProgress, FakeSecrets, FakeSes, no_dmarc, pending, verified
+from tests.unit.fakes import SECRET, FakeProgress, FakeSecrets, FakeSes, no_dmarc, pending, services, verified
 
 # --- build_plan -----------------------------------------------------------------------------------
 
@@ -177,15 +177,26 @@ def test_verify_waits_with_a_doubling_back_off_until_the_deadline(plans):
         slept.append(seconds)
         now[0] += seconds
 
-    entries, code = verify_institution(plan, ses, FakeProgress(), FixedClock(), DnsEndpoints(),
-                                       VerifyOptions(wait=True), deadline=100.0, monotonic=lambda: now[0],
-                                       sleep=sleep)
+    entries, code = verify_institution(
+        plan,
+        services(ses, FakeProgress(), FixedClock(), dns=DnsEndpoints()),
+        VerifyOptions(wait=True),
+        100.0,
+        monotonic=lambda: now[0],
+        sleep=sleep,
+    )
     assert code == Exit.PENDING and entries[0]["state"] == "pending"
     assert slept == [1, 2, 4, 8, 16, 32]  # the next, 64 s, would end after the deadline
     # Verified, and no DKIM tokens to look for: no DNS question is asked here (no network in unit tests).
     once, no_wait = [], FakeSes({name: IdentityState(name, True, "SUCCESS", True)})
-    _, code = verify_institution(plan, no_wait, FakeProgress(), FixedClock(), DnsEndpoints(), VerifyOptions(wait=True),
-                                 deadline=100.0, monotonic=lambda: 0.0, sleep=once.append)
+    _, code = verify_institution(
+        plan,
+        services(no_wait, FakeProgress(), FixedClock(), dns=DnsEndpoints()),
+        VerifyOptions(wait=True),
+        100.0,
+        monotonic=lambda: 0.0,
+        sleep=once.append,
+    )
     assert once == []
 
 
@@ -199,13 +210,15 @@ def test_verify_resends_an_expired_link_up_to_the_bound(plans):
     options = VerifyOptions(auto_resend=True, max_resends=3)
     only_email = type(plan)(plan.institution, plan.platform, tuple(i for i in plan.identities if i.kind == "email"),
                             plan.senders)
-    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0,
-                                       lookups=no_dmarc())
+    entries, code = verify_institution(
+        only_email, services(ses, progress, clock, dns=DnsEndpoints(), lookups=no_dmarc()), options, 0
+    )
     assert ses.links == [name] and code == Exit.PENDING
     assert progress.tags[LINK + name].startswith(f"3 {sent},{iso(clock.now())}")
     clock.advance(hours=plan.platform.link_validity_hours + 1)
-    entries, code = verify_institution(only_email, ses, progress, clock, DnsEndpoints(), options, deadline=0,
-                                       lookups=no_dmarc())
+    entries, code = verify_institution(
+        only_email, services(ses, progress, clock, dns=DnsEndpoints(), lookups=no_dmarc()), options, 0
+    )
     assert ses.links == [name] and code == Exit.ACTION_NEEDED  # three links sent: the bound holds
     assert entries[0]["state"] == "expired"
 

@@ -18,7 +18,7 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.verification.verify import VerifyOptions, verify_and_drift, verify_institution, verify_once
 
-from tests.unit.fakes import FakeProgress, FakeSes, no_dmarc, pending, verified
+from tests.unit.fakes import FakeProgress, FakeSes, no_dmarc, pending, services, verified
 
 ENDPOINTS = DnsEndpoints(("127.0.0.1", 5300), direct_port=5301)
 ADDRESS = "contato@colegioteste.com.br"
@@ -53,8 +53,11 @@ def test_a_domain_entry_carries_ses_and_every_servers_findings(plans, monkeypatc
     servers = FakeServers(monkeypatch, status="wrong")
     state = IdentityState("escolateste.com.br", True, "PENDING", False, "PENDING", ("t1", "t2", "t3"),
                           mail_from_domain="mail.escolateste.com.br", mail_from_status="PENDING")
-    [entry], code = verify_once(plan, FakeSes({state.name: state}), FakeProgress(), FixedClock(), ENDPOINTS,
-                                VerifyOptions(), no_dmarc())
+    [entry], code = verify_once(
+        plan,
+        services(FakeSes({state.name: state}), FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()),
+        VerifyOptions(),
+    )
     assert servers.asked == [("escolateste.com.br", True, ENDPOINTS)]
     assert set(entry) == ENTRY_KEYS | {"dns"} and set(entry["ses"]) == DOMAIN_SES_KEYS
     assert entry["ses"]["meaning"] == SES_MEANING["PENDING"].format(hours=plan.platform.dkim_window_hours)
@@ -77,9 +80,14 @@ def test_every_round_and_the_drift_check_ask_the_given_servers(plans, monkeypatc
     servers = FakeServers(monkeypatch)
     ses = FakeSes({"escolateste.com.br": pending("escolateste.com.br")})
     options = VerifyOptions(wait=True)
-    verify_institution(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, options, 0, lookups=no_dmarc())
-    verify_and_drift(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, options, 0, lookups=no_dmarc(),
-                     iam=FakeIam([]))  # pending with --wait: the deadline (now) ends it
+    verify_institution(plan, services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()), options, 0)
+    verify_and_drift(
+        plan,
+        services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()),
+        options,
+        0,
+        iam=FakeIam([]),
+    )  # pending with --wait: the deadline (now) ends it
     assert [endpoints for _, _, endpoints in servers.asked] == [ENDPOINTS, ENDPOINTS]
 
 
@@ -87,7 +95,9 @@ def test_without_dkim_tokens_the_dns_part_does_not_decide(plans, monkeypatch):
     plan = only(plans["escola"], "escolateste.com.br")
     FakeServers(monkeypatch, status="wrong", problem="no tokens")
     ses = FakeSes({"escolateste.com.br": pending("escolateste.com.br", tokens=())})
-    [entry], code = verify_once(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, VerifyOptions(), no_dmarc())
+    [entry], code = verify_once(
+        plan, services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()), VerifyOptions()
+    )
     assert code == Exit.PENDING and entry["dns"]["problem"] == "no tokens"
     assert entry["ses"]["mail_from_meaning"] is None  # SES reported no MAIL FROM status
 
@@ -96,14 +106,19 @@ def test_a_verified_domain_whose_record_went_missing_has_drifted(plans, monkeypa
     plan = only(plans["escola"], "escolateste.com.br")
     FakeServers(monkeypatch, status="missing")
     ses = FakeSes({"escolateste.com.br": verified("escolateste.com.br")})
-    [entry], code = verify_once(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, VerifyOptions(), no_dmarc())
+    [entry], code = verify_once(
+        plan, services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()), VerifyOptions()
+    )
     [drift] = entry["drift"]
     assert "is missing at ns1.escolateste.com.br (127.0.0.9)" in drift
     assert (code, entry["exit_code"], entry["verified"]) == (Exit.ACTION_NEEDED, 1, True)
     FakeServers(monkeypatch, status="found")
     state = IdentityState("escolateste.com.br", True, "SUCCESS", True, "FAILED", ("t1", "t2", "t3"))
-    [entry], code = verify_once(plan, FakeSes({state.name: state}), FakeProgress(), FixedClock(), ENDPOINTS,
-                                VerifyOptions(), no_dmarc())
+    [entry], code = verify_once(
+        plan,
+        services(FakeSes({state.name: state}), FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()),
+        VerifyOptions(),
+    )
     assert entry["drift"] == ["SES reports DKIM FAILED: it no longer signs for this identity"]
     assert code == Exit.ACTION_NEEDED
 
@@ -112,39 +127,66 @@ def test_an_address_entry_has_no_dns_part(plans):
     plan, clock = only(plans["escola"], ADDRESS), FixedClock()
     sent = clock.now() - timedelta(hours=1)
     progress = FakeProgress({LINK + ADDRESS: f"1 {iso(sent)}"})
-    [entry], code = verify_once(plan, FakeSes({ADDRESS: IdentityState(ADDRESS, True, "PENDING")}), progress, clock,
-                                ENDPOINTS, VerifyOptions(), no_dmarc())
+    [entry], code = verify_once(
+        plan,
+        services(
+            FakeSes({ADDRESS: IdentityState(ADDRESS, True, "PENDING")}),
+            progress,
+            clock,
+            dns=ENDPOINTS,
+            lookups=no_dmarc(),
+        ),
+        VerifyOptions(),
+    )
     assert set(entry) == ENTRY_KEYS and set(entry["ses"]) == {"status", "meaning"}
     assert entry["ses"] == {"status": "PENDING", "meaning": LINK_MEANING["PENDING"]}
     expires = sent + timedelta(hours=plan.platform.link_validity_hours)
     assert (entry["identity"], entry["scenario"], entry["link_expires_at"]) == (ADDRESS, 2, iso(expires))
     assert (entry["missing"], entry["actor"]) == (f"{ADDRESS} has not opened SES's verification link", "institution")
     assert entry["deliverability"]["state"] == "ready" and code == Exit.PENDING == entry["exit_code"]
-    [entry], _ = verify_once(plan, FakeSes({ADDRESS: IdentityState(ADDRESS, True, "NEW_STATUS")}), FakeProgress(),
-                             clock, ENDPOINTS, VerifyOptions(), no_dmarc())
+    [entry], _ = verify_once(
+        plan,
+        services(
+            FakeSes({ADDRESS: IdentityState(ADDRESS, True, "NEW_STATUS")}),
+            FakeProgress(),
+            clock,
+            dns=ENDPOINTS,
+            lookups=no_dmarc(),
+        ),
+        VerifyOptions(),
+    )
     assert entry["ses"]["meaning"] == "NEW_STATUS" and entry["link_expires_at"] is None  # an unknown status as is
 
 
 def test_dmarc_is_looked_up_through_the_given_endpoints_once_per_run(plans, monkeypatch):
+    import dataclasses
+
+    from tutormail.services import Services
+
     plan, made = only(plans["escola"], ADDRESS), []
 
     def lookups(endpoints):
         made.append(endpoints)
         return no_dmarc()
 
-    monkeypatch.setattr("tutormail.verification.verify.DmarcLookups", lookups)
+    monkeypatch.setattr("tutormail.services.DmarcLookups", lookups)
     ses = FakeSes({ADDRESS: verified(ADDRESS)})
-    [entry], code = verify_institution(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, VerifyOptions(), 0)
+    run = dataclasses.replace(Services.of(FixedClock(), ENDPOINTS), ses=lambda platform: ses,
+                              progress=lambda p: FakeProgress())
+    [entry], code = verify_institution(plan, run, VerifyOptions(), 0)
     assert made == [ENDPOINTS] and code == Exit.OK and entry["deliverability"]["state"] == "ready"
-    verify_once(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, VerifyOptions())
-    assert made == [ENDPOINTS, ENDPOINTS]
+    verify_once(plan, run, VerifyOptions())
+    assert made == [ENDPOINTS]  # one set of look-ups for the whole command
 
 
 def test_dmarc_blocks_a_verified_address(plans):
     plan = only(plans["escola"], ADDRESS)
     reject = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.colegioteste.com.br" else [])
-    [entry], code = verify_once(plan, FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), FixedClock(), ENDPOINTS,
-                                VerifyOptions(), reject)
+    [entry], code = verify_once(
+        plan,
+        services(FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=reject),
+        VerifyOptions(),
+    )
     assert entry["deliverability"]["state"] == "blocked" and code == Exit.ACTION_NEEDED and entry["verified"]
 
 
@@ -157,10 +199,14 @@ def expired_link(plan, clock, status="PENDING", hours_ago=None, count=1):
 def test_an_expired_link_is_resent_only_when_asked(plans, caplog):
     plan, clock = only(plans["escola"], ADDRESS), FixedClock()
     ses, progress = expired_link(plan, clock)
-    verify_once(plan, ses, progress, clock, ENDPOINTS, VerifyOptions(), no_dmarc())
+    verify_once(plan, services(ses, progress, clock, dns=ENDPOINTS, lookups=no_dmarc()), VerifyOptions())
     assert ses.links == [] and progress.writes == []
     with caplog.at_level(logging.INFO, logger="tutormail"):
-        verify_once(plan, ses, progress, clock, ENDPOINTS, VerifyOptions(auto_resend=True, max_resends=5), no_dmarc())
+        verify_once(
+            plan,
+            services(ses, progress, clock, dns=ENDPOINTS, lookups=no_dmarc()),
+            VerifyOptions(auto_resend=True, max_resends=5),
+        )
     assert ses.links == [ADDRESS] and len(progress.writes) == 1
     [record] = [r for r in caplog.records if "expired" in r.getMessage()]
     assert record.args == (ADDRESS, 2, 5)
@@ -169,7 +215,9 @@ def test_an_expired_link_is_resent_only_when_asked(plans, caplog):
 def test_ses_reporting_failed_is_resent_even_while_our_last_link_looks_valid(plans):
     plan, clock = only(plans["escola"], ADDRESS), FixedClock()
     ses, progress = expired_link(plan, clock, status="FAILED", hours_ago=1)
-    verify_once(plan, ses, progress, clock, ENDPOINTS, VerifyOptions(auto_resend=True), no_dmarc())
+    verify_once(
+        plan, services(ses, progress, clock, dns=ENDPOINTS, lookups=no_dmarc()), VerifyOptions(auto_resend=True)
+    )
     assert ses.links == [ADDRESS] and progress.tags[LINK + ADDRESS].startswith("2 ")
 
 
@@ -177,7 +225,11 @@ def test_a_domain_is_never_sent_a_link(plans, monkeypatch):
     plan = only(plans["escola"], "escolateste.com.br")
     FakeServers(monkeypatch)
     ses = FakeSes({"escolateste.com.br": IdentityState("escolateste.com.br", True, "FAILED", dkim_tokens=("t1",))})
-    verify_once(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, VerifyOptions(auto_resend=True), no_dmarc())
+    verify_once(
+        plan,
+        services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()),
+        VerifyOptions(auto_resend=True),
+    )
     assert ses.links == []
 
 
@@ -194,9 +246,14 @@ class Waiting:
 
 def wait_for(plan, ses, deadline):
     waiting = Waiting()
-    _, code = verify_institution(plan, ses, FakeProgress(), FixedClock(), ENDPOINTS, VerifyOptions(wait=True),
-                                 deadline=deadline, monotonic=lambda: waiting.now, sleep=waiting.sleep,
-                                 lookups=no_dmarc())
+    _, code = verify_institution(
+        plan,
+        services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()),
+        VerifyOptions(wait=True),
+        deadline,
+        monotonic=lambda: waiting.now,
+        sleep=waiting.sleep,
+    )
     return waiting.slept, code
 
 
@@ -235,13 +292,29 @@ def test_verify_and_drift_reports_an_old_smtp_key(plans, age, code):
     plan, clock = only(plans["escola"], ADDRESS), FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
     iam = FakeIam([{"AccessKeyId": "FAKE-TEST-OLD-KEY-01", "Status": "Active",
                     "CreateDate": clock.now() - timedelta(days=age)}])
-    entries, worst, drift = verify_and_drift(plan, FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), clock,
-                                             ENDPOINTS, VerifyOptions(), 0, lookups=no_dmarc(), iam=iam)
+    entries, worst, drift = verify_and_drift(
+        plan,
+        services(FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), clock, dns=ENDPOINTS, lookups=no_dmarc()),
+        VerifyOptions(),
+        0,
+        iam=iam,
+    )
     assert iam.asked == [plan.smtp_user_name] and [e["identity"] for e in entries] == [ADDRESS]
     assert worst == code and set(drift) == {"smtp_key_drift"}
     assert [k.split(" ")[3] for k in drift["smtp_key_drift"]] == (["FAKE-TEST-OLD-KEY-01"] if age > 90 else [])
-    _, worst, _ = verify_and_drift(plan, FakeSes({ADDRESS: IdentityState(ADDRESS, True, "PENDING")}),
-                                   FakeProgress(), clock, ENDPOINTS, VerifyOptions(), 0, lookups=no_dmarc(), iam=iam)
+    _, worst, _ = verify_and_drift(
+        plan,
+        services(
+            FakeSes({ADDRESS: IdentityState(ADDRESS, True, "PENDING")}),
+            FakeProgress(),
+            clock,
+            dns=ENDPOINTS,
+            lookups=no_dmarc(),
+        ),
+        VerifyOptions(),
+        0,
+        iam=iam,
+    )
     assert worst == (Exit.PENDING if age == 90 else Exit.ACTION_NEEDED)
 
 
@@ -251,6 +324,13 @@ def test_verify_and_drift_without_the_smtp_user_has_no_key_drift(plans):
             raise ClientError({"Error": {"Code": "NoSuchEntity", "Message": "no"}}, "ListAccessKeys")
 
     plan = only(plans["escola"], ADDRESS)
-    _, worst, drift = verify_and_drift(plan, FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), FixedClock(),
-                                       ENDPOINTS, VerifyOptions(), 0, lookups=no_dmarc(), iam=NoUser())
+    _, worst, drift = verify_and_drift(
+        plan,
+        services(
+            FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()
+        ),
+        VerifyOptions(),
+        0,
+        iam=NoUser(),
+    )
     assert worst == Exit.OK and drift == {"smtp_key_drift": []}

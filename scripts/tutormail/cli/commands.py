@@ -30,6 +30,7 @@ from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.preflight.caps import account_caps
+from tutormail.services import Services
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -136,14 +137,12 @@ def _print_verify(slug: str, entries: list[dict], institution: dict | None = Non
 def cmd_verify(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     options = VerifyOptions(auto_resend=args.auto_resend, max_resends=args.max_resends, wait=args.wait)
-    runtime, lookups = args.runtime, DmarcLookups(args.runtime.dns)  # one DMARC query per domain for the run
+    services = Services.of(args.runtime.clock, args.runtime.dns)
     account, header = account_view(load_catalog(Path(args.institutions), only=[]).platform)
     if args.output != "json" and header:
         print(header)
-    return _each_institution(
-        args, "identities", lambda plan: verify_and_drift(plan, Ses(plan.platform), Progress(plan), runtime.clock,
-                                                            runtime.dns, options, deadline, lookups=lookups),
-        _print_verify, account=account)
+    return _each_institution(args, "identities", lambda plan: verify_and_drift(plan, services, options, deadline),
+                             _print_verify, account=account)
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from tutormail.plan.build import PLATFORM_STACK, InstitutionPlan, build_plan
 from tutormail.plan.loader import load_catalog
 from tutormail.preflight import check as preflight
 from tutormail.runtime import Runtime
+from tutormail.services import Services
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.verification.deliverability import plan_verdicts
 from tutormail.verification.verify import VerifyOptions, verify_and_drift
@@ -107,7 +108,8 @@ def refusals(job: Job, slugs: list[str]) -> dict[str, list[str]]:
 
 def _after_deploy(job: Job, slugs: list[str]) -> None:
     job.credentials.ensure(READS)
-    ses, lookups = Ses(job.catalog.platform), DmarcLookups(job.runtime.dns)
+    services = Services.of(job.runtime.clock, job.runtime.dns)
+    ses, lookups = services.ses(job.catalog.platform), services.lookups
     deadline = time.monotonic() + 60
     for slug in slugs:
         plan = job.plan(slug)
@@ -115,8 +117,7 @@ def _after_deploy(job: Job, slugs: list[str]) -> None:
             ("dns-publish", lambda p=plan: publish_institution(p, ses, job.runtime.dns, PublishOptions())[1]),
             ("dns-records", lambda p=plan: _zone_file(job, p, ses)),
             ("handoff", lambda p=plan: _handoff(job, p, lookups, Progress(p))),
-            ("verify", lambda p=plan: verify_and_drift(p, ses, Progress(p), job.runtime.clock, job.runtime.dns,
-                                                       VerifyOptions(), deadline, lookups=lookups)[1])]
+            ("verify", lambda p=plan: verify_and_drift(p, services, VerifyOptions(), deadline)[1])]
         for name, step in steps:
             try:
                 job.report.step(plan.stack_name, name, step())
@@ -255,13 +256,13 @@ def cleanup_job(job: Job, slugs: list[str], previous: Path | None) -> Report:
 def watch_job(job: Job) -> Report:
     job.report = report = Report("watch")
     job.credentials.ensure(READS)
-    ses, lookups = Ses(job.catalog.platform), DmarcLookups(job.runtime.dns)
+    services = Services.of(job.runtime.clock, job.runtime.dns)
+    ses = services.ses(job.catalog.platform)
     deadline = time.monotonic() + 60
     for slug in job.catalog.institutions:
         plan = job.plan(slug)
         try:
-            entries, code, _ = verify_and_drift(plan, ses, Progress(plan), job.runtime.clock, job.runtime.dns,
-                                                VerifyOptions(auto_resend=True), deadline, lookups=lookups)
+            entries, code, _ = verify_and_drift(plan, services, VerifyOptions(auto_resend=True), deadline)
         except TutormailError as exc:
             report.outcome(slug, FAILED, [str(exc)], exit_code=exc.exit_code)
             continue

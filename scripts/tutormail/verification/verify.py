@@ -22,12 +22,12 @@ from tutormail.aws.ses import IdentityState, Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain, not_checked
 from tutormail.cenario1.records import records_for
-from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cenario2.links import LINK_MEANING, link_state, record_link, request_link
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
+from tutormail.services import Services
 from tutormail.verification.deliverability import deliverability, plan_verdicts, readiness_code
 from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import IdentityCheck, check_identity
@@ -94,11 +94,11 @@ def _dns_part(plan: InstitutionPlan, identity: Identity, state: IdentityState, e
     return data, dns_exit_code(findings, problem) if records.tokens_known else Exit.OK
 
 
-def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
-                options: VerifyOptions, lookups: DmarcLookups | None = None) -> tuple[list[dict[str, Any]], Exit]:
+def verify_once(plan: InstitutionPlan, services: Services, options: VerifyOptions) -> tuple[list[dict[str, Any]], Exit]:
     entries, codes = [], []
+    ses, progress, clock = services.ses(plan.platform), services.progress(plan), services.clock
     recorded = progress.read()
-    verdicts = plan_verdicts([plan], lookups or DmarcLookups(endpoints))
+    verdicts = plan_verdicts([plan], services.lookups)
     for identity in plan.identities:
         state = ses.identity(identity.name)
         if identity.kind == IdentityKind.EMAIL and options.auto_resend:
@@ -112,7 +112,7 @@ def verify_once(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Cloc
             entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
                                  "mail_from_status": state.mail_from_status,
                                  "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
-            entry["dns"], dns_code = _dns_part(plan, identity, state, endpoints)
+            entry["dns"], dns_code = _dns_part(plan, identity, state, services.dns)
             code = worst([code, dns_code])
         entry["drift"] = identity_drift(check.verified, state.dkim_status, entry.get("dns", {}).get("findings", []))
         if entry["drift"]:  # verified, then changed: someone must act, whatever SES still says
@@ -130,16 +130,14 @@ def _verification(entries: list[dict[str, Any]]) -> Exit:
                  for e in entries)
 
 
-def verify_institution(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
-                       options: VerifyOptions, deadline: float, monotonic: Callable[[], float] = time.monotonic,
-                       sleep: Callable[[float], None] = time.sleep, lookups: DmarcLookups | None = None
+def verify_institution(plan: InstitutionPlan, services: Services, options: VerifyOptions, deadline: float,
+                       monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
                        ) -> tuple[list[dict[str, Any]], Exit]:
     """One round, or with `wait` rounds with a doubling back-off until SES and the links are no
     longer "pending" or the next round would start after `deadline` (a `monotonic()` instant)."""
     delay = FIRST_DELAY
-    lookups = lookups or DmarcLookups(endpoints)  # one DMARC query per distinct domain for the whole run
     while True:
-        entries, code = verify_once(plan, ses, progress, clock, endpoints, options, lookups)
+        entries, code = verify_once(plan, services, options)
         if not options.wait or _verification(entries) != Exit.PENDING or monotonic() + delay > deadline:
             return entries, code
         log.info("%s still pending; checking again in %g s", plan.slug, delay)
@@ -147,11 +145,10 @@ def verify_institution(plan: InstitutionPlan, ses: Ses, progress: Progress, cloc
         delay = min(delay * 2, LONGEST_DELAY)
 
 
-def verify_and_drift(plan: InstitutionPlan, ses: Ses, progress: Progress, clock: Clock, endpoints: DnsEndpoints,
-                     options: VerifyOptions, deadline: float, lookups: DmarcLookups | None = None, iam: Any = None
-                     ) -> tuple[list[dict[str, Any]], Exit, dict[str, list[str]]]:
+def verify_and_drift(plan: InstitutionPlan, services: Services, options: VerifyOptions, deadline: float,
+                     iam: Any = None) -> tuple[list[dict[str, Any]], Exit, dict[str, list[str]]]:
     """verify_institution, then the age of the institution's SMTP keys (one ListAccessKeys):
     an Active key older than smtp_key_max_age_days is drift (exit 1)."""
-    entries, code = verify_institution(plan, ses, progress, clock, endpoints, options, deadline, lookups=lookups)
-    keys = key_drift(plan, access_keys(plan, iam) or [], clock.now())
+    entries, code = verify_institution(plan, services, options, deadline)
+    keys = key_drift(plan, access_keys(plan, iam) or [], services.clock.now())
     return entries, worst([code, Exit.ACTION_NEEDED if keys else Exit.OK]), {"smtp_key_drift": keys}

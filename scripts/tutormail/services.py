@@ -1,0 +1,31 @@
+"""What a use case reaches outside the process: SES, the progress marks, the DNS servers and the
+DMARC look-ups, the clock. Built once per command from the runtime settings (`Services.of`, in
+`cli/` and `pipeline/`) and passed down whole, instead of a client, a store and a look-up threaded
+through every parameter list; a test builds one from its fakes (`tests/unit/fakes.py` `services`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tutormail.aws.progress_tags import Progress
+from tutormail.aws.ses import Ses
+from tutormail.catalog.model import Platform
+from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.clock import Clock
+from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.plan.build import InstitutionPlan
+
+
+@dataclass(frozen=True)
+class Services:
+    clock: Clock
+    dns: DnsEndpoints
+    lookups: DmarcLookups  # one DMARC query per domain for the whole command
+    ses: Callable[[Platform], Ses] = Ses
+    progress: Callable[[InstitutionPlan], Progress] = Progress
+
+    @classmethod
+    def of(cls, clock: Clock, dns: DnsEndpoints) -> Services:
+        return cls(clock, dns, DmarcLookups(dns))
