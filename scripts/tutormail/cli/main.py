@@ -13,14 +13,13 @@ from pathlib import Path
 from tutormail import __version__
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.catalog.schema import institution_schema
-from tutormail.cli import arguments, commands, inbound, lifecycle_commands, pipeline, preflight, status_html
+from tutormail.cli import arguments, commands, inbound, lifecycle_commands, pipeline, preflight, status_html, validate
 from tutormail.cli import reputation as reputation_cli
-from tutormail.cli.output import emit_json, table
+from tutormail.cli.output import emit_json
 from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit, TutormailError, help_text
 from tutormail.plan.build import plan_for
-from tutormail.plan.fleet_caps import fleet_caps
-from tutormail.plan.loader import check_files, load_catalog
+from tutormail.plan.loader import load_catalog
 from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")
@@ -30,34 +29,6 @@ ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC 
 
 def _institutions_dir(args: argparse.Namespace) -> Path:
     return Path(args.institutions)
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    directory = _institutions_dir(args)
-    files = [Path(f) for f in args.files] or None
-    if files:
-        # The platform file sits beside the institution files: a different directory carries its own.
-        parents = {f.parent.resolve() for f in files}
-        if len(parents) == 1 and not args.institutions_given:
-            directory = files[0].parent
-    catalog, problems = check_files(directory, files)
-    # The account's quotas, counted from the whole directory (not when only some files are checked).
-    caps = fleet_caps(catalog) if catalog and not problems and not files else []
-    if args.output == "json":
-        emit_json({"valid": not problems, "problems": [p.as_dict() for p in problems],
-                   "institutions": sorted(catalog.institutions) if catalog else [], "caps": caps})
-    else:
-        for problem in problems:
-            print(problem)
-        if not problems:
-            print(f"{len(catalog.institutions)} institution(s) valid: {', '.join(catalog.institutions)}")
-        if caps:
-            print(table(["cap", "used", "default quota", "institutions left", "quota to raise"],
-                        [[c["cap"], c["used"], c["default"], c["institutions_left"], c["quota"]] for c in caps]))
-    if problems:
-        log.error("%d problem(s) found; nothing may be deployed until they are fixed", len(problems))
-        return Exit.BAD_INPUT
-    return Exit.OK
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -113,9 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(func=func)
         return command
 
-    validate = add("validate", cmd_validate,
-                   "check institution files; every problem as FILE:LINE: field: reason")
-    validate.add_argument("files", nargs="*", metavar="FILE")
+    validate.register(add)
     plan = add("plan", cmd_plan, "what will exist for an institution: identities, records, SMTP user, "
                "accounts, rules")
     plan.add_argument("slug")
