@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -12,42 +11,25 @@ from pathlib import Path
 
 from tutormail import __version__
 from tutormail.catalog.problems import ConfigurationError
-from tutormail.catalog.schema import institution_schema
-from tutormail.cli import arguments, commands, inbound, lifecycle_commands, pipeline, preflight, status_html, validate
+from tutormail.cli import (
+    arguments,
+    commands,
+    inbound,
+    lifecycle_commands,
+    pipeline,
+    plan,
+    preflight,
+    schema,
+    status_html,
+    validate,
+)
 from tutormail.cli import reputation as reputation_cli
-from tutormail.cli.output import emit_json
-from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
 from tutormail.exitcodes import Exit, TutormailError, help_text
-from tutormail.plan.build import plan_for
-from tutormail.plan.loader import load_catalog
 from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")
 ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC is unknown), knowing receivers may "
                "reject or junk its mail; recorded with who and when")
-
-
-def _institutions_dir(args: argparse.Namespace) -> Path:
-    return Path(args.institutions)
-
-
-def cmd_plan(args: argparse.Namespace) -> int:
-    catalog = load_catalog(_institutions_dir(args), only=[args.slug])
-    plan = plan_for(catalog, args.slug)
-    warnings = [] if args.offline else dmarc_warnings(plan, args.runtime.dns)
-    # Online, the plan carries the preflight (what is already there) and its exit code: 1 a conflict, 4 AWS/DNS.
-    checked, code = ({"skipped": preflight.OFFLINE}, Exit.OK) if args.offline else preflight.check_plans(
-        catalog.platform, [plan], args.runtime.dns)
-    if args.output == "json":
-        emit_json({**plan_data(plan), "warnings": warnings, "preflight": checked})
-    else:
-        print_plan(plan, sys.stdout, warnings, checked)
-    return code
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(institution_schema(), indent=2, sort_keys=True))
-    return Exit.OK
 
 
 def _common_options(parser: argparse.ArgumentParser, defaults: bool,
@@ -85,12 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     validate.register(add)
-    plan = add("plan", cmd_plan, "what will exist for an institution: identities, records, SMTP user, "
-               "accounts, rules")
-    plan.add_argument("slug")
-    plan.add_argument("--offline", action="store_true",
-                      help="read nothing from AWS or the DNS: no preflight, no DMARC look-ups")
-    add("schema", cmd_schema, "print the JSON Schema of an institution file")
+    plan.register(add)
+    schema.register(add)
     preflight.add_parser(add)
 
     records = add("dns-records", commands.cmd_dns_records,
