@@ -7,12 +7,10 @@ import io
 import logging
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
-from tutormail.aws.client import ServiceError
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.add_company import add_company_to_file
@@ -22,11 +20,12 @@ from tutormail.cenario2.dmarc import DmarcLookups, preflight
 from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
 from tutormail.cli.inbound import add_received
+from tutormail.cli.institutions import each_institution, load_plan
 from tutormail.cli.output import emit_json, section, table
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
-from tutormail.plan.build import InstitutionPlan, plan_for
+from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.preflight.caps import account_caps
@@ -38,11 +37,6 @@ from tutormail.verification.deliverability import Deliverability, deliverability
 from tutormail.verification.verify import VerifyOptions, verify_and_drift
 
 log = logging.getLogger("tutormail")
-
-
-def load_plan(args: argparse.Namespace) -> InstitutionPlan:
-    catalog = load_catalog(Path(args.institutions), only=[args.slug])
-    return plan_for(catalog, args.slug)
 
 
 # --- Cenário 1 -----------------------------------------------------------------------------------
@@ -67,32 +61,6 @@ def cmd_dns_records(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
-def _each_institution(args: argparse.Namespace, key: str, run: Callable[[InstitutionPlan], tuple[list, Exit]],
-                      show: Callable[[str, list], None], **extra: Any) -> int:
-    """Runs a command for each SLUG: one that fails (AWS, DNS) is reported and the others go on;
-    the exit code is the worst one."""
-    catalog = load_catalog(Path(args.institutions), only=args.slugs)
-    institutions, codes = [], []
-    for slug in args.slugs:
-        entry: dict[str, Any] = {"institution": slug, key: []}
-        more: list[dict] = []  # institution-wide findings a command may add (verify: SMTP key drift)
-        try:
-            entry[key], code, *more = run(plan_for(catalog, slug))
-            entry.update(*more)
-        except ServiceError as exc:
-            log.error("%s: %s", slug, exc)
-            code, entry["error"] = Exit.SERVICE_ERROR, str(exc)
-        entry["exit_code"] = int(code)
-        institutions.append(entry)
-        codes.append(code)
-        if args.output != "json":
-            show(slug, entry[key], *more)
-    code = worst(codes)
-    if args.output == "json":
-        emit_json({"exit_code": int(code), **extra, "institutions": institutions})
-    return code
-
-
 def _print_publish(slug: str, domains: list[dict]) -> None:
     for entry in domains:
         rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"] if "action" in c]
@@ -102,7 +70,7 @@ def _print_publish(slug: str, domains: list[dict]) -> None:
 
 def cmd_dns_publish(args: argparse.Namespace) -> int:
     options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
-    return _each_institution(args, "domains",
+    return each_institution(args, "domains",
                              lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
                              _print_publish, dry_run=args.dry_run)
 
@@ -140,7 +108,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     account, header = account_view(load_catalog(Path(args.institutions), only=[]).platform)
     if args.output != "json" and header:
         print(header)
-    return _each_institution(
+    return each_institution(
         args, "identities", lambda plan: verify_and_drift(plan, Ses(plan.platform), Progress(plan), runtime.clock,
                                                             runtime.dns, options, deadline, lookups=lookups),
         _print_verify, account=account)
