@@ -13,6 +13,9 @@ from tutormail.catalog.names import Address, canonical_name, to_ascii_domain
 from tutormail.catalog.regions import SES_SMTP_REGIONS
 
 T = TypeVar("T")
+# smtp-settings and send-test: the help of --accept-dmarc-risk.
+ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC is unknown), knowing receivers may "
+               "reject or junk its mail; recorded with who and when")
 
 
 def _type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:

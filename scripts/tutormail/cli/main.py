@@ -28,8 +28,6 @@ from tutormail.exitcodes import Exit, TutormailError, help_text
 from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")
-ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC is unknown), knowing receivers may "
-               "reject or junk its mail; recorded with who and when")
 
 
 def _common_options(parser: argparse.ArgumentParser, defaults: bool,
@@ -109,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
     settings.add_argument("--out", metavar="FILE", type=arguments.output_file,
                           help="write to FILE (mode 0600) instead of stdout")
-    settings.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
+    settings.add_argument("--accept-dmarc-risk", action="store_true", help=arguments.ACCEPT_HELP)
     test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
     test.add_argument("slug")
     test.add_argument("--to", type=arguments.recipient, help="the recipient (required unless --check)")
@@ -124,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--ca-bundle", metavar="FILE", type=arguments.ca_bundle,
                       help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
     test.add_argument("--attempts", type=arguments.attempts, default=3, help="tries for timeouts and 535 (default 3)")
-    test.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
+    test.add_argument("--accept-dmarc-risk", action="store_true", help=arguments.ACCEPT_HELP)
     handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
     handoff.add_argument("slug")
     handoff.add_argument("--out", metavar="DIR", type=arguments.output_directory,
