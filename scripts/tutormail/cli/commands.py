@@ -15,7 +15,6 @@ from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.cenario1.publishing import PublishOptions, publish_institution
-from tutormail.cenario1.records import as_csv, as_rows, as_zone, domain_records
 from tutormail.cenario2.dmarc import DmarcLookups, preflight
 from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
@@ -40,25 +39,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- Cenário 1 -----------------------------------------------------------------------------------
-
-def cmd_dns_records(args: argparse.Namespace) -> int:
-    plan = load_plan(args)
-    domains = [i.name for i in plan.identities if i.kind == "domain"]
-    if args.domain is not None and args.domain not in domains:
-        raise UsageError(f"dns-records: --domain {args.domain} is not a domain of {plan.slug} "
-                         f"(its domains: {', '.join(domains)})")
-    found = domain_records(plan, Ses(plan.platform), args.domain)
-    if args.format == "zone":
-        sys.stdout.write(as_zone(found))
-    elif args.format == "csv":
-        sys.stdout.write(as_csv(found))
-    else:
-        emit_json({"institution": plan.slug, "records": as_rows(found)})
-    for item in found:
-        if not item.tokens_known:
-            log.warning("%s is not in SES yet: its DKIM names are placeholders until the stack is deployed",
-                        item.identity.name)
-    return Exit.OK
 
 
 def _print_publish(slug: str, domains: list[dict]) -> None:

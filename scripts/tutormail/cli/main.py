@@ -14,6 +14,7 @@ from tutormail.catalog.problems import ConfigurationError
 from tutormail.cli import (
     arguments,
     commands,
+    dns_records,
     inbound,
     lifecycle_commands,
     pipeline,
@@ -69,11 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.register(add)
     preflight.add_parser(add)
 
-    records = add("dns-records", commands.cmd_dns_records,
-                  "the records to publish, with the real DKIM tokens from SES (zone, json or csv)")
-    records.add_argument("slug")
-    records.add_argument("--format", choices=("zone", "json", "csv"), default="zone")
-    records.add_argument("--domain", type=arguments.domain, help="only this domain")
+    dns_records.register(add)
     publish = add("dns-publish", commands.cmd_dns_publish,
                   "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
     publish.add_argument("slugs", nargs="+", metavar="SLUG")
