@@ -14,7 +14,6 @@ from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.add_company import add_company_to_file
-from tutormail.cenario1.publishing import PublishOptions, publish_institution
 from tutormail.cenario2.dmarc import DmarcLookups, preflight
 from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
@@ -39,20 +38,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- Cenário 1 -----------------------------------------------------------------------------------
-
-
-def _print_publish(slug: str, domains: list[dict]) -> None:
-    for entry in domains:
-        rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"] if "action" in c]
-        body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
-        section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
-
-
-def cmd_dns_publish(args: argparse.Namespace) -> int:
-    options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
-    return each_institution(args, "domains",
-                             lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
-                             _print_publish, dry_run=args.dry_run)
 
 
 # --- verify (both scenarios) ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tutormail.catalog.problems import ConfigurationError
 from tutormail.cli import (
     arguments,
     commands,
+    dns_publish,
     dns_records,
     inbound,
     lifecycle_commands,
@@ -71,12 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_parser(add)
 
     dns_records.register(add)
-    publish = add("dns-publish", commands.cmd_dns_publish,
-                  "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
-    publish.add_argument("slugs", nargs="+", metavar="SLUG")
-    publish.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    publish.add_argument("--tsig-key-file", metavar="FILE", type=arguments.tsig_key_file,
-                         help="TSIG key (name:algorithm:secret or JSON) instead of the secret named in the file")
+    dns_publish.register(add)
     verify = add("verify", commands.cmd_verify,
                  "where each identity stands: DNS on every authoritative server, SES, the link's age")
     verify.add_argument("slugs", nargs="+", metavar="SLUG")
