@@ -102,7 +102,7 @@ def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
     import json
 
     from tutormail.aws.ses import IdentityState
-    from tutormail.cli import commands
+    from tutormail.cli import verify as command
     from tutormail.verification import verify
 
     def identity(self, name):
@@ -110,8 +110,8 @@ def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
             raise aws.ServiceError(f"SES GetEmailIdentity {name}: TooManyRequestsException: Rate exceeded")
         return IdentityState(name, exists=False)
 
-    monkeypatch.setattr(commands.Ses, "identity", identity)
-    monkeypatch.setattr(commands.Progress, "read", lambda self: {})
+    monkeypatch.setattr(command.Ses, "identity", identity)
+    monkeypatch.setattr(command.Progress, "read", lambda self: {})
     monkeypatch.setattr(verify, "access_keys", lambda plan, iam=None: None)  # the SMTP key age check: no user
     code = main(["verify", "escola-padrao", "faculdade-delta", "--output", "json",
                  "--institutions", str(INSTITUTIONS)])

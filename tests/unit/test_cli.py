@@ -140,7 +140,7 @@ class Captured:
 
 @pytest.fixture
 def offline_account(monkeypatch):
-    monkeypatch.setattr("tutormail.cli.commands.account_view", lambda platform: ({"region": platform.region}, None))
+    monkeypatch.setattr("tutormail.cli.verify.account_view", lambda platform: ({"region": platform.region}, None))
 
 
 @pytest.mark.parametrize(("given", "expected", "seconds"), [
@@ -152,7 +152,7 @@ def test_verify_hands_its_options_to_the_use_case(capsys, monkeypatch, offline_a
     import time
 
     verify = Captured(([], 0))
-    monkeypatch.setattr("tutormail.cli.commands.verify_and_drift", verify)
+    monkeypatch.setattr("tutormail.cli.verify.verify_and_drift", verify)
     before = time.monotonic()
     code, _, err = run(["verify", "escola-padrao", "instituicao-xy", *given, "--output", "json"], capsys)
     assert code == 0, err

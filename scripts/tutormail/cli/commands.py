@@ -6,7 +6,6 @@ import argparse
 import io
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from tutormail.cenario2.dmarc import DmarcLookups, preflight
 from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
 from tutormail.cli.inbound import add_received
-from tutormail.cli.institutions import each_institution, load_plan
-from tutormail.cli.output import emit_json, section, table
+from tutormail.cli.institutions import load_plan
+from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
@@ -31,8 +30,7 @@ from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, TUTOR_FIELDS, env_lines, write_private
-from tutormail.verification.deliverability import Deliverability, deliverability_lines, plan_verdicts
-from tutormail.verification.verify import VerifyOptions, verify_and_drift
+from tutormail.verification.deliverability import Deliverability, plan_verdicts
 
 log = logging.getLogger("tutormail")
 
@@ -41,42 +39,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- verify (both scenarios) ------------------------------------------------------------------------
-
-def _print_verify(slug: str, entries: list[dict], institution: dict | None = None) -> None:
-    for drift in (institution or {}).get("smtp_key_drift", []):
-        section(f"{slug}: SMTP key", f"drift: {drift}")
-    for entry in entries:
-        lines = [f"state: {entry['state']} (SES: {entry['ses']['status']}: {entry['ses']['meaning']})"]
-        if entry.get("ses", {}).get("mail_from_status"):
-            lines.append(f"MAIL FROM {entry['ses']['mail_from_domain']}: {entry['ses']['mail_from_status']}"
-                         f" ({entry['ses']['mail_from_meaning']})")
-        if entry["missing"]:
-            lines.append(f"missing: {entry['missing']}")
-        lines.append(f"next: {entry['next_action']} ({entry['actor']})")
-        lines += deliverability_lines(entry["deliverability"])
-        lines += [f"drift: {d}" for d in entry["drift"]]
-        dns = entry.get("dns")
-        if dns and dns["problem"]:
-            lines.append(f"DNS: {dns['problem']}")
-        if dns and dns["findings"]:
-            lines.append(table(["server", "record", "type", "status", "found"],
-                               [[f"{f['server']} ({f['address']})", f["record"], f["type"], f["status"],
-                                 " ".join(f["found"]) if f["status"] == "wrong" else (f["detail"] or "")]
-                                for f in dns["findings"]]))
-        section(f"{slug}: {entry['identity']} (Cenário {entry['scenario']})", "\n".join(lines))
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    deadline = time.monotonic() + args.timeout
-    options = VerifyOptions(auto_resend=args.auto_resend, max_resends=args.max_resends, wait=args.wait)
-    runtime, lookups = args.runtime, DmarcLookups(args.runtime.dns)  # one DMARC query per domain for the run
-    account, header = account_view(load_catalog(Path(args.institutions), only=[]).platform)
-    if args.output != "json" and header:
-        print(header)
-    return each_institution(
-        args, "identities", lambda plan: verify_and_drift(plan, Ses(plan.platform), Progress(plan), runtime.clock,
-                                                            runtime.dns, options, deadline, lookups=lookups),
-        _print_verify, account=account)
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------

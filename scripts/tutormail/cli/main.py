@@ -24,6 +24,7 @@ from tutormail.cli import (
     schema,
     status_html,
     validate,
+    verify,
 )
 from tutormail.cli import reputation as reputation_cli
 from tutormail.exitcodes import Exit, TutormailError, help_text
@@ -73,16 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     dns_records.register(add)
     dns_publish.register(add)
-    verify = add("verify", commands.cmd_verify,
-                 "where each identity stands: DNS on every authoritative server, SES, the link's age")
-    verify.add_argument("slugs", nargs="+", metavar="SLUG")
-    verify.add_argument("--wait", action="store_true", help="poll with backoff until verified, failed or timeout")
-    verify.add_argument("--timeout", type=arguments.duration, default="10m",
-                        help="for --wait: 90s, 10m, 2h (default 10m)")
-    verify.add_argument("--auto-resend", action="store_true",
-                        help="Cenário 2: request a new link when the last expired")
-    verify.add_argument("--max-resends", type=arguments.resends, default=5,
-                        help="upper bound of links sent per address")
+    verify.register(add)
     link = add("request-link", commands.cmd_request_link, "Cenário 2: make SES mail the verification link again")
     link.add_argument("slug")
     link.add_argument("--company", type=arguments.company_name)
