@@ -14,7 +14,6 @@ from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.cenario2.dmarc import DmarcLookups, preflight
-from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
 from tutormail.cli.inbound import add_received
 from tutormail.cli.institutions import load_plan
@@ -42,16 +41,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- Cenário 2 ------------------------------------------------------------------------------------
-
-def cmd_request_link(args: argparse.Namespace) -> int:
-    plan = load_plan(args)
-    results, code = request_links(plan, Ses(plan.platform), Progress(plan), args.runtime.clock, args.runtime.dns,
-                                  args.company, args.account, force=args.force)
-    if args.output == "json":
-        emit_json({"institution": plan.slug, "links": results})
-    else:
-        print(table(["identity", "result"], [[r["identity"], r["result"]] for r in results]))
-    return code
 
 
 # --- phases 2 and 3 ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from tutormail.cli import (
     pipeline,
     plan,
     preflight,
+    request_link,
     schema,
     status_html,
     validate,
@@ -75,11 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     dns_records.register(add)
     dns_publish.register(add)
     verify.register(add)
-    link = add("request-link", commands.cmd_request_link, "Cenário 2: make SES mail the verification link again")
-    link.add_argument("slug")
-    link.add_argument("--company", type=arguments.company_name)
-    link.add_argument("--account")
-    link.add_argument("--force", action="store_true", help="send even while the last link is still valid")
+    request_link.register(add)
     password = add("smtp-password", commands.cmd_smtp_password,
                    "derive the SES SMTP password from a secret access key read on standard input")
     password.add_argument("--region", required=True, type=arguments.region)
