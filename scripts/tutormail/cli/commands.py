@@ -27,7 +27,6 @@ from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.preflight.caps import account_caps
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
-from tutormail.tutor_setup.smtp_password import smtp_password
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, TUTOR_FIELDS, env_lines, write_private
 from tutormail.verification.deliverability import Deliverability, plan_verdicts
 
@@ -44,18 +43,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- phases 2 and 3 ---------------------------------------------------------------------------------
-
-def cmd_smtp_password(args: argparse.Namespace) -> int:
-    try:
-        secret = sys.stdin.readline().strip() if sys.stdin is not None else ""
-    except (OSError, ValueError) as exc:  # closed, or not text (UnicodeDecodeError is a ValueError)
-        raise UsageError(f"standard input: cannot read the secret access key ({exc})") from None
-    if not secret:
-        raise UsageError("standard input: give the secret access key on standard input (it is empty or closed)")
-    if not (secret.isascii() and secret.isprintable()):
-        raise UsageError("standard input: a secret access key is printable ASCII text (this is not)")
-    print(smtp_password(secret, args.region))
-    return Exit.OK
 
 
 NOT_READY_HEADERS = ["empresa", "conta", "endereço", "estado", "motivo", "saída"]

@@ -23,6 +23,7 @@ from tutormail.cli import (
     preflight,
     request_link,
     schema,
+    smtp_password,
     status_html,
     validate,
     verify,
@@ -77,9 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     dns_publish.register(add)
     verify.register(add)
     request_link.register(add)
-    password = add("smtp-password", commands.cmd_smtp_password,
-                   "derive the SES SMTP password from a secret access key read on standard input")
-    password.add_argument("--region", required=True, type=arguments.region)
+    smtp_password.register(add)
     settings = add("smtp-settings", commands.cmd_smtp_settings,
                    "the fields of Tutor's Contas de E-mail; the password only with --reveal, once verified")
     settings.add_argument("slug")
