@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import sys
 from pathlib import Path
@@ -21,13 +20,12 @@ from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
-from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.preflight.caps import account_caps
 from tutormail.tutor_setup.handoff import write_handoff
-from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
-from tutormail.tutor_setup.smtp_settings import SMTP_PORT, TUTOR_FIELDS, env_lines, write_private
+from tutormail.tutor_setup.phase_gate import phase_test
+from tutormail.tutor_setup.smtp_settings import SMTP_PORT
 from tutormail.verification.deliverability import Deliverability, plan_verdicts
 
 log = logging.getLogger("tutormail")
@@ -43,58 +41,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- phases 2 and 3 ---------------------------------------------------------------------------------
-
-
-NOT_READY_HEADERS = ["empresa", "conta", "endereço", "estado", "motivo", "saída"]
-
-
-def _not_ready_cells(entry: dict) -> list[str]:
-    return [entry["company"], entry["account"], entry["address"], entry["state"], entry["reason"], entry["way_out"]]
-
-
-def _settings_text(plan: InstitutionPlan, release: SettingsRelease, form: str) -> str:
-    if form == "json":
-        buffer = io.StringIO()
-        emit_json({"institution": plan.slug, "accounts": release.rows, "not_ready": release.not_ready,
-                   "rules": release.rules}, buffer)
-        return buffer.getvalue()
-    if form == "env":
-        # Shell comments, one line each: the accounts not to configure yet carry no variables.
-        held = [f"# not to configure yet: {e['company']} / {e['account']} ({e['address']}): {e['state']}: "
-                f"{e['reason']}; way out: {e['way_out']}".replace("\n", " ") for e in release.not_ready]
-        return "\n".join([*env_lines(release.rows), *held]) + "\n"
-    text = table(["empresa", "conta", *(label for _, label, _ in TUTOR_FIELDS), "validado"],
-                 [[r["company"], r["account"], *(r[key] for key, _, _ in TUTOR_FIELDS),
-                   "sim" if r["verified"] else "não"] for r in release.rows])
-    if release.not_ready:
-        text += "\n\nnot to configure yet (não configurar ainda):\n" + table(
-            NOT_READY_HEADERS, [_not_ready_cells(e) for e in release.not_ready])
-    return text + "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
-                                                                for r in release.rules]) + "\n"
-
-
-def cmd_smtp_settings(args: argparse.Namespace) -> int:
-    """Exit 0 when every selected account is ready; otherwise the worst code of those held back (1 blocked
-    or expired, 3 pending, 4 a look-up failed), the ready accounts' settings written all the same."""
-    plan = load_plan(args)
-    progress = Progress(plan)
-    release = release_settings(plan, args.company, args.account, args.reveal, Ses(plan.platform), progress,
-                               args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns))
-    for problem in release.gate.problems:
-        log.error("not to configure yet: %s", problem)
-    if args.reveal and not release.rows:
-        log.error("no selected account is ready: the password is released only for a sender verified and "
-                  "deliverable (phase 1 before phase 2)")
-    text = _settings_text(plan, release, args.format)
-    if args.out:
-        write_private(args.out, text)
-        log.info("wrote %s (mode 0600)", args.out)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    if args.reveal and release.rows:  # phase 2 recorded only once the password reached the person
-        record_released(progress, release, args.runtime.clock)
-    return release.gate.code
 
 
 def print_headroom(caps: list[dict[str, Any]]) -> None:

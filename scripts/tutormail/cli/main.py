@@ -24,6 +24,7 @@ from tutormail.cli import (
     request_link,
     schema,
     smtp_password,
+    smtp_settings,
     status_html,
     validate,
     verify,
@@ -79,16 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.register(add)
     request_link.register(add)
     smtp_password.register(add)
-    settings = add("smtp-settings", commands.cmd_smtp_settings,
-                   "the fields of Tutor's Contas de E-mail; the password only with --reveal, once verified")
-    settings.add_argument("slug")
-    settings.add_argument("--company", type=arguments.company_name)
-    settings.add_argument("--account")
-    settings.add_argument("--format", choices=("table", "json", "env"), default=None)
-    settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
-    settings.add_argument("--out", metavar="FILE", type=arguments.output_file,
-                          help="write to FILE (mode 0600) instead of stdout")
-    settings.add_argument("--accept-dmarc-risk", action="store_true", help=arguments.ACCEPT_HELP)
+    smtp_settings.register(add)
     test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
     test.add_argument("slug")
     test.add_argument("--to", type=arguments.recipient, help="the recipient (required unless --check)")
