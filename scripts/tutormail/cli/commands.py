@@ -6,23 +6,15 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
-from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import Progress
-from tutormail.aws.ses import Ses, account_view
+from tutormail.aws.ses import Ses
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.cenario2.dmarc import DmarcLookups, preflight
-from tutormail.cli import status_html
-from tutormail.cli.inbound import add_received
 from tutormail.cli.institutions import load_plan
 from tutormail.cli.output import emit_json, table
-from tutormail.exitcodes import Exit, UsageError, worst
-from tutormail.fleet.drift import add_drift, drift_lines
-from tutormail.fleet.status import status_with_health
-from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
+from tutormail.exitcodes import Exit, UsageError
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
-from tutormail.preflight.caps import account_caps
 from tutormail.tutor_setup.handoff import write_handoff
 from tutormail.tutor_setup.phase_gate import phase_test
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT
@@ -41,53 +33,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- phases 2 and 3 ---------------------------------------------------------------------------------
-
-
-def print_headroom(caps: list[dict[str, Any]]) -> None:
-    """The fleet's first quota to bite (plan/fleet_caps.py), under status --all's table header."""
-    if caps:
-        tight = first_to_bite(caps)
-        quota = f"the account's quota ({tight['quota']}: {tight['account_quota']})" if "account_quota" in tight \
-            else f"the default quota ({tight['quota']})"
-        print(f"headroom: {tight['institutions_left']} more institution(s) before {tight['cap']} reach {quota}; "
-              f"`tutormail preflight --all` lists every cap")
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    page = status_html.take_file(args)
-    if not args.all and not args.slugs:
-        raise UsageError("status: name institutions (SLUG ...) or use --all")
-    catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
-    ses = Ses(catalog.platform)
-    rows, code, health = status_with_health(catalog, ses, aws.client("secretsmanager", catalog.platform.region),
-                                            args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
-    code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
-    add_received(catalog.platform, rows)  # issue 25: what each platform address received
-    account, header = account_view(catalog.platform)
-    # The whole fleet's headroom: the account's own quotas and use, or (--offline) the files' defaults.
-    caps = ([] if not args.all else fleet_caps(catalog) if args.offline else account_caps(catalog))
-    if page:
-        status_html.write(rows, page, args.runtime.clock)
-    elif args.output == "json":
-        emit_json({"exit_code": int(code), "account": account, "rows": rows, "caps": caps})
-    else:
-        if header:
-            print(header)
-        print_headroom(caps)
-        print(table(["institution", "company", "account", "address", "scen.", "phase", "Tutor", "next action", "who",
-                     "link expires", "DMARC", "sending", "received"],
-                    [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"], r["tutor"],
-                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"],
-                      r["sending"], "-" if r["received"] is None else r["received"]] for r in rows]))
-        for slug, found in health.items():
-            if found.paused:
-                log.warning("%s: %s", slug, found.why)
-        for row in rows:
-            if row["dmarc_warning"]:
-                log.warning("%s: %s", row["address"], row["dmarc_warning"])
-        for line in drift_lines(rows):  # --drift
-            print(line)
-    return code
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from tutormail.cli import (
     schema,
     smtp_password,
     smtp_settings,
-    status_html,
+    status,
     validate,
     verify,
 )
@@ -109,15 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     company.add_argument("--email", help="the new company's comunicacao address")
     company.add_argument("--logo", help="logo path, relative to the institutions directory")
     company.add_argument("--dry-run", action="store_true", help="show the diff only")
-    status = add("status", commands.cmd_status, "one row per institution, company and account: phase, what is "
-                 "missing, next action and who takes it",
-                 outputs=("table", "json", "html"))
-    status.add_argument("slugs", nargs="*", metavar="SLUG")
-    status.add_argument("--all", action="store_true", help="every institution in the directory")
-    status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
-    status.add_argument("--drift", action="store_true", help="also report drift as verify does (records, DKIM, "
-                        "SMTP key age): per institution, reads each identity, its DNS and its keys")
-    status.epilog = status_html.EPILOG
+    status.register(add)
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain", type=arguments.domain)
     reputation_cli.register(add)
