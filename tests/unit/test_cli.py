@@ -170,7 +170,7 @@ def test_send_test_hands_the_account_recipient_endpoint_and_attempts_to_phase_3(
     shut = Gate({}, {}, held={"contato@colegioxy.com.br": Hold(Exit.ACTION_NEEDED, "blocked", "shut", "another")},
                 code=Exit.ACTION_NEEDED)
     phase_test = Captured(type("Outcome", (), {"sender": None, "result": None, "gate": shut})())
-    monkeypatch.setattr("tutormail.cli.commands.phase_test", phase_test)
+    monkeypatch.setattr("tutormail.cli.send_test.phase_test", phase_test)
     code, _, err = run(["send-test", "instituicao-xy", "--company", "Colégio XY", "--account", "comunicacao",
                         "--to", "pessoa@exemplo.com.br", "--endpoint", "127.0.0.1:2587", "--attempts", "3",
                         "--accept-dmarc-risk"], capsys)

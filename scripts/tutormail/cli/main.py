@@ -23,6 +23,7 @@ from tutormail.cli import (
     preflight,
     request_link,
     schema,
+    send_test,
     smtp_password,
     smtp_settings,
     status,
@@ -81,21 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     request_link.register(add)
     smtp_password.register(add)
     smtp_settings.register(add)
-    test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
-    test.add_argument("slug")
-    test.add_argument("--to", type=arguments.recipient, help="the recipient (required unless --check)")
-    test.add_argument("--check", action="store_true", help="send to the platform's check address and report what "
-                      "a receiver sees: From, DKIM, SPF, DMARC (needs receiving: in platform.yaml)")
-    test.add_argument("--wait", type=arguments.duration, default="2m",
-                      help="--check: how long to wait for the stored message (default 2m)")
-    test.add_argument("--company", type=arguments.company_name)
-    test.add_argument("--account")
-    test.add_argument("--endpoint", metavar="HOST:PORT", type=arguments.endpoint,
-                      help="SMTP endpoint (default: the region's; $TUTORMAIL_SMTP_ENDPOINT)")
-    test.add_argument("--ca-bundle", metavar="FILE", type=arguments.ca_bundle,
-                      help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
-    test.add_argument("--attempts", type=arguments.attempts, default=3, help="tries for timeouts and 535 (default 3)")
-    test.add_argument("--accept-dmarc-risk", action="store_true", help=arguments.ACCEPT_HELP)
+    send_test.register(add)
     handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
     handoff.add_argument("slug")
     handoff.add_argument("--out", metavar="DIR", type=arguments.output_directory,
