@@ -7,15 +7,12 @@ import logging
 import sys
 from pathlib import Path
 
-from tutormail.aws.progress_tags import Progress
 from tutormail.catalog.add_company import add_company_to_file
-from tutormail.cenario2.dmarc import DmarcLookups, preflight
-from tutormail.cli.institutions import load_plan
+from tutormail.cenario2.dmarc import preflight
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import Exit
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
-from tutormail.tutor_setup.handoff import write_handoff
-from tutormail.verification.deliverability import Deliverability, plan_verdicts
+from tutormail.verification.deliverability import Deliverability
 
 log = logging.getLogger("tutormail")
 
@@ -30,18 +27,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- phases 2 and 3 ---------------------------------------------------------------------------------
-
-
-def cmd_handoff(args: argparse.Namespace) -> int:
-    plan = load_plan(args)
-    verdicts = None if args.offline else plan_verdicts([plan], DmarcLookups(args.runtime.dns))
-    recorded = None if args.offline else Progress(plan).read()  # the DMARC acceptances, as the gate reads them
-    paths = write_handoff(plan, Path(args.out or Path("handoff") / plan.slug), verdicts, recorded)
-    if args.output == "json":
-        emit_json({"institution": plan.slug, "files": [str(p) for p in paths]})
-    else:
-        print("\n".join(str(p) for p in paths))
-    return Exit.OK
 
 
 def cmd_add_company(args: argparse.Namespace) -> int:

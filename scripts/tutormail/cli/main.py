@@ -16,6 +16,7 @@ from tutormail.cli import (
     commands,
     dns_publish,
     dns_records,
+    handoff,
     inbound,
     lifecycle_commands,
     pipeline,
@@ -83,11 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     smtp_password.register(add)
     smtp_settings.register(add)
     send_test.register(add)
-    handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
-    handoff.add_argument("slug")
-    handoff.add_argument("--out", metavar="DIR", type=arguments.output_directory,
-                         help="directory (default: handoff/<slug>)")
-    handoff.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
+    handoff.register(add)
     company = add("add-company", commands.cmd_add_company,
                   "Duplicar Configurações: a new company copied from an existing one, in the file")
     company.add_argument("slug")
