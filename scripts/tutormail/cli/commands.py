@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from pathlib import Path
 
-from tutormail.catalog.add_company import add_company_to_file
 from tutormail.cenario2.dmarc import preflight
 from tutormail.cli.output import emit_json, table
-from tutormail.exitcodes import Exit
-from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.verification.deliverability import Deliverability
 
 log = logging.getLogger("tutormail")
@@ -27,16 +22,6 @@ log = logging.getLogger("tutormail")
 
 
 # --- phases 2 and 3 ---------------------------------------------------------------------------------
-
-
-def cmd_add_company(args: argparse.Namespace) -> int:
-    catalog = load_catalog(Path(args.institutions))
-    path, diff = add_company_to_file(catalog, args.slug, args.source, args.name, args.email, args.logo,
-                                     dry_run=args.dry_run, checks=CATALOG_CHECKS)
-    sys.stdout.write(diff)
-    if not args.dry_run:
-        log.info("added company %r to %s; run phase 3 for it once deployed", args.name, path.name)
-    return Exit.OK
 
 
 def cmd_dmarc(args: argparse.Namespace) -> int:

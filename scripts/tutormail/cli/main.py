@@ -12,6 +12,7 @@ from pathlib import Path
 from tutormail import __version__
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.cli import (
+    add_company,
     arguments,
     commands,
     dns_publish,
@@ -85,14 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     smtp_settings.register(add)
     send_test.register(add)
     handoff.register(add)
-    company = add("add-company", commands.cmd_add_company,
-                  "Duplicar Configurações: a new company copied from an existing one, in the file")
-    company.add_argument("slug")
-    company.add_argument("--from", dest="source", required=True, metavar="COMPANY", type=arguments.company_name)
-    company.add_argument("--name", required=True)
-    company.add_argument("--email", help="the new company's comunicacao address")
-    company.add_argument("--logo", help="logo path, relative to the institutions directory")
-    company.add_argument("--dry-run", action="store_true", help="show the diff only")
+    add_company.register(add)
     status.register(add)
     dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
     dmarc.add_argument("domain", type=arguments.domain)
