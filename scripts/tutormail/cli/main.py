@@ -14,7 +14,7 @@ from tutormail.catalog.problems import ConfigurationError
 from tutormail.cli import (
     add_company,
     arguments,
-    commands,
+    dmarc,
     dns_publish,
     dns_records,
     handoff,
@@ -88,8 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     handoff.register(add)
     add_company.register(add)
     status.register(add)
-    dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
-    dmarc.add_argument("domain", type=arguments.domain)
+    dmarc.register(add)
     reputation_cli.register(add)
     lifecycle_commands.register(add)
     pipeline.register(add)
