@@ -18,11 +18,11 @@ from tutormail.cli import (
     dns_publish,
     dns_records,
     handoff,
-    inbound,
     lifecycle_commands,
     pipeline,
     plan,
     preflight,
+    receiving_activate,
     request_link,
     schema,
     send_test,
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     reputation_cli.register(add)
     lifecycle_commands.register(add)
     pipeline.register(add)
-    inbound.register(add)
+    receiving_activate.register(add)
     return parser
 
 

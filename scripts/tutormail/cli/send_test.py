@@ -5,23 +5,26 @@ from __future__ import annotations
 import argparse
 import logging
 
+from tutormail.aws.check_mailbox import CheckMailbox
 from tutormail.aws.progress_tags import Progress
 from tutormail.aws.ses import Ses
+from tutormail.catalog.receiving_fields import check_address
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cli import arguments
 from tutormail.cli.institutions import load_plan
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import UsageError
+from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.phase_gate import phase_test
+from tutormail.tutor_setup.send_check import check_test
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT
 
 log = logging.getLogger("tutormail")
 
 
 def cmd_send_test(args: argparse.Namespace) -> int:
-    if args.check:  # issue 25: as a receiver sees it (cli/inbound.py)
-        from tutormail.cli.inbound import cmd_send_check
-
+    if args.check:  # issue 25: as a receiver sees it
         return cmd_send_check(args)
     if args.to is None:
         raise UsageError("send-test: give --to ADDRESS, or --check to send to the platform's check address")
@@ -48,6 +51,61 @@ def cmd_send_test(args: argparse.Namespace) -> int:
     if not result.ok:
         log.error("%s", result.explanation)
     return result.exit_code
+
+
+def _check_rows(check: dict) -> list[list[str]]:
+    rows = [["From (as displayed)", check["from"]]]
+    for name, part, where in (("DKIM", "dkim", "domain"), ("SPF", "spf", "mail_from_domain")):
+        verdict = check[part]
+        rows.append([name, f"{verdict['result']}, {verdict[where] or '-'}, "
+                           f"{'aligned' if verdict['aligned'] else 'not aligned'}"])
+    dmarc = check["dmarc"]
+    rows.append(["DMARC", f"{dmarc['result']}{', aligned' if dmarc['aligned_pass'] else ''}; policy that would "
+                          f"apply: {dmarc['policy'] or 'none'}"])
+    return rows
+
+
+def cmd_send_check(args: argparse.Namespace) -> int:
+    if args.to is not None:
+        raise UsageError("send-test: --check sends to the platform's check address; give --to or --check, not both")
+    catalog = load_catalog(args.institutions, only=[args.slug])
+    plan = plan_for(catalog, args.slug)
+    platform = plan.platform
+    if platform.receiving is None:
+        raise UsageError(f"send-test --check needs receiving: in {platform.source} (the check address "
+                         "and its bucket come with it)")
+    to = check_address(platform)
+    ca_bundle = args.ca_bundle or args.runtime.smtp_ca_bundle
+    outcome = check_test(plan, args.company, args.account, to,
+                         args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT),
+                         str(ca_bundle) if ca_bundle else None, args.attempts, Ses(platform), Progress(plan),
+                         args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns),
+                         CheckMailbox(platform.account, platform.region), args.wait)
+    test = outcome.test
+    if test.result is None:
+        for problem in test.gate.problems:
+            log.error("%s", problem)
+        return outcome.exit_code
+    sender, result = test.sender, test.result
+    check = outcome.view.as_dict(plan.slug) if outcome.view else None
+    explanation = outcome.explanation(plan.slug, args.wait)
+    data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
+            "to": to, "endpoint": test.endpoint, "accepted": result.ok, "smtp_code": result.code,
+            "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id,
+            "arrived": outcome.arrived, "check": check, "check_explanation": explanation,
+            "exit_code": int(outcome.exit_code)}
+    if args.output == "json":
+        emit_json(data)
+    else:
+        rows = [["institution", plan.slug], ["account", f"{sender.company} / {sender.account}"],
+                ["to", to], ["accepted by SES", "yes" if result.ok else f"no: {result.explanation}"],
+                ["arrived", "yes" if outcome.arrived else "no"], *(_check_rows(check) if check else [])]
+        print(table(["what a receiver sees", "value"], rows))
+    if explanation:
+        log.error("%s", explanation)
+    elif not result.ok:
+        log.error("%s", result.explanation)
+    return outcome.exit_code
 
 
 def register(add) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
+from tutormail.aws.check_mailbox import received_counts
 from tutormail.aws.ses import Ses, account_view
 from tutormail.cli import status_html
-from tutormail.cli.inbound import add_received
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
@@ -67,6 +67,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         for line in drift_lines(rows):  # --drift
             print(line)
     return code
+
+
+def add_received(platform, rows: list[dict], counts=received_counts) -> None:
+    """status's `received` (JSON) and column: messages to the institution's platform address so far;
+    None when the platform receives nothing (no receiving:)."""
+    found = counts(platform.region) if platform.receiving is not None else {}
+    for row in rows:
+        row["received"] = found.get(row["institution"], 0) if platform.receiving is not None else None
 
 
 def register(add) -> None:
