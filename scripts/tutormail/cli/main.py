@@ -19,11 +19,14 @@ from tutormail.cli import (
     dns_records,
     handoff,
     lifecycle_commands,
+    pause,
     pipeline,
     plan,
     preflight,
     receiving_activate,
+    reputation,
     request_link,
+    resume,
     schema,
     send_test,
     smtp_password,
@@ -32,7 +35,6 @@ from tutormail.cli import (
     validate,
     verify,
 )
-from tutormail.cli import reputation as reputation_cli
 from tutormail.exitcodes import Exit, TutormailError, help_text
 from tutormail.runtime import Runtime
 
@@ -89,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_company.register(add)
     status.register(add)
     dmarc.register(add)
-    reputation_cli.register(add)
+    reputation.register(add)
+    pause.register(add)
+    resume.register(add)
     lifecycle_commands.register(add)
     pipeline.register(add)
     receiving_activate.register(add)
