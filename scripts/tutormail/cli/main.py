@@ -40,6 +40,11 @@ from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")
 
+# Every command is a module with register(add); `tutormail --help` lists them in this order.
+COMMANDS = (validate, plan, schema, preflight, dns_records, dns_publish, verify, request_link, smtp_password,
+            smtp_settings, send_test, handoff, add_company, status, dmarc, reputation, pause, resume,
+            lifecycle_commands, pipeline, receiving_activate)
+
 
 def _common_options(parser: argparse.ArgumentParser, defaults: bool,
                     outputs: tuple[str, ...] = ("table", "json")) -> None:
@@ -75,28 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(func=func)
         return command
 
-    validate.register(add)
-    plan.register(add)
-    schema.register(add)
-    preflight.add_parser(add)
-
-    dns_records.register(add)
-    dns_publish.register(add)
-    verify.register(add)
-    request_link.register(add)
-    smtp_password.register(add)
-    smtp_settings.register(add)
-    send_test.register(add)
-    handoff.register(add)
-    add_company.register(add)
-    status.register(add)
-    dmarc.register(add)
-    reputation.register(add)
-    pause.register(add)
-    resume.register(add)
-    lifecycle_commands.register(add)
-    pipeline.register(add)
-    receiving_activate.register(add)
+    for command in COMMANDS:
+        command.register(add)
     return parser
 
 

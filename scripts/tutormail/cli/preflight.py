@@ -20,7 +20,7 @@ from tutormail.preflight.check import run
 from tutormail.preflight.platform import check_platform
 
 
-def add_parser(add) -> None:
+def register(add) -> None:
     parser = add("preflight", cmd_preflight, "before a first deploy: what already exists at every name we would "
                  "write, identities already in SES, the SES account's state; conflicts with the action to take")
     parser.add_argument("slugs", nargs="*", metavar="SLUG")
