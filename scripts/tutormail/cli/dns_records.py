@@ -17,15 +17,16 @@ log = logging.getLogger("tutormail")
 
 
 def cmd_dns_records(args: argparse.Namespace) -> int:
+    form = arguments.data_format(args, "dns-records", "zone")
     plan = load_plan(args)
     domains = [i.name for i in plan.identities if i.kind == "domain"]
     if args.domain is not None and args.domain not in domains:
         raise UsageError(f"dns-records: --domain {args.domain} is not a domain of {plan.slug} "
                          f"(its domains: {', '.join(domains)})")
     found = domain_records(plan, Ses(plan.platform), args.domain)
-    if args.format == "zone":
+    if form == "zone":
         sys.stdout.write(as_zone(found))
-    elif args.format == "csv":
+    elif form == "csv":
         sys.stdout.write(as_csv(found))
     else:
         emit_json({"institution": plan.slug, "records": as_rows(found)})
@@ -40,5 +41,6 @@ def register(add) -> None:
     records = add("dns-records", cmd_dns_records,
                   "the records to publish, with the real DKIM tokens from SES (zone, json or csv)")
     records.add_argument("slug")
-    records.add_argument("--format", choices=("zone", "json", "csv"), default="zone")
+    records.add_argument("--format", choices=("zone", "json", "csv"),
+                         help="zone (default) or csv; json is --output json")
     records.add_argument("--domain", type=arguments.domain, help="only this domain")

@@ -1,4 +1,5 @@
-"""The institutions a command names: one SLUG loaded as its plan, or several run one after the other."""
+"""The institutions a command names: one SLUG loaded as its plan, SLUG... or --all, or several run one after
+the other."""
 
 from __future__ import annotations
 
@@ -10,11 +11,20 @@ from typing import Any
 
 from tutormail.aws.client import ServiceError
 from tutormail.cli.output import emit_json
-from tutormail.exitcodes import Exit, worst
+from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.plan.build import InstitutionPlan, plan_for
 from tutormail.plan.loader import load_catalog
 
 log = logging.getLogger("tutormail")
+
+
+def selected(args: argparse.Namespace, command: str) -> list[str] | None:
+    """The slugs of a `SLUG... | --all` command (status, preflight, reputation); None: every institution."""
+    if args.all and args.slugs:
+        raise UsageError(f"{command}: give SLUG ... or --all, not both")
+    if not args.all and not args.slugs:
+        raise UsageError(f"{command}: name institutions (SLUG ...) or use --all")
+    return None if args.all else args.slugs
 
 
 def load_plan(args: argparse.Namespace) -> InstitutionPlan:

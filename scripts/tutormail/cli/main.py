@@ -56,7 +56,7 @@ def _common_options(parser: argparse.ArgumentParser, defaults: bool,
     parser.add_argument("--institutions", metavar="DIR", type=arguments.directory, default=default(None),
                         help="directory of institution files (default: ./institutions, or "
                              "$TUTORMAIL_INSTITUTIONS)")
-    parser.add_argument("--output", choices=outputs, default=default("table"),
+    parser.add_argument("--output", choices=outputs, default=default(None),
                         help="table for people, json (stable keys, schema_version) for pipelines")
     parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
                         help="debug logs on stderr")
@@ -95,8 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.runtime = Runtime.from_environ(os.environ)
         args.institutions_given = args.institutions is not None or args.runtime.institutions is not None
         args.institutions = args.institutions or args.runtime.institutions or Path("institutions")
-        if getattr(args, "format", "") is None:  # smtp-settings: --output json means --format json
-            args.format = args.output
+        # Whether --output was given: a command with --format refuses the two when they disagree.
+        args.output_given, args.output = args.output is not None, args.output or "table"
         return int(args.func(args))
     except ConfigurationError as exc:
         for problem in exc.problems:

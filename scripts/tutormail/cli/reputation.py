@@ -6,8 +6,9 @@ import argparse
 import logging
 from pathlib import Path
 
+from tutormail.cli.institutions import selected
 from tutormail.cli.output import emit_json, table
-from tutormail.exitcodes import Exit, UsageError
+from tutormail.exitcodes import Exit
 from tutormail.names import FAILED_PAUSES_QUEUE
 from tutormail.plan.loader import load_catalog
 from tutormail.reputation.use_cases import failed_pauses, fleet_health
@@ -20,9 +21,7 @@ def _rate(value: float | None) -> str:
 
 
 def cmd_reputation(args: argparse.Namespace) -> int:
-    if not args.all and not args.slugs:
-        raise UsageError("reputation: name institutions (SLUG ...) or use --all")
-    catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
+    catalog = load_catalog(Path(args.institutions), only=selected(args, "reputation"))
     found = fleet_health(catalog, list(catalog.institutions))
     # A failed pause: the alarm stays in ALARM and will not fire again, so a person must pause by hand.
     in_queue, failed = failed_pauses(catalog, None if args.all else list(catalog.institutions))

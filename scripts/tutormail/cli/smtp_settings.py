@@ -51,6 +51,7 @@ def _settings_text(plan: InstitutionPlan, release: SettingsRelease, form: str) -
 def cmd_smtp_settings(args: argparse.Namespace) -> int:
     """Exit 0 when every selected account is ready; otherwise the worst code of those held back (1 blocked
     or expired, 3 pending, 4 a look-up failed), the ready accounts' settings written all the same."""
+    form = arguments.data_format(args, "smtp-settings", "table")
     plan = load_plan(args)
     progress = Progress(plan)
     release = release_settings(plan, args.company, args.account, args.reveal, Ses(plan.platform), progress,
@@ -60,7 +61,7 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     if args.reveal and not release.rows:
         log.error("no selected account is ready: the password is released only for a sender verified and "
                   "deliverable (phase 1 before phase 2)")
-    text = _settings_text(plan, release, args.format)
+    text = _settings_text(plan, release, form)
     if args.out:
         write_private(args.out, text)
         log.info("wrote %s (mode 0600)", args.out)
@@ -78,7 +79,8 @@ def register(add) -> None:
     settings.add_argument("slug")
     settings.add_argument("--company", type=arguments.company_name)
     settings.add_argument("--account")
-    settings.add_argument("--format", choices=("table", "json", "env"), default=None)
+    settings.add_argument("--format", choices=("table", "json", "env"),
+                          help="env: shell variables; table and json are as --output")
     settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
     settings.add_argument("--out", metavar="FILE", type=arguments.output_file,
                           help="write to FILE (mode 0600) instead of stdout")

@@ -10,9 +10,10 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.check_mailbox import received_counts
 from tutormail.aws.ses import Ses, account_view
-from tutormail.cli import status_html
+from tutormail.cli import arguments, status_html
+from tutormail.cli.institutions import selected
 from tutormail.cli.output import emit_json, table
-from tutormail.exitcodes import UsageError, worst
+from tutormail.exitcodes import worst
 from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
@@ -34,9 +35,7 @@ def print_headroom(caps: list[dict[str, Any]]) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     page = status_html.take_file(args)
-    if not args.all and not args.slugs:
-        raise UsageError("status: name institutions (SLUG ...) or use --all")
-    catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
+    catalog = load_catalog(Path(args.institutions), only=selected(args, "status"))
     ses = Ses(catalog.platform)
     rows, code, health = status_with_health(catalog, ses, aws.client("secretsmanager", catalog.platform.region),
                                             args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
@@ -86,4 +85,7 @@ def register(add) -> None:
     status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
     status.add_argument("--drift", action="store_true", help="also report drift as verify does (records, DKIM, "
                         "SMTP key age): per institution, reads each identity, its DNS and its keys")
+    status.add_argument("--format", choices=("html",), help="html: the fleet on one self-contained, filterable "
+                        "page, written to --out")
+    status.add_argument("--out", metavar="FILE", type=arguments.output_file, help="the page to write (mode 0600)")
     status.epilog = status_html.EPILOG
