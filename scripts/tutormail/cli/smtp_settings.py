@@ -14,7 +14,7 @@ from tutormail.cli import arguments
 from tutormail.cli.institutions import load_plan
 from tutormail.cli.output import emit_json, table
 from tutormail.plan.build import InstitutionPlan
-from tutormail.tutor_setup.phase_gate import SettingsRelease, record_released, release_settings
+from tutormail.tutor_setup.phase_gate import NotReady, SettingsRelease, record_released, release_settings
 from tutormail.tutor_setup.smtp_settings import TUTOR_FIELDS, env_lines, write_private
 
 log = logging.getLogger("tutormail")
@@ -23,28 +23,28 @@ log = logging.getLogger("tutormail")
 NOT_READY_HEADERS = ["empresa", "conta", "endereço", "estado", "motivo", "saída"]
 
 
-def _not_ready_cells(entry: dict) -> list[str]:
-    return [entry["company"], entry["account"], entry["address"], entry["state"], entry["reason"], entry["way_out"]]
+def _not_ready_cells(entry: NotReady) -> list[str]:
+    sender, hold = entry.sender, entry.hold
+    return [sender.company, sender.account, sender.address, hold.state, hold.reason, hold.way_out]
 
 
 def _settings_text(plan: InstitutionPlan, release: SettingsRelease, form: str) -> str:
     if form == "json":
         buffer = io.StringIO()
-        emit_json({"institution": plan.slug, "accounts": release.rows, "not_ready": release.not_ready,
-                   "rules": release.rules}, buffer)
+        emit_json(release.as_dict(plan.slug), buffer)
         return buffer.getvalue()
     if form == "env":
         # Shell comments, one line each: the accounts not to configure yet carry no variables.
-        held = [f"# not to configure yet: {e['company']} / {e['account']} ({e['address']}): {e['state']}: "
-                f"{e['reason']}; way out: {e['way_out']}".replace("\n", " ") for e in release.not_ready]
+        held = [f"# not to configure yet: {e.sender.company} / {e.sender.account} ({e.sender.address}): "
+                f"{e.hold.state}: {e.hold.reason}; way out: {e.hold.way_out}".replace("\n", " ")
+                for e in release.not_ready]
         return "\n".join([*env_lines(release.rows), *held]) + "\n"
     text = table(["empresa", "conta", *(label for _, label, _ in TUTOR_FIELDS), "validado"],
-                 [[r["company"], r["account"], *(r[key] for key, _, _ in TUTOR_FIELDS),
-                   "sim" if r["verified"] else "não"] for r in release.rows])
+                 [[r.company, r.account, *r.tutor_values(), "sim" if r.verified else "não"] for r in release.rows])
     if release.not_ready:
         text += "\n\nnot to configure yet (não configurar ainda):\n" + table(
             NOT_READY_HEADERS, [_not_ready_cells(e) for e in release.not_ready])
-    return text + "\n\n" + table(["empresa", "regra", "conta"], [[r["company"], r["rule"], r["account"]]
+    return text + "\n\n" + table(["empresa", "regra", "conta"], [[r.company, r.rule, r.account]
                                                                 for r in release.rules]) + "\n"
 
 
