@@ -276,6 +276,13 @@ def test_phase_test_sends_only_for_a_verified_sender_and_records_only_an_accepta
                     lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
     assert ok.result.ok and ok.endpoint == "localhost:2525"
     assert progress.writes == [{TESTED + "comunicacao@padrao.sistematutor.com.br": iso(clock.now())}]
+    # send-test's JSON contract, in its table's order.
+    assert list(ok.as_dict("padrao", "a@example.com.br").items()) == [
+        ("institution", "padrao"), ("company", ok.sender.company), ("account", "comunicacao"),
+        ("from", ok.sender.mailbox), ("to", "a@example.com.br"), ("endpoint", "localhost:2525"), ("accepted", True),
+        ("smtp_code", 250), ("server_reply", ""), ("explanation", ""), ("message_id", None)]
+    with pytest.raises(ValueError, match="gate was shut"):
+        waiting.as_dict("padrao", "a@example.com.br")
 
 
 def reject_at(domain):

@@ -17,6 +17,7 @@ from tutormail.exitcodes import UsageError
 from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.phase_gate import phase_test
+from tutormail.tutor_setup.receiver_view import ReceiverView
 from tutormail.tutor_setup.send_check import check_test
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT
 
@@ -35,15 +36,12 @@ def cmd_send_test(args: argparse.Namespace) -> int:
                          args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT),
                          str(ca_bundle) if ca_bundle else None, args.attempts, Ses(plan.platform), Progress(plan),
                          args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns))
-    sender, result = outcome.sender, outcome.result
+    result = outcome.result
     if result is None:
         for problem in outcome.gate.problems:
             log.error("%s", problem)
         return outcome.gate.code
-    data = {"institution": plan.slug, "company": sender.company, "account": sender.account,
-            "from": sender.mailbox,
-            "to": args.to.ascii, "endpoint": outcome.endpoint, "accepted": result.ok, "smtp_code": result.code,
-            "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
+    data = outcome.as_dict(plan.slug, args.to.ascii)
     if args.output == "json":
         emit_json(data)
     else:
@@ -53,16 +51,16 @@ def cmd_send_test(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _check_rows(check: dict) -> list[list[str]]:
-    rows = [["From (as displayed)", check["from"]]]
-    for name, part, where in (("DKIM", "dkim", "domain"), ("SPF", "spf", "mail_from_domain")):
-        verdict = check[part]
-        rows.append([name, f"{verdict['result']}, {verdict[where] or '-'}, "
-                           f"{'aligned' if verdict['aligned'] else 'not aligned'}"])
-    dmarc = check["dmarc"]
-    rows.append(["DMARC", f"{dmarc['result']}{', aligned' if dmarc['aligned_pass'] else ''}; policy that would "
-                          f"apply: {dmarc['policy'] or 'none'}"])
-    return rows
+def _aligned(aligned: bool) -> str:
+    return "aligned" if aligned else "not aligned"
+
+
+def _check_rows(view: ReceiverView) -> list[list[str]]:
+    return [["From (as displayed)", view.from_display],
+            ["DKIM", f"{view.dkim}, {view.dkim_domain or '-'}, {_aligned(view.dkim_aligned)}"],
+            ["SPF", f"{view.spf}, {view.mail_from_domain or '-'}, {_aligned(view.spf_aligned)}"],
+            ["DMARC", f"{view.dmarc}{', aligned' if view.passes else ''}; policy that would apply: "
+                      f"{view.policy or 'none'}"]]
 
 
 def cmd_send_check(args: argparse.Namespace) -> int:
@@ -87,19 +85,14 @@ def cmd_send_check(args: argparse.Namespace) -> int:
             log.error("%s", problem)
         return outcome.exit_code
     sender, result = test.sender, test.result
-    check = outcome.view.as_dict(plan.slug) if outcome.view else None
+    data = outcome.as_dict(plan.slug, to, args.wait)
     explanation = outcome.explanation(plan.slug, args.wait)
-    data = {"institution": plan.slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
-            "to": to, "endpoint": test.endpoint, "accepted": result.ok, "smtp_code": result.code,
-            "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id,
-            "arrived": outcome.arrived, "check": check, "check_explanation": explanation,
-            "exit_code": int(outcome.exit_code)}
     if args.output == "json":
         emit_json(data)
     else:
         rows = [["institution", plan.slug], ["account", f"{sender.company} / {sender.account}"],
                 ["to", to], ["accepted by SES", "yes" if result.ok else f"no: {result.explanation}"],
-                ["arrived", "yes" if outcome.arrived else "no"], *(_check_rows(check) if check else [])]
+                ["arrived", "yes" if outcome.arrived else "no"], *(_check_rows(outcome.view) if outcome.view else [])]
         print(table(["what a receiver sees", "value"], rows))
     if explanation:
         log.error("%s", explanation)

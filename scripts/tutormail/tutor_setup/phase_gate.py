@@ -111,6 +111,16 @@ class TestOutcome:
     endpoint: str
     result: SendResult | None  # None: the gate is shut, nothing was sent
 
+    def as_dict(self, slug: str, to: str) -> dict[str, Any]:
+        """`send-test --output json` once a message was sent (the CLI adds schema_version); in this order,
+        its table's rows."""
+        sender, result = self.sender, self.result
+        if result is None:
+            raise ValueError("the gate was shut: nothing was sent, so there is no result to show")
+        return {"institution": slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
+                "to": to, "endpoint": self.endpoint, "accepted": result.ok, "smtp_code": result.code,
+                "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
+
 
 def phase_test(plan: InstitutionPlan, company: str | None, account: str | None, to: str, endpoint: tuple[str, int],
                ca_bundle: str | None, attempts: int, ses: Ses, progress: Progress, clock: Clock,
