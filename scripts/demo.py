@@ -121,9 +121,10 @@ def reputation_and_page() -> Path:
     run(*sandbox, "escola-padrao", "--bounce-rate", "0.005")
     run("tutormail", "resume", "escola-padrao")
     summary.append("escola-padrao paused automatically at 6% bounces, every other institution kept sending, resumed")
-    step("the fleet on one page: status --all --output html")
+    step("the fleet on one page: status --all --format html --out FILE")
     page = (STATE / "status.html").resolve()
-    run("tutormail", "status", "--all", "--output", "html", str(page), ok=(0, 1))  # 1: a sender blocked by DMARC
+    # 1: a sender blocked by DMARC
+    run("tutormail", "status", "--all", "--format", "html", "--out", str(page), ok=(0, 1))
     summary.append(f"status page written: {page}")
     return page
 

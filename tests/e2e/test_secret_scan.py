@@ -54,7 +54,7 @@ def runs(deployed, tmp_path_factory):
         run("plan-changes", slug, "--output", "json")
     run("status", "--all")
     run("status", "--all", "--output", "json")
-    run("status", "--all", "--output", "html", str(out / "status.html"), files=[out / "status.html"])
+    run("status", "--all", "--format", "html", "--out", str(out / "status.html"), files=[out / "status.html"])
     run("status", "--all", "--drift", "--output", "json")
     run("reputation", "--output", "json")
     run("send-test", REVEALED, "--to", TEST_RECIPIENT, "--output", "json")

@@ -70,7 +70,7 @@ def chromium(*args, tmp_path):
 def test_the_status_page_counts_phases_and_filters_rows(deployed, tmp_path):
     env = deployed["env"]
     page = tmp_path / "status.html"
-    written = run_cli("status", "--all", "--offline", "--output", "html", str(page), env=env)
+    written = run_cli("status", "--all", "--offline", "--format", "html", "--out", str(page), env=env)
     assert written.stdout.strip() == str(page) and page.exists(), written.stderr
     html = page.read_text()
     assert "http://" not in html and "https://" not in html and "<link" not in html  # nothing to fetch

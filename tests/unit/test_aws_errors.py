@@ -101,8 +101,8 @@ def test_ses_throttling_that_does_not_end_is_exit_4(monkeypatch, caplog):
 def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
     import json
 
-    from tutormail.aws.ses import IdentityState
-    from tutormail.cli import commands
+    from tutormail.aws.progress_tags import Progress
+    from tutormail.aws.ses import IdentityState, Ses
     from tutormail.verification import verify
 
     def identity(self, name):
@@ -110,8 +110,8 @@ def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
             raise aws.ServiceError(f"SES GetEmailIdentity {name}: TooManyRequestsException: Rate exceeded")
         return IdentityState(name, exists=False)
 
-    monkeypatch.setattr(commands.Ses, "identity", identity)
-    monkeypatch.setattr(commands.Progress, "read", lambda self: {})
+    monkeypatch.setattr(Ses, "identity", identity)
+    monkeypatch.setattr(Progress, "read", lambda self: {})
     monkeypatch.setattr(verify, "access_keys", lambda plan, iam=None: None)  # the SMTP key age check: no user
     code = main(["verify", "escola-padrao", "faculdade-delta", "--output", "json",
                  "--institutions", str(INSTITUTIONS)])

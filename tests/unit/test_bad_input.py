@@ -105,6 +105,21 @@ BAD_OPTIONS = [
     (["validate", "--output", "html"], "--output"),  # only status writes a page
     (["reputation", "--all", "--output", "html"], "--output"),
     (["status", "--all", "--output", "html", "instituicao-xy"], ".html"),  # the FILE, not a slug
+    # One option convention: --output and --format that disagree, a page without its file, a file without a page.
+    (["dns-records", "instituicao-xy", "--output", "json", "--format", "zone"], "--format zone"),
+    (["smtp-settings", "instituicao-xy", "--output", "json", "--format", "env"], "--format env"),
+    (["smtp-settings", "instituicao-xy", "--output", "table", "--format", "json"], "--format json"),
+    (["status", "--all", "--format", "html"], "--out FILE"),
+    (["status", "--all", "--out", "{tmp}/page.html"], "--format html"),
+    (["status", "--all", "--output", "json", "--format", "html", "--out", "{tmp}/page.html"], "--format html"),
+    (["status", "--all", "--output", "html", "{tmp}/page.html", "--out", "{tmp}/other.html"], "--format html"),
+    (["status", "--format", "json"], "--format"),  # a form status has not: json is --output json
+    # SLUG... or --all: one, not both.
+    (["status", "instituicao-xy", "--all"], "not both"),
+    (["preflight", "instituicao-xy", "--all"], "not both"),
+    (["reputation", "escola-padrao", "--all"], "not both"),
+    (["preflight"], "--all"),
+    (["reputation"], "--all"),
 ]
 
 

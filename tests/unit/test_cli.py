@@ -140,7 +140,7 @@ class Captured:
 
 @pytest.fixture
 def offline_account(monkeypatch):
-    monkeypatch.setattr("tutormail.cli.commands.account_view", lambda platform: ({"region": platform.region}, None))
+    monkeypatch.setattr("tutormail.cli.verify.account_view", lambda platform: ({"region": platform.region}, None))
 
 
 @pytest.mark.parametrize(("given", "expected", "seconds"), [
@@ -152,7 +152,7 @@ def test_verify_hands_its_options_to_the_use_case(capsys, monkeypatch, offline_a
     import time
 
     verify = Captured(([], 0))
-    monkeypatch.setattr("tutormail.cli.commands.verify_and_drift", verify)
+    monkeypatch.setattr("tutormail.cli.verify.verify_and_drift", verify)
     before = time.monotonic()
     code, _, err = run(["verify", "escola-padrao", "instituicao-xy", *given, "--output", "json"], capsys)
     assert code == 0, err
@@ -170,7 +170,7 @@ def test_send_test_hands_the_account_recipient_endpoint_and_attempts_to_phase_3(
     shut = Gate({}, {}, held={"contato@colegioxy.com.br": Hold(Exit.ACTION_NEEDED, "blocked", "shut", "another")},
                 code=Exit.ACTION_NEEDED)
     phase_test = Captured(type("Outcome", (), {"sender": None, "result": None, "gate": shut})())
-    monkeypatch.setattr("tutormail.cli.commands.phase_test", phase_test)
+    monkeypatch.setattr("tutormail.cli.send_test.phase_test", phase_test)
     code, _, err = run(["send-test", "instituicao-xy", "--company", "Colégio XY", "--account", "comunicacao",
                         "--to", "pessoa@exemplo.com.br", "--endpoint", "127.0.0.1:2587", "--attempts", "3",
                         "--accept-dmarc-risk"], capsys)
@@ -179,3 +179,37 @@ def test_send_test_hands_the_account_recipient_endpoint_and_attempts_to_phase_3(
     assert args[0].slug == "instituicao-xy" and args[1:5] == ("Colégio XY", "comunicacao", "pessoa@exemplo.com.br",
                                                              ("127.0.0.1", 2587))
     assert args[6] == 3 and args[10] is True
+
+
+def test_dns_records_output_json_prints_the_records_as_json(capsys, monkeypatch):
+    """--output json is the data convention for every command: dns-records printed its zone file for it."""
+    monkeypatch.setattr("tutormail.cli.dns_records.domain_records", lambda plan, ses, domain: [])
+    for spelling in (["--output", "json"], ["--format", "json"], ["--output", "json", "--format", "json"]):
+        code, out, err = run(["dns-records", "instituicao-xy", *spelling, "--institutions", str(INSTITUTIONS)],
+                             capsys)
+        assert code == 0, err
+        assert json.loads(out) == {"schema_version": 1, "institution": "instituicao-xy", "records": []}
+
+
+@pytest.fixture
+def no_status_reads(monkeypatch):
+    monkeypatch.setattr("tutormail.cli.status.status_with_health", lambda *a, **k: ([], Exit.OK, {}))
+    monkeypatch.setattr("tutormail.cli.status.add_drift", lambda *a, **k: Exit.OK)
+    monkeypatch.setattr("tutormail.cli.status.account_view", lambda platform: ({}, ""))
+
+
+def test_status_writes_the_page_to_out_and_every_slug_is_a_slug(capsys, no_status_reads, tmp_path):
+    page = tmp_path / "fleet.html"
+    code, out, err = run(["status", "instituicao-xy", "escola-padrao", "--offline", "--format", "html",
+                          "--out", str(page), "--institutions", str(INSTITUTIONS)], capsys)
+    assert code == 0, err
+    assert out == f"{page.resolve()}\n" and "<html" in page.read_text(encoding="utf-8")
+
+
+def test_status_old_page_spelling_still_works_and_names_the_new_one(capsys, caplog, no_status_reads, tmp_path):
+    page = tmp_path / "fleet.html"
+    code, out, err = run(["status", "--all", "--offline", "--output", "html", str(page),
+                          "--institutions", str(INSTITUTIONS)], capsys)
+    assert code == 0, err
+    assert out == f"{page.resolve()}\n" and "<html" in page.read_text(encoding="utf-8")
+    assert "--format html --out FILE" in caplog.text

@@ -26,7 +26,7 @@ from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.tutor_setup.handoff import markdown_code, markdown_text, render_markdown
 from tutormail.tutor_setup.phase_gate import phase_test, release_settings
 from tutormail.tutor_setup.send_test import SendResult
-from tutormail.tutor_setup.smtp_settings import env_lines, read_smtp_secret, write_private
+from tutormail.tutor_setup.smtp_settings import AccountSettings, env_lines, read_smtp_secret, write_private
 from tutormail.verification.identity_check import check_identity
 from tutormail.verification.verify import VerifyOptions, dns_exit_code, verify_institution
 from tutormail.vocabulary import IdentityKind, Provider, Scenario
@@ -250,21 +250,21 @@ def test_settings_are_released_only_for_verified_senders(plans):
                               read_secret=lambda _: SECRET)
     # readiness is per account: the four verified ones get their settings, the missing one is listed
     assert partly.gate.code == Exit.ACTION_NEEDED and len(partly.rows) == 4
-    assert "contato@colegioteste.com.br" not in {r["from"].split("<")[1].rstrip(">") for r in partly.rows}
-    assert {r["password"] for r in partly.rows} != {"********"}
+    assert "contato@colegioteste.com.br" not in {r.mailbox.split("<")[1].rstrip(">") for r in partly.rows}
+    assert {r.password for r in partly.rows} != {"********"}
     [held] = partly.not_ready
-    assert (held["address"], held["state"]) == ("contato@colegioteste.com.br", "missing")
-    assert "cdk deploy" in held["way_out"] and held["exit_code"] == 1
-    assert [s.address for s in partly.released] == [r["from"].split("<")[1].rstrip(">") for r in partly.rows]
+    assert (held.sender.address, held.hold.state) == ("contato@colegioteste.com.br", "missing")
+    assert "cdk deploy" in held.hold.way_out and held.as_dict()["exit_code"] == 1
+    assert [s.address for s in partly.released] == [r.mailbox.split("<")[1].rstrip(">") for r in partly.rows]
     masked = release_settings(plan, None, None, False, ses, progress, clock, lookups=no_dmarc(),
                               read_secret=lambda _: SECRET)
-    assert {r["password"] for r in masked.rows} == {"********"} and len(masked.rows) == 4
-    assert [e["address"] for e in masked.not_ready] == ["contato@colegioteste.com.br"]
+    assert {r.password for r in masked.rows} == {"********"} and len(masked.rows) == 4
+    assert [e.sender.address for e in masked.not_ready] == ["contato@colegioteste.com.br"]
     one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock, lookups=no_dmarc(),
                            read_secret=lambda _: SECRET)
-    assert one.rows[0]["password"].startswith("B") and one.rows[0]["password"] != "********"
+    assert one.rows[0].password.startswith("B") and one.rows[0].password != "********"
     assert progress.writes == []  # recording is the caller's, after the settings are out
-    assert [tuple(r.values()) for r in one.rules] == [("Escola Teste", "avisos", "comunicacao")]
+    assert [tuple(r.as_dict().values()) for r in one.rules] == [("Escola Teste", "avisos", "comunicacao")]
 
 
 def test_phase_test_sends_only_for_a_verified_sender_and_records_only_an_acceptance(plans):
@@ -289,6 +289,13 @@ def test_phase_test_sends_only_for_a_verified_sender_and_records_only_an_accepta
                     lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
     assert ok.result.ok and ok.endpoint == "localhost:2525"
     assert progress.writes == [{TESTED + "comunicacao@padrao.sistematutor.com.br": iso(clock.now())}]
+    # send-test's JSON contract, in its table's order.
+    assert list(ok.as_dict("padrao", "a@example.com.br").items()) == [
+        ("institution", "padrao"), ("company", ok.sender.company), ("account", "comunicacao"),
+        ("from", ok.sender.mailbox), ("to", "a@example.com.br"), ("endpoint", "localhost:2525"), ("accepted", True),
+        ("smtp_code", 250), ("server_reply", ""), ("explanation", ""), ("message_id", None)]
+    with pytest.raises(ValueError, match="gate was shut"):
+        waiting.as_dict("padrao", "a@example.com.br")
 
 
 def reject_at(domain):
@@ -305,13 +312,13 @@ def test_a_sibling_blocked_by_dmarc_holds_back_only_itself(plans, monkeypatch):
     progress, clock = FakeProgress(), FixedClock()
     one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
                            lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
-    assert one.gate.code == Exit.OK and one.rows[0]["password"] != "********" and one.not_ready == []
+    assert one.gate.code == Exit.OK and one.rows[0].password != "********" and one.not_ready == []
     every = release_settings(plan, None, None, True, ses, progress, clock, lookups=reject_at("colegioteste.com.br"),
                              read_secret=lambda _: SECRET)
     assert every.gate.code == Exit.ACTION_NEEDED and len(every.rows) == 4
     [held] = every.not_ready
-    assert (held["address"], held["state"]) == ("contato@colegioteste.com.br", "blocked")
-    assert "--accept-dmarc-risk" in held["way_out"] and "blocked by DMARC" in held["reason"]
+    assert (held.sender.address, held.hold.state) == ("contato@colegioteste.com.br", "blocked")
+    assert "--accept-dmarc-risk" in held.hold.way_out and "blocked by DMARC" in held.hold.reason
     # accepting the risk while asking for another company's account records nothing for this address
     other = release_settings(plan, "Escola Teste", None, True, ses, progress, clock, accept_dmarc_risk=True,
                              lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
@@ -319,7 +326,7 @@ def test_a_sibling_blocked_by_dmarc_holds_back_only_itself(plans, monkeypatch):
     accepted = release_settings(plan, "Colégio Teste", "comunicacao", True, ses, progress, clock,
                                 accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"),
                                 read_secret=lambda _: SECRET)
-    assert accepted.gate.open and accepted.rows[0]["password"] != "********"
+    assert accepted.gate.open and accepted.rows[0].password != "********"
     assert list(accepted.gate.marks) == [DMARC_RISK + "contato@colegioteste.com.br"]
     assert progress.writes == []  # recorded by the caller once the settings are out
 
@@ -368,13 +375,14 @@ def test_offline_status_never_advises_releasing_an_unchecked_cenario2_sender(ins
 # --- exact output -----------------------------------------------------------------------------------
 
 def test_env_names_are_unique_or_refused():
-    row = {"from": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
-           "tls": "SES"}
-    lines = env_lines([{**row, "company": "Escola A", "account": "news"}, {**row, "company": "B", "account": "news"}])
+    def row(company):
+        return AccountSettings(company, "news", mailbox="f", smtp="h", port=587, user="u", password="p",
+                               verified=True, missing=None, rules=[])
+
+    lines = env_lines([row("Escola A"), row("B")])
     assert len(lines) == len(set(lines)) == 14
     with pytest.raises(UsageError) as caught:
-        env_lines([{**row, "company": "Escola Á", "account": "news"},
-                   {**row, "company": "Escola A", "account": "news"}])
+        env_lines([row("Escola Á"), row("Escola A")])
     assert "TUTOR_SMTP_ESCOLA_A_NEWS" in str(caught.value) and caught.value.exit_code == Exit.BAD_INPUT
 
 

@@ -48,18 +48,18 @@ def test_status_all_shows_the_headroom(monkeypatch, capsys):
     """status --all (the whole fleet) carries the caps and names the first to bite, from the account's
     own quotas (here a fake account with 10 policies left), or from the files with --offline."""
     from tutormail.aws.account_quotas import read_account_quotas
-    from tutormail.cli import commands
+    from tutormail.cli import status
     from tutormail.cli.main import main
     from tutormail.exitcodes import Exit
     from tutormail.plan.fleet_caps import with_account
 
     account = _Account()
     clients = {"iam": account, "sesv2": account, "cloudformation": account, "route53": account}
-    monkeypatch.setattr(commands, "account_caps", lambda catalog: with_account(
+    monkeypatch.setattr(status, "account_caps", lambda catalog: with_account(
         fleet_caps(catalog), read_account_quotas(clients, catalog.platform.hosted_zone_id)))
-    monkeypatch.setattr(commands, "status_with_health", lambda *a, **k: ([], Exit.OK, {}))
-    monkeypatch.setattr(commands, "add_drift", lambda *a, **k: Exit.OK)
-    monkeypatch.setattr(commands, "account_view", lambda platform: ({}, ""))
+    monkeypatch.setattr(status, "status_with_health", lambda *a, **k: ([], Exit.OK, {}))
+    monkeypatch.setattr(status, "add_drift", lambda *a, **k: Exit.OK)
+    monkeypatch.setattr(status, "account_view", lambda platform: ({}, ""))
     assert main(["status", "--all", "--output", "json", "--institutions", str(INSTITUTIONS)]) == 0
     caps = json.loads(capsys.readouterr().out)["caps"]
     assert first_to_bite(caps)["quota"] == "IAM: Customer managed policies per account"

@@ -63,13 +63,13 @@ def test_settings_rows_mask_until_verified_and_revealed():
     checks = {i.name: IdentityCheck(i.name, i.scenario, "verified" if i.kind == "domain" else "pending",
                                   i.kind == "domain", "", "", "") for i in plan.identities}
     rows = settings_rows(plan, list(plan.senders), checks, secret, reveal=True)
-    by_key = {(r["company"], r["account"]): r for r in rows}
+    by_key = {(r.company, r.account): r for r in rows}
     assert len(rows) == 5
-    assert by_key[("Colégio XY", "comunicacao")]["password"] == "********"  # Cenário 2 still pending
-    assert by_key[("Instituição XY", "atendimento")]["password"] == smtp_password(FAKE_SECRET, "us-east-1")
-    assert by_key[("Instituição XY", "atendimento")]["rules"] == ["requerimentos"]
+    assert by_key[("Colégio XY", "comunicacao")].password == "********"  # Cenário 2 still pending
+    assert by_key[("Instituição XY", "atendimento")].password == smtp_password(FAKE_SECRET, "us-east-1")
+    assert by_key[("Instituição XY", "atendimento")].rules == ["requerimentos"]
     masked = settings_rows(plan, list(plan.senders), checks, secret, reveal=False)
-    assert {r["password"] for r in masked} == {"********"}
+    assert {r.password for r in masked} == {"********"}
     lines = env_lines(masked)
     assert "TUTOR_SMTP_INSTITUICAO_XY_COMUNICACAO_HOST='email-smtp.us-east-1.amazonaws.com'" in lines
     assert "TUTOR_SMTP_COLEGIO_XY_NEWS_PORT='587'" in lines

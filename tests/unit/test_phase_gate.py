@@ -87,8 +87,9 @@ def test_release_settings_of_one_account(plans):
     release = release_settings(plan, "Escola Teste", "news", False, ses, progress, FixedClock(), lookups=no_dmarc(),
                                read_secret=read_secret_of(plan))
     assert [(s.company, s.account) for s in release.senders] == [("Escola Teste", "news")]
-    assert [(r["company"], r["account"]) for r in release.rows] == [("Escola Teste", "news")]
-    assert release.rules == [{"company": "Escola Teste", "rule": "avisos", "account": "comunicacao"}]
+    assert [(r.company, r.account) for r in release.rows] == [("Escola Teste", "news")]
+    assert [r.as_dict() for r in release.rules] == [{"company": "Escola Teste", "rule": "avisos",
+                                                      "account": "comunicacao"}]
 
 
 def test_a_refused_release_still_names_its_senders(plans):

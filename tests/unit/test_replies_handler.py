@@ -166,7 +166,7 @@ def test_status_reads_what_each_institution_received(aws):
     from types import SimpleNamespace
 
     from tutormail.aws.check_mailbox import received_counts
-    from tutormail.cli.inbound import add_received
+    from tutormail.cli.status import add_received
 
     settings(aws)
     for n in range(3):

@@ -16,6 +16,7 @@ from tutormail.plan.selection import select_senders
 from tutormail.tutor_setup.smtp_settings import (
     MASK,
     SMTP_PORT,
+    AccountSettings,
     env_lines,
     read_smtp_secret,
     settings_rows,
@@ -60,24 +61,23 @@ def test_settings_rows_without_a_secret_mask_everything(plans):
     plan = plans["padrao"]
     senders = list(plan.senders)
     rows = settings_rows(plan, senders, checks_for(plan, True), None, reveal=True)
-    assert all(set(r) == ROW_KEYS for r in rows)
-    assert {(r["user"], r["password"]) for r in rows} == {(None, MASK)}
+    assert all(set(r.as_dict()) == ROW_KEYS for r in rows)  # the JSON contract of an account
+    assert {(r.user, r.password) for r in rows} == {(None, MASK)}
     waiting = settings_rows(plan, senders, checks_for(plan, False, "the link"), SECRET, reveal=True)
-    assert {(r["user"], r["password"], r["verified"], r["missing"]) for r in waiting} == {
+    assert {(r.user, r.password, r.verified, r.missing) for r in waiting} == {
         (SECRET.access_key_id, MASK, False, "the link")}
     ready = settings_rows(plan, senders, checks_for(plan, True), SECRET, reveal=True)
-    assert {(r["port"], r["smtp"], r["missing"], r["verified"]) for r in ready} == {
+    assert {(r.port, r.smtp, r.missing, r.verified) for r in ready} == {
         (SMTP_PORT, plan.smtp_endpoint, None, True)}
 
 
-def row(company, account, **values):
-    base = {"from": "f", "smtp": "h", "port": 587, "user": "u", "password": "p", "ssl": "Não",
-            "tls": "SES"}
-    return {**base, **values, "company": company, "account": account}
+def row(company, account, mailbox="f"):
+    return AccountSettings(company, account, mailbox=mailbox, smtp="h", port=587, user="u", password="p",
+                           verified=True, missing=None, rules=[])
 
 
 def test_env_lines_quote_for_the_shell():
-    lines = env_lines([row("Escola", "news", **{"from": "\"D'Ávila\" <d@x.br>"})])
+    lines = env_lines([row("Escola", "news", mailbox="\"D'Ávila\" <d@x.br>")])
     assert "TUTOR_SMTP_ESCOLA_NEWS_FROM='\"D'\\''Ávila\" <d@x.br>'" in lines
 
 

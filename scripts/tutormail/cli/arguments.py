@@ -1,5 +1,6 @@
 """argparse types: a wrong option value is refused by the parser (exit 2, naming the option), with
-the same parsers as the runtime settings, before any file, AWS or DNS is touched."""
+the same parsers as the runtime settings, before any file, AWS or DNS is touched; and the option
+convention: `--output table|json` for data, `--format` for a form the data has, `--out PATH` for files."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from typing import Any, TypeVar
 from tutormail import runtime
 from tutormail.catalog.names import Address, canonical_name, to_ascii_domain
 from tutormail.catalog.regions import SES_SMTP_REGIONS
+from tutormail.exitcodes import UsageError
 
 T = TypeVar("T")
+# smtp-settings and send-test: the help of --accept-dmarc-risk.
+ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC is unknown), knowing receivers may "
+               "reject or junk its mail; recorded with who and when")
 
 
 def _type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
@@ -102,3 +107,14 @@ resends = _type(_count(0), "count")
 company_name = _type(canonical_name, "company")  # compared with the file's names, kept NFC
 output_file = _type(_new_file, "file")
 output_directory = _type(_new_directory, "directory")
+
+
+def data_format(args: argparse.Namespace, command: str, people: str) -> str:
+    """The one form a command that has --format writes: --format when given, else json for --output json
+    and `people` (the form read by a person) for table. Both given must agree on JSON or not (exit 2)."""
+    if args.format is None:
+        return "json" if args.output == "json" else people
+    if args.output_given and (args.output == "json") != (args.format == "json"):
+        raise UsageError(f"{command}: --output {args.output} and --format {args.format} disagree: give --format "
+                         f"{args.format} alone, or --output {args.output} alone")
+    return args.format

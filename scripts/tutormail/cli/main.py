@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -12,71 +11,39 @@ from pathlib import Path
 
 from tutormail import __version__
 from tutormail.catalog.problems import ConfigurationError
-from tutormail.catalog.schema import institution_schema
-from tutormail.cli import arguments, commands, inbound, lifecycle_commands, pipeline, preflight, status_html
-from tutormail.cli import reputation as reputation_cli
-from tutormail.cli.output import emit_json, table
-from tutormail.cli.plan_view import dmarc_warnings, plan_data, print_plan
+from tutormail.cli import (
+    add_company,
+    arguments,
+    dmarc,
+    dns_publish,
+    dns_records,
+    handoff,
+    lifecycle_commands,
+    pause,
+    pipeline,
+    plan,
+    preflight,
+    receiving_activate,
+    reputation,
+    request_link,
+    resume,
+    schema,
+    send_test,
+    smtp_password,
+    smtp_settings,
+    status,
+    validate,
+    verify,
+)
 from tutormail.exitcodes import Exit, TutormailError, help_text
-from tutormail.plan.build import plan_for
-from tutormail.plan.fleet_caps import fleet_caps
-from tutormail.plan.loader import check_files, load_catalog
 from tutormail.runtime import Runtime
 
 log = logging.getLogger("tutormail")
-ACCEPT_HELP = ("go on with a Cenário 2 sender blocked by DMARC (or whose DMARC is unknown), knowing receivers may "
-               "reject or junk its mail; recorded with who and when")
 
-
-def _institutions_dir(args: argparse.Namespace) -> Path:
-    return Path(args.institutions)
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    directory = _institutions_dir(args)
-    files = [Path(f) for f in args.files] or None
-    if files:
-        # The platform file sits beside the institution files: a different directory carries its own.
-        parents = {f.parent.resolve() for f in files}
-        if len(parents) == 1 and not args.institutions_given:
-            directory = files[0].parent
-    catalog, problems = check_files(directory, files)
-    # The account's quotas, counted from the whole directory (not when only some files are checked).
-    caps = fleet_caps(catalog) if catalog and not problems and not files else []
-    if args.output == "json":
-        emit_json({"valid": not problems, "problems": [p.as_dict() for p in problems],
-                   "institutions": sorted(catalog.institutions) if catalog else [], "caps": caps})
-    else:
-        for problem in problems:
-            print(problem)
-        if not problems:
-            print(f"{len(catalog.institutions)} institution(s) valid: {', '.join(catalog.institutions)}")
-        if caps:
-            print(table(["cap", "used", "default quota", "institutions left", "quota to raise"],
-                        [[c["cap"], c["used"], c["default"], c["institutions_left"], c["quota"]] for c in caps]))
-    if problems:
-        log.error("%d problem(s) found; nothing may be deployed until they are fixed", len(problems))
-        return Exit.BAD_INPUT
-    return Exit.OK
-
-
-def cmd_plan(args: argparse.Namespace) -> int:
-    catalog = load_catalog(_institutions_dir(args), only=[args.slug])
-    plan = plan_for(catalog, args.slug)
-    warnings = [] if args.offline else dmarc_warnings(plan, args.runtime.dns)
-    # Online, the plan carries the preflight (what is already there) and its exit code: 1 a conflict, 4 AWS/DNS.
-    checked, code = ({"skipped": preflight.OFFLINE}, Exit.OK) if args.offline else preflight.check_plans(
-        catalog.platform, [plan], args.runtime.dns)
-    if args.output == "json":
-        emit_json({**plan_data(plan), "warnings": warnings, "preflight": checked})
-    else:
-        print_plan(plan, sys.stdout, warnings, checked)
-    return code
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(institution_schema(), indent=2, sort_keys=True))
-    return Exit.OK
+# Every command is a module with register(add); `tutormail --help` lists them in this order.
+COMMANDS = (validate, plan, schema, preflight, dns_records, dns_publish, verify, request_link, smtp_password,
+            smtp_settings, send_test, handoff, add_company, status, dmarc, reputation, pause, resume,
+            lifecycle_commands, pipeline, receiving_activate)
 
 
 def _common_options(parser: argparse.ArgumentParser, defaults: bool,
@@ -89,7 +56,7 @@ def _common_options(parser: argparse.ArgumentParser, defaults: bool,
     parser.add_argument("--institutions", metavar="DIR", type=arguments.directory, default=default(None),
                         help="directory of institution files (default: ./institutions, or "
                              "$TUTORMAIL_INSTITUTIONS)")
-    parser.add_argument("--output", choices=outputs, default=default("table"),
+    parser.add_argument("--output", choices=outputs, default=default(None),
                         help="table for people, json (stable keys, schema_version) for pipelines")
     parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
                         help="debug logs on stderr")
@@ -113,99 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(func=func)
         return command
 
-    validate = add("validate", cmd_validate,
-                   "check institution files; every problem as FILE:LINE: field: reason")
-    validate.add_argument("files", nargs="*", metavar="FILE")
-    plan = add("plan", cmd_plan, "what will exist for an institution: identities, records, SMTP user, "
-               "accounts, rules")
-    plan.add_argument("slug")
-    plan.add_argument("--offline", action="store_true",
-                      help="read nothing from AWS or the DNS: no preflight, no DMARC look-ups")
-    add("schema", cmd_schema, "print the JSON Schema of an institution file")
-    preflight.add_parser(add)
-
-    records = add("dns-records", commands.cmd_dns_records,
-                  "the records to publish, with the real DKIM tokens from SES (zone, json or csv)")
-    records.add_argument("slug")
-    records.add_argument("--format", choices=("zone", "json", "csv"), default="zone")
-    records.add_argument("--domain", type=arguments.domain, help="only this domain")
-    publish = add("dns-publish", commands.cmd_dns_publish,
-                  "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
-    publish.add_argument("slugs", nargs="+", metavar="SLUG")
-    publish.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
-    publish.add_argument("--tsig-key-file", metavar="FILE", type=arguments.tsig_key_file,
-                         help="TSIG key (name:algorithm:secret or JSON) instead of the secret named in the file")
-    verify = add("verify", commands.cmd_verify,
-                 "where each identity stands: DNS on every authoritative server, SES, the link's age")
-    verify.add_argument("slugs", nargs="+", metavar="SLUG")
-    verify.add_argument("--wait", action="store_true", help="poll with backoff until verified, failed or timeout")
-    verify.add_argument("--timeout", type=arguments.duration, default="10m",
-                        help="for --wait: 90s, 10m, 2h (default 10m)")
-    verify.add_argument("--auto-resend", action="store_true",
-                        help="Cenário 2: request a new link when the last expired")
-    verify.add_argument("--max-resends", type=arguments.resends, default=5,
-                        help="upper bound of links sent per address")
-    link = add("request-link", commands.cmd_request_link, "Cenário 2: make SES mail the verification link again")
-    link.add_argument("slug")
-    link.add_argument("--company", type=arguments.company_name)
-    link.add_argument("--account")
-    link.add_argument("--force", action="store_true", help="send even while the last link is still valid")
-    password = add("smtp-password", commands.cmd_smtp_password,
-                   "derive the SES SMTP password from a secret access key read on standard input")
-    password.add_argument("--region", required=True, type=arguments.region)
-    settings = add("smtp-settings", commands.cmd_smtp_settings,
-                   "the fields of Tutor's Contas de E-mail; the password only with --reveal, once verified")
-    settings.add_argument("slug")
-    settings.add_argument("--company", type=arguments.company_name)
-    settings.add_argument("--account")
-    settings.add_argument("--format", choices=("table", "json", "env"), default=None)
-    settings.add_argument("--reveal", action="store_true", help="show the password (verified senders only)")
-    settings.add_argument("--out", metavar="FILE", type=arguments.output_file,
-                          help="write to FILE (mode 0600) instead of stdout")
-    settings.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
-    test = add("send-test", commands.cmd_send_test, "phase 3: send a test message through the SES SMTP endpoint")
-    test.add_argument("slug")
-    test.add_argument("--to", type=arguments.recipient, help="the recipient (required unless --check)")
-    test.add_argument("--check", action="store_true", help="send to the platform's check address and report what "
-                      "a receiver sees: From, DKIM, SPF, DMARC (needs receiving: in platform.yaml)")
-    test.add_argument("--wait", type=arguments.duration, default="2m",
-                      help="--check: how long to wait for the stored message (default 2m)")
-    test.add_argument("--company", type=arguments.company_name)
-    test.add_argument("--account")
-    test.add_argument("--endpoint", metavar="HOST:PORT", type=arguments.endpoint,
-                      help="SMTP endpoint (default: the region's; $TUTORMAIL_SMTP_ENDPOINT)")
-    test.add_argument("--ca-bundle", metavar="FILE", type=arguments.ca_bundle,
-                      help="CA certificates to trust ($TUTORMAIL_SMTP_CA_BUNDLE)")
-    test.add_argument("--attempts", type=arguments.attempts, default=3, help="tries for timeouts and 535 (default 3)")
-    test.add_argument("--accept-dmarc-risk", action="store_true", help=ACCEPT_HELP)
-    handoff = add("handoff", commands.cmd_handoff, "the pt-BR document for the institution (Markdown and HTML)")
-    handoff.add_argument("slug")
-    handoff.add_argument("--out", metavar="DIR", type=arguments.output_directory,
-                         help="directory (default: handoff/<slug>)")
-    handoff.add_argument("--offline", action="store_true", help="skip the DMARC look-ups of Cenário 2 addresses")
-    company = add("add-company", commands.cmd_add_company,
-                  "Duplicar Configurações: a new company copied from an existing one, in the file")
-    company.add_argument("slug")
-    company.add_argument("--from", dest="source", required=True, metavar="COMPANY", type=arguments.company_name)
-    company.add_argument("--name", required=True)
-    company.add_argument("--email", help="the new company's comunicacao address")
-    company.add_argument("--logo", help="logo path, relative to the institutions directory")
-    company.add_argument("--dry-run", action="store_true", help="show the diff only")
-    status = add("status", commands.cmd_status, "one row per institution, company and account: phase, what is "
-                 "missing, next action and who takes it",
-                 outputs=("table", "json", "html"))
-    status.add_argument("slugs", nargs="*", metavar="SLUG")
-    status.add_argument("--all", action="store_true", help="every institution in the directory")
-    status.add_argument("--offline", action="store_true", help="skip the DMARC look-ups")
-    status.add_argument("--drift", action="store_true", help="also report drift as verify does (records, DKIM, "
-                        "SMTP key age): per institution, reads each identity, its DNS and its keys")
-    status.epilog = status_html.EPILOG
-    dmarc = add("dmarc", commands.cmd_dmarc, "the DMARC pre-flight of one domain")
-    dmarc.add_argument("domain", type=arguments.domain)
-    reputation_cli.register(add)
-    lifecycle_commands.register(add)
-    pipeline.register(add)
-    inbound.register(add)
+    for command in COMMANDS:
+        command.register(add)
     return parser
 
 
@@ -219,8 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.runtime = Runtime.from_environ(os.environ)
         args.institutions_given = args.institutions is not None or args.runtime.institutions is not None
         args.institutions = args.institutions or args.runtime.institutions or Path("institutions")
-        if getattr(args, "format", "") is None:  # smtp-settings: --output json means --format json
-            args.format = args.output
+        # Whether --output was given: a command with --format refuses the two when they disagree.
+        args.output_given, args.output = args.output is not None, args.output or "table"
         return int(args.func(args))
     except ConfigurationError as exc:
         for problem in exc.problems:

@@ -9,7 +9,7 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
 from tutormail.catalog.model import Platform
-from tutormail.catalog.problems import ConfigurationError, Problem
+from tutormail.cli.institutions import selected
 from tutormail.cli.output import emit_json, section, table
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
@@ -20,7 +20,7 @@ from tutormail.preflight.check import run
 from tutormail.preflight.platform import check_platform
 
 
-def add_parser(add) -> None:
+def register(add) -> None:
     parser = add("preflight", cmd_preflight, "before a first deploy: what already exists at every name we would "
                  "write, identities already in SES, the SES account's state; conflicts with the action to take")
     parser.add_argument("slugs", nargs="*", metavar="SLUG")
@@ -55,9 +55,7 @@ def _platform_preflight(args: argparse.Namespace) -> int:
 def cmd_preflight(args: argparse.Namespace) -> int:
     if args.platform:
         return _platform_preflight(args)
-    if not args.all and not args.slugs:
-        raise ConfigurationError([Problem("preflight", 0, "SLUG", "name institutions or use --all")])
-    catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
+    catalog = load_catalog(Path(args.institutions), only=selected(args, "preflight"))
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in catalog.institutions]
     data, code = check_plans(catalog.platform, plans, args.runtime.dns)
     data["caps"] = account_caps(catalog)

@@ -1,4 +1,4 @@
-"""`tutormail reputation`, `pause` and `resume`: parse, call one use case, render."""
+"""`tutormail reputation [SLUG...|--all]`: sending health, paused or not and why, rates, alarms."""
 
 from __future__ import annotations
 
@@ -6,18 +6,12 @@ import argparse
 import logging
 from pathlib import Path
 
+from tutormail.cli.institutions import selected
 from tutormail.cli.output import emit_json, table
-from tutormail.exitcodes import Exit, UsageError
+from tutormail.exitcodes import Exit
 from tutormail.names import FAILED_PAUSES_QUEUE
 from tutormail.plan.loader import load_catalog
-from tutormail.reputation.pause import plain_reason
-from tutormail.reputation.use_cases import (
-    ResumeRefused,
-    failed_pauses,
-    fleet_health,
-    pause_institution,
-    resume_institution,
-)
+from tutormail.reputation.use_cases import failed_pauses, fleet_health
 
 log = logging.getLogger("tutormail")
 
@@ -26,16 +20,8 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"
 
 
-def _reason(text: str) -> str:
-    if not plain_reason(text):
-        raise argparse.ArgumentTypeError("give a reason in words: it is recorded and shown with the pause")
-    return text
-
-
 def cmd_reputation(args: argparse.Namespace) -> int:
-    if not args.all and not args.slugs:
-        raise UsageError("reputation: name institutions (SLUG ...) or use --all")
-    catalog = load_catalog(Path(args.institutions), only=None if args.all else args.slugs)
+    catalog = load_catalog(Path(args.institutions), only=selected(args, "reputation"))
     found = fleet_health(catalog, list(catalog.institutions))
     # A failed pause: the alarm stays in ALARM and will not fire again, so a person must pause by hand.
     in_queue, failed = failed_pauses(catalog, None if args.all else list(catalog.institutions))
@@ -59,42 +45,8 @@ def cmd_reputation(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_pause(args: argparse.Namespace) -> int:
-    catalog = load_catalog(Path(args.institutions), only=[args.slug])
-    mark = pause_institution(catalog, args.slug, args.reason)
-    if args.output == "json":
-        emit_json({"institution": args.slug, "paused": True, "at": mark.at, "by": mark.by, "reason": mark.reason})
-    else:
-        print(f"{args.slug}: sending paused at {mark.at} by {mark.by}: {mark.reason}")
-    return Exit.OK
-
-
-def cmd_resume(args: argparse.Namespace) -> int:
-    catalog = load_catalog(Path(args.institutions), only=[args.slug])
-    try:
-        mark = resume_institution(catalog, args.slug, args.force)
-    except ResumeRefused as exc:
-        log.error("%s stays paused: %s (wait for the rate to fall, or --force)", args.slug, exc)
-        if args.output == "json":
-            emit_json({"institution": args.slug, "paused": True, "refused": str(exc)})
-        return Exit.ACTION_NEEDED
-    if args.output == "json":
-        emit_json({"institution": args.slug, "paused": False, "at": mark.at, "by": mark.by, "reason": mark.reason})
-    else:
-        print(f"{args.slug}: sending resumed at {mark.at} by {mark.by}")
-    return Exit.OK
-
-
 def register(add) -> None:
-    """Adds the three commands through build_parser's `add`."""
     health = add("reputation", cmd_reputation, "sending health: paused or not and why, bounce and complaint "
                  "rates, alarms, last events")
     health.add_argument("slugs", nargs="*", metavar="SLUG")
     health.add_argument("--all", action="store_true", help="every institution in the directory")
-    pause = add("pause", cmd_pause, "turn off one institution's sending (its configuration set), recording why")
-    pause.add_argument("slug")
-    pause.add_argument("--reason", required=True, type=_reason, help="why, kept and shown as plain text")
-    resume = add("resume", cmd_resume, "turn one institution's sending back on; refused while a rate is still at "
-                 "or above the pause level")
-    resume.add_argument("slug")
-    resume.add_argument("--force", action="store_true", help="resume even above the pause level")

@@ -1,4 +1,4 @@
-"""`tutormail status --all --output html FILE`: the fleet on one self-contained page.
+"""`tutormail status --all --format html --out FILE`: the fleet on one self-contained page.
 
 No network: styles and the filter script are inline, nothing is fetched. The filter is plain text
 over every cell; `#q=<text>` in the address sets it, so a link (or a headless browser) can open the

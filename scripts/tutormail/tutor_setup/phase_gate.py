@@ -19,24 +19,53 @@ from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
 from tutormail.plan.build import InstitutionPlan, Sender
 from tutormail.plan.selection import select_senders
-from tutormail.tutor_setup.gate import Gate, phase_gate
+from tutormail.tutor_setup.gate import Gate, Hold, phase_gate
 from tutormail.tutor_setup.send_test import SendResult, send_test
-from tutormail.tutor_setup.smtp_settings import SmtpSecret, read_smtp_secret, settings_rows
+from tutormail.tutor_setup.smtp_settings import AccountSettings, SmtpSecret, read_smtp_secret, settings_rows
 
 TEST_ACCOUNT = "comunicacao"  # send-test's default account when no company is chosen
+
+
+@dataclass(frozen=True)
+class NotReady:
+    """A selected account not to configure in Tutor yet: why, and the way out."""
+
+    sender: Sender
+    hold: Hold
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"company": self.sender.company, "account": self.sender.account, "address": self.sender.address,
+                "from": self.sender.mailbox, **self.hold.as_dict()}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A Tutor e-mail rule of a company and the account it sends from."""
+
+    company: str
+    rule: str
+    account: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"company": self.company, "rule": self.rule, "account": self.account}
 
 
 @dataclass(frozen=True)
 class SettingsRelease:
     senders: list[Sender]
     gate: Gate
-    rows: list[dict[str, Any]] = field(default_factory=list)  # the accounts ready to configure
-    rules: list[dict[str, str]] = field(default_factory=list)
-    not_ready: list[dict[str, Any]] = field(default_factory=list)  # not to configure yet: reason and way out
+    rows: list[AccountSettings] = field(default_factory=list)  # the accounts ready to configure
+    rules: list[Rule] = field(default_factory=list)
+    not_ready: list[NotReady] = field(default_factory=list)  # not to configure yet: reason and way out
 
     @property
     def released(self) -> list[Sender]:
         return [s for s in self.senders if self.gate.is_ready(s.identity)]
+
+    def as_dict(self, slug: str) -> dict[str, Any]:
+        """`smtp-settings --output json` (the CLI adds schema_version)."""
+        return {"institution": slug, "accounts": [r.as_dict() for r in self.rows],
+                "not_ready": [n.as_dict() for n in self.not_ready], "rules": [r.as_dict() for r in self.rules]}
 
 
 def release_settings(plan: InstitutionPlan, company: str | None, account: str | None, reveal: bool, ses: Ses,
@@ -49,10 +78,8 @@ def release_settings(plan: InstitutionPlan, company: str | None, account: str | 
     senders = select_senders(plan, company, account)
     gate = phase_gate(plan, senders, ses, progress, clock, accept_dmarc_risk, lookups)
     ready = [s for s in senders if gate.is_ready(s.identity)]
-    not_ready = [{"company": s.company, "account": s.account, "address": s.address, "from": s.mailbox,
-                  **gate.held[s.identity].as_dict()} for s in senders if not gate.is_ready(s.identity)]
-    rules = [{"company": c.name, "rule": rule, "account": target}
-             for c in plan.institution.companies for rule, target in c.rules]
+    not_ready = [NotReady(s, gate.held[s.identity]) for s in senders if not gate.is_ready(s.identity)]
+    rules = [Rule(c.name, rule, target) for c in plan.institution.companies for rule, target in c.rules]
     if not ready:
         return SettingsRelease(senders, gate, [], rules, not_ready)
     return SettingsRelease(senders, gate, settings_rows(plan, ready, gate.checks, read_secret(plan), reveal),
@@ -83,6 +110,16 @@ class TestOutcome:
     gate: Gate
     endpoint: str
     result: SendResult | None  # None: the gate is shut, nothing was sent
+
+    def as_dict(self, slug: str, to: str) -> dict[str, Any]:
+        """`send-test --output json` once a message was sent (the CLI adds schema_version); in this order,
+        its table's rows."""
+        sender, result = self.sender, self.result
+        if result is None:
+            raise ValueError("the gate was shut: nothing was sent, so there is no result to show")
+        return {"institution": slug, "company": sender.company, "account": sender.account, "from": sender.mailbox,
+                "to": to, "endpoint": self.endpoint, "accepted": result.ok, "smtp_code": result.code,
+                "server_reply": result.reply, "explanation": result.explanation, "message_id": result.message_id}
 
 
 def phase_test(plan: InstitutionPlan, company: str | None, account: str | None, to: str, endpoint: tuple[str, int],

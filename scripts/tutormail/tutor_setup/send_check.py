@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from tutormail.aws.check_mailbox import CheckMailbox, wait_for
 from tutormail.cenario2.dmarc import DmarcLookups
@@ -42,6 +43,12 @@ class CheckOutcome:
         if self.view is None:
             return Exit.SERVICE_ERROR
         return self.view.exit_code
+
+    def as_dict(self, slug: str, to: str, wait: float) -> dict[str, Any]:
+        """`send-test --check --output json` (the CLI adds schema_version)."""
+        return {**self.test.as_dict(slug, to), "arrived": self.arrived,
+                "check": self.view.as_dict(slug) if self.view else None,
+                "check_explanation": self.explanation(slug, wait), "exit_code": int(self.exit_code)}
 
     def explanation(self, slug: str, wait: float) -> str | None:
         """The reason and way out when not 0 after sending (the gate and SMTP explain their own)."""

@@ -46,24 +46,48 @@ def read_smtp_secret(plan: InstitutionPlan, client: Any = None) -> SmtpSecret:
                       int(data.get("key_generation", 1)))
 
 
+@dataclass(frozen=True)
+class AccountSettings:
+    """One company's account as Tutor's Contas de E-mail screen takes it; `as_dict` is its JSON."""
+
+    company: str
+    account: str
+    mailbox: str  # De/Remetente
+    smtp: str
+    port: int
+    user: str | None
+    password: str  # MASK unless released
+    verified: bool
+    missing: str | None
+    rules: list[str]
+    ssl: str = SSL_VALUE
+    tls: str = TLS_VALUE
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"company": self.company, "account": self.account, "from": self.mailbox, "smtp": self.smtp,
+                "port": self.port, "user": self.user, "password": self.password, "ssl": self.ssl, "tls": self.tls,
+                "verified": self.verified, "missing": self.missing, "rules": self.rules}
+
+    def tutor_values(self) -> list[Any]:
+        """The values of TUTOR_FIELDS, in the screen's order."""
+        data = self.as_dict()
+        return [data[key] for key, _, _ in TUTOR_FIELDS]
+
+
 def settings_rows(plan: InstitutionPlan, senders: list[Sender], checks: dict[str, IdentityCheck],
-                  secret: SmtpSecret | None, reveal: bool) -> list[dict[str, Any]]:
+                  secret: SmtpSecret | None, reveal: bool) -> list[AccountSettings]:
     """One row per company and account, fields in the screen's order."""
     rows = []
     for sender in senders:
         check = checks[sender.identity]
         released = reveal and check.verified and secret is not None
-        rows.append({
-            "company": sender.company, "account": sender.account,
-            "from": sender.mailbox,
-            "smtp": plan.smtp_endpoint, "port": SMTP_PORT,
-            "user": secret.access_key_id if secret else None,
-            "password": smtp_password(secret.secret_access_key, plan.platform.region) if released else MASK,
-            "ssl": SSL_VALUE, "tls": TLS_VALUE,
-            "verified": check.verified, "missing": check.missing or None,
-            "rules": sorted(rule for rule, target in plan.institution.company(sender.company).rules
-                            if target == sender.account),
-        })
+        rows.append(AccountSettings(
+            company=sender.company, account=sender.account, mailbox=sender.mailbox,
+            smtp=plan.smtp_endpoint, port=SMTP_PORT, user=secret.access_key_id if secret else None,
+            password=smtp_password(secret.secret_access_key, plan.platform.region) if released else MASK,
+            verified=check.verified, missing=check.missing or None,
+            rules=sorted(rule for rule, target in plan.institution.company(sender.company).rules
+                         if target == sender.account)))
     return rows
 
 
@@ -72,21 +96,21 @@ def env_prefix(company: str, account: str) -> str:
     return "TUTOR_SMTP_" + derive_slug(f"{company} {account}").upper().replace("-", "_")
 
 
-def env_lines(rows: list[dict[str, Any]]) -> list[str]:
+def env_lines(rows: list[AccountSettings]) -> list[str]:
     """Shell assignments, one name per field and account; two accounts whose names fold to the same
     variable names are refused rather than one silently overwriting the other."""
     seen: dict[str, tuple[str, str]] = {}
     lines = []
     for row in rows:
-        prefix = env_prefix(row["company"], row["account"])
-        other = seen.setdefault(prefix, (row["company"], row["account"]))
-        if other != (row["company"], row["account"]):
+        prefix = env_prefix(row.company, row.account)
+        other = seen.setdefault(prefix, (row.company, row.account))
+        if other != (row.company, row.account):
             raise UsageError(f"--format env: company {other[0]!r} account {other[1]!r} and company "
-                             f"{row['company']!r} account {row['account']!r} both become {prefix}_*; choose one "
+                             f"{row.company!r} account {row.account!r} both become {prefix}_*; choose one "
                              "with --company/--account, or use --format json")
-        for key, _, suffix in TUTOR_FIELDS:
-            value = str(row[key]).replace("'", "'\\''")
-            lines.append(f"{prefix}_{suffix}='{value}'")
+        for (_, _, suffix), value in zip(TUTOR_FIELDS, row.tutor_values(), strict=True):
+            escaped = str(value).replace("'", "'\\''")
+            lines.append(f"{prefix}_{suffix}='{escaped}'")
     return lines
 
 

@@ -1,0 +1,34 @@
+"""`tutormail dns-publish SLUG...`: Cenário 1 with RFC 2136, one TSIG-signed update of the records we own."""
+
+from __future__ import annotations
+
+import argparse
+
+from tutormail.aws.ses import Ses
+from tutormail.cenario1.publishing import PublishOptions, publish_institution
+from tutormail.cli import arguments
+from tutormail.cli.institutions import each_institution
+from tutormail.cli.output import section, table
+
+
+def _print_publish(slug: str, domains: list[dict]) -> None:
+    for entry in domains:
+        rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"] if "action" in c]
+        body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
+        section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
+
+
+def cmd_dns_publish(args: argparse.Namespace) -> int:
+    options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
+    return each_institution(args, "domains",
+                             lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
+                             _print_publish, dry_run=args.dry_run)
+
+
+def register(add) -> None:
+    publish = add("dns-publish", cmd_dns_publish,
+                  "Cenário 1 with RFC 2136: one TSIG-signed update of the records we own")
+    publish.add_argument("slugs", nargs="+", metavar="SLUG")
+    publish.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    publish.add_argument("--tsig-key-file", metavar="FILE", type=arguments.tsig_key_file,
+                         help="TSIG key (name:algorithm:secret or JSON) instead of the secret named in the file")
