@@ -276,7 +276,8 @@ def test_a_clock_off_by_hours_gets_badtime(world, monkeypatch):
     import time as real_time
 
     import dns.message
-    from tutormail.cenario1.publish import Change, PublishError, TsigKey, send_update
+    from tutormail.cenario1.publish import Change
+    from tutormail.dnsclient.rfc2136 import PublishError, TsigKey, send_update
 
     class Skewed:  # this machine's clock two hours behind the server's
         @staticmethod

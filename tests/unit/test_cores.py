@@ -12,13 +12,13 @@ from tutormail.aws.ses import IdentityState
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.problems import ConfigurationError
 from tutormail.cenario1.check import Finding
-from tutormail.cenario1.publish import PublishError, parse_key
 from tutormail.cenario1.publishing import PublishOptions, publish_domain
 from tutormail.cenario1.records import DomainRecords
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import FixedClock, iso
 from tutormail.dnsclient.rdata import comparable, fqdn, quote_txt, zone_rdata
 from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.dnsclient.rfc2136 import PublishError, parse_key
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.status import phase_of, sweep
 from tutormail.plan.build import build_plan, plan_for

@@ -11,22 +11,11 @@ import dns.tsig
 import pytest
 from botocore.exceptions import ClientError
 from tutormail.aws.client import ServiceError
-from tutormail.cenario1.publish import (
-    KEEP_DMARC,
-    Change,
-    PublishError,
-    _update_message,
-    decide,
-    deliver,
-    load_key,
-    parse_key,
-    plan_changes,
-    send_update,
-    server_address,
-)
+from tutormail.cenario1.publish import KEEP_DMARC, Change, decide, load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import txt_text
 from tutormail.dnsclient.resolver import Answer, DnsEndpoints
+from tutormail.dnsclient.rfc2136 import PublishError, deliver, parse_key, send_update, server_address, update_message
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import RECORD_TTL, dmarc_value
 
@@ -116,7 +105,7 @@ NOTHING = Answer("nxdomain")
 class FakeAsk:
     def __init__(self, monkeypatch, answers=None, default=NOTHING):
         self.answers, self.default, self.asked = answers or {}, default, []
-        monkeypatch.setattr("tutormail.cenario1.publish.ask", self)
+        monkeypatch.setattr("tutormail.dnsclient.rfc2136.ask", self)
 
     def __call__(self, server, name, rdtype, port=53):
         self.asked.append((server, name, rdtype, port))
@@ -190,7 +179,7 @@ def test_the_update_adds_our_values_only_under_the_right_prerequisites():
                     ('"x=1"',))
     nothing = Change("t3._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t3.dkim.amazonses.com.",),
                      ("t3.dkim.amazonses.com.",))
-    update = _update_message(REDE, [add, change, beside, nothing], parse_key("chave.teste:hmac-sha512:c2VjcmV0", "t"))
+    update = update_message(REDE, [add, change, beside, nothing], parse_key("chave.teste:hmac-sha512:c2VjcmV0", "t"))
     prerequisites, updates = sections(update)
     assert str(update.zone[0].name) == f"{REDE}."
     # absent (class NONE, RFC 2136 2.4.3) for a name we add to; present (class ANY, 2.4.1) for one we replace
@@ -206,7 +195,7 @@ def test_the_update_adds_our_values_only_under_the_right_prerequisites():
 
 def test_a_value_already_there_is_not_added_again():
     both = Change("mail.rede.escolateste.edu.br", "TXT", "change", ('"a"', '"b"'), ('"a"',))
-    _, updates = sections(_update_message(REDE, [both], KEY))
+    _, updates = sections(update_message(REDE, [both], KEY))
     assert [u for u in updates if u[2] == 1] == [("mail.rede.escolateste.edu.br.", "TXT", 1, RECORD_TTL, ('"b"',))]
 
 
@@ -231,7 +220,7 @@ def tcp(monkeypatch):
                 raise answer
             return Response(answer)
 
-        monkeypatch.setattr("tutormail.cenario1.publish.dns.query.tcp", fake)
+        monkeypatch.setattr("tutormail.dnsclient.rfc2136.dns.query.tcp", fake)
         return sent
 
     return install
@@ -244,7 +233,7 @@ def test_an_accepted_update_goes_to_the_server_over_tcp(tcp):
     sent = tcp(dns.rcode.NOERROR)
     assert send_update(REDE, ONE, KEY, "127.0.0.1", 5300) is None
     assert sent == [(f"{REDE}.", "127.0.0.1", 5300, 10)]
-    update = _update_message(REDE, ONE, KEY)
+    update = update_message(REDE, ONE, KEY)
     assert deliver(update, REDE, KEY, "127.0.0.1", 53, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
     tcp(dns.rcode.NXRRSET)
     assert deliver(update, REDE, KEY, "127.0.0.1", 53, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == \
@@ -303,14 +292,14 @@ def test_the_server_address_and_port(plans, monkeypatch):
 
     named = type(dns_entry)(**{**vars(dns_entry), "server": "ns1.escolateste.edu.br"})
     endpoints = DnsEndpoints(("127.0.0.1", 5300))
-    monkeypatch.setattr("tutormail.cenario1.publish.resolver", lambda given: given is endpoints and Resolver())
+    monkeypatch.setattr("tutormail.dnsclient.rfc2136.resolver", lambda given: given is endpoints and Resolver())
     assert server_address(named, endpoints) == ("192.0.2.53", 53)
 
     class Failing:
         def resolve(self, host, rtype):
             raise dns.resolver.NXDOMAIN()
 
-    monkeypatch.setattr("tutormail.cenario1.publish.resolver", lambda given: Failing())
+    monkeypatch.setattr("tutormail.dnsclient.rfc2136.resolver", lambda given: Failing())
     with pytest.raises(PublishError) as caught:
         server_address(named, endpoints)
     assert caught.value.exit_code == Exit.SERVICE_ERROR

@@ -50,10 +50,11 @@ from tutormail.aws.progress_tags import OFFBOARD, Progress, identity_marks
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
-from tutormail.cenario1.publish import deliver, load_key, plan_changes, server_address
+from tutormail.cenario1.publish import load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.dnsclient.rfc2136 import deliver, server_address
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.changes import DeployedState, deployed_state
 from tutormail.plan.build import OWNER_RFC2136, Identity, InstitutionPlan, build_plan
