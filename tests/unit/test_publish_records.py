@@ -15,7 +15,15 @@ from tutormail.cenario1.publish import KEEP_DMARC, Change, decide, load_key, pla
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import txt_text
 from tutormail.dnsclient.resolver import Answer, DnsEndpoints
-from tutormail.dnsclient.rfc2136 import PublishError, deliver, parse_key, send_update, server_address, update_message
+from tutormail.dnsclient.rfc2136 import (
+    PublishError,
+    deliver,
+    parse_key,
+    removal,
+    send_update,
+    server_address,
+    update_message,
+)
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import RECORD_TTL, dmarc_value
 
@@ -197,6 +205,20 @@ def test_a_value_already_there_is_not_added_again():
     both = Change("mail.rede.escolateste.edu.br", "TXT", "change", ('"a"', '"b"'), ('"a"',))
     _, updates = sections(update_message(REDE, [both], KEY))
     assert [u for u in updates if u[2] == 1] == [("mail.rede.escolateste.edu.br.", "TXT", 1, RECORD_TTL, ('"b"',))]
+
+
+def test_a_removal_deletes_only_while_the_set_holds_our_values():
+    """Offboarding's update: the whole set while it is exactly ours (RFC 2136 2.4.2, value dependent),
+    else only our records beside the others (2.5.4), the set first required to exist (2.4.1)."""
+    ours = Change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t1.dkim.amazonses.com.",),
+                  ("t1.dkim.amazonses.com.",))
+    prerequisites, updates = sections(removal(REDE, ours, KEY))
+    assert prerequisites == [("t1._domainkey.rede.escolateste.edu.br.", "CNAME", 1, 0, ("t1.dkim.amazonses.com.",))]
+    assert updates == [("t1._domainkey.rede.escolateste.edu.br.", "CNAME", 255, 0, ())]
+    beside = Change("mail.rede.escolateste.edu.br", "TXT", "nothing", ('"ours"',), ('"ours"', '"theirs"'))
+    prerequisites, updates = sections(removal(REDE, beside, KEY))
+    assert prerequisites == [("mail.rede.escolateste.edu.br.", "TXT", 255, 0, ())]
+    assert updates == [("mail.rede.escolateste.edu.br.", "TXT", 254, 0, ('"ours"',))]
 
 
 # --- the server's answer to the update ---------------------------------------------------------------

@@ -12,6 +12,7 @@ import dns.exception
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdataset
 import dns.resolver
 import dns.tsig
 import dns.tsigkeyring
@@ -108,9 +109,13 @@ def read_set(address: str, port: int, name: str, rtype: str) -> tuple[str, ...]:
     return normal(rtype, answer.values)
 
 
+def _signed(domain: str, key: TsigKey) -> dns.update.UpdateMessage:
+    return dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
+                                    keyname=key.name, keyalgorithm=key.algorithm)
+
+
 def update_message(domain: str, changes: list[Any], key: TsigKey) -> dns.update.UpdateMessage:
-    update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
-                                      keyname=key.name, keyalgorithm=key.algorithm)
+    update = _signed(domain, key)
     for change in (c for c in changes if c.writes):
         name = dns.name.from_text(change.name)
         if change.action == "change":  # a DKIM CNAME of ours with an old token: replaced
@@ -121,6 +126,21 @@ def update_message(domain: str, changes: list[Any], key: TsigKey) -> dns.update.
         for value in change.wanted:
             if value not in change.found:  # other TXT at the name stay (values are added, never replaced)
                 update.add(name, RECORD_TTL, change.type, value)
+    return update
+
+
+def removal(domain: str, change: Any, key: TsigKey) -> dns.update.UpdateMessage:
+    """Deletes our records at one name and type, only while they hold our values (the server answers
+    NXRRSET when the set changed since it was read)."""
+    update = _signed(domain, key)
+    name = dns.name.from_text(change.name)
+    ours = dns.rdataset.from_text("IN", change.type, 0, *change.wanted)
+    if change.found == change.wanted:  # RFC 2136 2.4.2: the set exists with exactly these values
+        update.present(name, ours)
+        update.delete(name, change.type)
+    else:  # our values beside others (e.g. TXT at the MAIL FROM name): 2.5.4, only those records go
+        update.present(name, change.type)
+        update.delete(name, ours)
     return update
 
 

@@ -39,11 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import dns.name
 import dns.rcode
-import dns.rdataset
-import dns.tsigkeyring
-import dns.update
 
 from tutormail.aws import client as aws
 from tutormail.aws.progress_tags import OFFBOARD, Progress, identity_marks
@@ -54,7 +50,7 @@ from tutormail.cenario1.publish import load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
-from tutormail.dnsclient.rfc2136 import deliver, server_address
+from tutormail.dnsclient.rfc2136 import deliver, removal, server_address
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.changes import DeployedState, deployed_state
 from tutormail.plan.build import OWNER_RFC2136, Identity, InstitutionPlan, build_plan
@@ -149,19 +145,9 @@ def keys_off(job: Offboarding, record: dict) -> StepResult:
 
 
 def _remove(change: Any, domain: str, key: Any, address: str, port: int) -> bool:
-    """Deletes our records at one name and type, only while they hold our values; False if the
-    server says the set changed since it was read (the prerequisite failed: NXRRSET)."""
-    update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
-                                      keyname=key.name, keyalgorithm=key.algorithm)
-    name = dns.name.from_text(change.name)
-    ours = dns.rdataset.from_text("IN", change.type, 0, *change.wanted)
-    if change.found == change.wanted:  # RFC 2136 2.4.2: the set exists with exactly these values
-        update.present(name, ours)
-        update.delete(name, change.type)
-    else:  # our values beside others (e.g. TXT at the MAIL FROM name): 2.5.4, only those records go
-        update.present(name, change.type)
-        update.delete(name, ours)
-    return deliver(update, domain, key, address, port, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
+    """False if the server says the set changed since it was read (the prerequisite failed: NXRRSET)."""
+    return deliver(removal(domain, change, key), domain, key, address, port,
+                   accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
 
 
 def _ours(change: Any) -> str:
