@@ -4,7 +4,9 @@ progress store, Secrets Manager, DMARC look-ups that ask no server, and identity
 from __future__ import annotations
 
 from tutormail.aws.ses import IdentityState
+from tutormail.cenario1.publish import DECIDED
 from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.plan.change import Change, Kind
 from tutormail.tutor_setup.smtp_settings import SmtpSecret
 
 SECRET = SmtpSecret("FAKEKEYIDFORTESTS001", "tutormailFAKEsecretKEY/notREAL+000000000", "us-east-1", 1)
@@ -89,3 +91,8 @@ class FakeSecrets:
                 return iter(fake.pages)
 
         return Paginator()
+
+
+def record_change(name, rtype, decided, wanted, found, reason="", of=""):
+    """A record set's change in dns-publish's words (add, change, nothing, conflict)."""
+    return Change(Kind.RECORD, name, DECIDED[decided], reason, type=rtype, of=of, wanted=wanted, found=found)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rfc2136 import PublishError, TsigKey, key_problem, normal, parse_key, read_set
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import dmarc_value
+from tutormail.plan.change import Action, Change, Kind
 
 
 def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: Any = None) -> TsigKey:
@@ -29,20 +29,6 @@ def load_key(dns_entry: DnsDomain, region: str, key_file: Path | None, client: A
     if "SecretString" not in value:
         raise key_problem(f"the secret {dns_entry.tsig_key}", "binary secret")
     return parse_key(value["SecretString"], f"the secret {dns_entry.tsig_key}")
-
-
-@dataclass(frozen=True)
-class Change:
-    name: str
-    type: str
-    action: str  # add | change | nothing | conflict (a person decides)
-    wanted: tuple[str, ...]
-    found: tuple[str, ...]
-    reason: str = ""
-
-    @property
-    def writes(self) -> bool:
-        return self.action in ("add", "change")
 
 
 def txt_starting(values: tuple[str, ...], tag: str) -> list[str]:
@@ -87,7 +73,12 @@ def decide(purpose: str, found: tuple[str, ...], want: tuple[str, ...], cname: t
     return ("change" if found else "add"), ""
 
 
+# decide()'s words, which preflight reports as they are, as the actions of a Change
+DECIDED = {"add": Action.CREATE, "change": Action.UPDATE, "nothing": Action.KEEP, "conflict": Action.PERSON}
+
+
 def plan_changes(item: DomainRecords, address: str, port: int) -> list[Change]:
+    """What to write at the server, from what it holds now (reads only)."""
     purposes = {(record.name, record.type): record.purpose for record in item.records}
     wanted = {key: (purposes[key], values) for key, values in item.record_sets().items()}
     changes = []
@@ -96,7 +87,8 @@ def plan_changes(item: DomainRecords, address: str, port: int) -> list[Change]:
         cname = read_set(address, port, name, "CNAME") if rtype != "CNAME" else ()
         want = normal(rtype, values)
         action, reason = decide(purpose, found, want, cname)
-        changes.append(Change(name, rtype, action, want, found, reason))
+        changes.append(Change(Kind.RECORD, name, DECIDED[action], reason, type=rtype, of=item.identity.name,
+                              wanted=want, found=found))
     return changes
 
 

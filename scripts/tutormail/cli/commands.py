@@ -23,10 +23,12 @@ from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import status_html
 from tutormail.cli.inbound import add_received
 from tutormail.cli.output import emit_json, section, table
+from tutormail.cli.plan_view import changes_table
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.drift import add_drift, drift_lines
 from tutormail.fleet.status import status_with_health
 from tutormail.plan.build import InstitutionPlan, plan_for
+from tutormail.plan.change import SCHEMA_VERSION, Change
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.preflight.caps import account_caps
@@ -95,8 +97,8 @@ def _each_institution(args: argparse.Namespace, key: str, run: Callable[[Institu
 
 def _print_publish(slug: str, domains: list[dict]) -> None:
     for entry in domains:
-        rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"] if "action" in c]
-        body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
+        changes = [Change.from_dict(c) for c in entry["changes"]]
+        body = (changes_table(changes) + "\n" if changes else "") + entry["result"]
         section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
 
 
@@ -104,7 +106,7 @@ def cmd_dns_publish(args: argparse.Namespace) -> int:
     options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
     return _each_institution(args, "domains",
                              lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
-                             _print_publish, dry_run=args.dry_run)
+                             _print_publish, dry_run=args.dry_run, schema_version=SCHEMA_VERSION)
 
 
 # --- verify (both scenarios) ------------------------------------------------------------------------

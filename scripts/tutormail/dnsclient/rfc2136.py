@@ -6,7 +6,6 @@ import base64
 import json
 import socket
 from dataclasses import dataclass
-from typing import Any
 
 import dns.exception
 import dns.name
@@ -23,6 +22,7 @@ from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import DnsEndpoints, ask, resolver
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.plan.build import RECORD_TTL
+from tutormail.plan.change import Action, Change
 
 
 class PublishError(TutormailError):
@@ -114,11 +114,11 @@ def _signed(domain: str, key: TsigKey) -> dns.update.UpdateMessage:
                                     keyname=key.name, keyalgorithm=key.algorithm)
 
 
-def update_message(domain: str, changes: list[Any], key: TsigKey) -> dns.update.UpdateMessage:
+def update_message(domain: str, changes: list[Change], key: TsigKey) -> dns.update.UpdateMessage:
     update = _signed(domain, key)
     for change in (c for c in changes if c.writes):
         name = dns.name.from_text(change.name)
-        if change.action == "change":  # a DKIM CNAME of ours with an old token: replaced
+        if change.action == Action.UPDATE:  # a DKIM CNAME of ours with an old token: replaced
             update.present(name, change.type)
             update.delete(name, change.type)
         elif not change.found:  # RFC 2136 2.4.3: only if still absent when the update is applied
@@ -129,7 +129,7 @@ def update_message(domain: str, changes: list[Any], key: TsigKey) -> dns.update.
     return update
 
 
-def removal(domain: str, change: Any, key: TsigKey) -> dns.update.UpdateMessage:
+def removal(domain: str, change: Change, key: TsigKey) -> dns.update.UpdateMessage:
     """Deletes our records at one name and type, only while they hold our values (the server answers
     NXRRSET when the set changed since it was read)."""
     update = _signed(domain, key)
@@ -171,7 +171,7 @@ def _refused_by_rcode(rcode: dns.rcode.Rcode, key: TsigKey, domain: str, address
     return None
 
 
-def send_update(domain: str, changes: list[Any], key: TsigKey, address: str, port: int) -> None:
+def send_update(domain: str, changes: list[Change], key: TsigKey, address: str, port: int) -> None:
     deliver(update_message(domain, changes, key), domain, key, address, port)
 
 
