@@ -138,3 +138,14 @@ def test_publish_institution_goes_through_every_domain(plans, refuse, code):
         (i.name, i.provider) for i in plan.identities if i.kind == "domain"]
     # the sub-domain identity's records go into its entry's zone: one UPDATE each, both naming REDE's zone
     assert [u[0] for u in server.updates] == [REDE, REDE] and worst == code
+
+
+def test_the_dry_run_shows_the_changes_the_apply_then_makes(plans):
+    """One object: the apply returns the very changes the dry run showed, each with its outcome."""
+    plan = plans["escola"]
+    dry, _ = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(dry_run=True),
+                            **FakeServer([ADD, CHANGE, SAME]).seams())
+    applied, _ = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(),
+                                **FakeServer([ADD, CHANGE, SAME]).seams())
+    assert [{**c, "outcome": None} for c in applied["changes"]] == dry["changes"]
+    assert [c["outcome"] for c in applied["changes"]] == ["done", "done", None]
