@@ -4,8 +4,11 @@ The sandbox runs: tests/lifecycle/test_offboard.py."""
 
 from __future__ import annotations
 
+import argparse
+import json
 from datetime import UTC, datetime
 
+import pytest
 from botocore.exceptions import ClientError
 from tutormail.aws.ses import IdentityState
 from tutormail.exitcodes import Exit
@@ -118,3 +121,29 @@ def test_a_step_that_leaves_something_for_a_person_makes_offboard_exit_1():
     assert offboard.outcome([offboard.step_entry([ours], "2026-11-02T00:00:00Z")]) == Exit.OK  # a dry run
     assert offboard.outcome([{"at": "2026-11-01T00:00:00Z", "removed": [], "left": ["x"], "already_gone": []}]) \
         == Exit.OK  # a step recorded before the record kept its changes
+
+
+@pytest.mark.parametrize("output", ["json", "table"])
+def test_the_offboard_command_exits_1_and_shows_the_change_left_for_a_person(monkeypatch, capsys, output):
+    from tutormail.cli import lifecycle_commands
+
+    changed = Change(Kind.RECORD, "t1._domainkey.x.com.br", Action.DELETE, type="CNAME").applied(
+        Outcome.CHANGED, offboard.CHANGED_WHILE_REMOVING)
+    entry = offboard.step_entry([changed], "2026-11-02T00:00:00Z")
+
+    def run(job, on_step):
+        on_step("dns-records", entry)
+        return {"finished": None, "steps": {"dns-records": entry}}
+
+    monkeypatch.setattr(lifecycle_commands, "load_catalog", lambda path: None)
+    monkeypatch.setattr(lifecycle_commands, "offboarding", lambda *args: None)
+    monkeypatch.setattr(lifecycle_commands, "run", run)
+    args = argparse.Namespace(institutions=".", slug="x", apply=True, output=output,
+                              runtime=argparse.Namespace(dns=None, clock=None))
+    assert lifecycle_commands.cmd_offboard(args) == Exit.ACTION_NEEDED
+    shown = capsys.readouterr().out
+    if output == "json":
+        data = json.loads(shown)
+        assert data["exit_code"] == 1 and data["steps"]["dns-records"]["changes"][0]["outcome"] == "changed"
+    else:
+        assert "changed since read: left, a person must act" in shown and "t1._domainkey.x.com.br CNAME" in shown
