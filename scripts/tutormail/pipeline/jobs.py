@@ -214,10 +214,14 @@ def _offboard_one(job: Job, slug: str, directory: Path | None, apply: bool) -> N
     job.credentials.ensure(READS + job.operation)  # DeleteStack and its waiter
     steps: list[str] = []
     entries: list[dict] = []
+
+    def done(step: str, entry: dict) -> None:
+        entries.append(entry)
+        steps.append(f"{step}: {len(entry['removed'])} removed, {len(entry['left'])} left")
+
     try:
         work = offboard.offboarding(load_catalog(directory), slug, apply, job.runtime.dns, job.runtime.clock)
-        record = offboard.run(work, lambda step, entry: (entries.append(entry), steps.append(
-            f"{step}: {len(entry['removed'])} removed, {len(entry['left'])} left")))
+        record = offboard.run(work, done)
     except TutormailError as exc:
         job.report.outcome(name, FAILED, [str(exc)], exit_code=exc.exit_code, steps_done=steps)
         return
