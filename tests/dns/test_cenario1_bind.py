@@ -117,7 +117,7 @@ def test_a_second_publish_changes_nothing(world):
     data = json.loads(result.stdout)
     domain = rfc2136_domain(data)
     assert domain["result"] == "nothing to do: every record is already there"
-    assert {c["action"] for c in domain["changes"]} == {"nothing"}
+    assert {c["action"] for c in domain["changes"]} == {"keep"}
 
 
 def test_wrong_value_on_one_server_and_an_unreachable_one_are_named(world):
@@ -191,7 +191,7 @@ def test_bad_tsig_keys_get_a_clear_message_and_exit_2(world):
 def test_dry_run_shows_the_plan_and_writes_nothing(world):
     result = cli(world, "dns-publish", "dns-duplo", "--dry-run", "--output", "json")
     domain = rfc2136_domain(json.loads(result.stdout))
-    assert domain["result"].startswith("dry run:") and {c["action"] for c in domain["changes"]} >= {"add"}
+    assert domain["result"].startswith("dry run:") and {c["action"] for c in domain["changes"]} >= {"create"}
     again = json.loads(cli(world, "dns-publish", "dns-duplo", "--dry-run", "--output", "json").stdout)
     assert rfc2136_domain(again)["changes"] == domain["changes"]
 
@@ -276,7 +276,9 @@ def test_a_clock_off_by_hours_gets_badtime(world, monkeypatch):
     import time as real_time
 
     import dns.message
-    from tutormail.cenario1.publish import Change, PublishError, TsigKey, send_update
+    from tutormail.dnsclient.rfc2136 import PublishError, TsigKey, send_update
+
+    from tests.unit.fakes import record_change
 
     class Skewed:  # this machine's clock two hours behind the server's
         @staticmethod
@@ -285,7 +287,7 @@ def test_a_clock_off_by_hours_gets_badtime(world, monkeypatch):
 
     monkeypatch.setattr(dns.message, "time", Skewed)
     key = world["key"]
-    change = Change("badtime.dnsteste.com.br", "TXT", "add", ('"x"',), ())
+    change = record_change("badtime.dnsteste.com.br", "TXT", "add", ('"x"',), ())
     with pytest.raises(PublishError, match="BADTIME") as raised:
         send_update("dnsteste.com.br", [change], TsigKey(key.name, key.algorithm, key.secret), PRIMARY, world["port"])
     assert raised.value.exit_code == 2

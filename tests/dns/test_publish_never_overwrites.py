@@ -69,7 +69,7 @@ def test_publish_meeting_a_dmarc_policy_is_a_conflict_and_keep_leaves_it_byte_fo
     assert refused.returncode == 1, refused.stdout + refused.stderr
     domain = domain_entry(refused, "politica.com.br")
     actions = {(c["name"], c["type"]): c["action"] for c in domain["changes"]}
-    assert actions[("_dmarc.politica.com.br", "TXT")] == "conflict" and "dmarc: keep" in domain["result"]
+    assert actions[("_dmarc.politica.com.br", "TXT")] == "person" and "dmarc: keep" in domain["result"]
     assert txt(world, "bounce.politica.com.br") == (OTHER_TXT,)  # nothing written while a person decides
 
     kept = {**world["env"], "TUTORMAIL_INSTITUTIONS": str(world["keeps"])}

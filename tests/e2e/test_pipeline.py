@@ -302,8 +302,8 @@ def test_offboard_and_cleanup_run_as_the_offboarding_role_on_a_deleted_file_and_
 
     cleaned = {e["name"]: e for e in reports["cleanup"]["entries"]}
     assert set(cleaned) == {CLEANED}
-    removed = [i for i in cleaned[CLEANED]["items"] if i["action"] == "removed"]
-    assert [i["name"] for i in removed] == [f"{stale} CNAME"], cleaned[CLEANED]
+    removed = [c for c in cleaned[CLEANED]["changes"] if c["action"] == "delete" and c["outcome"] == "done"]
+    assert [(c["name"], c["type"]) for c in removed] == [(stale, "CNAME")], cleaned[CLEANED]
     records = client("route53").list_resource_record_sets(HostedZoneId=platform.hosted_zone_id)["ResourceRecordSets"]
     assert stale not in {r["Name"].rstrip(".") for r in records}
     # as the role the jobs assume, and IAM allowed every call they made

@@ -71,7 +71,15 @@ def cleanup(world, *args, previous=False):
 
 
 def items(result):
-    return {(i["kind"], i["name"]): i for i in json.loads(result.stdout)["items"]}
+    """cleanup's changes by (kind, name): a record's name with its type."""
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == 2 and data["exit_code"] == result.returncode
+    return {(c["kind"], " ".join(filter(None, (c["name"], c["type"])))): c for c in data["changes"]}
+
+
+def did(change):
+    """(action, outcome): ("delete", None) is a dry run's "would delete", ("delete", "done") its apply."""
+    return change["action"], change["outcome"]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +155,7 @@ def test_before_the_deploy_nothing_the_stack_declares_is_touched(world):
     found = items(result)
     for name in (OLD, DROPPED):
         assert found[("identity", name)]["action"] == "person" and "deploy" in found[("identity", name)]["reason"]
-    assert not [k for k, i in found.items() if k[0] == "record" and i["identity"] != SUBDOMAIN]
+    assert not [k for k, i in found.items() if k[0] == "record" and i["of"] != SUBDOMAIN]
 
 
 def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
@@ -163,16 +171,16 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     assert dry.returncode == 1, dry.stdout + dry.stderr
     found = items(dry)
     assert {k for k in found if k[0] == "identity"} == {("identity", n) for n in (OLD, DROPPED, PROMOTED)}
-    assert found[("identity", DROPPED)]["action"] == found[("identity", PROMOTED)]["action"] == "remove"
-    assert found[("identity", OLD)]["action"] == "left"  # its records still name its tokens
+    assert did(found[("identity", DROPPED)]) == did(found[("identity", PROMOTED)]) == ("delete", None)
+    assert did(found[("identity", OLD)]) == ("keep", None)  # its records still name its tokens
     assert found[("record", f"{dkim[0]} CNAME")]["action"] == "person"
     assert ("record", f"_dmarc.{OLD} TXT") not in found  # theirs, not ours to ask about
-    assert found[("record", f"{STALE} CNAME")]["action"] == "remove"
+    assert did(found[("record", f"{STALE} CNAME")]) == ("delete", None)
     assert ("record", f"{SELECTOR} CNAME") not in found
     assert {OLD, DROPPED, PROMOTED} <= identity_names(world)
 
     table = run_cli("cleanup", SLUG, env=world["operator"])
-    assert table.returncode == 1 and "dry run" in table.stdout and "would remove" in table.stdout
+    assert table.returncode == 1 and "dry run" in table.stdout and "would delete" in table.stdout
 
     # the dropped company's address had its DMARC risk accepted, as had an address the file still claims
     world["dynamodb"].batch_write_item(RequestItems={"tutormail-progress": [{"PutRequest": {"Item": {
@@ -183,12 +191,12 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     # an acceptance goes with its identity: the company added back gets a new one, blocked again (issue 20)
     assert risk_marks(world) == {NEW}
     found = items(applied)
-    assert found[("record", f"{STALE} CNAME")]["action"] == "removed"
+    assert did(found[("record", f"{STALE} CNAME")]) == ("delete", "done")
     assert cnames(world) == {SELECTOR}  # the stale one went, another signer's stays
-    assert {k[1] for k, i in found.items() if k[0] == "identity" and i["action"] == "removed"} == {
+    assert {k[1] for k, i in found.items() if k[0] == "identity" and did(i) == ("delete", "done")} == {
         OLD, DROPPED, PROMOTED}
-    assert {f"{n} CNAME" for n in dkim} <= {k[1] for k, i in found.items() if i["action"] == "removed"}
-    assert found[("record", f"_dmarc.{OLD} TXT")]["action"] == "left"
+    assert {f"{n} CNAME" for n in dkim} <= {k[1] for k, i in found.items() if did(i) == ("delete", "done")}
+    assert did(found[("record", f"_dmarc.{OLD} TXT")]) == ("keep", None)
     for name in dkim:
         assert values(world, name, "CNAME") == []
     assert values(world, f"_dmarc.{OLD}", "TXT") == [f'"{THEIR_DMARC}"']
@@ -197,7 +205,7 @@ def test_cleanup_shows_then_removes_what_the_edit_left_behind(world):
     assert not {OLD, DROPPED, PROMOTED} & left and {NEW, NEIGHBOUR, STRANGER} <= left
 
     again = cleanup(world, "--apply")
-    assert again.returncode == 0 and json.loads(again.stdout)["items"] == []
+    assert again.returncode == 0 and json.loads(again.stdout)["changes"] == []
     assert run_cli("cleanup", SLUG, env=world["operator"]).stdout.strip().endswith(f"nothing to clean up for {SLUG}")
     # as the operator: exactly what its rows of the table grant (tutormail.aws.permissions)
     missing, unused = CALLS.differences({"cleanup"})

@@ -34,11 +34,27 @@ def rotate(directory, generation, keep_previous=True):
                     + ("smtp_key_keep_previous: true\n" if keep_previous else ""))
 
 
+SPLIT = {"create": "created", "keep": "kept", "delete": "removed"}
+KINDS = {"identities": "identity", "records": "record", "from_addresses": "from-address", "smtp_keys": "smtp-key"}
+
+
 def plan_changes(deployed, directory, slug="instituicao-xy", code=0):
+    """The command's changes split, as these tests read them, into created, kept and removed by kind;
+    `problems`: the reasons of what is left for a person."""
     result = run_cli("plan-changes", slug, "--output", "json",
                      env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
     assert result.returncode == code, result.stderr
-    return json.loads(result.stdout)
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == 2 and data["exit_code"] == code
+    found = {"deployed": data["deployed"],
+             "problems": [c["reason"] for c in data["changes"] if c["action"] == "person"]}
+    for what, kind in KINDS.items():
+        found[what] = {word: [] for word in SPLIT.values()}
+        for change in (c for c in data["changes"] if c["kind"] == kind and c["action"] in SPLIT):
+            name = int(change["name"]) if kind == "smtp-key" else " ".join(filter(None, (change["name"],
+                                                                                         change["type"])))
+            found[what][SPLIT[change["action"]]].append(name)
+    return found
 
 
 def test_unchanged_file_keeps_everything(deployed, directory):

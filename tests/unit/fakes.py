@@ -4,7 +4,9 @@ progress store, Secrets Manager, DMARC look-ups that ask no server, and identity
 from __future__ import annotations
 
 from tutormail.aws.ses import IdentityState
+from tutormail.cenario1.publish import DECIDED
 from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.plan.change import Change, Kind
 from tutormail.tutor_setup.smtp_settings import SmtpSecret
 
 SECRET = SmtpSecret("FAKEKEYIDFORTESTS001", "tutormailFAKEsecretKEY/notREAL+000000000", "us-east-1", 1)
@@ -102,3 +104,8 @@ def services(ses, progress=None, clock=None, dns=None, lookups=None):
     progress = FakeProgress() if progress is None else progress
     return Services(clock or FixedClock(), dns, lookups or DmarcLookups(dns), ses=lambda platform: ses,
                     progress=lambda plan: progress)
+
+
+def record_change(name, rtype, decided, wanted, found, reason="", of=""):
+    """A record set's change in dns-publish's words (add, change, nothing, conflict)."""
+    return Change(Kind.RECORD, name, DECIDED[decided], reason, type=rtype, of=of, wanted=wanted, found=found)

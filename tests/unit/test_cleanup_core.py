@@ -13,6 +13,7 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.lifecycle import cleanup
 from tutormail.lifecycle.offboard import claimed_identities
+from tutormail.plan.change import Action, Change, Kind, Outcome, Plan, apply
 
 from tests.unit.fakes import FakeTable
 
@@ -62,24 +63,38 @@ def test_only_unclaimed_identities_of_the_institutions_configuration_set_are_lef
     dry, ses = job(examples, identities, declared=["aguarda@antigo.com.br"])
     found = {i.name: i for i in cleanup.run(dry)}
     assert set(found) == {"velho@antigo.com.br", "aguarda@antigo.com.br"}
-    assert found["velho@antigo.com.br"].action == cleanup.REMOVE and ses.deleted == []
-    assert found["aguarda@antigo.com.br"].action == cleanup.PERSON and "deploy" in found["aguarda@antigo.com.br"].reason
+    assert found["velho@antigo.com.br"].action == Action.DELETE and found["velho@antigo.com.br"].outcome is None
+    assert ses.deleted == []
+    assert found["aguarda@antigo.com.br"].action == Action.PERSON and "deploy" in found["aguarda@antigo.com.br"].reason
     assert cleanup.outcome(list(found.values())) == Exit.ACTION_NEEDED
 
     table = FakeTable()
     applied, ses = job(examples, identities, declared=["aguarda@antigo.com.br"], apply=True, table=table)
     found = {i.name: i for i in cleanup.run(applied)}
-    assert ses.deleted == ["velho@antigo.com.br"] and found["velho@antigo.com.br"].action == cleanup.REMOVED
+    assert ses.deleted == ["velho@antigo.com.br"] and found["velho@antigo.com.br"].outcome == Outcome.DONE
     # its DMARC acceptance goes with it: a later identity of that name is blocked again (issue 20)
     assert table.deleted == [(SLUG, "tutormail:dmarc-risk:velho@antigo.com.br")]
 
 
 def test_nothing_left_is_exit_0_and_left_or_gone_items_need_no_one():
+    delete = Change(Kind.IDENTITY, "d", Action.DELETE)
     assert cleanup.outcome([]) == Exit.OK
-    assert cleanup.outcome([cleanup.Item("record", "x TXT", "d", cleanup.LEFT),
-                            cleanup.Item("identity", "d", "d", cleanup.REMOVED),
-                            cleanup.Item("identity", "e", "e", cleanup.GONE)]) == Exit.OK
-    assert cleanup.outcome([cleanup.Item("identity", "d", "d", cleanup.REMOVE)]) == Exit.ACTION_NEEDED
+    assert cleanup.outcome([Change(Kind.RECORD, "x", Action.KEEP, "not ours", type="TXT", of="d"),
+                            delete.applied(), delete.applied(Outcome.GONE)]) == Exit.OK
+    assert cleanup.outcome([delete]) == Exit.ACTION_NEEDED  # a dry run that lists removals: run it with --apply
+
+
+def test_an_identity_is_held_back_when_its_records_changed_at_the_server_during_the_apply():
+    record = Change(Kind.RECORD, "t1._domainkey.d.com.br", Action.DELETE, type="CNAME", of="d.com.br")
+    planned = Plan()
+    planned.add(record, lambda done: (Outcome.CHANGED, "changed at the server while we removed it"))
+    deleted = []
+    job = type("J", (), {"client": lambda self, name: type("S", (), {
+        "delete_email_identity": lambda self, EmailIdentity: deleted.append(EmailIdentity)})()})()
+    planned.add(Change(Kind.IDENTITY, "d.com.br", Action.DELETE), cleanup._delete_identity(job, "d.com.br"))
+    applied = apply(planned)
+    assert [c.outcome for c in applied] == [Outcome.CHANGED, Outcome.HELD] and deleted == []
+    assert applied[1].reason == cleanup.KEPT_FOR_RECORDS and cleanup.outcome(applied) == Exit.ACTION_NEEDED
 
 
 def entry(domain, provider="rfc2136", **kwargs):
@@ -183,7 +198,7 @@ def test_a_stale_looking_dkim_cname_the_stack_wrote_is_left_to_the_stack(example
     clients = {"sesv2": DkimSes({}), "route53": zone,
                "cloudformation": OutputsCfn([{"OutputKey": "DkimRecords", "OutputValue": stack_wrote}])}
     dry = cleanup.cleanup_job(examples, SLUG, False, DnsEndpoints(), clients=clients)
-    found = {i.name: i for i in cleanup._stale_dkim(dry, cleanup.Ses(dry.plan.platform, sesv2=clients["sesv2"]))
-             if i.identity == domain}
-    assert {n for n, i in found.items() if i.action == cleanup.LEFT} == {f"velho{n}.{base} CNAME" for n in (1, 2, 3)}
-    assert found[f"solto.{base} CNAME"].action == cleanup.REMOVE  # nobody's: cleanup's to delete
+    planned = cleanup._stale_dkim(dry, cleanup.Ses(dry.plan.platform, sesv2=clients["sesv2"]))
+    found = {c.label: c for c in planned.changes if c.of == domain}
+    assert {n for n, c in found.items() if c.action == Action.KEEP} == {f"velho{n}.{base} CNAME" for n in (1, 2, 3)}
+    assert found[f"solto.{base} CNAME"].action == Action.DELETE  # nobody's: cleanup's to delete

@@ -10,8 +10,7 @@ from tutormail.catalog.problems import ConfigurationError
 from tutormail.clock import FixedClock
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.lifecycle.changes import DeployedState, changes, key_problems, parse_template
-from tutormail.lifecycle.offboard import identities as offboard_identities
-from tutormail.lifecycle.offboard import offboarding
+from tutormail.lifecycle.offboard import offboarding, run_step, step_entry
 from tutormail.lifecycle.out_of_date import NOT_RECORDED, Deployed, compare, template_hash
 from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
@@ -59,11 +58,16 @@ def test_changes_split_identities_records_and_addresses(examples):
                   "old.example.com.br": "mail.old.example.com.br"}
     state = DeployedState(identities, (*plan.from_addresses, "velho@example.com.br"))
     found = changes(plan, state)
-    assert found["identities"]["removed"] == ["old.example.com.br", "velho@example.com.br"]
-    assert found["identities"]["created"] == []
-    assert "_dmarc.old.example.com.br TXT" in found["records"]["removed"]
-    assert found["from_addresses"]["removed"] == ["velho@example.com.br"]
-    assert changes(plan, None)["identities"]["kept"] == []
+
+    def names(kind, action, changes=found):
+        return [f"{c.name} {c.type}".strip() for c in changes if c.kind == kind and c.action == action]
+    assert names("identity", "delete") == ["old.example.com.br", "velho@example.com.br"]
+    assert names("identity", "create") == []
+    assert "_dmarc.old.example.com.br TXT" in names("record", "delete")
+    assert [c.of for c in found if c.name == "_dmarc.old.example.com.br"] == ["old.example.com.br"]
+    assert names("from-address", "delete") == ["velho@example.com.br"]
+    assert names("identity", "keep", changes(plan, None)) == []
+    assert {c.outcome for c in found} == {None}  # a plan: nothing applied
 
 
 def test_parse_template_reads_identities_and_the_from_address_condition():
@@ -127,16 +131,17 @@ def test_offboard_leaves_an_identity_another_file_claims_now(institution_files, 
     catalog = load_catalog(institution_files(
         saida=institution("Saída", companies=[company("Saída", {"comunicacao": "comunicacao@saida.com.br"})]),
         outra=institution("Outra", companies=[company("Outra", {"comunicacao": "avisos@compartilhada.com.br"})])))
-    job = offboarding(catalog, "saida", apply, DnsEndpoints(), FixedClock(), clients={})
+    ses = IdentitySes({"comunicacao@saida.com.br", "avisos@compartilhada.com.br"})
+    job = offboarding(catalog, "saida", apply, DnsEndpoints(), FixedClock(), clients={"sesv2": ses,
+                                                                                     "dynamodb": FakeTable()})
     assert "avisos@compartilhada.com.br" in job.claimed_elsewhere
     assert "comunicacao@saida.com.br" not in job.claimed_elsewhere  # its own file's are not "elsewhere"
-    ses = IdentitySes({"comunicacao@saida.com.br", "avisos@compartilhada.com.br"})
-    job.clients["sesv2"], job.clients["dynamodb"] = ses, FakeTable()
     record = {"identities": ["avisos@compartilhada.com.br", "comunicacao@saida.com.br", "ja-removida@saida.com.br"]}
-    result = offboard_identities(job, record)
-    assert result.left == ["identity avisos@compartilhada.com.br: another institution's file claims it"]
-    assert result.done == ["identity comunicacao@saida.com.br"]
-    assert result.absent == ["identity ja-removida@saida.com.br"]
+    result = step_entry(run_step(job, "identities", record), "2026-11-02T00:00:00Z")
+    assert result["left"] == ["identity avisos@compartilhada.com.br: another institution's file claims it"]
+    assert result["removed"] == ["identity comunicacao@saida.com.br", "mark ja-removida@saida.com.br: the marks "
+                                 "given for it (a DMARC risk accepted)"]
+    assert result["already_gone"] == ["identity ja-removida@saida.com.br"]
     assert ses.deleted == (["comunicacao@saida.com.br"] if apply else [])
     assert "avisos@compartilhada.com.br" in ses.names
     # the DMARC acceptances of what went (none of what another file claims), only when applied

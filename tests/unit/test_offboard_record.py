@@ -4,13 +4,18 @@ The sandbox runs: tests/lifecycle/test_offboard.py."""
 
 from __future__ import annotations
 
+import argparse
+import json
 from datetime import UTC, datetime
 
+import pytest
 from botocore.exceptions import ClientError
 from tutormail.aws.ses import IdentityState
+from tutormail.exitcodes import Exit
 from tutormail.lifecycle import offboard
 from tutormail.lifecycle.changes import DeployedState
 from tutormail.plan.build import plan_for
+from tutormail.plan.change import Action, Change, Kind, Outcome
 
 from tests.unit.fakes import FakeTable
 
@@ -88,12 +93,59 @@ def test_identities_deleted_take_their_dmarc_acceptance_along(examples):
     plan = plan_for(examples, "instituicao-xy")
     here, gone, claimed = "a@x.com.br", "b@x.com.br", "c@x.com.br"
     sesv2, table = FakeSesv2({here, claimed}), FakeTable()
-    job = offboard.Offboarding(plan, frozenset({claimed}), True, {"sesv2": sesv2, "dynamodb": table})
-    result = offboard.identities(job, {"identities": [here, gone, claimed], "not_ours": {}})
-    assert sesv2.deleted == [here] and result.absent == [f"identity {gone}"]
+    job = offboard.Offboarding(plan, frozenset({claimed}), True, {"sesv2": sesv2, "dynamodb": table,
+                                                                         "secretsmanager": None})
+    changes = offboard.run_step(job, "identities", {"identities": [here, gone, claimed], "not_ours": {}})
+    entry = offboard.step_entry(changes, "2026-11-02T00:00:00Z")
+    assert sesv2.deleted == [here] and entry["already_gone"] == [f"identity {gone}"]
+    assert entry["removed"] == [f"identity {here}", f"mark {gone}: the marks given for it (a DMARC risk accepted)"]
+    assert entry["left"] == [f"identity {claimed}: another institution's file claims it"]
     assert sorted(table.deleted) == [(plan.slug, f"tutormail:dmarc-risk:{n}") for n in (here, gone)]
     dry_table = FakeTable()
-    offboard.identities(offboard.Offboarding(plan, frozenset(), False, {"sesv2": FakeSesv2({here}),
-                                                                       "dynamodb": dry_table}),
-                        {"identities": [here], "not_ours": {}})
-    assert dry_table.deleted == []  # a dry run deletes nothing
+    dry = offboard.run_step(offboard.Offboarding(plan, frozenset(), False, {"sesv2": FakeSesv2({here}),
+                                                                           "dynamodb": dry_table,
+                                                                           "secretsmanager": None}),
+                            "identities", {"identities": [here], "not_ours": {}})
+    assert dry_table.deleted == [] and [(c.action, c.outcome) for c in dry] == [("delete", None)]  # nothing done
+
+
+def test_a_step_that_leaves_something_for_a_person_makes_offboard_exit_1():
+    """A record set the institution changed while offboarding removed it is left in place, for a person:
+    exit 1, as cleanup exits (before, offboard exited 0); what it only leaves as not ours is 0."""
+    ours = Change(Kind.RECORD, "t1._domainkey.x.com.br", Action.DELETE, type="CNAME", of="x.com.br")
+    theirs = Change(Kind.RECORD, "_dmarc.x.com.br", Action.KEEP, "holds theirs, not our values", type="TXT")
+    changed = ours.applied(Outcome.CHANGED, offboard.CHANGED_WHILE_REMOVING)
+    entry = offboard.step_entry([changed, theirs], "2026-11-02T00:00:00Z")
+    assert entry["left"] == [f"t1._domainkey.x.com.br CNAME: {offboard.CHANGED_WHILE_REMOVING}",
+                             "_dmarc.x.com.br TXT: holds theirs, not our values"]
+    assert offboard.outcome([entry]) == Exit.ACTION_NEEDED
+    assert offboard.outcome([offboard.step_entry([ours.applied(), theirs], "2026-11-02T00:00:00Z")]) == Exit.OK
+    assert offboard.outcome([offboard.step_entry([ours], "2026-11-02T00:00:00Z")]) == Exit.OK  # a dry run
+    assert offboard.outcome([{"at": "2026-11-01T00:00:00Z", "removed": [], "left": ["x"], "already_gone": []}]) \
+        == Exit.OK  # a step recorded before the record kept its changes
+
+
+@pytest.mark.parametrize("output", ["json", "table"])
+def test_the_offboard_command_exits_1_and_shows_the_change_left_for_a_person(monkeypatch, capsys, output):
+    from tutormail.cli import lifecycle_commands
+
+    changed = Change(Kind.RECORD, "t1._domainkey.x.com.br", Action.DELETE, type="CNAME").applied(
+        Outcome.CHANGED, offboard.CHANGED_WHILE_REMOVING)
+    entry = offboard.step_entry([changed], "2026-11-02T00:00:00Z")
+
+    def run(job, on_step):
+        on_step("dns-records", entry)
+        return {"finished": None, "steps": {"dns-records": entry}}
+
+    monkeypatch.setattr(lifecycle_commands, "load_catalog", lambda path: None)
+    monkeypatch.setattr(lifecycle_commands, "offboarding", lambda *args: None)
+    monkeypatch.setattr(lifecycle_commands, "run", run)
+    args = argparse.Namespace(institutions=".", slug="x", apply=True, output=output,
+                              runtime=argparse.Namespace(dns=None, clock=None))
+    assert lifecycle_commands.cmd_offboard(args) == Exit.ACTION_NEEDED
+    shown = capsys.readouterr().out
+    if output == "json":
+        data = json.loads(shown)
+        assert data["exit_code"] == 1 and data["steps"]["dns-records"]["changes"][0]["outcome"] == "changed"
+    else:
+        assert "changed since read: left, a person must act" in shown and "t1._domainkey.x.com.br CNAME" in shown

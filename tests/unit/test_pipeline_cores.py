@@ -183,6 +183,34 @@ def test_an_aws_error_after_retries_fails_its_institution_with_exit_4_and_the_ot
     assert report.exit_code() == Exit.ACTION_NEEDED
 
 
+def test_an_offboarding_that_leaves_something_for_a_person_is_exit_1_in_the_job_too(monkeypatch):
+    from types import SimpleNamespace
+
+    from tutormail.lifecycle import offboard
+    from tutormail.pipeline import jobs
+    from tutormail.plan.change import Action, Change, Kind, Outcome
+    from tutormail.plan.loader import load_catalog
+
+    from tests.conftest import INSTITUTIONS
+
+    changed = Change(Kind.RECORD, "t1._domainkey.x.com.br", Action.DELETE, type="CNAME").applied(
+        Outcome.CHANGED, offboard.CHANGED_WHILE_REMOVING)
+
+    def run(work, on_step):
+        on_step("dns-records", offboard.step_entry([changed] if work == "instituicao-xy" else [], "t"))
+        return {"finished": "2026-01-05T12:00:00Z"}
+
+    monkeypatch.setattr(jobs.offboard, "offboarding", lambda catalog, slug, *args: slug)
+    monkeypatch.setattr(jobs.offboard, "run", run)
+    job = jobs.Job(catalog=load_catalog(INSTITUTIONS), runtime=SimpleNamespace(dns=None, clock=None),
+                   credentials=credentials.Ambient())
+    data = jobs.offboard_job(job, ["instituicao-xy", "outra"], lambda slug: INSTITUTIONS).as_dict()
+    entries = {e["name"]: e for e in data["entries"]}
+    assert entries["TutorMail-instituicao-xy"]["why"] == [
+        f"record t1._domainkey.x.com.br: {offboard.CHANGED_WHILE_REMOVING}"]
+    assert entries["TutorMail-outra"]["why"] == [] and data["exit_code"] == Exit.ACTION_NEEDED
+
+
 def test_a_plan_too_long_for_a_comment_keeps_what_a_person_must_answer_and_says_where_the_rest_is():
     from tutormail.pipeline.report import COMMENT_LIMIT, comment
 

@@ -11,26 +11,23 @@ import dns.tsig
 import pytest
 from botocore.exceptions import ClientError
 from tutormail.aws.client import ServiceError
-from tutormail.cenario1.publish import (
-    KEEP_DMARC,
-    Change,
-    PublishError,
-    _update_message,
-    decide,
-    deliver,
-    load_key,
-    parse_key,
-    plan_changes,
-    send_update,
-    server_address,
-)
+from tutormail.cenario1.publish import KEEP_DMARC, decide, load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords
 from tutormail.dnsclient.rdata import txt_text
 from tutormail.dnsclient.resolver import Answer, DnsEndpoints
+from tutormail.dnsclient.rfc2136 import (
+    PublishError,
+    deliver,
+    parse_key,
+    removal,
+    send_update,
+    server_address,
+    update_message,
+)
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import RECORD_TTL, dmarc_value
 
-from tests.unit.fakes import FakeSecrets, pending
+from tests.unit.fakes import FakeSecrets, pending, record_change
 
 REDE = "rede.escolateste.edu.br"
 KEY = parse_key("chave.teste:hmac-sha256:c2VjcmV0", "test")
@@ -116,7 +113,7 @@ NOTHING = Answer("nxdomain")
 class FakeAsk:
     def __init__(self, monkeypatch, answers=None, default=NOTHING):
         self.answers, self.default, self.asked = answers or {}, default, []
-        monkeypatch.setattr("tutormail.cenario1.publish.ask", self)
+        monkeypatch.setattr("tutormail.dnsclient.rfc2136.ask", self)
 
     def __call__(self, server, name, rdtype, port=53):
         self.asked.append((server, name, rdtype, port))
@@ -131,13 +128,13 @@ def test_plan_changes_compares_without_case_for_host_names(plans, monkeypatch):
                                 (dkim[1], "CNAME"): Answer("ok", ("old.dkim.amazonses.com.",)),
                                 (names["dmarc"], "TXT"): Answer("ok", ('"v=DMARC1; p=quarantine"',))})
     changes = {(c.name, c.type): c for c in plan_changes(item, "127.0.0.1", 5300)}
-    assert changes[(dkim[0], "CNAME")].action == "nothing"
-    assert changes[(dkim[1], "CNAME")] == Change(dkim[1], "CNAME", "change", ("t2.dkim.amazonses.com.",),
-                                                 ("old.dkim.amazonses.com.",))
-    assert changes[(dkim[2], "CNAME")].action == "add"
-    assert changes[(names["dmarc"], "TXT")].action == "conflict"
+    assert changes[(dkim[0], "CNAME")].action == "keep"
+    assert changes[(dkim[1], "CNAME")] == record_change(dkim[1], "CNAME", "change", ("t2.dkim.amazonses.com.",),
+                                                        ("old.dkim.amazonses.com.",), of=REDE)
+    assert changes[(dkim[2], "CNAME")].action == "create"
+    assert changes[(names["dmarc"], "TXT")].action == "person"
     assert '"v=DMARC1; p=quarantine"' in changes[(names["dmarc"], "TXT")].reason
-    assert changes[(names["mail-from-mx"], "MX")].action == "add"
+    assert changes[(names["mail-from-mx"], "MX")].action == "create"
     assert {server for server, *_ in ask.asked} == {"127.0.0.1"} and {a[3] for a in ask.asked} == {5300}
     cname_questions = {name for _, name, rtype, _ in ask.asked if rtype == "CNAME"}
     assert cname_questions == {r.name for r in item.records}  # a CNAME is looked for at every name we write
@@ -162,13 +159,13 @@ def test_a_cname_found_at_a_name_we_write_makes_the_plan_a_conflict(plans, monke
                           (dmarc, "TXT"): Answer("ok", ('"v=DMARC1; p=none"',))})
     changes = {(c.name, c.type): c for c in plan_changes(item, "127.0.0.1", 53)}
     conflict = changes[(dmarc, "TXT")]
-    assert conflict.action == "conflict" and "dmarc.provider.example." in conflict.reason
+    assert conflict.action == "person" and "dmarc.provider.example." in conflict.reason
     assert conflict.found == ('"v=DMARC1; p=none"',)
 
 
 def test_nodata_is_nothing_found(plans, monkeypatch):
     FakeAsk(monkeypatch, default=Answer("nodata"))
-    assert {c.action for c in plan_changes(rede(plans["escola"]), "127.0.0.1", 53)} == {"add"}
+    assert {c.action for c in plan_changes(rede(plans["escola"]), "127.0.0.1", 53)} == {"create"}
 
 
 # --- the update message ------------------------------------------------------------------------------
@@ -183,14 +180,14 @@ def sections(update):
 
 
 def test_the_update_adds_our_values_only_under_the_right_prerequisites():
-    add = Change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim.amazonses.com.",), ())
-    change = Change("t2._domainkey.rede.escolateste.edu.br", "CNAME", "change", ("t2.dkim.amazonses.com.",),
+    add = record_change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim.amazonses.com.",), ())
+    change = record_change("t2._domainkey.rede.escolateste.edu.br", "CNAME", "change", ("t2.dkim.amazonses.com.",),
                     ("old.dkim.amazonses.com.",))
-    beside = Change("mail.rede.escolateste.edu.br", "TXT", "add", ('"v=spf1 include:amazonses.com ~all"',),
+    beside = record_change("mail.rede.escolateste.edu.br", "TXT", "add", ('"v=spf1 include:amazonses.com ~all"',),
                     ('"x=1"',))
-    nothing = Change("t3._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t3.dkim.amazonses.com.",),
+    nothing = record_change("t3._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t3.dkim.amazonses.com.",),
                      ("t3.dkim.amazonses.com.",))
-    update = _update_message(REDE, [add, change, beside, nothing], parse_key("chave.teste:hmac-sha512:c2VjcmV0", "t"))
+    update = update_message(REDE, [add, change, beside, nothing], parse_key("chave.teste:hmac-sha512:c2VjcmV0", "t"))
     prerequisites, updates = sections(update)
     assert str(update.zone[0].name) == f"{REDE}."
     # absent (class NONE, RFC 2136 2.4.3) for a name we add to; present (class ANY, 2.4.1) for one we replace
@@ -205,9 +202,23 @@ def test_the_update_adds_our_values_only_under_the_right_prerequisites():
 
 
 def test_a_value_already_there_is_not_added_again():
-    both = Change("mail.rede.escolateste.edu.br", "TXT", "change", ('"a"', '"b"'), ('"a"',))
-    _, updates = sections(_update_message(REDE, [both], KEY))
+    both = record_change("mail.rede.escolateste.edu.br", "TXT", "change", ('"a"', '"b"'), ('"a"',))
+    _, updates = sections(update_message(REDE, [both], KEY))
     assert [u for u in updates if u[2] == 1] == [("mail.rede.escolateste.edu.br.", "TXT", 1, RECORD_TTL, ('"b"',))]
+
+
+def test_a_removal_deletes_only_while_the_set_holds_our_values():
+    """Offboarding's update: the whole set while it is exactly ours (RFC 2136 2.4.2, value dependent),
+    else only our records beside the others (2.5.4), the set first required to exist (2.4.1)."""
+    ours = record_change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t1.dkim.amazonses.com.",),
+                  ("t1.dkim.amazonses.com.",))
+    prerequisites, updates = sections(removal(REDE, ours, KEY))
+    assert prerequisites == [("t1._domainkey.rede.escolateste.edu.br.", "CNAME", 1, 0, ("t1.dkim.amazonses.com.",))]
+    assert updates == [("t1._domainkey.rede.escolateste.edu.br.", "CNAME", 255, 0, ())]
+    beside = record_change("mail.rede.escolateste.edu.br", "TXT", "nothing", ('"ours"',), ('"ours"', '"theirs"'))
+    prerequisites, updates = sections(removal(REDE, beside, KEY))
+    assert prerequisites == [("mail.rede.escolateste.edu.br.", "TXT", 255, 0, ())]
+    assert updates == [("mail.rede.escolateste.edu.br.", "TXT", 254, 0, ('"ours"',))]
 
 
 # --- the server's answer to the update ---------------------------------------------------------------
@@ -231,20 +242,20 @@ def tcp(monkeypatch):
                 raise answer
             return Response(answer)
 
-        monkeypatch.setattr("tutormail.cenario1.publish.dns.query.tcp", fake)
+        monkeypatch.setattr("tutormail.dnsclient.rfc2136.dns.query.tcp", fake)
         return sent
 
     return install
 
 
-ONE = [Change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim.amazonses.com.",), ())]
+ONE = [record_change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim.amazonses.com.",), ())]
 
 
 def test_an_accepted_update_goes_to_the_server_over_tcp(tcp):
     sent = tcp(dns.rcode.NOERROR)
     assert send_update(REDE, ONE, KEY, "127.0.0.1", 5300) is None
     assert sent == [(f"{REDE}.", "127.0.0.1", 5300, 10)]
-    update = _update_message(REDE, ONE, KEY)
+    update = update_message(REDE, ONE, KEY)
     assert deliver(update, REDE, KEY, "127.0.0.1", 53, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
     tcp(dns.rcode.NXRRSET)
     assert deliver(update, REDE, KEY, "127.0.0.1", 53, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == \
@@ -303,14 +314,14 @@ def test_the_server_address_and_port(plans, monkeypatch):
 
     named = type(dns_entry)(**{**vars(dns_entry), "server": "ns1.escolateste.edu.br"})
     endpoints = DnsEndpoints(("127.0.0.1", 5300))
-    monkeypatch.setattr("tutormail.cenario1.publish.resolver", lambda given: given is endpoints and Resolver())
+    monkeypatch.setattr("tutormail.dnsclient.rfc2136.resolver", lambda given: given is endpoints and Resolver())
     assert server_address(named, endpoints) == ("192.0.2.53", 53)
 
     class Failing:
         def resolve(self, host, rtype):
             raise dns.resolver.NXDOMAIN()
 
-    monkeypatch.setattr("tutormail.cenario1.publish.resolver", lambda given: Failing())
+    monkeypatch.setattr("tutormail.dnsclient.rfc2136.resolver", lambda given: Failing())
     with pytest.raises(PublishError) as caught:
         server_address(named, endpoints)
     assert caught.value.exit_code == Exit.SERVICE_ERROR

@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tutormail.cenario1.publish import Change, PublishError
 from tutormail.cenario1.publishing import PublishOptions, publish_domain, publish_institution
 from tutormail.cenario1.records import DomainRecords, as_rows
 from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.dnsclient.rfc2136 import PublishError
 from tutormail.exitcodes import Exit
 
-from tests.unit.fakes import FakeSes, pending
+from tests.unit.fakes import FakeSes, pending, record_change
 
 REDE = "rede.escolateste.edu.br"
 ENDPOINTS = DnsEndpoints(direct_port=5353)  # the port a dns entry without one is asked on
@@ -49,13 +49,14 @@ def rede(plan):
     return DomainRecords(identity, pending(REDE), plan.records(identity, ("t1", "t2", "t3")))
 
 
-ADD = Change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim.amazonses.com.",), ())
-CHANGE = Change("t2._domainkey.rede.escolateste.edu.br", "CNAME", "change", ("t2.dkim.amazonses.com.",), ("old.",))
-SAME = Change("t3._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t3.dkim.amazonses.com.",),
+ADD = record_change("t1._domainkey.rede.escolateste.edu.br", "CNAME", "add", ("t1.dkim.amazonses.com.",), ())
+CHANGE = record_change("t2._domainkey.rede.escolateste.edu.br", "CNAME", "change", ("t2.dkim.amazonses.com.",),
+                       ("old.",))
+SAME = record_change("t3._domainkey.rede.escolateste.edu.br", "CNAME", "nothing", ("t3.dkim.amazonses.com.",),
               ("t3.dkim.amazonses.com.",))
-BESIDE = Change("_dmarc.rede.escolateste.edu.br", "TXT", "nothing", ('"v=DMARC1; p=none;"',),
+BESIDE = record_change("_dmarc.rede.escolateste.edu.br", "TXT", "nothing", ('"v=DMARC1; p=none;"',),
                 ('"v=DMARC1; p=none;"',))
-CONFLICT = Change("mail.rede.escolateste.edu.br", "MX", "conflict", ("10 feedback-smtp.x.",), ("10 mx.other.",),
+CONFLICT = record_change("mail.rede.escolateste.edu.br", "MX", "conflict", ("10 feedback-smtp.x.",), ("10 mx.other.",),
                   "the name already has MX")
 
 
@@ -68,9 +69,11 @@ def test_an_update_writes_only_the_record_sets_that_change(plans):
     assert server.updates == [(REDE, [ADD, CHANGE], KEY, "127.0.0.1", 5353)]
     assert (entry["domain"], entry["provider"], entry["server"]) == (REDE, "rfc2136", "127.0.0.1:5353")
     assert entry["result"].startswith("updated: 2 record set(s)")
-    assert entry["changes"][0] == {"name": ADD.name, "type": "CNAME", "action": "add",
-                                   "wanted": ["t1.dkim.amazonses.com."], "found": [], "reason": None}
-    assert [c["action"] for c in entry["changes"]] == ["add", "change", "nothing", "nothing"]
+    assert entry["changes"][0] == {"kind": "record", "name": ADD.name, "type": "CNAME", "action": "create",
+                                   "wanted": ["t1.dkim.amazonses.com."], "found": [], "reason": None, "of": None,
+                                   "outcome": "done"}  # applied: all four carry the one update's outcome
+    assert [(c["action"], c["outcome"]) for c in entry["changes"]] == [
+        ("create", "done"), ("update", "done"), ("keep", None), ("keep", None)]
 
 
 def test_a_dry_run_or_nothing_to_do_sends_no_update(plans, tmp_path):
@@ -78,6 +81,7 @@ def test_a_dry_run_or_nothing_to_do_sends_no_update(plans, tmp_path):
     server = FakeServer([ADD, SAME])
     entry, code = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(dry_run=True), **server.seams())
     assert code == Exit.OK and entry["result"].startswith("dry run: 1 record set(s)") and server.updates == []
+    assert [c["outcome"] for c in entry["changes"]] == [None, None]  # the plan, before any apply
     assert server.loaded == []  # no key is read for a dry run
     server = FakeServer([SAME, BESIDE])
     entry, code = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(key_file=tmp_path / "k"), **server.seams())
@@ -93,11 +97,11 @@ def test_a_conflict_writes_nothing_and_waits_for_a_person(plans, caplog):
         entry, code = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(), **server.seams())
     assert code == Exit.ACTION_NEEDED and server.updates == [] and server.loaded == []
     assert entry["result"] == "error: mail.rede.escolateste.edu.br MX: the name already has MX"
-    assert [c["action"] for c in entry["changes"]] == ["add", "conflict"]  # what was found is still shown
+    assert [c["action"] for c in entry["changes"]] == ["create", "person"]  # what was found is still shown
     assert entry["changes"][1]["reason"] == "the name already has MX" and entry["changes"][1]["found"] == [
         "10 mx.other."]
     assert caplog.messages == [f"{REDE}: mail.rede.escolateste.edu.br MX: the name already has MX"]
-    spf = Change("mail.rede.escolateste.edu.br", "TXT", "conflict", ('"v=spf1 include:amazonses.com ~all"',),
+    spf = record_change("mail.rede.escolateste.edu.br", "TXT", "conflict", ('"v=spf1 include:amazonses.com ~all"',),
                  ('"v=spf1 -all"',), "another SPF record")
     entry, _ = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(), **FakeServer([CONFLICT, spf]).seams())
     assert entry["result"] == ("error: mail.rede.escolateste.edu.br MX: the name already has MX; "
@@ -119,7 +123,7 @@ def test_the_other_providers_name_their_domain(plans):
         item = DomainRecords(identity, pending(name), plan.records(identity, ("t1", "t2", "t3")))
         entry, code = publish_domain(item, plan, ENDPOINTS, PublishOptions())
         assert (entry["domain"], entry["provider"], code) == (name, provider, Exit.OK)
-    assert entry["changes"] == as_rows([item])
+    assert entry["records"] == as_rows([item]) and entry["changes"] == []  # dns-publish writes none of them
     assert "tutormail dns-records --format zone" in entry["result"]
 
 
@@ -134,3 +138,14 @@ def test_publish_institution_goes_through_every_domain(plans, refuse, code):
         (i.name, i.provider) for i in plan.identities if i.kind == "domain"]
     # the sub-domain identity's records go into its entry's zone: one UPDATE each, both naming REDE's zone
     assert [u[0] for u in server.updates] == [REDE, REDE] and worst == code
+
+
+def test_the_dry_run_shows_the_changes_the_apply_then_makes(plans):
+    """One object: the apply returns the very changes the dry run showed, each with its outcome."""
+    plan = plans["escola"]
+    dry, _ = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(dry_run=True),
+                            **FakeServer([ADD, CHANGE, SAME]).seams())
+    applied, _ = publish_domain(rede(plan), plan, ENDPOINTS, PublishOptions(),
+                                **FakeServer([ADD, CHANGE, SAME]).seams())
+    assert [{**c, "outcome": None} for c in applied["changes"]] == dry["changes"]
+    assert [c["outcome"] for c in applied["changes"]] == ["done", "done", None]

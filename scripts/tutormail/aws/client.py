@@ -58,11 +58,12 @@ class Clients:
     or a dict of them (a test passes a dict of fakes). Every look-up asks `client`, so a long run
     gets a new client when its credentials were renewed, never one holding expired ones."""
 
-    def __init__(self, region: str):
+    def __init__(self, region: str, given: Mapping[str, Any] | None = None):
         self.region = region
+        self.given = dict(given or {})  # clients to use instead of made ones (a test's fakes, for some services)
 
     def __getitem__(self, service: str) -> Any:
-        return client(service, self.region)
+        return self.given[service] if service in self.given else client(service, self.region)
 
 
 ByService = Clients | Mapping[str, Any]  # clients by service name: a Clients, or a dict of them (a test's fakes)

@@ -1,4 +1,5 @@
-"""Route 53 reads: a hosted zone's record sets and its name."""
+"""Route 53: a hosted zone's record sets as its API lists them and its name, and the one write
+cleanup makes."""
 
 from __future__ import annotations
 
@@ -40,3 +41,18 @@ def hosted_zone_name(route53: Any, zone_id: str) -> str | None:
             raise
         return None
     return found["HostedZone"]["Name"].rstrip(".").lower()
+
+
+def delete_record_set(route53: Any, zone_id: str, rrset: dict, comment: str) -> bool:
+    """Deletes one record set exactly as it was listed; False when Route 53 refuses the batch
+    (InvalidChangeBatch): a DELETE must name all the values the set holds, so one changed since it was
+    listed stays (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html)."""
+    try:
+        aws.call(f"Route 53 ChangeResourceRecordSets {zone_id}", route53.change_resource_record_sets,
+                 HostedZoneId=zone_id, ChangeBatch={"Comment": comment, "Changes": [
+                     {"Action": "DELETE", "ResourceRecordSet": rrset}]})
+    except aws.ServiceError as exc:
+        if "InvalidChangeBatch" not in str(exc):
+            raise
+        return False
+    return True

@@ -130,3 +130,15 @@ def account_view(platform: Platform) -> tuple[dict[str, Any], str | None]:
         log.warning("the SES account's state is unknown: %s", exc)
         return {"region": platform.region, "error": str(exc)}, None
     return state.as_json(), state.summary
+
+
+def delete_identity(sesv2: Any, name: str) -> bool:
+    """DeleteEmailIdentity; False when it was gone already
+    (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DeleteEmailIdentity.html)."""
+    try:
+        aws.call(f"SES DeleteEmailIdentity {name}", sesv2.delete_email_identity, EmailIdentity=name)
+    except aws.ServiceError as exc:
+        if not aws.is_not_found(exc):
+            raise
+        return False
+    return True

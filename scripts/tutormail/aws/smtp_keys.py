@@ -20,3 +20,9 @@ def access_keys(plan: InstitutionPlan, iam: Any = None) -> list[dict] | None:
         if aws.is_not_found(exc):
             return None
         raise
+
+
+def deactivate_key(iam: Any, user: str, key_id: str) -> None:
+    """The key stops signing at once; it stays listed, so a run after a failure finds it inactive
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccessKey.html)."""
+    aws.call(f"IAM UpdateAccessKey {user}", iam.update_access_key, UserName=user, AccessKeyId=key_id, Status="Inactive")

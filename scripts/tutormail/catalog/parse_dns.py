@@ -26,7 +26,7 @@ def looks_like_key_material(value: str) -> bool:
 
 def server_host_problem(host: str) -> str | None:
     """Why an RFC 2136 server cannot be reached as written, or None. The publisher takes an IPv4
-    address as it is and looks any other name up as an A record (cenario1/publish.py
+    address as it is and looks any other name up as an A record (dnsclient/rfc2136.py
     server_address), so an IPv6 literal would be looked up as a name and never reached: refused
     here rather than parsed into something the client cannot use."""
     if host.startswith("["):

@@ -8,21 +8,23 @@ from tutormail.aws.ses import Ses
 from tutormail.cenario1.publishing import PublishOptions, publish_institution
 from tutormail.cli import arguments
 from tutormail.cli.institutions import each_institution
-from tutormail.cli.output import section, table
+from tutormail.cli.output import section
+from tutormail.cli.plan_view import changes_table
+from tutormail.plan.change import SCHEMA_VERSION, Change
 
 
 def _print_publish(slug: str, domains: list[dict]) -> None:
     for entry in domains:
-        rows = [[c["action"], c["name"], c["type"], " ".join(c["wanted"])] for c in entry["changes"] if "action" in c]
-        body = (table(["action", "name", "type", "value"], rows) + "\n" if rows else "") + entry["result"]
+        changes = [Change.from_dict(c) for c in entry["changes"]]
+        body = (changes_table(changes) + "\n" if changes else "") + entry["result"]
         section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
 
 
 def cmd_dns_publish(args: argparse.Namespace) -> int:
     options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
     return each_institution(args, "domains",
-                             lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
-                             _print_publish, dry_run=args.dry_run)
+                            lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
+                           _print_publish, dry_run=args.dry_run, schema_version=SCHEMA_VERSION)
 
 
 def register(add) -> None:

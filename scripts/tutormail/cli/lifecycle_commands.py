@@ -9,12 +9,15 @@ from pathlib import Path
 
 from tutormail.aws import client as aws
 from tutormail.cli.output import emit_json, section, table
+from tutormail.cli.plan_view import changes_table
 from tutormail.exitcodes import Exit
 from tutormail.lifecycle import cleanup
 from tutormail.lifecycle.changes import changes, deployed_state, key_problems
 from tutormail.lifecycle.offboard import offboarding, run
+from tutormail.lifecycle.offboard import outcome as offboard_outcome
 from tutormail.lifecycle.out_of_date import assembly_hashes, compare, deployed_stacks
 from tutormail.plan.build import plan_for
+from tutormail.plan.change import SCHEMA_VERSION, Action, Change, Kind, exit_code
 from tutormail.plan.loader import load_catalog
 
 log = logging.getLogger("tutormail")
@@ -42,20 +45,18 @@ def cmd_plan_changes(args: argparse.Namespace) -> int:
     catalog = load_catalog(Path(args.institutions), only=[args.slug])
     plan = plan_for(catalog, args.slug)
     deployed = deployed_state(aws.Clients(catalog.platform.region)["cloudformation"], plan.stack_name)
-    found, problems = changes(plan, deployed), key_problems(plan, deployed)
-    for problem in problems:
-        log.error("%s: %s", plan.slug, problem)
-    code = Exit.ACTION_NEEDED if problems else Exit.OK
+    found = changes(plan, deployed) + [
+        Change(Kind.SMTP_KEY, plan.smtp_user_name, Action.PERSON, problem) for problem in key_problems(plan, deployed)]
+    for change in (c for c in found if c.for_a_person):
+        log.error("%s: %s", plan.slug, change.reason)
+    code = exit_code(found)
     if args.output == "json":
-        emit_json({"institution": plan.slug, "stack": plan.stack_name, "deployed": deployed is not None,
-                   "problems": problems, **found})
+        emit_json({"schema_version": SCHEMA_VERSION, "institution": plan.slug, "stack": plan.stack_name,
+                   "deployed": deployed is not None, "changes": [c.as_dict() for c in found], "exit_code": int(code)})
         return code
     if deployed is None:
         print(f"{plan.stack_name} is not deployed: everything below is created\n")
-    for what, split in found.items():
-        section(what.replace("_", " "), table(["change", "name"], [[change, name] for change in
-                                                                  ("created", "removed", "kept")
-                                                                  for name in split[change]]))
+    print(changes_table(found))
     return code
 
 
@@ -72,10 +73,12 @@ def cmd_platform(args: argparse.Namespace) -> int:
 
 def _print_step(step: str, entry: dict) -> None:
     when = f"done at {entry['at']}" if entry.get("earlier") else entry["at"]
-    print(f"== {step} ({when})")
-    for label, key in (("removed", "removed"), ("left", "left"), ("already gone", "already_gone")):
-        for item in entry[key]:
-            print(f"  {label}: {item}")
+    if "changes" not in entry:  # a step recorded before the record kept its changes
+        lines = [f"  {label}: {item}" for label, key in (("removed", "removed"), ("left", "left"),
+                                                         ("already gone", "already_gone")) for item in entry[key]]
+        section(f"== {step} ({when})", "\n".join(lines))
+        return
+    section(f"== {step} ({when})", changes_table([Change.from_dict(c) for c in entry["changes"]]))
 
 
 def cmd_offboard(args: argparse.Namespace) -> int:
@@ -83,33 +86,36 @@ def cmd_offboard(args: argparse.Namespace) -> int:
                       args.runtime.clock)
     text = args.output != "json"
     if text and not args.apply:
-        print(f"dry run: nothing is changed; pass --apply to offboard {args.slug} (\"removed\" reads \"would remove\")")
-    record = run(job, _print_step if text else lambda step, entry: None)
+        print(f"dry run: nothing is changed; pass --apply to offboard {args.slug}")
+    steps: dict[str, dict] = {}
+
+    def shown(step: str, entry: dict) -> None:
+        steps[step] = entry
+        if text:
+            _print_step(step, entry)
+
+    record = run(job, shown)
+    code = offboard_outcome(list(steps.values()))
     if args.output == "json":
-        emit_json({"applied": args.apply, "record": record})
+        emit_json({"schema_version": SCHEMA_VERSION, "institution": args.slug, "applied": args.apply,
+                   "steps": steps, "record": record, "exit_code": int(code)})
     elif args.apply:
         print(f"offboarding of {args.slug} finished at {record['finished']}; record kept in the progress table")
-    return Exit.OK
-
-
-CLEANUP_WORDS = {cleanup.REMOVE: "would remove", cleanup.REMOVED: "removed", cleanup.LEFT: "left",
-                 cleanup.PERSON: "a person must act", cleanup.GONE: "already gone"}
+    return code
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     job = cleanup.cleanup_job(load_catalog(Path(args.institutions)), args.slug, args.apply, args.runtime.dns,
                               Path(args.previous) if args.previous else None)
-    items = cleanup.run(job)
-    code = cleanup.outcome(items)
+    found = cleanup.run(job)
+    code = cleanup.outcome(found)
     if args.output == "json":
-        emit_json({"schema_version": cleanup.SCHEMA_VERSION, "institution": args.slug, "applied": args.apply,
-                   "items": [i.as_dict() for i in items], "exit_code": int(code)})
+        emit_json({"schema_version": SCHEMA_VERSION, "institution": args.slug, "applied": args.apply,
+                   "changes": [c.as_dict() for c in found], "exit_code": int(code)})
         return code
     if not args.apply:
         print(f"dry run: nothing is changed; pass --apply to remove what {args.slug}'s files no longer declare")
-    print(table(["action", "what", "name", "identity", "why"],
-                [[CLEANUP_WORDS[i.action], i.kind, i.name, i.identity, i.reason] for i in items])
-          if items else f"nothing to clean up for {args.slug}")
+    print(changes_table(found) if found else f"nothing to clean up for {args.slug}")
     return code
 
 

@@ -1,4 +1,4 @@
-"""`tutormail plan`: the plan as data (JSON) and as tables."""
+"""`tutormail plan`: the plan as data (JSON) and as tables; the changes of a plan as a table."""
 
 from __future__ import annotations
 
@@ -9,9 +9,32 @@ from tutormail.cli.output import section, table
 from tutormail.cli.preflight import report_text
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.plan.build import InstitutionPlan
+from tutormail.plan.change import Action, Change, Outcome
 
 SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
 DMARC_TEXT = {"publish": "we publish _dmarc", "keep": "theirs, kept", "inherit": "the parent domain's"}
+
+
+ACTION_TEXT = {Action.CREATE: "create", Action.UPDATE: "update", Action.DELETE: "delete", Action.KEEP: "keep",
+               Action.PERSON: "a person must act"}
+DONE_TEXT = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
+OUTCOME_TEXT = {Outcome.GONE: "already gone", Outcome.CHANGED: "changed since read: left, a person must act",
+                Outcome.HELD: "held back"}
+
+
+def action_text(change: Change) -> str:
+    """What is to be done (a dry run: "would ..."), or once applied what was done."""
+    if change.outcome == Outcome.DONE:
+        return DONE_TEXT[change.action]
+    if change.outcome is not None:
+        return OUTCOME_TEXT[change.outcome]
+    return f"would {ACTION_TEXT[change.action]}" if change.writes else ACTION_TEXT[change.action]
+
+
+def changes_table(changes: list[Change]) -> str:
+    """The one table of changes, the same in a dry run and in the apply."""
+    return table(["action", "what", "name", "of", "why"],
+                 [[action_text(c), c.kind, f"{c.name} {c.type}".strip(), c.of, c.reason] for c in changes])
 
 
 def plan_data(plan: InstitutionPlan) -> dict[str, Any]:

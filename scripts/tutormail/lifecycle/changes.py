@@ -1,5 +1,5 @@
-"""What an edited file changes against what is deployed: identities, records and the addresses
-the SMTP user may send as, each created, kept or removed.
+"""What an edited file changes against what is deployed: identities, records, the addresses
+the SMTP user may send as and its key generations, each a Change created, kept or removed.
 
 What is deployed is read from the stack's template as CloudFormation holds it (aws/cloudformation.py):
 its SES identities, their MAIL FROM domains and the `ses:FromAddress` condition of the SMTP
@@ -16,6 +16,7 @@ from typing import Any
 
 from tutormail.aws.cloudformation import original_template
 from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan
+from tutormail.plan.change import Action, Change, Kind
 
 
 @dataclass(frozen=True)
@@ -53,28 +54,34 @@ def deployed_state(cfn: Any, stack: str) -> DeployedState | None:
     return None if template is None else parse_template(template)
 
 
-def _split(wanted: set, found: set) -> dict[str, list]:
-    return {"created": sorted(wanted - found), "kept": sorted(wanted & found), "removed": sorted(found - wanted)}
+SPLIT = (("created", Action.CREATE), ("kept", Action.KEEP), ("removed", Action.DELETE))
 
 
-def _records(plan: InstitutionPlan, identity: Identity) -> list[str]:
-    return [f"{r.name} {r.type}" for r in plan.records(identity)]
+def _split(kind: Kind, wanted: set, found: set, of: str = "") -> list[Change]:
+    parts = {"created": wanted - found, "kept": wanted & found, "removed": found - wanted}
+    return [Change(kind, str(name), action, of=of) for part, action in SPLIT for name in sorted(parts[part])]
 
 
-def changes(plan: InstitutionPlan, deployed: DeployedState | None) -> dict[str, dict[str, list]]:
+def _records(plan: InstitutionPlan, identity: Identity, action: Action) -> list[Change]:
+    return [Change(Kind.RECORD, r.name, action, type=r.type, of=identity.name) for r in plan.records(identity)]
+
+
+def changes(plan: InstitutionPlan, deployed: DeployedState | None) -> list[Change]:
+    """What a deploy of the file would create, keep and remove (no I/O: `deployed` was read before)."""
     deployed = deployed or DeployedState({}, ())
-    identities = _split({i.name for i in plan.identities}, set(deployed.identities))
-    records: dict[str, list] = {"created": [], "kept": [], "removed": []}
+    identities = _split(Kind.IDENTITY, {i.name for i in plan.identities}, set(deployed.identities))
+    records: list[Change] = []
     for identity in plan.identities:
-        records["kept" if identity.name in deployed.identities else "created"].extend(_records(plan, identity))
-    for name in identities["removed"]:
+        records += _records(plan, identity, Action.KEEP if identity.name in deployed.identities else Action.CREATE)
+    for name in (c.name for c in identities if c.action == Action.DELETE):
         mail_from = deployed.identities[name]
         if mail_from:  # a domain identity (an address has no records): its records by name
             gone = Identity(name=name, kind="domain", scenario=SCENARIO_DNS, provider=None, mail_from=mail_from)
-            records["removed"].extend(_records(plan, gone))
-    return {"identities": identities, "records": {k: sorted(v) for k, v in records.items()},
-            "from_addresses": _split(set(plan.from_addresses), set(deployed.from_addresses)),
-            "smtp_keys": _split(set(plan.key_generations), set(deployed.key_generations))}
+            records += _records(plan, gone, Action.DELETE)
+    order = {action: n for n, (_, action) in enumerate(SPLIT)}
+    return (identities + sorted(records, key=lambda c: (order[c.action], c.name, c.type))
+            + _split(Kind.FROM_ADDRESS, set(plan.from_addresses), set(deployed.from_addresses))
+            + _split(Kind.SMTP_KEY, set(plan.key_generations), set(deployed.key_generations), plan.smtp_user_name))
 
 
 def key_problems(plan: InstitutionPlan, deployed: DeployedState | None) -> list[str]:

@@ -23,8 +23,10 @@ A leftover domain's records go first, while SES still knows the DKIM tokens that
   printed for whoever runs that DNS. The identity stays until they are gone, so a later run can
   still name them.
 Then the identity is deleted (SES v2 DeleteEmailIdentity:
-https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DeleteEmailIdentity.html). Every step
-reads before it writes: a second run finds nothing left.
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DeleteEmailIdentity.html), unless one
+of its record sets changed at the server between the plan and the apply (it is then left, and
+the record is for a person). `plan` only reads; `run` applies that plan unless a dry run: a
+second run finds nothing left.
 
 DKIM CNAMEs of tokens SES no longer uses, beside an identity the file still declares: in a Route 53
 zone (the only DNS whose names can be listed: ListResourceRecordSets,
@@ -37,13 +39,16 @@ permissions, CONDITIONS). At RFC 2136 and manual domains such names cannot be li
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
+from tutormail.aws.client import ByService
+from tutormail.aws.cloudformation import stack_dkim_names
 from tutormail.aws.progress_tags import Progress, identity_marks
-from tutormail.aws.ses import IdentityState, Ses
+from tutormail.aws.route53 import delete_record_set
+from tutormail.aws.ses import IdentityState, Ses, delete_identity
 from tutormail.catalog.model import Catalog, DnsDomain, Institution
 from tutormail.catalog.names import is_same_or_subdomain
 from tutormail.cenario1.check import check_domain
@@ -52,29 +57,15 @@ from tutormail.dnsclient.rdata import comparable
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, TutormailError, UsageError
 from tutormail.lifecycle.changes import deployed_state
-from tutormail.lifecycle.offboard import CHANGED_WHILE_REMOVING, claimed_identities, remove_our_records
+from tutormail.lifecycle.offboard import claimed_identities, remove_our_records
 from tutormail.plan.build import SCENARIO_DNS, Identity, InstitutionPlan, build_plan
+from tutormail.plan.change import Action, Change, Kind, Outcome, Plan, Write, apply, exit_code
 from tutormail.plan.loader import load_catalog
 from tutormail.preflight.check import Route53Names
 from tutormail.vocabulary import IdentityKind, Provider
 
-SCHEMA_VERSION = 1
-# What happened to one item. "remove" is a dry run's "would remove"; "person" is for someone to do.
-REMOVE, REMOVED, LEFT, PERSON, GONE = "remove", "removed", "left", "person", "already-gone"
 SERVER_TROUBLE = ("unreachable", "refused", "servfail", "error")
-
-
-@dataclass(frozen=True)
-class Item:
-    kind: str  # identity | record
-    name: str  # the identity, or "NAME TYPE"
-    identity: str  # the identity it belongs to
-    action: str
-    reason: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "name": self.name, "identity": self.identity, "action": self.action,
-                "reason": self.reason}
+KEPT_FOR_RECORDS = "kept while records naming its DKIM tokens remain (above)"
 
 
 @dataclass
@@ -84,12 +75,7 @@ class Cleanup:
     apply: bool
     endpoints: DnsEndpoints
     previous: Institution | None = None  # the file before the change: where removed domains' DNS was
-    clients: dict[str, Any] = field(default_factory=dict)
-
-    def client(self, service: str) -> Any:
-        if service not in self.clients:
-            self.clients[service] = aws.client(service, self.plan.platform.region)
-        return self.clients[service]
+    clients: ByService = field(default_factory=dict)  # aws.Clients of the platform's Region (a test's fakes among them)
 
 
 def cleanup_job(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, previous: Path | None = None,
@@ -101,49 +87,54 @@ def cleanup_job(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoint
     if previous is not None and any((Path(previous) / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):
         before = load_catalog(Path(previous), only=[slug]).institutions[slug]
     return Cleanup(build_plan(catalog.get(slug), catalog.platform), claimed_identities(catalog), apply, endpoints,
-                   before, clients or {})
+                   before, aws.Clients(catalog.platform.region, clients))
 
 
-def outcome(items: list[Item]) -> Exit:
+def outcome(changes: list[Change]) -> Exit:
     """0 when nothing is left to do; 1 when a person must act (remove a record, deploy, or run
     again with --apply to do what a dry run listed)."""
-    return Exit.ACTION_NEEDED if any(i.action in (PERSON, REMOVE) for i in items) else Exit.OK
+    return exit_code(changes, pending=Exit.ACTION_NEEDED)
 
 
-def run(job: Cleanup) -> list[Item]:
-    ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
-    deployed = deployed_state(job.client("cloudformation"), job.plan.stack_name)
+def plan(job: Cleanup) -> Plan:
+    """What cleanup would do, from what SES, the stack and the DNS hold now (reads only)."""
+    ses = Ses(job.plan.platform, sesv2=job.clients["sesv2"])
+    deployed = deployed_state(job.clients["cloudformation"], job.plan.stack_name)
     declared = set(deployed.identities) if deployed else set()
-    items: list[Item] = []
+    planned = Plan()
     for name in sorted(set(ses.statuses()) - job.claimed):
         state = ses.identity(name)
         if not state.exists or state.configuration_set != job.plan.configuration_set:
             continue  # another institution's, or not made by tutor-mail: never touched
         if name in declared:
-            items.append(Item("identity", name, name, PERSON, f"{job.plan.stack_name} still declares it: deploy "
-                                                              "the stack, then run cleanup again"))
+            planned.add(Change(Kind.IDENTITY, name, Action.PERSON, f"{job.plan.stack_name} still declares it: "
+                                                                  "deploy the stack, then run cleanup again"))
             continue
-        records = _domain_records(job, state) if "@" not in name else []
-        items += records
-        items.append(_identity(job, name, blocked=any(i.action == PERSON for i in records)))
-    return items + _stale_dkim(job, ses)
+        records = _domain_records(job, state) if "@" not in name else Plan()
+        planned.extend(records)
+        if any(c.action == Action.PERSON for c in records.changes):
+            planned.add(Change(Kind.IDENTITY, name, Action.KEEP, KEPT_FOR_RECORDS))
+        else:
+            planned.add(Change(Kind.IDENTITY, name, Action.DELETE, "no file claims it"), _delete_identity(job, name))
+    planned.extend(_stale_dkim(job, ses))
+    return planned
 
 
-def _identity(job: Cleanup, name: str, blocked: bool) -> Item:
-    if blocked:
-        return Item("identity", name, name, LEFT, "kept while records naming its DKIM tokens remain (above)")
-    if not job.apply:
-        return Item("identity", name, name, REMOVE, "no file claims it")
-    item = Item("identity", name, name, REMOVED, "no file claims it")
-    try:
-        aws.call(f"SES DeleteEmailIdentity {name}", job.client("sesv2").delete_email_identity, EmailIdentity=name)
-    except aws.ServiceError as exc:
-        if not aws.is_not_found(exc):
-            raise
-        item = Item("identity", name, name, GONE)
-    # its DMARC acceptance goes with it, also when it was gone already (issue 20)
-    Progress(job.plan, job.client("dynamodb")).forget(identity_marks(name))
-    return item
+def run(job: Cleanup) -> list[Change]:
+    """The plan, applied unless a dry run."""
+    planned = plan(job)
+    return apply(planned) if job.apply else planned.changes
+
+
+def _delete_identity(job: Cleanup, name: str) -> Write:
+    def write(done: list[Change]) -> Outcome | tuple[Outcome, str]:
+        if any(c.of == name and c.outcome == Outcome.CHANGED for c in done):
+            return Outcome.HELD, KEPT_FOR_RECORDS
+        gone = delete_identity(job.clients["sesv2"], name)
+        # its DMARC acceptance goes with it, also when it was gone already (issue 20)
+        Progress(job.plan, job.clients["dynamodb"]).forget(identity_marks(name))
+        return Outcome.DONE if gone else Outcome.GONE
+    return write
 
 
 def _dns_entry(job: Cleanup, domain: str) -> DnsDomain | None:
@@ -164,56 +155,41 @@ def _leftover(domain: str, entry: DnsDomain | None, state: IdentityState) -> Ide
                     dmarc_policy=entry.dmarc_policy if exact else "none", dns=entry)
 
 
-def _domain_records(job: Cleanup, state: IdentityState) -> list[Item]:
+def _domain_records(job: Cleanup, state: IdentityState) -> Plan:
     entry = _dns_entry(job, state.name)
     identity = _leftover(state.name, entry, state)
     if entry is not None and entry.provider == Provider.RFC2136:
-        found = remove_our_records(job.plan, identity, state, job.apply, job.endpoints, job.client("secretsmanager"))
-        return ([Item("record", label, state.name, REMOVED if job.apply else REMOVE) for label in found.done]
-                + [Item("record", label.split(":")[0], state.name,
-                        PERSON if label.endswith(CHANGED_WHILE_REMOVING) else LEFT, label) for label in found.left]
-                + [Item("record", label, state.name, GONE) for label in found.absent])
-    return _still_published(job, identity, state)
+        return remove_our_records(job.plan, identity, state, job.endpoints, job.clients["secretsmanager"])
+    planned = Plan()
+    for change in _still_published(job, identity, state):
+        planned.add(change)
+    return planned
 
 
-def _still_published(job: Cleanup, identity: Identity, state: IdentityState) -> list[Item]:
+def _still_published(job: Cleanup, identity: Identity, state: IdentityState) -> list[Change]:
     """Records we cannot write: what still holds our values on any authoritative server."""
     where = (f"its DNS is {identity.provider}" if identity.provider else "no file says where its DNS is (pass "
              "--previous with the files before the change to remove RFC 2136 records)")
     if not state.dkim_tokens:
-        return [Item("record", f"*._domainkey.{identity.name} CNAME", identity.name, LEFT,
-                     "SES has no DKIM tokens for it; its records cannot be named")]
+        return [Change(Kind.RECORD, f"*._domainkey.{identity.name}", Action.KEEP,
+                       "SES has no DKIM tokens for it; its records cannot be named", type="CNAME", of=identity.name)]
     findings, problem = check_domain(records_for(job.plan, identity, state), job.endpoints)
     if problem:
-        return [Item("record", identity.name, identity.name, PERSON, f"{problem}: check its records by hand")]
+        return [Change(Kind.RECORD, identity.name, Action.PERSON, f"{problem}: check its records by hand",
+                       of=identity.name)]
     trouble = [f for f in findings if f.status in SERVER_TROUBLE]
     if trouble:
         raise TutormailError(f"cannot check the records of {identity.name}: {trouble[0].server} "
                              f"({trouble[0].address}) {trouble[0].status} {trouble[0].detail}".rstrip(),
                              Exit.SERVICE_ERROR)
-    ours = sorted({(f.record, f.type, " ".join(f.expected)) for f in findings
+    ours = sorted({(f.record, f.type, f.expected) for f in findings
                    if f.status == "found" and set(f.expected) <= set(f.found)})
-    return [Item("record", f"{name} {rtype}", identity.name, PERSON,
-                 f"still holds {value}; {where}: whoever runs it must remove it") for name, rtype, value in ours]
+    return [Change(Kind.RECORD, name, Action.PERSON, f"still holds {' '.join(value)}; {where}: whoever runs it "
+                   "must remove it", type=rtype, of=identity.name, wanted=tuple(value)) for name, rtype, value in ours]
 
 
-def _stack_dkim_names(job: Cleanup) -> set[str]:
-    """The DKIM CNAMEs the deployed stack's record-set groups wrote, from its outputs (infra/senders.py),
-    resolved at its last deploy: one of them looks stale when SES's tokens changed outside
-    CloudFormation, yet the group's next update deletes it, and that update fails if it is gone."""
-    try:
-        described = aws.call(f"CloudFormation DescribeStacks {job.plan.stack_name}",
-                             job.client("cloudformation").describe_stacks, StackName=job.plan.stack_name)
-    except aws.ServiceError as exc:
-        if "does not exist" in str(exc):
-            return set()
-        raise
-    return {name.lower().rstrip(".") for stack in described.get("Stacks", []) for output in stack.get("Outputs", [])
-            for name in str(output.get("OutputValue", "")).split(",") if "._domainkey." in name}
-
-
-def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
-    items: list[Item] = []
+def _stale_dkim(job: Cleanup, ses: Ses) -> Plan:
+    planned = Plan()
     owned: set[str] | None = None  # read once, when a candidate is found
     for identity in job.plan.identities:
         if identity.provider != Provider.ROUTE53:
@@ -223,33 +199,27 @@ def _stale_dkim(job: Cleanup, ses: Ses) -> list[Item]:
             continue
         suffix, signing = f"._domainkey.{identity.name}", state.signing_hosted_zone or "dkim.amazonses.com"
         # only the names under _domainkey.<domain>: one call, not the whole (platform) zone
-        listed = Route53Names(job.client("route53"), identity.hosted_zone_id, under=suffix[1:])
+        listed = Route53Names(job.clients["route53"], identity.hosted_zone_id, under=suffix[1:])
         for (name, rtype), values in sorted(listed.sets.items()):
             label = name[:-len(suffix)]
             if (rtype != "CNAME" or not name.endswith(suffix) or "." in label or label in state.dkim_tokens
                     or values != (comparable("CNAME", f"{label}.{signing}"),)):
                 continue  # not a DKIM CNAME of SES's shape (another signer's selector stays), or a live one
-            owned = _stack_dkim_names(job) if owned is None else owned
+            owned = stack_dkim_names(job.clients["cloudformation"], job.plan.stack_name) if owned is None else owned
+            change = Change(Kind.RECORD, name, Action.DELETE, "a DKIM CNAME of a token SES no longer uses",
+                            type="CNAME", of=identity.name, found=values)
             if name in owned:
-                items.append(Item("record", f"{name} CNAME", identity.name, LEFT, f"{job.plan.stack_name}'s own "
-                                  "record (SES's tokens changed outside CloudFormation): the stack's next update of "
-                                  "its records replaces it"))
+                planned.add(replace(change, action=Action.KEEP, reason=f"{job.plan.stack_name}'s own record (SES's "
+                                    "tokens changed outside CloudFormation): the stack's next update of its records "
+                                    "replaces it"))
                 continue
-            items.append(_delete_cname(job, identity.hosted_zone_id, listed.listed[(name, rtype)], identity.name))
-    return items
+            planned.add(change, _delete_cname(job, identity.hosted_zone_id, listed.listed[(name, rtype)]))
+    return planned
 
 
-def _delete_cname(job: Cleanup, zone_id: str, rrset: dict, identity: str) -> Item:
-    name = f"{rrset['Name'].lower().rstrip('.')} CNAME"
-    why = "a DKIM CNAME of a token SES no longer uses"
-    if not job.apply:
-        return Item("record", name, identity, REMOVE, why)
-    try:
-        aws.call(f"Route 53 ChangeResourceRecordSets {zone_id}", job.client("route53").change_resource_record_sets,
-                 HostedZoneId=zone_id, ChangeBatch={"Comment": "tutor-mail cleanup", "Changes": [
-                     {"Action": "DELETE", "ResourceRecordSet": rrset}]})
-    except aws.ServiceError as exc:
-        if "InvalidChangeBatch" not in str(exc):
-            raise
-        return Item("record", name, identity, PERSON, f"{why}, changed since it was listed: {exc}")
-    return Item("record", name, identity, REMOVED, why)
+def _delete_cname(job: Cleanup, zone_id: str, rrset: dict) -> Write:
+    """Deletes the set exactly as listed: one changed since makes Route 53 refuse the batch, and it stays."""
+    def write(done: list[Change]) -> Outcome:
+        deleted = delete_record_set(job.clients["route53"], zone_id, rrset, "tutor-mail cleanup")
+        return Outcome.DONE if deleted else Outcome.CHANGED
+    return write

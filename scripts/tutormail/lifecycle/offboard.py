@@ -36,28 +36,28 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import dns.name
 import dns.rcode
-import dns.rdataset
-import dns.tsigkeyring
-import dns.update
 
 from tutormail.aws import client as aws
+from tutormail.aws.client import ByService
+from tutormail.aws.cloudformation import delete_stack, deployment, live_stack
 from tutormail.aws.progress_tags import OFFBOARD, Progress, identity_marks
-from tutormail.aws.sending import set_sending
-from tutormail.aws.ses import IdentityState, Ses
-from tutormail.aws.smtp_keys import access_keys
+from tutormail.aws.sending import sending_enabled, set_sending
+from tutormail.aws.ses import IdentityState, Ses, delete_identity
+from tutormail.aws.smtp_keys import access_keys, deactivate_key
 from tutormail.catalog.model import Catalog
-from tutormail.cenario1.publish import deliver, load_key, plan_changes, server_address
+from tutormail.cenario1.publish import load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords, records_for
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.dnsclient.rfc2136 import TsigKey, deliver, removal, server_address
 from tutormail.exitcodes import Exit, TutormailError
 from tutormail.lifecycle.changes import DeployedState, deployed_state
 from tutormail.plan.build import Identity, InstitutionPlan, build_plan
+from tutormail.plan.change import Action, Change, Kind, Outcome, Plan, Write, apply, exit_code
 from tutormail.vocabulary import Publisher
 
 SCHEMA_VERSION = 2  # 2: the record names the deployment it was made for
@@ -66,15 +66,8 @@ log = logging.getLogger("tutormail")
 NOTHING_CREATED = frozenset({"ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED", "ROLLBACK_COMPLETE"})
 CHANGED_WHILE_REMOVING = "changed at the server while we removed it"
 STEPS = ("sending-off", "keys-off", "dns-records", "stack", "identities")
-# CloudFormation deletes a stack in minutes; wait up to 30 of them, asking every 5 seconds.
-STACK_WAIT = {"Delay": 5, "MaxAttempts": 360}
-
-
-@dataclass
-class StepResult:
-    done: list[str] = field(default_factory=list)  # what this step removed or turned off
-    left: list[str] = field(default_factory=list)  # what it found and did not touch, and why
-    absent: list[str] = field(default_factory=list)  # already gone
+# The reason of a change that finds its work already done starts with this (the record's "already_gone").
+ALREADY = "already"
 
 
 @dataclass
@@ -82,14 +75,9 @@ class Offboarding:
     plan: InstitutionPlan
     claimed_elsewhere: frozenset[str]  # identities other institutions' files claim
     apply: bool
-    clients: dict[str, Any]
+    clients: ByService  # aws.Clients of the platform's Region (a test's fakes among them)
     endpoints: DnsEndpoints = field(default_factory=DnsEndpoints)
     clock: Clock = field(default_factory=Clock)
-
-    def client(self, service: str) -> Any:
-        if service not in self.clients:
-            self.clients[service] = aws.client(service, self.plan.platform.region)
-        return self.clients[service]
 
 
 def claimed_identities(catalog: Catalog, but: str | None = None) -> frozenset[str]:
@@ -101,174 +89,174 @@ def claimed_identities(catalog: Catalog, but: str | None = None) -> frozenset[st
 def offboarding(catalog: Catalog, slug: str, apply: bool, endpoints: DnsEndpoints, clock: Clock,
                 clients: dict[str, Any] | None = None) -> Offboarding:
     return Offboarding(build_plan(catalog.get(slug), catalog.platform), claimed_identities(catalog, but=slug), apply,
-                       clients or {}, endpoints, clock)
+                       aws.Clients(catalog.platform.region, clients), endpoints, clock)
 
 
-def _absent_on_not_found(what: str, fn: Callable[..., dict], **kwargs: Any) -> dict | None:
-    try:
-        return aws.call(what, fn, **kwargs)
-    except aws.ServiceError as exc:
-        if aws.is_not_found(exc):
-            return None
-        raise
+def _then_done(call: Callable[..., Any], *args: Any) -> Write:
+    """A write that makes one call and is done (a failure raises)."""
+    def write(done: list[Change]) -> Outcome:
+        call(*args)
+        return Outcome.DONE
+    return write
 
 
-def sending_off(job: Offboarding, record: dict) -> StepResult:
-    name, result = job.plan.configuration_set, StepResult()
-    sesv2 = job.client("sesv2")
-    found = _absent_on_not_found(f"SES GetConfigurationSet {name}", sesv2.get_configuration_set,
-                                 ConfigurationSetName=name)
-    if found is None:
-        result.absent.append(f"configuration set {name}")
-    elif not (found.get("SendingOptions") or {}).get("SendingEnabled", True):
-        result.absent.append(f"configuration set {name}: sending already off")
-    else:
-        if job.apply:
-            set_sending(sesv2, name, False)
-        result.done.append(f"configuration set {name}: sending off")
-    return result
+def plan_sending_off(job: Offboarding, record: dict) -> Plan:
+    name, planned = job.plan.configuration_set, Plan()
+    sesv2 = job.clients["sesv2"]
+    enabled = sending_enabled(sesv2, name)
+    if enabled is None:
+        planned.add(Change(Kind.CONFIGURATION_SET, name, Action.KEEP, f"{ALREADY} gone"))
+        return planned
+    if not enabled:
+        planned.add(Change(Kind.CONFIGURATION_SET, name, Action.KEEP, f"sending {ALREADY} off"))
+        return planned
+    planned.add(Change(Kind.CONFIGURATION_SET, name, Action.UPDATE, "sending off"),
+                _then_done(set_sending, sesv2, name, False))
+    return planned
 
 
-def keys_off(job: Offboarding, record: dict) -> StepResult:
-    user, result = job.plan.smtp_user_name, StepResult()
-    iam = job.client("iam")
+def plan_keys_off(job: Offboarding, record: dict) -> Plan:
+    user, planned = job.plan.smtp_user_name, Plan()
+    iam = job.clients["iam"]
     listed = access_keys(job.plan, iam)
     if listed is None:
-        result.absent.append(f"IAM user {user}")
-        return result
+        planned.add(Change(Kind.ACCESS_KEY, user, Action.KEEP, f"{ALREADY} gone: no IAM user {user}"))
+        return planned
     for key in listed:
-        label = f"access key {key['AccessKeyId']} of {user}"
+        key_id = key["AccessKeyId"]
         if key.get("Status") != "Active":
-            result.absent.append(f"{label}: already inactive")
+            planned.add(Change(Kind.ACCESS_KEY, key_id, Action.KEEP, f"{ALREADY} inactive", of=user))
             continue
-        if job.apply:
-            aws.call(f"IAM UpdateAccessKey {user}", iam.update_access_key, UserName=user,
-                     AccessKeyId=key["AccessKeyId"], Status="Inactive")
-        result.done.append(f"{label}: inactive")
-    return result
+        planned.add(Change(Kind.ACCESS_KEY, key_id, Action.UPDATE, "inactive", of=user),
+                    _then_done(deactivate_key, iam, user, key_id))
+    return planned
 
 
-def _remove(change: Any, domain: str, key: Any, address: str, port: int) -> bool:
-    """Deletes our records at one name and type, only while they hold our values; False if the
-    server says the set changed since it was read (the prerequisite failed: NXRRSET)."""
-    update = dns.update.UpdateMessage(domain, keyring=dns.tsigkeyring.from_text({key.name: key.secret}),
-                                      keyname=key.name, keyalgorithm=key.algorithm)
-    name = dns.name.from_text(change.name)
-    ours = dns.rdataset.from_text("IN", change.type, 0, *change.wanted)
-    if change.found == change.wanted:  # RFC 2136 2.4.2: the set exists with exactly these values
-        update.present(name, ours)
-        update.delete(name, change.type)
-    else:  # our values beside others (e.g. TXT at the MAIL FROM name): 2.5.4, only those records go
-        update.present(name, change.type)
-        update.delete(name, ours)
-    return deliver(update, domain, key, address, port, accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
+def _remove(change: Change, domain: str, key: TsigKey, address: str, port: int) -> bool:
+    """False if the server says the set changed since it was read (the prerequisite failed: NXRRSET)."""
+    return deliver(removal(domain, change, key), domain, key, address, port,
+                   accept=(dns.rcode.NOERROR, dns.rcode.NXRRSET)) == 0
 
 
-def _ours(change: Any) -> str:
+def _ours(change: Change) -> str:
     """What we may remove at one name and type (publish's own decision is about adding, not this)."""
     if not change.found:
         return "absent"
     return "ours" if set(change.wanted) <= set(change.found) else "theirs"
 
 
-def remove_our_records(plan: InstitutionPlan, identity: Identity, state: IdentityState, apply: bool,
-                       endpoints: DnsEndpoints, secrets: Any) -> StepResult:
-    """The records of one domain identity at its RFC 2136 server, each set removed only while it
-    holds our values (dry run: what would go). Offboarding and cleanup share it."""
-    result = StepResult()
+def remove_our_records(plan: InstitutionPlan, identity: Identity, state: IdentityState, endpoints: DnsEndpoints,
+                       secrets: Any) -> Plan:
+    """The records of one domain identity at its RFC 2136 server, each set to be removed only while it
+    holds our values (reads only; the TSIG key is read by the first removal). Offboarding and cleanup
+    share it."""
+    planned = Plan()
     if not state.dkim_tokens:  # the names of its DKIM records are lost with the tokens
-        result.left.append(f"{identity.name}: SES has no DKIM tokens for it; its records cannot be named")
+        planned.add(Change(Kind.RECORD, f"*._domainkey.{identity.name}", Action.KEEP, "SES has no DKIM tokens for "
+                           "it; its records cannot be named", type="CNAME", of=identity.name))
     address, port = server_address(identity.dns, endpoints)
     ours = [r for r in records_for(plan, identity, state).records if state.dkim_tokens or r.purpose != "dkim"]
-    changes = plan_changes(DomainRecords(identity, state, tuple(ours)), address, port)
-    key = load_key(identity.dns, plan.platform.region, None, secrets) \
-        if apply and any(_ours(c) == "ours" for c in changes) else None
-    for change in changes:
-        label, whose = f"{change.name} {change.type}", _ours(change)
+    keys: list[TsigKey] = []
+
+    def key() -> TsigKey:
+        keys[:] = keys or [load_key(identity.dns, plan.platform.region, None, secrets)]
+        return keys[0]
+
+    for found in plan_changes(DomainRecords(identity, state, tuple(ours)), address, port):
+        whose = _ours(found)
         if whose == "absent":
-            result.absent.append(label)
+            planned.add(replace(found, action=Action.KEEP, reason=f"{ALREADY} gone"))
         elif whose == "theirs":
-            result.left.append(f"{label}: holds {', '.join(change.found)}, not our values")
-        elif key is None or _remove(change, identity.update_zone, key, address, port):
-            result.done.append(label)
+            planned.add(replace(found, action=Action.KEEP, reason=f"holds {', '.join(found.found)}, not our values"))
         else:
-            result.left.append(f"{label}: {CHANGED_WHILE_REMOVING}")
-    return result
+            planned.add(replace(found, action=Action.DELETE, reason=""), lambda done, found=found: (
+                Outcome.DONE if _remove(found, identity.update_zone, key(), address, port)
+                else (Outcome.CHANGED, CHANGED_WHILE_REMOVING)))
+    return planned
 
 
-def dns_records(job: Offboarding, record: dict) -> StepResult:
-    result = StepResult()
-    ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
+def plan_dns_records(job: Offboarding, record: dict) -> Plan:
+    planned = Plan()
+    ses = Ses(job.plan.platform, sesv2=job.clients["sesv2"])
     for identity in job.plan.identities:
         if identity.owner != Publisher.RFC2136 or identity.name not in record["identities"]:
             continue
-        found = remove_our_records(job.plan, identity, ses.identity(identity.name), job.apply, job.endpoints,
-                                   job.client("secretsmanager"))
-        result.done += found.done
-        result.left += found.left
-        result.absent += found.absent
-    return result
+        planned.extend(remove_our_records(job.plan, identity, ses.identity(identity.name), job.endpoints,
+                                          job.clients["secretsmanager"]))
+    return planned
 
 
-def stack(job: Offboarding, record: dict) -> StepResult:
-    name, result = job.plan.stack_name, StepResult()
-    cfn = job.client("cloudformation")
-    described = _absent_on_not_found(f"CloudFormation DescribeStacks {name}", cfn.describe_stacks, StackName=name)
-    stacks = [s for s in (described or {}).get("Stacks", []) if s["StackStatus"] != "DELETE_COMPLETE"]
-    if not stacks:
-        result.absent.append(f"stack {name}")
-        return result
-    if job.apply:
-        aws.call(f"CloudFormation DeleteStack {name}", cfn.delete_stack, StackName=name)
-        aws.call(f"CloudFormation wait stack-delete-complete {name}", cfn.get_waiter("stack_delete_complete").wait,
-                 StackName=name, WaiterConfig=STACK_WAIT)
-    result.done.append(f"stack {name} (its Route 53 records, SMTP user and secret)")
-    return result
+def plan_stack(job: Offboarding, record: dict) -> Plan:
+    name, planned = job.plan.stack_name, Plan()
+    cfn = job.clients["cloudformation"]
+    if live_stack(cfn, name) is None:
+        planned.add(Change(Kind.STACK, name, Action.KEEP, f"{ALREADY} gone"))
+        return planned
+    planned.add(Change(Kind.STACK, name, Action.DELETE, "with its Route 53 records, SMTP user and secret"),
+                _then_done(delete_stack, cfn, name))
+    return planned
 
 
-def identities(job: Offboarding, record: dict) -> StepResult:
-    result = StepResult()
-    sesv2 = job.client("sesv2")
-    result.left += [f"identity {name}: {why}" for name, why in sorted(record.get("not_ours", {}).items())]
-    gone = []
+def _forget(job: Offboarding, name: str) -> None:
+    Progress(job.plan, job.clients["dynamodb"], job.clients["secretsmanager"]).forget(identity_marks(name))
+
+
+def plan_identities(job: Offboarding, record: dict) -> Plan:
+    """Its identities, and the marks given for them: those go also for one already gone (a run that
+    failed after deleting it resumes here)."""
+    planned = Plan()
+    ses = Ses(job.plan.platform, sesv2=job.clients["sesv2"])
+    for name, why in sorted(record.get("not_ours", {}).items()):
+        planned.add(Change(Kind.IDENTITY, name, Action.KEEP, why))
     for name in record["identities"]:
         if name in job.claimed_elsewhere:
-            result.left.append(f"identity {name}: another institution's file claims it")
+            planned.add(Change(Kind.IDENTITY, name, Action.KEEP, "another institution's file claims it"))
             continue
-        gone.append(name)
-        if _absent_on_not_found(f"SES GetEmailIdentity {name}", sesv2.get_email_identity,
-                                EmailIdentity=name) is None:
-            result.absent.append(f"identity {name}")
+        if not ses.identity(name).exists:
+            planned.add(Change(Kind.IDENTITY, name, Action.KEEP, f"{ALREADY} gone"))
+            planned.add(Change(Kind.MARK, name, Action.DELETE, "the marks given for it (a DMARC risk accepted)"),
+                        _then_done(_forget, job, name))
             continue
-        if job.apply:
-            aws.call(f"SES DeleteEmailIdentity {name}", sesv2.delete_email_identity, EmailIdentity=name)
-        result.done.append(f"identity {name}")
-    if job.apply and gone:  # also of one already gone: a run that failed after deleting it resumes here
-        Progress(job.plan, job.client("dynamodb"), job.client("secretsmanager")).forget(
-            [key for name in gone for key in identity_marks(name)])
-    return result
+        planned.add(Change(Kind.IDENTITY, name, Action.DELETE), _delete_identity(job, name))
+    return planned
 
 
-STEP_FUNCTIONS: dict[str, Callable[[Offboarding, dict], StepResult]] = {
-    "sending-off": sending_off, "keys-off": keys_off, "dns-records": dns_records, "stack": stack,
-    "identities": identities}
+def _delete_identity(job: Offboarding, name: str) -> Write:
+    def write(done: list[Change]) -> Outcome:
+        deleted = delete_identity(job.clients["sesv2"], name)
+        _forget(job, name)
+        return Outcome.DONE if deleted else Outcome.GONE
+    return write
 
 
-def deployment(cfn: Any, stack: str) -> dict | None:
-    """The deployment there now, as a record names it; None when no stack exists
-    (DescribeStacks: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html)."""
-    try:
-        described = aws.call(f"CloudFormation DescribeStacks {stack}", cfn.describe_stacks, StackName=stack)
-    except aws.ServiceError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-    for found in described.get("Stacks", []):
-        if found["StackStatus"] != "DELETE_COMPLETE":
-            parameters = {p["ParameterKey"]: p.get("ParameterValue") for p in found.get("Parameters", [])}
-            return {"stack_id": found["StackId"], "created": iso(found["CreationTime"]),
-                    "template_hash": parameters.get("TemplateHash"), "status": found["StackStatus"]}
-    return None
+STEP_PLANS: dict[str, Callable[[Offboarding, dict], Plan]] = {
+    "sending-off": plan_sending_off, "keys-off": plan_keys_off, "dns-records": plan_dns_records,
+    "stack": plan_stack, "identities": plan_identities}
+
+
+def run_step(job: Offboarding, step: str, record: dict) -> list[Change]:
+    """One step: its plan, applied unless a dry run."""
+    planned = STEP_PLANS[step](job, record)
+    return apply(planned) if job.apply else planned.changes
+
+
+def _listed(change: Change) -> str:
+    return f"{change.label}: {change.reason}" if change.reason else change.label
+
+
+def step_entry(changes: list[Change], at: str) -> dict[str, Any]:
+    """A step as the record keeps it: its changes, and in words what it removed (a dry run: would
+    remove), left, or found already gone."""
+    entry: dict[str, Any] = {"at": at, "removed": [], "left": [], "already_gone": [],
+                             "changes": [c.as_dict() for c in changes]}
+    for change in changes:
+        if change.writes and change.outcome in (None, Outcome.DONE):
+            entry["removed"].append(_listed(change))
+        elif change.outcome == Outcome.GONE or (change.action == Action.KEEP and change.reason.startswith(ALREADY)):
+            entry["already_gone"].append(change.label)
+        else:
+            entry["left"].append(_listed(change))
+    return entry
 
 
 def _same(record: dict, now: dict | None) -> bool:
@@ -281,10 +269,10 @@ def _same(record: dict, now: dict | None) -> bool:
 
 def owned_identities(job: Offboarding, now: dict | None) -> tuple[list[str], dict[str, str]]:
     """The identities to delete, and the others the template names with why they are left."""
-    deployed = deployed_state(job.client("cloudformation"), job.plan.stack_name) if now else None
+    deployed = deployed_state(job.clients["cloudformation"], job.plan.stack_name) if now else None
     if now and now["status"] in NOTHING_CREATED:
         deployed = DeployedState({}, ())
-    ses = Ses(job.plan.platform, sesv2=job.client("sesv2"))
+    ses = Ses(job.plan.platform, sesv2=job.clients["sesv2"])
     ours, others = [], {}
     for name in sorted(deployed.identities if deployed else []):
         if name in job.claimed_elsewhere:
@@ -328,9 +316,9 @@ def stored_record(stored: str, slug: str) -> dict:
 def run(job: Offboarding, on_step: Callable[[str, dict], None] = lambda step, entry: None) -> dict:
     """Runs (or, without apply, describes) every step not done yet; returns the record. With apply
     the record is written after each step, and names the step that failed."""
-    progress = Progress(job.plan, job.client("dynamodb"), job.client("secretsmanager"))
+    progress = Progress(job.plan, job.clients["dynamodb"], job.clients["secretsmanager"])
     stored = progress.read().get(OFFBOARD)
-    now = deployment(job.client("cloudformation"), job.plan.stack_name)
+    now = deployment(job.clients["cloudformation"], job.plan.stack_name)
     record = stored_record(stored, job.plan.slug) if stored else None
     if record is not None and not _same(record, now):
         log.warning("%s: the offboarding record (started %s, finished %s) was made for another deployment than "
@@ -343,13 +331,13 @@ def run(job: Offboarding, on_step: Callable[[str, dict], None] = lambda step, en
             on_step(step, {**record["steps"][step], "earlier": True})
             continue
         try:
-            found = STEP_FUNCTIONS[step](job, record)
+            changes = run_step(job, step, record)
         except Exception as exc:
             if job.apply:
                 record["failed"] = {"step": step, "at": iso(job.clock.now()), "error": str(exc)}
                 progress.write({OFFBOARD: json.dumps(record, sort_keys=True)})
             raise
-        entry = {"at": iso(job.clock.now()), "removed": found.done, "left": found.left, "already_gone": found.absent}
+        entry = step_entry(changes, iso(job.clock.now()))
         on_step(step, entry)
         if job.apply:
             record["steps"][step] = entry
@@ -358,3 +346,9 @@ def run(job: Offboarding, on_step: Callable[[str, dict], None] = lambda step, en
                 record["finished"] = entry["at"]
             progress.write({OFFBOARD: json.dumps(record, sort_keys=True)})
     return record
+
+
+def outcome(entries: list[dict]) -> Exit:
+    """1 when a step left something for a person (also one done in an earlier run: it is still
+    there); a dry run's planned removals are 0, as a dry run is asked for; else 0."""
+    return exit_code(Change.from_dict(c) for entry in entries for c in entry.get("changes", []))

@@ -34,6 +34,7 @@ from tutormail.lifecycle.out_of_date import Report as OutOfDate
 from tutormail.pipeline import deploy as waves
 from tutormail.pipeline.report import DEPLOYED, FAILED, REFUSED, UP_TO_DATE, Report
 from tutormail.plan.build import PLATFORM_STACK, InstitutionPlan, build_plan
+from tutormail.plan.change import Change
 from tutormail.plan.loader import load_catalog
 from tutormail.preflight import check as preflight
 from tutormail.runtime import Runtime
@@ -217,15 +218,22 @@ def _offboard_one(job: Job, slug: str, directory: Path | None, apply: bool) -> N
         return
     job.credentials.ensure(READS + job.operation)  # DeleteStack and its waiter
     steps: list[str] = []
+    entries: list[dict] = []
+
+    def done(step: str, entry: dict) -> None:
+        entries.append(entry)
+        steps.append(f"{step}: {len(entry['removed'])} removed, {len(entry['left'])} left")
+
     try:
         work = offboard.offboarding(load_catalog(directory), slug, apply, job.runtime.dns, job.runtime.clock)
-        record = offboard.run(work, lambda step, entry: steps.append(
-            f"{step}: {len(entry['removed'])} removed, {len(entry['left'])} left"))
+        record = offboard.run(work, done)
     except TutormailError as exc:
         job.report.outcome(name, FAILED, [str(exc)], exit_code=exc.exit_code, steps_done=steps)
         return
-    job.report.outcome(name, "offboarded" if apply else "would offboard", [], steps_done=steps,
-                       finished=record.get("finished"))
+    people = [f"{c['kind']} {c['name']}: {c['reason']}" for e in entries for c in e.get("changes", [])
+              if Change.from_dict(c).for_a_person]
+    job.report.outcome(name, "offboarded" if apply else "would offboard", people, steps_done=steps,
+                       finished=record.get("finished"), exit_code=offboard.outcome(entries))
 
 
 def offboard_job(job: Job, slugs: list[str], before: Callable[[str], Path | None]) -> Report:
@@ -246,8 +254,8 @@ def cleanup_job(job: Job, slugs: list[str], previous: Path | None) -> Report:
             continue
         code = cleanup.outcome(items)
         report.outcome(slug, "cleaned" if code == Exit.OK else REFUSED,
-                       [f"{i.action}: {i.kind} {i.name} ({i.reason})" for i in items if i.action == cleanup.PERSON],
-                       items=[i.as_dict() for i in items])
+                       [f"{i.action}: {i.kind} {i.name} ({i.reason})" for i in items if i.for_a_person],
+                       changes=[i.as_dict() for i in items])
     return report
 
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tutormail.cenario1.check import weaker
-from tutormail.cenario1.publish import PublishError
 from tutormail.cenario2.dmarc import POLICIES, DmarcLookups, DmarcVerdict, tag_map
+from tutormail.dnsclient.rfc2136 import PublishError
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import Identity, InstitutionPlan, dmarc_value
 from tutormail.vocabulary import IdentityKind, Readiness
