@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from status_sweep import counted, generate  # noqa: E402
 from tutormail import names  # noqa: E402
+from tutormail.aws.progress_marks import PAUSED  # noqa: E402
 from tutormail.aws.progress_store import ProgressStore  # noqa: E402
-from tutormail.aws.progress_tags import PAUSED  # noqa: E402
 from tutormail.plan.loader import load_catalog  # noqa: E402
 from tutormail.reputation.event_log import record  # noqa: E402
 from tutormail.reputation.use_cases import fleet_health  # noqa: E402

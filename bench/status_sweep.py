@@ -27,8 +27,8 @@ import boto3
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tutormail.aws.progress_marks import fleet_progress  # noqa: E402
 from tutormail.aws.progress_store import ProgressStore  # noqa: E402
-from tutormail.aws.progress_tags import fleet_progress  # noqa: E402
 from tutormail.aws.ses import Ses  # noqa: E402
 from tutormail.cenario2.dmarc import preflight  # noqa: E402
 from tutormail.clock import Clock  # noqa: E402

@@ -43,8 +43,8 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 # The Lambdas carry only what their handlers import (boto3 comes with the runtime), never the catalogue.
 LAMBDA_FILES = ("tutormail/__init__.py", "tutormail/clock.py", "tutormail/exitcodes.py", "tutormail/aws/__init__.py",
                 "tutormail/aws/client.py", "tutormail/aws/sending.py", "tutormail/aws/inbound_mail.py",
-                "tutormail/aws/progress_store.py", "tutormail/aws/progress_tags.py", "tutormail/reputation/__init__.py",
-                "tutormail/names.py", "tutormail/reputation/pause.py",
+                "tutormail/aws/progress_store.py", "tutormail/aws/progress_marks.py",
+                "tutormail/reputation/__init__.py", "tutormail/names.py", "tutormail/reputation/pause.py",
                 "tutormail/reputation/handler.py", "tutormail/reputation/event_log.py",
                 "tutormail/inbound/__init__.py", "tutormail/inbound/replies.py")  # issue 25
 PERIOD = Duration.hours(1)

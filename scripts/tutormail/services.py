@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.model import Platform
 from tutormail.cenario2.dmarc import DmarcLookups

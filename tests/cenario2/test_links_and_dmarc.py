@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.cenario2.links import LinkRefused, link_state, request_link
 from tutormail.clock import Clock, FixedClock, iso

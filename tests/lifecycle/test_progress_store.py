@@ -10,8 +10,8 @@ import shutil
 import boto3
 import pytest
 from tutormail.aws.client import ServiceError
+from tutormail.aws.progress_marks import LINK, MIGRATED, RELEASED, TESTED, Progress, fleet_progress
 from tutormail.aws.progress_store import TABLE, ProgressStore
-from tutormail.aws.progress_tags import LINK, MIGRATED, RELEASED, TESTED, Progress, fleet_progress
 from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
 

@@ -101,7 +101,7 @@ def test_ses_throttling_that_does_not_end_is_exit_4(monkeypatch, caplog):
 def test_a_batch_goes_on_past_an_institution_that_fails(monkeypatch, capsys):
     import json
 
-    from tutormail.aws.progress_tags import Progress
+    from tutormail.aws.progress_marks import Progress
     from tutormail.aws.ses import IdentityState, Ses
     from tutormail.verification import verify
 

@@ -7,7 +7,7 @@ import stat
 from datetime import timedelta
 
 import pytest
-from tutormail.aws.progress_tags import DMARC_RISK, LINK, RELEASED, TESTED, secret_tags
+from tutormail.aws.progress_marks import DMARC_RISK, LINK, RELEASED, TESTED, secret_tags
 from tutormail.aws.ses import IdentityState
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.problems import ConfigurationError

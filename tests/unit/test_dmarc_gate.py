@@ -4,7 +4,7 @@ tests/cenario2/test_dmarc_policy.py)."""
 from __future__ import annotations
 
 import pytest
-from tutormail.aws.progress_tags import DMARC_RISK
+from tutormail.aws.progress_marks import DMARC_RISK
 from tutormail.cenario2.dmarc import DmarcVerdict, judge
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for

@@ -246,8 +246,8 @@ def test_parallel_request_link_force_records_every_link_sent(monkeypatch, instit
     """Run B starts and finishes while run A is between reading the marks and recording its link
     (inside A's SES call): both links were mailed, so both are counted (DynamoDB in moto)."""
     from moto import mock_aws
+    from tutormail.aws.progress_marks import Progress
     from tutormail.aws.progress_store import PARTITION_KEY, SORT_KEY, TABLE
-    from tutormail.aws.progress_tags import Progress
     from tutormail.cenario2 import link_requests
     from tutormail.cenario2.links import link_state
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tutormail.aws.progress_tags import LINK
+from tutormail.aws.progress_marks import LINK
 from tutormail.aws.ses import IdentityState
 from tutormail.clock import FixedClock, iso
 from tutormail.exitcodes import Exit

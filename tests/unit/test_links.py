@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tutormail.aws.progress_tags import LINK
+from tutormail.aws.progress_marks import LINK
 from tutormail.cenario2.links import HISTORY_KEPT, LinkRefused, LinkState, link_state, request_link
 from tutormail.clock import FixedClock, iso
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dns.exception
 import pytest
-from tutormail.aws.progress_tags import DMARC_RISK, RELEASED, TESTED
+from tutormail.aws.progress_marks import DMARC_RISK, RELEASED, TESTED
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import FixedClock, iso
 from tutormail.exitcodes import Exit

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from tutormail import names
-from tutormail.aws.progress_tags import PAUSED, is_mark
+from tutormail.aws.progress_marks import PAUSED, is_mark
 from tutormail.catalog.reputation_fields import Thresholds, thresholds_of
 from tutormail.plan.loader import check_files, load_catalog
 from tutormail.reputation.health import Health

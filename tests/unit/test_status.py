@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from tutormail.aws.progress_tags import LINK, MIGRATED, RELEASED
+from tutormail.aws.progress_marks import LINK, MIGRATED, RELEASED
 from tutormail.catalog.reputation_fields import Thresholds
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import FixedClock, iso

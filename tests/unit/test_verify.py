@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from tutormail.aws.progress_tags import LINK
+from tutormail.aws.progress_marks import LINK
 from tutormail.aws.ses import IdentityState
 from tutormail.cenario1.check import SES_MEANING, Finding
 from tutormail.cenario2.dmarc import DmarcLookups

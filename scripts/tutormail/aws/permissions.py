@@ -92,13 +92,13 @@ class Grant:
     action: str
     resource: str
     # Called only on an institution's first read of progress, when its secret's tags migrate into
-    # the table (aws/progress_tags.py): once per institution, so a run may not call it again.
+    # the table (aws/progress_marks.py): once per institution, so a run may not call it again.
     migration: bool = False
     # Called only when platform.yaml has `receiving:` (issue 25; tests/e2e/test_inbound.py checks them).
     receiving: bool = False
 
 
-# Progress marks go through aws/progress_tags.py: a Query of the institution (status: a Scan of the
+# Progress marks go through aws/progress_marks.py: a Query of the institution (status: a Scan of the
 # fleet), BatchWriteItem of new marks; an institution read for the first time is migrated from its
 # secret's tags (DescribeSecret, or ListSecrets for the fleet, then BatchWriteItem of the copies).
 COMMAND_ACTIONS: tuple[Grant, ...] = (

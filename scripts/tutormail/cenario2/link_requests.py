@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.problems import ConfigurationError, Problem
 from tutormail.cenario2.dmarc import DmarcLookups, domain_of

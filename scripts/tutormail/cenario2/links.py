@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tutormail.aws.client import ServiceError
-from tutormail.aws.progress_tags import LINK
+from tutormail.aws.progress_marks import LINK
 from tutormail.aws.ses import Ses
 from tutormail.clock import Clock, iso, parse_iso
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cli import arguments
 from tutormail.cli.institutions import load_plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.cenario2.link_requests import request_links
 from tutormail.cli import arguments

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from tutormail.aws.check_mailbox import CheckMailbox
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.receiving_fields import check_address
 from tutormail.cenario2.dmarc import DmarcLookups

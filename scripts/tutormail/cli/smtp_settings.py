@@ -7,7 +7,7 @@ import io
 import logging
 import sys
 
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cli import arguments

@@ -1,7 +1,7 @@
 """`status`: where every institution, company and account stands, read in batches.
 
 AWS calls: SES ListEmailIdentities (up to 1000 identities a page) and a Scan of the DynamoDB
-progress table (a page per 1 MB: links sent, phases 2 and 3; see aws/progress_tags.py), plus
+progress table (a page per 1 MB: links sent, phases 2 and 3; see aws/progress_marks.py), plus
 ListSecrets pages only while some institution's old secret tags are not migrated. Nothing is
 read per identity. DMARC look-ups: one per distinct domain, concurrently (cenario2/dmarc.py); a
 verified sender blocked by DMARC stands at "1 blocked by DMARC" (verification/deliverability.py).
@@ -13,8 +13,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from tutormail.aws.progress_marks import RELEASED, TESTED, fleet_progress
 from tutormail.aws.progress_store import ProgressStore
-from tutormail.aws.progress_tags import RELEASED, TESTED, fleet_progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.catalog.model import Catalog
 from tutormail.cenario2.dmarc import DmarcLookups

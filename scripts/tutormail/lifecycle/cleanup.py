@@ -46,7 +46,7 @@ from typing import Any
 from tutormail.aws import client as aws
 from tutormail.aws.client import ByService
 from tutormail.aws.cloudformation import stack_dkim_names
-from tutormail.aws.progress_tags import Progress, identity_marks
+from tutormail.aws.progress_marks import Progress, identity_marks
 from tutormail.aws.route53 import delete_record_set
 from tutormail.aws.ses import IdentityState, Ses, delete_identity
 from tutormail.catalog.model import Catalog, DnsDomain, Institution

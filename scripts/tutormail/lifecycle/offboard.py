@@ -44,7 +44,7 @@ import dns.rcode
 from tutormail.aws import client as aws
 from tutormail.aws.client import ByService
 from tutormail.aws.cloudformation import delete_stack, deployment, live_stack
-from tutormail.aws.progress_tags import OFFBOARD, Progress, identity_marks
+from tutormail.aws.progress_marks import OFFBOARD, Progress, identity_marks
 from tutormail.aws.sending import sending_enabled, set_sending
 from tutormail.aws.ses import IdentityState, Ses, delete_identity
 from tutormail.aws.smtp_keys import access_keys, deactivate_key

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.model import Catalog
 from tutormail.cenario1.publishing import PublishOptions, publish_institution

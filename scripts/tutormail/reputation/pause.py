@@ -17,8 +17,8 @@ from typing import Any
 from tutormail import names
 from tutormail.aws import client as aws
 from tutormail.aws import sending
+from tutormail.aws.progress_marks import PAUSED
 from tutormail.aws.progress_store import ProgressStore
-from tutormail.aws.progress_tags import PAUSED
 from tutormail.exitcodes import Exit, TutormailError
 
 AUTOMATIC = "automatic"

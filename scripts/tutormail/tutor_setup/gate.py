@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tutormail.aws import client as aws
-from tutormail.aws.progress_tags import DMARC_RISK, Progress
+from tutormail.aws.progress_marks import DMARC_RISK, Progress
 from tutormail.aws.ses import Ses
 from tutormail.cenario2.dmarc import DmarcLookups, domain_of
 from tutormail.clock import Clock, iso

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tutormail.aws.progress_tags import RELEASED, TESTED, Progress
+from tutormail.aws.progress_marks import RELEASED, TESTED, Progress
 from tutormail.aws.ses import Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.cenario2.dmarc import DmarcLookups

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tutormail.aws.progress_tags import DMARC_RISK
+from tutormail.aws.progress_marks import DMARC_RISK
 from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import BLOCKED, READY, UNKNOWN, DmarcLookups, DmarcVerdict, domain_of
 from tutormail.exitcodes import Exit, worst

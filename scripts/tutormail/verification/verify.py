@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tutormail.aws.progress_tags import Progress
+from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import IdentityState, Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.cenario1.check import MAIL_FROM_MEANING, SES_MEANING, Finding, check_domain, not_checked

@@ -1,12 +1,11 @@
 """Durable progress of each sender (links sent, settings released, phase 3, and later marks),
 behind one interface: `Progress(plan).read()` and `.write(marks)`.
 
-The marks live in the DynamoDB progress table of `TutorMail-Platform` (progress_store.py); the
-module keeps its name from when they were tags on the SMTP secret `tutormail/<slug>/smtp`. Those
-tags are migrated once, on the first read of an institution (or of a fleet): the marks missing
-from the table are copied, then a `tutormail:migrated` mark says it is done, so the secret's tags
-are never read again. Copying only what is missing makes the migration idempotent and never
-overwrites a newer mark.
+The marks live in the DynamoDB progress table of `TutorMail-Platform` (progress_store.py); before
+the table they were tags on the SMTP secret `tutormail/<slug>/smtp`. Those tags are migrated once,
+on the first read of an institution (or of a fleet): the marks missing from the table are copied,
+then a `tutormail:migrated` mark says it is done, so the secret's tags are never read again. Copying
+only what is missing makes the migration idempotent and never overwrites a newer mark.
 
 A mark's key is `tutormail:<kind>:<subject>`, the subject usually an address.
 """
