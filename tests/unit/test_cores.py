@@ -24,7 +24,7 @@ from tutormail.fleet.status import phase_of, sweep
 from tutormail.plan.build import build_plan, plan_for
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
 from tutormail.tutor_setup.handoff import markdown_code, markdown_text, render_markdown
-from tutormail.tutor_setup.phase_gate import phase_test, release_settings
+from tutormail.tutor_setup.phases import phase_test, release_settings
 from tutormail.tutor_setup.send_test import SendResult
 from tutormail.tutor_setup.smtp_settings import AccountSettings, env_lines, read_smtp_secret, write_private
 from tutormail.verification.identity_check import check_identity

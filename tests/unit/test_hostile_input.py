@@ -27,7 +27,7 @@ from tutormail.plan.build import build_plan, plan_for
 from tutormail.plan.loader import load_catalog
 from tutormail.plan.selection import select_senders
 from tutormail.reputation.pause import switch
-from tutormail.tutor_setup.phase_gate import phase_test
+from tutormail.tutor_setup.phases import phase_test
 from tutormail.tutor_setup.send_test import SendResult
 
 from sandbox import __main__ as sandbox_cli

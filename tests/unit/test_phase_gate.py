@@ -12,7 +12,7 @@ from tutormail.exitcodes import Exit
 from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
 from tutormail.tutor_setup.gate import Gate, Hold
-from tutormail.tutor_setup.phase_gate import SettingsRelease, phase_test, record_released, release_settings
+from tutormail.tutor_setup.phases import SettingsRelease, phase_test, record_released, release_settings
 from tutormail.tutor_setup.send_test import SendResult
 
 from tests.factory import company, institution

@@ -12,7 +12,7 @@ from tutormail import names
 from tutormail.aws.check_mailbox import TOKEN_HEADER, CheckMailbox, wait_for
 from tutormail.aws.receipt_rules import activate
 from tutormail.exitcodes import Exit
-from tutormail.tutor_setup.phase_gate import TestOutcome as SendOutcome
+from tutormail.tutor_setup.phases import TestOutcome as SendOutcome
 from tutormail.tutor_setup.receiver_view import receiver_view
 from tutormail.tutor_setup.send_check import CheckOutcome
 from tutormail.tutor_setup.send_test import SendResult

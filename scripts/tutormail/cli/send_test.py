@@ -16,7 +16,7 @@ from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import UsageError
 from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
-from tutormail.tutor_setup.phase_gate import phase_test
+from tutormail.tutor_setup.phases import phase_test
 from tutormail.tutor_setup.receiver_view import ReceiverView
 from tutormail.tutor_setup.send_check import check_test
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT

@@ -14,7 +14,7 @@ from tutormail.cli import arguments
 from tutormail.cli.institutions import load_plan
 from tutormail.cli.output import emit_json, table
 from tutormail.plan.build import InstitutionPlan
-from tutormail.tutor_setup.phase_gate import NotReady, SettingsRelease, record_released, release_settings
+from tutormail.tutor_setup.phases import NotReady, SettingsRelease, record_released, release_settings
 from tutormail.tutor_setup.smtp_settings import TUTOR_FIELDS, env_lines, write_private
 
 log = logging.getLogger("tutormail")

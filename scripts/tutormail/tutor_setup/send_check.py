@@ -20,7 +20,7 @@ from typing import Any
 from tutormail.aws.check_mailbox import CheckMailbox, wait_for
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.exitcodes import Exit
-from tutormail.tutor_setup.phase_gate import TestOutcome, phase_test
+from tutormail.tutor_setup.phases import TestOutcome, phase_test
 from tutormail.tutor_setup.receiver_view import ReceiverView, receiver_view
 from tutormail.tutor_setup.send_test import send_test
 
