@@ -34,7 +34,7 @@ def test_blocked_until_accepted_and_a_stricter_policy_needs_a_new_acceptance(pla
     assert blocked.state == "blocked" and blocked.exit_code == Exit.ACTION_NEEDED
     assert "--accept-dmarc-risk" in blocked.way_out and "comunicacao@instituicao-xy.sistematutor.com.br" in \
         blocked.way_out
-    mark = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "quarantine", "arn:aws:iam::1:user/ana").as_tag()}
+    mark = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "quarantine", "arn:aws:iam::1:user/ana").as_mark()}
     accepted = deliverability(plan, ADDRESS, 2, quarantine, mark)
     assert accepted.state == "accepted" and accepted.exit_code == Exit.OK
     assert accepted.as_dict()["accepted_by"] == "arn:aws:iam::1:user/ana"
@@ -57,7 +57,7 @@ def test_a_pending_sender_keeps_its_code_a_verified_one_gets_the_dmarc_one(plan)
 
 
 def test_acceptance_tag_keeps_to_what_secrets_manager_allows():
-    tag = Acceptance("2026-01-05T12:00:00Z", "reject", "arn:aws:sts::1:assumed-role/ci/run,42#x" + "y" * 300).as_tag()
+    tag = Acceptance("2026-01-05T12:00:00Z", "reject", "arn:aws:sts::1:assumed-role/ci/run,42#x" + "y" * 300).as_mark()
     assert len(tag) <= 256 and "," not in tag and "#" not in tag
     assert Acceptance.parse(tag).policy == "reject"
 
@@ -113,7 +113,7 @@ def test_the_handoff_shows_a_recorded_acceptance_as_the_readiness_does(plan):
     accepted it and when; an acceptance of a weaker policy than the one published now does not count
     (issue 20)."""
     reject = verdicts("v=DMARC1; p=reject")
-    recorded = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "reject", "arn:aws:iam::1:user/ana").as_tag()}
+    recorded = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "reject", "arn:aws:iam::1:user/ana").as_mark()}
     assert deliverability(plan, ADDRESS, 2, reject, recorded).state == "accepted"
     text = render_markdown(plan, reject, recorded)
     tables, _, section = text.partition("## Contas liberadas com o risco DMARC aceito")
@@ -121,7 +121,8 @@ def test_the_handoff_shows_a_recorded_acceptance_as_the_readiness_does(plan):
     assert "Contas que ainda não devem ser configuradas" not in text
     assert "Empresa Colégio XY, conta comunicacao (contato@colegioxy.com.br)" in section
     assert "Risco aceito por arn:aws:iam::1:user/ana em 2026-01-05T12:00:00Z (política aceita: reject)" in section
-    stale = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "quarantine", "arn:aws:iam::1:user/ana").as_tag()}
+    stale = {DMARC_RISK + ADDRESS: Acceptance("2026-01-05T12:00:00Z", "quarantine",
+                                              "arn:aws:iam::1:user/ana").as_mark()}
     held = render_markdown(plan, reject, stale)
     assert "contato@colegioxy.com.br" in held.partition("## Contas que ainda não devem ser configuradas")[2]
     assert "risco DMARC aceito" not in held

@@ -101,7 +101,7 @@ def phase_gate(plan: InstitutionPlan, senders: list[Sender], ses: Ses, progress:
         who, now = aws.caller(plan.platform.region), iso(clock.now())
         for name in accepting:
             acceptance = Acceptance(now, accepted_policy(gate.readiness[name].verdict), who)
-            gate.marks[DMARC_RISK + name] = acceptance.as_tag()
+            gate.marks[DMARC_RISK + name] = acceptance.as_mark()
             log.warning("%s: DMARC risk accepted by %s: %s", name, who, gate.readiness[name].verdict.reason)
     for name in names:
         if gate.readiness[name].state == ACCEPTED:

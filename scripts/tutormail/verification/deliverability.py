@@ -24,9 +24,10 @@ from tutormail.verification.identity_check import INSTITUTION, PLATFORM, Identit
 from tutormail.vocabulary import IdentityKind, Readiness, Scenario
 
 ACCEPTED, UNCHECKED = Readiness.ACCEPTED, Readiness.UNCHECKED
-# Secrets Manager tag values: at most 256 characters, letters, digits, spaces and + - = . _ : / @
+# A mark's value keeps to what a Secrets Manager tag value holds, where marks were kept before the
+# progress table: at most 256 characters, letters, digits, spaces and + - = . _ : / @
 # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_TagResource.html).
-TAG_VALUE_UNSAFE = re.compile(r"[^\w +\-=.:/@]")
+MARK_VALUE_UNSAFE = re.compile(r"[^\w +\-=.:/@]")
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class Acceptance:
         parts = (value or "").split(" ", 2)
         return cls(*parts) if len(parts) == 3 else None
 
-    def as_tag(self) -> str:
-        return TAG_VALUE_UNSAFE.sub("_", f"{self.at} {self.policy} {self.who}")[:256]
+    def as_mark(self) -> str:
+        return MARK_VALUE_UNSAFE.sub("_", f"{self.at} {self.policy} {self.who}")[:256]
 
 
 def accepted_policy(verdict: DmarcVerdict) -> str:
