@@ -44,7 +44,7 @@ class NameCheck:
 
 
 @dataclass(frozen=True)
-class IdentityCheck:
+class ExistingIdentity:
     identity: str
     exists: bool
     managed_by_stack: bool
@@ -165,7 +165,7 @@ def check_names(item: DomainRecords, lookup, managed: bool = False) -> list[Name
     return [_check_name(item.identity, name, rtype, want, lookup, managed) for (name, rtype), want in wanted.items()]
 
 
-def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> list[IdentityCheck]:
+def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> list[ExistingIdentity]:
     managed = stack_physical_ids(cloudformation, plan.stack_name, "AWS::SES::EmailIdentity")
     checks = []
     for identity in plan.identities:
@@ -175,7 +175,7 @@ def check_identities(plan: InstitutionPlan, ses: Ses, cloudformation: Any) -> li
             conflict = (f"{identity.name} exists in SES outside {plan.stack_name}: a deploy fails with AlreadyExists. "
                         "Delete it if nothing sends with it, or bring it under the stack with `cdk import` "
                         "(README: An SES identity that already exists)")
-        checks.append(IdentityCheck(identity.name, exists, identity.name in managed, conflict))
+        checks.append(ExistingIdentity(identity.name, exists, identity.name in managed, conflict))
     return checks
 
 
