@@ -4,7 +4,7 @@ progress store, Secrets Manager, DMARC look-ups that ask no server, and identity
 from __future__ import annotations
 
 from tutormail.aws.ses import IdentityState
-from tutormail.cenario1.publish import DECIDED
+from tutormail.cenario1.rfc2136_changes import DECIDED
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.plan.change import Change, Kind
 from tutormail.tutor_setup.smtp_settings import SmtpSecret

@@ -9,8 +9,8 @@ import dataclasses
 import dns.exception
 import pytest
 from tutormail.aws.ses import IdentityState
-from tutormail.cenario1.publish import decide
 from tutormail.cenario1.records import records_for
+from tutormail.cenario1.rfc2136_changes import decide
 from tutormail.dnsclient.rfc2136 import PublishError
 from tutormail.exitcodes import Exit
 from tutormail.plan.build import build_plan

@@ -11,8 +11,8 @@ import dns.tsig
 import pytest
 from botocore.exceptions import ClientError
 from tutormail.aws.client import ServiceError
-from tutormail.cenario1.publish import KEEP_DMARC, decide, load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords
+from tutormail.cenario1.rfc2136_changes import KEEP_DMARC, decide, load_key, plan_changes
 from tutormail.dnsclient.rdata import txt_text
 from tutormail.dnsclient.resolver import Answer, DnsEndpoints
 from tutormail.dnsclient.rfc2136 import (

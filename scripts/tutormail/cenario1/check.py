@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import dns.exception
 
 from tutormail.catalog.fields import DMARC_POLICIES
-from tutormail.cenario1.publish import txt_starting
 from tutormail.cenario1.records import DomainRecords
+from tutormail.cenario1.rfc2136_changes import txt_starting
 from tutormail.cenario2.dmarc import tag_map
 from tutormail.dnsclient.rdata import comparable, txt_text
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, zone_of

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws.ses import Ses
-from tutormail.cenario1.publish import load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords, as_rows, domain_records
+from tutormail.cenario1.rfc2136_changes import load_key, plan_changes
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.dnsclient.rfc2136 import PublishError, send_update, server_address
 from tutormail.exitcodes import Exit, worst

@@ -49,8 +49,8 @@ from tutormail.aws.sending import sending_enabled, set_sending
 from tutormail.aws.ses import IdentityState, Ses, delete_identity
 from tutormail.aws.smtp_keys import access_keys, deactivate_key
 from tutormail.catalog.model import Catalog
-from tutormail.cenario1.publish import load_key, plan_changes
 from tutormail.cenario1.records import DomainRecords, records_for
+from tutormail.cenario1.rfc2136_changes import load_key, plan_changes
 from tutormail.clock import Clock, iso
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.dnsclient.rfc2136 import TsigKey, deliver, removal, server_address

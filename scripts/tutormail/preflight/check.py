@@ -19,8 +19,8 @@ from tutormail.aws.route53 import hosted_zone_name, record_sets
 from tutormail.aws.ses import Ses, account_view
 from tutormail.catalog.fields import DMARC_POLICIES
 from tutormail.catalog.names import is_same_or_subdomain
-from tutormail.cenario1.publish import decide
 from tutormail.cenario1.records import DomainRecords, records_for
+from tutormail.cenario1.rfc2136_changes import decide
 from tutormail.dnsclient.rdata import comparable, txt_text
 from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints, ask, authoritative_servers, txt_values, zone_of
 from tutormail.dnsclient.rfc2136 import PublishError

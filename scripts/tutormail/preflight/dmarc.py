@@ -4,7 +4,7 @@ publish there weakens it.
 The policy is discovered as receivers do (RFC 7489 6.6.3, `cenario2.dmarc`): `_dmarc.<domain>`, and
 where that holds none, the organisational domain's record (its `sp=`). A record of our own at a
 subdomain overrides the inherited one, so `dmarc: publish` with a weaker `p=` than the inherited
-policy is a conflict, as is `publish` meeting a record already there (`cenario1.publish.decide`).
+policy is a conflict, as is `publish` meeting a record already there (`cenario1.rfc2136_changes.decide`).
 Easy DKIM signs as the identity's domain, and the custom MAIL FROM is a subdomain of it: DKIM aligns
 in either mode, SPF only in relaxed mode (RFC 7489 3.1; SES:
 https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dmarc.html).

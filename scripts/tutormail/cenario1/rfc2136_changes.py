@@ -1,4 +1,5 @@
-"""Cenário 1 over RFC 2136: one TSIG-signed update that sets exactly the records we own."""
+"""Cenário 1 over RFC 2136: what to write at the server, planned from what it holds (the changes of
+one TSIG-signed update of exactly the records we own), and the TSIG key that signs it."""
 
 from __future__ import annotations
 
