@@ -89,11 +89,12 @@ def _params(request: access_control.IAMRequestBase) -> dict[str, Any]:
     query = urlparse(request._path).query
     for key, values in {**parse_qs(query), **(request._data if isinstance(request._data, dict) else {})}.items():
         params[key] = values[0] if isinstance(values, list) and len(values) == 1 else values
-    body = request._body.decode() if isinstance(request._body, bytes) else (request._body or "")
-    if body.startswith("{"):
+    # A body may be binary (an S3 PutObject of a zipped Lambda asset): only a JSON one holds parameters.
+    body = request._body.encode() if isinstance(request._body, str) else (request._body or b"")
+    if body.startswith(b"{"):
         try:
             params.update(json.loads(body))
-        except ValueError:
+        except ValueError:  # UnicodeDecodeError included
             pass
     return params
 

@@ -388,3 +388,17 @@ def test_a_request_without_a_body_is_re_signed_with_none_as_aws_signed_it(monkey
 
 def test_only_a_role_session_can_expire(sandbox_config):
     assert not enforce._session_expired(Request("sts:GetCallerIdentity", Key(OPERATOR)))
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x90\xa1", {}),  # an S3 PutObject of a zipped Lambda asset
+    (b'{"SecretId": "tutormail/x/smtp"}', {"SecretId": "tutormail/x/smtp"}),
+    ('{"TableName": "t"}', {"TableName": "t"}),
+    (b"{\xff", {}),
+    (None, {}),
+])
+def test_a_request_body_gives_its_parameters_only_when_it_is_json(body, expected):
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(_path="/bucket/key", _data={}, _body=body)
+    assert enforce._params(request) == expected
