@@ -178,7 +178,7 @@ def test_send_test_hands_the_account_recipient_endpoint_and_attempts_to_phase_3(
     [(args, _)] = phase_test.calls
     assert args[0].slug == "instituicao-xy" and args[1:5] == ("Colégio XY", "comunicacao", "pessoa@exemplo.com.br",
                                                              ("127.0.0.1", 2587))
-    assert args[6] == 3 and args[10] is True
+    assert args[6] == 3 and args[8] is True  # attempts, then the services, then --accept-dmarc-risk
 
 
 def test_dns_records_output_json_prints_the_records_as_json(capsys, monkeypatch):

@@ -246,8 +246,9 @@ def test_settings_are_released_only_for_verified_senders(plans):
     plan = plans["escola"]
     states = {i.name: verified(i.name) for i in plan.identities if i.kind == "domain"}
     ses, progress, clock = FakeSes(states), FakeProgress(), FixedClock()
-    partly = release_settings(plan, None, None, True, ses, progress, clock, lookups=no_dmarc(),
-                              read_secret=lambda _: SECRET)
+    partly = release_settings(
+        plan, None, None, True, services(ses, progress, clock, lookups=no_dmarc()), read_secret=lambda _: SECRET
+    )
     # readiness is per account: the four verified ones get their settings, the missing one is listed
     assert partly.gate.code == Exit.ACTION_NEEDED and len(partly.rows) == 4
     assert "contato@colegioteste.com.br" not in {r.mailbox.split("<")[1].rstrip(">") for r in partly.rows}
@@ -256,12 +257,19 @@ def test_settings_are_released_only_for_verified_senders(plans):
     assert (held.sender.address, held.hold.state) == ("contato@colegioteste.com.br", "missing")
     assert "cdk deploy" in held.hold.way_out and held.as_dict()["exit_code"] == 1
     assert [s.address for s in partly.released] == [r.mailbox.split("<")[1].rstrip(">") for r in partly.rows]
-    masked = release_settings(plan, None, None, False, ses, progress, clock, lookups=no_dmarc(),
-                              read_secret=lambda _: SECRET)
+    masked = release_settings(
+        plan, None, None, False, services(ses, progress, clock, lookups=no_dmarc()), read_secret=lambda _: SECRET
+    )
     assert {r.password for r in masked.rows} == {"********"} and len(masked.rows) == 4
     assert [e.sender.address for e in masked.not_ready] == ["contato@colegioteste.com.br"]
-    one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock, lookups=no_dmarc(),
-                           read_secret=lambda _: SECRET)
+    one = release_settings(
+        plan,
+        "Escola Teste",
+        "comunicacao",
+        True,
+        services(ses, progress, clock, lookups=no_dmarc()),
+        read_secret=lambda _: SECRET,
+    )
     assert one.rows[0].password.startswith("B") and one.rows[0].password != "********"
     assert progress.writes == []  # recording is the caller's, after the settings are out
     assert [tuple(r.as_dict().values()) for r in one.rules] == [("Escola Teste", "avisos", "comunicacao")]
@@ -277,16 +285,45 @@ def test_phase_test_sends_only_for_a_verified_sender_and_records_only_an_accepta
         return SendResult(to != "refused@example.com.br", 250 if to != "refused@example.com.br" else 554, "", "")
 
     progress, clock = FakeProgress(), FixedClock()
-    args = (None, None)
-    waiting = phase_test(plan, *args, "a@example.com.br", ("localhost", 2525), None, 1, FakeSes({name: pending(name)}),
-                         progress, clock, lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
+    waiting = phase_test(
+        plan,
+        None,
+        None,
+        "a@example.com.br",
+        ("localhost", 2525),
+        None,
+        1,
+        services(FakeSes({name: pending(name)}), progress, clock, lookups=no_dmarc()),
+        send=send,
+        read_secret=lambda _: SECRET,
+    )
     assert waiting.result is None and sent == [] and progress.writes == []
     ses = FakeSes({name: verified(name)})
-    refused = phase_test(plan, *args, "refused@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock,
-                         lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
+    refused = phase_test(
+        plan,
+        None,
+        None,
+        "refused@example.com.br",
+        ("localhost", 2525),
+        None,
+        1,
+        services(ses, progress, clock, lookups=no_dmarc()),
+        send=send,
+        read_secret=lambda _: SECRET,
+    )
     assert refused.result is not None and not refused.result.ok and progress.writes == []
-    ok = phase_test(plan, *args, "a@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock,
-                    lookups=no_dmarc(), send=send, read_secret=lambda _: SECRET)
+    ok = phase_test(
+        plan,
+        None,
+        None,
+        "a@example.com.br",
+        ("localhost", 2525),
+        None,
+        1,
+        services(ses, progress, clock, lookups=no_dmarc()),
+        send=send,
+        read_secret=lambda _: SECRET,
+    )
     assert ok.result.ok and ok.endpoint == "localhost:2525"
     assert progress.writes == [{TESTED + "comunicacao@padrao.sistematutor.com.br": iso(clock.now())}]
     # send-test's JSON contract, in its table's order.
@@ -310,22 +347,47 @@ def test_a_sibling_blocked_by_dmarc_holds_back_only_itself(plans, monkeypatch):
     plan = plans["escola"]
     ses = FakeSes({i.name: verified(i.name) for i in plan.identities})
     progress, clock = FakeProgress(), FixedClock()
-    one = release_settings(plan, "Escola Teste", "comunicacao", True, ses, progress, clock,
-                           lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    one = release_settings(
+        plan,
+        "Escola Teste",
+        "comunicacao",
+        True,
+        services(ses, progress, clock, lookups=reject_at("colegioteste.com.br")),
+        read_secret=lambda _: SECRET,
+    )
     assert one.gate.code == Exit.OK and one.rows[0].password != "********" and one.not_ready == []
-    every = release_settings(plan, None, None, True, ses, progress, clock, lookups=reject_at("colegioteste.com.br"),
-                             read_secret=lambda _: SECRET)
+    every = release_settings(
+        plan,
+        None,
+        None,
+        True,
+        services(ses, progress, clock, lookups=reject_at("colegioteste.com.br")),
+        read_secret=lambda _: SECRET,
+    )
     assert every.gate.code == Exit.ACTION_NEEDED and len(every.rows) == 4
     [held] = every.not_ready
     assert (held.sender.address, held.hold.state) == ("contato@colegioteste.com.br", "blocked")
     assert "--accept-dmarc-risk" in held.hold.way_out and "blocked by DMARC" in held.hold.reason
     # accepting the risk while asking for another company's account records nothing for this address
-    other = release_settings(plan, "Escola Teste", None, True, ses, progress, clock, accept_dmarc_risk=True,
-                             lookups=reject_at("colegioteste.com.br"), read_secret=lambda _: SECRET)
+    other = release_settings(
+        plan,
+        "Escola Teste",
+        None,
+        True,
+        services(ses, progress, clock, lookups=reject_at("colegioteste.com.br")),
+        accept_dmarc_risk=True,
+        read_secret=lambda _: SECRET,
+    )
     assert other.gate.marks == {}
-    accepted = release_settings(plan, "Colégio Teste", "comunicacao", True, ses, progress, clock,
-                                accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"),
-                                read_secret=lambda _: SECRET)
+    accepted = release_settings(
+        plan,
+        "Colégio Teste",
+        "comunicacao",
+        True,
+        services(ses, progress, clock, lookups=reject_at("colegioteste.com.br")),
+        accept_dmarc_risk=True,
+        read_secret=lambda _: SECRET,
+    )
     assert accepted.gate.open and accepted.rows[0].password != "********"
     assert list(accepted.gate.marks) == [DMARC_RISK + "contato@colegioteste.com.br"]
     assert progress.writes == []  # recorded by the caller once the settings are out
@@ -341,12 +403,11 @@ def test_a_dmarc_acceptance_is_recorded_only_with_a_test_ses_accepted(plans, mon
     def send(*args, **kwargs):
         return next(replies)
 
-    args = ("Colégio Teste", "comunicacao", "a@example.com.br", ("localhost", 2525), None, 1, ses, progress, clock)
-    failed = phase_test(plan, *args, accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"), send=send,
-                        read_secret=lambda _: SECRET)
+    args = ("Colégio Teste", "comunicacao", "a@example.com.br", ("localhost", 2525), None, 1,
+            services(ses, progress, clock, lookups=reject_at("colegioteste.com.br")))
+    failed = phase_test(plan, *args, accept_dmarc_risk=True, send=send, read_secret=lambda _: SECRET)
     assert failed.result is not None and not failed.result.ok and progress.writes == []
-    ok = phase_test(plan, *args, accept_dmarc_risk=True, lookups=reject_at("colegioteste.com.br"), send=send,
-                    read_secret=lambda _: SECRET)
+    ok = phase_test(plan, *args, accept_dmarc_risk=True, send=send, read_secret=lambda _: SECRET)
     assert ok.result.ok
     [written] = progress.writes
     assert set(written) == {DMARC_RISK + "contato@colegioteste.com.br", TESTED + "contato@colegioteste.com.br"}

@@ -34,7 +34,7 @@ from sandbox import __main__ as sandbox_cli
 from sandbox.bind import Named, TsigKey, Zone
 from tests.conftest import INSTITUTIONS, run_cli
 from tests.factory import company, institution
-from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, pending, verified
+from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, pending, services, verified
 
 # --- the sandbox -----------------------------------------------------------------------------------
 
@@ -129,9 +129,19 @@ def _refused(*_, **__):
 @pytest.mark.parametrize(("status", "code"), [("Inactive", Exit.ACTION_NEEDED), ("Active", Exit.SERVICE_ERROR)])
 def test_send_test_with_an_inactive_key_is_exit_1_not_run_again(ordem, status, code):
     plan, ses = ordem
-    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, FakeProgress(),
-                         FixedClock(), lookups=no_dmarc(), send=_refused, read_secret=lambda _: SECRET,
-                         key_states=lambda _: [{"AccessKeyId": SECRET.access_key_id, "Status": status}])
+    outcome = phase_test(
+        plan,
+        None,
+        None,
+        "to@example.com.br",
+        ("smtp.test", 2587),
+        None,
+        1,
+        services(ses, FakeProgress(), FixedClock(), lookups=no_dmarc()),
+        send=_refused,
+        read_secret=lambda _: SECRET,
+        key_states=lambda _: [{"AccessKeyId": SECRET.access_key_id, "Status": status}],
+    )
     assert outcome.result.exit_code == code
     assert ("Inactive" in outcome.result.explanation) == (status == "Inactive")
 

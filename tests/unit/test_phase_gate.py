@@ -16,7 +16,7 @@ from tutormail.tutor_setup.phases import SettingsRelease, phase_test, record_rel
 from tutormail.tutor_setup.send_test import SendResult
 
 from tests.factory import company, institution
-from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, verified
+from tests.unit.fakes import SECRET, FakeProgress, FakeSes, no_dmarc, services, verified
 
 
 @pytest.fixture
@@ -55,8 +55,18 @@ def read_secret_of(plan):
 def test_phase_test_sends_as_the_chosen_account(ordem, company_name, account, chosen):
     plan, ses = ordem
     send, progress, clock = Sender(), FakeProgress(), FixedClock()
-    outcome = phase_test(plan, company_name, account, "to@example.com.br", ("smtp.test", 2587), "/ca.pem", 2, ses,
-                         progress, clock, lookups=no_dmarc(), send=send, read_secret=read_secret_of(plan))
+    outcome = phase_test(
+        plan,
+        company_name,
+        account,
+        "to@example.com.br",
+        ("smtp.test", 2587),
+        "/ca.pem",
+        2,
+        services(ses, progress, clock, lookups=no_dmarc()),
+        send=send,
+        read_secret=read_secret_of(plan),
+    )
     assert (outcome.sender.company, outcome.sender.account) == chosen and outcome.gate.open
     assert send.calls == [("ordem", *chosen, SECRET, "to@example.com.br", "smtp.test", 2587, "/ca.pem", 2)]
     assert outcome.endpoint == "smtp.test:2587" and outcome.result.ok
@@ -66,8 +76,18 @@ def test_phase_test_sends_as_the_chosen_account(ordem, company_name, account, ch
 def test_phase_test_refused_by_the_gate_says_where_it_would_have_sent(ordem):
     plan, _ = ordem
     send = Sender()
-    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, FakeSes(), FakeProgress(),
-                         FixedClock(), lookups=no_dmarc(), send=send, read_secret=read_secret_of(plan))
+    outcome = phase_test(
+        plan,
+        None,
+        None,
+        "to@example.com.br",
+        ("smtp.test", 2587),
+        None,
+        1,
+        services(FakeSes(), FakeProgress(), FixedClock(), lookups=no_dmarc()),
+        send=send,
+        read_secret=read_secret_of(plan),
+    )
     assert send.calls == [] and outcome.result is None and not outcome.gate.open
     assert (outcome.sender.account, outcome.endpoint) == ("comunicacao", "smtp.test:2587")
 
@@ -76,16 +96,32 @@ def test_phase_test_does_not_accept_a_dmarc_risk_unless_asked(ordem):
     plan, ses = ordem
     reject = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.ordem.com.br" else [])
     send = Sender()
-    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, FakeProgress(),
-                         FixedClock(), lookups=reject, send=send, read_secret=read_secret_of(plan))
+    outcome = phase_test(
+        plan,
+        None,
+        None,
+        "to@example.com.br",
+        ("smtp.test", 2587),
+        None,
+        1,
+        services(ses, FakeProgress(), FixedClock(), lookups=reject),
+        send=send,
+        read_secret=read_secret_of(plan),
+    )
     assert send.calls == [] and not outcome.gate.open
 
 
 def test_release_settings_of_one_account(plans):
     plan = plans["escola"]
     ses, progress = FakeSes({i.name: verified(i.name) for i in plan.identities}), FakeProgress()
-    release = release_settings(plan, "Escola Teste", "news", False, ses, progress, FixedClock(), lookups=no_dmarc(),
-                               read_secret=read_secret_of(plan))
+    release = release_settings(
+        plan,
+        "Escola Teste",
+        "news",
+        False,
+        services(ses, progress, FixedClock(), lookups=no_dmarc()),
+        read_secret=read_secret_of(plan),
+    )
     assert [(s.company, s.account) for s in release.senders] == [("Escola Teste", "news")]
     assert [(r.company, r.account) for r in release.rows] == [("Escola Teste", "news")]
     assert [r.as_dict() for r in release.rules] == [{"company": "Escola Teste", "rule": "avisos",
@@ -94,8 +130,14 @@ def test_release_settings_of_one_account(plans):
 
 def test_a_refused_release_still_names_its_senders(plans):
     plan = plans["escola"]
-    release = release_settings(plan, "Colégio Teste", "comunicacao", True, FakeSes(), FakeProgress(), FixedClock(),
-                               lookups=no_dmarc(), read_secret=read_secret_of(plan))
+    release = release_settings(
+        plan,
+        "Colégio Teste",
+        "comunicacao",
+        True,
+        services(FakeSes(), FakeProgress(), FixedClock(), lookups=no_dmarc()),
+        read_secret=read_secret_of(plan),
+    )
     assert [s.address for s in release.senders] == ["contato@colegioteste.com.br"] and release.rows == []
 
 
@@ -126,8 +168,18 @@ def failing_at(domain):
 def test_a_dmarc_look_up_that_failed_keeps_the_gate_shut_for_phase_3(ordem):
     plan, ses = ordem
     send, progress = Sender(), FakeProgress()
-    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, progress,
-                         FixedClock(), lookups=failing_at("ordem.com.br"), send=send, read_secret=read_secret_of(plan))
+    outcome = phase_test(
+        plan,
+        None,
+        None,
+        "to@example.com.br",
+        ("smtp.test", 2587),
+        None,
+        1,
+        services(ses, progress, FixedClock(), lookups=failing_at("ordem.com.br")),
+        send=send,
+        read_secret=read_secret_of(plan),
+    )
     assert send.calls == [] and outcome.result is None and not outcome.gate.open
     assert outcome.gate.code == Exit.SERVICE_ERROR  # a check that could not run: 4, "run again"
     [problem] = outcome.gate.problems
@@ -139,9 +191,19 @@ def test_a_dmarc_risk_accepted_while_the_look_up_failed_is_of_an_unknown_policy(
     monkeypatch.setattr("tutormail.aws.client.caller", lambda region: "arn:aws:iam::000000000000:user/op")
     plan, ses = ordem
     send, progress, clock = Sender(), FakeProgress(), FixedClock()
-    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1, ses, progress, clock,
-                         accept_dmarc_risk=True, lookups=failing_at("ordem.com.br"), send=send,
-                         read_secret=read_secret_of(plan))
+    outcome = phase_test(
+        plan,
+        None,
+        None,
+        "to@example.com.br",
+        ("smtp.test", 2587),
+        None,
+        1,
+        services(ses, progress, clock, lookups=failing_at("ordem.com.br")),
+        accept_dmarc_risk=True,
+        send=send,
+        read_secret=read_secret_of(plan),
+    )
     assert outcome.gate.open and len(send.calls) == 1
     assert progress.writes == [{DMARC_RISK + "contato@ordem.com.br":
                                 f"{iso(clock.now())} unknown arn:aws:iam::000000000000:user/op",
@@ -155,14 +217,23 @@ def test_a_dmarc_risk_accepted_for_one_company_is_recorded_and_counts_for_its_ad
     plan, ses = ordem
     reject = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name.startswith("_dmarc.") else [])
     progress, clock = FakeProgress(), FixedClock()
-    release = release_settings(plan, "Outra", None, False, ses, progress, clock, accept_dmarc_risk=True,
-                               lookups=reject, read_secret=read_secret_of(plan))
+    release = release_settings(
+        plan,
+        "Outra",
+        None,
+        False,
+        services(ses, progress, clock, lookups=reject),
+        accept_dmarc_risk=True,
+        read_secret=read_secret_of(plan),
+    )
     assert "atendimento@outra.com.br" in [s.address for s in release.released] and release.gate.open
     record_released(progress, release, clock)
     assert sorted(k for k in progress.tags if k.startswith(DMARC_RISK)) == [DMARC_RISK + "atendimento@outra.com.br"]
-    ordem_release = release_settings(plan, "Ordem", None, False, ses, progress, clock, lookups=reject,
-                                     read_secret=read_secret_of(plan))
+    ordem_release = release_settings(
+        plan, "Ordem", None, False, services(ses, progress, clock, lookups=reject), read_secret=read_secret_of(plan)
+    )
     assert {h.state for h in ordem_release.gate.held.values()} == {"blocked"}
     assert sorted(ordem_release.gate.held) == ["contato@ordem.com.br", "news@ordem.com.br"]
-    assert release_settings(plan, "Outra", None, False, ses, progress, clock, lookups=reject,
-                            read_secret=read_secret_of(plan)).gate.open  # Outra's acceptance stands for it
+    assert release_settings(
+        plan, "Outra", None, False, services(ses, progress, clock, lookups=reject), read_secret=read_secret_of(plan)
+    ).gate.open  # Outra's acceptance stands for it

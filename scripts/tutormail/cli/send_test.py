@@ -6,16 +6,14 @@ import argparse
 import logging
 
 from tutormail.aws.check_mailbox import CheckMailbox
-from tutormail.aws.progress_marks import Progress
-from tutormail.aws.ses import Ses
 from tutormail.catalog.receiving_fields import check_address
-from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cli import arguments
 from tutormail.cli.institutions import load_plan
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import UsageError
 from tutormail.plan.build import plan_for
 from tutormail.plan.loader import load_catalog
+from tutormail.services import Services
 from tutormail.tutor_setup.phases import phase_test
 from tutormail.tutor_setup.receiver_view import ReceiverView
 from tutormail.tutor_setup.send_check import check_test
@@ -34,8 +32,8 @@ def cmd_send_test(args: argparse.Namespace) -> int:
     # The recipient in its ASCII form (A-label domain): SES takes no SMTPUTF8.
     outcome = phase_test(plan, args.company, args.account, args.to.ascii,
                          args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT),
-                         str(ca_bundle) if ca_bundle else None, args.attempts, Ses(plan.platform), Progress(plan),
-                         args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns))
+                         str(ca_bundle) if ca_bundle else None, args.attempts,
+                         Services.of(args.runtime.clock, args.runtime.dns), args.accept_dmarc_risk)
     result = outcome.result
     if result is None:
         for problem in outcome.gate.problems:
@@ -76,8 +74,8 @@ def cmd_send_check(args: argparse.Namespace) -> int:
     ca_bundle = args.ca_bundle or args.runtime.smtp_ca_bundle
     outcome = check_test(plan, args.company, args.account, to,
                          args.endpoint or args.runtime.smtp_endpoint or (plan.smtp_endpoint, SMTP_PORT),
-                         str(ca_bundle) if ca_bundle else None, args.attempts, Ses(platform), Progress(plan),
-                         args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns),
+                         str(ca_bundle) if ca_bundle else None, args.attempts,
+                         Services.of(args.runtime.clock, args.runtime.dns), args.accept_dmarc_risk,
                          CheckMailbox(platform.account, platform.region), args.wait)
     test = outcome.test
     if test.result is None:

@@ -7,13 +7,11 @@ import io
 import logging
 import sys
 
-from tutormail.aws.progress_marks import Progress
-from tutormail.aws.ses import Ses
-from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.cli import arguments
 from tutormail.cli.institutions import load_plan
 from tutormail.cli.output import emit_json, table
 from tutormail.plan.build import InstitutionPlan
+from tutormail.services import Services
 from tutormail.tutor_setup.phases import NotReady, SettingsRelease, record_released, release_settings
 from tutormail.tutor_setup.smtp_settings import TUTOR_FIELDS, env_lines, write_private
 
@@ -53,9 +51,8 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
     or expired, 3 pending, 4 a look-up failed), the ready accounts' settings written all the same."""
     form = arguments.data_format(args, "smtp-settings", "table")
     plan = load_plan(args)
-    progress = Progress(plan)
-    release = release_settings(plan, args.company, args.account, args.reveal, Ses(plan.platform), progress,
-                               args.runtime.clock, args.accept_dmarc_risk, DmarcLookups(args.runtime.dns))
+    services = Services.of(args.runtime.clock, args.runtime.dns)
+    release = release_settings(plan, args.company, args.account, args.reveal, services, args.accept_dmarc_risk)
     for problem in release.gate.problems:
         log.error("not to configure yet: %s", problem)
     if args.reveal and not release.rows:
@@ -69,7 +66,7 @@ def cmd_smtp_settings(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     if args.reveal and release.rows:  # phase 2 recorded only once the password reached the person
-        record_released(progress, release, args.runtime.clock)
+        record_released(services.progress(plan), release, services.clock)
     return release.gate.code
 
 

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tutormail.aws.progress_marks import RELEASED, TESTED, Progress
-from tutormail.aws.ses import Ses
 from tutormail.aws.smtp_keys import access_keys
-from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import Clock, iso
 from tutormail.plan.build import InstitutionPlan, Sender
 from tutormail.plan.selection import select_senders
+from tutormail.services import Services
 from tutormail.tutor_setup.gate import Gate, Hold, phase_gate
 from tutormail.tutor_setup.send_test import SendResult, send_test
 from tutormail.tutor_setup.smtp_settings import AccountSettings, SmtpSecret, read_smtp_secret, settings_rows
@@ -68,15 +67,15 @@ class SettingsRelease:
                 "not_ready": [n.as_dict() for n in self.not_ready], "rules": [r.as_dict() for r in self.rules]}
 
 
-def release_settings(plan: InstitutionPlan, company: str | None, account: str | None, reveal: bool, ses: Ses,
-                     progress: Progress, clock: Clock, accept_dmarc_risk: bool = False,
-                     lookups: DmarcLookups | None = None,
+def release_settings(plan: InstitutionPlan, company: str | None, account: str | None, reveal: bool,
+                     services: Services, accept_dmarc_risk: bool = False,
                      read_secret: Callable[[InstitutionPlan], SmtpSecret] = read_smtp_secret) -> SettingsRelease:
     """The Contas de E-mail fields of the selected accounts that are ready (verified, and deliverable
     or their DMARC risk accepted), the password only with `reveal`; every other selected account is
     listed as not to configure yet, with its reason and way out (`gate.held`)."""
     senders = select_senders(plan, company, account)
-    gate = phase_gate(plan, senders, ses, progress, clock, accept_dmarc_risk, lookups)
+    gate = phase_gate(plan, senders, services.ses(plan.platform), services.progress(plan), services.clock,
+                      accept_dmarc_risk, services.lookups)
     ready = [s for s in senders if gate.is_ready(s.identity)]
     not_ready = [NotReady(s, gate.held[s.identity]) for s in senders if not gate.is_ready(s.identity)]
     rules = [Rule(c.name, rule, target) for c in plan.institution.companies for rule, target in c.rules]
@@ -123,15 +122,15 @@ class TestOutcome:
 
 
 def phase_test(plan: InstitutionPlan, company: str | None, account: str | None, to: str, endpoint: tuple[str, int],
-               ca_bundle: str | None, attempts: int, ses: Ses, progress: Progress, clock: Clock,
-               accept_dmarc_risk: bool = False, lookups: DmarcLookups | None = None,
+               ca_bundle: str | None, attempts: int, services: Services, accept_dmarc_risk: bool = False,
                send: Callable[..., SendResult] = send_test,
                read_secret: Callable[[InstitutionPlan], SmtpSecret] = read_smtp_secret,
                key_states: Callable[[InstitutionPlan], list[dict] | None] = access_keys) -> TestOutcome:
     """Phase 3 for one account: refused before any SMTP traffic unless the gate is open; recorded
     only when SES accepted the message."""
     sender = select_senders(plan, company, account or (TEST_ACCOUNT if not company else None))[0]
-    gate = phase_gate(plan, [sender], ses, progress, clock, accept_dmarc_risk, lookups)
+    progress, clock = services.progress(plan), services.clock
+    gate = phase_gate(plan, [sender], services.ses(plan.platform), progress, clock, accept_dmarc_risk, services.lookups)
     host, port = endpoint
     if not gate.open:
         return TestOutcome(sender, gate, f"{host}:{port}", None)

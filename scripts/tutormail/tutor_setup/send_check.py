@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tutormail.aws.check_mailbox import CheckMailbox, wait_for
-from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.exitcodes import Exit
+from tutormail.services import Services
 from tutormail.tutor_setup.phases import TestOutcome, phase_test
 from tutormail.tutor_setup.receiver_view import ReceiverView, receiver_view
 from tutormail.tutor_setup.send_test import send_test
@@ -65,15 +65,15 @@ class CheckOutcome:
 
 
 def check_test(plan, company: str | None, account: str | None, check_address: str, endpoint: tuple[str, int],
-               ca_bundle: str | None, attempts: int, ses, progress, clock, accept_dmarc_risk: bool,
-               lookups: DmarcLookups, mailbox: CheckMailbox, wait: float,
+               ca_bundle: str | None, attempts: int, services: Services, accept_dmarc_risk: bool,
+               mailbox: CheckMailbox, wait: float,
                send: Callable = send_test, sleep: Callable[[float], None] | None = None,
                **test_kwargs) -> CheckOutcome:
     token = secrets.token_hex(16)
     # S3 dates objects by the real time, whatever the sandbox clock says.
     since = datetime.now(UTC)
-    outcome = phase_test(plan, company, account, check_address, endpoint, ca_bundle, attempts, ses, progress, clock,
-                         accept_dmarc_risk, lookups, send=functools.partial(send, check_token=token), **test_kwargs)
+    outcome = phase_test(plan, company, account, check_address, endpoint, ca_bundle, attempts, services,
+                         accept_dmarc_risk, send=functools.partial(send, check_token=token), **test_kwargs)
     if outcome.result is None or not outcome.result.ok:
         return CheckOutcome(outcome)
     waiting = {"sleep": sleep} if sleep is not None else {}
@@ -82,5 +82,5 @@ def check_test(plan, company: str | None, account: str | None, check_address: st
         return CheckOutcome(outcome)
     view = receiver_view(raw)
     if view is not None and view.from_domain:
-        view = replace(view, policy=lookups.verdict(view.from_domain).policy)
+        view = replace(view, policy=services.lookups.verdict(view.from_domain).policy)
     return CheckOutcome(outcome, True, view)
