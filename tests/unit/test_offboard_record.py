@@ -127,7 +127,7 @@ def test_a_step_that_leaves_something_for_a_person_makes_offboard_exit_1():
 
 @pytest.mark.parametrize("output", ["json", "table"])
 def test_the_offboard_command_exits_1_and_shows_the_change_left_for_a_person(monkeypatch, capsys, output):
-    from tutormail.cli import lifecycle_commands
+    from tutormail.cli import offboard as command
 
     changed = Change(Kind.RECORD, "t1._domainkey.x.com.br", Action.DELETE, type="CNAME").applied(
         Outcome.CHANGED, offboard.CHANGED_WHILE_REMOVING)
@@ -137,12 +137,12 @@ def test_the_offboard_command_exits_1_and_shows_the_change_left_for_a_person(mon
         on_step("dns-records", entry)
         return {"finished": None, "steps": {"dns-records": entry}}
 
-    monkeypatch.setattr(lifecycle_commands, "load_catalog", lambda path: None)
-    monkeypatch.setattr(lifecycle_commands, "offboarding", lambda *args: None)
-    monkeypatch.setattr(lifecycle_commands, "run", run)
+    monkeypatch.setattr(command, "load_catalog", lambda path: None)
+    monkeypatch.setattr(command, "offboarding", lambda *args: None)
+    monkeypatch.setattr(command, "run", run)
     args = argparse.Namespace(institutions=".", slug="x", apply=True, output=output,
                               runtime=argparse.Namespace(dns=None, clock=None))
-    assert lifecycle_commands.cmd_offboard(args) == Exit.ACTION_NEEDED
+    assert command.cmd_offboard(args) == Exit.ACTION_NEEDED
     shown = capsys.readouterr().out
     if output == "json":
         data = json.loads(shown)

@@ -14,14 +14,18 @@ from tutormail.catalog.problems import ConfigurationError
 from tutormail.cli import (
     add_company,
     arguments,
+    cleanup,
     dmarc,
     dns_publish,
     dns_records,
     handoff,
-    lifecycle_commands,
+    offboard,
+    out_of_date,
     pause,
     pipeline,
     plan,
+    plan_changes,
+    platform_settings,
     preflight,
     receiving_activate,
     reputation,
@@ -43,7 +47,7 @@ log = logging.getLogger("tutormail")
 # Every command is a module with register(add); `tutormail --help` lists them in this order.
 COMMANDS = (validate, plan, schema, preflight, dns_records, dns_publish, verify, request_link, smtp_password,
             smtp_settings, send_test, handoff, add_company, status, dmarc, reputation, pause, resume,
-            lifecycle_commands, pipeline, receiving_activate)
+            out_of_date, plan_changes, offboard, cleanup, platform_settings, pipeline, receiving_activate)
 
 
 def _common_options(parser: argparse.ArgumentParser, defaults: bool,
