@@ -20,6 +20,11 @@ REPO = Path(__file__).resolve().parents[1]
 # No test may ask the machine's resolver (off loopback): a look-up a test forgot to point at its own
 # BIND goes to the discard port of 127.0.0.1 and fails at once. Tests that need DNS set their own.
 os.environ.setdefault("TUTORMAIL_RESOLVER", "127.0.0.1:9")
+# CDK validates every template it synthesizes against CloudFormation's schemas and rules (about half
+# of a synthesis's CPU; docs/TESTING.md). The tests' 30-odd syntheses make the same templates from the
+# same code: tests/infra/test_cdk_cli.py synthesizes with it on (a finding fails, cdk.json) and the rest
+# skip it. `make demo`, CI and every deploy outside the tests validate as usual.
+os.environ.setdefault("CDK_VALIDATION", "false")
 
 
 def _loopback_only(resolver, _filename="/etc/resolv.conf"):
@@ -132,29 +137,66 @@ CDK_OUT = REPO / "build" / f"cdk.out-{os.environ.get('PYTEST_XDIST_WORKER', 'mai
 
 
 def cdk(*args: str, env: dict, cwd: Path = REPO, output: Path = CDK_OUT):
+    """The pinned CDK CLI. A `deploy` or `bootstrap` of the project's app reads the cloud assembly of
+    its files and context (`assembly_of`) with `--app`."""
     import subprocess
 
+    if args[0] in ("deploy", "bootstrap") and "--app" not in args and cwd == REPO:
+        app = assembly_of(args, env)
+        if app is not None:
+            args, output = (*args, "--app", str(app)), app
     return subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), *args, "--output", str(output),
                            "--no-notices"], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=240, check=False)
 
 
-# The example institutions' cloud assembly, synthesized once per worker by the real CDK CLI (the app
-# and cdk-nag, as every deploy would) for the session's bootstrap and deploys, which read it with
-# `--app`: a synthesis is most of a deploy's time in the sandbox, and three of them were each
-# worker's set-up. Its own directory, since the tests synthesize other apps into CDK_OUT meanwhile.
-# (A cloud assembly holds everything a deploy needs: https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-synth.html)
-EXAMPLES_OUT = CDK_OUT.with_name(f"{CDK_OUT.name}-examples")
+# The tests deploy the same files again and again (each worker's bootstrap, platform and stacks; a
+# retry after a failed deploy; a file's own sandbox): a synthesis is most of a deploy's time in the
+# sandbox, and the same files and context make the same templates (tests/infra/test_cdk_cli.py pins
+# it). So each distinct set is synthesized once per run, by the real CDK CLI (the app and cdk-nag, as
+# every deploy would), into build/cdk-assemblies/<its digest>, and its deploys read that assembly; a
+# cloud assembly holds everything a deploy needs (https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-synth.html).
+# The xdist workers of one run share its directory (a lock keeps one from reading what another is
+# writing); a run never reads another run's, made by other code.
+ASSEMBLIES = REPO / "build" / "cdk-assemblies" / os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
 
 
-@pytest.fixture(scope="session")
-def examples_assembly(sandbox):
+def pytest_sessionstart(session):
+    """Earlier runs' assemblies go (a run older than a day is not running); `make clean` removes all."""
     import shutil
+    import time
 
-    shutil.rmtree(EXAMPLES_OUT, ignore_errors=True)
-    result = cdk("synth", "--quiet", env=sandbox["env"], output=EXAMPLES_OUT)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return ("--app", str(EXAMPLES_OUT))
+    for run in ASSEMBLIES.parent.glob("*") if ASSEMBLIES.parent.is_dir() else ():
+        if run != ASSEMBLIES and run.stat().st_mtime < time.time() - 86400:
+            shutil.rmtree(run, ignore_errors=True)
+
+
+def assembly_of(args: tuple[str, ...], env: dict) -> Path | None:
+    """The assembly of the institution files and `-c` context that `args` name; None when they do not
+    synthesize (the caller then runs its command as it was: the test sees the CDK CLI's own failure)."""
+    import fcntl
+    import hashlib
+    import subprocess
+
+    context = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("-c", "--context")]
+    named = dict(item.split("=", 1) for item in context)
+    directory = (REPO / named.get("institutions_dir", "institutions")).resolve()
+    digest = hashlib.sha256(json.dumps([str(directory), sorted(context)]).encode())
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(f"\0{path.relative_to(directory)}\0".encode() + path.read_bytes())
+    target = ASSEMBLIES / digest.hexdigest()[:32]
+    ASSEMBLIES.mkdir(parents=True, exist_ok=True)
+    with open(target.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "manifest.json").exists():
+            flags = [part for item in context for part in ("-c", item)]
+            result = subprocess.run([str(REPO / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", *flags,
+                                     "--output", str(target), "--no-notices"], cwd=REPO,
+                                    env={**os.environ, **env}, capture_output=True, text=True, timeout=240,
+                                    check=False)
+            if result.returncode != 0:
+                return None
+    return target
 
 
 # --method direct: moto's change sets do not survive a second deploy of a stack (sandbox/moto_ext).
@@ -162,7 +204,7 @@ DEPLOY = ("deploy", "--require-approval", "never", "--method", "direct")
 
 
 @pytest.fixture(scope="session")
-def platform_deployed(sandbox, examples_assembly):
+def platform_deployed(sandbox):
     """TutorMail-Platform (its principals' policies, the progress table) deployed by the real CDK
     CLI as in a real account: the administrator bootstraps CDK and deploys it once. The CLI runs as
     the operator principal (`operator_env`); `env` is the administrator's (for tests that look
@@ -172,7 +214,7 @@ def platform_deployed(sandbox, examples_assembly):
     admin = sandbox["env"]
     for args in (("bootstrap", launcher.bootstrap_target(INSTITUTIONS)),
                  (*DEPLOY, "TutorMail-Platform", "--exclusively")):
-        result = cdk(*args, *examples_assembly, env=admin, output=EXAMPLES_OUT)
+        result = cdk(*args, env=admin)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     status, text = launcher.verify_recipient(sandbox["state"], TEST_RECIPIENT)
     assert status == 200, text
@@ -180,12 +222,12 @@ def platform_deployed(sandbox, examples_assembly):
 
 
 @pytest.fixture(scope="session")
-def deployed(platform_deployed, examples_assembly):
+def deployed(platform_deployed):
     """Every example stack deployed by the deploy principal (`deploy_env`), after the platform."""
     from sandbox import launcher
 
     deployer = launcher.principal(platform_deployed["env"], "deployer", ["tutormail-deploy"])
-    result = cdk(*DEPLOY, "--all", *examples_assembly, env=deployer, output=EXAMPLES_OUT)
+    result = cdk(*DEPLOY, "--all", env=deployer)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return {**platform_deployed, "deploy_env": deployer}
 

@@ -33,8 +33,12 @@ def secret_keys_in(text: str) -> list[str]:
             and not CDK_LOGICAL_ID.search(m)]
 
 
-def cdk_synth(outdir: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+def cdk_synth(outdir: Path, *extra: str, validation: bool = True) -> subprocess.CompletedProcess:
+    # CDK's own template validation on, as `cdk synth` and `cdk deploy` run it everywhere but in the
+    # other tests (tests/conftest.py turns it off there): its findings fail synthesis (cdk.json).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "CDK_VALIDATION"}
+    if not validation:
+        env["CDK_VALIDATION"] = "false"
     # Any AWS call would go to a closed port and fail: synthesis must not need one.
     env.update(AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_EC2_METADATA_DISABLED="true",
                AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, CDK_DISABLE_VERSION_CHECK="1")
@@ -51,10 +55,28 @@ def assembly(tmp_path_factory):
 
 
 def test_full_synthesis_offline_without_credentials(assembly):
+    """Also the one synthesis of the tests that CDK validates: with cdk.json's
+    @aws-cdk/core:validateAgainstDefaultRules, a finding of "CloudFormation Validate" would fail it."""
     templates = sorted(p.name for p in assembly.glob("*.template.json"))
     assert templates == ["TutorMail-Platform.template.json", "TutorMail-escola-padrao.template.json",
                          "TutorMail-faculdade-acao.template.json", "TutorMail-faculdade-delta.template.json",
                          "TutorMail-instituicao-xy.template.json"]
+
+
+def test_the_same_files_synthesize_the_same_assembly(assembly, tmp_path):
+    """What lets the other tests synthesize a set of files once and deploy that assembly each time
+    (`assembly_of` in tests/conftest.py), with CDK's validation off as they run it: every file a deploy
+    reads, byte for byte. Only the validation's own report differs."""
+    result = cdk_synth(tmp_path, validation=False)
+    assert result.returncode == 0, result.stderr
+
+    def files(directory):
+        return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+                if p.is_file() and p.name != "validation-report.json"}
+
+    first, again = files(assembly), files(tmp_path)
+    assert len(first) > 8 and first.keys() == again.keys()
+    assert [name for name in first if first[name] != again[name]] == []
 
 
 def test_cfn_lint_finds_nothing(assembly):
