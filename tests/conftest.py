@@ -21,9 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 # BIND goes to the discard port of 127.0.0.1 and fails at once. Tests that need DNS set their own.
 os.environ.setdefault("TUTORMAIL_RESOLVER", "127.0.0.1:9")
 # CDK validates every template it synthesizes against CloudFormation's schemas and rules (about half
-# of a synthesis's CPU; docs/TESTING.md). The tests' 30-odd syntheses make the same templates from the
-# same code: tests/infra/test_cdk_cli.py synthesizes with it on (a finding fails, cdk.json) and the rest
-# skip it. `make demo`, CI and every deploy outside the tests validate as usual.
+# of a synthesis's CPU; docs/TESTING.md). The other tests' syntheses make their templates with the
+# same code: tests/infra/test_cdk_cli.py synthesizes with it on (and fails on any finding) and the
+# rest skip it. `make demo`, CI and every deploy outside the tests validate as usual.
 os.environ.setdefault("CDK_VALIDATION", "false")
 
 
