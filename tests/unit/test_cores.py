@@ -21,9 +21,10 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.dnsclient.rfc2136 import PublishError, parse_key
 from tutormail.exitcodes import Exit, UsageError, worst
 from tutormail.fleet.status import phase_of, sweep
+from tutormail.markdown import markdown_code, markdown_text
 from tutormail.plan.build import build_plan, plan_for
 from tutormail.plan.loader import CATALOG_CHECKS, load_catalog
-from tutormail.tutor_setup.handoff import markdown_code, markdown_text, render_markdown
+from tutormail.tutor_setup.handoff import render_markdown
 from tutormail.tutor_setup.phases import phase_test, release_settings
 from tutormail.tutor_setup.send_test import SendResult
 from tutormail.tutor_setup.smtp_settings import AccountSettings, env_lines, read_smtp_secret, write_private

@@ -6,34 +6,20 @@ It never holds the password: it says how the password is delivered.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import DmarcVerdict
+from tutormail.markdown import markdown_code, markdown_text
 from tutormail.plan.build import InstitutionPlan
 from tutormail.tutor_setup.handoff_dmarc import accepted_blocks, alignment_blocks, dmarc_blocks, held_back
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SSL_VALUE, TLS_VALUE, TUTOR_FIELDS
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table"|"fields", content); fields: one account a row
-# Characters that change what Markdown (CommonMark with GFM tables) shows; a backslash makes each
-# one literal, so a display name is shown as written and never becomes a tag, a link or a column.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
 
 
 class Name(str):
     """Text from the institution file inside a block's text: escaped in Markdown."""
-
-
-def markdown_text(text: str) -> str:
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def markdown_code(text: str) -> str:
-    """A code span that holds any text: a fence longer than any run of backticks inside, and `|`
-    escaped, which GFM requires even inside code in a table."""
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    return f"{fence} {text} {fence}".replace("|", "\\|")
 
 
 def _blocks(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None = None,
