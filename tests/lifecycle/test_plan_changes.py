@@ -106,6 +106,16 @@ def test_an_institution_not_deployed_creates_everything(deployed, directory):
     table = run_cli("plan-changes", "nova-xy",
                     env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
     assert "TutorMail-nova-xy is not deployed" in table.stdout
+    # the same changes as a GFM table, for the pull request: one row per change of the JSON
+    markdown = run_cli("plan-changes", "nova-xy", "--output", "markdown",
+                       env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)})
+    assert markdown.returncode == 0, markdown.stderr
+    rows = [line for line in markdown.stdout.splitlines() if line.startswith("| would create |")]
+    data = json.loads(run_cli("plan-changes", "nova-xy", "--output", "json",
+                              env={**deployed["operator_env"], "TUTORMAIL_INSTITUTIONS": str(directory)}).stdout)
+    assert len(rows) == sum(c["action"] == "create" for c in data["changes"]) > 0
+    assert "| would create | identity | uni-xy.edu.br |" in markdown.stdout
+    assert "\\_dmarc.uni-xy.edu.br TXT" in markdown.stdout  # a name from the file, escaped
 
 
 def test_a_key_rotation_one_generation_at_a_time(deployed, directory):

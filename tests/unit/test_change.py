@@ -1,9 +1,9 @@
 """The one Change of dns-publish, plan-changes, cleanup and offboard: its JSON contract, the exit code
-it gives, the apply that carries out exactly the planned writes, and the one table that shows it."""
+it gives, the apply that carries out exactly the planned writes, and the one table (and its Markdown) that shows it."""
 
 from __future__ import annotations
 
-from tutormail.cli.plan_view import action_text, changes_table
+from tutormail.cli.plan_view import action_text, changes_markdown, changes_table, changes_view
 from tutormail.exitcodes import Exit
 from tutormail.plan.change import Action, Change, Kind, Outcome, Plan, apply, exit_code
 
@@ -52,3 +52,17 @@ def test_one_table_shows_the_plan_and_then_what_was_done():
     assert shown[0].split() == ["action", "what", "name", "of", "why"]
     assert shown[2].split()[:5] == ["would", "delete", "record", "t1._domainkey.velho.com.br", "CNAME"]
     assert "holds theirs" in shown[3]
+
+
+def test_markdown_shows_the_same_rows_escaped_one_line_each():
+    hostile = Change(Kind.IDENTITY, "a|b_c.com.br", Action.PERSON, "line one\nline two <script>*x*</script> [l](u)")
+    shown = changes_markdown([RECORD, KEPT, hostile]).splitlines()
+    assert shown[:2] == ["| action | what | name | of | why |", "|---|---|---|---|---|"]
+    assert len(shown) == 5  # a reason's line break does not break the table
+    assert shown[2] == "| would delete | record | t1.\\_domainkey.velho.com.br CNAME | velho.com.br |  |"
+    assert shown[4] == ("| a person must act | identity | a\\|b\\_c.com.br |  | line one line two "
+                        "\\<script\\>\\*x\\*\\</script\\> \\[l\\](u) |")
+    # every row has the header's five cells: no unescaped | inside a cell
+    assert {row.replace("\\|", "").count("|") for row in shown} == {6}
+    assert changes_view([RECORD], "markdown") == changes_markdown([RECORD])
+    assert changes_view([RECORD], "table") == changes_table([RECORD])

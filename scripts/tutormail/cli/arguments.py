@@ -107,6 +107,8 @@ resends = _type(_count(0), "count")
 company_name = _type(canonical_name, "company")  # compared with the file's names, kept NFC
 output_file = _type(_new_file, "file")
 output_directory = _type(_new_directory, "directory")
+# The commands that show a list of changes: --output markdown gives the same table as GFM, for a pull request.
+CHANGE_OUTPUTS = ("table", "json", "markdown")
 
 
 def data_format(args: argparse.Namespace, command: str, people: str) -> str:

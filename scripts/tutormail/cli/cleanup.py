@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tutormail.cli.output import emit_json
-from tutormail.cli.plan_view import changes_table
+from tutormail.cli import arguments
+from tutormail.cli.output import emit_json, sentence
+from tutormail.cli.plan_view import changes_view
 from tutormail.lifecycle import cleanup
 from tutormail.plan.change import SCHEMA_VERSION
 from tutormail.plan.loader import load_catalog
@@ -22,14 +23,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
                    "changes": [c.as_dict() for c in found], "exit_code": int(code)})
         return code
     if not args.apply:
-        print(f"dry run: nothing is changed; pass --apply to remove what {args.slug}'s files no longer declare")
-    print(changes_table(found) if found else f"nothing to clean up for {args.slug}")
+        print(sentence(f"dry run: nothing is changed; pass --apply to remove what {args.slug}'s files no longer "
+                       "declare", args.output))
+    print(changes_view(found, args.output) if found else sentence(f"nothing to clean up for {args.slug}", args.output))
     return code
 
 
 def register(add) -> None:
     clean = add("cleanup", cmd_cleanup, "after a deploy, remove what the files no longer declare: retained "
-                "identities no file claims and their records; dry run unless --apply")
+                "identities no file claims and their records; dry run unless --apply", outputs=arguments.CHANGE_OUTPUTS)
     clean.add_argument("slug")
     clean.add_argument("--apply", action="store_true", help="do it (default: print what would be removed)")
     clean.add_argument("--previous", metavar="DIR", help="the institution files as they were before the change "

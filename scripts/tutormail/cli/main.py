@@ -50,6 +50,10 @@ COMMANDS = (validate, plan, schema, preflight, dns_records, dns_publish, verify,
             out_of_date, plan_changes, offboard, cleanup, platform_settings, pipeline, receiving_activate)
 
 
+# What an output a few commands have shows (status: html; the commands that list changes: markdown).
+OUTPUT_TEXT = {"html": "the status page", "markdown": "the changes as a GFM table, for a pull request"}
+
+
 def _common_options(parser: argparse.ArgumentParser, defaults: bool,
                     outputs: tuple[str, ...] = ("table", "json")) -> None:
     """The options every command takes, before or after the command's name. After it they leave
@@ -60,8 +64,9 @@ def _common_options(parser: argparse.ArgumentParser, defaults: bool,
     parser.add_argument("--institutions", metavar="DIR", type=arguments.directory, default=default(None),
                         help="directory of institution files (default: ./institutions, or "
                              "$TUTORMAIL_INSTITUTIONS)")
+    more = "".join(f", {name}: {OUTPUT_TEXT[name]}" for name in outputs if name in OUTPUT_TEXT)
     parser.add_argument("--output", choices=outputs, default=default(None),
-                        help="table for people, json (stable keys, schema_version) for pipelines")
+                        help=f"table for people, json (stable keys, schema_version) for pipelines{more}")
     parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
                         help="debug logs on stderr")
 

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from tutormail.markdown import markdown_text
 from tutormail.vocabulary import SCHEMA_VERSION
 
 
@@ -31,5 +32,12 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def section(title: str, body: str, out: TextIO | None = None) -> None:
-    (out or sys.stdout).write(f"{title}\n{body}\n\n")
+def section(title: str, body: str, out: TextIO | None = None, markdown: bool = False) -> None:
+    """A titled block; in Markdown the title is a heading (the body is the caller's, already Markdown)."""
+    head = f"### {markdown_text(title)}\n\n" if markdown else f"{title}\n"
+    (out or sys.stdout).write(f"{head}{body}\n\n")
+
+
+def sentence(text: str, output: str) -> str:
+    """A line for people, escaped when --output is markdown."""
+    return markdown_text(text) if output == "markdown" else text

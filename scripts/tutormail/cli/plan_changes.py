@@ -7,8 +7,9 @@ import logging
 from pathlib import Path
 
 from tutormail.aws import client as aws
-from tutormail.cli.output import emit_json
-from tutormail.cli.plan_view import changes_table
+from tutormail.cli import arguments
+from tutormail.cli.output import emit_json, sentence
+from tutormail.cli.plan_view import changes_view
 from tutormail.lifecycle.changes import changes, deployed_state, key_problems
 from tutormail.plan.build import plan_for
 from tutormail.plan.change import SCHEMA_VERSION, Action, Change, Kind, exit_code
@@ -31,13 +32,14 @@ def cmd_plan_changes(args: argparse.Namespace) -> int:
                    "deployed": deployed is not None, "changes": [c.as_dict() for c in found], "exit_code": int(code)})
         return code
     if deployed is None:
-        print(f"{plan.stack_name} is not deployed: everything below is created\n")
-    print(changes_table(found))
+        print(sentence(f"{plan.stack_name} is not deployed: everything below is created", args.output) + "\n")
+    print(changes_view(found, args.output))
     return code
 
 
 def register(add) -> None:
     changed = add("plan-changes", cmd_plan_changes, "what an edited file creates, keeps and removes against the "
                   "deployed stack: identities, records, addresses the SMTP user may send as, SMTP keys; "
-                  "exit 1 when the deploy would delete the key Tutor holds without overlap")
+                  "exit 1 when the deploy would delete the key Tutor holds without overlap",
+                  outputs=arguments.CHANGE_OUTPUTS)
     changed.add_argument("slug")

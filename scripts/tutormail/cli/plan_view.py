@@ -1,4 +1,4 @@
-"""`tutormail plan`: the plan as data (JSON) and as tables; the changes of a plan as a table."""
+"""`tutormail plan`: the plan as data (JSON) and as tables; the changes of a plan as a table or in Markdown."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from tutormail.cenario2.dmarc import DmarcLookups, domain_of
 from tutormail.cli.output import section, table
 from tutormail.cli.preflight import report_text
 from tutormail.dnsclient.resolver import DnsEndpoints
+from tutormail.markdown import markdown_text
 from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.change import Action, Change, Outcome
 
@@ -31,10 +32,31 @@ def action_text(change: Change) -> str:
     return f"would {ACTION_TEXT[change.action]}" if change.writes else ACTION_TEXT[change.action]
 
 
+CHANGE_COLUMNS = ("action", "what", "name", "of", "why")
+
+
+def _change_rows(changes: list[Change]) -> list[list[Any]]:
+    return [[action_text(c), c.kind, f"{c.name} {c.type}".strip(), c.of, c.reason] for c in changes]
+
+
 def changes_table(changes: list[Change]) -> str:
     """The one table of changes, the same in a dry run and in the apply."""
-    return table(["action", "what", "name", "of", "why"],
-                 [[action_text(c), c.kind, f"{c.name} {c.type}".strip(), c.of, c.reason] for c in changes])
+    return table(CHANGE_COLUMNS, _change_rows(changes))
+
+
+def changes_markdown(changes: list[Change]) -> str:
+    """The same rows as a GFM table, for a pull request or a ticket: names and reasons come from files
+    and AWS, so each cell is escaped and kept on one line (a table row cannot hold a line break)."""
+    def cell(value: Any) -> str:
+        return markdown_text(" ".join(("" if value is None else str(value)).split()))
+
+    return "\n".join(["| " + " | ".join(CHANGE_COLUMNS) + " |", "|" + "---|" * len(CHANGE_COLUMNS),
+                      *("| " + " | ".join(cell(v) for v in row) + " |" for row in _change_rows(changes))])
+
+
+def changes_view(changes: list[Change], output: str) -> str:
+    """The changes as --output asks: markdown, else the table (json is written by the command)."""
+    return changes_markdown(changes) if output == "markdown" else changes_table(changes)
 
 
 def plan_data(plan: InstitutionPlan) -> dict[str, Any]:
