@@ -41,13 +41,13 @@ def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: Dns
 
 def _platform_preflight(args: argparse.Namespace) -> int:
     platform = load_catalog(Path(args.institutions), only=[]).platform
-    data, code = check_platform(platform, aws.Clients(platform.region))
+    found = check_platform(platform, aws.Clients(platform.region))
     if args.output == "json":
-        emit_json({"exit_code": int(code), **data})
-        return code
-    rows = [[c["what"], c["name"], "yes" if c["exists"] else "no", c["conflict"] or "clear"] for c in data["checks"]]
-    section(data["stack"], table(["what", "name", "exists", "conflict"], rows))
-    return code
+        emit_json(found.as_dict())
+        return found.exit_code
+    rows = [[c.what, c.name, "yes" if c.exists else "no", c.conflict or "clear"] for c in found.checks]
+    section(found.stack, table(["what", "name", "exists", "conflict"], rows))
+    return found.exit_code
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:
