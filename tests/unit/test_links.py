@@ -6,12 +6,19 @@ from datetime import timedelta
 
 import pytest
 from tutormail.aws.progress_marks import LINK
+from tutormail.aws.ses import IdentityState
+from tutormail.cenario2 import link_requests
 from tutormail.cenario2.links import HISTORY_KEPT, LinkRefused, LinkState, link_state, request_link
 from tutormail.clock import FixedClock, iso
+from tutormail.exitcodes import Exit
+from tutormail.plan.build import plan_for
+from tutormail.plan.loader import load_catalog
 
-from tests.unit.fakes import FakeSes
+from tests.conftest import INSTITUTIONS
+from tests.unit.fakes import FakeProgress, FakeSes, no_dmarc, pending, verified
 
 ADDRESS = "contato@colegioteste.com.br"
+ADDRESS_XY = "contato@colegioxy.com.br"  # instituicao-xy's Cenário 2 address
 
 
 def test_the_state_comes_from_the_last_sending_time():
@@ -62,3 +69,30 @@ def test_the_history_keeps_the_last_sending_times_only():
     assert state.history == (*times[-(HISTORY_KEPT - 1):], iso(clock.now()))
     assert len(state.history) == HISTORY_KEPT and state.count == len(times) + 1
     assert tag[LINK + ADDRESS] == f"{len(times) + 1} {','.join(state.history)}"
+
+
+@pytest.mark.parametrize(("state", "result", "code"), [
+    (IdentityState(ADDRESS_XY, exists=False), "not in SES: deploy TutorMail-instituicao-xy first",
+     Exit.ACTION_NEEDED),
+    (verified(ADDRESS_XY), "already verified: no link needed", Exit.OK)])
+def test_request_link_without_a_link_mailed_shows_no_link_fields(monkeypatch, state, result, code):
+    monkeypatch.setattr(link_requests, "DmarcLookups", lambda endpoints: no_dmarc())
+    plan = plan_for(load_catalog(INSTITUTIONS, only=["instituicao-xy"]), "instituicao-xy")
+    found = link_requests.request_links(plan, FakeSes({state.name: state}), FakeProgress(), FixedClock(), None,
+                                        None, None)
+    assert found.exit_code == code
+    assert found.as_dict() == {"institution": "instituicao-xy", "links": [
+        {"identity": ADDRESS_XY, "result": result, "sent": False}]}
+
+
+def test_request_link_shows_the_link_mailed_its_expiry_and_the_recorded_count(monkeypatch):
+    monkeypatch.setattr(link_requests, "DmarcLookups", lambda endpoints: no_dmarc())
+    plan = plan_for(load_catalog(INSTITUTIONS, only=["instituicao-xy"]), "instituicao-xy")
+    clock, earlier = FixedClock(), iso(FixedClock().now() - timedelta(days=3))
+    found = link_requests.request_links(plan, FakeSes({ADDRESS_XY: pending(ADDRESS_XY)}),
+                                        FakeProgress({LINK + ADDRESS_XY: f"1 {earlier}"}), clock, None, None, None)
+    expires = iso(clock.now() + timedelta(hours=plan.platform.link_validity_hours))
+    assert found.exit_code == Exit.PENDING
+    assert found.as_dict()["links"] == [{
+        "identity": ADDRESS_XY, "sent": True, "sent_at": iso(clock.now()), "expires_at": expires, "links_sent": 2,
+        "dmarc_warning": None, "result": f"SES mailed a new link to {ADDRESS_XY}; it must be opened before {expires}"}]

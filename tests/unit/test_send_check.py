@@ -130,11 +130,11 @@ def test_preflight_platform_reports_another_active_rule_set(ses, tmp_path):
     platform = load_catalog(factory.write_institutions(tmp_path / "i", {}, platform=platform_file)).platform
     clients = {s: boto3.client(s, region_name=REGION) for s in ("cloudformation", "iam", "dynamodb", "logs")}
     clients["ses"] = ses
-    data, code = check_platform(platform, clients)
-    assert code == Exit.OK
-    assert {c["what"] for c in data["checks"]} >= {"active receipt rule set", "inbound table"}
+    found = check_platform(platform, clients)
+    assert found.exit_code == Exit.OK
+    assert {c.what for c in found.checks} >= {"active receipt rule set", "inbound table"}
     ses.create_receipt_rule_set(RuleSetName="outra-aplicacao")
     ses.set_active_receipt_rule_set(RuleSetName="outra-aplicacao")
-    data, code = check_platform(platform, clients)
-    assert code == Exit.ACTION_NEEDED
-    assert any("'outra-aplicacao'" in c for c in data["conflicts"])
+    found = check_platform(platform, clients)
+    assert found.exit_code == Exit.ACTION_NEEDED
+    assert any("'outra-aplicacao'" in c for c in found.conflicts)

@@ -19,13 +19,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = plan_for(catalog, args.slug)
     warnings = [] if args.offline else dmarc_warnings(plan, args.runtime.dns)
     # Online, the plan carries the preflight (what is already there) and its exit code: 1 a conflict, 4 AWS/DNS.
-    checked, code = ({"skipped": preflight.OFFLINE}, Exit.OK) if args.offline else preflight.check_plans(
-        catalog.platform, [plan], args.runtime.dns)
+    found = None if args.offline else preflight.check_plans(catalog.platform, [plan], args.runtime.dns)
     if args.output == "json":
+        checked = found.as_dict() if found else {"skipped": preflight.OFFLINE}
         emit_json({**plan_data(plan), "warnings": warnings, "preflight": checked})
     else:
-        print_plan(plan, sys.stdout, warnings, checked)
-    return code
+        print_plan(plan, sys.stdout, warnings, found)
+    return found.exit_code if found else Exit.OK
 
 
 def register(add) -> None:

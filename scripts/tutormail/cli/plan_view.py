@@ -6,11 +6,12 @@ from typing import Any, TextIO
 
 from tutormail.cenario2.dmarc import DmarcLookups, domain_of
 from tutormail.cli.output import section, table
-from tutormail.cli.preflight import report_text
+from tutormail.cli.preflight import OFFLINE, report_text
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.markdown import markdown_text
 from tutormail.plan.build import InstitutionPlan
 from tutormail.plan.change import Action, Change, Outcome
+from tutormail.preflight.check import PreflightRun
 
 SCENARIO_TEXT = {1: "Cenário 1 (DNS)", 2: "Cenário 2 (link)"}
 DMARC_TEXT = {"publish": "we publish _dmarc", "keep": "theirs, kept", "inherit": "the parent domain's"}
@@ -110,7 +111,8 @@ def dmarc_warnings(plan: InstitutionPlan, endpoints: DnsEndpoints) -> list[dict[
 
 
 def print_plan(plan: InstitutionPlan, out: TextIO, warnings: list[dict[str, Any]] = (),
-               checked: dict[str, Any] | None = None) -> None:
+               preflight: PreflightRun | None = None) -> None:
+    """`preflight`: None when it did not run (--offline)."""
     data = plan_data(plan)
     inst = data["institution"]
     out.write(f"Institution {inst['name']} ({inst['slug']}), stack {data['stack']}, "
@@ -137,7 +139,5 @@ def print_plan(plan: InstitutionPlan, out: TextIO, warnings: list[dict[str, Any]
                 ["Tutor rule", "account"], sorted(company["rules"].items())), out)
     for warning in warnings:
         section(f"WARNING {warning['identity']}", warning["warning"], out)
-    if checked is not None:
-        reports = checked.get("institutions", [])
-        section("Preflight (what is there now)", "\n".join(
-            [checked["skipped"]] if "skipped" in checked else [report_text(r) for r in reports]), out)
+    section("Preflight (what is there now)", OFFLINE if preflight is None else "\n".join(
+        report_text(r) for r in preflight.institutions), out)

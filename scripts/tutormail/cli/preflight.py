@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
@@ -16,7 +15,8 @@ from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import InstitutionPlan, build_plan
 from tutormail.plan.loader import load_catalog
 from tutormail.preflight.caps import CAPS_HEADER, account_caps, caps_rows
-from tutormail.preflight.check import run
+from tutormail.preflight.check import Preflight, PreflightRun, run
+from tutormail.preflight.dmarc import DmarcCheck
 from tutormail.preflight.platform import check_platform
 
 
@@ -33,23 +33,21 @@ OFFLINE = ("skipped (--offline): nothing was read from AWS or the DNS, so record
            "policies already there, and the conflicts they make, are not shown; run `tutormail preflight SLUG`")
 
 
-def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: DnsEndpoints
-                ) -> tuple[dict[str, Any], Exit]:
+def check_plans(platform: Platform, plans: list[InstitutionPlan], endpoints: DnsEndpoints) -> PreflightRun:
     """The preflight of these institutions with the runtime's clients (`preflight`, `plan`)."""
     clients = aws.Clients(platform.region)
-    data, code = run(plans, Ses(platform), clients["cloudformation"], clients["route53"], endpoints)
-    return {"exit_code": int(code), **data}, code
+    return run(plans, Ses(platform), clients["cloudformation"], clients["route53"], endpoints)
 
 
 def _platform_preflight(args: argparse.Namespace) -> int:
     platform = load_catalog(Path(args.institutions), only=[]).platform
-    data, code = check_platform(platform, aws.Clients(platform.region))
+    found = check_platform(platform, aws.Clients(platform.region))
     if args.output == "json":
-        emit_json({"exit_code": int(code), **data})
-        return code
-    rows = [[c["what"], c["name"], "yes" if c["exists"] else "no", c["conflict"] or "clear"] for c in data["checks"]]
-    section(data["stack"], table(["what", "name", "exists", "conflict"], rows))
-    return code
+        emit_json(found.as_dict())
+        return found.exit_code
+    rows = [[c.what, c.name, "yes" if c.exists else "no", c.conflict or "clear"] for c in found.checks]
+    section(found.stack, table(["what", "name", "exists", "conflict"], rows))
+    return found.exit_code
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:
@@ -57,40 +55,38 @@ def cmd_preflight(args: argparse.Namespace) -> int:
         return _platform_preflight(args)
     catalog = load_catalog(Path(args.institutions), only=selected(args, "preflight"))
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in catalog.institutions]
-    data, code = check_plans(catalog.platform, plans, args.runtime.dns)
-    data["caps"] = account_caps(catalog)
-    if any(c["institutions_left"] == 0 for c in data["caps"]):  # the next institution would not fit
-        code = worst([code, Exit.ACTION_NEEDED])
-        data["exit_code"] = int(code)
+    found = check_plans(catalog.platform, plans, args.runtime.dns)
+    caps = account_caps(catalog)
+    full = any(c["institutions_left"] == 0 for c in caps)  # the next institution would not fit
+    code = worst([found.exit_code, Exit.ACTION_NEEDED if full else Exit.OK])
     if args.output == "json":
-        emit_json(data)
+        emit_json({**found.as_dict(), "caps": caps, "exit_code": int(code)})
         return code
-    if data["account_summary"]:
-        print(data["account_summary"])
-    section("account caps", table(CAPS_HEADER, caps_rows(data["caps"])))
-    for report in data["institutions"]:
-        section(report["institution"], report_text(report))
+    if found.account_summary:
+        print(found.account_summary)
+    section("account caps", table(CAPS_HEADER, caps_rows(caps)))
+    for report in found.institutions:
+        section(report.institution, report_text(report))
     return code
 
 
-def _dmarc_line(check: dict[str, Any]) -> str:
-    if check["state"] == "unknown":
+def _dmarc_line(check: DmarcCheck) -> str:
+    if check.state == "unknown":
         in_force = "unknown"
-    elif check["record"]:
-        in_force = f"{check['policy'] or 'no DMARC processing'} ({check['record_name']}: {check['record']})"
+    elif check.record:
+        in_force = f"{check.policy or 'no DMARC processing'} ({check.record_name}: {check.record})"
     else:
         in_force = "none (no DMARC record)"
-    ours = f"we publish {check['publishes']}" if check["publishes"] else "we publish nothing"
-    lines = [f"DMARC of {check['identity']} (dmarc: {check['mode']}): in force {in_force}; {ours}",
-             f"  alignment: {check['alignment']}"]
-    return "\n".join(lines + ([f"  note: {check['note']}"] if check["note"] else []))
+    ours = f"we publish {check.publishes}" if check.publishes else "we publish nothing"
+    lines = [f"DMARC of {check.identity} (dmarc: {check.mode}): in force {in_force}; {ours}",
+             f"  alignment: {check.alignment}"]
+    return "\n".join(lines + ([f"  note: {check.note}"] if check.note else []))
 
 
-def report_text(report: dict[str, Any]) -> str:
+def report_text(report: Preflight) -> str:
     """One institution's preflight for people: the names, the DMARC policies, the conflicts."""
-    rows = [[n["name"], n["type"], n["source"], " ".join(n["found"]) or "-", n["action"], n["reason"]]
-            for n in report.get("names", [])]
+    rows = [[n.name, n.type, n.source, " ".join(n.found) or "-", n.action, n.reason] for n in report.names]
     body = table(["name", "type", "asked", "there now", "action", "why"], rows) if rows else ""
-    body += "".join("\n" + _dmarc_line(check) for check in report.get("dmarc", []))
-    problems = report["conflicts"] or ([report["error"]] if "error" in report else [])
+    body += "".join("\n" + _dmarc_line(check) for check in report.dmarc)
+    problems = report.conflicts or ([report.error] if report.error is not None else [])
     return body + "\n" + ("\n".join(f"CONFLICT: {c}" for c in problems) if problems else "clear: nothing in the way")

@@ -14,13 +14,13 @@ from tutormail.cli.output import emit_json, table
 
 def cmd_request_link(args: argparse.Namespace) -> int:
     plan = load_plan(args)
-    results, code = request_links(plan, Ses(plan.platform), Progress(plan), args.runtime.clock, args.runtime.dns,
-                                  args.company, args.account, force=args.force)
+    found = request_links(plan, Ses(plan.platform), Progress(plan), args.runtime.clock, args.runtime.dns,
+                          args.company, args.account, force=args.force)
     if args.output == "json":
-        emit_json({"institution": plan.slug, "links": results})
+        emit_json(found.as_dict())
     else:
-        print(table(["identity", "result"], [[r["identity"], r["result"]] for r in results]))
-    return code
+        print(table(["identity", "result"], [[r.identity, r.result] for r in found.links]))
+    return found.exit_code
 
 
 def register(add) -> None:

@@ -93,10 +93,9 @@ def refusals(job: Job, slugs: list[str]) -> dict[str, list[str]]:
     if not plans:
         return {}
     cfn = job.clients["cloudformation"]
-    data, _ = preflight.run(plans, Ses(job.catalog.platform), cfn, job.clients["route53"],
-                            job.runtime.dns)
-    found = {r["institution"]: [f"preflight: {c}" for c in r["conflicts"]]
-             + ([f"preflight could not run: {r['error']}"] if "error" in r else []) for r in data["institutions"]}
+    checked = preflight.run(plans, Ses(job.catalog.platform), cfn, job.clients["route53"], job.runtime.dns)
+    found = {r.institution: [f"preflight: {c}" for c in r.conflicts]
+             + ([f"preflight could not run: {r.error}"] if r.error is not None else []) for r in checked.institutions}
     for plan in plans:
         try:
             found[plan.slug] += [f"plan-changes: {p}" for p in key_problems(plan, deployed_state(cfn, plan.stack_name))]

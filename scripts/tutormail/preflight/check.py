@@ -8,7 +8,7 @@ a conflict found here is one a deploy would fail on, or one we refuse (dns-publi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dns.exception
@@ -42,6 +42,10 @@ class NameCheck:
     action: str  # nothing | add | keep | conflict | change
     reason: str
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"identity": self.identity, "name": self.name, "type": self.type, "purpose": self.purpose,
+                "source": self.source, "found": list(self.found), "action": self.action, "reason": self.reason}
+
 
 @dataclass(frozen=True)
 class ExistingIdentity:
@@ -49,6 +53,51 @@ class ExistingIdentity:
     exists: bool
     managed_by_stack: bool
     conflict: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"identity": self.identity, "exists": self.exists, "managed_by_stack": self.managed_by_stack,
+                "conflict": self.conflict}
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """One institution's preflight; `as_dict()` is its entry in `preflight --output json`."""
+    institution: str
+    identities: list[ExistingIdentity] = field(default_factory=list)
+    names: list[NameCheck] = field(default_factory=list)
+    dmarc: list[DmarcCheck] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    error: str | None = None  # AWS or the DNS failed: the checks above were not made
+
+    @property
+    def exit_code(self) -> Exit:
+        if self.error is not None:
+            return Exit.SERVICE_ERROR
+        return Exit.ACTION_NEEDED if self.conflicts else Exit.OK
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.error is not None:  # what was not read is absent, not shown as empty
+            return {"institution": self.institution, "error": self.error, "conflicts": self.conflicts,
+                    "exit_code": int(self.exit_code)}
+        return {"institution": self.institution, "identities": [c.as_dict() for c in self.identities],
+                "names": [n.as_dict() for n in self.names], "dmarc": [d.as_dict() for d in self.dmarc],
+                "conflicts": self.conflicts, "exit_code": int(self.exit_code)}
+
+
+@dataclass(frozen=True)
+class PreflightRun:
+    """The preflight of the institutions asked for, and the SES account's state read once."""
+    account: dict[str, Any]
+    account_summary: str | None
+    institutions: list[Preflight]
+
+    @property
+    def exit_code(self) -> Exit:
+        return worst(p.exit_code for p in self.institutions)  # 4 (AWS or the DNS failed) wins over 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"exit_code": int(self.exit_code), "account": self.account, "account_summary": self.account_summary,
+                "institutions": [p.as_dict() for p in self.institutions]}
 
 
 def _normal(rtype: str, values) -> tuple[str, ...]:
@@ -197,7 +246,7 @@ def check_zones(plan: InstitutionPlan, route53: Any) -> list[str]:
 
 
 def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any,
-              endpoints: DnsEndpoints = SYSTEM) -> tuple[dict[str, Any], Exit]:
+              endpoints: DnsEndpoints = SYSTEM) -> Preflight:
     zones = check_zones(plan, route53)
     identities = check_identities(plan, ses, cloudformation)
     names: list[NameCheck] = []
@@ -211,22 +260,18 @@ def preflight(plan: InstitutionPlan, ses: Ses, cloudformation: Any, route53: Any
     conflicts = zones + [c.conflict for c in identities if c.conflict]
     conflicts += [f"{n.name} {n.type}: {n.reason}" for n in names if n.action == "conflict"]
     conflicts += [f"_dmarc.{d.identity} TXT: {d.conflict}" for d in dmarc if d.conflict]
-    report = {"institution": plan.slug, "identities": [asdict(c) for c in identities],
-              "names": [asdict(n) for n in names], "dmarc": [asdict(d) for d in dmarc], "conflicts": conflicts}
-    return report, Exit.ACTION_NEEDED if conflicts else Exit.OK
+    return Preflight(plan.slug, identities, names, dmarc, conflicts)
 
 
 def run(plans: list[InstitutionPlan], ses: Ses, cloudformation: Any, route53: Any,
-        endpoints: DnsEndpoints = SYSTEM) -> tuple[dict[str, Any], Exit]:
+        endpoints: DnsEndpoints = SYSTEM) -> PreflightRun:
     """Every institution, and the account's state once; a service failure of one is reported and the
-    others go on (exit 4 wins over 1)."""
+    others go on."""
     account, summary = account_view(plans[0].platform) if plans else ({}, "")
-    reports, codes = [], []
+    reports = []
     for plan in plans:
         try:
-            report, code = preflight(plan, ses, cloudformation, route53, endpoints)
+            reports.append(preflight(plan, ses, cloudformation, route53, endpoints))
         except (aws.ServiceError, PublishError) as exc:
-            report, code = {"institution": plan.slug, "error": str(exc), "conflicts": []}, Exit.SERVICE_ERROR
-        reports.append({**report, "exit_code": int(code)})
-        codes.append(code)
-    return {"account": account, "account_summary": summary, "institutions": reports}, worst(codes)
+            reports.append(Preflight(plan.slug, error=str(exc)))
+    return PreflightRun(account, summary, reports)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tutormail.cenario1.check import weaker
 from tutormail.cenario2.dmarc import POLICIES, DmarcLookups, DmarcVerdict, tag_map
@@ -37,6 +38,11 @@ class DmarcCheck:
     alignment: str
     conflict: str = ""
     note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"identity": self.identity, "mode": self.mode, "record_name": self.record_name, "record": self.record,
+                "policy": self.policy, "state": self.state, "publishes": self.publishes,
+                "alignment": self.alignment, "conflict": self.conflict, "note": self.note}
 
 
 def alignment(identity: Identity, record: str | None) -> str:
