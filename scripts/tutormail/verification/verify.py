@@ -84,14 +84,12 @@ def _entry(plan: InstitutionPlan, identity: Identity, check: IdentityCheck, stat
 
 
 def _dns_part(plan: InstitutionPlan, identity: Identity, state: IdentityState, endpoints: DnsEndpoints
-              ) -> tuple[dict[str, Any], Exit]:
+              ) -> tuple[dict[str, Any], list[Finding], Exit]:
     records = records_for(plan, identity, state)
     findings, problem = check_domain(records, endpoints)
-    data = {"problem": problem, "findings": [
-        {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
-         "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None} for f in findings]}
+    data = {"problem": problem, "findings": [f.as_dict() for f in findings]}
     # Without DKIM tokens from SES there is nothing to look for yet: SES's state says it all.
-    return data, dns_exit_code(findings, problem) if records.tokens_known else Exit.OK
+    return data, findings, dns_exit_code(findings, problem) if records.tokens_known else Exit.OK
 
 
 def verify_once(plan: InstitutionPlan, services: Services, options: VerifyOptions) -> tuple[list[dict[str, Any]], Exit]:
@@ -108,13 +106,14 @@ def verify_once(plan: InstitutionPlan, services: Services, options: VerifyOption
         entry = _entry(plan, identity, check, state)
         entry["deliverability"] = ready.as_dict()
         code = readiness_code(check, ready)
+        findings: list[Finding] = []
         if identity.kind == IdentityKind.DOMAIN:
             entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
                                  "mail_from_status": state.mail_from_status,
                                  "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
-            entry["dns"], dns_code = _dns_part(plan, identity, state, services.dns)
+            entry["dns"], findings, dns_code = _dns_part(plan, identity, state, services.dns)
             code = worst([code, dns_code])
-        entry["drift"] = identity_drift(check.verified, state.dkim_status, entry.get("dns", {}).get("findings", []))
+        entry["drift"] = identity_drift(check.verified, state.dkim_status, findings)
         if entry["drift"]:  # verified, then changed: someone must act, whatever SES still says
             code = worst([code, Exit.ACTION_NEEDED])
         entry["exit_code"] = int(code)
