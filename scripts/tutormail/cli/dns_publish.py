@@ -5,26 +5,25 @@ from __future__ import annotations
 import argparse
 
 from tutormail.aws.ses import Ses
-from tutormail.cenario1.publishing import PublishOptions, publish_institution
+from tutormail.cenario1.publishing import Published, PublishOptions, publish_institution
 from tutormail.cli import arguments
 from tutormail.cli.institutions import each_institution
 from tutormail.cli.output import section
 from tutormail.cli.plan_view import changes_table
-from tutormail.plan.change import SCHEMA_VERSION, Change
+from tutormail.plan.change import SCHEMA_VERSION
 
 
-def _print_publish(slug: str, domains: list[dict]) -> None:
-    for entry in domains:
-        changes = [Change.from_dict(c) for c in entry["changes"]]
-        body = (changes_table(changes) + "\n" if changes else "") + entry["result"]
-        section(f"{slug}: {entry['domain']} ({entry['provider']})", body)
+def _print_publish(slug: str, domains: list[Published]) -> None:
+    for found in domains:
+        body = (changes_table(found.changes) + "\n" if found.changes else "") + found.result
+        section(f"{slug}: {found.domain} ({found.provider})", body)
 
 
 def cmd_dns_publish(args: argparse.Namespace) -> int:
     options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
     return each_institution(args, "domains",
                             lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
-                           _print_publish, dry_run=args.dry_run, schema_version=SCHEMA_VERSION)
+                            _print_publish, dry_run=args.dry_run, schema_version=SCHEMA_VERSION)
 
 
 def register(add) -> None:
