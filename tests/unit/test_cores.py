@@ -186,7 +186,7 @@ def test_verify_waits_with_a_doubling_back_off_until_the_deadline(plans):
         monotonic=lambda: now[0],
         sleep=sleep,
     )
-    assert code == Exit.PENDING and entries[0]["state"] == "pending"
+    assert code == Exit.PENDING and entries[0].check.state == "pending"
     assert slept == [1, 2, 4, 8, 16, 32]  # the next, 64 s, would end after the deadline
     # Verified, and no DKIM tokens to look for: no DNS question is asked here (no network in unit tests).
     once, no_wait = [], FakeSes({name: IdentityState(name, True, "SUCCESS", True)})
@@ -221,7 +221,7 @@ def test_verify_resends_an_expired_link_up_to_the_bound(plans):
         only_email, services(ses, progress, clock, dns=DnsEndpoints(), lookups=no_dmarc()), options, 0
     )
     assert ses.links == [name] and code == Exit.ACTION_NEEDED  # three links sent: the bound holds
-    assert entries[0]["state"] == "expired"
+    assert entries[0].check.state == "expired"
 
 
 # --- publishing per provider -------------------------------------------------------------------------
@@ -232,13 +232,13 @@ def test_publish_decides_by_provider(plans):
              for i in plan.identities if i.kind == "domain"}
     options = PublishOptions()
     entry, code = publish_domain(items["escolateste.com.br"], plan, DnsEndpoints(), options)
-    assert code == Exit.OK and "Route 53" in entry["result"] and entry["changes"] == []
+    assert code == Exit.OK and "Route 53" in entry.result and entry.changes == []
     entry, code = publish_domain(items["manual.escolateste.org.br"], plan, DnsEndpoints(), options)
-    assert code == Exit.OK and "a person must publish" in entry["result"] and len(entry["records"]) >= 3
+    assert code == Exit.OK and "a person must publish" in entry.result and len(entry.records) >= 3
     rede = plan.identity("rede.escolateste.edu.br")
     unknown = DomainRecords(rede, pending(rede.name, tokens=()), plan.records(rede, None))
     entry, code = publish_domain(unknown, plan, DnsEndpoints(), options)
-    assert code == Exit.ACTION_NEEDED and "deploy the stack first" in entry["result"]
+    assert code == Exit.ACTION_NEEDED and "deploy the stack first" in entry.result
 
 
 # --- the phase gate ---------------------------------------------------------------------------------

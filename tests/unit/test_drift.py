@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from tutormail.cenario1.check import Finding
 from tutormail.plan.build import build_plan
 from tutormail.verification.drift import identity_drift, key_drift
 
@@ -12,8 +13,7 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def finding(status, found=()):
-    return {"record": "x._domainkey.uni-xy.edu.br", "type": "CNAME", "status": status, "server": "ns1.uni-xy.edu.br",
-            "address": "127.0.0.1", "found": list(found)}
+    return Finding("ns1.uni-xy.edu.br", "127.0.0.1", "x._domainkey.uni-xy.edu.br", "CNAME", status, (), tuple(found))
 
 
 def test_a_pending_identity_never_drifts():

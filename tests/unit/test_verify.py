@@ -59,20 +59,21 @@ def test_a_domain_entry_carries_ses_and_every_servers_findings(plans, monkeypatc
         VerifyOptions(),
     )
     assert servers.asked == [("escolateste.com.br", True, ENDPOINTS)]
-    assert set(entry) == ENTRY_KEYS | {"dns"} and set(entry["ses"]) == DOMAIN_SES_KEYS
-    assert entry["ses"]["meaning"] == SES_MEANING["PENDING"].format(hours=plan.platform.dkim_window_hours)
-    assert (entry["ses"]["dkim_status"], entry["ses"]["mail_from_domain"], entry["ses"]["mail_from_status"]) == (
+    data = entry.as_dict()
+    assert set(data) == ENTRY_KEYS | {"dns"} and set(data["ses"]) == DOMAIN_SES_KEYS
+    assert entry.ses.meaning == SES_MEANING["PENDING"].format(hours=plan.platform.dkim_window_hours)
+    assert (entry.ses.domain.dkim_status, entry.ses.domain.mail_from_domain, entry.ses.domain.mail_from_status) == (
         "PENDING", "mail.escolateste.com.br", "PENDING")
-    assert entry["ses"]["mail_from_meaning"].startswith("SES has not seen the MAIL FROM MX yet")
-    [finding] = entry["dns"]["findings"]
-    assert entry["dns"]["problem"] is None
-    assert finding == {"server": "ns1.escolateste.com.br", "address": "127.0.0.9", "record": finding["record"],
-                       "type": "CNAME", "status": "wrong", "expected": finding["expected"], "found": ["other."],
-                       "detail": "a detail"}
-    assert len(finding["expected"]) == 1 and finding["record"].endswith("._domainkey.escolateste.com.br")
+    assert entry.ses.domain.mail_from_meaning.startswith("SES has not seen the MAIL FROM MX yet")
+    [finding] = entry.dns.findings
+    assert entry.dns.problem is None
+    assert data["dns"]["findings"] == [{
+        "server": "ns1.escolateste.com.br", "address": "127.0.0.9", "record": finding.record, "type": "CNAME",
+        "status": "wrong", "expected": list(finding.expected), "found": ["other."], "detail": "a detail"}]
+    assert len(finding.expected) == 1 and finding.record.endswith("._domainkey.escolateste.com.br")
     # SES still pending (3), a record wrong on a server (1): someone must fix it
-    assert (entry["exit_code"], code, entry["state"]) == (Exit.ACTION_NEEDED, Exit.ACTION_NEEDED, "pending")
-    assert entry["drift"] == []  # only a verified identity drifts
+    assert (entry.exit_code, code, entry.check.state) == (Exit.ACTION_NEEDED, Exit.ACTION_NEEDED, "pending")
+    assert entry.drift == ()  # only a verified identity drifts
 
 
 def test_every_round_and_the_drift_check_ask_the_given_servers(plans, monkeypatch):
@@ -98,8 +99,9 @@ def test_without_dkim_tokens_the_dns_part_does_not_decide(plans, monkeypatch):
     [entry], code = verify_once(
         plan, services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()), VerifyOptions()
     )
-    assert code == Exit.PENDING and entry["dns"]["problem"] == "no tokens"
-    assert entry["ses"]["mail_from_meaning"] is None  # SES reported no MAIL FROM status
+    assert code == Exit.PENDING and entry.dns.problem == "no tokens"
+    assert entry.ses.domain.mail_from_meaning is None  # SES reported no MAIL FROM status
+    assert entry.as_dict()["ses"]["mail_from_meaning"] is None  # null in the JSON, not absent
 
 
 def test_a_verified_domain_whose_record_went_missing_has_drifted(plans, monkeypatch):
@@ -109,9 +111,9 @@ def test_a_verified_domain_whose_record_went_missing_has_drifted(plans, monkeypa
     [entry], code = verify_once(
         plan, services(ses, FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()), VerifyOptions()
     )
-    [drift] = entry["drift"]
+    [drift] = entry.drift
     assert "is missing at ns1.escolateste.com.br (127.0.0.9)" in drift
-    assert (code, entry["exit_code"], entry["verified"]) == (Exit.ACTION_NEEDED, 1, True)
+    assert (code, entry.exit_code, entry.check.verified) == (Exit.ACTION_NEEDED, 1, True)
     FakeServers(monkeypatch, status="found")
     state = IdentityState("escolateste.com.br", True, "SUCCESS", True, "FAILED", ("t1", "t2", "t3"))
     [entry], code = verify_once(
@@ -119,7 +121,7 @@ def test_a_verified_domain_whose_record_went_missing_has_drifted(plans, monkeypa
         services(FakeSes({state.name: state}), FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=no_dmarc()),
         VerifyOptions(),
     )
-    assert entry["drift"] == ["SES reports DKIM FAILED: it no longer signs for this identity"]
+    assert entry.drift == ("SES reports DKIM FAILED: it no longer signs for this identity",)
     assert code == Exit.ACTION_NEEDED
 
 
@@ -138,12 +140,14 @@ def test_an_address_entry_has_no_dns_part(plans):
         ),
         VerifyOptions(),
     )
-    assert set(entry) == ENTRY_KEYS and set(entry["ses"]) == {"status", "meaning"}
-    assert entry["ses"] == {"status": "PENDING", "meaning": LINK_MEANING["PENDING"]}
+    data = entry.as_dict()
+    assert set(data) == ENTRY_KEYS and data["ses"] == {"status": "PENDING", "meaning": LINK_MEANING["PENDING"]}
+    assert entry.dns is None and entry.ses.domain is None
     expires = sent + timedelta(hours=plan.platform.link_validity_hours)
-    assert (entry["identity"], entry["scenario"], entry["link_expires_at"]) == (ADDRESS, 2, iso(expires))
-    assert (entry["missing"], entry["actor"]) == (f"{ADDRESS} has not opened SES's verification link", "institution")
-    assert entry["deliverability"]["state"] == "ready" and code == Exit.PENDING == entry["exit_code"]
+    assert (entry.check.identity, entry.check.scenario, data["link_expires_at"]) == (ADDRESS, 2, iso(expires))
+    assert (entry.check.missing, entry.check.actor) == (f"{ADDRESS} has not opened SES's verification link",
+                                                        "institution")
+    assert entry.deliverability.state == "ready" and code == Exit.PENDING == entry.exit_code
     [entry], _ = verify_once(
         plan,
         services(
@@ -155,7 +159,7 @@ def test_an_address_entry_has_no_dns_part(plans):
         ),
         VerifyOptions(),
     )
-    assert entry["ses"]["meaning"] == "NEW_STATUS" and entry["link_expires_at"] is None  # an unknown status as is
+    assert entry.ses.meaning == "NEW_STATUS" and entry.as_dict()["link_expires_at"] is None  # an unknown status as is
 
 
 def test_dmarc_is_looked_up_through_the_given_endpoints_once_per_run(plans, monkeypatch):
@@ -174,7 +178,7 @@ def test_dmarc_is_looked_up_through_the_given_endpoints_once_per_run(plans, monk
     run = dataclasses.replace(Services.of(FixedClock(), ENDPOINTS), ses=lambda platform: ses,
                               progress=lambda p: FakeProgress())
     [entry], code = verify_institution(plan, run, VerifyOptions(), 0)
-    assert made == [ENDPOINTS] and code == Exit.OK and entry["deliverability"]["state"] == "ready"
+    assert made == [ENDPOINTS] and code == Exit.OK and entry.deliverability.state == "ready"
     verify_once(plan, run, VerifyOptions())
     assert made == [ENDPOINTS]  # one set of look-ups for the whole command
 
@@ -187,7 +191,7 @@ def test_dmarc_blocks_a_verified_address(plans):
         services(FakeSes({ADDRESS: verified(ADDRESS)}), FakeProgress(), FixedClock(), dns=ENDPOINTS, lookups=reject),
         VerifyOptions(),
     )
-    assert entry["deliverability"]["state"] == "blocked" and code == Exit.ACTION_NEEDED and entry["verified"]
+    assert entry.deliverability.state == "blocked" and code == Exit.ACTION_NEEDED and entry.check.verified
 
 
 def expired_link(plan, clock, status="PENDING", hours_ago=None, count=1):
@@ -299,7 +303,7 @@ def test_verify_and_drift_reports_an_old_smtp_key(plans, age, code):
         0,
         iam=iam,
     )
-    assert iam.asked == [plan.smtp_user_name] and [e["identity"] for e in entries] == [ADDRESS]
+    assert iam.asked == [plan.smtp_user_name] and [e.check.identity for e in entries] == [ADDRESS]
     assert worst == code and set(drift) == {"smtp_key_drift"}
     assert [k.split(" ")[3] for k in drift["smtp_key_drift"]] == (["FAKE-TEST-OLD-KEY-01"] if age > 90 else [])
     _, worst, _ = verify_and_drift(

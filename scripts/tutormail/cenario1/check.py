@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import dns.exception
 
@@ -24,6 +25,11 @@ class Finding:
     expected: tuple[str, ...]
     found: tuple[str, ...] = ()
     detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"server": self.server, "address": self.address, "record": self.record, "type": self.type,
+                "status": self.status, "expected": list(self.expected), "found": list(self.found),
+                "detail": self.detail or None}
 
 
 # A server that did not answer, refused, failed or answered garbage: the record was not checked there.

@@ -87,30 +87,30 @@ def _rfc2136(item: DomainRecords, plan: InstitutionPlan, endpoints: DnsEndpoints
 
 
 def publish_domain(item: DomainRecords, plan: InstitutionPlan, endpoints: DnsEndpoints, options: PublishOptions,
-                   **rfc2136: Callable) -> tuple[dict[str, Any], Exit]:
+                   **rfc2136: Callable) -> tuple[Published, Exit]:
     identity = item.identity
     found = Published(identity.name, identity.provider)
     if identity.provider == Provider.ROUTE53:
         found.result = "published by the stack (Route 53): nothing to do here"
-        return found.as_dict(), Exit.OK
+        return found, Exit.OK
     if identity.provider == Provider.MANUAL:  # nothing for dns-publish to write: `verify` checks them
         found.result = "a person must publish these records (tutormail dns-records --format zone)"
         found.records = as_rows([item])
-        return found.as_dict(), Exit.OK
+        return found, Exit.OK
     if not item.tokens_known:
         found.result = "the identity is not in SES yet: deploy the stack first"
-        return found.as_dict(), Exit.ACTION_NEEDED
+        return found, Exit.ACTION_NEEDED
     try:
         code = _rfc2136(item, plan, endpoints, options, found, **rfc2136)
     except PublishError as exc:
         found.result = f"error: {exc}"
         log.error("%s: %s", identity.name, exc)
         code = exc.exit_code
-    return found.as_dict(), code
+    return found, code
 
 
 def publish_institution(plan: InstitutionPlan, ses: Ses, endpoints: DnsEndpoints, options: PublishOptions,
-                        **rfc2136: Callable) -> tuple[list[dict[str, Any]], Exit]:
+                        **rfc2136: Callable) -> tuple[list[Published], Exit]:
     """Every domain identity of the institution; one that fails does not stop the others."""
     outcomes = [publish_domain(item, plan, endpoints, options, **rfc2136) for item in domain_records(plan, ses)]
     return [entry for entry, _ in outcomes], worst(code for _, code in outcomes)

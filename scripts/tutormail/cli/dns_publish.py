@@ -6,27 +6,26 @@ import argparse
 from functools import partial
 
 from tutormail.aws.ses import Ses
-from tutormail.cenario1.publishing import PublishOptions, publish_institution
+from tutormail.cenario1.publishing import Published, PublishOptions, publish_institution
 from tutormail.cli import arguments
 from tutormail.cli.institutions import each_institution
 from tutormail.cli.output import section, sentence
 from tutormail.cli.plan_view import changes_view
-from tutormail.plan.change import SCHEMA_VERSION, Change
+from tutormail.plan.change import SCHEMA_VERSION
 
 
-def _print_publish(output: str, slug: str, domains: list[dict]) -> None:
-    for entry in domains:
-        changes = [Change.from_dict(c) for c in entry["changes"]]
+def _print_publish(output: str, slug: str, domains: list[Published]) -> None:
+    for found in domains:
         blank = "\n\n" if output == "markdown" else "\n"  # Markdown: the sentence is not a row of the table
-        body = (changes_view(changes, output) + blank if changes else "") + sentence(entry["result"], output)
-        section(f"{slug}: {entry['domain']} ({entry['provider']})", body, markdown=output == "markdown")
+        body = (changes_view(found.changes, output) + blank if found.changes else "") + sentence(found.result, output)
+        section(f"{slug}: {found.domain} ({found.provider})", body, markdown=output == "markdown")
 
 
 def cmd_dns_publish(args: argparse.Namespace) -> int:
     options = PublishOptions(dry_run=args.dry_run, key_file=args.tsig_key_file)
     return each_institution(args, "domains",
                             lambda plan: publish_institution(plan, Ses(plan.platform), args.runtime.dns, options),
-                           partial(_print_publish, args.output), dry_run=args.dry_run, schema_version=SCHEMA_VERSION)
+                            partial(_print_publish, args.output), dry_run=args.dry_run, schema_version=SCHEMA_VERSION)
 
 
 def register(add) -> None:

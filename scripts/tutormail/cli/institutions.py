@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tutormail.aws.client import ServiceError
 from tutormail.cli.output import emit_json
@@ -32,26 +32,35 @@ def load_plan(args: argparse.Namespace) -> InstitutionPlan:
     return plan_for(catalog, args.slug)
 
 
-def each_institution(args: argparse.Namespace, key: str, run: Callable[[InstitutionPlan], tuple[list, Exit]],
-                      show: Callable[[str, list], None], **extra: Any) -> int:
+class Result(Protocol):
+    """What a use case returns per domain or identity: `as_dict()` is its JSON."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def each_institution(args: argparse.Namespace, key: str,
+                     run: Callable[[InstitutionPlan], tuple[Sequence[Result], Exit]],
+                     show: Callable[[str, Sequence[Any]], None], **extra: Any) -> int:
     """Runs a command for each SLUG: one that fails (AWS, DNS) is reported and the others go on;
     the exit code is the worst one."""
     catalog = load_catalog(Path(args.institutions), only=args.slugs)
     institutions, codes = [], []
     for slug in args.slugs:
-        entry: dict[str, Any] = {"institution": slug, key: []}
+        entry: dict[str, Any] = {"institution": slug}
+        found: Sequence[Result] = []
         more: list[dict] = []  # institution-wide findings a command may add (verify: SMTP key drift)
         try:
-            entry[key], code, *more = run(plan_for(catalog, slug))
+            found, code, *more = run(plan_for(catalog, slug))
             entry.update(*more)
         except ServiceError as exc:
             log.error("%s: %s", slug, exc)
             code, entry["error"] = Exit.SERVICE_ERROR, str(exc)
+        entry[key] = [f.as_dict() for f in found]
         entry["exit_code"] = int(code)
         institutions.append(entry)
         codes.append(code)
         if args.output != "json":
-            show(slug, entry[key], *more)
+            show(slug, found, *more)
     code = worst(codes)
     if args.output == "json":
         emit_json({"exit_code": int(code), **extra, "institutions": institutions})

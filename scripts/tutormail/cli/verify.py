@@ -13,31 +13,31 @@ from tutormail.cli.output import section, table
 from tutormail.plan.loader import load_catalog
 from tutormail.services import Services
 from tutormail.verification.deliverability import deliverability_lines
-from tutormail.verification.verify import VerifyOptions, verify_and_drift
+from tutormail.verification.verify import IdentityVerdict, VerifyOptions, verify_and_drift
 
 
-def _print_verify(slug: str, entries: list[dict], institution: dict | None = None) -> None:
+def _print_verify(slug: str, found: list[IdentityVerdict], institution: dict | None = None) -> None:
     for drift in (institution or {}).get("smtp_key_drift", []):
         section(f"{slug}: SMTP key", f"drift: {drift}")
-    for entry in entries:
-        lines = [f"state: {entry['state']} (SES: {entry['ses']['status']}: {entry['ses']['meaning']})"]
-        if entry.get("ses", {}).get("mail_from_status"):
-            lines.append(f"MAIL FROM {entry['ses']['mail_from_domain']}: {entry['ses']['mail_from_status']}"
-                         f" ({entry['ses']['mail_from_meaning']})")
-        if entry["missing"]:
-            lines.append(f"missing: {entry['missing']}")
-        lines.append(f"next: {entry['next_action']} ({entry['actor']})")
-        lines += deliverability_lines(entry["deliverability"])
-        lines += [f"drift: {d}" for d in entry["drift"]]
-        dns = entry.get("dns")
-        if dns and dns["problem"]:
-            lines.append(f"DNS: {dns['problem']}")
-        if dns and dns["findings"]:
+    for verdict in found:
+        check, ses, dns = verdict.check, verdict.ses, verdict.dns
+        lines = [f"state: {check.state} (SES: {ses.status}: {ses.meaning})"]
+        if ses.domain and ses.domain.mail_from_status:
+            lines.append(f"MAIL FROM {ses.domain.mail_from_domain}: {ses.domain.mail_from_status}"
+                         f" ({ses.domain.mail_from_meaning})")
+        if check.missing:
+            lines.append(f"missing: {check.missing}")
+        lines.append(f"next: {check.next_action} ({check.actor})")
+        lines += deliverability_lines(verdict.deliverability)
+        lines += [f"drift: {d}" for d in verdict.drift]
+        if dns and dns.problem:
+            lines.append(f"DNS: {dns.problem}")
+        if dns and dns.findings:
             lines.append(table(["server", "record", "type", "status", "found"],
-                               [[f"{f['server']} ({f['address']})", f["record"], f["type"], f["status"],
-                                 " ".join(f["found"]) if f["status"] == "wrong" else (f["detail"] or "")]
-                                for f in dns["findings"]]))
-        section(f"{slug}: {entry['identity']} (Cenário {entry['scenario']})", "\n".join(lines))
+                               [[f"{f.server} ({f.address})", f.record, f.type, f.status,
+                                 " ".join(f.found) if f.status == "wrong" else f.detail]
+                                for f in dns.findings]))
+        section(f"{slug}: {check.identity} (Cenário {check.scenario})", "\n".join(lines))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -13,14 +13,13 @@ the other institutions are still checked.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.ses import Ses
 from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
-from tutormail.cenario1.check import check_domain, not_checked
+from tutormail.cenario1.check import Finding, check_domain, not_checked
 from tutormail.cenario1.records import records_for
 from tutormail.clock import Clock
 from tutormail.dnsclient.resolver import DnsEndpoints
@@ -42,11 +41,10 @@ def institution_drift(plan: InstitutionPlan, ses: Ses, iam: Any, endpoints: DnsE
     for identity in plan.identities:
         state = ses.identity(identity.name)
         verified = check_identity(plan, identity.name, state, clock, {}).verified
-        findings: list[dict] = []
+        findings: list[Finding] = []
         if verified and identity.kind == IdentityKind.DOMAIN:
-            checked, problem = check_domain(records_for(plan, identity, state), endpoints)
-            findings = [asdict(f) for f in checked]
-            unchecked[identity.name] = not_checked(checked, problem)
+            findings, problem = check_domain(records_for(plan, identity, state), endpoints)
+            unchecked[identity.name] = not_checked(findings, problem)
         found[identity.name] = identity_drift(verified, state.dkim_status, findings)
     found[SMTP_KEY] = key_drift(plan, access_keys(plan, iam) or [], clock.now())
     return found, unchecked

@@ -269,12 +269,12 @@ def watch_job(job: Job) -> Report:
     for slug in job.catalog.institutions:
         plan = job.plan(slug)
         try:
-            entries, code, _ = verify_and_drift(plan, services, VerifyOptions(auto_resend=True), deadline)
+            found, code, _ = verify_and_drift(plan, services, VerifyOptions(auto_resend=True), deadline)
         except TutormailError as exc:
             report.outcome(slug, FAILED, [str(exc)], exit_code=exc.exit_code)
             continue
         report.outcome(slug, {Exit.OK: "verified", Exit.PENDING: "pending"}.get(code, FAILED),
-                       [f"{e['identity']}: {e['state']}" for e in entries if code not in (Exit.OK, Exit.PENDING)],
+                       [f"{v.check.identity}: {v.check.state}" for v in found if code not in (Exit.OK, Exit.PENDING)],
                        exit_code=code if code != Exit.PENDING else Exit.OK)
     rows, code, _ = status_with_health(job.catalog, ses, job.clients["secretsmanager"],
                                        job.runtime.clock, endpoints=job.runtime.dns)

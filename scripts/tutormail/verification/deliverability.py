@@ -105,12 +105,20 @@ class Deliverability:
                 f"https://senders.yahooinc.com/best-practices/); a dns entry for {domain} (Cenário 1, Easy DKIM "
                 f"signs as {domain}) aligns it")
 
+    @property
+    def reason(self) -> str | None:
+        return (self.verdict.reason or None) if self.verdict else None
+
+    @property
+    def note(self) -> str | None:
+        return self.verdict.note if self.verdict else None
+
     def as_dict(self) -> dict[str, Any]:
         verdict = self.verdict.as_dict() if self.verdict else {}
         return {"state": self.state, "summary": self.summary, "way_out": self.way_out,
-                "reason": verdict.get("reason") or None, "record": verdict.get("record"),
+                "reason": self.reason, "record": verdict.get("record"),
                 "record_name": verdict.get("record_name"), "policy": verdict.get("policy"),
-                "note": verdict.get("note"), "aligned": self.aligned, "alignment": self.alignment,
+                "note": self.note, "aligned": self.aligned, "alignment": self.alignment,
                 "accepted_by": self.accepted.who if self.accepted else None,
                 "accepted_at": self.accepted.at if self.accepted else None}
 
@@ -156,12 +164,12 @@ def plan_verdicts(plans: Iterable[InstitutionPlan], lookups: DmarcLookups | None
     return (lookups or DmarcLookups()).verdicts(d for plan in plans for d in cenario2_domains(plan))
 
 
-def deliverability_lines(data: dict[str, Any]) -> list[str]:
-    """The deliverability of a sender in words, for the tables of verify and status."""
-    if data["state"] in (READY, UNCHECKED):
-        return ([f"DMARC note: {data['note']}"] if data.get("note") else []) + (
-            [f"alignment: {data['alignment']}"] if data.get("alignment") else [])
-    lines = [f"deliverability: {data['summary']}" + (f": {data['reason']}" if data["reason"] else "")]
-    if data["way_out"]:
-        lines.append(f"way out: {data['way_out']}")
+def deliverability_lines(ready: Deliverability) -> list[str]:
+    """The deliverability of a sender in words, for verify's table."""
+    if ready.state in (READY, UNCHECKED):
+        return ([f"DMARC note: {ready.note}"] if ready.note else []) + (
+            [f"alignment: {ready.alignment}"] if ready.alignment else [])
+    lines = [f"deliverability: {ready.summary}" + (f": {ready.reason}" if ready.reason else "")]
+    if ready.way_out:
+        lines.append(f"way out: {ready.way_out}")
     return lines

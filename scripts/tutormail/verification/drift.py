@@ -16,20 +16,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from tutormail.cenario1.check import Finding
 from tutormail.plan.build import InstitutionPlan
 from tutormail.vocabulary import VerificationStatus
 
 DRIFTED = ("missing", "wrong")
 
 
-def identity_drift(verified: bool, dkim_status: str | None, findings: Iterable[dict]) -> list[str]:
+def identity_drift(verified: bool, dkim_status: str | None, findings: Iterable[Finding]) -> list[str]:
     """Only a verified identity drifts: before that, a missing record is the pending state."""
     if not verified:
         return []
-    drift = [f"{f['record']} {f['type']} is {f['status']} at {f['server']} ({f['address']})"
-             + (f": holds {' '.join(f['found'])}" if f["status"] == "wrong" else "")
-             + (f" ({f['detail']})" if f["status"] == "wrong" and f.get("detail") else "")
-             for f in findings if f["status"] in DRIFTED]
+    drift = [f"{f.record} {f.type} is {f.status} at {f.server} ({f.address})"
+             + (f": holds {' '.join(f.found)}" if f.status == "wrong" else "")
+             + (f" ({f.detail})" if f.status == "wrong" and f.detail else "")
+             for f in findings if f.status in DRIFTED]
     if dkim_status == VerificationStatus.FAILED:
         drift.append("SES reports DKIM FAILED: it no longer signs for this identity")
     return drift

@@ -28,7 +28,7 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.plan.build import Identity, InstitutionPlan
 from tutormail.services import Services
-from tutormail.verification.deliverability import deliverability, plan_verdicts, readiness_code
+from tutormail.verification.deliverability import Deliverability, deliverability, plan_verdicts, readiness_code
 from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import IdentityCheck, check_identity
 from tutormail.vocabulary import IdentityKind, SenderState
@@ -71,31 +71,87 @@ def _resend_if_expired(plan: InstitutionPlan, ses: Ses, progress: Progress, reco
     return ses.identity(identity.name)
 
 
-def _entry(plan: InstitutionPlan, identity: Identity, check: IdentityCheck, state: IdentityState
-           ) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DomainSes:
+    """A domain identity's DKIM and MAIL FROM as SES reports them (an address has neither)."""
+
+    dkim_status: str | None
+    mail_from_domain: str | None
+    mail_from_status: str | None
+
+    @property
+    def mail_from_meaning(self) -> str | None:
+        return MAIL_FROM_MEANING.get(self.mail_from_status or "", None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dkim_status": self.dkim_status, "mail_from_domain": self.mail_from_domain,
+                "mail_from_status": self.mail_from_status, "mail_from_meaning": self.mail_from_meaning}
+
+
+@dataclass(frozen=True)
+class SesView:
+    """SES's verification status of an identity, and what it means for the person reading it."""
+
+    status: str
+    meaning: str
+    domain: DomainSes | None = None  # None for an address: its keys are absent from the JSON, not null
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "meaning": self.meaning, **(self.domain.as_dict() if self.domain else {})}
+
+
+@dataclass(frozen=True)
+class DnsCheck:
+    """A domain's records on every authoritative server, or why the servers could not be asked."""
+
+    problem: str | None
+    findings: tuple[Finding, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"problem": self.problem, "findings": [f.as_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class IdentityVerdict:
+    """Where one identity stands; `as_dict()` is its entry in `verify --output json`."""
+
+    check: IdentityCheck
+    ses: SesView
+    deliverability: Deliverability
+    drift: tuple[str, ...]
+    exit_code: Exit
+    dns: DnsCheck | None = None  # None for an address: no "dns" key in its JSON
+
+    def as_dict(self) -> dict[str, Any]:
+        check = self.check
+        return {
+            "identity": check.identity, "scenario": check.scenario, "state": check.state,
+            "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
+            "actor": check.actor, "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
+            "ses": self.ses.as_dict(), "deliverability": self.deliverability.as_dict(), "drift": list(self.drift),
+            "exit_code": int(self.exit_code), **({"dns": self.dns.as_dict()} if self.dns else {}),
+        }
+
+
+def _ses_view(plan: InstitutionPlan, identity: Identity, state: IdentityState) -> SesView:
     meanings = SES_MEANING if identity.kind == IdentityKind.DOMAIN else LINK_MEANING
     meaning = meanings.get(state.status, state.status).format(hours=plan.platform.dkim_window_hours)
-    return {
-        "identity": identity.name, "scenario": identity.scenario, "state": check.state,
-        "verified": check.verified, "missing": check.missing or None, "next_action": check.next_action,
-        "actor": check.actor, "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
-        "ses": {"status": state.status, "meaning": meaning},
-    }
+    if identity.kind != IdentityKind.DOMAIN:
+        return SesView(state.status, meaning)
+    return SesView(state.status, meaning, DomainSes(state.dkim_status, state.mail_from_domain, state.mail_from_status))
 
 
 def _dns_part(plan: InstitutionPlan, identity: Identity, state: IdentityState, endpoints: DnsEndpoints
-              ) -> tuple[dict[str, Any], Exit]:
+              ) -> tuple[DnsCheck, Exit]:
     records = records_for(plan, identity, state)
     findings, problem = check_domain(records, endpoints)
-    data = {"problem": problem, "findings": [
-        {"server": f.server, "address": f.address, "record": f.record, "type": f.type, "status": f.status,
-         "expected": list(f.expected), "found": list(f.found), "detail": f.detail or None} for f in findings]}
     # Without DKIM tokens from SES there is nothing to look for yet: SES's state says it all.
-    return data, dns_exit_code(findings, problem) if records.tokens_known else Exit.OK
+    return DnsCheck(problem, tuple(findings)), dns_exit_code(findings, problem) if records.tokens_known else Exit.OK
 
 
-def verify_once(plan: InstitutionPlan, services: Services, options: VerifyOptions) -> tuple[list[dict[str, Any]], Exit]:
-    entries, codes = [], []
+def verify_once(plan: InstitutionPlan, services: Services, options: VerifyOptions
+                ) -> tuple[list[IdentityVerdict], Exit]:
+    found: list[IdentityVerdict] = []
     ses, progress, clock = services.ses(plan.platform), services.progress(plan), services.clock
     recorded = progress.read()
     verdicts = plan_verdicts([plan], services.lookups)
@@ -105,50 +161,43 @@ def verify_once(plan: InstitutionPlan, services: Services, options: VerifyOption
             state = _resend_if_expired(plan, ses, progress, recorded, identity, state, clock, options)
         check = check_identity(plan, identity.name, state, clock, recorded)
         ready = deliverability(plan, identity.name, identity.scenario, verdicts, recorded)
-        entry = _entry(plan, identity, check, state)
-        entry["deliverability"] = ready.as_dict()
         code = readiness_code(check, ready)
+        dns = None
         if identity.kind == IdentityKind.DOMAIN:
-            entry["ses"].update({"dkim_status": state.dkim_status, "mail_from_domain": state.mail_from_domain,
-                                 "mail_from_status": state.mail_from_status,
-                                 "mail_from_meaning": MAIL_FROM_MEANING.get(state.mail_from_status or "", None)})
-            entry["dns"], dns_code = _dns_part(plan, identity, state, services.dns)
+            dns, dns_code = _dns_part(plan, identity, state, services.dns)
             code = worst([code, dns_code])
-        entry["drift"] = identity_drift(check.verified, state.dkim_status, entry.get("dns", {}).get("findings", []))
-        if entry["drift"]:  # verified, then changed: someone must act, whatever SES still says
+        drift = identity_drift(check.verified, state.dkim_status, dns.findings if dns else ())
+        if drift:  # verified, then changed: someone must act, whatever SES still says
             code = worst([code, Exit.ACTION_NEEDED])
-        entry["exit_code"] = int(code)
-        entries.append(entry)
-        codes.append(code)
-    return entries, worst(codes)
+        found.append(IdentityVerdict(check, _ses_view(plan, identity, state), ready, tuple(drift), code, dns))
+    return found, worst(v.exit_code for v in found)
 
 
-def _verification(entries: list[dict[str, Any]]) -> Exit:
+def _verification(found: list[IdentityVerdict]) -> Exit:
     """Where SES and the links stand, without deliverability: what `--wait` waits for (a sender
     blocked by DMARC does not stop the wait while another is pending)."""
-    return worst(Exit.OK if e["verified"] else Exit.PENDING if e["state"] == SenderState.PENDING else Exit.ACTION_NEEDED
-                 for e in entries)
+    return worst(v.check.exit_code for v in found)
 
 
 def verify_institution(plan: InstitutionPlan, services: Services, options: VerifyOptions, deadline: float,
                        monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
-                       ) -> tuple[list[dict[str, Any]], Exit]:
+                       ) -> tuple[list[IdentityVerdict], Exit]:
     """One round, or with `wait` rounds with a doubling back-off until SES and the links are no
     longer "pending" or the next round would start after `deadline` (a `monotonic()` instant)."""
     delay = FIRST_DELAY
     while True:
-        entries, code = verify_once(plan, services, options)
-        if not options.wait or _verification(entries) != Exit.PENDING or monotonic() + delay > deadline:
-            return entries, code
+        found, code = verify_once(plan, services, options)
+        if not options.wait or _verification(found) != Exit.PENDING or monotonic() + delay > deadline:
+            return found, code
         log.info("%s still pending; checking again in %g s", plan.slug, delay)
         sleep(delay)
         delay = min(delay * 2, LONGEST_DELAY)
 
 
 def verify_and_drift(plan: InstitutionPlan, services: Services, options: VerifyOptions, deadline: float,
-                     iam: Any = None) -> tuple[list[dict[str, Any]], Exit, dict[str, list[str]]]:
+                     iam: Any = None) -> tuple[list[IdentityVerdict], Exit, dict[str, list[str]]]:
     """verify_institution, then the age of the institution's SMTP keys (one ListAccessKeys):
     an Active key older than smtp_key_max_age_days is drift (exit 1)."""
-    entries, code = verify_institution(plan, services, options, deadline)
+    found, code = verify_institution(plan, services, options, deadline)
     keys = key_drift(plan, access_keys(plan, iam) or [], services.clock.now())
-    return entries, worst([code, Exit.ACTION_NEEDED if keys else Exit.OK]), {"smtp_key_drift": keys}
+    return found, worst([code, Exit.ACTION_NEEDED if keys else Exit.OK]), {"smtp_key_drift": keys}
