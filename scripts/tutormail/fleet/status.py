@@ -49,7 +49,7 @@ def status_with_health(catalog: Catalog, ses: Ses, secrets_client: Any, clock: C
     rows, code = sweep(catalog, slugs, ses, None, clock, dns_checks=dns_checks, endpoints=endpoints, marks=marks)
     health = {h.slug: h for h in fleet_health(catalog, slugs, marks=marks)}
     for row in rows:
-        row.update(health_columns(health[row["institution"]]))
+        row.update(health_columns(health[row["institution"]]).as_dict())
     return rows, worst([code, *(Exit.ACTION_NEEDED for h in health.values() if h.paused)]), health
 
 
