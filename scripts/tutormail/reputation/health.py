@@ -120,6 +120,10 @@ def _event_text(timestamp: int, logged: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def rate_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
 @dataclass(frozen=True)
 class SendingColumns:
     """The sending-health columns of a `status` row; `as_dict` is their part of its JSON."""
