@@ -7,11 +7,14 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
+from tutormail.reputation.health import SendingColumns
 
 from tests.conftest import run_cli
+from tests.unit.fakes import status_row
 
 # Flags that keep Chromium on this machine: no sync, updates, QUIC or background requests.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -109,22 +112,20 @@ def _page_of(rows, tmp_path, measure: bool = False):
     return page
 
 
-ROW = {"institution": "escola-padrao", "company": "Escola Padrão", "account": "comunicacao",
-       "address": "comunicacao@escola-padrao.sistematutor.com.br", "phase": "2", "next_action": "smtp-settings",
-       "actor": "operator", "link_expires_at": None, "sending": "enabled", "bounce_rate": 0.01,
-       "complaint_rate": 0.0}
+ROW = status_row(phase="2", next_action="smtp-settings", actor="operator",
+                 health=SendingColumns("enabled", bounce_rate=0.01, complaint_rate=0.0))
 
 
 @pytest.mark.parametrize("fragment", ["q=%E0%A4%A", "q=%", "q=%zz&x", "q"])
 def test_a_malformed_fragment_still_counts_the_rows(tmp_path, fragment):
-    page = _page_of([ROW, {**ROW, "institution": "faculdade-delta"}], tmp_path)
+    page = _page_of([ROW, replace(ROW, institution="faculdade-delta")], tmp_path)
     dom = _Dom()
     dom.feed(chromium("--dump-dom", f"{page.as_uri()}#{fragment}", tmp_path=tmp_path))
     assert dom.status_text.endswith("of 2 rows shown"), dom.status_text
 
 
 def test_a_long_unbroken_name_does_not_push_the_columns_off_screen(tmp_path):
-    page = _page_of([ROW, {**ROW, "company": "Escola" + "X" * 300}], tmp_path, measure=True)
+    page = _page_of([ROW, replace(ROW, company="Escola" + "X" * 300)], tmp_path, measure=True)
     dom = chromium("--dump-dom", "--window-size=1280,900", page.as_uri(), tmp_path=tmp_path)
     width = int(re.search(r'data-width="(\d+)"', dom).group(1))
     assert width <= 1280, f"the page is {width} px wide in a 1280 px window"

@@ -1,13 +1,17 @@
 """Fakes of what the library asks AWS and DNS, shared by the in-process unit tests: SES, the
-progress store, Secrets Manager, DMARC look-ups that ask no server, and identity states."""
+progress store, Secrets Manager, DMARC look-ups that ask no server, identity states, and status rows."""
 
 from __future__ import annotations
 
 from tutormail.aws.ses import IdentityState
 from tutormail.cenario1.rfc2136_changes import DECIDED
 from tutormail.cenario2.dmarc import DmarcLookups
+from tutormail.fleet.status import StatusRow
 from tutormail.plan.change import Change, Kind
 from tutormail.tutor_setup.smtp_settings import SmtpSecret
+from tutormail.verification.deliverability import Deliverability
+from tutormail.verification.identity_check import PLATFORM
+from tutormail.vocabulary import Readiness, SenderState, TutorAdvice
 
 SECRET = SmtpSecret("FAKEKEYIDFORTESTS001", "tutormailFAKEsecretKEY/notREAL+000000000", "us-east-1", 1)
 
@@ -109,3 +113,12 @@ def services(ses, progress=None, clock=None, dns=None, lookups=None):
 def record_change(name, rtype, decided, wanted, found, reason="", of=""):
     """A record set's change in dns-publish's words (add, change, nothing, conflict)."""
     return Change(Kind.RECORD, name, DECIDED[decided], reason, type=rtype, of=of, wanted=wanted, found=found)
+
+
+def status_row(institution="escola-padrao", company="Escola Padrão", account="comunicacao",
+               address="comunicacao@escola-padrao.sistematutor.com.br", **fields):
+    """A row of `status` (fleet/status.py) at phase 1 verified, but for what the test gives."""
+    return StatusRow(**{"institution": institution, "company": company, "account": account, "address": address,
+                        "scenario": 1, "state": SenderState.VERIFIED, "phase": "1 verified", "missing": None,
+                        "next_action": "none", "actor": PLATFORM, "link_expires_at": None,
+                        "deliverability": Deliverability(Readiness.READY), "tutor": TutorAdvice.CONFIGURE, **fields})

@@ -430,8 +430,8 @@ def test_offline_status_never_advises_releasing_an_unchecked_cenario2_sender(ins
             raise AssertionError("nothing to migrate")
 
     rows, _ = sweep(catalog, ["escola"], ListingSes(), None, FixedClock(), dns_checks=False, store=Store())
-    [row] = [r for r in rows if r["address"] == "contato@colegioteste.com.br"]
-    assert row["phase"] == "1 verified (DMARC not checked)" and "--reveal" not in row["next_action"]
+    [row] = [r for r in rows if r.address == "contato@colegioteste.com.br"]
+    assert row.phase == "1 verified (DMARC not checked)" and "--reveal" not in row.next_action
 
 
 # --- exact output -----------------------------------------------------------------------------------
@@ -564,14 +564,14 @@ def test_sweep_rows_and_code(plans, institution_files):
     rows, code = sweep(catalog, ["escola", "padrao"], ListingSes(), client, FixedClock(), dns_checks=False,
                        store=store)
     assert RELEASED + address in store.written["padrao"]
-    by = {(r["institution"], r["account"]): r for r in rows}
+    by = {(r.institution, r.account): r for r in rows}
     assert code == Exit.PENDING
-    assert by[("padrao", "comunicacao")]["phase"] == "2 settings released"
+    assert by[("padrao", "comunicacao")].phase == "2 settings released"
     # news sends from the same default address: the mark is the address's
-    assert by[("padrao", "news")]["phase"] == "2 settings released" and by[("padrao", "news")]["scenario"] == 1
+    assert by[("padrao", "news")].phase == "2 settings released" and by[("padrao", "news")].scenario == 1
     link = by[("escola", "comunicacao")]
-    assert (link["phase"], link["scenario"], link["state"], link["dmarc_warning"]) == ("1 pending", 2, "pending", None)
-    assert [r["institution"] for r in rows] == ["escola", "escola", "padrao", "padrao"]
+    assert (link.phase, link.scenario, link.state, link.dmarc_warning) == ("1 pending", 2, "pending", None)
+    assert [r.institution for r in rows] == ["escola", "escola", "padrao", "padrao"]
 
 
 @pytest.mark.parametrize(("held", "problem"), [

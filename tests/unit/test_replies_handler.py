@@ -168,13 +168,15 @@ def test_status_reads_what_each_institution_received(aws):
     from tutormail.aws.check_mailbox import received_counts
     from tutormail.cli.status import add_received
 
+    from tests.unit.fakes import status_row
+
     settings(aws)
     for n in range(3):
         deliver(aws, raw_message(), f"m{n}")
     assert received_counts(REGION, aws["dynamodb"]) == {SLUG: 3}
-    rows = [{"institution": SLUG}, {"institution": "outra"}]
+    rows = [status_row(SLUG), status_row("outra")]
     receiving = SimpleNamespace(region=REGION, receiving=object())
     add_received(receiving, rows, counts=lambda region: received_counts(region, aws["dynamodb"]))
-    assert [r["received"] for r in rows] == [3, 0]
+    assert [r.received for r in rows] == [3, 0]
     add_received(SimpleNamespace(region=REGION, receiving=None), rows)
-    assert [r["received"] for r in rows] == [None, None]
+    assert [r.received for r in rows] == [None, None]

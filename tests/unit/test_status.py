@@ -15,16 +15,18 @@ from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.fleet.status import status_with_health, sweep
 from tutormail.plan.loader import load_catalog
-from tutormail.reputation.health import Health
+from tutormail.reputation.health import Health, SendingColumns
 from tutormail.reputation.pause import PauseMark
 
 from tests.factory import company, institution
-from tests.unit.fakes import FakeSecrets
+from tests.unit.fakes import FakeSecrets, status_row
 
 ENDPOINTS = DnsEndpoints(("127.0.0.1", 5300))
 ADDRESS = "contato@colegioteste.com.br"
 ROW_KEYS = {"tutor", "institution", "company", "account", "address", "scenario", "state", "phase", "missing",
-            "next_action", "actor", "link_expires_at", "dmarc_warning", "deliverability"}
+            "next_action", "actor", "link_expires_at", "dmarc_warning", "deliverability",
+            # filled after the sweep: null until their reads
+            "sending", "bounce_rate", "complaint_rate", "paused_why", "drift", "drift_unchecked", "received"}
 MIGRATED_MARKS = {MIGRATED: "2026-01-01T00:00:00Z"}
 
 
@@ -69,7 +71,7 @@ def dmarc(monkeypatch):
 
 
 def by_account(rows):
-    return {(r["institution"], r["account"]): r for r in rows}
+    return {(r.institution, r.account): r for r in rows}
 
 
 def test_a_verified_address_blocked_by_dmarc_waits_on_the_institution(catalog, dmarc):
@@ -77,14 +79,14 @@ def test_a_verified_address_blocked_by_dmarc_waits_on_the_institution(catalog, d
     rows, code = sweep(catalog, ["escola"], ses, None, FixedClock(), endpoints=ENDPOINTS, marks={"escola": {}})
     assert dmarc == [ENDPOINTS] and code == Exit.ACTION_NEEDED
     row = by_account(rows)[("escola", "comunicacao")]
-    assert (row["phase"], row["actor"], row["state"]) == ("1 blocked by DMARC", "institution", "verified")
-    assert row["next_action"] == row["deliverability"]["way_out"] and "--accept-dmarc-risk" in row["next_action"]
-    assert row["missing"] == row["deliverability"]["reason"] and "p=reject" in row["dmarc_warning"]
+    assert (row.phase, row.actor, row.state) == ("1 blocked by DMARC", "institution", "verified")
+    assert row.next_action == row.deliverability.way_out and "--accept-dmarc-risk" in row.next_action
+    assert row.missing == row.deliverability.verdict.reason and "p=reject" in row.dmarc_warning
     news = by_account(rows)[("escola", "news")]  # the platform's domain: DKIM-aligned, never held back by DMARC
-    assert (news["phase"], news["dmarc_warning"], news["next_action"]) == (
+    assert (news.phase, news.dmarc_warning, news.next_action) == (
         "1 verified", None, "hand over the settings: tutormail smtp-settings escola --reveal")
     # readiness is per account: the blocked one is not to configure yet, its sibling is ready
-    assert (row["tutor"], news["tutor"]) == ("not to configure yet", "configure")
+    assert (row.tutor, news.tutor) == ("not to configure yet", "configure")
 
 
 def test_rows_follow_ses_and_the_marks(catalog, dmarc):
@@ -94,21 +96,21 @@ def test_rows_follow_ses_and_the_marks(catalog, dmarc):
     marks = {"escola": {LINK + ADDRESS: f"1 {iso(sent)}"},
              "padrao": {RELEASED + "comunicacao@padrao.sistematutor.com.br": iso(sent)}}
     rows, code = sweep(catalog, ["escola", "padrao"], ses, None, clock, endpoints=ENDPOINTS, marks=marks)
-    assert all(set(r) == ROW_KEYS for r in rows) and code == Exit.ACTION_NEEDED
+    assert all(set(r.as_dict()) == ROW_KEYS for r in rows) and code == Exit.ACTION_NEEDED
     rows = by_account(rows)
     link = rows[("escola", "comunicacao")]
-    assert (link["state"], link["scenario"], link["actor"], link["company"], link["address"]) == (
+    assert (link.state, link.scenario, link.actor, link.company, link.address) == (
         "pending", 2, "institution", "Escola", ADDRESS)
     expires = sent + timedelta(hours=catalog.platform.link_validity_hours)
-    assert link["link_expires_at"] == iso(expires)
-    assert link["missing"] == f"{ADDRESS} has not opened SES's verification link"
-    assert (rows[("escola", "news")]["state"], rows[("escola", "news")]["actor"]) == ("missing", "platform team")
-    assert rows[("escola", "news")]["link_expires_at"] is None
+    assert link.link_expires_at == iso(expires)
+    assert link.missing == f"{ADDRESS} has not opened SES's verification link"
+    assert (rows[("escola", "news")].state, rows[("escola", "news")].actor) == ("missing", "platform team")
+    assert rows[("escola", "news")].link_expires_at is None
     released = rows[("padrao", "comunicacao")]
-    assert (released["phase"], released["missing"], released["actor"]) == (
+    assert (released.phase, released.missing, released.actor) == (
         "2 settings released", "phase 3 test", "institution")
     verified = rows[("padrao", "news")]
-    assert verified["deliverability"]["state"] == "ready" and verified["dmarc_warning"] is None
+    assert verified.deliverability.state == "ready" and verified.dmarc_warning is None
 
 
 def test_the_marks_are_read_from_the_progress_table_of_the_platforms_region(catalog, monkeypatch):
@@ -122,7 +124,7 @@ def test_the_marks_are_read_from_the_progress_table_of_the_platforms_region(cata
     ses = ListingSes({"padrao.sistematutor.com.br": "SUCCESS"})
     rows, _ = sweep(catalog, ["padrao"], ses, None, FixedClock(), dns_checks=False)
     assert opened == [catalog.platform.region]
-    assert by_account(rows)[("padrao", "comunicacao")]["phase"] == "2 settings released"
+    assert by_account(rows)[("padrao", "comunicacao")].phase == "2 settings released"
 
 
 def test_a_large_fleet_logs_its_progress_every_hundred_institutions(catalog, caplog):
@@ -137,9 +139,9 @@ def test_an_institution_without_marks_and_an_address_ses_gave_up_on(catalog):
     ses = ListingSes({ADDRESS: "FAILED", "escola.sistematutor.com.br": "PENDING"})
     rows, code = sweep(catalog, ["escola"], ses, None, FixedClock(), dns_checks=False, marks={})
     rows = by_account(rows)
-    assert (rows[("escola", "comunicacao")]["state"], rows[("escola", "comunicacao")]["actor"]) == (
+    assert (rows[("escola", "comunicacao")].state, rows[("escola", "comunicacao")].actor) == (
         "expired", "platform team")  # FAILED with no link history: the link expired unopened
-    assert rows[("escola", "news")]["state"] == "pending" and code == Exit.ACTION_NEEDED
+    assert rows[("escola", "news")].state == "pending" and code == Exit.ACTION_NEEDED
 
 
 class CountingStore(Store):
@@ -172,8 +174,9 @@ def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monk
     assert asked == [(["escola", "padrao"], {slug: {} for slug in marks})] and store.scans == 1  # read once, reused
     assert set(health) == {"escola", "padrao"} and code == Exit.ACTION_NEEDED
     rows = by_account(rows)
-    assert rows[("escola", "news")]["bounce_rate"] == 0.06 and "bounces" in rows[("escola", "news")]["paused_why"]
-    assert (rows[("padrao", "news")]["complaint_rate"], rows[("padrao", "news")]["paused_why"]) == (None, None)
+    escola, padrao = rows[("escola", "news")].health, rows[("padrao", "news")].health
+    assert escola.bounce_rate == 0.06 and "bounces" in escola.paused_why and escola.sending == "paused"
+    assert (padrao.complaint_rate, padrao.paused_why) == (None, None)
     monkeypatch.setattr("tutormail.fleet.status.fleet_health",
                         lambda catalog_, slugs, marks=None: [Health(s, Thresholds()) for s in slugs])
     _, code, _ = status_with_health(catalog, ses, None, FixedClock(), dns_checks=False)
@@ -205,6 +208,24 @@ def test_status_checks_dmarc_by_default_and_migrates_old_tags(catalog, dmarc, mo
     rows, code, _ = status_with_health(catalog, ses, secrets, FixedClock(), endpoints=ENDPOINTS)
     assert dmarc == [ENDPOINTS] and code == Exit.PENDING
     rows = by_account(rows)
-    assert rows[("padrao", "comunicacao")]["phase"] == "2 settings released"
-    assert rows[("escola", "comunicacao")]["state"] == "pending"
+    assert rows[("padrao", "comunicacao")].phase == "2 settings released"
+    assert rows[("escola", "comunicacao")].state == "pending"
     assert released in store.written["padrao"]
+
+
+def test_a_rows_json_has_every_key_and_null_for_what_was_not_read():
+    """as_dict() is the row of `status --output json`: the sweep's keys, then the sending health,
+    the drift and what was received, each null until its read filled it."""
+    row = status_row(phase="1 blocked by DMARC", missing="p=reject", link_expires_at="2026-01-05T12:00:00Z")
+    fixed = {"institution": "escola-padrao", "company": "Escola Padrão", "account": "comunicacao",
+             "address": "comunicacao@escola-padrao.sistematutor.com.br", "scenario": 1, "state": "verified",
+             "phase": "1 blocked by DMARC", "missing": "p=reject", "next_action": "none", "actor": "platform team",
+             "link_expires_at": "2026-01-05T12:00:00Z", "dmarc_warning": None,
+             "deliverability": row.deliverability.as_dict(), "tutor": "configure"}
+    assert row.as_dict() == {**fixed, "sending": None, "bounce_rate": None, "complaint_rate": None,
+                             "paused_why": None, "drift": None, "drift_unchecked": None, "received": None}
+    row.health = SendingColumns("paused", 0.06, None, "paused by op: bounces")
+    row.drift, row.drift_unchecked, row.received = ["DKIM FAILED"], [], 3
+    assert row.as_dict() == {**fixed, "sending": "paused", "bounce_rate": 0.06, "complaint_rate": None,
+                             "paused_why": "paused by op: bounces", "drift": ["DKIM FAILED"], "drift_unchecked": [],
+                             "received": 3}

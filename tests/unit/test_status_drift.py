@@ -13,6 +13,8 @@ from tutormail.exitcodes import Exit
 from tutormail.fleet import drift
 from tutormail.plan.build import plan_for
 
+from tests.unit.fakes import status_row
+
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
@@ -39,8 +41,7 @@ class FakeIam:
 
 
 def rows_of(plan):
-    return [{"institution": plan.slug, "company": s.company, "account": s.account, "address": s.address_display}
-            for s in plan.senders]
+    return [status_row(plan.slug, s.company, s.account, s.address_display) for s in plan.senders]
 
 
 def test_rows_get_their_identitys_drift_and_the_keys(examples, monkeypatch):
@@ -57,9 +58,9 @@ def test_rows_get_their_identitys_drift_and_the_keys(examples, monkeypatch):
                            iam=FakeIam(age_days=120))
     assert code == Exit.ACTION_NEEDED
     for row, sender in zip(rows, plan.senders, strict=True):
-        key = [line for line in row["drift"] if "SMTP access key" in line]
+        key = [line for line in row.drift if "SMTP access key" in line]
         assert len(key) == 1 and "120 days old" in key[0]
-        on_domain = [line for line in row["drift"] if "SMTP access key" not in line]
+        on_domain = [line for line in row.drift if "SMTP access key" not in line]
         if sender.identity == domain.name:
             assert any("is missing at ns1" in line for line in on_domain)
             assert any("DKIM FAILED" in line for line in on_domain)
@@ -77,13 +78,13 @@ def test_fresh_keys_and_records_in_place_are_no_drift(examples, monkeypatch):
     rows = rows_of(plan)
     assert drift.add_drift(examples, rows, FakeSes(states), DnsEndpoints(), FixedClock(), checked=True,
                            iam=FakeIam(age_days=10)) == Exit.OK
-    assert all(row["drift"] == [] for row in rows)
+    assert all(row.drift == [] for row in rows)
 
 
 def test_without_drift_the_field_is_null_and_nothing_is_read(examples):
     rows = rows_of(plan_for(examples, "faculdade-delta"))
     assert drift.add_drift(examples, rows, None, DnsEndpoints(), FixedClock(), checked=False) == Exit.OK
-    assert {row["drift"] for row in rows} == {None} and drift.drift_lines(rows) == []
+    assert {row.drift for row in rows} == {None} and drift.drift_lines(rows) == []
 
 
 def test_records_that_could_not_be_checked_are_exit_4_never_no_drift(examples, monkeypatch):
@@ -109,13 +110,13 @@ def test_records_that_could_not_be_checked_are_exit_4_never_no_drift(examples, m
     assert code == Exit.SERVICE_ERROR
     by_identity = {s.address_display: s.identity for plan in (delta, xy) for s in plan.senders}
     for row in rows:
-        identity = by_identity[row["address"]]
-        assert row["drift"] == []
+        identity = by_identity[row.address]
+        assert row.drift == []
         if identity == hung:
-            assert row["drift_unchecked"] == [f"cannot find the authoritative servers of {hung}: LifetimeTimeout"]
+            assert row.drift_unchecked == [f"cannot find the authoritative servers of {hung}: LifetimeTimeout"]
         elif identity == garbage:
-            assert row["drift_unchecked"] == [f"t1._domainkey.{garbage} CNAME not checked at ns1 (127.0.0.1): "
+            assert row.drift_unchecked == [f"t1._domainkey.{garbage} CNAME not checked at ns1 (127.0.0.1): "
                                               "error, malformed answer (ShortHeader)"]
         else:
-            assert row["drift_unchecked"] == []
+            assert row.drift_unchecked == []
     assert any(line.startswith("drift not checked: instituicao-xy ") for line in drift.drift_lines(rows))

@@ -11,13 +11,10 @@ from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import Exit
 from tutormail.names import FAILED_PAUSES_QUEUE
 from tutormail.plan.loader import load_catalog
+from tutormail.reputation.health import rate_text
 from tutormail.reputation.use_cases import failed_pauses, fleet_health
 
 log = logging.getLogger("tutormail")
-
-
-def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2%}"
 
 
 def cmd_reputation(args: argparse.Namespace) -> int:
@@ -31,7 +28,7 @@ def cmd_reputation(args: argparse.Namespace) -> int:
                    "failed_pauses": [f.as_dict() for f in failed], "failed_pauses_in_queue": in_queue})
         return code
     print(table(["institution", "sending", "bounce", "complaint", "alarms in ALARM", "why"],
-                [[h.slug, h.health, _rate(h.rates.get("bounce")), _rate(h.rates.get("complaint")),
+                [[h.slug, h.health, rate_text(h.rates.get("bounce")), rate_text(h.rates.get("complaint")),
                   ", ".join(n for n, s in sorted(h.alarms.items()) if s == "ALARM") or "-", h.why or "-"]
                  for h in found]))
     for health in found:

@@ -15,7 +15,7 @@ from tutormail.cli.institutions import selected
 from tutormail.cli.output import emit_json, table
 from tutormail.exitcodes import worst
 from tutormail.fleet.drift import add_drift, drift_lines
-from tutormail.fleet.status import status_with_health
+from tutormail.fleet.status import StatusRow, status_with_health
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.plan.loader import load_catalog
 from tutormail.preflight.caps import account_caps
@@ -47,33 +47,33 @@ def cmd_status(args: argparse.Namespace) -> int:
     if page:
         status_html.write(rows, page, args.runtime.clock)
     elif args.output == "json":
-        emit_json({"exit_code": int(code), "account": account, "rows": rows, "caps": caps})
+        emit_json({"exit_code": int(code), "account": account, "rows": [r.as_dict() for r in rows], "caps": caps})
     else:
         if header:
             print(header)
         print_headroom(caps)
         print(table(["institution", "company", "account", "address", "scen.", "phase", "Tutor", "next action", "who",
                      "link expires", "DMARC", "sending", "received"],
-                    [[r["institution"], r["company"], r["account"], r["address"], r["scenario"], r["phase"], r["tutor"],
-                      r["next_action"], r["actor"], r["link_expires_at"] or "", r["deliverability"]["summary"],
-                      r["sending"], "-" if r["received"] is None else r["received"]] for r in rows]))
+                    [[r.institution, r.company, r.account, r.address, r.scenario, r.phase, r.tutor, r.next_action,
+                      r.actor, r.link_expires_at or "", r.deliverability.summary, r.health.sending,
+                      "-" if r.received is None else r.received] for r in rows]))
         for slug, found in health.items():
             if found.paused:
                 log.warning("%s: %s", slug, found.why)
         for row in rows:
-            if row["dmarc_warning"]:
-                log.warning("%s: %s", row["address"], row["dmarc_warning"])
+            if row.dmarc_warning:
+                log.warning("%s: %s", row.address, row.dmarc_warning)
         for line in drift_lines(rows):  # --drift
             print(line)
     return code
 
 
-def add_received(platform, rows: list[dict], counts=received_counts) -> None:
+def add_received(platform, rows: list[StatusRow], counts=received_counts) -> None:
     """status's `received` (JSON) and column: messages to the institution's platform address so far;
     None when the platform receives nothing (no receiving:)."""
     found = counts(platform.region) if platform.receiving is not None else {}
     for row in rows:
-        row["received"] = found.get(row["institution"], 0) if platform.receiving is not None else None
+        row.received = found.get(row.institution, 0) if platform.receiving is not None else None
 
 
 def register(add) -> None:

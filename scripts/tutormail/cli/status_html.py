@@ -11,6 +11,7 @@ from tutormail.cli import arguments
 from tutormail.clock import Clock, iso
 from tutormail.exitcodes import UsageError
 from tutormail.fleet.html_page import render
+from tutormail.fleet.status import StatusRow
 from tutormail.tutor_setup.smtp_settings import write_private
 
 log = logging.getLogger("tutormail")
@@ -45,7 +46,7 @@ def take_file(args: argparse.Namespace) -> Path | None:
     return args.out
 
 
-def write(rows: list[dict], target: Path, clock: Clock) -> None:
+def write(rows: list[StatusRow], target: Path, clock: Clock) -> None:
     """Written as --out files are: a new file of ours renamed over the path, so a symlink there is
     replaced, not followed, and a file someone else owns is never written into."""
     write_private(target, render(rows, iso(clock.now())))

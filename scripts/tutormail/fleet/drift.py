@@ -24,6 +24,7 @@ from tutormail.cenario1.records import records_for
 from tutormail.clock import Clock
 from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
+from tutormail.fleet.status import StatusRow
 from tutormail.plan.build import InstitutionPlan, build_plan
 from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import check_identity
@@ -50,39 +51,38 @@ def institution_drift(plan: InstitutionPlan, ses: Ses, iam: Any, endpoints: DnsE
     return found, unchecked
 
 
-def _code(row: dict[str, Any]) -> Exit:
-    return Exit.SERVICE_ERROR if row["drift_unchecked"] else Exit.ACTION_NEEDED if row["drift"] else Exit.OK
+def _code(row: StatusRow) -> Exit:
+    return Exit.SERVICE_ERROR if row.drift_unchecked else Exit.ACTION_NEEDED if row.drift else Exit.OK
 
 
-def add_drift(catalog: Catalog, rows: list[dict[str, Any]], ses: Ses, endpoints: DnsEndpoints, clock: Clock,
+def add_drift(catalog: Catalog, rows: list[StatusRow], ses: Ses, endpoints: DnsEndpoints, clock: Clock,
               checked: bool, iam: Any = None) -> Exit:
     """Fills each status row's `drift` and `drift_unchecked` (None when not `checked`); exit 1 when
     any row has drift (a person must act), 4 when some record could not be checked."""
     if not checked:
         for row in rows:
-            row["drift"] = row["drift_unchecked"] = None
+            row.drift = row.drift_unchecked = None
         return Exit.OK
     iam = iam or aws.Clients(catalog.platform.region)["iam"]
     plans: dict[str, InstitutionPlan] = {}
     drift: dict[str, tuple[dict[str, list[str]], dict[str, list[str]]]] = {}
     for row in rows:
-        slug = row["institution"]
+        slug = row.institution
         if slug not in plans:
             plans[slug] = build_plan(catalog.institutions[slug], catalog.platform)
             drift[slug] = institution_drift(plans[slug], ses, iam, endpoints, clock)
-        sender = next(s for s in plans[slug].senders if (s.company, s.account) == (row["company"], row["account"]))
+        sender = next(s for s in plans[slug].senders if (s.company, s.account) == (row.company, row.account))
         found, unchecked = drift[slug]
-        row["drift"] = found[sender.identity] + found[SMTP_KEY]
-        row["drift_unchecked"] = unchecked.get(sender.identity, [])
+        row.drift = found[sender.identity] + found[SMTP_KEY]
+        row.drift_unchecked = unchecked.get(sender.identity, [])
     return worst(_code(row) for row in rows)
 
 
-def drift_lines(rows: list[dict[str, Any]]) -> list[str]:
+def drift_lines(rows: list[StatusRow]) -> list[str]:
     """The rows' drift, and what could not be checked, as lines under the table: each once per address."""
     lines: list[str] = []
     for row in rows:
-        texts = [f"drift: {row['institution']} {row['address']}: {line}" for line in row["drift"] or ()]
-        texts += [f"drift not checked: {row['institution']} {row['address']}: {line}"
-                  for line in row.get("drift_unchecked") or ()]
+        texts = [f"drift: {row.institution} {row.address}: {line}" for line in row.drift or ()]
+        texts += [f"drift not checked: {row.institution} {row.address}: {line}" for line in row.drift_unchecked or ()]
         lines += [text for text in texts if text not in lines]
     return lines

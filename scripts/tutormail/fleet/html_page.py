@@ -8,15 +8,20 @@ page already filtered.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from html import escape
 from typing import Any
 
+from tutormail.fleet.status import StatusRow
+from tutormail.reputation.health import rate_text
+
 # Nothing may be fetched: the page works from a file, offline, and leaks no request anywhere.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-COLUMNS = (("institution", "Institution"), ("company", "Company"), ("account", "Account"), ("address", "Address"),
-           ("phase", "Phase"), ("next_action", "Next action"), ("actor", "Who"), ("link_expires_at", "Link expires"),
-           ("sending", "Sending"), ("bounce_rate", "Bounce"), ("complaint_rate", "Complaint"))
+COLUMNS: tuple[tuple[str, Callable[[StatusRow], Any]], ...] = (
+    ("Institution", lambda r: r.institution), ("Company", lambda r: r.company), ("Account", lambda r: r.account),
+    ("Address", lambda r: r.address), ("Phase", lambda r: r.phase), ("Next action", lambda r: r.next_action),
+    ("Who", lambda r: r.actor), ("Link expires", lambda r: r.link_expires_at), ("Sending", lambda r: r.health.sending),
+    ("Bounce", lambda r: rate_text(r.health.bounce_rate)), ("Complaint", lambda r: rate_text(r.health.complaint_rate)))
 
 STYLE = """
 body{font:15px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1b1b1b;background:#fff}
@@ -67,18 +72,14 @@ SCRIPT = """
 """
 
 
-def _cell(key: str, value: Any) -> str:
-    if value is None or value == "":
-        return "-"
-    if key in ("bounce_rate", "complaint_rate"):
-        return f"{float(value):.2%}"
-    return str(value)
+def _cell(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
 
 
-def _counts(rows: list[dict[str, Any]]) -> str:
-    phases = Counter(str(r["phase"]) for r in rows)
-    institutions = {r["institution"] for r in rows}
-    paused = {r["institution"] for r in rows if r.get("sending") == "paused"}
+def _counts(rows: list[StatusRow]) -> str:
+    phases = Counter(str(r.phase) for r in rows)
+    institutions = {r.institution for r in rows}
+    paused = {r.institution for r in rows if r.health.sending == "paused"}
     items = [f'<li data-phase="{escape(phase)}"><strong>{count}</strong>at phase {escape(phase)}</li>'
              for phase, count in sorted(phases.items())]
     items.append(f'<li data-phase="paused"><strong>{len(paused)}</strong>institutions paused</li>')
@@ -86,12 +87,12 @@ def _counts(rows: list[dict[str, Any]]) -> str:
             f'<ul class="counts" aria-label="Accounts per phase">{"".join(items)}</ul>')
 
 
-def render(rows: Iterable[dict[str, Any]], generated_at: str) -> str:
+def render(rows: Iterable[StatusRow], generated_at: str) -> str:
     rows = list(rows)
-    head = "".join(f'<th scope="col">{escape(title)}</th>' for _, title in COLUMNS)
+    head = "".join(f'<th scope="col">{escape(title)}</th>' for title, _ in COLUMNS)
     body = "".join(
-        f'<tr data-institution="{escape(r["institution"])}" data-sending="{escape(str(r.get("sending") or ""))}">'
-        + "".join(f"<td>{escape(_cell(key, r.get(key)))}</td>" for key, _ in COLUMNS) + "</tr>"
+        f'<tr data-institution="{escape(r.institution)}" data-sending="{escape(r.health.sending or "")}">'
+        + "".join(f"<td>{escape(_cell(value(r)))}</td>" for _, value in COLUMNS) + "</tr>"
         for r in rows)
     return f"""<!doctype html>
 <html lang="en">

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from tutormail.aws.progress_marks import RELEASED, TESTED, fleet_progress
@@ -23,14 +24,57 @@ from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.names import secret_name
 from tutormail.plan.build import InstitutionPlan, Sender, build_plan
-from tutormail.reputation.health import Health, health_columns
+from tutormail.reputation.health import Health, SendingColumns, health_columns
 from tutormail.reputation.use_cases import fleet_health
-from tutormail.verification.deliverability import UNCHECKED, deliverability, plan_verdicts, readiness_code
+from tutormail.verification.deliverability import (
+    UNCHECKED,
+    Deliverability,
+    deliverability,
+    plan_verdicts,
+    readiness_code,
+)
 from tutormail.verification.identity_check import INSTITUTION, PLATFORM, IdentityCheck, check_identity
-from tutormail.vocabulary import TutorAdvice, VerificationStatus
+from tutormail.vocabulary import SenderState, TutorAdvice, VerificationStatus
 
 log = logging.getLogger("tutormail")
 CONFIGURE, NOT_YET = TutorAdvice.CONFIGURE, TutorAdvice.NOT_YET
+
+
+@dataclass
+class StatusRow:
+    """One account of one company of one institution; `as_dict` is its row of `status --output json`.
+    The sweep fills what its batched reads give; the parts after `tutor` are filled later by their
+    own reads, and stay None (null in the JSON) until then."""
+    institution: str
+    company: str
+    account: str
+    address: str
+    scenario: int
+    state: SenderState
+    phase: str
+    missing: str | None
+    next_action: str
+    actor: str
+    link_expires_at: str | None
+    deliverability: Deliverability
+    tutor: TutorAdvice
+    health: SendingColumns = field(default_factory=SendingColumns)  # status_with_health
+    drift: list[str] | None = None  # fleet/drift.py add_drift; None without --drift
+    drift_unchecked: list[str] | None = None
+    received: int | None = None  # cli/status.py add_received; None when the platform receives nothing
+
+    @property
+    def dmarc_warning(self) -> str | None:
+        return self.deliverability.verdict.warning if self.deliverability.verdict else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"institution": self.institution, "company": self.company, "account": self.account,
+                "address": self.address, "scenario": self.scenario, "state": self.state, "phase": self.phase,
+                "missing": self.missing, "next_action": self.next_action, "actor": self.actor,
+                "link_expires_at": self.link_expires_at, "dmarc_warning": self.dmarc_warning,
+                "deliverability": self.deliverability.as_dict(), "tutor": self.tutor,
+                **self.health.as_dict(),
+                "drift": self.drift, "drift_unchecked": self.drift_unchecked, "received": self.received}
 
 
 def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
@@ -41,7 +85,7 @@ def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
 
 
 def status_with_health(catalog: Catalog, ses: Ses, secrets_client: Any, clock: Clock, dns_checks: bool = True,
-                       endpoints: DnsEndpoints = SYSTEM) -> tuple[list[dict[str, Any]], int, dict[str, Health]]:
+                       endpoints: DnsEndpoints = SYSTEM) -> tuple[list[StatusRow], int, dict[str, Health]]:
     """`status`: the sweep with each institution's sending health (issue 14) in its rows; the
     progress marks are read once for both. A paused institution needs a person (exit 1)."""
     slugs = list(catalog.institutions)
@@ -49,7 +93,7 @@ def status_with_health(catalog: Catalog, ses: Ses, secrets_client: Any, clock: C
     rows, code = sweep(catalog, slugs, ses, None, clock, dns_checks=dns_checks, endpoints=endpoints, marks=marks)
     health = {h.slug: h for h in fleet_health(catalog, slugs, marks=marks)}
     for row in rows:
-        row.update(health_columns(health[row["institution"]]))
+        row.health = health_columns(health[row.institution])
     return rows, worst([code, *(Exit.ACTION_NEEDED for h in health.values() if h.paused)]), health
 
 
@@ -70,7 +114,7 @@ def phase_of(plan: InstitutionPlan, sender: Sender, check: IdentityCheck, progre
 
 def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
           dns_checks: bool = True, endpoints: DnsEndpoints = SYSTEM, store: ProgressStore | None = None,
-          marks: dict[str, dict[str, str]] | None = None) -> tuple[list[dict[str, Any]], int]:
+          marks: dict[str, dict[str, str]] | None = None) -> tuple[list[StatusRow], int]:
     """`marks`: fleet_marks() when the caller needs them too (status's health columns)."""
     statuses = ses.statuses()
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
@@ -96,16 +140,11 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
             elif phase == "1 verified" and ready.state == UNCHECKED:  # --offline: never advise a release unchecked
                 phase, missing = "1 verified (DMARC not checked)", "the DMARC check of this Cenário 2 address"
                 action = f"check DMARC before handing over: tutormail status {plan.slug} (without --offline)"
-            rows.append({
-                "institution": plan.slug, "company": sender.company, "account": sender.account,
-                "address": sender.address_display, "scenario": check.scenario, "state": check.state,
-                "phase": phase, "missing": missing or None, "next_action": action, "actor": actor,
-                "link_expires_at": iso(check.link_expires_at) if check.link_expires_at else None,
-                "dmarc_warning": ready.verdict.warning if ready.verdict else None,
-                "deliverability": ready.as_dict(),
+            rows.append(StatusRow(
+                plan.slug, sender.company, sender.account, sender.address_display, check.scenario, check.state,
+                phase, missing or None, action, actor,
+                iso(check.link_expires_at) if check.link_expires_at else None, ready,
                 # Readiness is per account: configure this one in Tutor now, or not yet (phase and next action say why)
-                "tutor": CONFIGURE if check.verified and not ready.holds_back and ready.state != UNCHECKED
-                else NOT_YET,
-            })
+                CONFIGURE if check.verified and not ready.holds_back and ready.state != UNCHECKED else NOT_YET))
             codes.append(readiness_code(check, ready))
     return rows, worst(codes)

@@ -279,7 +279,7 @@ def watch_job(job: Job) -> Report:
     rows, code, _ = status_with_health(job.catalog, ses, job.clients["secretsmanager"],
                                        job.runtime.clock, endpoints=job.runtime.dns)
     code = worst([code, add_drift(job.catalog, rows, ses, job.runtime.dns, job.runtime.clock, checked=True)])
-    drift = sorted({f"{r['institution']} {r['address']}: {d}" for r in rows for d in r.get("drift") or []})
+    drift = sorted({f"{r.institution} {r.address}: {d}" for r in rows for d in r.drift or []})
     report.extra.update(status_exit_code=int(code), drift=drift)
     if drift:
         report.codes.append(Exit.ACTION_NEEDED)

@@ -120,10 +120,26 @@ def _event_text(timestamp: int, logged: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def health_columns(health: Health) -> dict[str, Any]:
+def rate_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+@dataclass(frozen=True)
+class SendingColumns:
+    """The sending-health columns of a `status` row; `as_dict` is their part of its JSON."""
+    sending: str | None = None  # Health.health (ok | warning | paused); None: not read
+    bounce_rate: float | None = None
+    complaint_rate: float | None = None
+    paused_why: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sending": self.sending, "bounce_rate": self.bounce_rate, "complaint_rate": self.complaint_rate,
+                "paused_why": self.paused_why}
+
+
+def health_columns(health: Health) -> SendingColumns:
     """The sending-health columns `status` adds to each row."""
-    return {"sending": health.health, "bounce_rate": health.rates.get("bounce"),
-            "complaint_rate": health.rates.get("complaint"), "paused_why": health.why or None}
+    return SendingColumns(health.health, health.rates.get("bounce"), health.rates.get("complaint"), health.why or None)
 
 
 def sending_enabled(sesv2: Any, slug: str) -> bool | None:
