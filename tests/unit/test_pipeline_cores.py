@@ -137,17 +137,18 @@ def test_the_deploy_jobs_handoff_leaves_an_account_blocked_by_dmarc_out_of_the_f
     from tutormail.plan.loader import load_catalog
 
     from tests.conftest import INSTITUTIONS
-    from tests.unit.fakes import FakeProgress
+    from tests.unit.fakes import FakeProgress, services
 
     plan = plan_for(load_catalog(INSTITUTIONS), "instituicao-xy")
     lookups = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.colegioxy.com.br" else [])
-    assert jobs._handoff(SimpleNamespace(artifacts=tmp_path), plan, lookups, FakeProgress()) == Exit.OK
+    assert jobs._handoff(SimpleNamespace(artifacts=tmp_path), plan, services(None, lookups=lookups)) == Exit.OK
     text = (tmp_path / "handoff" / "instituicao-xy" / "instituicao-xy.md").read_text(encoding="utf-8")
     tables, _, section = text.partition("## Contas que ainda não devem ser configuradas")
     assert "contato@colegioxy.com.br" in section and "contato@colegioxy.com.br" not in tables
     # a recorded acceptance of that risk releases it, as the gate does (issue 20)
     accepted = FakeProgress({"tutormail:dmarc-risk:contato@colegioxy.com.br": "2026-01-05T12:00:00Z reject arn:x"})
-    assert jobs._handoff(SimpleNamespace(artifacts=tmp_path / "accepted"), plan, lookups, accepted) == Exit.OK
+    given = services(None, accepted, lookups=lookups)
+    assert jobs._handoff(SimpleNamespace(artifacts=tmp_path / "accepted"), plan, given) == Exit.OK
     text = (tmp_path / "accepted" / "handoff" / "instituicao-xy" / "instituicao-xy.md").read_text(encoding="utf-8")
     assert "Contas que ainda não devem" not in text and "Risco aceito por arn:x" in text
 

@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from tutormail.aws import client as aws
-from tutormail.aws.progress_marks import Progress
 from tutormail.aws.ses import Ses
 from tutormail.catalog.model import Catalog
 from tutormail.cenario1.publishing import PublishOptions, publish_institution
 from tutormail.cenario1.records import as_zone, domain_records
-from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.exitcodes import Exit, TutormailError, worst
 from tutormail.fleet.drift import add_drift
 from tutormail.fleet.status import status_with_health
@@ -40,7 +38,6 @@ from tutormail.preflight import check as preflight
 from tutormail.runtime import Runtime
 from tutormail.services import Services
 from tutormail.tutor_setup.handoff import write_handoff
-from tutormail.verification.deliverability import plan_verdicts
 from tutormail.verification.verify import VerifyOptions, verify_and_drift
 
 log = logging.getLogger("tutormail")
@@ -109,14 +106,14 @@ def refusals(job: Job, slugs: list[str]) -> dict[str, list[str]]:
 def _after_deploy(job: Job, slugs: list[str]) -> None:
     job.credentials.ensure(READS)
     services = Services.of(job.runtime.clock, job.runtime.dns)
-    ses, lookups = services.ses(job.catalog.platform), services.lookups
+    ses = services.ses(job.catalog.platform)
     deadline = time.monotonic() + 60
     for slug in slugs:
         plan = job.plan(slug)
         steps: list[tuple[str, Callable[[], Exit]]] = [
             ("dns-publish", lambda p=plan: publish_institution(p, ses, job.runtime.dns, PublishOptions())[1]),
             ("dns-records", lambda p=plan: _zone_file(job, p, ses)),
-            ("handoff", lambda p=plan: _handoff(job, p, lookups, Progress(p))),
+            ("handoff", lambda p=plan: _handoff(job, p, services)),
             ("verify", lambda p=plan: verify_and_drift(p, services, VerifyOptions(), deadline)[1])]
         for name, step in steps:
             try:
@@ -125,10 +122,10 @@ def _after_deploy(job: Job, slugs: list[str]) -> None:
                 job.report.step(plan.stack_name, name, exc.exit_code, str(exc))
 
 
-def _handoff(job: Job, plan: InstitutionPlan, lookups: DmarcLookups, progress: Progress) -> Exit:
+def _handoff(job: Job, plan: InstitutionPlan, services: Services) -> Exit:
     """As `tutormail handoff` writes it (not --offline): an account blocked by DMARC is left out of
     the fill-in tables, never offered to the institution from a CI artifact, unless its risk was accepted."""
-    write_handoff(plan, job.artifacts / "handoff" / plan.slug, plan_verdicts([plan], lookups), progress.read())
+    write_handoff(plan, job.artifacts / "handoff" / plan.slug, services)
     return Exit.OK
 
 

@@ -12,8 +12,10 @@ from tutormail.catalog.model import platform_default_address
 from tutormail.cenario2.dmarc import DmarcVerdict
 from tutormail.markdown import markdown_code, markdown_text
 from tutormail.plan.build import InstitutionPlan
+from tutormail.services import Services
 from tutormail.tutor_setup.handoff_dmarc import accepted_blocks, alignment_blocks, dmarc_blocks, held_back
 from tutormail.tutor_setup.smtp_settings import SMTP_PORT, SSL_VALUE, TLS_VALUE, TUTOR_FIELDS
+from tutormail.verification.deliverability import plan_verdicts
 
 Block = tuple  # ("h1"|"h2"|"h3"|"p"|"ul"|"table"|"fields", content); fields: one account a row
 
@@ -154,8 +156,12 @@ def render_html(plan: InstitutionPlan, verdicts: dict[str, DmarcVerdict] | None 
     return "\n".join(out) + "\n"
 
 
-def write_handoff(plan: InstitutionPlan, directory: Path, verdicts: dict[str, DmarcVerdict] | None = None,
-                  recorded: dict[str, str] | None = None) -> list[Path]:
+def write_handoff(plan: InstitutionPlan, directory: Path, services: Services | None) -> list[Path]:
+    """The Markdown and the HTML; with `services`, as the gate reads the accounts: the DMARC look-ups and
+    the acceptances recorded, so that an account DMARC blocks is left out of the fill-in tables.
+    None (`--offline`): neither is read."""
+    verdicts = None if services is None else plan_verdicts([plan], services.lookups)
+    recorded = None if services is None else services.progress(plan).read()
     directory.mkdir(parents=True, exist_ok=True)
     markdown = directory / f"{plan.slug}.md"
     page = directory / f"{plan.slug}.html"
