@@ -100,14 +100,24 @@ class FakeSecrets:
 def services(ses, progress=None, clock=None, dns=None, lookups=None):
     """A Services of fakes: one SES and one progress store for every institution (a new
     FakeProgress when none is given), a FixedClock, DMARC look-ups against `dns` unless given."""
+    from tutormail.catalog.model import Platform
     from tutormail.clock import FixedClock
     from tutormail.dnsclient.resolver import DnsEndpoints
+    from tutormail.plan.build import InstitutionPlan
     from tutormail.services import Services
 
     dns = DnsEndpoints() if dns is None else dns
     progress = FakeProgress() if progress is None else progress
-    return Services(clock or FixedClock(), dns, lookups or DmarcLookups(dns), ses=lambda platform: ses,
-                    progress=lambda plan: progress)
+
+    def ses_of(platform):  # the use case asks for its platform's SES, and the progress of its plan
+        assert isinstance(platform, Platform), f"SES asked for {platform!r}, not a platform"
+        return ses
+
+    def progress_of(plan):
+        assert isinstance(plan, InstitutionPlan), f"progress asked for {plan!r}, not a plan"
+        return progress
+
+    return Services(clock or FixedClock(), dns, lookups or DmarcLookups(dns), ses=ses_of, progress=progress_of)
 
 
 def record_change(name, rtype, decided, wanted, found, reason="", of=""):

@@ -237,3 +237,73 @@ def test_a_dmarc_risk_accepted_for_one_company_is_recorded_and_counts_for_its_ad
     assert release_settings(
         plan, "Outra", None, False, services(ses, progress, clock, lookups=reject), read_secret=read_secret_of(plan)
     ).gate.open  # Outra's acceptance stands for it
+
+
+def test_the_json_of_a_release_lists_the_accounts_ready_and_those_held_with_their_way_out(ordem):
+    """`smtp-settings --output json`'s contract: the ready accounts (password masked without --reveal),
+    each held account with its company, address, From, state, reason, way out and exit code."""
+    plan, ses = ordem
+    reject = DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.ordem.com.br" else [])
+    release = release_settings(plan, None, None, False, services(ses, FakeProgress(), FixedClock(), lookups=reject),
+                               read_secret=read_secret_of(plan))
+    data = release.as_dict("ordem")
+    assert list(data) == ["institution", "accounts", "not_ready", "rules"] and data["institution"] == "ordem"
+    assert [(a["company"], a["account"], a["password"]) for a in data["accounts"]] == [
+        ("Outra", "comunicacao", "********"), ("Outra", "news", "********"), ("Outra", "atendimento", "********")]
+    held = data["not_ready"]
+    assert [{k: v for k, v in h.items() if k not in ("reason", "way_out")} for h in held] == [
+        {"company": "Ordem", "account": "comunicacao", "address": "contato@ordem.com.br",
+         "from": '"Ordem" <contato@ordem.com.br>', "state": "blocked", "exit_code": 1},
+        {"company": "Ordem", "account": "news", "address": "news@ordem.com.br",
+         "from": '"Ordem" <news@ordem.com.br>', "state": "blocked", "exit_code": 1}]
+    assert all(h["reason"].startswith("blocked by DMARC: _dmarc.ordem.com.br publishes 'v=DMARC1; p=reject'")
+               and "tutormail smtp-settings ordem --reveal --accept-dmarc-risk" in h["way_out"] for h in held)
+    assert data["rules"] == []
+
+
+class Refused535(Sender):
+    def __call__(self, *args, **kwargs):
+        super().__call__(*args, **kwargs)
+        return SendResult(False, 535, "535 Authentication Credentials Invalid", "credentials refused")
+
+
+@pytest.mark.parametrize(("keys", "inactive"), [
+    ([{"AccessKeyId": "FAKEKEYIDFORTESTS001", "Status": "Inactive"}], True),
+    ([{"AccessKeyId": "FAKEKEYIDFORTESTS000", "Status": "Active"},
+      {"AccessKeyId": "FAKEKEYIDFORTESTS001", "Status": "Inactive"}], True),
+    ([{"AccessKeyId": "FAKEKEYIDFORTESTS001", "Status": "Active"}], False),  # still reaching SES: retry later
+    ([{"AccessKeyId": "FAKEKEYIDFORTESTS000", "Status": "Inactive"}], False),  # another key is Inactive
+    ([], False),
+    (None, False),  # IAM could not be read
+])
+def test_a_535_with_the_secrets_key_inactive_in_iam_needs_a_person_else_it_is_a_service_error(ordem, keys, inactive):
+    plan, ses = ordem
+    asked, progress = [], FakeProgress()
+
+    def key_states(given):
+        asked.append(given.slug)
+        return keys
+
+    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1,
+                         services(ses, progress, FixedClock(), lookups=no_dmarc()), send=Refused535(),
+                         read_secret=read_secret_of(plan), key_states=key_states)
+    result = outcome.result
+    assert asked == ["ordem"] and progress.writes == [] and not result.ok and result.code == 535
+    assert result.key_inactive is inactive
+    assert result.exit_code == (Exit.ACTION_NEEDED if inactive else Exit.SERVICE_ERROR)
+    if inactive:
+        assert result.explanation.startswith("SES refused the credentials (535): the secret's access key is "
+                                             "Inactive in IAM")
+        assert "Deploy TutorMail-ordem again" in result.explanation
+        assert "tutormail smtp-settings ordem --reveal" in result.explanation
+        assert result.reply == "535 Authentication Credentials Invalid"
+    else:
+        assert result.explanation == "credentials refused"
+
+
+def test_iam_is_asked_for_the_key_only_after_a_535(ordem):
+    plan, ses = ordem
+    outcome = phase_test(plan, None, None, "to@example.com.br", ("smtp.test", 2587), None, 1,
+                         services(ses, FakeProgress(), FixedClock(), lookups=no_dmarc()), send=Sender(),
+                         read_secret=read_secret_of(plan), key_states=lambda plan: pytest.fail("IAM asked"))
+    assert outcome.result.ok and not outcome.result.key_inactive
