@@ -69,6 +69,19 @@ def test_many_addresses_are_split_over_several_policies_within_the_size(director
         [statement] = document
         named = {arn.rsplit("/", 1)[1] for arn in statement["Resource"] if ":identity/" in arn}
         assert named == {s.identity for s in plan.senders if s.address in addresses(statement)}
+    # each kind keeps its case rule (module docstring): an address identity's exact spelling, a domain's any
+    # case; the statements numbered from 1 in order, every ARN in the stack's partition, the set named in each
+    kinds = {i.name: i.kind for i in plan.identities}
+    operators = {"domain": ("SendAsDomainAddresses", "StringEqualsIgnoreCase"),
+                 "email": ("SendAsVerifiedAddresses", "StringEquals")}
+    statements = [statement for document in documents for [statement] in [document]]
+    for number, statement in enumerate(statements, start=1):
+        [kind] = {kinds[s.identity] for s in plan.senders if s.address in addresses(statement)}
+        sid, operator = operators[kind]
+        assert statement["Sid"] == f"{sid}{number}" and list(statement["Condition"]) == [operator]
+        assert all(arn.startswith("arn:aws:ses:") for arn in statement["Resource"])
+        assert statement["Resource"][-1].endswith(f":configuration-set/{plan.configuration_set}")
+    assert {kinds[s.identity] for s in plan.senders} == {"domain", "email"}  # both kinds are in the split
 
 
 def test_more_policies_than_a_user_may_hold_are_refused(directory):

@@ -33,6 +33,10 @@ def test_read_only_keeps_the_reads_and_never_a_secret_value():
             Grant("c", "secretsmanager:DescribeSecret", SECRET), Grant("d", "ses:VerifyEmailIdentity", ANY),
             Grant("d", "cloudformation:GetTemplate", STACK))
     assert read_only(rows) == (rows[1], rows[4], rows[5], rows[6], rows[8])
+    # DynamoDB's Query and Scan read the progress table (the plan job's status and preflight do)
+    dynamodb = (Grant("e", "dynamodb:Query", PROGRESS), Grant("e", "dynamodb:Scan", PROGRESS),
+                Grant("e", "dynamodb:PutItem", PROGRESS), Grant("e", "dynamodb:DeleteItem", PROGRESS))
+    assert read_only(dynamodb) == dynamodb[:2]
 
 
 def test_the_plan_roles_rows_hold_no_secret_read_and_every_read_of_the_table():

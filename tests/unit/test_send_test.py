@@ -11,6 +11,7 @@ import ssl
 import time
 
 import pytest
+from tutormail.aws.check_mailbox import TOKEN_HEADER
 from tutormail.exitcodes import Exit
 from tutormail.tutor_setup.send_test import SendResult, build_message, explain, send_test
 from tutormail.tutor_setup.smtp_password import smtp_password
@@ -284,3 +285,16 @@ def test_the_date_is_in_utc_whatever_the_machines_zone(plans, monkeypatch):
         time.tzset()
     [date] = [line for line in raw.split(b"\r\n") if line.startswith(b"Date: ")]
     assert date.endswith(b" -0000")
+
+
+def test_send_test_check_stamps_its_token_so_the_stored_copy_is_found(plans, smtp):
+    """send-test --check finds the copy the platform received by this header (aws/check_mailbox.py);
+    without --check no such header is sent."""
+    plan, sender = sender_of(plans)
+    fake, _ = smtp()
+    send_test(plan, sender, SECRET, TO, "email-smtp.test", 2587, check_token="fake-check-token-0001")
+    send_test(plan, sender, SECRET, TO, "email-smtp.test", 2587)
+    sent = [email.message_from_bytes(dict((s[0], s) for s in session)["data"][1], policy=email.policy.default)
+            for session in fake.sessions]
+    assert sent[0].get_all(TOKEN_HEADER) == ["fake-check-token-0001"]
+    assert sent[1].get_all(TOKEN_HEADER) is None
