@@ -5,6 +5,8 @@ emulated services enforce (sandbox/limits.py). tests/e2e/ drives the same code t
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from moto import mock_aws
 from moto.iam.exceptions import LimitExceededException, ValidationError
@@ -402,3 +404,102 @@ def test_a_request_body_gives_its_parameters_only_when_it_is_json(body, expected
 
     request = SimpleNamespace(_path="/bucket/key", _data={}, _body=body)
     assert enforce._params(request) == expected
+
+
+# --- resources named by a request's parameters, per service (resource_of) ----------------------------
+
+QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:"
+
+
+@pytest.mark.parametrize(("action", "path", "params", "arn"), [
+    # GetHostedZoneLimit takes the `hostedzone` resource type, not `hostedzonelimit`
+    ("route53:GetHostedZoneLimit", "/2013-04-01/hostedzonelimit/Z0123/MAX_RRSETS_BY_ZONE", {},
+     "arn:aws:route53:::hostedzone/Z0123"),
+    ("sts:TagSession", "/", {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}, f"arn:aws:iam::{ACCOUNT}:role/r"),
+    ("logs:DescribeLogGroups", "/", {}, "*"),  # no group named: every group
+    ("sqs:SendMessage", "/", {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/tutormail-envios"},
+     QUEUE + "tutormail-envios"),
+    ("sqs:GetQueueAttributes", "/", {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/fila-DLX/"},
+     QUEUE + "fila-DLX"),
+    ("sqs:GetQueueUrl", "/", {"QueueName": "tutormail-envios"}, QUEUE + "tutormail-envios"),
+    ("sqs:CreateQueue", "/", {"QueueName": "q", "QueueUrl": ""}, QUEUE + "q"),
+    ("sqs:ListQueues", "/", {}, "*"),
+    ("ssm:DescribeParameters", "/", {}, "*"),
+    ("ssm:GetParameter", "/", {"Name": "Xerox/k"}, f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/Xerox/k"),
+    ("kinesis:PutRecord", "/", {"logGroupName": "g", "QueueName": "q", "Name": "n"}, "*"),  # others' names
+])
+def test_a_queue_a_parameter_a_zone_limit_and_a_session_tag_are_checked_against_their_arn(action, path, params, arn):
+    assert enforce.resource_of(CONFIG, action, path, params) == arn
+
+
+def test_secrets_and_stacks_that_exist_are_checked_against_their_own_arn():
+    import boto3
+
+    with mock_aws():
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        existing = secrets.create_secret(Name="tutormail/e/smtp", SecretString="s")["ARN"]
+        assert existing.endswith("secret:tutormail/e/smtp-" + existing[-6:]) and not existing.endswith("XXXXXX")
+        # moto's default account holds them
+        here = SandboxConfig(state_dir="", account="123456789012", region=REGION)
+        assert enforce.resource_of(here, "secretsmanager:GetSecretValue", "/", {"SecretId": "tutormail/e/smtp"}) \
+            == existing
+        assert enforce.resource_of(here, "secretsmanager:CreateSecret", "/", {}) == \
+            f"arn:aws:secretsmanager:{REGION}:123456789012:secret:-XXXXXX"
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        template = '{"Resources": {"H": {"Type": "AWS::SQS::Queue"}}}'
+        first = cfn.create_stack(StackName="TutorMail-a", TemplateBody=template)["StackId"]
+        second = cfn.create_stack(StackName="TutorMail-b", TemplateBody=template)["StackId"]
+        assert first != second
+        assert enforce.resource_of(here, "cloudformation:DescribeStacks", "/", {"StackName": "TutorMail-b"}) == second
+        assert enforce.resource_of(here, "cloudformation:DescribeStacks", "/", {"StackName": "TutorMail-a"}) == first
+        assert enforce.resource_of(here, "cloudformation:DescribeStacks", "/", {"StackName": "TutorMail-c"}) == \
+            f"arn:aws:cloudformation:{REGION}:123456789012:stack/TutorMail-c/new"
+
+
+def test_alarms_named_by_the_query_protocol_are_taken_in_member_order():
+    alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    query = {"AlarmNames.member.1": "z", "AlarmNames.member.2": "y"}
+    assert enforce.resources_of(CONFIG, "cloudwatch:DescribeAlarms", "/", query) == [alarm + "z", alarm + "y"]
+
+
+# --- what a refused client parses: the error code, the body, the status ------------------------------
+
+def test_each_protocol_answers_the_error_code_its_clients_parse():
+    from xmltodict import parse
+
+    query = enforce.AccessDenied("m")
+    assert (query.error_type, query.code, query.message) == ("AccessDenied", 403, "m")
+    assert "<Code>AccessDenied</Code>" in query.description
+    rest = enforce.AccessDeniedRestXml("User: U is not authorized")
+    assert rest.code == 403 and rest.description.startswith('<?xml version="1.0" encoding="utf-8"?>')
+    assert parse(rest.description) == {"ErrorResponse": {"Error": {
+        "Type": "Sender", "Code": "AccessDenied", "Message": "User: U is not authorized"}}}
+    json_ = enforce.AccessDeniedJson("m")
+    assert json_.code == 403 and json.loads(json_.description) == {"__type": "AccessDeniedException", "message": "m"}
+
+
+def test_an_evaluator_error_names_its_errors():
+    assert enforce._denial("U", "ses:X", "R", {"decision": "Error", "errors": ["e"]}) == \
+        "User: U is not authorized to perform: ses:X on resource: R because the sandbox's IAM evaluator refused " \
+        'the request: ["e"]'
+
+
+# --- the policies as IAM stores them (policy_document) and the request's parameters (_params) ---------
+
+def test_an_inline_policy_is_read_from_its_document_url_encoded_as_moto_keeps_it():
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ses:*", "Resource": "*"}]}
+    encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow" \
+              "%22%2C%20%22Action%22%3A%20%22ses%3A%2A%22%2C%20%22Resource%22%3A%20%22%2A%22%7D%5D%7D"
+    assert enforce.policy_document({"policy_name": "p", "policy_document": encoded}) == document
+    assert enforce.policy_document({"policy_document": {**document, "Statement": [None, *document["Statement"]]}}) \
+        == document
+
+
+def test_the_query_string_and_the_form_both_give_parameters_a_repeated_one_as_a_list():
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(_path="/?Action=ListUsers&Marker=a&Marker=b", _data={"Tags": "ab", "One": ["1"]},
+                              _body=b"")
+    assert enforce._params(request) == {"Action": "ListUsers", "Marker": ["a", "b"], "Tags": "ab", "One": "1"}
+    raw = SimpleNamespace(_path="/bucket/key?uploads=", _data="not a form", _body=b"")
+    assert enforce._params(raw) == {}
