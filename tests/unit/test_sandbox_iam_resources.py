@@ -503,3 +503,176 @@ def test_the_query_string_and_the_form_both_give_parameters_a_repeated_one_as_a_
     assert enforce._params(request) == {"Action": "ListUsers", "Marker": ["a", "b"], "Tags": "ab", "One": "1"}
     raw = SimpleNamespace(_path="/bucket/key?uploads=", _data="not a form", _body=b"")
     assert enforce._params(raw) == {}
+
+
+# --- the decision for one request (check_action_permitted, _authorise) --------------------------------
+
+def test_get_caller_identity_is_answered_even_under_an_explicit_deny_and_nothing_is_evaluated(sandbox_config):
+    before = len(enforce.DECISIONS)
+    Request("sts:GetCallerIdentity", Key(OPERATOR, {"Effect": "Deny", "Action": "*", "Resource": "*"})).check("*")
+    assert len(enforce.DECISIONS) == before
+
+
+def test_describe_stacks_naming_a_stack_needs_no_list_stacks_and_list_stacks_is_checked_on_star(sandbox_config):
+    describe = {"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": "*"}
+    stack = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/S/1"
+    Request("cloudformation:DescribeStacks", Key(OPERATOR, describe), data={"StackName": stack}).check("*")
+    both = Key(OPERATOR, describe, {**describe, "Action": "cloudformation:ListStacks"})
+    before = len(enforce.DECISIONS)
+    Request("cloudformation:DescribeStacks", both).check("*")
+    assert [(d["action"], d["resource"]) for d in enforce.DECISIONS[before:]] == [
+        ("cloudformation:DescribeStacks", "*"), ("cloudformation:ListStacks", "*")]
+
+
+def test_a_resource_moto_gives_that_is_no_arn_is_replaced_by_the_parameters_arn(sandbox_config):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "iam:ListAccessKeys",
+                         "Resource": f"arn:aws:iam::{ACCOUNT}:user/tutormail-*-smtp"})
+    before = len(enforce.DECISIONS)
+    Request("iam:ListAccessKeys", key, data={"UserName": "tutormail-e-smtp"}).check("tutormail-e-smtp")
+    assert enforce.DECISIONS[before]["resource"] == f"arn:aws:iam::{ACCOUNT}:user/tutormail-e-smtp"
+
+
+class Evaluator:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def decide(self, **_):
+        return self.answer
+
+
+def test_an_answer_without_a_decision_is_an_error_that_refuses_and_is_recorded_with_its_errors(sandbox_config,
+                                                                                               monkeypatch):
+    monkeypatch.setattr(enforce, "EVALUATOR", Evaluator({"errors": ["bad policy"]}))
+    before = len(enforce.DECISIONS)
+    with pytest.raises(enforce.AccessDenied) as refused:
+        Request("iam:ListUsers", Key(OPERATOR)).check("*")
+    assert refused.value.message.endswith('refused the request: ["bad policy"]')
+    monkeypatch.setattr(enforce, "EVALUATOR", Evaluator({}))
+    with pytest.raises(enforce.AccessDenied):
+        Request("iam:ListUsers", Key(OPERATOR)).check("*")
+    assert [(d["decision"], d["errors"]) for d in enforce.DECISIONS[before:]] == [
+        ("Error", '["bad policy"]'), ("Error", "")]
+
+
+@pytest.fixture
+def roles(sandbox_config, monkeypatch):
+    """Two roles of the account in moto: one whose trust names the operator, one that trusts another user."""
+    import boto3
+    from moto.iam.models import iam_backends
+
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="fake", aws_secret_access_key="fake")
+        for name, trusted in (("confiavel", OPERATOR), ("outra", f"arn:aws:iam::{ACCOUNT}:user/outro")):
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]}))
+        yield iam_backends[ACCOUNT]["aws"]
+
+
+def assume(backend, key, role, **params):
+    request = Request("sts:AssumeRole", key, data={"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{role}", **params})
+    request.backend = backend
+    request.check("*")
+
+
+def test_assume_role_is_decided_by_the_roles_trust_as_well_as_the_callers_policy(roles):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    assume(roles, key, "confiavel")
+    with pytest.raises(enforce.AccessDenied, match="role/outra"):
+        assume(roles, key, "outra")
+
+
+# --- a role session: its expiry and its chained duration ----------------------------------------------
+
+@pytest.fixture
+def session(roles, monkeypatch):
+    from moto.iam import access_control
+    from moto.sts.models import sts_backends
+    from tutormail.clock import FixedClock
+
+    clock = FixedClock()
+    monkeypatch.setattr(enforce, "CLOCK", clock)
+    assumed = sts_backends[ACCOUNT]["aws"].assume_role(
+        region_name=REGION, role_session_name="s", role_arn=f"arn:aws:iam::{ACCOUNT}:role/confiavel", policy=None,
+        duration=900, external_id=None)
+    assumed.expiration = enforce.web_identity.sandbox_now(clock)
+    key = access_control.AssumedRoleAccessKey(ACCOUNT, "aws", assumed.access_key_id,
+                                              {"X-Amz-Security-Token": assumed.session_token})
+    return assumed, key
+
+
+def in_session(action, key, **kwargs):
+    request = Request(action, key, **kwargs)
+    request.account_id = ACCOUNT
+    return request
+
+
+def test_a_session_expires_at_its_expiration_on_the_sandbox_clock(session):
+    from datetime import timedelta
+
+    assumed, key = session
+    assert enforce._session_expired(in_session("sts:GetCallerIdentity", key))
+    assumed.expiration += timedelta(seconds=1)
+    assert not enforce._session_expired(in_session("sts:GetCallerIdentity", key))
+
+
+def test_an_expired_session_is_refused_with_each_protocols_expired_token_error(session):
+    message = "The security token included in the request is expired"
+    _, key = session
+    with pytest.raises(enforce.web_identity.StsError) as query:
+        in_session("sts:GetCallerIdentity", key).check("*")
+    assert (query.value.error_type, query.value.message) == ("ExpiredToken", message)
+    with pytest.raises(enforce.web_identity.JsonError) as json_:
+        in_session("ses:GetAccount", key, path="/v2/email/account").check("*")
+    assert (json_.value.error_type, json_.value.message) == ("ExpiredTokenException", message)
+
+
+def test_a_session_assuming_a_role_again_may_not_ask_for_more_than_an_hour(session):
+    from datetime import timedelta
+
+    assumed, key = session
+    assumed.expiration += timedelta(hours=1)
+    with pytest.raises(enforce.web_identity.StsError, match="role chaining") as refused:
+        request = in_session("sts:AssumeRole", key, data={"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/outra",
+                                                          "DurationSeconds": "3601"})
+        request.check("*")
+    assert refused.value.error_type == "ValidationError"
+
+
+# --- the condition keys a request sets (_request_context, _resource_context) --------------------------
+
+def test_list_bucket_sets_s3_prefix_from_the_query_and_none_without_one():
+    context = enforce._request_context
+    assert context("s3:ListBucket", Request("s3:ListBucket", None, path="/b?list-type=2&prefix=tutormail/")) == {
+        "s3:prefix": "tutormail/"}
+    assert context("s3:ListBucket", Request("s3:ListBucket", None, path="/b?list-type=2")) == {}
+    assert context("s3:GetObject", Request("s3:GetObject", None, path="/b?prefix=x")) == {}
+
+
+def test_a_change_batch_given_as_text_and_without_a_namespace_sets_the_same_keys():
+    body = "<ChangeBatch><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>W.Escola.br</Name>" \
+           "<Type>TXT</Type></ResourceRecordSet></Change></Changes></ChangeBatch>"
+    request = Request("route53:ChangeResourceRecordSets", None, body=body)
+    assert enforce._request_context("route53:ChangeResourceRecordSets", request) == {
+        KEYS[0]: ["UPSERT"], KEYS[1]: ["TXT"], KEYS[2]: ["w.escola.br"]}
+
+
+def test_an_ses_identitys_tags_are_its_resource_tag_keys(monkeypatch):
+    class Tagged:
+        def resource_tags(self):
+            return {"tutormail:institution": "escola"}
+
+    known = {"escola.edu.br": Tagged()}
+    monkeypatch.setattr("sandbox.moto_ext.ses_lifecycle.find_identity", known.get)
+    identity = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/"
+    assert enforce._resource_context(identity + "escola.edu.br") == {"aws:ResourceTag/tutormail:institution": "escola"}
+    assert enforce._resource_context(identity + "outra.edu.br") == {}
+    assert enforce._resource_context(f"arn:aws:iam::{ACCOUNT}:user/escola.edu.br") == {}
+
+
+def test_the_request_moto_re_signs_is_the_one_it_built_for_this_request(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(enforce, "_moto_aws_request", lambda self: SimpleNamespace(data=self._body, of=self))
+    request = SimpleNamespace(_body=b"Action=ListUsers", _method="POST")
+    assert enforce._create_aws_request(request).of is request
