@@ -676,3 +676,109 @@ def test_the_request_moto_re_signs_is_the_one_it_built_for_this_request(monkeypa
     monkeypatch.setattr(enforce, "_moto_aws_request", lambda self: SimpleNamespace(data=self._body, of=self))
     request = SimpleNamespace(_body=b"Action=ListUsers", _method="POST")
     assert enforce._create_aws_request(request).of is request
+
+
+# --- AssumeRoleWithWebIdentity, which is not signed: the token and the role's trust decide ------------
+
+PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+DEPLOY = f"arn:aws:iam::{ACCOUNT}:role/deploy"
+PRODUCTION = "repo:org/tutormail:environment:producao"
+
+
+class Response:
+    """What moto's BaseResponse holds of an STS request, as the authentication step reads it."""
+
+    def __init__(self, action, headers=None, **params):
+        self.action, self.headers, self.params = action, headers or {}, params
+
+    def _get_action(self):
+        return self.action
+
+    def _get_param(self, key):
+        return self.params.get(key)
+
+
+@pytest.fixture
+def github(sandbox_config, monkeypatch):
+    """The account's GitHub OIDC provider and a role it may take from the production environment only."""
+    import boto3
+    from tutormail.clock import FixedClock
+
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+    clock = FixedClock()
+    monkeypatch.setattr(enforce, "CLOCK", clock)
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="fake", aws_secret_access_key="fake")
+        iam.create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com",
+                                            ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40])
+        iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": PRODUCTION,
+                                            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]}))
+
+        def token(sub):
+            bearer = enforce.web_identity.register_job({"sub": sub})
+            return enforce.web_identity.issue(bearer, "sts.amazonaws.com", clock.now())
+        yield token
+
+
+def test_an_unsigned_web_identity_request_is_decided_by_the_trust_of_the_role(github):
+    before = len(enforce.DECISIONS)
+    enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github(PRODUCTION),
+                                   RoleArn=DEPLOY, DurationSeconds="900"), None)
+    with pytest.raises(enforce.web_identity.StsError) as refused:
+        enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github("repo:org/tutormail:ref:x"),
+                                       RoleArn=DEPLOY, DurationSeconds="900"), None)
+    assert (refused.value.error_type, refused.value.code) == ("AccessDenied", 403)
+    assert [{k: d[k] for k in ("principal", "action", "resource", "decision")} for d in enforce.DECISIONS[before:]] == [
+        {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity", "resource": DEPLOY, "decision": "Allowed"},
+        {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity", "resource": DEPLOY,
+         "decision": "ImplicitlyDenied"}]
+
+
+def test_a_role_without_a_trust_is_refused_and_an_evaluator_error_is_recorded(github, monkeypatch):
+    assert enforce._decide_web_identity(CONFIG, PROVIDER, DEPLOY, None, {}) != enforce.ALLOWED
+    monkeypatch.setattr(enforce, "EVALUATOR", Evaluator({"errors": ["bad trust"]}))
+    assert enforce._decide_web_identity(CONFIG, PROVIDER, DEPLOY, {"Statement": []}, {}) == "Error"
+    assert enforce.DECISIONS[-1] == {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity",
+                                     "resource": DEPLOY, "decision": "Error", "errors": '["bad trust"]'}
+
+
+def test_every_other_request_and_a_signed_web_identity_one_is_authenticated_by_moto(monkeypatch):
+    calls = []
+    monkeypatch.setattr(enforce, "_moto_authenticate", lambda *args: calls.append(args))
+    signed = Response("AssumeRoleWithWebIdentity", headers={"Authorization": "AWS4-HMAC-SHA256 ..."})
+    other = Response("AssumeRole")
+    enforce._authenticate(signed, "cls", "arn:r")
+    enforce._authenticate(other, "cls")
+    assert calls == [(signed, "cls", "arn:r"), (other, "cls", "*")]
+
+
+def test_install_authorises_from_the_first_request_and_sessions_expire_on_the_sandbox_clock(monkeypatch):
+    from datetime import timedelta
+
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam import access_control
+    from moto.sts.models import STSBackend, sts_backends
+    from tutormail.clock import FixedClock
+
+    replaced = ((settings, "INITIAL_NO_AUTH_ACTION_COUNT"), (access_control.IAMRequestBase, "check_action_permitted"),
+                (access_control.IAMRequestBase, "_create_aws_request"),
+                (ActionAuthenticatorMixin, "_authenticate_and_authorize_action"), (STSBackend, "assume_role"))
+    for owner, name in replaced:  # put back after the test: the install is for the emulator's process
+        monkeypatch.setattr(owner, name, getattr(owner, name))
+    clock = FixedClock()
+    monkeypatch.setattr(enforce, "CLOCK", clock)
+    enforce.install()
+    assert settings.INITIAL_NO_AUTH_ACTION_COUNT == 0
+    assert access_control.IAMRequestBase.check_action_permitted is enforce.check_action_permitted
+    assert access_control.IAMRequestBase._create_aws_request is enforce._create_aws_request
+    assert ActionAuthenticatorMixin._authenticate_and_authorize_action is enforce._authenticate
+    clock.advance(days=400)  # the sandbox's clock, not the machine's
+    with mock_aws():
+        session = sts_backends[ACCOUNT]["aws"].assume_role(
+            region_name=REGION, role_session_name="s", role_arn=f"arn:aws:iam::{ACCOUNT}:role/r", policy=None,
+            duration=900, external_id=None)
+    assert session.expiration == enforce.web_identity.sandbox_now(clock) + timedelta(seconds=900)
+    assert session.role_arn == f"arn:aws:iam::{ACCOUNT}:role/r"
