@@ -616,6 +616,21 @@ def test_a_session_expires_at_its_expiration_on_the_sandbox_clock(session):
     assert not enforce._session_expired(in_session("sts:GetCallerIdentity", key))
 
 
+def test_a_govcloud_session_is_found_in_its_partition_and_expires_too(session):
+    from moto.iam import access_control
+    from moto.sts.models import sts_backends
+
+    assumed = sts_backends[ACCOUNT]["aws-us-gov"].assume_role(
+        region_name="us-gov-west-1", role_session_name="s", role_arn=f"arn:aws-us-gov:iam::{ACCOUNT}:role/r",
+        policy=None, duration=900, external_id=None)
+    assumed.expiration = enforce.web_identity.sandbox_now(enforce.CLOCK)
+    key = access_control.AssumedRoleAccessKey(ACCOUNT, "aws-us-gov", assumed.access_key_id,
+                                              {"X-Amz-Security-Token": assumed.session_token})
+    request = in_session("sts:GetCallerIdentity", key)
+    request._region = "us-gov-west-1"
+    assert enforce._session_expired(request)
+
+
 def test_an_expired_session_is_refused_with_each_protocols_expired_token_error(session):
     message = "The security token included in the request is expired"
     _, key = session
@@ -734,6 +749,13 @@ def test_an_unsigned_web_identity_request_is_decided_by_the_trust_of_the_role(gi
         {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity", "resource": DEPLOY, "decision": "Allowed"},
         {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity", "resource": DEPLOY,
          "decision": "ImplicitlyDenied"}]
+
+
+def test_a_web_identity_session_longer_than_the_roles_maximum_is_refused(github):
+    with pytest.raises(enforce.web_identity.StsError, match="MaxSessionDuration") as refused:
+        enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github(PRODUCTION),
+                                       RoleArn=DEPLOY, DurationSeconds="3601"), None)
+    assert refused.value.error_type == "ValidationError"
 
 
 def test_a_role_without_a_trust_is_refused_and_an_evaluator_error_is_recorded(github, monkeypatch):
