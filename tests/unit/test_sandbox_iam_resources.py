@@ -5,6 +5,8 @@ emulated services enforce (sandbox/limits.py). tests/e2e/ drives the same code t
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from moto import mock_aws
 from moto.iam.exceptions import LimitExceededException, ValidationError
@@ -402,3 +404,403 @@ def test_a_request_body_gives_its_parameters_only_when_it_is_json(body, expected
 
     request = SimpleNamespace(_path="/bucket/key", _data={}, _body=body)
     assert enforce._params(request) == expected
+
+
+# --- resources named by a request's parameters, per service (resource_of) ----------------------------
+
+QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:"
+
+
+@pytest.mark.parametrize(("action", "path", "params", "arn"), [
+    # GetHostedZoneLimit takes the `hostedzone` resource type, not `hostedzonelimit`
+    ("route53:GetHostedZoneLimit", "/2013-04-01/hostedzonelimit/Z0123/MAX_RRSETS_BY_ZONE", {},
+     "arn:aws:route53:::hostedzone/Z0123"),
+    ("sts:TagSession", "/", {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r"}, f"arn:aws:iam::{ACCOUNT}:role/r"),
+    ("logs:DescribeLogGroups", "/", {}, "*"),  # no group named: every group
+    ("sqs:SendMessage", "/", {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/tutormail-envios"},
+     QUEUE + "tutormail-envios"),
+    ("sqs:GetQueueAttributes", "/", {"QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/fila-DLX/"},
+     QUEUE + "fila-DLX"),
+    ("sqs:GetQueueUrl", "/", {"QueueName": "tutormail-envios"}, QUEUE + "tutormail-envios"),
+    ("sqs:CreateQueue", "/", {"QueueName": "q", "QueueUrl": ""}, QUEUE + "q"),
+    ("sqs:ListQueues", "/", {}, "*"),
+    ("ssm:DescribeParameters", "/", {}, "*"),
+    ("ssm:GetParameter", "/", {"Name": "Xerox/k"}, f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/Xerox/k"),
+    ("kinesis:PutRecord", "/", {"logGroupName": "g", "QueueName": "q", "Name": "n"}, "*"),  # others' names
+])
+def test_a_queue_a_parameter_a_zone_limit_and_a_session_tag_are_checked_against_their_arn(action, path, params, arn):
+    assert enforce.resource_of(CONFIG, action, path, params) == arn
+
+
+def test_secrets_and_stacks_that_exist_are_checked_against_their_own_arn():
+    import boto3
+
+    with mock_aws():
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        existing = secrets.create_secret(Name="tutormail/e/smtp", SecretString="s")["ARN"]
+        assert existing.endswith("secret:tutormail/e/smtp-" + existing[-6:]) and not existing.endswith("XXXXXX")
+        # moto's default account holds them
+        here = SandboxConfig(state_dir="", account="123456789012", region=REGION)
+        assert enforce.resource_of(here, "secretsmanager:GetSecretValue", "/", {"SecretId": "tutormail/e/smtp"}) \
+            == existing
+        assert enforce.resource_of(here, "secretsmanager:CreateSecret", "/", {}) == \
+            f"arn:aws:secretsmanager:{REGION}:123456789012:secret:-XXXXXX"
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        template = '{"Resources": {"H": {"Type": "AWS::SQS::Queue"}}}'
+        first = cfn.create_stack(StackName="TutorMail-a", TemplateBody=template)["StackId"]
+        second = cfn.create_stack(StackName="TutorMail-b", TemplateBody=template)["StackId"]
+        assert first != second
+        assert enforce.resource_of(here, "cloudformation:DescribeStacks", "/", {"StackName": "TutorMail-b"}) == second
+        assert enforce.resource_of(here, "cloudformation:DescribeStacks", "/", {"StackName": "TutorMail-a"}) == first
+        assert enforce.resource_of(here, "cloudformation:DescribeStacks", "/", {"StackName": "TutorMail-c"}) == \
+            f"arn:aws:cloudformation:{REGION}:123456789012:stack/TutorMail-c/new"
+
+
+def test_alarms_named_by_the_query_protocol_are_taken_in_member_order():
+    alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:"
+    query = {"AlarmNames.member.1": "z", "AlarmNames.member.2": "y"}
+    assert enforce.resources_of(CONFIG, "cloudwatch:DescribeAlarms", "/", query) == [alarm + "z", alarm + "y"]
+
+
+# --- what a refused client parses: the error code, the body, the status ------------------------------
+
+def test_each_protocol_answers_the_error_code_its_clients_parse():
+    from xmltodict import parse
+
+    query = enforce.AccessDenied("m")
+    assert (query.error_type, query.code, query.message) == ("AccessDenied", 403, "m")
+    assert "<Code>AccessDenied</Code>" in query.description
+    rest = enforce.AccessDeniedRestXml("User: U is not authorized")
+    assert rest.code == 403 and rest.description.startswith('<?xml version="1.0" encoding="utf-8"?>')
+    assert parse(rest.description) == {"ErrorResponse": {"Error": {
+        "Type": "Sender", "Code": "AccessDenied", "Message": "User: U is not authorized"}}}
+    json_ = enforce.AccessDeniedJson("m")
+    assert json_.code == 403 and json.loads(json_.description) == {"__type": "AccessDeniedException", "message": "m"}
+
+
+def test_an_evaluator_error_names_its_errors():
+    assert enforce._denial("U", "ses:X", "R", {"decision": "Error", "errors": ["e"]}) == \
+        "User: U is not authorized to perform: ses:X on resource: R because the sandbox's IAM evaluator refused " \
+        'the request: ["e"]'
+
+
+# --- the policies as IAM stores them (policy_document) and the request's parameters (_params) ---------
+
+def test_an_inline_policy_is_read_from_its_document_url_encoded_as_moto_keeps_it():
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ses:*", "Resource": "*"}]}
+    encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow" \
+              "%22%2C%20%22Action%22%3A%20%22ses%3A%2A%22%2C%20%22Resource%22%3A%20%22%2A%22%7D%5D%7D"
+    assert enforce.policy_document({"policy_name": "p", "policy_document": encoded}) == document
+    assert enforce.policy_document({"policy_document": {**document, "Statement": [None, *document["Statement"]]}}) \
+        == document
+
+
+def test_the_query_string_and_the_form_both_give_parameters_a_repeated_one_as_a_list():
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(_path="/?Action=ListUsers&Marker=a&Marker=b", _data={"Tags": "ab", "One": ["1"]},
+                              _body=b"")
+    assert enforce._params(request) == {"Action": "ListUsers", "Marker": ["a", "b"], "Tags": "ab", "One": "1"}
+    raw = SimpleNamespace(_path="/bucket/key?uploads=", _data="not a form", _body=b"")
+    assert enforce._params(raw) == {}
+
+
+# --- the decision for one request (check_action_permitted, _authorise) --------------------------------
+
+def test_get_caller_identity_is_answered_even_under_an_explicit_deny_and_nothing_is_evaluated(sandbox_config):
+    before = len(enforce.DECISIONS)
+    Request("sts:GetCallerIdentity", Key(OPERATOR, {"Effect": "Deny", "Action": "*", "Resource": "*"})).check("*")
+    assert len(enforce.DECISIONS) == before
+
+
+def test_describe_stacks_naming_a_stack_needs_no_list_stacks_and_list_stacks_is_checked_on_star(sandbox_config):
+    describe = {"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": "*"}
+    stack = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/S/1"
+    Request("cloudformation:DescribeStacks", Key(OPERATOR, describe), data={"StackName": stack}).check("*")
+    both = Key(OPERATOR, describe, {**describe, "Action": "cloudformation:ListStacks"})
+    before = len(enforce.DECISIONS)
+    Request("cloudformation:DescribeStacks", both).check("*")
+    assert [(d["action"], d["resource"]) for d in enforce.DECISIONS[before:]] == [
+        ("cloudformation:DescribeStacks", "*"), ("cloudformation:ListStacks", "*")]
+
+
+def test_a_resource_moto_gives_that_is_no_arn_is_replaced_by_the_parameters_arn(sandbox_config):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "iam:ListAccessKeys",
+                         "Resource": f"arn:aws:iam::{ACCOUNT}:user/tutormail-*-smtp"})
+    before = len(enforce.DECISIONS)
+    Request("iam:ListAccessKeys", key, data={"UserName": "tutormail-e-smtp"}).check("tutormail-e-smtp")
+    assert enforce.DECISIONS[before]["resource"] == f"arn:aws:iam::{ACCOUNT}:user/tutormail-e-smtp"
+
+
+class Evaluator:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def decide(self, **_):
+        return self.answer
+
+
+def test_an_answer_without_a_decision_is_an_error_that_refuses_and_is_recorded_with_its_errors(sandbox_config,
+                                                                                               monkeypatch):
+    monkeypatch.setattr(enforce, "EVALUATOR", Evaluator({"errors": ["bad policy"]}))
+    before = len(enforce.DECISIONS)
+    with pytest.raises(enforce.AccessDenied) as refused:
+        Request("iam:ListUsers", Key(OPERATOR)).check("*")
+    assert refused.value.message.endswith('refused the request: ["bad policy"]')
+    monkeypatch.setattr(enforce, "EVALUATOR", Evaluator({}))
+    with pytest.raises(enforce.AccessDenied):
+        Request("iam:ListUsers", Key(OPERATOR)).check("*")
+    assert [(d["decision"], d["errors"]) for d in enforce.DECISIONS[before:]] == [
+        ("Error", '["bad policy"]'), ("Error", "")]
+
+
+@pytest.fixture
+def roles(sandbox_config, monkeypatch):
+    """Two roles of the account in moto: one whose trust names the operator, one that trusts another user."""
+    import boto3
+    from moto.iam.models import iam_backends
+
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="fake", aws_secret_access_key="fake")
+        for name, trusted in (("confiavel", OPERATOR), ("outra", f"arn:aws:iam::{ACCOUNT}:user/outro")):
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]}))
+        yield iam_backends[ACCOUNT]["aws"]
+
+
+def assume(backend, key, role, **params):
+    request = Request("sts:AssumeRole", key, data={"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{role}", **params})
+    request.backend = backend
+    request.check("*")
+
+
+def test_assume_role_is_decided_by_the_roles_trust_as_well_as_the_callers_policy(roles):
+    key = Key(OPERATOR, {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    assume(roles, key, "confiavel")
+    with pytest.raises(enforce.AccessDenied, match="role/outra"):
+        assume(roles, key, "outra")
+
+
+# --- a role session: its expiry and its chained duration ----------------------------------------------
+
+@pytest.fixture
+def session(roles, monkeypatch):
+    from moto.iam import access_control
+    from moto.sts.models import sts_backends
+    from tutormail.clock import FixedClock
+
+    clock = FixedClock()
+    monkeypatch.setattr(enforce, "CLOCK", clock)
+    assumed = sts_backends[ACCOUNT]["aws"].assume_role(
+        region_name=REGION, role_session_name="s", role_arn=f"arn:aws:iam::{ACCOUNT}:role/confiavel", policy=None,
+        duration=900, external_id=None)
+    assumed.expiration = enforce.web_identity.sandbox_now(clock)
+    key = access_control.AssumedRoleAccessKey(ACCOUNT, "aws", assumed.access_key_id,
+                                              {"X-Amz-Security-Token": assumed.session_token})
+    return assumed, key
+
+
+def in_session(action, key, **kwargs):
+    request = Request(action, key, **kwargs)
+    request.account_id = ACCOUNT
+    return request
+
+
+def test_a_session_expires_at_its_expiration_on_the_sandbox_clock(session):
+    from datetime import timedelta
+
+    assumed, key = session
+    assert enforce._session_expired(in_session("sts:GetCallerIdentity", key))
+    assumed.expiration += timedelta(seconds=1)
+    assert not enforce._session_expired(in_session("sts:GetCallerIdentity", key))
+
+
+def test_a_govcloud_session_is_found_in_its_partition_and_expires_too(session):
+    from moto.iam import access_control
+    from moto.sts.models import sts_backends
+
+    assumed = sts_backends[ACCOUNT]["aws-us-gov"].assume_role(
+        region_name="us-gov-west-1", role_session_name="s", role_arn=f"arn:aws-us-gov:iam::{ACCOUNT}:role/r",
+        policy=None, duration=900, external_id=None)
+    assumed.expiration = enforce.web_identity.sandbox_now(enforce.CLOCK)
+    key = access_control.AssumedRoleAccessKey(ACCOUNT, "aws-us-gov", assumed.access_key_id,
+                                              {"X-Amz-Security-Token": assumed.session_token})
+    request = in_session("sts:GetCallerIdentity", key)
+    request._region = "us-gov-west-1"
+    assert enforce._session_expired(request)
+
+
+def test_an_expired_session_is_refused_with_each_protocols_expired_token_error(session):
+    message = "The security token included in the request is expired"
+    _, key = session
+    with pytest.raises(enforce.web_identity.StsError) as query:
+        in_session("sts:GetCallerIdentity", key).check("*")
+    assert (query.value.error_type, query.value.message) == ("ExpiredToken", message)
+    with pytest.raises(enforce.web_identity.JsonError) as json_:
+        in_session("ses:GetAccount", key, path="/v2/email/account").check("*")
+    assert (json_.value.error_type, json_.value.message) == ("ExpiredTokenException", message)
+
+
+def test_a_session_assuming_a_role_again_may_not_ask_for_more_than_an_hour(session):
+    from datetime import timedelta
+
+    assumed, key = session
+    assumed.expiration += timedelta(hours=1)
+    with pytest.raises(enforce.web_identity.StsError, match="role chaining") as refused:
+        request = in_session("sts:AssumeRole", key, data={"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/outra",
+                                                          "DurationSeconds": "3601"})
+        request.check("*")
+    assert refused.value.error_type == "ValidationError"
+
+
+# --- the condition keys a request sets (_request_context, _resource_context) --------------------------
+
+def test_list_bucket_sets_s3_prefix_from_the_query_and_none_without_one():
+    context = enforce._request_context
+    assert context("s3:ListBucket", Request("s3:ListBucket", None, path="/b?list-type=2&prefix=tutormail/")) == {
+        "s3:prefix": "tutormail/"}
+    assert context("s3:ListBucket", Request("s3:ListBucket", None, path="/b?list-type=2")) == {}
+    assert context("s3:GetObject", Request("s3:GetObject", None, path="/b?prefix=x")) == {}
+
+
+def test_a_change_batch_given_as_text_and_without_a_namespace_sets_the_same_keys():
+    body = "<ChangeBatch><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>W.Escola.br</Name>" \
+           "<Type>TXT</Type></ResourceRecordSet></Change></Changes></ChangeBatch>"
+    request = Request("route53:ChangeResourceRecordSets", None, body=body)
+    assert enforce._request_context("route53:ChangeResourceRecordSets", request) == {
+        KEYS[0]: ["UPSERT"], KEYS[1]: ["TXT"], KEYS[2]: ["w.escola.br"]}
+
+
+def test_an_ses_identitys_tags_are_its_resource_tag_keys(monkeypatch):
+    class Tagged:
+        def resource_tags(self):
+            return {"tutormail:institution": "escola"}
+
+    known = {"escola.edu.br": Tagged()}
+    monkeypatch.setattr("sandbox.moto_ext.ses_lifecycle.find_identity", known.get)
+    identity = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/"
+    assert enforce._resource_context(identity + "escola.edu.br") == {"aws:ResourceTag/tutormail:institution": "escola"}
+    assert enforce._resource_context(identity + "outra.edu.br") == {}
+    assert enforce._resource_context(f"arn:aws:iam::{ACCOUNT}:user/escola.edu.br") == {}
+
+
+def test_the_request_moto_re_signs_is_the_one_it_built_for_this_request(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(enforce, "_moto_aws_request", lambda self: SimpleNamespace(data=self._body, of=self))
+    request = SimpleNamespace(_body=b"Action=ListUsers", _method="POST")
+    assert enforce._create_aws_request(request).of is request
+
+
+# --- AssumeRoleWithWebIdentity, which is not signed: the token and the role's trust decide ------------
+
+PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+DEPLOY = f"arn:aws:iam::{ACCOUNT}:role/deploy"
+PRODUCTION = "repo:org/tutormail:environment:producao"
+
+
+class Response:
+    """What moto's BaseResponse holds of an STS request, as the authentication step reads it."""
+
+    def __init__(self, action, headers=None, **params):
+        self.action, self.headers, self.params = action, headers or {}, params
+
+    def _get_action(self):
+        return self.action
+
+    def _get_param(self, key):
+        return self.params.get(key)
+
+
+@pytest.fixture
+def github(sandbox_config, monkeypatch):
+    """The account's GitHub OIDC provider and a role it may take from the production environment only."""
+    import boto3
+    from tutormail.clock import FixedClock
+
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+    clock = FixedClock()
+    monkeypatch.setattr(enforce, "CLOCK", clock)
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="fake", aws_secret_access_key="fake")
+        iam.create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com",
+                                            ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40])
+        iam.create_role(RoleName="deploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": PRODUCTION,
+                                            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]}))
+
+        def token(sub):
+            bearer = enforce.web_identity.register_job({"sub": sub})
+            return enforce.web_identity.issue(bearer, "sts.amazonaws.com", clock.now())
+        yield token
+
+
+def test_an_unsigned_web_identity_request_is_decided_by_the_trust_of_the_role(github):
+    before = len(enforce.DECISIONS)
+    enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github(PRODUCTION),
+                                   RoleArn=DEPLOY, DurationSeconds="900"), None)
+    with pytest.raises(enforce.web_identity.StsError) as refused:
+        enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github("repo:org/tutormail:ref:x"),
+                                       RoleArn=DEPLOY, DurationSeconds="900"), None)
+    assert (refused.value.error_type, refused.value.code) == ("AccessDenied", 403)
+    assert [{k: d[k] for k in ("principal", "action", "resource", "decision")} for d in enforce.DECISIONS[before:]] == [
+        {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity", "resource": DEPLOY, "decision": "Allowed"},
+        {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity", "resource": DEPLOY,
+         "decision": "ImplicitlyDenied"}]
+
+
+def test_a_web_identity_session_longer_than_the_roles_maximum_is_refused(github):
+    with pytest.raises(enforce.web_identity.StsError, match="MaxSessionDuration") as refused:
+        enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github(PRODUCTION),
+                                       RoleArn=DEPLOY, DurationSeconds="3601"), None)
+    assert refused.value.error_type == "ValidationError"
+
+
+def test_a_role_without_a_trust_is_refused_and_an_evaluator_error_is_recorded(github, monkeypatch):
+    assert enforce._decide_web_identity(CONFIG, PROVIDER, DEPLOY, None, {}) != enforce.ALLOWED
+    monkeypatch.setattr(enforce, "EVALUATOR", Evaluator({"errors": ["bad trust"]}))
+    assert enforce._decide_web_identity(CONFIG, PROVIDER, DEPLOY, {"Statement": []}, {}) == "Error"
+    assert enforce.DECISIONS[-1] == {"principal": PROVIDER, "action": "sts:AssumeRoleWithWebIdentity",
+                                     "resource": DEPLOY, "decision": "Error", "errors": '["bad trust"]'}
+
+
+def test_every_other_request_and_a_signed_web_identity_one_is_authenticated_by_moto(monkeypatch):
+    calls = []
+    monkeypatch.setattr(enforce, "_moto_authenticate", lambda *args: calls.append(args))
+    signed = Response("AssumeRoleWithWebIdentity", headers={"Authorization": "AWS4-HMAC-SHA256 ..."})
+    other = Response("AssumeRole")
+    enforce._authenticate(signed, "cls", "arn:r")
+    enforce._authenticate(other, "cls")
+    assert calls == [(signed, "cls", "arn:r"), (other, "cls", "*")]
+
+
+def test_install_authorises_from_the_first_request_and_sessions_expire_on_the_sandbox_clock(monkeypatch):
+    from datetime import timedelta
+
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam import access_control
+    from moto.sts.models import STSBackend, sts_backends
+    from tutormail.clock import FixedClock
+
+    replaced = ((settings, "INITIAL_NO_AUTH_ACTION_COUNT"), (access_control.IAMRequestBase, "check_action_permitted"),
+                (access_control.IAMRequestBase, "_create_aws_request"),
+                (ActionAuthenticatorMixin, "_authenticate_and_authorize_action"), (STSBackend, "assume_role"))
+    for owner, name in replaced:  # put back after the test: the install is for the emulator's process
+        monkeypatch.setattr(owner, name, getattr(owner, name))
+    clock = FixedClock()
+    monkeypatch.setattr(enforce, "CLOCK", clock)
+    enforce.install()
+    assert settings.INITIAL_NO_AUTH_ACTION_COUNT == 0
+    assert access_control.IAMRequestBase.check_action_permitted is enforce.check_action_permitted
+    assert access_control.IAMRequestBase._create_aws_request is enforce._create_aws_request
+    assert ActionAuthenticatorMixin._authenticate_and_authorize_action is enforce._authenticate
+    clock.advance(days=400)  # the sandbox's clock, not the machine's
+    with mock_aws():
+        session = sts_backends[ACCOUNT]["aws"].assume_role(
+            region_name=REGION, role_session_name="s", role_arn=f"arn:aws:iam::{ACCOUNT}:role/r", policy=None,
+            duration=900, external_id=None)
+    assert session.expiration == enforce.web_identity.sandbox_now(clock) + timedelta(seconds=900)
+    assert session.role_arn == f"arn:aws:iam::{ACCOUNT}:role/r"
