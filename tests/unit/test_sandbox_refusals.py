@@ -201,3 +201,31 @@ def test_data_delivers_only_what_every_refusal_lets_through_and_keeps_the_bytes_
     assert [s.split("d=")[1].split(";")[0] for s in signatures] == ["sul.edu.br", "amazonses.com"]
     identities["sul.edu.br"] = Identity("sul.edu.br", configuration_set="tutormail-sul")
     assert data(world, raw).startswith("554 Message rejected: User")  # the policy allows no configuration set
+
+
+# --- AUTH: every refusal leaves the 535 reply to aiosmtpd --------------------------------------------
+
+def refused_at_auth(result):
+    """aiosmtpd replies 535 for a failed AuthResult only when handled is False; handled=True would mean
+    the authenticator already sent a reply itself, and the client would wait for one that never comes."""
+    return not result.success and not result.handled
+
+
+def test_every_refusal_at_auth_leaves_aiosmtpd_to_answer_535(world):
+    key = world["key"]
+    handler = smtp.SesSmtpHandler(world["config"])
+    assert refused_at_auth(handler.authenticate(None, None, None, "XOAUTH2", b"a token, not a login"))
+    assert refused_at_auth(login(world, "not the password"))
+    unknown = LoginPassword(b"AKIANOSUCHKEY0000000", smtp_password(key["SecretAccessKey"], REGION).encode())
+    assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN", unknown))
+    world["iam"].update_access_key(UserName=USER, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    assert refused_at_auth(login(world))
+
+
+def test_a_login_or_password_that_is_not_utf_8_is_refused_not_an_error(world):
+    key = world["key"]
+    handler = smtp.SesSmtpHandler(world["config"])
+    password = smtp_password(key["SecretAccessKey"], REGION).encode()
+    assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN", LoginPassword(b"\xff\xfeAKIA", password)))
+    assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN",
+                                                LoginPassword(key["AccessKeyId"].encode(), password + b"\xff")))
