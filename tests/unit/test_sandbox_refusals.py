@@ -229,3 +229,102 @@ def test_a_login_or_password_that_is_not_utf_8_is_refused_not_an_error(world):
     assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN", LoginPassword(b"\xff\xfeAKIA", password)))
     assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN",
                                                 LoginPassword(key["AccessKeyId"].encode(), password + b"\xff")))
+
+
+# --- configuration sets: each one the message uses is authorised, then must exist and send ----------
+
+SET_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/"
+
+
+@pytest.fixture
+def sets(world):
+    """tutormail-sul sends, tutormail-pausado has sending off; the user's inline policy (beside the
+    attached one for the identity) allows every tutormail-* set, for comunicacao@ only."""
+    from sandbox.moto_ext.reputation import find_configuration_set
+
+    world["iam"].put_user_policy(UserName=USER, PolicyName="sets", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "ses:SendRawEmail", "Resource": f"{SET_ARN}tutormail-*",
+            "Condition": {"StringEqualsIgnoreCase": {"ses:FromAddress": "comunicacao@sul.edu.br"}}}]}))
+    sesv2 = boto3.client("sesv2")
+    for name in ("tutormail-sul", "tutormail-pausado"):
+        sesv2.create_configuration_set(ConfigurationSetName=name)
+    find_configuration_set("tutormail-pausado", ACCOUNT, REGION).enabled = False  # as PutConfigurationSetSendingOptions
+    return world
+
+
+def set_refusal(world, *names, sender="comunicacao@sul.edu.br"):
+    headers = "".join(f"{smtp.CONFIGURATION_SET_HEADER}: {name}\r\n" for name in names)
+    message = email.message_from_bytes(f"From: {sender}\r\n{headers}Subject: s\r\n\r\nb\r\n".encode())
+    return smtp.configuration_set_refusal(world["config"], world["user"], message)
+
+
+def test_the_header_names_the_sets_else_the_from_identitys_default_else_none(identities):
+    identities.update({"sul.edu.br": Identity("sul.edu.br", configuration_set="tutormail-sul"),
+                       "norte.edu.br": Identity("norte.edu.br")})
+
+    def named(raw):
+        return smtp.configuration_sets_named(email.message_from_bytes(raw))
+
+    assert named(b"From: a@sul.edu.br\r\nX-SES-Configuration-Set:  tutormail-outro \r\n"
+                 b"X-SES-CONFIGURATION-SET: tutormail-mais\r\n\r\nb") == ["tutormail-outro", "tutormail-mais"]
+    assert named(b"From: A <a@sul.edu.br>\r\n\r\nb") == ["tutormail-sul"]
+    assert named(b"From: a@norte.edu.br\r\n\r\nb") == []  # an identity without a default set
+    assert named(b"From: a@fora.com.br\r\n\r\nb") == []  # no identity at all
+
+
+def test_a_set_that_sends_and_that_the_policy_allows_for_the_from_address_passes(sets):
+    assert set_refusal(sets) is None  # no set: nothing to authorise
+    assert set_refusal(sets, "tutormail-sul") is None
+    # the same set for another From address: the condition (from the inline policy) refuses it
+    assert set_refusal(sets, "tutormail-sul", sender="outro@sul.edu.br") == smtp.NOT_AUTHORIZED.format(
+        arn=sets["user"].arn, resource=f"{SET_ARN}tutormail-sul")
+
+
+def test_a_set_outside_the_policy_is_refused_on_its_own_arn_before_existence_or_pause(sets):
+    assert set_refusal(sets, "outro-conjunto") == smtp.NOT_AUTHORIZED.format(
+        arn=sets["user"].arn, resource=f"{SET_ARN}outro-conjunto")
+    # every header is authorised: an allowed first set does not let a second one through
+    assert set_refusal(sets, "tutormail-sul", "outro-conjunto") == smtp.NOT_AUTHORIZED.format(
+        arn=sets["user"].arn, resource=f"{SET_ARN}outro-conjunto")
+
+
+def test_an_allowed_set_that_does_not_exist_or_is_paused_is_refused_by_name(sets):
+    assert set_refusal(sets, "tutormail-ausente") == smtp.NO_CONFIGURATION_SET.format(name="tutormail-ausente")
+    assert set_refusal(sets, "tutormail-pausado") == smtp.CONFIGURATION_SET_PAUSED.format(name="tutormail-pausado")
+    assert set_refusal(sets, "tutormail-sul", "tutormail-pausado") == smtp.CONFIGURATION_SET_PAUSED.format(
+        name="tutormail-pausado")
+
+
+# --- the addresses authorised, more cases -------------------------------------------------------------
+
+def test_the_envelope_mail_from_is_authorised_though_the_from_header_is_allowed(world, monkeypatch):
+    monkeypatch.setattr(smtp, "is_verified", lambda address: True)
+    message = email.message_from_bytes(b"From: comunicacao@sul.edu.br\r\nSubject: s\r\n\r\nb\r\n")
+    assert smtp.sender_refusal(world["config"], world["user"], message, "outro@sul.edu.br") == \
+        smtp.NOT_AUTHORIZED.format(arn=world["user"].arn, resource=f"{IDENTITY_ARN}sul.edu.br")
+
+
+def test_an_address_of_no_identity_is_refused_on_the_arn_of_the_address_itself(world):
+    assert refusal(world, "alguem@fora.com.br") == smtp.NOT_AUTHORIZED.format(
+        arn=world["user"].arn, resource=f"{IDENTITY_ARN}alguem@fora.com.br")
+
+
+def test_a_from_that_does_not_parse_is_refused_though_the_envelope_has_an_address(world):
+    broken = email.message_from_bytes(b"From: <>\r\nSubject: s\r\n\r\nb")
+    assert smtp.sender_refusal(world["config"], world["user"], broken, "comunicacao@sul.edu.br") == smtp.NO_FROM
+
+
+def test_every_unverified_address_is_named_in_the_one_refusal(world, monkeypatch):
+    monkeypatch.setattr(smtp, "is_verified", lambda address: False)
+    message = email.message_from_bytes(b"From: comunicacao@sul.edu.br\r\nSubject: s\r\n\r\nb\r\n")
+    # the envelope's spelling differs in case: both are allowed (StringEqualsIgnoreCase), both are named
+    assert smtp.sender_refusal(world["config"], world["user"], message, "Comunicacao@Sul.edu.br") == \
+        smtp.NOT_VERIFIED.format(region="SA-EAST-1", address="comunicacao@sul.edu.br, Comunicacao@Sul.edu.br")
+
+
+def test_the_header_section_ends_at_the_first_blank_line_and_8_bit_starts_at_0x80():
+    assert smtp.non_ascii_refusal("From: a@sul.edu.br\r\n\r\nOlá\r\n\r\nAté logo".encode()) is None
+    assert smtp.non_ascii_refusal("From: a@sul.edu.br\r\nSubject: €5\r\n\r\nb".encode("cp1252")) == \
+        smtp.NON_ASCII_HEADER  # cp1252's euro sign is the byte 0x80
+    assert smtp.non_ascii_refusal(b"From: a@sul.edu.br\r\nSubject: \x7f\r\n\r\nb") is None  # DEL is 7-bit ASCII
