@@ -328,3 +328,42 @@ def test_the_header_section_ends_at_the_first_blank_line_and_8_bit_starts_at_0x8
     assert smtp.non_ascii_refusal("From: a@sul.edu.br\r\nSubject: €5\r\n\r\nb".encode("cp1252")) == \
         smtp.NON_ASCII_HEADER  # cp1252's euro sign is the byte 0x80
     assert smtp.non_ascii_refusal(b"From: a@sul.edu.br\r\nSubject: \x7f\r\n\r\nb") is None  # DEL is 7-bit ASCII
+
+
+# --- an accepted message: its id, the mailbox, the hand-over to SES receiving -----------------------
+
+def test_an_accepted_message_gets_an_ses_message_id_and_goes_to_receiving_from_that_ids_mail_from(
+        world, identities, account, monkeypatch, tmp_path):
+    import re
+
+    from sandbox import receiving
+
+    identities["sul.edu.br"] = Identity("sul.edu.br")
+    handed = []
+
+    def deliver(config, mail_from, recipients, raw):
+        handed.append((mail_from, recipients, raw))
+        return [f"{to}: 250" for to in recipients] + ["x@sul.edu.br: 550 5.1.1 mailbox unavailable"]
+
+    monkeypatch.setattr(receiving, "deliver", deliver)
+    # a state directory not created yet: the mailbox and its parents are made on the first message
+    world["config"] = SandboxConfig(state_dir=str(tmp_path / "state" / "sandbox"), account=ACCOUNT, region=REGION)
+    raw = b"From: comunicacao@sul.edu.br\r\nTo: success@simulator.amazonses.com\r\nSubject: s\r\n\r\nb\r\n"
+    first, second = data(world, raw, to=(SIMULATOR, "b@sul.edu.br")), data(world, raw)
+    ids = [reply.removeprefix("250 Ok ") for reply in (first, second)]
+    assert all(re.fullmatch(r"0100[0-9a-f]{32}-[0-9a-f]{8}-000000", i) for i in ids) and ids[0] != ids[1]
+    mailbox = world["config"].mailbox
+    assert sorted(p.name for p in mailbox.iterdir()) == sorted(
+        [f"{i}.eml" for i in ids] + [f"{i}.delivery.txt" for i in ids])
+    (mail_from, recipients, sent), _ = handed
+    assert mail_from == f"{ids[0]}@sa-east-1.amazonses.com" and recipients == [SIMULATOR, "b@sul.edu.br"]
+    assert sent == (mailbox / f"{ids[0]}.eml").read_bytes() and sent.endswith(raw)  # signed, as stored
+    assert (mailbox / f"{ids[0]}.delivery.txt").read_text() == (
+        f"{SIMULATOR}: 250\nb@sul.edu.br: 250\nx@sul.edu.br: 550 5.1.1 mailbox unavailable\n")
+
+
+def test_data_authorises_the_envelope_mail_from_too(world, identities, account):
+    identities["sul.edu.br"] = Identity("sul.edu.br")
+    raw = b"From: comunicacao@sul.edu.br\r\nTo: success@simulator.amazonses.com\r\nSubject: s\r\n\r\nb\r\n"
+    assert data(world, raw, mail_from="outro@sul.edu.br") == smtp.NOT_AUTHORIZED.format(
+        arn=world["user"].arn, resource=f"{IDENTITY_ARN}sul.edu.br")
