@@ -367,3 +367,46 @@ def test_data_authorises_the_envelope_mail_from_too(world, identities, account):
     raw = b"From: comunicacao@sul.edu.br\r\nTo: success@simulator.amazonses.com\r\nSubject: s\r\n\r\nb\r\n"
     assert data(world, raw, mail_from="outro@sul.edu.br") == smtp.NOT_AUTHORIZED.format(
         arn=world["user"].arn, resource=f"{IDENTITY_ARN}sul.edu.br")
+
+
+# --- the endpoint as a client meets it: STARTTLS first, then AUTH, no SMTPUTF8 ------------------------
+
+def test_the_endpoint_takes_auth_only_after_starttls_and_mail_only_after_auth(world, tmp_path):
+    import smtplib
+    import socket
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    cert_file, key_file = tmp_path / "smtp.pem", tmp_path / "smtp.key"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = smtp.start_smtp(world["config"], port, cert_file, key_file)
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            code, greeting = client.ehlo("client.example")
+            offered = client.esmtp_features
+            assert code == 250 and "starttls" in offered and "auth" not in offered and "smtputf8" not in offered
+            assert client.mail("comunicacao@sul.edu.br")[0] == 530  # STARTTLS first
+            context = ssl.create_default_context()
+            ca.configure_trust(context)
+            client.starttls(context=context)
+            client.ehlo("client.example")
+            assert "LOGIN" in client.esmtp_features["auth"] and "smtputf8" not in client.esmtp_features
+            assert client.mail("comunicacao@sul.edu.br")[0] == 530  # AUTH first
+            client.rset()
+            with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+                client.login(world["key"]["AccessKeyId"], "not the password")
+            assert refused.value.smtp_code == 535
+            client.login(world["key"]["AccessKeyId"], smtp_password(world["key"]["SecretAccessKey"], REGION))
+            assert client.mail("comunicacao@sul.edu.br")[0] == 250
+            assert client.rcpt(SIMULATOR)[0] == 250
+            # DATA reaches this endpoint's handler: the message has no From, which SES refuses
+            assert client.data(b"Subject: s\r\n\r\nb\r\n") == (554, smtp.NO_FROM.removeprefix("554 ").encode())
+    finally:
+        controller.stop()
