@@ -389,7 +389,7 @@ def test_the_endpoint_takes_auth_only_after_starttls_and_mail_only_after_auth(wo
     controller = smtp.start_smtp(world["config"], port, cert_file, key_file)
     try:
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
-            code, greeting = client.ehlo("client.example")
+            code = client.ehlo("client.example")[0]
             offered = client.esmtp_features
             assert code == 250 and "starttls" in offered and "auth" not in offered and "smtputf8" not in offered
             assert client.mail("comunicacao@sul.edu.br")[0] == 530  # STARTTLS first
