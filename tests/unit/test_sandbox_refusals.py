@@ -392,7 +392,10 @@ def test_the_endpoint_takes_auth_only_after_starttls_and_mail_only_after_auth(wo
             code = client.ehlo("client.example")[0]
             offered = client.esmtp_features
             assert code == 250 and "starttls" in offered and "auth" not in offered and "smtputf8" not in offered
-            assert client.mail("comunicacao@sul.edu.br")[0] == 530  # STARTTLS first
+            # STARTTLS before anything else (RFC 3207), AUTH included: without it AUTH would get aiosmtpd's
+            # 538 "encryption required" and MAIL its 530 "authentication required"
+            assert client.docmd("AUTH", "PLAIN AGEAYg==") == (530, b"Must issue a STARTTLS command first")
+            assert client.mail("comunicacao@sul.edu.br") == (530, b"Must issue a STARTTLS command first")
             context = ssl.create_default_context()
             ca.configure_trust(context)
             client.starttls(context=context)
