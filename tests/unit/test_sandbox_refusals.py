@@ -216,7 +216,7 @@ def test_every_refusal_at_auth_leaves_aiosmtpd_to_answer_535(world):
     handler = smtp.SesSmtpHandler(world["config"])
     assert refused_at_auth(handler.authenticate(None, None, None, "XOAUTH2", b"a token, not a login"))
     assert refused_at_auth(login(world, "not the password"))
-    unknown = LoginPassword(b"AKIANOSUCHKEY0000000", smtp_password(key["SecretAccessKey"], REGION).encode())
+    unknown = LoginPassword(b"FAKEKEYIDNOSUCHKEY00", smtp_password(key["SecretAccessKey"], REGION).encode())
     assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN", unknown))
     world["iam"].update_access_key(UserName=USER, AccessKeyId=key["AccessKeyId"], Status="Inactive")
     assert refused_at_auth(login(world))
@@ -226,7 +226,7 @@ def test_a_login_or_password_that_is_not_utf_8_is_refused_not_an_error(world):
     key = world["key"]
     handler = smtp.SesSmtpHandler(world["config"])
     password = smtp_password(key["SecretAccessKey"], REGION).encode()
-    assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN", LoginPassword(b"\xff\xfeAKIA", password)))
+    assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN", LoginPassword(b"\xff\xfeFAKE", password)))
     assert refused_at_auth(handler.authenticate(None, None, None, "LOGIN",
                                                 LoginPassword(key["AccessKeyId"].encode(), password + b"\xff")))
 
