@@ -20,6 +20,8 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import boto3
@@ -27,7 +29,7 @@ import boto3
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tutormail.aws.progress_marks import fleet_progress  # noqa: E402
+from tutormail.aws.progress_marks import fleet_marks, fleet_progress  # noqa: E402
 from tutormail.aws.progress_store import ProgressStore  # noqa: E402
 from tutormail.aws.ses import Ses  # noqa: E402
 from tutormail.cenario2.dmarc import preflight  # noqa: E402
@@ -36,6 +38,7 @@ from tutormail.fleet.status import sweep  # noqa: E402
 from tutormail.plan.build import build_plan  # noqa: E402
 from tutormail.plan.loader import load_catalog  # noqa: E402
 from tutormail.runtime import Runtime  # noqa: E402
+from tutormail.services import Services  # noqa: E402
 from tutormail.verification.identity_check import check_identity  # noqa: E402
 
 from sandbox import launcher  # noqa: E402
@@ -120,8 +123,10 @@ def main() -> int:
                     names = {s: build_plan(i, catalog.platform).secret_name for s, i in catalog.institutions.items()}
                     count = len(fleet_progress(names, store, secrets_client))
                 elif name != "baseline":
-                    rows, _ = sweep(catalog, list(catalog.institutions), Ses(catalog.platform, sesv2=ses_client),
-                                    secrets_client, clock, endpoints=endpoints, store=store)
+                    services = replace(Services.of(clock, endpoints),
+                                       ses=lambda platform, client=ses_client: Ses(platform, sesv2=client),
+                                       fleet_marks=partial(fleet_marks, store=store, secrets_client=secrets_client))
+                    rows, _ = sweep(catalog, list(catalog.institutions), services)
                     count = len(rows)
                 else:
                     count = baseline(catalog, ses_client, clock, endpoints)

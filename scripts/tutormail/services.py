@@ -6,10 +6,10 @@ through every parameter list; a test builds one from its fakes (`tests/unit/fake
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tutormail.aws.progress_marks import Progress
+from tutormail.aws.progress_marks import Progress, fleet_marks
 from tutormail.aws.ses import Ses
 from tutormail.catalog.model import Platform
 from tutormail.cenario2.dmarc import DmarcLookups
@@ -25,6 +25,7 @@ class Services:
     lookups: DmarcLookups  # one DMARC query per domain for the whole command
     ses: Callable[[Platform], Ses] = Ses
     progress: Callable[[InstitutionPlan], Progress] = Progress
+    fleet_marks: Callable[[Platform, Iterable[str]], dict[str, dict[str, str]]] = fleet_marks  # status
 
     @classmethod
     def of(cls, clock: Clock, dns: DnsEndpoints) -> Services:

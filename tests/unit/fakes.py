@@ -97,9 +97,10 @@ class FakeSecrets:
         return Paginator()
 
 
-def services(ses, progress=None, clock=None, dns=None, lookups=None):
+def services(ses, progress=None, clock=None, dns=None, lookups=None, fleet_marks=None):
     """A Services of fakes: one SES and one progress store for every institution (a new
-    FakeProgress when none is given), a FixedClock, DMARC look-ups against `dns` unless given."""
+    FakeProgress when none is given), a FixedClock, DMARC look-ups against `dns` unless given;
+    the fleet's marks (status) only where a test gives their reader."""
     from tutormail.catalog.model import Platform
     from tutormail.clock import FixedClock
     from tutormail.dnsclient.resolver import DnsEndpoints
@@ -117,7 +118,11 @@ def services(ses, progress=None, clock=None, dns=None, lookups=None):
         assert isinstance(plan, InstitutionPlan), f"progress asked for {plan!r}, not a plan"
         return progress
 
-    return Services(clock or FixedClock(), dns, lookups or DmarcLookups(dns), ses=ses_of, progress=progress_of)
+    def no_fleet_marks(platform, slugs):
+        raise AssertionError(f"the fleet's marks read for {list(slugs)}, and the test gave no reader")
+
+    return Services(clock or FixedClock(), dns, lookups or DmarcLookups(dns), ses=ses_of, progress=progress_of,
+                    fleet_marks=fleet_marks or no_fleet_marks)
 
 
 def record_change(name, rtype, decided, wanted, found, reason="", of=""):

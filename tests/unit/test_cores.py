@@ -5,9 +5,10 @@ from __future__ import annotations
 import codecs
 import stat
 from datetime import timedelta
+from functools import partial
 
 import pytest
-from tutormail.aws.progress_marks import DMARC_RISK, LINK, RELEASED, TESTED, secret_tags
+from tutormail.aws.progress_marks import DMARC_RISK, LINK, RELEASED, TESTED, fleet_marks, secret_tags
 from tutormail.aws.ses import IdentityState
 from tutormail.catalog.add_company import add_company_to_file
 from tutormail.catalog.problems import ConfigurationError
@@ -429,7 +430,8 @@ def test_offline_status_never_advises_releasing_an_unchecked_cenario2_sender(ins
         def put(self, marks):
             raise AssertionError("nothing to migrate")
 
-    rows, _ = sweep(catalog, ["escola"], ListingSes(), None, FixedClock(), dns_checks=False, store=Store())
+    rows, _ = sweep(catalog, ["escola"], services(ListingSes(), fleet_marks=partial(fleet_marks, store=Store())),
+                    dns_checks=False)
     [row] = [r for r in rows if r.address == "contato@colegioteste.com.br"]
     assert row.phase == "1 verified (DMARC not checked)" and "--reveal" not in row.next_action
 
@@ -561,8 +563,8 @@ def test_sweep_rows_and_code(plans, institution_files):
             self.written.update(marks)
 
     store = EmptyStore()
-    rows, code = sweep(catalog, ["escola", "padrao"], ListingSes(), client, FixedClock(), dns_checks=False,
-                       store=store)
+    found = services(ListingSes(), fleet_marks=partial(fleet_marks, store=store, secrets_client=client))
+    rows, code = sweep(catalog, ["escola", "padrao"], found, dns_checks=False)
     assert RELEASED + address in store.written["padrao"]
     by = {(r.institution, r.account): r for r in rows}
     assert code == Exit.PENDING

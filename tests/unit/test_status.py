@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 import pytest
-from tutormail.aws.progress_marks import LINK, MIGRATED, RELEASED
+from tutormail.aws.progress_marks import LINK, MIGRATED, RELEASED, fleet_marks
 from tutormail.catalog.reputation_fields import Thresholds
 from tutormail.cenario2.dmarc import DmarcLookups
 from tutormail.clock import FixedClock, iso
@@ -19,7 +20,7 @@ from tutormail.reputation.health import Health, SendingColumns
 from tutormail.reputation.pause import PauseMark
 
 from tests.factory import company, institution
-from tests.unit.fakes import FakeSecrets, status_row
+from tests.unit.fakes import FakeSecrets, services, status_row
 
 ENDPOINTS = DnsEndpoints(("127.0.0.1", 5300))
 ADDRESS = "contato@colegioteste.com.br"
@@ -57,17 +58,28 @@ def catalog(institution_files):
         "Escola", companies=[company("Escola", {"comunicacao": ADDRESS})])))
 
 
+class Dmarc:
+    """DMARC look-ups where colegioteste.com.br publishes p=reject; the names they were asked."""
+
+    def __init__(self):
+        self.asked: list[str] = []
+        self.lookups = DmarcLookups(fetch=self._fetch)
+
+    def _fetch(self, name):
+        self.asked.append(name)
+        return ["v=DMARC1; p=reject"] if name == "_dmarc.colegioteste.com.br" else []
+
+
 @pytest.fixture
-def dmarc(monkeypatch):
-    """DMARC look-ups where colegioteste.com.br publishes p=reject; the endpoints they were made with."""
-    made = []
+def dmarc():
+    return Dmarc()
 
-    def lookups(endpoints):
-        made.append(endpoints)
-        return DmarcLookups(fetch=lambda name: ["v=DMARC1; p=reject"] if name == "_dmarc.colegioteste.com.br" else [])
 
-    monkeypatch.setattr("tutormail.fleet.status.DmarcLookups", lookups)
-    return made
+def given(ses, marks=None, dmarc=None, clock=None, **readers):
+    """The sweep's Services: this SES, these marks for the fleet (or `fleet_marks=` a reader), these look-ups."""
+    if marks is not None:
+        readers["fleet_marks"] = lambda platform, slugs: {slug: marks.get(slug, {}) for slug in slugs}
+    return services(ses, clock=clock, dns=ENDPOINTS, lookups=dmarc.lookups if dmarc else None, **readers)
 
 
 def by_account(rows):
@@ -76,8 +88,8 @@ def by_account(rows):
 
 def test_a_verified_address_blocked_by_dmarc_waits_on_the_institution(catalog, dmarc):
     ses = ListingSes({ADDRESS: "SUCCESS", "escola.sistematutor.com.br": "SUCCESS"})
-    rows, code = sweep(catalog, ["escola"], ses, None, FixedClock(), endpoints=ENDPOINTS, marks={"escola": {}})
-    assert dmarc == [ENDPOINTS] and code == Exit.ACTION_NEEDED
+    rows, code = sweep(catalog, ["escola"], given(ses, dmarc=dmarc), marks={"escola": {}})
+    assert "_dmarc.colegioteste.com.br" in dmarc.asked and code == Exit.ACTION_NEEDED
     row = by_account(rows)[("escola", "comunicacao")]
     assert (row.phase, row.actor, row.state) == ("1 blocked by DMARC", "institution", "verified")
     assert row.next_action == row.deliverability.way_out and "--accept-dmarc-risk" in row.next_action
@@ -95,7 +107,7 @@ def test_rows_follow_ses_and_the_marks(catalog, dmarc):
     ses = ListingSes({ADDRESS: "PENDING", "padrao.sistematutor.com.br": "SUCCESS"})  # escola's domain: not in SES
     marks = {"escola": {LINK + ADDRESS: f"1 {iso(sent)}"},
              "padrao": {RELEASED + "comunicacao@padrao.sistematutor.com.br": iso(sent)}}
-    rows, code = sweep(catalog, ["escola", "padrao"], ses, None, clock, endpoints=ENDPOINTS, marks=marks)
+    rows, code = sweep(catalog, ["escola", "padrao"], given(ses, marks, dmarc, clock))
     assert all(set(r.as_dict()) == ROW_KEYS for r in rows) and code == Exit.ACTION_NEEDED
     rows = by_account(rows)
     link = rows[("escola", "comunicacao")]
@@ -120,9 +132,9 @@ def test_the_marks_are_read_from_the_progress_table_of_the_platforms_region(cata
         opened.append(region)
         return Store({"escola": {}, "padrao": {RELEASED + "comunicacao@padrao.sistematutor.com.br": "t"}})
 
-    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", store)
+    monkeypatch.setattr("tutormail.aws.progress_marks.ProgressStore", store)
     ses = ListingSes({"padrao.sistematutor.com.br": "SUCCESS"})
-    rows, _ = sweep(catalog, ["padrao"], ses, None, FixedClock(), dns_checks=False)
+    rows, _ = sweep(catalog, ["padrao"], given(ses, fleet_marks=fleet_marks), dns_checks=False)
     assert opened == [catalog.platform.region]
     assert by_account(rows)[("padrao", "comunicacao")].phase == "2 settings released"
 
@@ -130,14 +142,14 @@ def test_the_marks_are_read_from_the_progress_table_of_the_platforms_region(cata
 def test_a_large_fleet_logs_its_progress_every_hundred_institutions(catalog, caplog):
     ses = ListingSes({"padrao.sistematutor.com.br": "SUCCESS"})
     with caplog.at_level(logging.INFO, logger="tutormail"):
-        rows, _ = sweep(catalog, ["padrao"] * 199, ses, None, FixedClock(), dns_checks=False, marks={"padrao": {}})
+        rows, _ = sweep(catalog, ["padrao"] * 199, given(ses), dns_checks=False, marks={"padrao": {}})
     assert [r.args for r in caplog.records if r.getMessage().startswith("status:")] == [(100, 199)]
     assert len(rows) == 199 * 2
 
 
 def test_an_institution_without_marks_and_an_address_ses_gave_up_on(catalog):
     ses = ListingSes({ADDRESS: "FAILED", "escola.sistematutor.com.br": "PENDING"})
-    rows, code = sweep(catalog, ["escola"], ses, None, FixedClock(), dns_checks=False, marks={})
+    rows, code = sweep(catalog, ["escola"], given(ses, {}), dns_checks=False)
     rows = by_account(rows)
     assert (rows[("escola", "comunicacao")].state, rows[("escola", "comunicacao")].actor) == (
         "expired", "platform team")  # FAILED with no link history: the link expired unopened
@@ -157,7 +169,6 @@ class CountingStore(Store):
 def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monkeypatch):
     marks = {"escola": {}, "padrao": {}}
     store = CountingStore(marks)
-    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", lambda region: store)
     asked = []
 
     def fleet_health(catalog_, slugs, marks=None):
@@ -170,7 +181,8 @@ def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monk
     monkeypatch.setattr("tutormail.fleet.status.fleet_health", fleet_health)
     ses = ListingSes({"escola.sistematutor.com.br": "SUCCESS", ADDRESS: "SUCCESS",
                       "padrao.sistematutor.com.br": "SUCCESS"})
-    rows, code, health = status_with_health(catalog, ses, None, FixedClock(), dns_checks=False)
+    found = given(ses, fleet_marks=partial(fleet_marks, store=store))
+    rows, code, health = status_with_health(catalog, found, dns_checks=False)
     assert asked == [(["escola", "padrao"], {slug: {} for slug in marks})] and store.scans == 1  # read once, reused
     assert set(health) == {"escola", "padrao"} and code == Exit.ACTION_NEEDED
     rows = by_account(rows)
@@ -179,7 +191,7 @@ def test_status_adds_the_sending_health_and_a_pause_needs_a_person(catalog, monk
     assert (padrao.complaint_rate, padrao.paused_why) == (None, None)
     monkeypatch.setattr("tutormail.fleet.status.fleet_health",
                         lambda catalog_, slugs, marks=None: [Health(s, Thresholds()) for s in slugs])
-    _, code, _ = status_with_health(catalog, ses, None, FixedClock(), dns_checks=False)
+    _, code, _ = status_with_health(catalog, found, dns_checks=False)
     assert code == Exit.OK  # escola's address is verified but unchecked for DMARC: --offline never blocks
 
 
@@ -194,10 +206,9 @@ class HalfMigrated(Store):
 
 
 def test_status_checks_dmarc_by_default_and_migrates_old_tags(catalog, dmarc, monkeypatch):
-    """By default status looks DMARC up (through the given endpoints); an institution whose marks
+    """By default status looks DMARC up (with the command's look-ups); an institution whose marks
     are still in its secret's tags is migrated with the secrets client it was given."""
     store = HalfMigrated({})
-    monkeypatch.setattr("tutormail.fleet.status.ProgressStore", lambda region: store)
     monkeypatch.setattr("tutormail.fleet.status.fleet_health",
                         lambda catalog_, slugs, marks=None: [Health(s, Thresholds()) for s in slugs])
     released = RELEASED + "comunicacao@padrao.sistematutor.com.br"
@@ -205,8 +216,9 @@ def test_status_checks_dmarc_by_default_and_migrates_old_tags(catalog, dmarc, mo
                                                   "Tags": [{"Key": released, "Value": "t"}]}]}])
     ses = ListingSes({"escola.sistematutor.com.br": "SUCCESS", ADDRESS: "PENDING",
                       "padrao.sistematutor.com.br": "SUCCESS"})
-    rows, code, _ = status_with_health(catalog, ses, secrets, FixedClock(), endpoints=ENDPOINTS)
-    assert dmarc == [ENDPOINTS] and code == Exit.PENDING
+    found = given(ses, dmarc=dmarc, fleet_marks=partial(fleet_marks, store=store, secrets_client=secrets))
+    rows, code, _ = status_with_health(catalog, found)
+    assert "_dmarc.colegioteste.com.br" in dmarc.asked and code == Exit.PENDING
     rows = by_account(rows)
     assert rows[("padrao", "comunicacao")].phase == "2 settings released"
     assert rows[("escola", "comunicacao")].state == "pending"

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from tutormail.aws.ses import IdentityState
 from tutormail.cenario1.check import Finding
 from tutormail.clock import Clock
-from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit
 from tutormail.fleet import drift
 from tutormail.plan.build import plan_for
 
-from tests.unit.fakes import status_row
+from tests.unit.fakes import FakeSes, services, status_row
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -21,14 +20,6 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 class FixedClock(Clock):
     def now(self):
         return NOW
-
-
-class FakeSes:
-    def __init__(self, states):
-        self.states = states
-
-    def identity(self, name):
-        return self.states.get(name, IdentityState(name, exists=False))
 
 
 class FakeIam:
@@ -54,7 +45,7 @@ def test_rows_get_their_identitys_drift_and_the_keys(examples, monkeypatch):
               for i in plan.identities}
     states[domain.name] = IdentityState(domain.name, True, "SUCCESS", True, dkim_status="FAILED", dkim_tokens=("t1",))
     rows = rows_of(plan)
-    code = drift.add_drift(examples, rows, FakeSes(states), DnsEndpoints(), FixedClock(), checked=True,
+    code = drift.add_drift(examples, rows, services(FakeSes(states), clock=FixedClock()), checked=True,
                            iam=FakeIam(age_days=120))
     assert code == Exit.ACTION_NEEDED
     for row, sender in zip(rows, plan.senders, strict=True):
@@ -76,14 +67,14 @@ def test_fresh_keys_and_records_in_place_are_no_drift(examples, monkeypatch):
     states = {i.name: IdentityState(i.name, True, "SUCCESS", True, dkim_status="SUCCESS", dkim_tokens=("t1",))
               for i in plan.identities}
     rows = rows_of(plan)
-    assert drift.add_drift(examples, rows, FakeSes(states), DnsEndpoints(), FixedClock(), checked=True,
+    assert drift.add_drift(examples, rows, services(FakeSes(states), clock=FixedClock()), checked=True,
                            iam=FakeIam(age_days=10)) == Exit.OK
     assert all(row.drift == [] for row in rows)
 
 
 def test_without_drift_the_field_is_null_and_nothing_is_read(examples):
     rows = rows_of(plan_for(examples, "faculdade-delta"))
-    assert drift.add_drift(examples, rows, None, DnsEndpoints(), FixedClock(), checked=False) == Exit.OK
+    assert drift.add_drift(examples, rows, services(None), checked=False) == Exit.OK
     assert {row.drift for row in rows} == {None} and drift.drift_lines(rows) == []
 
 
@@ -105,7 +96,7 @@ def test_records_that_could_not_be_checked_are_exit_4_never_no_drift(examples, m
     states = {i.name: IdentityState(i.name, True, "SUCCESS", True, dkim_status="SUCCESS", dkim_tokens=("t1",))
               for plan in (delta, xy) for i in plan.identities}
     rows = rows_of(delta) + rows_of(xy)
-    code = drift.add_drift(examples, rows, FakeSes(states), DnsEndpoints(), FixedClock(), checked=True,
+    code = drift.add_drift(examples, rows, services(FakeSes(states), clock=FixedClock()), checked=True,
                            iam=FakeIam(age_days=10))
     assert code == Exit.SERVICE_ERROR
     by_identity = {s.address_display: s.identity for plan in (delta, xy) for s in plan.senders}

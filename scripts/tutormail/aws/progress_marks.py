@@ -12,13 +12,16 @@ A mark's key is `tutormail:<kind>:<subject>`, the subject usually an address.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tutormail.aws import client as aws
 from tutormail.aws.progress_store import ProgressStore
 from tutormail.clock import Clock, iso
+from tutormail.names import secret_name
 
 if TYPE_CHECKING:  # the pause Lambda carries this module without the catalogue (infra/reputation.py)
+    from tutormail.catalog.model import Platform
     from tutormail.plan.build import InstitutionPlan
 
 LINK = "tutormail:link:"  # + address: "<links sent> <sending times, oldest first, comma-separated>"
@@ -93,6 +96,14 @@ def migrate(store: ProgressStore, in_table: dict[str, dict[str, str]], tags: dic
                for slug, marks in in_table.items()}
     store.put(missing)
     return {slug: {**marks, **missing[slug]} for slug, marks in in_table.items()}
+
+
+def fleet_marks(platform: Platform, slugs: Iterable[str], store: ProgressStore | None = None,
+                secrets_client: Any = None) -> dict[str, dict[str, str]]:
+    """Every named institution's marks in the platform's table, read once for a whole fleet
+    (`status`: its sweep and its sending health); `Services.fleet_marks`."""
+    return fleet_progress({slug: secret_name(slug) for slug in slugs}, store or ProgressStore(platform.region),
+                          secrets_client or aws.client("secretsmanager", platform.region))
 
 
 def fleet_progress(secret_names: dict[str, str], store: ProgressStore,

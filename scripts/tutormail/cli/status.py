@@ -7,9 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from tutormail.aws import client as aws
 from tutormail.aws.check_mailbox import received_counts
-from tutormail.aws.ses import Ses, account_view
+from tutormail.aws.ses import account_view
 from tutormail.cli import arguments, status_html
 from tutormail.cli.institutions import selected
 from tutormail.cli.output import emit_json, table
@@ -19,6 +18,7 @@ from tutormail.fleet.status import StatusRow, status_with_health
 from tutormail.plan.fleet_caps import first_to_bite, fleet_caps
 from tutormail.plan.loader import load_catalog
 from tutormail.preflight.caps import account_caps
+from tutormail.services import Services
 
 log = logging.getLogger("tutormail")
 
@@ -36,10 +36,9 @@ def print_headroom(caps: list[dict[str, Any]]) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     page = status_html.take_file(args)
     catalog = load_catalog(Path(args.institutions), only=selected(args, "status"))
-    ses = Ses(catalog.platform)
-    rows, code, health = status_with_health(catalog, ses, aws.Clients(catalog.platform.region)["secretsmanager"],
-                                            args.runtime.clock, dns_checks=not args.offline, endpoints=args.runtime.dns)
-    code = worst([code, add_drift(catalog, rows, ses, args.runtime.dns, args.runtime.clock, checked=args.drift)])
+    services = Services.of(args.runtime.clock, args.runtime.dns)
+    rows, code, health = status_with_health(catalog, services, dns_checks=not args.offline)
+    code = worst([code, add_drift(catalog, rows, services, checked=args.drift)])
     add_received(catalog.platform, rows)  # issue 25: what each platform address received
     account, header = account_view(catalog.platform)
     # The whole fleet's headroom: the account's own quotas and use, or (--offline) the files' defaults.

@@ -21,11 +21,10 @@ from tutormail.aws.smtp_keys import access_keys
 from tutormail.catalog.model import Catalog
 from tutormail.cenario1.check import Finding, check_domain, not_checked
 from tutormail.cenario1.records import records_for
-from tutormail.clock import Clock
-from tutormail.dnsclient.resolver import DnsEndpoints
 from tutormail.exitcodes import Exit, worst
 from tutormail.fleet.status import StatusRow
 from tutormail.plan.build import InstitutionPlan, build_plan
+from tutormail.services import Services
 from tutormail.verification.drift import identity_drift, key_drift
 from tutormail.verification.identity_check import check_identity
 from tutormail.vocabulary import IdentityKind
@@ -33,7 +32,7 @@ from tutormail.vocabulary import IdentityKind
 SMTP_KEY = "smtp_key"
 
 
-def institution_drift(plan: InstitutionPlan, ses: Ses, iam: Any, endpoints: DnsEndpoints, clock: Clock
+def institution_drift(plan: InstitutionPlan, ses: Ses, iam: Any, services: Services
                       ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Drift lines by identity name, and the SMTP key's under SMTP_KEY; and by identity name, why
     its records could not be checked."""
@@ -41,13 +40,13 @@ def institution_drift(plan: InstitutionPlan, ses: Ses, iam: Any, endpoints: DnsE
     unchecked: dict[str, list[str]] = {}
     for identity in plan.identities:
         state = ses.identity(identity.name)
-        verified = check_identity(plan, identity.name, state, clock, {}).verified
+        verified = check_identity(plan, identity.name, state, services.clock, {}).verified
         findings: list[Finding] = []
         if verified and identity.kind == IdentityKind.DOMAIN:
-            findings, problem = check_domain(records_for(plan, identity, state), endpoints)
+            findings, problem = check_domain(records_for(plan, identity, state), services.dns)
             unchecked[identity.name] = not_checked(findings, problem)
         found[identity.name] = identity_drift(verified, state.dkim_status, findings)
-    found[SMTP_KEY] = key_drift(plan, access_keys(plan, iam) or [], clock.now())
+    found[SMTP_KEY] = key_drift(plan, access_keys(plan, iam) or [], services.clock.now())
     return found, unchecked
 
 
@@ -55,8 +54,7 @@ def _code(row: StatusRow) -> Exit:
     return Exit.SERVICE_ERROR if row.drift_unchecked else Exit.ACTION_NEEDED if row.drift else Exit.OK
 
 
-def add_drift(catalog: Catalog, rows: list[StatusRow], ses: Ses, endpoints: DnsEndpoints, clock: Clock,
-              checked: bool, iam: Any = None) -> Exit:
+def add_drift(catalog: Catalog, rows: list[StatusRow], services: Services, checked: bool, iam: Any = None) -> Exit:
     """Fills each status row's `drift` and `drift_unchecked` (None when not `checked`); exit 1 when
     any row has drift (a person must act), 4 when some record could not be checked."""
     if not checked:
@@ -64,13 +62,14 @@ def add_drift(catalog: Catalog, rows: list[StatusRow], ses: Ses, endpoints: DnsE
             row.drift = row.drift_unchecked = None
         return Exit.OK
     iam = iam or aws.Clients(catalog.platform.region)["iam"]
+    ses = services.ses(catalog.platform)
     plans: dict[str, InstitutionPlan] = {}
     drift: dict[str, tuple[dict[str, list[str]], dict[str, list[str]]]] = {}
     for row in rows:
         slug = row.institution
         if slug not in plans:
             plans[slug] = build_plan(catalog.institutions[slug], catalog.platform)
-            drift[slug] = institution_drift(plans[slug], ses, iam, endpoints, clock)
+            drift[slug] = institution_drift(plans[slug], ses, iam, services)
         sender = next(s for s in plans[slug].senders if (s.company, s.account) == (row.company, row.account))
         found, unchecked = drift[slug]
         row.drift = found[sender.identity] + found[SMTP_KEY]

@@ -14,18 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tutormail.aws.progress_marks import RELEASED, TESTED, fleet_progress
-from tutormail.aws.progress_store import ProgressStore
-from tutormail.aws.ses import IdentityState, Ses
+from tutormail.aws.progress_marks import RELEASED, TESTED
+from tutormail.aws.ses import IdentityState
 from tutormail.catalog.model import Catalog
-from tutormail.cenario2.dmarc import DmarcLookups
-from tutormail.clock import Clock, iso
-from tutormail.dnsclient.resolver import SYSTEM, DnsEndpoints
+from tutormail.clock import iso
 from tutormail.exitcodes import Exit, worst
-from tutormail.names import secret_name
 from tutormail.plan.build import InstitutionPlan, Sender, build_plan
 from tutormail.reputation.health import Health, SendingColumns, health_columns
 from tutormail.reputation.use_cases import fleet_health
+from tutormail.services import Services
 from tutormail.verification.deliverability import (
     UNCHECKED,
     Deliverability,
@@ -77,20 +74,13 @@ class StatusRow:
                 "drift": self.drift, "drift_unchecked": self.drift_unchecked, "received": self.received}
 
 
-def fleet_marks(catalog: Catalog, slugs: Iterable[str], secrets_client: Any,
-                store: ProgressStore | None = None) -> dict[str, dict[str, str]]:
-    """Every named institution's progress marks, read once for the sweep and the sending health."""
-    return fleet_progress({slug: secret_name(slug) for slug in slugs}, store or ProgressStore(catalog.platform.region),
-                          secrets_client)
-
-
-def status_with_health(catalog: Catalog, ses: Ses, secrets_client: Any, clock: Clock, dns_checks: bool = True,
-                       endpoints: DnsEndpoints = SYSTEM) -> tuple[list[StatusRow], int, dict[str, Health]]:
+def status_with_health(catalog: Catalog, services: Services, dns_checks: bool = True
+                       ) -> tuple[list[StatusRow], int, dict[str, Health]]:
     """`status`: the sweep with each institution's sending health (issue 14) in its rows; the
     progress marks are read once for both. A paused institution needs a person (exit 1)."""
     slugs = list(catalog.institutions)
-    marks = fleet_marks(catalog, slugs, secrets_client)
-    rows, code = sweep(catalog, slugs, ses, None, clock, dns_checks=dns_checks, endpoints=endpoints, marks=marks)
+    marks = services.fleet_marks(catalog.platform, slugs)
+    rows, code = sweep(catalog, slugs, services, dns_checks=dns_checks, marks=marks)
     health = {h.slug: h for h in fleet_health(catalog, slugs, marks=marks)}
     for row in rows:
         row.health = health_columns(health[row.institution])
@@ -112,15 +102,14 @@ def phase_of(plan: InstitutionPlan, sender: Sender, check: IdentityCheck, progre
             "settings not yet released")
 
 
-def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any, clock: Clock,
-          dns_checks: bool = True, endpoints: DnsEndpoints = SYSTEM, store: ProgressStore | None = None,
+def sweep(catalog: Catalog, slugs: Iterable[str], services: Services, dns_checks: bool = True,
           marks: dict[str, dict[str, str]] | None = None) -> tuple[list[StatusRow], int]:
-    """`marks`: fleet_marks() when the caller needs them too (status's health columns)."""
-    statuses = ses.statuses()
+    """`marks`: services.fleet_marks() when the caller needs them too (status's health columns)."""
+    statuses = services.ses(catalog.platform).statuses()
     plans = [build_plan(catalog.institutions[slug], catalog.platform) for slug in slugs]
-    tags = marks if marks is not None else fleet_marks(catalog, [p.slug for p in plans], secrets_client, store)
+    tags = marks if marks is not None else services.fleet_marks(catalog.platform, [p.slug for p in plans])
     # one query per distinct domain, concurrent
-    dmarc = plan_verdicts(plans, DmarcLookups(endpoints)) if dns_checks else None
+    dmarc = plan_verdicts(plans, services.lookups) if dns_checks else None
     rows, codes = [], []
     for number, plan in enumerate(plans, start=1):
         if number % 100 == 0:
@@ -132,7 +121,7 @@ def sweep(catalog: Catalog, slugs: Iterable[str], ses: Ses, secrets_client: Any,
             states[identity.name] = (IdentityState(identity.name, exists=False) if status is None else
                                      IdentityState(identity.name, True, status, status == VerificationStatus.SUCCESS))
         for sender in plan.senders:
-            check = check_identity(plan, sender.identity, states[sender.identity], clock, secret)
+            check = check_identity(plan, sender.identity, states[sender.identity], services.clock, secret)
             phase, action, actor, missing = phase_of(plan, sender, check, secret)
             ready = deliverability(plan, sender.identity, check.scenario, dmarc, secret)
             if check.verified and ready.holds_back:

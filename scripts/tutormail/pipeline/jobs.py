@@ -261,7 +261,6 @@ def watch_job(job: Job) -> Report:
     job.report = report = Report("watch")
     job.credentials.ensure(READS)
     services = Services.of(job.runtime.clock, job.runtime.dns)
-    ses = services.ses(job.catalog.platform)
     deadline = time.monotonic() + 60
     for slug in job.catalog.institutions:
         plan = job.plan(slug)
@@ -273,9 +272,8 @@ def watch_job(job: Job) -> Report:
         report.outcome(slug, {Exit.OK: "verified", Exit.PENDING: "pending"}.get(code, FAILED),
                        [f"{v.check.identity}: {v.check.state}" for v in found if code not in (Exit.OK, Exit.PENDING)],
                        exit_code=code if code != Exit.PENDING else Exit.OK)
-    rows, code, _ = status_with_health(job.catalog, ses, job.clients["secretsmanager"],
-                                       job.runtime.clock, endpoints=job.runtime.dns)
-    code = worst([code, add_drift(job.catalog, rows, ses, job.runtime.dns, job.runtime.clock, checked=True)])
+    rows, code, _ = status_with_health(job.catalog, services)
+    code = worst([code, add_drift(job.catalog, rows, services, checked=True)])
     drift = sorted({f"{r.institution} {r.address}: {d}" for r in rows for d in r.drift or []})
     report.extra.update(status_exit_code=int(code), drift=drift)
     if drift:
