@@ -198,10 +198,25 @@ def test_a_record_tutormail_wrote_is_read_back():
 # --- Ctrl-C ---------------------------------------------------------------------------------------
 
 
+def _catches_sigint(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Waits until the process's interpreter has put its SIGINT handler in place (Linux: SigCgt in
+    /proc/PID/status). Before that, in the interpreter's own start-up, a SIGINT ends any program by
+    the signal, which no code of ours can change; on a loaded machine that start-up alone can take
+    longer than the first delay below, which then tested the machine's load, not the command."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        caught = next(line for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+                      if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) & (1 << (signal.SIGINT - 1)):
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"the command ended or hung ({process.poll()}) before it caught SIGINT")
+
+
 def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback():
-    """SIGINT a moment after the start lands in the imports (boto3 and the library), before main(), or
-    once the command is done (a fast machine): either way it ends with its code, never a traceback nor
-    death by the signal (-2, as when the interpreter's shutdown was interrupted)."""
+    """SIGINT a moment after the interpreter is up lands in the imports (boto3 and the library), before
+    main(), or once the command is done (a fast machine): either way it ends with its code, never a
+    traceback nor death by the signal (-2, as when the interpreter's shutdown was interrupted)."""
     command = Path(sys.executable).parent / "tutormail"
     codes = []
     for after in (0.15, 0.3, 0.45, 0.6, 0.9):
@@ -210,6 +225,7 @@ def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback():
         process = subprocess.Popen([str(command), "validate", "--institutions", str(INSTITUTIONS)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        _catches_sigint(process)
         time.sleep(after)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
