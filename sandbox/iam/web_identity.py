@@ -116,6 +116,23 @@ def _provider(backend: Any, claims: dict[str, Any]) -> Any:
     return found[0]
 
 
+def requested_duration(params: dict[str, Any]) -> int:
+    """DurationSeconds as STS takes it: 3600 when the request leaves it out (or moto's parser hands
+    it on as None), at least 900 (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html)."""
+    given = params.get("DurationSeconds")
+    if given is None:
+        return 3600
+    try:
+        seconds = int(given)
+    except (TypeError, ValueError):
+        raise StsError("ValidationError", f"Value '{given}' at 'durationSeconds' failed to satisfy constraint: "
+                       "Member must be a number") from None
+    if seconds < 900:
+        raise StsError("ValidationError", f"1 validation error detected: Value '{seconds}' at 'durationSeconds' "
+                       "failed to satisfy constraint: Member must have value greater than or equal to 900")
+    return seconds
+
+
 def authorise(params: dict[str, Any], iam_backend: Any, now: datetime, decide) -> None:
     """Raises the error STS would answer; returns when the role may be assumed with this token.
     `decide(principal, role_arn, trust policy as IAM stores it, context)` -> the evaluator's decision."""
@@ -126,7 +143,7 @@ def authorise(params: dict[str, Any], iam_backend: Any, now: datetime, decide) -
         role = iam_backend.get_role_by_arn(role_arn)
     except Exception:  # moto's NotFoundException: AWS answers AccessDenied for a role it cannot assume
         role = None
-    if role is not None and int(params.get("DurationSeconds", 3600)) > int(role.max_session_duration or 3600):
+    if role is not None and requested_duration(params) > int(role.max_session_duration or 3600):
         raise StsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for "
                        "this role.")
     context = {f"{ISSUER_HOST}:sub": str(claims.get("sub", "")), f"{ISSUER_HOST}:aud": str(claims.get("aud", ""))}
@@ -140,6 +157,6 @@ def sandbox_now(clock) -> datetime:
 
 
 def check_duration(caller_is_session: bool, params: dict[str, Any]) -> None:
-    if caller_is_session and int(params.get("DurationSeconds", 3600)) > CHAINED_LIMIT:
+    if caller_is_session and requested_duration(params) > CHAINED_LIMIT:
         raise StsError("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for "
                        "roles assumed by role chaining.")

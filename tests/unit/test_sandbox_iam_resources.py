@@ -758,6 +758,23 @@ def test_a_web_identity_session_longer_than_the_roles_maximum_is_refused(github)
     assert refused.value.error_type == "ValidationError"
 
 
+def test_a_web_identity_request_without_a_duration_asks_for_stss_default_hour(github):
+    """boto3 leaves DurationSeconds out unless given; moto's parser then hands the sandbox None."""
+    enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github(PRODUCTION),
+                                   RoleArn=DEPLOY), None)  # the role's maximum is the default hour: allowed
+    assert enforce.web_identity.requested_duration({"DurationSeconds": None}) == 3600
+    assert enforce.web_identity.requested_duration({}) == 3600
+    assert enforce.web_identity.requested_duration({"DurationSeconds": "900"}) == 900
+
+
+@pytest.mark.parametrize("duration", ["899", "0", "-1", "an hour", "3600.5"])
+def test_a_duration_sts_would_refuse_is_a_validation_error_not_a_crash(github, duration):
+    with pytest.raises(enforce.web_identity.StsError, match="durationSeconds") as refused:
+        enforce._authenticate(Response("AssumeRoleWithWebIdentity", WebIdentityToken=github(PRODUCTION),
+                                       RoleArn=DEPLOY, DurationSeconds=duration), None)
+    assert refused.value.error_type == "ValidationError"
+
+
 def test_a_role_without_a_trust_is_refused_and_an_evaluator_error_is_recorded(github, monkeypatch):
     assert enforce._decide_web_identity(CONFIG, PROVIDER, DEPLOY, None, {}) != enforce.ALLOWED
     monkeypatch.setattr(enforce, "EVALUATOR", Evaluator({"errors": ["bad trust"]}))
