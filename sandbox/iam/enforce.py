@@ -22,7 +22,6 @@ from xml.etree import ElementTree
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
-from moto.core.exceptions import _RESTError as RestError  # the XML error base of the pinned moto
 from moto.iam import access_control
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import Policy
@@ -53,29 +52,15 @@ class AccessDenied(AccessDeniedError):
         super(AccessDeniedError, self).__init__("AccessDenied", message)
 
 
-def _rest_xml(code: str, message: str) -> str:
-    """Route 53 (REST-XML) answers <ErrorResponse><Error>, without the query APIs' <Errors>."""
-    from xmltodict import unparse
-
-    return unparse({"ErrorResponse": {"Error": {"Type": "Sender", "Code": code, "Message": message}}},
-                   full_document=True)
-
-
 class AccessDeniedRestXml(AccessDenied):
+    """Route 53 (REST-XML) answers <ErrorResponse><Error>, without the query APIs' <Errors>."""
+
     def __init__(self, message: str):
         super().__init__(message)
-        self.description = _rest_xml("AccessDenied", message)
+        from xmltodict import unparse
 
-
-class InvalidInputRestXml(RestError):
-    """A change batch that is not XML: Route 53's InvalidInput, 400 ("The input is not valid",
-    https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html#API_ChangeResourceRecordSets_Errors),
-    before any policy is asked, since its condition keys come from that batch."""
-    code = 400
-
-    def __init__(self, message: str):
-        super().__init__("InvalidInput", message)
-        self.description = _rest_xml("InvalidInput", message)
+        error = {"Type": "Sender", "Code": "AccessDenied", "Message": message}
+        self.description = unparse({"ErrorResponse": {"Error": error}}, full_document=True)
 
 
 class AccessDeniedJson(JsonRESTError):
@@ -271,12 +256,9 @@ def _request_context(action: str, request: access_control.IAMRequestBase) -> dic
         return {"s3:prefix": prefix[0]} if prefix else {}
     if action != "route53:ChangeResourceRecordSets":
         return {}
-    body = request._body if isinstance(request._body, bytes) else (request._body or "").encode()  # expat decodes
+    body = request._body.decode() if isinstance(request._body, bytes) else (request._body or "")
     # The caller's own XML on loopback, parsed by the sandbox only.
-    try:
-        root = ElementTree.fromstring(body)  # noqa: S314
-    except ElementTree.ParseError as exc:
-        raise InvalidInputRestXml(f"The input is not valid: the change batch is not well-formed XML ({exc})") from None
+    root = ElementTree.fromstring(body)  # noqa: S314
     found: dict[str, set[str]] = {"Action": set(), "Type": set(), "Name": set()}
     for element in root.iter():
         tag = element.tag.rsplit("}", 1)[-1]

@@ -319,18 +319,6 @@ def test_a_route53_change_is_refused_by_its_conditions_alone(sandbox_config, act
             "arn:aws:route53:::hostedzone/Z0123 because no identity-based policy allows") in refused.value.message
 
 
-@pytest.mark.parametrize("body", [b"", b"<ChangeResourceRecordSetsRequest>", b"not xml", b"\xff\xfe<a/>"])
-def test_a_change_batch_that_is_not_xml_is_route53s_invalid_input_not_a_crash(sandbox_config, body):
-    from xmltodict import parse
-
-    request = Request("route53:ChangeResourceRecordSets", Key(OPERATOR, STALE_DKIM),
-                      path="/2013-04-01/hostedzone/Z0123/rrset", body=body)
-    with pytest.raises(enforce.InvalidInputRestXml) as refused:
-        request.check("*")
-    assert refused.value.code == 400
-    assert parse(refused.value.description)["ErrorResponse"]["Error"]["Code"] == "InvalidInput"
-
-
 def test_the_condition_keys_of_a_change_batch_are_its_actions_types_and_normalized_names():
     request = Request("route53:ChangeResourceRecordSets", None, body=change_batch("DELETE", "CNAME", "A.Escola.br."))
     assert enforce._request_context("route53:ChangeResourceRecordSets", request) == {
